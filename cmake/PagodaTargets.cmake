@@ -1,0 +1,16 @@
+# pagoda_module(NAME SOURCES_DIR DEPS...): a static library from every .cpp in the current folder.
+# Helpers within a module add files freely; module dependencies are explicit.
+function(pagoda_engine_module name)
+  cmake_parse_arguments(M "" "" "DEPS;PRIVATE_DEPS;PRIVATE_INCLUDES" ${ARGN})
+  file(GLOB _src CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
+  if(_src)
+    add_library(${name} STATIC ${_src})
+    target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/engine)
+    target_link_libraries(${name} PUBLIC ${M_DEPS} PRIVATE ${M_PRIVATE_DEPS})
+    target_include_directories(${name} PRIVATE ${M_PRIVATE_INCLUDES})
+  else()
+    add_library(${name} INTERFACE)
+    target_include_directories(${name} INTERFACE ${PROJECT_SOURCE_DIR}/engine)
+    target_link_libraries(${name} INTERFACE ${M_DEPS})
+  endif()
+endfunction()

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# One entry point for people and CI on a fresh Debian 12 / Ubuntu 24.04 machine:
+#   ./dev.sh run    install what is missing, build, launch the app
+#   ./dev.sh test   install what is missing, build, run the test suite (fast + gui; gpu when present)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PACKAGES=(build-essential cmake ninja-build pkg-config git xz-utils
+  qt6-base-dev qt6-charts-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools libqt6sql6-sqlite
+  qt6-translations-l10n qtkeychain-qt6-dev libgl-dev
+  libsentencepiece-dev libpcre2-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev
+  libxxhash-dev libopenblas-dev libgtest-dev libbenchmark-dev
+  nodejs npm curl fonts-noto-cjk)
+
+install_packages() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "Installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+BUILD=${PAGODA_BUILD_DIR:-build}
+configure_and_build() {
+  local extra=()
+  # CI compiles CUDA for one architecture to stay fast; releases build them all.
+  if [ -n "${CI:-}" ]; then extra+=(-DCMAKE_CUDA_ARCHITECTURES=90); fi
+  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${extra[@]}" ${PAGODA_CMAKE_ARGS:-}
+  cmake --build "$BUILD" --parallel "$(nproc)"
+}
+
+case "${1:-}" in
+  run)
+    install_packages
+    configure_and_build
+    exec "$BUILD/ui/pagoda" "${@:2}"
+    ;;
+  test)
+    install_packages
+    configure_and_build
+    cd "$BUILD"
+    # gpu tests skip themselves when no GPU is present.
+    ctest --output-on-failure --parallel "$(nproc)" --timeout 600 -LE slow "${@:2}"
+    ;;
+  *)
+    echo "usage: $0 run|test" >&2
+    exit 2
+    ;;
+esac

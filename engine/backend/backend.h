@@ -1,0 +1,100 @@
+#pragma once
+// The interface every compute backend implements (CPU here, CUDA in kernels/). The core sees only
+// token ids: each step it hands the backend a batch of sequence chunks with their block tables,
+// and gets back one sampled token per chunk that asked for one.
+//
+// KV cache layout (same on every backend): per layer, K and V each hold
+// [num_blocks, block_size, num_kv_heads, head_dim]; token t of a sequence lives in block
+// block_table[t / block_size] at offset t % block_size.
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "model/model_config.h"
+#include "model/weights.h"
+
+namespace pagoda {
+
+// How to pick the next token of one sequence. Filled by the core from SamplingParams.
+struct SamplingRow {
+  float temperature = 0.0f;  // 0 = greedy
+  int top_k = 0;             // 0 or <0 = off
+  float top_p = 1.0f;
+  float min_p = 0.0f;
+  float repetition_penalty = 1.0f;  // over prompt and output tokens (HF/vLLM semantics)
+  float presence_penalty = 0.0f;    // over output tokens
+  float frequency_penalty = 0.0f;   // over output tokens
+  uint64_t seed = 0;                // with step: a counter-based draw, reproducible per request
+  uint64_t step = 0;                // index of the token being sampled in this sequence's output
+  int num_logprobs = -1;            // -1: none; 0: the sampled token's; k: plus top k
+  std::span<const int32_t> prompt_ids;
+  std::span<const int32_t> output_ids;
+  std::span<const int32_t> banned_ids;  // e.g. EOS while output < min_tokens
+};
+
+struct SeqChunk {
+  int64_t seq_id = 0;
+  std::span<const int32_t> token_ids;    // tokens to compute now
+  int32_t context_len = 0;               // tokens already in the KV cache before these
+  std::span<const int32_t> block_table;  // covers context_len + token_ids.size() tokens
+  bool sample = false;                   // produce a token after the last one
+  SamplingRow sampling;
+};
+
+struct StepInput {
+  std::vector<SeqChunk> chunks;
+  bool return_logits = false;  // also copy raw logits of sampled rows (tests, pagoda-cli logits)
+};
+
+struct SampledToken {
+  int32_t token_id = -1;
+  float logprob = 0.0f;  // log-softmax of the raw logits
+  std::vector<std::pair<int32_t, float>> top_logprobs;
+};
+
+struct StepOutput {
+  std::vector<SampledToken> sampled;  // one per chunk with sample=true, in chunk order
+  std::vector<float> logits;          // [sampled.size(), vocab] when return_logits
+};
+
+struct BackendMemory {
+  size_t total_bytes = 0;  // device (or host RAM for the CPU backend)
+  size_t used_bytes = 0;
+  size_t weights_bytes = 0;
+  size_t kv_cache_bytes = 0;
+};
+
+struct BackendOptions {
+  int num_threads = 0;                    // CPU: 0 = all cores
+  double gpu_memory_utilization = 0.90;   // CUDA: fraction of total memory to use
+  size_t cpu_kv_cache_bytes = 1ull << 30;  // CPU: KV cache budget
+  int device_index = 0;
+  int max_num_batched_tokens = 8192;      // largest step, for warm-up and workspace sizing
+  int max_num_seqs = 256;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;         // "cpu" or "cuda"
+  virtual std::string device_name() const = 0;  // "NVIDIA H100 80GB HBM3", "x86-64 CPU, 16 threads"
+  // Uploads/converts weights. Throws pagoda::Error on a missing tensor or no memory.
+  virtual void load(const ModelConfig& config, const WeightStore& weights) = 0;
+  // How many KV blocks of block_size tokens fit in the memory budget after weights and
+  // activations (the CUDA backend measures a warm-up pass at max_num_batched_tokens).
+  virtual int64_t plan_kv_blocks(int block_size) = 0;
+  virtual void allocate_kv_cache(int64_t num_blocks, int block_size) = 0;
+  virtual void execute(const StepInput& input, StepOutput& output) = 0;
+  virtual BackendMemory memory() const = 0;
+};
+
+// Creates "cpu", "cuda" or "auto" (CUDA when a usable GPU is present, else CPU). The CUDA
+// backend is a shared library opened at run time; `why` receives a sentence saying which backend
+// was chosen and, when CUDA was not, why (no driver, no GPU, library missing).
+std::unique_ptr<Backend> create_backend(const std::string& kind, const BackendOptions& options,
+                                        std::string* why = nullptr);
+
+}  // namespace pagoda

@@ -25,6 +25,8 @@ struct RopeConfig {
   double beta_fast = 32.0;
   double beta_slow = 1.0;
   std::optional<double> attention_factor;
+  std::optional<double> mscale, mscale_all_dim;  // DeepSeek-style attention_factor inputs
+  bool truncate = true;                           // floor/ceil the correction range
 };
 
 struct ModelConfig {

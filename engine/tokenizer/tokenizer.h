@@ -25,9 +25,11 @@ class Tokenizer {
 
   // Special-token text in `text` is matched as special tokens (before the model runs).
   // add_special_tokens adds BOS/EOS as the tokenizer's post-processor / add_bos_token say.
-  virtual std::vector<int32_t> encode(std::string_view text, bool add_special_tokens = false) const = 0;
+  virtual std::vector<int32_t> encode(std::string_view text,
+                                      bool add_special_tokens = false) const = 0;
   // Decodes to text; malformed UTF-8 is replaced by U+FFFD, as HF does.
-  virtual std::string decode(std::span<const int32_t> ids, bool skip_special_tokens = false) const = 0;
+  virtual std::string decode(std::span<const int32_t> ids,
+                             bool skip_special_tokens = false) const = 0;
   // Raw bytes of a single token after the decoder (may be part of a UTF-8 character).
   // Used by IncrementalDetokenizer.
   virtual std::string token_bytes(int32_t id) const = 0;
@@ -49,12 +51,16 @@ class Tokenizer {
   const std::vector<int32_t>& stop_ids() const { return stop_ids_; }
   // tokenizer_config.json as read (empty object if absent); holds chat_template.
   const OrderedJson& config() const { return config_; }
+  // Leading spaces that decode() removes from the first decoded token (the space that
+  // SentencePiece-style tokenizers prepend); IncrementalDetokenizer applies the same rule.
+  size_t leading_spaces_stripped() const { return strip_leading_spaces_; }
 
  protected:
   std::optional<int32_t> bos_id_, eos_id_, pad_id_;
   std::string bos_token_, eos_token_, pad_token_, unk_token_;
   std::vector<int32_t> stop_ids_;
   OrderedJson config_ = OrderedJson::object();
+  size_t strip_leading_spaces_ = 0;
 };
 
 // Turns a stream of token ids into text deltas: never emits half a UTF-8 character, and keeps
@@ -72,9 +78,8 @@ class IncrementalDetokenizer {
   const Tokenizer& tokenizer_;
   bool skip_special_;
   std::vector<int32_t> ids_;
-  size_t prefix_offset_ = 0;  // ids before this are settled
-  size_t read_offset_ = 0;
-  std::string emitted_;  // text emitted for ids_[prefix_offset_..read_offset_)
+  bool at_start_ = true;  // no decoded token yet: the leading-space rule still applies
+  std::string pending_;   // decoded bytes not emitted yet (an incomplete UTF-8 character)
 };
 
 }  // namespace pagoda

@@ -60,6 +60,34 @@ bool is_valid(std::string_view s) {
   return true;
 }
 
+// Bytes of the longest prefix at s[i] that could still begin a well-formed character (the
+// "maximal subpart" of Unicode's replacement practice, which Python and Rust follow): one
+// U+FFFD replaces the whole subpart, not each byte.
+size_t maximal_subpart(std::string_view s, size_t i) {
+  auto b0 = static_cast<unsigned char>(s[i]);
+  size_t len;
+  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    len = 2;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    len = 3;
+    if (b0 == 0xE0) lo = 0xA0;
+    if (b0 == 0xED) hi = 0x9F;
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    len = 4;
+    if (b0 == 0xF0) lo = 0x90;
+    if (b0 == 0xF4) hi = 0x8F;
+  } else {
+    return 1;
+  }
+  size_t k = 1;
+  for (; k < len && i + k < s.size(); ++k) {
+    auto b = static_cast<unsigned char>(s[i + k]);
+    if (k == 1 ? (b < lo || b > hi) : (b & 0xC0) != 0x80) break;
+  }
+  return k;
+}
+
 std::string sanitize(std::string_view s) {
   std::string out;
   out.reserve(s.size());
@@ -69,7 +97,7 @@ std::string sanitize(std::string_view s) {
     size_t n = sequence_length(s, i, incomplete);
     if (n == 0) {
       out += "\xEF\xBF\xBD";
-      ++i;
+      i += maximal_subpart(s, i);
     } else {
       out.append(s.substr(i, n));
       i += n;

@@ -1,0 +1,101 @@
+// The `pagoda-cli tokenize` contract, run on the built binary: JSON strings in, one
+// {"ids":[...],"decoded":"..."} per line out, matching the goldens.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "util/json.h"
+
+namespace fs = std::filesystem;
+using pagoda::Json;
+
+namespace {
+
+const fs::path kData = PAGODA_TEST_DATA;
+
+std::vector<Json> read_jsonl(const fs::path& path) {
+  std::ifstream in(path);
+  std::vector<Json> lines;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) lines.push_back(Json::parse(line));
+  }
+  return lines;
+}
+
+// Runs pagoda-cli tokenize with the given stdin; returns its stdout lines and exit status.
+std::vector<std::string> run_cli(const fs::path& model, const std::string& input, int& status) {
+  fs::path in_file =
+      fs::temp_directory_path() / ("pagoda_tokenize_" + std::to_string(getpid()) + ".txt");
+  std::ofstream(in_file, std::ios::binary) << input;
+  std::string command = std::string("'") + PAGODA_CLI + "' tokenize --model '" + model.string() +
+                        "' < '" + in_file.string() + "'";
+  FILE* pipe = popen(command.c_str(), "r");
+  EXPECT_NE(pipe, nullptr);
+  std::string output;
+  char buffer[65536];
+  for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) output.append(buffer, n);
+  status = pclose(pipe);
+  fs::remove(in_file);
+  std::vector<std::string> lines;
+  size_t start = 0;
+  for (size_t end; (end = output.find('\n', start)) != std::string::npos; start = end + 1)
+    lines.push_back(output.substr(start, end - start));
+  EXPECT_EQ(start, output.size()) << "output must end with a newline";
+  return lines;
+}
+
+void check_golden(const char* golden, const char* folder) {
+  auto expected = read_jsonl(kData / "golden" / (std::string("tokenizer-") + golden + ".jsonl"));
+  ASSERT_FALSE(expected.empty());
+  std::string input;
+  for (const Json& line : expected) input += Json(line["text"]).dump() + "\n";
+  int status = -1;
+  auto lines = run_cli(kData / folder, input, status);
+  EXPECT_EQ(status, 0);
+  ASSERT_EQ(lines.size(), expected.size());
+  for (size_t i = 0; i < lines.size(); ++i) {
+    Json out = Json::parse(lines[i]);
+    EXPECT_EQ(out["ids"], expected[i]["ids"]) << expected[i]["text"];
+    EXPECT_EQ(out["decoded"], expected[i]["decoded"]) << expected[i]["text"];
+  }
+}
+
+TEST(TokenizeCli, ByteLevelGolden) {
+  check_golden("qwen3", "tokenizers/qwen3");
+}
+TEST(TokenizeCli, SentencePieceStyleGolden) {
+  check_golden("llama2", "tokenizers/mistral");
+}
+TEST(TokenizeCli, SentencePieceModelGolden) {
+  check_golden("spm-tiny", "tokenizers/spm-tiny");
+}
+
+TEST(TokenizeCli, SpecialTokenTextIsMatchedAndBadLinesReportErrors) {
+  int status = -1;
+  auto lines = run_cli(kData / "models/demo-chat",
+                       "\"<|im_start|>hi<|im_end|>\"\nnot json\n42\n\"ok\"\n", status);
+  EXPECT_EQ(status, 0);
+  ASSERT_EQ(lines.size(), 4u);
+  Json first = Json::parse(lines[0]);
+  Json config = pagoda::read_json_file(kData / "models/demo-chat/tokenizer_config.json");
+  int im_start = -1;
+  for (auto& [id, token] : config["added_tokens_decoder"].items()) {
+    if (token["content"] == "<|im_start|>") im_start = std::stoi(id);
+  }
+  EXPECT_EQ(first["ids"].front(), im_start);
+  EXPECT_EQ(first["decoded"], "<|im_start|>hi<|im_end|>");
+  EXPECT_TRUE(Json::parse(lines[1]).contains("error"));
+  EXPECT_TRUE(Json::parse(lines[2]).contains("error"));
+  EXPECT_EQ(Json::parse(lines[3])["decoded"], "ok");
+}
+
+TEST(TokenizeCli, MissingModelFails) {
+  int status = 0;
+  run_cli(kData / "no-such-model", "\"x\"\n", status);
+  EXPECT_NE(status, 0);
+}
+
+}  // namespace

@@ -1,0 +1,5 @@
+find_package(GTest REQUIRED)
+add_executable(test_util ${CMAKE_CURRENT_LIST_DIR}/test_util.cpp)
+target_link_libraries(test_util PRIVATE pagoda_util GTest::gtest_main)
+add_test(NAME util COMMAND test_util)
+set_tests_properties(util PROPERTIES LABELS "fast")

@@ -26,16 +26,26 @@ size_t dtype_size(DType t) {
 
 std::string_view dtype_name(DType t) {
   switch (t) {
-    case DType::F32: return "F32";
-    case DType::F16: return "F16";
-    case DType::BF16: return "BF16";
-    case DType::I32: return "I32";
-    case DType::I64: return "I64";
-    case DType::U8: return "U8";
-    case DType::I8: return "I8";
-    case DType::Bool: return "BOOL";
-    case DType::F64: return "F64";
-    case DType::I16: return "I16";
+    case DType::F32:
+      return "F32";
+    case DType::F16:
+      return "F16";
+    case DType::BF16:
+      return "BF16";
+    case DType::I32:
+      return "I32";
+    case DType::I64:
+      return "I64";
+    case DType::U8:
+      return "U8";
+    case DType::I8:
+      return "I8";
+    case DType::Bool:
+      return "BOOL";
+    case DType::F64:
+      return "F64";
+    case DType::I16:
+      return "I16";
   }
   return "?";
 }

@@ -26,7 +26,7 @@ struct RopeConfig {
   double beta_slow = 1.0;
   std::optional<double> attention_factor;
   std::optional<double> mscale, mscale_all_dim;  // DeepSeek-style attention_factor inputs
-  bool truncate = true;                           // floor/ceil the correction range
+  bool truncate = true;                          // floor/ceil the correction range
 };
 
 struct ModelConfig {

@@ -32,6 +32,9 @@ struct TensorView {
 class SafetensorsFile {
  public:
   explicit SafetensorsFile(const std::filesystem::path& path);
+  // Tensor views point into this object: it stays where it was built.
+  SafetensorsFile(const SafetensorsFile&) = delete;
+  SafetensorsFile& operator=(const SafetensorsFile&) = delete;
   const std::map<std::string, TensorView>& tensors() const { return tensors_; }
   const std::filesystem::path& path() const { return map_.path(); }
 
@@ -46,15 +49,22 @@ class WeightStore {
   static WeightStore open(const std::filesystem::path& dir);
   const TensorView* find(const std::string& name) const;
   // Throws pagoda::Error "<dir>: missing tensor <name>" or a shape mismatch naming the file.
-  const TensorView& get(const std::string& name, std::initializer_list<int64_t> expected_shape = {}) const;
+  const TensorView& get(const std::string& name,
+                        std::initializer_list<int64_t> expected_shape = {}) const;
   bool has(const std::string& name) const { return find(name) != nullptr; }
   std::vector<std::string> names() const;
   size_t total_bytes() const;
+
+  // Adds a tensor held in memory (benchmarks and tests build models without files). Throws
+  // pagoda::Error when the name exists or data does not match dtype and shape.
+  void add_owned(const std::string& name, DType dtype, std::vector<int64_t> shape,
+                 std::vector<std::byte> data);
 
  private:
   std::filesystem::path dir_;
   std::vector<std::unique_ptr<SafetensorsFile>> files_;
   std::map<std::string, const TensorView*> index_;
+  std::map<std::string, std::unique_ptr<std::pair<TensorView, std::vector<std::byte>>>> owned_;
 };
 
 }  // namespace pagoda

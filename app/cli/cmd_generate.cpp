@@ -1,0 +1,198 @@
+// pagoda-cli generate: one completion, streamed to stdout (or as JSON with --json).
+// pagoda-cli chat: an interactive terminal chat through the model's own chat template.
+#include <condition_variable>
+#include <iostream>
+#include <mutex>
+#include <optional>
+
+#include "cli_common.h"
+#include "command.h"
+#include "core/engine.h"
+#include "util/error.h"
+#include "util/json.h"
+
+namespace {
+
+using pagoda::Engine;
+using pagoda::FinishReason;
+using pagoda::RequestOutput;
+using pagoda::SamplingParams;
+
+struct SamplingOptions {
+  pagoda::cli::ModelSource source;
+  std::string device = "auto";
+  std::optional<int> max_tokens;
+  std::optional<float> temperature, top_p;
+  std::optional<int> top_k;
+  std::optional<uint64_t> seed;
+  bool ignore_eos = false;
+};
+
+struct GenerateOptions : SamplingOptions {
+  std::string prompt, ids, chat;
+  bool json = false;
+};
+
+void add_sampling_options(CLI::App* cmd, SamplingOptions& o) {
+  pagoda::cli::add_model_options(cmd, o.source);
+  cmd->add_option("--device", o.device, "auto, cpu or cuda")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->capture_default_str();
+  cmd->add_option("--max-tokens", o.max_tokens,
+                  "Most tokens to generate (default: generation_config.json, else 512)");
+  cmd->add_option("--temperature", o.temperature, "0 = greedy (default: generation_config.json)");
+  cmd->add_option("--top-p", o.top_p, "Nucleus sampling mass");
+  cmd->add_option("--top-k", o.top_k, "Keep the k most likely tokens (0 = off)");
+  cmd->add_option("--seed", o.seed, "Seed for reproducible sampling");
+  cmd->add_flag("--ignore-eos", o.ignore_eos, "Keep generating after the end-of-sequence token");
+}
+
+std::unique_ptr<Engine> open_engine(const SamplingOptions& o) {
+  pagoda::EngineConfig config;
+  config.model_dir = pagoda::cli::resolve_model_source(o.source);
+  config.device = o.device;
+  return Engine::load(config);
+}
+
+SamplingParams sampling_params(const Engine& engine, const SamplingOptions& o) {
+  auto p = SamplingParams::from_defaults(engine.generation_defaults());
+  if (p.max_tokens < 0) p.max_tokens = 512;
+  if (o.max_tokens) p.max_tokens = *o.max_tokens;
+  if (o.temperature) p.temperature = *o.temperature;
+  if (o.top_p) p.top_p = *o.top_p;
+  if (o.top_k) p.top_k = *o.top_k;
+  if (p.temperature == 0) {  // greedy means the argmax of the model, untouched
+    p.top_p = 1;
+    p.top_k = 0;
+    p.min_p = 0;
+    p.repetition_penalty = 1;
+  }
+  p.seed = o.seed;
+  p.ignore_eos = o.ignore_eos;
+  return p;
+}
+
+struct Completion {
+  std::vector<int32_t> output_ids;
+  std::string text;
+  FinishReason finish = FinishReason::None;
+  std::string error;
+};
+
+// Runs one request to the end; on_text sees each text delta on the engine thread.
+Completion complete(Engine& engine, std::vector<int32_t> prompt_ids, const SamplingParams& params,
+                    const std::function<void(const std::string&)>& on_text) {
+  Completion result;
+  std::mutex m;
+  std::condition_variable cv;
+  engine.add_request("cli", std::move(prompt_ids), params, [&](const RequestOutput& out) {
+    if (on_text && !out.text_delta.empty()) on_text(out.text_delta);
+    std::lock_guard lock(m);
+    result.output_ids.insert(result.output_ids.end(), out.token_ids.begin(), out.token_ids.end());
+    result.text += out.text_delta;
+    if (out.finish != FinishReason::None) {
+      result.finish = out.finish;
+      result.error = out.error;
+      cv.notify_all();
+    }
+  });
+  std::unique_lock lock(m);
+  cv.wait(lock, [&] { return result.finish != FinishReason::None; });
+  if (result.finish == FinishReason::Error) throw pagoda::Error(result.error);
+  return result;
+}
+
+std::vector<int32_t> chat_prompt(const Engine& engine, const pagoda::OrderedJson& messages) {
+  pagoda::ChatTemplateInputs inputs;
+  inputs.messages = messages;
+  inputs.add_generation_prompt = true;
+  return engine.tokenizer().encode(engine.chat_template().render(inputs), false);
+}
+
+void run_generate(const GenerateOptions& o) {
+  const int sources = !o.prompt.empty() + !o.ids.empty() + !o.chat.empty();
+  if (sources != 1) throw CLI::ValidationError("give exactly one of --prompt, --ids, --chat");
+  auto engine = open_engine(o);
+  // Which backend runs (and why, when CUDA was not used) goes to stderr, out of the way of
+  // the generated text and --json.
+  std::cerr << engine->backend_note() << "\n";
+  std::vector<int32_t> prompt_ids;
+  if (!o.ids.empty()) {
+    prompt_ids = pagoda::cli::parse_id_list(o.ids);
+  } else if (!o.chat.empty()) {
+    pagoda::OrderedJson messages = pagoda::OrderedJson::array();
+    messages.push_back({{"role", "user"}, {"content", o.chat}});
+    prompt_ids = chat_prompt(*engine, messages);
+  } else {
+    prompt_ids = engine->tokenizer().encode(o.prompt, true);
+  }
+  const auto params = sampling_params(*engine, o);
+  std::function<void(const std::string&)> stream;
+  if (!o.json) stream = [](const std::string& text) { std::cout << text << std::flush; };
+  Completion c = complete(*engine, prompt_ids, params, stream);
+  if (o.json) {
+    pagoda::OrderedJson out;
+    out["prompt_ids"] = prompt_ids;
+    out["output_ids"] = c.output_ids;
+    out["text"] = c.text;
+    out["finish_reason"] = pagoda::finish_reason_name(c.finish);
+    std::cout << out.dump(-1, ' ', false, pagoda::OrderedJson::error_handler_t::replace)
+              << std::endl;
+  } else {
+    std::cout << std::endl;
+  }
+}
+
+void run_chat(const SamplingOptions& o) {
+  auto engine = open_engine(o);
+  std::cout << engine->model_name() << ": " << engine->backend_note() << "\n"
+            << "Type a message; /reset starts over, /exit or Ctrl-D quits.\n";
+  const auto params = sampling_params(*engine, o);
+  pagoda::OrderedJson messages = pagoda::OrderedJson::array();
+  for (;;) {
+    std::cout << "\n> " << std::flush;
+    std::string line;
+    if (!std::getline(std::cin, line) || line == "/exit") break;
+    if (line == "/reset") {
+      messages = pagoda::OrderedJson::array();
+      std::cout << "(conversation cleared)\n";
+      continue;
+    }
+    if (line.empty()) continue;
+    messages.push_back({{"role", "user"}, {"content", line}});
+    try {
+      auto prompt_ids = chat_prompt(*engine, messages);
+      auto stream = [](const std::string& text) { std::cout << text << std::flush; };
+      Completion c = complete(*engine, prompt_ids, params, stream);
+      std::cout << "\n";
+      if (c.finish == FinishReason::Length) std::cout << "(stopped: length limit)\n";
+      messages.push_back({{"role", "assistant"}, {"content", c.text}});
+    } catch (const pagoda::InvalidArgument& e) {
+      // The history outgrew the context: say so and let the user /reset.
+      messages.erase(messages.size() - 1);
+      std::cout << "error: " << e.what() << " (try /reset)\n";
+    }
+  }
+  std::cout << std::endl;
+}
+
+const pagoda::cli::Registration generate_registration("generate", [](CLI::App& root) {
+  auto* cmd =
+      root.add_subcommand("generate", "Generate text from a prompt, token ids or a chat message");
+  auto o = std::make_shared<GenerateOptions>();
+  add_sampling_options(cmd, *o);
+  cmd->add_option("--prompt", o->prompt, "Prompt text (special tokens such as BOS are added)");
+  cmd->add_option("--ids", o->ids, "Prompt token ids, comma-separated");
+  cmd->add_option("--chat", o->chat, "A user message, sent through the model's chat template");
+  cmd->add_flag("--json", o->json, "Print {prompt_ids, output_ids, text, finish_reason}");
+  cmd->callback([o] { run_generate(*o); });
+});
+
+const pagoda::cli::Registration chat_registration("chat", [](CLI::App& root) {
+  auto* cmd = root.add_subcommand("chat", "Chat with a model in the terminal");
+  auto o = std::make_shared<SamplingOptions>();
+  add_sampling_options(cmd, *o);
+  cmd->callback([o] { run_chat(*o); });
+});
+
+}  // namespace

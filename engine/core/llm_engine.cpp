@@ -1,0 +1,257 @@
+#include "core/llm_engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <iostream>
+#include <random>
+
+#include "util/error.h"
+
+namespace pagoda {
+
+LlmEngine::LlmEngine(Parts parts)
+    : parts_(std::move(parts)),
+      blocks_(parts_.num_kv_blocks, parts_.config.block_size, parts_.config.enable_prefix_caching),
+      scheduler_({.max_num_seqs = parts_.config.max_num_seqs,
+                  .max_num_batched_tokens = parts_.config.max_num_batched_tokens},
+                 blocks_) {
+  auto add_eos = [&](int32_t id) {
+    if (std::find(eos_ids_.begin(), eos_ids_.end(), id) == eos_ids_.end()) eos_ids_.push_back(id);
+  };
+  for (int32_t id : parts_.tokenizer->stop_ids()) add_eos(id);
+  for (int32_t id : parts_.model.eos_token_ids) add_eos(id);
+  for (int32_t id : parts_.defaults.eos_token_ids) add_eos(id);
+  stats_.backend = parts_.backend->name();
+  stats_.device = parts_.backend->device_name();
+  record_step(Clock::now(), 0, 0);
+  if (parts_.config.start_thread) thread_ = std::thread([this] { run_loop(); });
+}
+
+LlmEngine::~LlmEngine() {
+  {
+    std::lock_guard lock(inbox_mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  // Whatever is left is aborted so that every caller hears its request end.
+  std::lock_guard step_lock(step_mutex_);
+  std::vector<Emit> emits;
+  drain_inbox(emits);
+  std::vector<std::string> ids;
+  for (const auto& [id, req] : requests_) ids.push_back(id);
+  for (const auto& id : ids) abort_request(id, FinishReason::Abort, "", emits);
+  for (auto& [callback, out] : emits)
+    if (callback) callback(out);
+}
+
+void LlmEngine::validate(const std::vector<int32_t>& prompt_ids, const SamplingParams& p) const {
+  if (prompt_ids.empty()) throw InvalidArgument("the prompt is empty");
+  if (static_cast<int>(prompt_ids.size()) >= parts_.max_model_len)
+    throw InvalidArgument("the prompt has " + std::to_string(prompt_ids.size()) +
+                          " tokens; this model's context holds " +
+                          std::to_string(parts_.max_model_len) + " (prompt plus output)");
+  const int32_t vocab = std::max(parts_.model.vocab_size, parts_.tokenizer->vocab_size());
+  for (int32_t id : prompt_ids)
+    if (id < 0 || id >= vocab)
+      throw InvalidArgument("token id " + std::to_string(id) + " is outside the vocabulary (" +
+                            std::to_string(vocab) + ")");
+  if (p.n < 1) throw InvalidArgument("n must be at least 1");
+  if (!(p.temperature >= 0) || !std::isfinite(p.temperature))
+    throw InvalidArgument("temperature must be >= 0");
+  if (!(p.top_p > 0 && p.top_p <= 1)) throw InvalidArgument("top_p must be in (0, 1]");
+  if (!(p.min_p >= 0 && p.min_p <= 1)) throw InvalidArgument("min_p must be in [0, 1]");
+  if (!(p.repetition_penalty > 0)) throw InvalidArgument("repetition_penalty must be > 0");
+  if (p.max_tokens == 0 || p.max_tokens < -1)
+    throw InvalidArgument("max_tokens must be at least 1 (or unset)");
+  if (p.min_tokens < 0) throw InvalidArgument("min_tokens must be >= 0");
+  if (p.logprobs > 20) throw InvalidArgument("logprobs must be at most 20");
+}
+
+void LlmEngine::add_request(const std::string& request_id, std::vector<int32_t> prompt_ids,
+                            const SamplingParams& params, OutputCallback callback) {
+  validate(prompt_ids, params);
+  auto req = std::make_shared<Request>();
+  req->id = request_id;
+  req->params = params;
+  req->callback = std::move(callback);
+  req->prompt = std::move(prompt_ids);
+  req->arrival = Clock::now();
+  req->seed = params.seed ? *params.seed : std::random_device{}() * 0x100000001ull;
+  enqueue(std::move(req));
+}
+
+void LlmEngine::enqueue(std::shared_ptr<Request> request) {
+  {
+    std::lock_guard lock(inbox_mutex_);
+    if (stopping_) throw Error("the engine is shutting down");
+    if (!active_ids_.insert(request->id).second)
+      throw InvalidArgument("request id '" + request->id + "' is already in use");
+    inbox_.push_back(std::move(request));
+  }
+  wake_.notify_all();
+}
+
+void LlmEngine::abort(const std::string& request_id) {
+  {
+    std::lock_guard lock(inbox_mutex_);
+    if (!active_ids_.count(request_id)) return;
+    abort_inbox_.push_back(request_id);
+  }
+  wake_.notify_all();
+}
+
+bool LlmEngine::has_unfinished() const {
+  std::lock_guard lock(inbox_mutex_);
+  return !active_ids_.empty();
+}
+
+bool LlmEngine::step() {
+  if (thread_.joinable()) return false;  // the engine thread drives itself
+  std::lock_guard lock(step_mutex_);
+  return step_locked();
+}
+
+void LlmEngine::run_loop() {
+  for (;;) {
+    {
+      std::unique_lock lock(inbox_mutex_);
+      wake_.wait(
+          lock, [&] { return stopping_ || !inbox_.empty() || !abort_inbox_.empty() || has_work_; });
+      if (stopping_) return;
+    }
+    std::lock_guard step_lock(step_mutex_);
+    step_locked();
+  }
+}
+
+void LlmEngine::drain_inbox(std::vector<Emit>& emits) {
+  std::deque<std::shared_ptr<Request>> adds;
+  std::vector<std::string> aborts;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    adds.swap(inbox_);
+    aborts.swap(abort_inbox_);
+  }
+  for (auto& req : adds) admit(req);
+  for (const auto& id : aborts) abort_request(id, FinishReason::Abort, "", emits);
+}
+
+void LlmEngine::admit(const std::shared_ptr<Request>& req) {
+  requests_[req->id] = req;
+  const int prompt_len = static_cast<int>(req->prompt.size());
+  const int room = parts_.max_model_len - prompt_len;
+  const int max_tokens = req->params.max_tokens < 0 ? room : std::min(req->params.max_tokens, room);
+  req->num_unfinished = req->params.n;
+  const int64_t leader = next_seq_id_;
+  for (int i = 0; i < req->params.n; ++i) {
+    auto seq = std::make_unique<Sequence>();
+    seq->seq_id = next_seq_id_++;
+    seq->token_ids = req->prompt;
+    seq->num_prompt_tokens = prompt_len;
+    seq->group_leader = req->params.n > 1 ? leader : -1;
+    SeqState& state = seqs_[seq->seq_id];
+    state.request = req;
+    state.index = i;
+    state.output = std::make_unique<SequenceOutput>(*parts_.tokenizer, req->params, eos_ids_,
+                                                    max_tokens, parts_.max_model_len);
+    req->seq_ids.push_back(seq->seq_id);
+    scheduler_.add(std::move(seq));
+  }
+}
+
+SamplingRow LlmEngine::sampling_row(const Sequence& seq, const SeqState& state,
+                                    std::vector<int32_t>& banned_storage) const {
+  const SamplingParams& p = state.request->params;
+  SamplingRow row;
+  row.temperature = p.temperature;
+  row.top_k = p.top_k;
+  row.top_p = p.top_p;
+  row.min_p = p.min_p;
+  row.repetition_penalty = p.repetition_penalty;
+  row.presence_penalty = p.presence_penalty;
+  row.frequency_penalty = p.frequency_penalty;
+  row.seed = state.request->seed + static_cast<uint64_t>(state.index);
+  row.step = static_cast<uint64_t>(seq.num_output_tokens());
+  row.num_logprobs = p.logprobs;
+  row.prompt_ids = seq.prompt_ids();
+  row.output_ids = seq.output_ids();
+  banned_storage = state.output->banned_ids(seq.num_output_tokens());
+  row.banned_ids = banned_storage;
+  return row;
+}
+
+bool LlmEngine::step_locked() {
+  std::vector<Emit> emits;
+  drain_inbox(emits);
+  const auto start = Clock::now();
+  bool worked = !emits.empty();
+  int64_t prompt_tokens = 0, gen_tokens = 0;
+  if (scheduler_.has_unfinished()) {
+    worked = true;
+    SchedulerOutput sched = scheduler_.schedule();
+    if (sched.empty()) {
+      // Nothing fits even with an empty batch: fail the waiting requests instead of spinning.
+      std::vector<std::string> ids;
+      for (const auto& [id, req] : requests_) ids.push_back(id);
+      for (const auto& id : ids)
+        abort_request(id, FinishReason::Error, "the KV cache cannot hold this request", emits);
+    } else {
+      StepInput input;
+      std::vector<std::vector<int32_t>> banned(sched.chunks.size());
+      for (size_t i = 0; i < sched.chunks.size(); ++i) {
+        const auto& c = sched.chunks[i];
+        SeqState& state = seqs_.at(c.seq->seq_id);
+        if (!state.scheduled) {
+          state.scheduled = true;
+          state.first_scheduled = start;
+        }
+        SeqChunk chunk;
+        chunk.seq_id = c.seq->seq_id;
+        chunk.token_ids =
+            std::span<const int32_t>(c.seq->token_ids).subspan(c.context_len, c.num_tokens);
+        chunk.context_len = c.context_len;
+        chunk.block_table = blocks_.block_table(c.seq->seq_id);
+        chunk.sample = c.sample;
+        if (c.sample) {
+          chunk.sampling = sampling_row(*c.seq, state, banned[i]);
+          if (state.request->logits_out) input.return_logits = true;
+        }
+        input.chunks.push_back(chunk);
+        prompt_tokens += std::max(
+            0, std::min(c.context_len + c.num_tokens, c.seq->num_prompt_tokens) - c.context_len);
+      }
+      StepOutput output;
+      try {
+        parts_.backend->execute(input, output);
+        postprocess(sched, input, output, emits);
+        for (const auto& [cb, out] : emits)
+          gen_tokens += static_cast<int64_t>(out.token_ids.size());
+      } catch (const std::exception& e) {
+        std::vector<std::string> ids;
+        for (const auto& c : sched.chunks)
+          if (auto it = seqs_.find(c.seq->seq_id); it != seqs_.end())
+            ids.push_back(it->second.request->id);
+        for (const auto& id : ids)
+          abort_request(id, FinishReason::Error, std::string("backend error: ") + e.what(), emits);
+      }
+    }
+  }
+  {
+    std::lock_guard lock(inbox_mutex_);
+    has_work_ = scheduler_.has_unfinished();
+  }
+  record_step(start, prompt_tokens, gen_tokens);
+  for (auto& [callback, out] : emits) {
+    if (!callback) continue;
+    try {
+      callback(out);
+    } catch (const std::exception& e) {
+      std::cerr << "pagoda: output callback of request " << out.request_id << " threw: " << e.what()
+                << "\n";
+    }
+  }
+  return worked;
+}
+
+}  // namespace pagoda

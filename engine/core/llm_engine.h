@@ -1,0 +1,123 @@
+#pragma once
+// The concrete Engine: one step = schedule -> backend.execute -> postprocess, on its own thread
+// (or on the caller's with start_thread=false). Other threads only touch the inbox (new requests,
+// aborts) and the stats snapshot, each under its own mutex; everything else belongs to the step.
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "backend/backend.h"
+#include "core/block_manager.h"
+#include "core/engine.h"
+#include "core/scheduler.h"
+#include "core/sequence_output.h"
+#include "model/weights.h"
+
+namespace pagoda {
+
+class LlmEngine final : public Engine {
+ public:
+  struct Parts {  // what Engine::load gathered
+    EngineConfig config;
+    ModelConfig model;
+    GenerationDefaults defaults;
+    WeightStore weights;
+    std::unique_ptr<Tokenizer> tokenizer;
+    ChatTemplate chat_template;
+    std::unique_ptr<Backend> backend;
+    std::string backend_note;
+    int64_t num_kv_blocks = 0;
+    int max_model_len = 0;
+  };
+  explicit LlmEngine(Parts parts);
+  ~LlmEngine() override;
+
+  void add_request(const std::string& request_id, std::vector<int32_t> prompt_ids,
+                   const SamplingParams& params, OutputCallback callback) override;
+  void abort(const std::string& request_id) override;
+  EngineStats stats() const override;
+  bool step() override;
+  bool has_unfinished() const override;
+
+  const ModelConfig& model_config() const override { return parts_.model; }
+  const GenerationDefaults& generation_defaults() const override { return parts_.defaults; }
+  const Tokenizer& tokenizer() const override { return *parts_.tokenizer; }
+  const ChatTemplate& chat_template() const override { return parts_.chat_template; }
+  int max_model_len() const override { return parts_.max_model_len; }
+  std::string model_name() const override;
+  std::string backend_note() const override { return parts_.backend_note; }
+  std::vector<float> prompt_logits(const std::vector<int32_t>& prompt_ids) override;
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Request {
+    std::string id;
+    SamplingParams params;
+    OutputCallback callback;
+    std::vector<int32_t> prompt;
+    uint64_t seed = 0;
+    Clock::time_point arrival;
+    int num_unfinished = 0;
+    std::vector<int64_t> seq_ids;
+    std::vector<float>* logits_out = nullptr;  // prompt_logits
+  };
+  struct SeqState {
+    std::shared_ptr<Request> request;
+    int index = 0;
+    std::unique_ptr<SequenceOutput> output;
+    Clock::time_point first_scheduled, first_token;
+    bool scheduled = false;
+  };
+  struct WindowEntry {
+    Clock::time_point start, end;
+    int64_t prompt_tokens, generation_tokens;
+  };
+  using Emit = std::pair<OutputCallback, RequestOutput>;
+
+  void validate(const std::vector<int32_t>& prompt_ids, const SamplingParams& params) const;
+  void enqueue(std::shared_ptr<Request> request);
+  bool step_locked();
+  void drain_inbox(std::vector<Emit>& emits);
+  void admit(const std::shared_ptr<Request>& request);
+  void abort_request(const std::string& request_id, FinishReason reason, const std::string& error,
+                     std::vector<Emit>& emits);
+  void postprocess(const SchedulerOutput& sched, const StepInput& input, const StepOutput& output,
+                   std::vector<Emit>& emits);
+  void finish_seq(int64_t seq_id, RequestOutput& out);
+  RequestOutput make_output(const SeqState& state, const Sequence& seq) const;
+  SamplingRow sampling_row(const Sequence& seq, const SeqState& state,
+                           std::vector<int32_t>& banned_storage) const;
+  void record_step(Clock::time_point start, int64_t prompt_tokens, int64_t gen_tokens);
+  void run_loop();
+
+  Parts parts_;
+  std::vector<int32_t> eos_ids_;
+  BlockManager blocks_;
+  Scheduler scheduler_;
+  std::unordered_map<std::string, std::shared_ptr<Request>> requests_;  // step-owned
+  std::unordered_map<int64_t, SeqState> seqs_;                          // step-owned
+  int64_t next_seq_id_ = 0;
+
+  mutable std::mutex inbox_mutex_;
+  std::condition_variable wake_;
+  std::deque<std::shared_ptr<Request>> inbox_;
+  std::vector<std::string> abort_inbox_;
+  std::unordered_set<std::string> active_ids_;  // queued or running, for duplicate checks
+  bool stopping_ = false;
+  bool has_work_ = false;  // written by the step, read by the loop's wait
+
+  std::mutex step_mutex_;  // one step at a time (the thread, or callers of step())
+
+  mutable std::mutex stats_mutex_;
+  EngineStats stats_;
+  std::deque<WindowEntry> window_;
+  Clock::time_point last_memory_refresh_{};  // step-owned
+  std::atomic<int64_t> logits_counter_{0};
+  std::thread thread_;
+};
+
+}  // namespace pagoda

@@ -1,0 +1,344 @@
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#include "attention_mma.h"
+
+namespace pagoda::cuda {
+
+namespace {
+
+// A block holds up to 64 query rows (queries x heads of one KV head, GQA heads packed into rows
+// so each K/V tile loaded serves the whole group) in 4 warps of 16 rows, and walks the keys in
+// tiles of 64 staged in shared memory by a two-stage cp.async pipeline. Per warp and tile:
+// S = Q K^T and O += P V with mma.sync m16n8k16; S stays in registers and becomes the A operand
+// of P V directly (the accumulator layout of two n-tiles is the A layout of one k-step).
+constexpr int kWarps = 4;
+constexpr int kThreads = kWarps * 32;
+constexpr int kRows = kWarps * 16;
+constexpr int kKeys = 64;
+
+template <int HD>
+constexpr int smem_row() {
+  return HD + 8;  // bf16 per staged K/V row: 16 bytes of padding make ldmatrix conflict-free
+}
+template <int HD>
+constexpr size_t smem_bytes() {
+  return sizeof(bf16) * 2 /*stages*/ * 2 /*K, V*/ * kKeys * smem_row<HD>();
+}
+
+__device__ __forceinline__ uint32_t smem_addr(const void* p) {
+  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
+}
+
+// 16 bytes global -> shared, asynchronously; zero-filled when !valid (src is then not read).
+__device__ __forceinline__ void cp_async16(uint32_t dst, const void* src, bool valid) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src),
+               "r"(valid ? 16 : 0));
+}
+__device__ __forceinline__ void cp_async_commit() {
+  asm volatile("cp.async.commit_group;\n" ::);
+}
+template <int N>
+__device__ __forceinline__ void cp_async_wait() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
+}
+
+__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], uint32_t addr) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(addr));
+}
+__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], uint32_t addr) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(addr));
+}
+
+// c += a (16x16, row-major) * b (16x8, column-major); bf16 inputs, fp32 accumulate.
+__device__ __forceinline__ void mma_bf16(float (&c)[4], const uint32_t (&a)[4], uint32_t b0,
+                                         uint32_t b1) {
+  asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, "
+      "{%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+__device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
+  const __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+  uint32_t bits;
+  memcpy(&bits, &v, sizeof bits);
+  return bits;
+}
+
+// qpt: queries per host tile (attention_queries_per_tile); hpc: heads per row chunk;
+// tiles_per_block: host tiles merged into one block (only the first of each run does the work).
+template <int HD>
+__global__ void __launch_bounds__(kThreads)
+    attention_mma_kernel(AttentionParams p, int qpt, int hpc, int tiles_per_block) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  constexpr int kRow = smem_row<HD>();
+  constexpr int kTileElems = kKeys * kRow;
+  constexpr int kChunks = HD / 8;  // 16-byte pieces of a K/V row
+  constexpr int kKSteps = HD / 16;
+  constexpr int kOTiles = HD / 8;
+  constexpr int kLoads = kKeys * kChunks / kThreads;
+  static_assert(kKeys * kChunks % kThreads == 0, "tile loads must divide evenly");
+  extern __shared__ __align__(16) unsigned char mma_smem[];
+  bf16* const smem = reinterpret_cast<bf16*>(mma_smem);
+
+  const int group = p.nh / p.nkv;
+  const int chunks = (group + hpc - 1) / hpc;
+  const int kvh = blockIdx.y / chunks, chunk = blockIdx.y % chunks;
+  const int tile = blockIdx.x;
+  const int seq = p.tile_seq[tile];
+  const int q0 = p.tile_q0[tile];
+  const int q_len = p.seq_q_len[seq];
+  if (q0 >= q_len || (q0 / qpt) % tiles_per_block != 0) return;  // padding, or merged tile
+  const int kv_len = p.seq_kv_len[seq];
+  const int q_start = p.seq_q_start[seq];
+  const int first_q_pos = kv_len - q_len;  // absolute position of the chunk's first query
+  const int q_end = min(q_len, q0 + tiles_per_block * qpt);
+  const int heads_here = min(hpc, group - chunk * hpc);
+  const int valid_rows = (q_end - q0) * heads_here;
+  const int kv_end = min(kv_len, first_q_pos + q_end);
+  const int head_base = kvh * group + chunk * hpc;
+
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const int g = lane >> 2, t4 = lane & 3;
+  const int warp_row0 = warp * 16;
+  // Keys this warp needs: up to the position of its last valid row (rows are query-major).
+  const int warp_last = min(warp_row0 + 15, valid_rows - 1);
+  const int warp_kv_end =
+      warp_last >= warp_row0 ? min(kv_end, first_q_pos + q0 + warp_last / heads_here + 1) : 0;
+  const int warp_min_pos = first_q_pos + q0 + warp_row0 / heads_here;
+
+  // This thread's rows are g and g + 8 of the warp; invalid rows read zeros, are masked out
+  // entirely (position -1) and never written.
+  int pos[2];
+  const bf16* q_row[2];
+  bf16* out_row[2];
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    const int r = warp_row0 + g + 8 * h;
+    pos[h] = -1;
+    q_row[h] = nullptr;
+    out_row[h] = nullptr;
+    if (r < valid_rows) {
+      const int q = q0 + r / heads_here;
+      const size_t row = static_cast<size_t>(q_start + q) * p.nh + head_base + r % heads_here;
+      pos[h] = first_q_pos + q;
+      q_row[h] = p.q + row * HD;
+      out_row[h] = p.out + row * HD;
+    }
+  }
+  // Q as A fragments for all k-steps: a0a1 (row g, cols 2t..), a2a3 (row g+8), a4a5 (row g,
+  // cols 2t+8..), a6a7 (row g+8, cols 2t+8..).
+  uint32_t qf[kKSteps][4];
+#pragma unroll
+  for (int k = 0; k < kKSteps; ++k) {
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      qf[k][h] = q_row[h] ? *reinterpret_cast<const uint32_t*>(q_row[h] + k * 16 + 2 * t4) : 0u;
+      qf[k][h + 2] =
+          q_row[h] ? *reinterpret_cast<const uint32_t*>(q_row[h] + k * 16 + 8 + 2 * t4) : 0u;
+    }
+  }
+
+  const int32_t* table = p.block_tables + static_cast<size_t>(seq) * p.block_table_stride;
+  auto load_tile = [&](int stage, int kt) {
+    bf16* ks = smem + stage * 2 * kTileElems;
+    bf16* vs = ks + kTileElems;
+#pragma unroll
+    for (int u = 0; u < kLoads; ++u) {
+      const int e = threadIdx.x + u * kThreads;
+      const int j = e / kChunks, c = e % kChunks;
+      const int key = kt + j;
+      const bool valid = key < kv_end;
+      size_t off = 0;
+      if (valid) {
+        const int blk = table[key / p.block_size];
+        off = ((static_cast<size_t>(blk) * p.block_size + key % p.block_size) * p.nkv + kvh) * HD +
+              c * 8;
+      }
+      // Keys past the end are zero-filled: V must be finite there (0 weight times NaN is NaN).
+      cp_async16(smem_addr(ks + j * kRow + c * 8), p.k_cache + off, valid);
+      cp_async16(smem_addr(vs + j * kRow + c * 8), p.v_cache + off, valid);
+    }
+  };
+
+  float o[kOTiles][4];
+#pragma unroll
+  for (int n = 0; n < kOTiles; ++n) o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.0f;
+  float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};  // l: this thread's columns only
+  const float scale_log2 = p.scale * 1.4426950408889634f;
+
+  const int num_kt = (kv_end + kKeys - 1) / kKeys;
+  if (num_kt > 0) load_tile(0, 0);
+  cp_async_commit();
+  for (int it = 0; it < num_kt; ++it) {
+    const int kt = it * kKeys;
+    if (it + 1 < num_kt) load_tile((it + 1) & 1, kt + kKeys);
+    cp_async_commit();
+    cp_async_wait<1>();  // tile it has landed (the newest group may still be in flight)
+    __syncthreads();
+    if (kt < warp_kv_end) {
+      const bf16* ks = smem + (it & 1) * 2 * kTileElems;
+      const bf16* vs = ks + kTileElems;
+      float s[kKeys / 8][4];
+#pragma unroll
+      for (int n = 0; n < kKeys / 8; ++n) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.0f;
+      // K rows are B columns: matrices (keys 0-7, dims 0-7), (keys 0-7, dims 8-15),
+      // (keys 8-15, dims 0-7), (keys 8-15, dims 8-15) give b0b1/b2b3 of two n-tiles.
+      const uint32_t k_base =
+          smem_addr(ks + ((lane & 7) + ((lane >> 4) << 3)) * kRow + ((lane >> 3) & 1) * 8);
+#pragma unroll
+      for (int k = 0; k < kKSteps; ++k) {
+#pragma unroll
+        for (int np = 0; np < kKeys / 16; ++np) {
+          uint32_t b[4];
+          ldmatrix_x4(b, k_base + static_cast<uint32_t>((np * 16 * kRow + k * 16) * sizeof(bf16)));
+          mma_bf16(s[2 * np], qf[k], b[0], b[1]);
+          mma_bf16(s[2 * np + 1], qf[k], b[2], b[3]);
+        }
+      }
+      // Causal and length mask, only where a key can exceed a row's position.
+      if (kt + kKeys - 1 > warp_min_pos || kt + kKeys > kv_end) {
+#pragma unroll
+        for (int n = 0; n < kKeys / 8; ++n)
+#pragma unroll
+          for (int i = 0; i < 4; ++i) {
+            const int key = kt + n * 8 + 2 * t4 + (i & 1);
+            if (key >= kv_end || key > pos[i >> 1]) s[n][i] = -INFINITY;
+          }
+      }
+      // Online softmax; a row's 4 owners are the lanes of one quad.
+      float corr[2], base[2];
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        float mx = m[h];
+#pragma unroll
+        for (int n = 0; n < kKeys / 8; ++n) mx = fmaxf(mx, fmaxf(s[n][2 * h], s[n][2 * h + 1]));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+        // A row with no visible key yet keeps m = -inf: weights 0, correction 1, no NaN.
+        base[h] = mx == -INFINITY ? 0.0f : mx * scale_log2;
+        corr[h] = mx == -INFINITY ? 1.0f : exp2f(m[h] * scale_log2 - base[h]);
+        m[h] = mx;
+      }
+      float row_sum[2] = {0.0f, 0.0f};
+#pragma unroll
+      for (int n = 0; n < kKeys / 8; ++n)
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+          s[n][i] = exp2f(fmaf(s[n][i], scale_log2, -base[i >> 1]));
+          row_sum[i >> 1] += s[n][i];
+        }
+#pragma unroll
+      for (int h = 0; h < 2; ++h) l[h] = l[h] * corr[h] + row_sum[h];
+#pragma unroll
+      for (int n = 0; n < kOTiles; ++n) {
+        o[n][0] *= corr[0];
+        o[n][1] *= corr[0];
+        o[n][2] *= corr[1];
+        o[n][3] *= corr[1];
+      }
+      // V rows are B rows (k = key): transposed matrices (keys 0-7, dims 0-7),
+      // (keys 8-15, dims 0-7), (keys 0-7, dims 8-15), (keys 8-15, dims 8-15).
+      const uint32_t v_base =
+          smem_addr(vs + ((lane & 7) + ((lane >> 3) & 1) * 8) * kRow + (lane >> 4) * 8);
+#pragma unroll
+      for (int j = 0; j < kKeys / 16; ++j) {
+        uint32_t a[4];
+        a[0] = pack_bf16(s[2 * j][0], s[2 * j][1]);
+        a[1] = pack_bf16(s[2 * j][2], s[2 * j][3]);
+        a[2] = pack_bf16(s[2 * j + 1][0], s[2 * j + 1][1]);
+        a[3] = pack_bf16(s[2 * j + 1][2], s[2 * j + 1][3]);
+#pragma unroll
+        for (int dp = 0; dp < HD / 16; ++dp) {
+          uint32_t b[4];
+          ldmatrix_x4_trans(
+              b, v_base + static_cast<uint32_t>((j * 16 * kRow + dp * 16) * sizeof(bf16)));
+          mma_bf16(o[2 * dp], a, b[0], b[1]);
+          mma_bf16(o[2 * dp + 1], a, b[2], b[3]);
+        }
+      }
+    }
+    __syncthreads();  // the stage is consumed before the next iteration refills it
+  }
+  cp_async_wait<0>();
+
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    l[h] += __shfl_xor_sync(0xffffffffu, l[h], 1);
+    l[h] += __shfl_xor_sync(0xffffffffu, l[h], 2);
+  }
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    if (!out_row[h]) continue;
+    const float inv = l[h] > 0.0f ? 1.0f / l[h] : 0.0f;
+#pragma unroll
+    for (int n = 0; n < kOTiles; ++n)
+      *reinterpret_cast<__nv_bfloat162*>(out_row[h] + n * 8 + 2 * t4) =
+          __floats2bfloat162_rn(o[n][2 * h] * inv, o[n][2 * h + 1] * inv);
+  }
+#else
+  __trap();  // the host never launches this below sm_80
+#endif
+}
+
+template <int HD>
+bool launch(const AttentionParams& p, int qpt, int hpc, int tiles_per_block, dim3 grid,
+            cudaStream_t stream) {
+  // Thread-safe once per head_dim; applies to the device current at first use.
+  static const bool smem_ok =
+      cudaFuncSetAttribute(attention_mma_kernel<HD>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                           static_cast<int>(smem_bytes<HD>())) == cudaSuccess;
+  if (!smem_ok) return false;
+  attention_mma_kernel<HD>
+      <<<grid, kThreads, smem_bytes<HD>(), stream>>>(p, qpt, hpc, tiles_per_block);
+  return true;
+}
+
+bool device_has_mma() {
+  int dev = 0, major = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess) return false;
+  if (cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess)
+    return false;
+  return major >= 8;
+}
+
+}  // namespace
+
+bool attention_mma_supported(int hd) {
+  return hd == 64 || hd == 80 || hd == 96 || hd == 128;
+}
+
+bool attention_mma(const AttentionParams& p, cudaStream_t stream) {
+  if (!attention_mma_supported(p.hd) || p.splits != 1 || p.nkv <= 0 || p.nh % p.nkv != 0)
+    return false;
+  static const bool has_mma = device_has_mma();
+  if (!has_mma) return false;
+  if (p.num_tiles <= 0) return true;
+  const int group = p.nh / p.nkv;
+  const int hpc = group < kRows ? group : kRows;
+  const int qpt = attention_queries_per_tile(p.nh, p.nkv);
+  if (qpt * hpc > kRows) return false;
+  const int tiles_per_block = kRows / (qpt * hpc);
+  const int chunks = (group + hpc - 1) / hpc;
+  const dim3 grid(p.num_tiles, p.nkv * chunks);
+  switch (p.hd) {
+    case 64:
+      return launch<64>(p, qpt, hpc, tiles_per_block, grid, stream);
+    case 80:
+      return launch<80>(p, qpt, hpc, tiles_per_block, grid, stream);
+    case 96:
+      return launch<96>(p, qpt, hpc, tiles_per_block, grid, stream);
+    case 128:
+      return launch<128>(p, qpt, hpc, tiles_per_block, grid, stream);
+    default:
+      return false;
+  }
+}
+
+}  // namespace pagoda::cuda

@@ -1,0 +1,181 @@
+#include "gpu_sampler.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "backend/philox.h"
+#include "util/error.h"
+
+namespace pagoda::cuda {
+
+namespace {
+
+void check(cudaError_t e, const char* what) {
+  if (e != cudaSuccess)
+    throw Error(std::string("CUDA error in GPU sampling (") + what + "): " + cudaGetErrorString(e));
+}
+
+// Result words per row: id, logprob, then kMaxTopLogprobs ids and as many logprobs.
+constexpr size_t kResultWords = 2 + 2 * kMaxTopLogprobs;
+
+}  // namespace
+
+GpuSampler::~GpuSampler() {
+  free_buffers();
+}
+
+void GpuSampler::free_buffers() {
+  cudaFree(params_dev_);
+  cudaFree(entries_dev_);
+  cudaFree(results_dev_);
+  cudaFreeHost(params_host_);
+  cudaFreeHost(entries_host_);
+  cudaFreeHost(results_host_);
+  params_dev_ = nullptr;
+  entries_dev_ = nullptr;
+  results_dev_ = nullptr;
+  params_host_ = nullptr;
+  entries_host_ = nullptr;
+  results_host_ = nullptr;
+  row_capacity_ = entry_capacity_ = 0;
+}
+
+void GpuSampler::reserve(size_t rows, size_t entries) {
+  // cudaFree waits for the device, so buffers of an earlier step are never freed in use.
+  if (rows > row_capacity_) {
+    const size_t n = std::max<size_t>({rows, 2 * row_capacity_, 64});
+    cudaFree(params_dev_);
+    cudaFree(results_dev_);
+    cudaFreeHost(params_host_);
+    cudaFreeHost(results_host_);
+    params_dev_ = nullptr;
+    results_dev_ = nullptr;
+    params_host_ = nullptr;
+    results_host_ = nullptr;
+    row_capacity_ = 0;
+    check(cudaMalloc(&params_dev_, n * sizeof(SamplingRowParams)), "parameters");
+    check(cudaMallocHost(&params_host_, n * sizeof(SamplingRowParams)), "parameters");
+    check(cudaMalloc(&results_dev_, n * kResultWords * 4), "results");
+    check(cudaMallocHost(&results_host_, n * kResultWords * 4), "results");
+    row_capacity_ = n;
+  }
+  if (entries > entry_capacity_) {
+    const size_t n = std::max<size_t>({entries, 2 * entry_capacity_, 1024});
+    cudaFree(entries_dev_);
+    cudaFreeHost(entries_host_);
+    entries_dev_ = nullptr;
+    entries_host_ = nullptr;
+    entry_capacity_ = 0;
+    check(cudaMalloc(&entries_dev_, n * sizeof(PenaltyEntry)), "penalty ids");
+    check(cudaMallocHost(&entries_host_, n * sizeof(PenaltyEntry)), "penalty ids");
+    entry_capacity_ = n;
+  }
+}
+
+void GpuSampler::enqueue(float* logits, int vocab, std::span<const SamplingRow* const> rows,
+                         cudaStream_t stream) {
+  const size_t n = rows.size();
+  params_.clear();
+  entries_.clear();
+  num_logprobs_.assign(n, -1);
+  vocab_ = vocab;
+  if (n == 0 || vocab <= 0) return;
+  if (mark_.size() != static_cast<size_t>(vocab)) {
+    mark_.assign(vocab, 0);
+    slot_.assign(vocab, 0);
+    epoch_ = 0;
+  }
+  for (size_t r = 0; r < n; ++r) {
+    SamplingRowParams q;
+    const SamplingRow* row = rows[r];
+    if (!row) {
+      q.skip = 1;
+      params_.push_back(q);
+      continue;
+    }
+    q.temperature = row->temperature;
+    q.top_p = row->top_p;
+    q.min_p = row->min_p;
+    q.repetition_penalty = row->repetition_penalty;
+    q.presence_penalty = row->presence_penalty;
+    q.frequency_penalty = row->frequency_penalty;
+    q.uniform = uniform_draw(row->seed, row->step);
+    q.top_k = row->top_k;
+    q.num_top_logprobs = std::clamp(row->num_logprobs, 0, kMaxTopLogprobs);
+    num_logprobs_[r] = row->num_logprobs;
+
+    // One entry per distinct id the row's penalties or bans touch (the kernel needs no dedup).
+    if (++epoch_ == 0) {
+      std::fill(mark_.begin(), mark_.end(), 0u);
+      epoch_ = 1;
+    }
+    q.entry_begin = static_cast<int>(entries_.size());
+    auto entry = [&](int32_t id) -> PenaltyEntry* {
+      if (id < 0 || id >= vocab) return nullptr;
+      if (mark_[id] != epoch_) {
+        mark_[id] = epoch_;
+        slot_[id] = static_cast<int32_t>(entries_.size());
+        entries_.push_back(PenaltyEntry{id, 0, 0, 0.0f});
+      }
+      return &entries_[slot_[id]];
+    };
+    if (row->repetition_penalty != 1.0f && row->repetition_penalty > 0.0f) {
+      for (int32_t id : row->prompt_ids)
+        if (PenaltyEntry* e = entry(id)) e->flags |= kPenaltyRepeat;
+      for (int32_t id : row->output_ids)
+        if (PenaltyEntry* e = entry(id)) e->flags |= kPenaltyRepeat;
+    }
+    if (row->presence_penalty != 0.0f || row->frequency_penalty != 0.0f)
+      for (int32_t id : row->output_ids)
+        if (PenaltyEntry* e = entry(id)) ++e->output_count;
+    for (int32_t id : row->banned_ids)
+      if (PenaltyEntry* e = entry(id)) e->flags |= kPenaltyBan;
+    q.entry_end = static_cast<int>(entries_.size());
+    params_.push_back(q);
+  }
+
+  reserve(n, entries_.size());
+  std::memcpy(params_host_, params_.data(), n * sizeof(SamplingRowParams));
+  check(cudaMemcpyAsync(params_dev_, params_host_, n * sizeof(SamplingRowParams),
+                        cudaMemcpyHostToDevice, stream),
+        "parameters");
+  if (!entries_.empty()) {
+    std::memcpy(entries_host_, entries_.data(), entries_.size() * sizeof(PenaltyEntry));
+    check(cudaMemcpyAsync(entries_dev_, entries_host_, entries_.size() * sizeof(PenaltyEntry),
+                          cudaMemcpyHostToDevice, stream),
+          "penalty ids");
+  }
+  auto* words = static_cast<int32_t*>(results_dev_);
+  int32_t* ids = words;
+  auto* logprobs = reinterpret_cast<float*>(words + n);
+  int32_t* top_ids = words + 2 * n;
+  auto* top_logprobs = reinterpret_cast<float*>(words + 2 * n + n * kMaxTopLogprobs);
+  sample_rows(logits, static_cast<int>(n), vocab, params_dev_, entries_dev_, ids, logprobs, top_ids,
+              top_logprobs, stream);
+  check(cudaGetLastError(), "kernel launch");
+  check(cudaMemcpyAsync(results_host_, results_dev_, n * kResultWords * 4, cudaMemcpyDeviceToHost,
+                        stream),
+        "results");
+}
+
+SampledToken GpuSampler::result(int i) const {
+  const size_t n = num_logprobs_.size();
+  const auto* words = static_cast<const int32_t*>(results_host_);
+  SampledToken out;
+  out.token_id = words[i];
+  std::memcpy(&out.logprob, words + n + i, sizeof(float));
+  const int k = std::min(num_logprobs_[i], vocab_);
+  if (k > 0) {
+    const int32_t* top_ids = words + 2 * n + static_cast<size_t>(i) * kMaxTopLogprobs;
+    const int32_t* top_words = words + 2 * n + n * kMaxTopLogprobs + i * kMaxTopLogprobs;
+    for (int j = 0; j < std::min(k, kMaxTopLogprobs); ++j) {
+      float lp;
+      std::memcpy(&lp, top_words + j, sizeof(float));
+      out.top_logprobs.emplace_back(top_ids[j], lp);
+    }
+  }
+  return out;
+}
+
+}  // namespace pagoda::cuda

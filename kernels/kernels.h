@@ -1,0 +1,86 @@
+#pragma once
+// The CUDA kernels of the backend, as host launchers on a stream. Activations and weights are
+// bf16; the residual stream and logits are float32. Shared by the backend and the kernel tests.
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+namespace pagoda::cuda {
+
+using bf16 = __nv_bfloat16;
+
+// residual[t, :] = table[ids[t], :] (ids outside [0, vocab) give zeros).
+void embedding(const int32_t* ids, const bf16* table, float* residual, int tokens, int hidden,
+               int vocab, cudaStream_t stream);
+
+// With rows == nullptr: residual[r] += delta[r] (delta may be null), out[r] = rmsnorm(residual[r]).
+// With rows: out[i] = rmsnorm(residual[rows[i]] + delta[rows[i]]), residual untouched (the final
+// norm, for sampled rows only).
+void add_rmsnorm(const bf16* delta, float* residual, const bf16* weight, bf16* out,
+                 const int32_t* rows, int num_rows, int hidden, float eps, cudaStream_t stream);
+
+struct RopeStoreParams {
+  const bf16* qkv = nullptr;     // [tokens, (nh + 2 nkv) * hd], q then k then v
+  const bf16* bias = nullptr;    // [(nh + 2 nkv) * hd] or null
+  const bf16* q_norm = nullptr;  // [hd] or null (Qwen3)
+  const bf16* k_norm = nullptr;
+  float eps = 1e-6f;
+  const int32_t* positions = nullptr;  // [tokens]
+  const int32_t* slots = nullptr;      // [tokens] block * block_size + offset; < 0: no write
+  const float* inv_freq = nullptr;     // [hd / 2]
+  float rope_scale = 1.0f;             // multiplies cos and sin (YaRN mscale)
+  bf16* q_out = nullptr;               // [tokens, nh, hd]
+  bf16* k_cache = nullptr;             // [num_blocks * block_size, nkv, hd]
+  bf16* v_cache = nullptr;
+  int tokens = 0, nh = 0, nkv = 0, hd = 0;
+};
+// Bias, per-head q/k RMSNorm, rotary embedding (rotate-half pairs), and the K/V cache write.
+void rope_store(const RopeStoreParams& p, cudaStream_t stream);
+
+// Paged attention over the KV cache for a batch of sequence chunks (prefill, chunked prefill
+// with earlier context, and decode alike). The host splits each chunk's queries into tiles.
+struct AttentionParams {
+  const bf16* q = nullptr;  // [tokens, nh, hd]
+  const bf16* k_cache = nullptr;
+  const bf16* v_cache = nullptr;
+  bf16* out = nullptr;                    // [tokens, nh, hd]
+  const int32_t* tile_seq = nullptr;      // [num_tiles]
+  const int32_t* tile_q0 = nullptr;       // [num_tiles] first query of the tile within its chunk
+  const int32_t* seq_q_start = nullptr;   // [seqs] first token row of the chunk
+  const int32_t* seq_q_len = nullptr;     // [seqs] 0 for padding
+  const int32_t* seq_kv_len = nullptr;    // [seqs] context + chunk tokens
+  const int32_t* block_tables = nullptr;  // [seqs, block_table_stride]
+  int block_table_stride = 0;
+  int num_tiles = 0, tokens = 0, nh = 0, nkv = 0, hd = 0, block_size = 0;
+  float scale = 1.0f;
+  int splits = 1;                // KV split count (flash-decoding); > 1 needs the partials
+  float* partial_out = nullptr;  // [splits, tokens, nh, hd]
+  float* partial_ml = nullptr;   // [splits, tokens, nh, 2]
+};
+// Queries per tile for a GQA group size (the kernel holds 32 query rows of one KV head).
+int attention_queries_per_tile(int nh, int nkv);
+// Raises shared-memory limits once (call before graph capture).
+void attention_init();
+void attention(const AttentionParams& p, cudaStream_t stream);
+
+// out[t, i] = silu(gate_up[t, i]) * gate_up[t, I + i].
+void silu_mul(const bf16* gate_up, bf16* out, int tokens, int inter, cudaStream_t stream);
+
+// Greedy rows: ids[r] = argmax(logits[r] with banned ids at -inf) (lowest id on ties), and
+// logprobs[r] = raw logit - logsumexp(raw logits). banned ids of row r are
+// banned[banned_offsets[r] .. banned_offsets[r + 1]). Writes -inf into banned logits.
+void greedy_sample(float* logits, int rows, int vocab, const int32_t* banned,
+                   const int32_t* banned_offsets, int32_t* ids, float* logprobs,
+                   cudaStream_t stream);
+
+// y[i, j] = sum_c x[i, c] w[j, c] for decode-sized m (1..4) with k % 8 == 0, y bf16 or float32.
+// Returns false (nothing launched) for other shapes.
+bool gemm_small_m(const bf16* x, const bf16* w, void* y, int m, int n, int k, bool out_f32,
+                  cudaStream_t stream);
+
+// Fills n bf16 values with uniform(-scale, scale) from a counter hash (benchmarks).
+void fill_random_bf16(bf16* out, size_t n, uint64_t seed, float scale, float offset,
+                      cudaStream_t stream);
+
+}  // namespace pagoda::cuda

@@ -1,0 +1,305 @@
+// pagoda-bench: measures the CUDA backend on random bf16 weights of a named model shape.
+//   decode tok/s at several batch sizes (prompt and generation lengths given), prefill tok/s,
+//   and offline throughput on nano-vllm's workload (random ids, in/out lengths uniform in
+//   [100, 1024], ignore EOS) with TTFT and inter-token latency percentiles.
+// Prints one "RESULT key value" line per number (the GPU script collects them).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "cuda_backend.h"
+#include "model/model_config.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+pagoda::ModelConfig shape(const std::string& name) {
+  pagoda::ModelConfig c;
+  c.architecture = "Qwen2ForCausalLM";
+  c.model_type = "qwen2";
+  c.rms_norm_eps = 1e-6;
+  c.rope.theta = 1000000.0;
+  c.max_position_embeddings = 32768;
+  if (name == "qwen2.5-0.5b") {
+    c.vocab_size = 151936, c.hidden_size = 896, c.intermediate_size = 4864, c.num_layers = 24;
+    c.num_heads = 14, c.num_kv_heads = 2, c.head_dim = 64;
+    c.tie_word_embeddings = true, c.attention_bias = true;
+  } else if (name == "qwen2.5-7b") {
+    c.vocab_size = 152064, c.hidden_size = 3584, c.intermediate_size = 18944, c.num_layers = 28;
+    c.num_heads = 28, c.num_kv_heads = 4, c.head_dim = 128;
+    c.attention_bias = true;
+  } else if (name == "qwen3-0.6b") {
+    c.architecture = "Qwen3ForCausalLM", c.model_type = "qwen3";
+    c.vocab_size = 151936, c.hidden_size = 1024, c.intermediate_size = 3072, c.num_layers = 28;
+    c.num_heads = 16, c.num_kv_heads = 8, c.head_dim = 128;
+    c.tie_word_embeddings = true, c.qk_norm = true, c.max_position_embeddings = 40960;
+  } else if (name == "llama3-8b") {
+    c.architecture = "LlamaForCausalLM", c.model_type = "llama";
+    c.vocab_size = 128256, c.hidden_size = 4096, c.intermediate_size = 14336, c.num_layers = 32;
+    c.num_heads = 32, c.num_kv_heads = 8, c.head_dim = 128, c.rms_norm_eps = 1e-5;
+    c.rope.theta = 500000.0, c.rope.type = "llama3", c.rope.factor = 8.0;
+    c.rope.low_freq_factor = 1.0, c.rope.high_freq_factor = 4.0;
+    c.rope.original_max_position_embeddings = 8192, c.max_position_embeddings = 131072;
+  } else {
+    std::fprintf(stderr, "unknown shape %s (qwen2.5-0.5b, qwen2.5-7b, qwen3-0.6b, llama3-8b)\n",
+                 name.c_str());
+    std::exit(2);
+  }
+  return c;
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t i = std::min(v.size() - 1, static_cast<size_t>(p / 100.0 * (v.size() - 1) + 0.5));
+  return v[i];
+}
+
+struct Request {
+  std::vector<int32_t> tokens;  // prompt, then generated
+  int prompt_len = 0, max_new = 0;
+  int prefilled = 0;  // prompt tokens in the cache
+  std::vector<int32_t> blocks;
+  std::vector<double> token_times;  // seconds since start, per generated token
+  bool done = false;
+};
+
+// A small continuous-batching driver: decodes every running request each step and fills the
+// rest of the token budget with prompt chunks; blocks are reserved for the whole request on
+// admission.
+class Driver {
+ public:
+  Driver(pagoda::Backend& b, int64_t num_blocks, int block_size, int max_tokens, int max_seqs)
+      : backend_(b), block_size_(block_size), max_tokens_(max_tokens), max_seqs_(max_seqs) {
+    for (int64_t i = num_blocks - 1; i >= 0; --i) free_.push_back(static_cast<int32_t>(i));
+  }
+
+  // Runs all requests to completion; returns the wall time.
+  double run(std::vector<Request>& reqs) {
+    const auto t0 = Clock::now();
+    size_t next = 0;
+    std::vector<Request*> running;
+    while (true) {
+      // Admit.
+      while (next < reqs.size() && static_cast<int>(running.size()) < max_seqs_) {
+        Request& r = reqs[next];
+        const int need = (r.prompt_len + r.max_new + block_size_ - 1) / block_size_;
+        if (need > static_cast<int>(free_.size())) break;
+        r.blocks.assign(free_.end() - need, free_.end());
+        free_.resize(free_.size() - need);
+        running.push_back(&r);
+        ++next;
+      }
+      if (running.empty()) break;
+      pagoda::StepInput in;
+      int budget = max_tokens_;
+      std::vector<Request*> owners;
+      for (Request* r : running) {
+        if (r->prefilled < r->prompt_len) continue;
+        pagoda::SeqChunk c;
+        c.token_ids = std::span<const int32_t>(&r->tokens.back(), 1);
+        c.context_len = static_cast<int32_t>(r->tokens.size()) - 1;
+        c.block_table = r->blocks;
+        c.sample = true;
+        in.chunks.push_back(c);
+        owners.push_back(r);
+        --budget;
+      }
+      for (Request* r : running) {
+        if (r->prefilled >= r->prompt_len || budget <= 0) continue;
+        const int n = std::min(budget, r->prompt_len - r->prefilled);
+        pagoda::SeqChunk c;
+        c.token_ids = std::span<const int32_t>(r->tokens.data() + r->prefilled, n);
+        c.context_len = r->prefilled;
+        c.block_table = r->blocks;
+        c.sample = r->prefilled + n == r->prompt_len;
+        in.chunks.push_back(c);
+        owners.push_back(r);
+        r->prefilled += n;
+        budget -= n;
+      }
+      pagoda::StepOutput out;
+      backend_.execute(in, out);
+      const double now = seconds_since(t0);
+      size_t k = 0;
+      for (size_t i = 0; i < in.chunks.size(); ++i) {
+        if (!in.chunks[i].sample) continue;
+        Request* r = owners[i];
+        r->tokens.push_back(out.sampled[k++].token_id);
+        r->token_times.push_back(now);
+        if (static_cast<int>(r->tokens.size()) - r->prompt_len >= r->max_new) r->done = true;
+      }
+      std::vector<Request*> still;
+      for (Request* r : running) {
+        if (r->done) {
+          free_.insert(free_.end(), r->blocks.begin(), r->blocks.end());
+          r->blocks.clear();
+        } else {
+          still.push_back(r);
+        }
+      }
+      running.swap(still);
+    }
+    return seconds_since(t0);
+  }
+
+ private:
+  pagoda::Backend& backend_;
+  int block_size_, max_tokens_, max_seqs_;
+  std::vector<int32_t> free_;
+};
+
+std::vector<Request> random_requests(int n, int in_lo, int in_hi, int out_lo, int out_hi, int vocab,
+                                     std::mt19937& rng) {
+  std::vector<Request> reqs(n);
+  for (Request& r : reqs) {
+    r.prompt_len = std::uniform_int_distribution<int>(in_lo, in_hi)(rng);
+    r.max_new = std::uniform_int_distribution<int>(out_lo, out_hi)(rng);
+    r.tokens.resize(r.prompt_len);
+    for (int32_t& t : r.tokens) t = std::uniform_int_distribution<int>(0, vocab - 1)(rng);
+  }
+  return reqs;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string model = "qwen2.5-0.5b";
+  std::vector<int> batches = {1, 8, 32, 128};
+  int prompt = 128, gen = 128, offline = 256, max_tokens = 8192, max_seqs = 256;
+  bool graphs = true, prefill = true;
+  std::string tag;  // suffix of the result keys (A/B variants)
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "%s needs a value\n", a.c_str());
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--model") {
+      model = next();
+    } else if (a == "--batches") {
+      batches.clear();
+      std::string s = next();
+      for (size_t at = 0; at < s.size();) {
+        const size_t comma = s.find(',', at);
+        batches.push_back(std::atoi(s.substr(at, comma - at).c_str()));
+        at = comma == std::string::npos ? s.size() : comma + 1;
+      }
+    } else if (a == "--prompt") {
+      prompt = std::atoi(next().c_str());
+    } else if (a == "--gen") {
+      gen = std::atoi(next().c_str());
+    } else if (a == "--offline") {
+      offline = std::atoi(next().c_str());
+    } else if (a == "--max-batched-tokens") {
+      max_tokens = std::atoi(next().c_str());
+    } else if (a == "--no-graphs") {
+      graphs = false;
+    } else if (a == "--no-prefill") {
+      prefill = false;
+    } else if (a == "--tag") {
+      tag = "_" + next();
+    } else {
+      std::fprintf(stderr,
+                   "usage: pagoda-bench [--model NAME] [--batches 1,8,32,128] [--prompt 128] "
+                   "[--gen 128] [--offline 256 (0: skip)] [--max-batched-tokens 8192] "
+                   "[--no-graphs] [--no-prefill] [--tag NAME]\n");
+      return 2;
+    }
+  }
+  const pagoda::ModelConfig config = shape(model);
+  pagoda::BackendOptions opts;
+  opts.max_num_batched_tokens = max_tokens;
+  opts.max_num_seqs = max_seqs;
+  char err[256] = {0};
+  std::unique_ptr<pagoda::Backend> backend(pagoda_cuda_create_backend(&opts, err, sizeof err));
+  if (!backend) {
+    std::fprintf(stderr, "CUDA backend unavailable: %s\n", err);
+    return 1;
+  }
+  pagoda::cuda::set_cuda_graphs_enabled(*backend, graphs);
+  auto t0 = Clock::now();
+  pagoda::cuda::load_random_weights(*backend, config, 1234);
+  const int block_size = 16;
+  const int64_t blocks = backend->plan_kv_blocks(block_size);
+  backend->allocate_kv_cache(blocks, block_size);
+  const auto mem = backend->memory();
+  std::printf("%s on %s: weights %.2f GiB, KV cache %lld blocks (%.2f GiB), setup %.1f s\n",
+              model.c_str(), backend->device_name().c_str(), mem.weights_bytes / 1073741824.0,
+              static_cast<long long>(blocks), mem.kv_cache_bytes / 1073741824.0, seconds_since(t0));
+  std::mt19937 rng(7);
+  Driver driver(*backend, blocks, block_size, max_tokens, max_seqs);
+
+  // Decode: prefill B prompts, then time gen - 1 decode steps of the whole batch.
+  for (int b : batches) {
+    auto reqs = random_requests(b, prompt, prompt, gen, gen, config.vocab_size, rng);
+    driver.run(reqs);  // warm-up (captures graphs)
+    for (Request& r : reqs) {
+      r.tokens.resize(r.prompt_len);
+      r.prefilled = 0;
+      r.token_times.clear();
+      r.done = false;
+    }
+    driver.run(reqs);
+    std::vector<double> first, last;
+    for (const Request& r : reqs) {
+      first.push_back(r.token_times.front());
+      last.push_back(r.token_times.back());
+    }
+    const double t_first = *std::max_element(first.begin(), first.end());
+    const double t_last = *std::max_element(last.begin(), last.end());
+    const double tps = b * (gen - 1) / (t_last - t_first);
+    std::printf("RESULT %s decode_b%d_tok_s%s %.1f\n", model.c_str(), b, tag.c_str(), tps);
+  }
+
+  // Prefill: steps of max_tokens prompt tokens (8 sequences of max_tokens / 8), median of 5.
+  if (prefill) {
+    const int per = max_tokens / 8;
+    std::vector<double> times;
+    for (int rep = 0; rep < 6; ++rep) {
+      auto reqs = random_requests(8, per, per, 1, 1, config.vocab_size, rng);
+      const double t = driver.run(reqs);
+      if (rep > 0) times.push_back(t);
+    }
+    std::printf("RESULT %s prefill_tok_s %.1f\n", model.c_str(), 8.0 * per / percentile(times, 50));
+  }
+
+  // Offline throughput on nano-vllm's workload.
+  if (offline > 0) {
+    auto warm = random_requests(16, 100, 1024, 16, 16, config.vocab_size, rng);
+    driver.run(warm);
+    std::mt19937 wl(0);
+    auto reqs = random_requests(offline, 100, 1024, 100, 1024, config.vocab_size, wl);
+    const double t = driver.run(reqs);
+    long long out_tokens = 0;
+    std::vector<double> ttft, itl;
+    for (const Request& r : reqs) {
+      out_tokens += r.max_new;
+      ttft.push_back(r.token_times.front());
+      for (size_t i = 1; i < r.token_times.size(); ++i)
+        itl.push_back(r.token_times[i] - r.token_times[i - 1]);
+    }
+    std::printf("RESULT %s offline_tok_s %.1f\n", model.c_str(), out_tokens / t);
+    std::printf("RESULT %s offline_s %.2f\n", model.c_str(), t);
+    std::printf("RESULT %s ttft_p50_ms %.1f\nRESULT %s ttft_p99_ms %.1f\n", model.c_str(),
+                1e3 * percentile(ttft, 50), model.c_str(), 1e3 * percentile(ttft, 99));
+    std::printf("RESULT %s itl_p50_ms %.2f\nRESULT %s itl_p90_ms %.2f\nRESULT %s itl_p99_ms %.2f\n",
+                model.c_str(), 1e3 * percentile(itl, 50), model.c_str(), 1e3 * percentile(itl, 90),
+                model.c_str(), 1e3 * percentile(itl, 99));
+  }
+  return 0;
+}

@@ -1,0 +1,136 @@
+#pragma once
+// CPU emulation of the device primitives kernels/attention_mma.cu uses, for running its kernel
+// source on the host: one std::thread per CUDA thread, warp collectives through per-warp exchange
+// slots and barriers, shared memory as one buffer (blocks run one at a time). The fragment layouts
+// are those of the PTX ISA for ldmatrix m8n8 (.trans) and mma m16n8k16 (.row.col, bf16).
+#include <algorithm>
+#include <barrier>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#ifndef __launch_bounds__
+#define __launch_bounds__(x)
+#endif
+using std::max;
+using std::min;
+
+namespace emu {
+struct Index {
+  int x = 0, y = 0, z = 0;
+};
+inline thread_local Index thread_index, block_index;
+inline unsigned char* smem = nullptr;
+struct Warp {
+  std::barrier<> bar{32};
+  uint32_t addr[32];
+  uint32_t a[32][4], b[32][2];
+  float f[32];
+};
+inline Warp* warps = nullptr;
+inline std::barrier<>* block_barrier = nullptr;
+inline Warp& warp() {
+  return warps[thread_index.x >> 5];
+}
+inline int lane() {
+  return thread_index.x & 31;
+}
+inline float bf16_bits_to_float(uint32_t bits16) {
+  const uint32_t u = (bits16 & 0xffffu) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+inline uint16_t smem_bf16(uint32_t byte_offset) {
+  uint16_t h;
+  std::memcpy(&h, smem + byte_offset, 2);
+  return h;
+}
+inline void ldmatrix(uint32_t (&r)[4], uint32_t addr, bool trans) {
+  Warp& w = warp();
+  const int l = lane();
+  w.addr[l] = addr;  // lanes 8i..8i+7 give the row addresses of matrix i
+  w.bar.arrive_and_wait();
+  for (int i = 0; i < 4; ++i) {
+    uint16_t lo, hi;
+    if (!trans) {  // lane l gets row l/4, elements 2(l%4), 2(l%4)+1
+      const uint32_t row = w.addr[8 * i + l / 4];
+      lo = smem_bf16(row + 2 * (2 * (l % 4)));
+      hi = smem_bf16(row + 2 * (2 * (l % 4) + 1));
+    } else {  // lane l gets rows 2(l%4), 2(l%4)+1 of column l/4
+      lo = smem_bf16(w.addr[8 * i + 2 * (l % 4)] + 2 * (l / 4));
+      hi = smem_bf16(w.addr[8 * i + 2 * (l % 4) + 1] + 2 * (l / 4));
+    }
+    r[i] = uint32_t(lo) | (uint32_t(hi) << 16);
+  }
+  w.bar.arrive_and_wait();
+}
+}  // namespace emu
+
+#define threadIdx emu::thread_index
+#define blockIdx emu::block_index
+
+inline void __syncthreads() {
+  emu::block_barrier->arrive_and_wait();
+}
+inline void __trap() {
+  std::abort();
+}
+inline float __shfl_xor_sync(unsigned, float v, int lane_mask) {
+  emu::Warp& w = emu::warp();
+  const int l = emu::lane();
+  w.f[l] = v;
+  w.bar.arrive_and_wait();
+  const float r = w.f[l ^ lane_mask];
+  w.bar.arrive_and_wait();
+  return r;
+}
+inline uint32_t smem_addr(const void* p) {
+  return static_cast<uint32_t>(static_cast<const unsigned char*>(p) - emu::smem);
+}
+inline void cp_async16(uint32_t dst, const void* src, bool valid) {
+  if (valid)
+    std::memcpy(emu::smem + dst, src, 16);
+  else
+    std::memset(emu::smem + dst, 0, 16);
+}
+inline void cp_async_commit() {}
+template <int N>
+inline void cp_async_wait() {}
+inline void ldmatrix_x4(uint32_t (&r)[4], uint32_t addr) {
+  emu::ldmatrix(r, addr, false);
+}
+inline void ldmatrix_x4_trans(uint32_t (&r)[4], uint32_t addr) {
+  emu::ldmatrix(r, addr, true);
+}
+// A (16x16): a0a1 (row g, cols 2t..), a2a3 (row g+8), a4a5 (row g, cols 8+2t..), a6a7 (row g+8);
+// B (16x8): b0b1 (rows 2t.., col g), b2b3 (rows 8+2t..); C: c0c1 (row g, cols 2t..), c2c3 (g+8).
+inline void mma_bf16(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+  emu::Warp& w = emu::warp();
+  const int l = emu::lane();
+  for (int i = 0; i < 4; ++i) w.a[l][i] = a[i];
+  w.b[l][0] = b0;
+  w.b[l][1] = b1;
+  w.bar.arrive_and_wait();
+  float A[16][16], B[16][8];
+  for (int x = 0; x < 32; ++x) {
+    const int g = x / 4, t = x % 4;
+    for (int h = 0; h < 2; ++h) {
+      A[g][2 * t + h] = emu::bf16_bits_to_float(w.a[x][0] >> (16 * h));
+      A[g + 8][2 * t + h] = emu::bf16_bits_to_float(w.a[x][1] >> (16 * h));
+      A[g][8 + 2 * t + h] = emu::bf16_bits_to_float(w.a[x][2] >> (16 * h));
+      A[g + 8][8 + 2 * t + h] = emu::bf16_bits_to_float(w.a[x][3] >> (16 * h));
+      B[2 * t + h][g] = emu::bf16_bits_to_float(w.b[x][0] >> (16 * h));
+      B[8 + 2 * t + h][g] = emu::bf16_bits_to_float(w.b[x][1] >> (16 * h));
+    }
+  }
+  const int g = l / 4, t = l % 4;
+  for (int i = 0; i < 4; ++i) {
+    const int row = g + 8 * (i >> 1), col = 2 * t + (i & 1);
+    float s = 0;
+    for (int k = 0; k < 16; ++k) s += A[row][k] * B[k][col];
+    c[i] += s;
+  }
+  w.bar.arrive_and_wait();
+}

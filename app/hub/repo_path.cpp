@@ -1,0 +1,57 @@
+#include "hub/repo_path.h"
+
+#include <fnmatch.h>
+
+#include <cctype>
+#include <string>
+
+namespace pagoda::hub {
+
+std::string repo_path_problem(std::string_view path) {
+  if (path.empty()) return "empty path";
+  if (path.size() > 1024) return "path longer than 1024 bytes";
+  for (unsigned char c : path) {
+    if (c == '\0') return "NUL byte in path";
+    if (c < 0x20 || c == 0x7f) return "control character in path";
+    if (c == '\\') return "backslash in path";
+  }
+  if (path[0] == '/') return "absolute path";
+  if (path.size() >= 2 && path[1] == ':' && std::isalpha(static_cast<unsigned char>(path[0])))
+    return "drive letter in path";
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    std::string_view part = path.substr(i, j - i);
+    if (part.empty()) return "empty path component";
+    if (part == "..") return "'..' in path";
+    if (part == ".") return "'.' component in path";
+    i = j + 1;
+  }
+  return {};
+}
+
+bool glob_match(std::string_view pattern, std::string_view path) {
+  std::string p(pattern), s(path);
+  if (fnmatch(p.c_str(), s.c_str(), 0) == 0) return true;
+  if (p.find('/') == std::string::npos) {
+    size_t slash = s.rfind('/');
+    if (slash != std::string::npos && fnmatch(p.c_str(), s.c_str() + slash + 1, 0) == 0)
+      return true;
+  }
+  return false;
+}
+
+bool is_valid_model_id(std::string_view id) {
+  size_t slash = id.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == id.size()) return false;
+  if (id.find('/', slash + 1) != std::string_view::npos) return false;
+  for (unsigned char c : id)
+    if (!(std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '/')) return false;
+  std::string_view owner = id.substr(0, slash), name = id.substr(slash + 1);
+  for (std::string_view part : {owner, name})
+    if (part == "." || part == ".." || part[0] == '.') return false;
+  return true;
+}
+
+}  // namespace pagoda::hub

@@ -1,0 +1,36 @@
+# The OpenAI-compatible server: unit tests against a FakeEngine (real tokenizer and template,
+# canned replies), hostile input, a bounded loopback load test, real clients (curl and the
+# `openai` npm package), and end to end on demo-chat with the CPU backend.
+find_package(GTest REQUIRED)
+
+set(_server_ready TRUE)
+foreach(_m pagoda_tokenizer pagoda_chat pagoda_jinja pagoda_model pagoda_cpu pagoda_backend pagoda_core)
+  get_target_property(_type ${_m} TYPE)
+  if(_type STREQUAL "INTERFACE_LIBRARY")
+    set(_server_ready FALSE)
+  endif()
+endforeach()
+
+if(_server_ready AND TARGET pagoda_server)
+  add_library(pagoda_server_testing STATIC ${CMAKE_CURRENT_LIST_DIR}/test_server_fake_engine.cpp)
+  target_link_libraries(pagoda_server_testing PUBLIC pagoda_server)
+  target_include_directories(pagoda_server_testing PUBLIC ${CMAKE_CURRENT_LIST_DIR})
+
+  foreach(_t test_server test_server_fuzz test_server_load test_server_clients test_server_e2e)
+    add_executable(${_t} ${CMAKE_CURRENT_LIST_DIR}/${_t}.cpp)
+    target_link_libraries(${_t} PRIVATE pagoda_server_testing GTest::gtest_main)
+    pagoda_test_defs(${_t})
+  endforeach()
+  target_compile_definitions(test_server_e2e PRIVATE PAGODA_CLI="$<TARGET_FILE:pagoda-cli>")
+  add_dependencies(test_server_e2e pagoda-cli)
+  target_compile_definitions(test_server_clients PRIVATE
+    PAGODA_OPENAI_CLIENT_DIR="${CMAKE_CURRENT_LIST_DIR}/openai-client")
+
+  add_test(NAME server COMMAND test_server)
+  add_test(NAME server_fuzz COMMAND test_server_fuzz)
+  add_test(NAME server_load COMMAND test_server_load)
+  add_test(NAME server_clients COMMAND test_server_clients)
+  add_test(NAME server_e2e COMMAND test_server_e2e)
+  set_tests_properties(server server_fuzz server_load server_clients server_e2e
+                       PROPERTIES LABELS "fast" TIMEOUT 300)
+endif()

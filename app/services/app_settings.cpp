@@ -1,0 +1,138 @@
+#include "services/app_settings.h"
+
+#include <QDir>
+#include <QStandardPaths>
+#include <QUuid>
+
+namespace pagoda::app {
+
+AppSettings::AppSettings(const QString& file_path, QObject* parent)
+    : QObject(parent),
+      settings_(file_path.isEmpty()
+                    ? QStandardPaths::writableLocation(QStandardPaths::AppConfigLocation) +
+                          QStringLiteral("/pagoda.conf")
+                    : file_path,
+                QSettings::IniFormat) {}
+
+QString AppSettings::defaultModelsFolder() {
+  return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) +
+         QStringLiteral("/models");
+}
+
+QString AppSettings::modelsFolder() const {
+  return settings_.value("models/folder", defaultModelsFolder()).toString();
+}
+
+void AppSettings::setModelsFolder(const QString& folder) {
+  if (folder == modelsFolder()) return;
+  settings_.setValue("models/folder", QDir::cleanPath(folder));
+  emit modelsFoldersChanged();
+}
+
+QStringList AppSettings::importedFolders() const {
+  return settings_.value("models/imported").toStringList();
+}
+
+void AppSettings::addImportedFolder(const QString& folder) {
+  QStringList folders = importedFolders();
+  const QString clean = QDir::cleanPath(folder);
+  if (folders.contains(clean)) return;
+  folders << clean;
+  settings_.setValue("models/imported", folders);
+  emit modelsFoldersChanged();
+}
+
+void AppSettings::removeImportedFolder(const QString& folder) {
+  QStringList folders = importedFolders();
+  if (folders.removeAll(QDir::cleanPath(folder)) == 0) return;
+  settings_.setValue("models/imported", folders);
+  emit modelsFoldersChanged();
+}
+
+QString AppSettings::device() const {
+  return settings_.value("engine/device", "auto").toString();
+}
+
+void AppSettings::setDevice(const QString& device) {
+  settings_.setValue("engine/device", device);
+  emit engineDefaultsChanged();
+}
+
+int AppSettings::contextLength() const {
+  return settings_.value("engine/context_length", 4096).toInt();
+}
+
+void AppSettings::setContextLength(int tokens) {
+  settings_.setValue("engine/context_length", tokens);
+  emit engineDefaultsChanged();
+}
+
+QString AppSettings::language() const {
+  return settings_.value("ui/language", "en").toString();
+}
+
+void AppSettings::setLanguage(const QString& language) {
+  if (language == this->language()) return;
+  settings_.setValue("ui/language", language);
+  emit languageChanged(language);
+}
+
+QList<RemoteEndpoint> AppSettings::remoteEndpoints() const {
+  QList<RemoteEndpoint> out;
+  const int n = settings_.beginReadArray("remote");
+  for (int i = 0; i < n; ++i) {
+    settings_.setArrayIndex(i);
+    out << RemoteEndpoint{settings_.value("id").toString(), settings_.value("name").toString(),
+                          settings_.value("url").toString(), settings_.value("model").toString()};
+  }
+  settings_.endArray();
+  return out;
+}
+
+RemoteEndpoint AppSettings::remoteEndpoint(const QString& id) const {
+  for (const RemoteEndpoint& e : remoteEndpoints())
+    if (e.id == id) return e;
+  return {};
+}
+
+QString AppSettings::saveRemoteEndpoint(RemoteEndpoint endpoint) {
+  if (endpoint.id.isEmpty()) endpoint.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
+  QList<RemoteEndpoint> all = remoteEndpoints();
+  bool replaced = false;
+  for (RemoteEndpoint& e : all) {
+    if (e.id == endpoint.id) {
+      e = endpoint;
+      replaced = true;
+    }
+  }
+  if (!replaced) all << endpoint;
+  settings_.beginWriteArray("remote", all.size());
+  for (int i = 0; i < all.size(); ++i) {
+    settings_.setArrayIndex(i);
+    settings_.setValue("id", all[i].id);
+    settings_.setValue("name", all[i].name);
+    settings_.setValue("url", all[i].base_url);
+    settings_.setValue("model", all[i].model);
+  }
+  settings_.endArray();
+  emit remoteEndpointsChanged();
+  return endpoint.id;
+}
+
+void AppSettings::removeRemoteEndpoint(const QString& id) {
+  QList<RemoteEndpoint> all = remoteEndpoints();
+  all.removeIf([&](const RemoteEndpoint& e) { return e.id == id; });
+  settings_.remove("remote");
+  settings_.beginWriteArray("remote", all.size());
+  for (int i = 0; i < all.size(); ++i) {
+    settings_.setArrayIndex(i);
+    settings_.setValue("id", all[i].id);
+    settings_.setValue("name", all[i].name);
+    settings_.setValue("url", all[i].base_url);
+    settings_.setValue("model", all[i].model);
+  }
+  settings_.endArray();
+  emit remoteEndpointsChanged();
+}
+
+}  // namespace pagoda::app

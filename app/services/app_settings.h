@@ -1,0 +1,56 @@
+#pragma once
+// The app's preferences (QSettings, INI format). API keys are never stored here: see KeyStore.
+#include <QList>
+#include <QObject>
+#include <QSettings>
+#include <QString>
+#include <QStringList>
+
+namespace pagoda::app {
+
+// An OpenAI-compatible server a chat can target. The key lives in the system keychain under id.
+struct RemoteEndpoint {
+  QString id;
+  QString name;
+  QString base_url;  // e.g. "http://localhost:8000/v1"
+  QString model;
+};
+
+class AppSettings : public QObject {
+  Q_OBJECT
+ public:
+  // An empty path uses the user's config dir (~/.config/pagoda/pagoda.conf).
+  explicit AppSettings(const QString& file_path = {}, QObject* parent = nullptr);
+
+  static QString defaultModelsFolder();  // <AppDataLocation>/models
+  QString fileName() const { return settings_.fileName(); }
+
+  QString modelsFolder() const;
+  void setModelsFolder(const QString& folder);
+  QStringList importedFolders() const;
+  void addImportedFolder(const QString& folder);
+  void removeImportedFolder(const QString& folder);
+  QString device() const;  // auto | cpu | cuda
+  void setDevice(const QString& device);
+  int contextLength() const;
+  void setContextLength(int tokens);
+  QString language() const;  // "en" or "zh_CN"
+  void setLanguage(const QString& language);
+
+  QList<RemoteEndpoint> remoteEndpoints() const;
+  RemoteEndpoint remoteEndpoint(const QString& id) const;  // empty id when missing
+  // Adds or replaces (by id; a new id is made when empty). Returns the id.
+  QString saveRemoteEndpoint(RemoteEndpoint endpoint);
+  void removeRemoteEndpoint(const QString& id);
+
+ signals:
+  void modelsFoldersChanged();
+  void languageChanged(const QString& language);
+  void remoteEndpointsChanged();
+  void engineDefaultsChanged();
+
+ private:
+  mutable QSettings settings_;
+};
+
+}  // namespace pagoda::app

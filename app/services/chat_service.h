@@ -1,0 +1,78 @@
+#pragma once
+// Runs conversations: builds the history (system prompt, earlier turns without their <think>
+// reasoning), sends it to the local engine or a remote endpoint, and streams the reply into the
+// ChatStore (saved every second while streaming, committed when it completes). One reply is
+// generated at a time; the UI may show another conversation meanwhile.
+#include <QElapsedTimer>
+#include <QJsonArray>
+#include <QObject>
+#include <QTimer>
+
+#include "services/chat_types.h"
+
+namespace pagoda::app {
+
+class AppSettings;
+class ChatStore;
+class EngineService;
+class KeyStore;
+class RemoteClient;
+
+class ChatService : public QObject {
+  Q_OBJECT
+ public:
+  ChatService(ChatStore* store, EngineService* engine, RemoteClient* remote, KeyStore* keys,
+              AppSettings* settings, QObject* parent = nullptr);
+  ~ChatService() override;
+
+  ChatStore* store() const { return store_; }
+
+  // Adds the user message and starts a reply. Returns false (and emits error) when busy.
+  bool send(qint64 conversation_id, const QString& text);
+  // Replaces the last assistant reply.
+  bool regenerate(qint64 conversation_id);
+  // Replaces a user message, drops everything after it and replies again.
+  bool editAndResend(qint64 conversation_id, qint64 message_id, const QString& text);
+  void stop();
+
+  bool isGenerating() const { return !request_id_.isEmpty(); }
+  qint64 generatingConversation() const { return conversation_id_; }
+  qint64 streamingMessageId() const { return message_id_; }
+  QString streamingText() const { return text_; }
+  // The chat messages sent for a conversation (system prompt first, reasoning removed).
+  QJsonArray history(qint64 conversation_id) const;
+  // Saves the partial reply now (also done every second while streaming).
+  void flush();
+
+ signals:
+  // The conversation's list of messages changed (reload it).
+  void messagesChanged(qint64 conversation_id);
+  void generationStarted(qint64 conversation_id, qint64 message_id);
+  void streamUpdated(qint64 conversation_id, qint64 message_id, const QString& text);
+  // state: complete | stopped | error
+  void generationFinished(qint64 conversation_id, qint64 message_id, const QString& state,
+                          const pagoda::app::GenerationStats& stats, const QString& error);
+  void error(const QString& message);
+
+ private:
+  bool startReply(qint64 conversation_id);
+  void onDelta(const QString& request_id, const QString& text);
+  void onFinished(const QString& request_id, const QString& reason, const GenerationStats& stats,
+                  const QString& error);
+
+  ChatStore* store_;
+  EngineService* engine_;
+  RemoteClient* remote_;
+  KeyStore* keys_;
+  AppSettings* settings_;
+  QTimer flush_timer_;
+  QString request_id_;
+  QString remote_request_;  // set when request_id_ went to a remote endpoint
+  qint64 conversation_id_ = 0;
+  qint64 message_id_ = 0;
+  QString text_;
+  bool dirty_ = false;
+  int request_counter_ = 0;
+};
+
+}  // namespace pagoda::app

@@ -1,0 +1,280 @@
+#include "services/chat_store.h"
+
+#include <QAtomicInt>
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QStandardPaths>
+#include <QVariant>
+
+namespace pagoda::app {
+namespace {
+
+QAtomicInt g_connection_counter;
+
+// A null QString binds as SQL NULL; the columns are NOT NULL.
+QString text(const QString& s) {
+  return s.isNull() ? QStringLiteral("") : s;
+}
+
+QDateTime fromMs(qint64 ms) {
+  return QDateTime::fromMSecsSinceEpoch(ms);
+}
+
+ConversationInfo readConversation(const QSqlQuery& q) {
+  ConversationInfo c;
+  c.id = q.value(0).toLongLong();
+  c.title = q.value(1).toString();
+  c.system_prompt = q.value(2).toString();
+  c.target = q.value(3).toString();
+  c.sampling =
+      SamplingSettings::fromJson(QJsonDocument::fromJson(q.value(4).toByteArray()).object());
+  c.created = fromMs(q.value(5).toLongLong());
+  c.updated = fromMs(q.value(6).toLongLong());
+  return c;
+}
+
+ChatMessage readMessage(const QSqlQuery& q) {
+  ChatMessage m;
+  m.id = q.value(0).toLongLong();
+  m.conversation_id = q.value(1).toLongLong();
+  m.role = q.value(2).toString();
+  m.content = q.value(3).toString();
+  m.state = q.value(4).toString();
+  m.stats = GenerationStats::fromJson(QJsonDocument::fromJson(q.value(5).toByteArray()).object());
+  m.created = fromMs(q.value(6).toLongLong());
+  return m;
+}
+
+constexpr auto kConversationColumns =
+    "id, title, system_prompt, target, sampling, created_ms, updated_ms";
+constexpr auto kMessageColumns = "id, conversation_id, role, content, state, stats, created_ms";
+
+}  // namespace
+
+QString ChatStore::defaultPath() {
+  return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) +
+         QStringLiteral("/chats.sqlite3");
+}
+
+ChatStore::ChatStore(const QString& database_path, QObject* parent)
+    : QObject(parent), path_(database_path) {
+  connection_ = QStringLiteral("pagoda-chat-%1").arg(g_connection_counter.fetchAndAddRelaxed(1));
+  QDir().mkpath(QFileInfo(database_path).absolutePath());
+  QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connection_);
+  db.setDatabaseName(database_path);
+  if (!db.open()) {
+    error_ = tr("Cannot open the chat history %1: %2").arg(database_path, db.lastError().text());
+    return;
+  }
+  ok_ =
+      exec("PRAGMA journal_mode=WAL") && exec("PRAGMA synchronous=NORMAL") &&
+      exec("PRAGMA foreign_keys=ON") &&
+      exec(
+          "CREATE TABLE IF NOT EXISTS conversations (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+          "title TEXT NOT NULL, system_prompt TEXT NOT NULL DEFAULT '', "
+          "target TEXT NOT NULL DEFAULT 'local', sampling TEXT NOT NULL DEFAULT '{}', "
+          "created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL)") &&
+      exec(
+          "CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+          "conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE, "
+          "role TEXT NOT NULL, content TEXT NOT NULL, state TEXT NOT NULL, "
+          "stats TEXT NOT NULL DEFAULT '{}', created_ms INTEGER NOT NULL)") &&
+      exec("CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages(conversation_id, id)");
+  if (!ok_) return;
+  QSqlQuery q(db);
+  q.prepare("UPDATE messages SET state = ? WHERE state = ?");
+  q.addBindValue(QString::fromLatin1(kStateInterrupted));
+  q.addBindValue(QString::fromLatin1(kStateStreaming));
+  if (q.exec()) recovered_ = q.numRowsAffected();
+}
+
+ChatStore::~ChatStore() {
+  { QSqlDatabase::database(connection_, false).close(); }
+  QSqlDatabase::removeDatabase(connection_);
+}
+
+bool ChatStore::exec(const QString& sql, const QVariantList& values) const {
+  QSqlQuery q(QSqlDatabase::database(connection_, false));
+  if (!q.prepare(sql)) {
+    const_cast<ChatStore*>(this)->error_ = q.lastError().text();
+    return false;
+  }
+  for (const QVariant& v : values) q.addBindValue(v);
+  if (!q.exec()) {
+    const_cast<ChatStore*>(this)->error_ = q.lastError().text();
+    qWarning("ChatStore: %s", qPrintable(error_));
+    return false;
+  }
+  return true;
+}
+
+void ChatStore::touch(qint64 conversation_id) {
+  exec("UPDATE conversations SET updated_ms = ? WHERE id = ?",
+       {QDateTime::currentMSecsSinceEpoch(), conversation_id});
+}
+
+qint64 ChatStore::createConversation(const QString& title, const QString& system_prompt,
+                                     const QString& target, const SamplingSettings& sampling) {
+  QSqlQuery q(QSqlDatabase::database(connection_, false));
+  q.prepare(
+      "INSERT INTO conversations (title, system_prompt, target, sampling, created_ms, "
+      "updated_ms) VALUES (?, ?, ?, ?, ?, ?)");
+  const qint64 now = QDateTime::currentMSecsSinceEpoch();
+  q.addBindValue(text(title));
+  q.addBindValue(text(system_prompt));
+  q.addBindValue(text(target));
+  q.addBindValue(QJsonDocument(sampling.toJson()).toJson(QJsonDocument::Compact));
+  q.addBindValue(now);
+  q.addBindValue(now);
+  if (!q.exec()) {
+    error_ = q.lastError().text();
+    qWarning("ChatStore: %s", qPrintable(error_));
+    return 0;
+  }
+  emit conversationsChanged();
+  return q.lastInsertId().toLongLong();
+}
+
+void ChatStore::renameConversation(qint64 id, const QString& title) {
+  exec("UPDATE conversations SET title = ? WHERE id = ?", {text(title), id});
+  emit conversationsChanged();
+}
+
+void ChatStore::setSystemPrompt(qint64 id, const QString& system_prompt) {
+  exec("UPDATE conversations SET system_prompt = ? WHERE id = ?", {text(system_prompt), id});
+}
+
+void ChatStore::setTarget(qint64 id, const QString& target) {
+  exec("UPDATE conversations SET target = ? WHERE id = ?", {text(target), id});
+}
+
+void ChatStore::setSampling(qint64 id, const SamplingSettings& sampling) {
+  exec("UPDATE conversations SET sampling = ? WHERE id = ?",
+       {QJsonDocument(sampling.toJson()).toJson(QJsonDocument::Compact), id});
+}
+
+void ChatStore::deleteConversation(qint64 id) {
+  exec("DELETE FROM messages WHERE conversation_id = ?", {id});
+  exec("DELETE FROM conversations WHERE id = ?", {id});
+  emit conversationsChanged();
+}
+
+QList<ConversationInfo> ChatStore::conversations(const QString& search) const {
+  QSqlQuery q(QSqlDatabase::database(connection_, false));
+  const QString columns = QString::fromLatin1(kConversationColumns);
+  if (search.trimmed().isEmpty()) {
+    q.prepare("SELECT " + columns + " FROM conversations ORDER BY updated_ms DESC, id DESC");
+  } else {
+    // instr() instead of LIKE: no wildcard escaping, and case-insensitive for ASCII via lower().
+    q.prepare("SELECT " + columns +
+              " FROM conversations c WHERE instr(lower(title), lower(?)) > 0 "
+              "OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND "
+              "instr(lower(m.content), lower(?)) > 0) ORDER BY updated_ms DESC, id DESC");
+    q.addBindValue(search.trimmed());
+    q.addBindValue(search.trimmed());
+  }
+  QList<ConversationInfo> out;
+  if (!q.exec()) return out;
+  while (q.next()) out << readConversation(q);
+  return out;
+}
+
+ConversationInfo ChatStore::conversation(qint64 id) const {
+  QSqlQuery q(QSqlDatabase::database(connection_, false));
+  q.prepare("SELECT " + QString::fromLatin1(kConversationColumns) +
+            " FROM conversations WHERE id = ?");
+  q.addBindValue(id);
+  if (q.exec() && q.next()) return readConversation(q);
+  return {};
+}
+
+QList<ChatMessage> ChatStore::messages(qint64 conversation_id) const {
+  QSqlQuery q(QSqlDatabase::database(connection_, false));
+  q.prepare("SELECT " + QString::fromLatin1(kMessageColumns) +
+            " FROM messages WHERE conversation_id = ? ORDER BY id");
+  q.addBindValue(conversation_id);
+  QList<ChatMessage> out;
+  if (!q.exec()) return out;
+  while (q.next()) out << readMessage(q);
+  return out;
+}
+
+ChatMessage ChatStore::message(qint64 id) const {
+  QSqlQuery q(QSqlDatabase::database(connection_, false));
+  q.prepare("SELECT " + QString::fromLatin1(kMessageColumns) + " FROM messages WHERE id = ?");
+  q.addBindValue(id);
+  if (q.exec() && q.next()) return readMessage(q);
+  return {};
+}
+
+qint64 ChatStore::addMessage(qint64 conversation_id, const QString& role, const QString& content,
+                             const QString& state) {
+  QSqlQuery q(QSqlDatabase::database(connection_, false));
+  q.prepare(
+      "INSERT INTO messages (conversation_id, role, content, state, created_ms) "
+      "VALUES (?, ?, ?, ?, ?)");
+  q.addBindValue(conversation_id);
+  q.addBindValue(text(role));
+  q.addBindValue(text(content));
+  q.addBindValue(text(state));
+  q.addBindValue(QDateTime::currentMSecsSinceEpoch());
+  if (!q.exec()) {
+    error_ = q.lastError().text();
+    qWarning("ChatStore: %s", qPrintable(error_));
+    return 0;
+  }
+  touch(conversation_id);
+  return q.lastInsertId().toLongLong();
+}
+
+void ChatStore::updateMessage(qint64 id, const QString& content, const QString& state,
+                              const GenerationStats& stats) {
+  exec("UPDATE messages SET content = ?, state = ?, stats = ? WHERE id = ?",
+       {text(content), text(state), QJsonDocument(stats.toJson()).toJson(QJsonDocument::Compact),
+        id});
+}
+
+void ChatStore::deleteMessagesFrom(qint64 conversation_id, qint64 message_id) {
+  exec("DELETE FROM messages WHERE conversation_id = ? AND id >= ?", {conversation_id, message_id});
+}
+
+QString ChatStore::exportMarkdown(qint64 conversation_id) const {
+  const ConversationInfo c = conversation(conversation_id);
+  QString md = QStringLiteral("# %1\n\n").arg(c.title);
+  if (!c.system_prompt.isEmpty()) md += QStringLiteral("> System: %1\n\n").arg(c.system_prompt);
+  for (const ChatMessage& m : messages(conversation_id)) {
+    const QString who = m.role == "user"        ? QStringLiteral("User")
+                        : m.role == "assistant" ? QStringLiteral("Assistant")
+                                                : m.role;
+    md += QStringLiteral("## %1").arg(who);
+    if (m.state != kStateComplete) md += QStringLiteral(" (%1)").arg(m.state);
+    md += QStringLiteral("\n\n%1\n\n").arg(m.content);
+  }
+  return md;
+}
+
+QByteArray ChatStore::exportJson(qint64 conversation_id) const {
+  const ConversationInfo c = conversation(conversation_id);
+  QJsonArray messages_json;
+  for (const ChatMessage& m : messages(conversation_id)) {
+    messages_json.append(QJsonObject{{"role", m.role},
+                                     {"content", m.content},
+                                     {"state", m.state},
+                                     {"created", m.created.toString(Qt::ISODateWithMs)},
+                                     {"stats", m.stats.toJson()}});
+  }
+  QJsonObject root{{"title", c.title},
+                   {"system_prompt", c.system_prompt},
+                   {"target", c.target},
+                   {"sampling", c.sampling.toJson()},
+                   {"created", c.created.toString(Qt::ISODateWithMs)},
+                   {"messages", messages_json}};
+  return QJsonDocument(root).toJson(QJsonDocument::Indented);
+}
+
+}  // namespace pagoda::app

@@ -1,0 +1,66 @@
+#pragma once
+// Conversation history in SQLite (WAL mode). Each message is committed when it completes; a reply
+// being streamed is saved as "streaming" and updated as it grows, so a crash loses at most the
+// last partial update. Opening a store turns every message still "streaming" into "interrupted".
+// Writes are single small statements, cheap enough for the GUI thread.
+#include <QObject>
+#include <QString>
+
+#include "services/chat_types.h"
+
+namespace pagoda::app {
+
+class ChatStore : public QObject {
+  Q_OBJECT
+ public:
+  // Opens (creating if needed) the database file. Check ok() / errorString().
+  explicit ChatStore(const QString& database_path, QObject* parent = nullptr);
+  ~ChatStore() override;
+  // The default location: <XDG data dir>/pagoda/chats.sqlite3.
+  static QString defaultPath();
+
+  bool ok() const { return ok_; }
+  QString errorString() const { return error_; }
+  QString path() const { return path_; }
+  // Messages that were found "streaming" when the store was opened.
+  int recoveredInterrupted() const { return recovered_; }
+
+  qint64 createConversation(const QString& title, const QString& system_prompt = {},
+                            const QString& target = QStringLiteral("local"),
+                            const SamplingSettings& sampling = {});
+  void renameConversation(qint64 id, const QString& title);
+  void setSystemPrompt(qint64 id, const QString& system_prompt);
+  void setTarget(qint64 id, const QString& target);
+  void setSampling(qint64 id, const SamplingSettings& sampling);
+  void deleteConversation(qint64 id);
+  // Newest first. A non-empty search keeps conversations whose title or any message contains it.
+  QList<ConversationInfo> conversations(const QString& search = {}) const;
+  ConversationInfo conversation(qint64 id) const;  // id 0 when missing
+
+  QList<ChatMessage> messages(qint64 conversation_id) const;
+  ChatMessage message(qint64 id) const;
+  qint64 addMessage(qint64 conversation_id, const QString& role, const QString& content,
+                    const QString& state = QString::fromLatin1(kStateComplete));
+  void updateMessage(qint64 id, const QString& content, const QString& state,
+                     const GenerationStats& stats = {});
+  // Deletes this message and every later one of its conversation (edit, regenerate).
+  void deleteMessagesFrom(qint64 conversation_id, qint64 message_id);
+
+  QString exportMarkdown(qint64 conversation_id) const;
+  QByteArray exportJson(qint64 conversation_id) const;
+
+ signals:
+  void conversationsChanged();
+
+ private:
+  bool exec(const QString& sql, const QVariantList& values = {}) const;
+  void touch(qint64 conversation_id);
+
+  QString connection_;
+  QString path_;
+  QString error_;
+  bool ok_ = false;
+  int recovered_ = 0;
+};
+
+}  // namespace pagoda::app

@@ -1,0 +1,308 @@
+#include "services/engine_service.h"
+
+#include <QJsonObject>
+#include <QMutex>
+#include <QMutexLocker>
+#include <QSet>
+#include <QThread>
+#include <QTimer>
+#include <chrono>
+#include <exception>
+#include <memory>
+
+#include "core/engine.h"
+#include "util/error.h"
+
+namespace pagoda::app {
+
+// Lives on the worker thread; every slot runs there.
+class EngineWorker : public QObject {
+  Q_OBJECT
+ public:
+  std::shared_ptr<Engine> engine;
+
+ public slots:
+  void start() {
+    stats_timer_ = new QTimer(this);
+    stats_timer_->setInterval(500);  // ~2 Hz is enough for a dashboard
+    connect(stats_timer_, &QTimer::timeout, this, &EngineWorker::pollStats);
+    stats_timer_->start();
+  }
+
+  void load(const QString& path, const QString& device, int context_length) {
+    destroyEngine();
+    EngineConfig config;
+    config.model_dir = path.toStdString();
+    config.device = device.toStdString();
+    config.max_model_len = context_length;
+    // Leave a core to the GUI thread so that streaming stays smooth.
+    config.num_threads = std::max(1, QThread::idealThreadCount() - 1);
+    try {
+      engine = Engine::load(config);
+    } catch (const std::exception& e) {
+      emit loadFailed(path, QString::fromStdString(e.what()));
+      return;
+    }
+    notifyObserver(engine);
+    LoadedModelInfo info;
+    info.path = path;
+    info.name = QString::fromStdString(engine->model_name());
+    info.architecture = QString::fromStdString(engine->model_config().architecture);
+    info.max_model_len = engine->max_model_len();
+    info.note = QString::fromStdString(engine->backend_note());
+    const EngineStats stats = engine->stats();
+    info.backend = QString::fromStdString(stats.backend);
+    info.device = QString::fromStdString(stats.device);
+    info.memory_total_bytes = static_cast<qint64>(stats.memory_total_bytes);
+    const GenerationDefaults& d = engine->generation_defaults();
+    SamplingSettings s;
+    info.has_defaults = d.temperature || d.top_p || d.top_k || d.repetition_penalty;
+    if (d.temperature) s.temperature = *d.temperature;
+    if (d.top_p) s.top_p = *d.top_p;
+    if (d.top_k) s.top_k = *d.top_k;
+    if (d.repetition_penalty) s.repetition_penalty = *d.repetition_penalty;
+    if (d.max_new_tokens) s.max_tokens = *d.max_new_tokens;
+    if (d.do_sample && !*d.do_sample) s.temperature = 0;
+    info.defaults = s;
+    emit loaded(info);
+  }
+
+  void unload() {
+    destroyEngine();
+    emit unloaded();
+  }
+
+  void chat(const QString& request_id, const QJsonArray& messages,
+            const SamplingSettings& sampling) {
+    if (!engine) {
+      emit finished(request_id, "error", {}, tr("No model is loaded."));
+      return;
+    }
+    std::vector<int32_t> prompt_ids;
+    try {
+      ChatTemplateInputs inputs;
+      for (const QJsonValue& m : messages) {
+        const QJsonObject o = m.toObject();
+        inputs.messages.push_back({{"role", o.value("role").toString().toStdString()},
+                                   {"content", o.value("content").toString().toStdString()}});
+      }
+      inputs.add_generation_prompt = true;
+      const std::string prompt = engine->chat_template().render(inputs);
+      // The template already wrote the special tokens as text.
+      prompt_ids = engine->tokenizer().encode(prompt, false);
+    } catch (const std::exception& e) {
+      emit finished(request_id, "error", {},
+                    tr("Could not build the prompt: %1").arg(QString::fromStdString(e.what())));
+      return;
+    }
+    SamplingParams params;
+    params.temperature = static_cast<float>(sampling.temperature);
+    params.top_p = static_cast<float>(sampling.top_p);
+    params.top_k = sampling.top_k;
+    params.repetition_penalty = static_cast<float>(sampling.repetition_penalty);
+    params.max_tokens = sampling.max_tokens > 0 ? sampling.max_tokens : -1;
+    if (sampling.seed >= 0) params.seed = static_cast<uint64_t>(sampling.seed);
+    {
+      QMutexLocker lock(&mutex_);
+      active_.insert(request_id);
+    }
+    try {
+      // Runs on the engine thread: copy plain values into queued signals only.
+      engine->add_request(request_id.toStdString(), std::move(prompt_ids), params,
+                          [this](const RequestOutput& out) { onOutput(out); });
+    } catch (const std::exception& e) {
+      {
+        QMutexLocker lock(&mutex_);
+        active_.remove(request_id);
+      }
+      emit finished(request_id, "error", {}, QString::fromStdString(e.what()));
+    }
+  }
+
+  void abort(const QString& request_id) {
+    if (engine) engine->abort(request_id.toStdString());
+  }
+
+  void shutdown() {
+    destroyEngine();
+    delete stats_timer_;
+    stats_timer_ = nullptr;
+  }
+
+ signals:
+  void loaded(const pagoda::app::LoadedModelInfo& info);
+  void loadFailed(const QString& path, const QString& reason);
+  void unloaded();
+  void delta(const QString& request_id, const QString& text);
+  void finished(const QString& request_id, const QString& reason,
+                const pagoda::app::GenerationStats& stats, const QString& error);
+  void statsUpdated(const pagoda::app::EngineStatsSnapshot& stats);
+
+ private:
+  void onOutput(const RequestOutput& out) {
+    const QString id = QString::fromStdString(out.request_id);
+    if (!out.text_delta.empty()) emit delta(id, QString::fromStdString(out.text_delta));
+    if (out.finish == FinishReason::None) return;
+    {
+      QMutexLocker lock(&mutex_);
+      if (!active_.remove(id)) return;
+    }
+    GenerationStats stats;
+    stats.prompt_tokens = out.prompt_tokens;
+    stats.completion_tokens = out.completion_tokens;
+    stats.ttft_s = out.timing.ttft_s;
+    const double decode =
+        out.timing.decode_s > 0 ? out.timing.decode_s : out.timing.e2e_s - out.timing.ttft_s;
+    stats.tokens_per_s = decode > 0 ? out.completion_tokens / decode : 0;
+    emit finished(id, QString::fromLatin1(finish_reason_name(out.finish)), stats,
+                  QString::fromStdString(out.error));
+  }
+
+  void pollStats() {
+    if (!engine) return;
+    const EngineStats s = engine->stats();
+    EngineStatsSnapshot snap;
+    snap.backend = QString::fromStdString(s.backend);
+    snap.device = QString::fromStdString(s.device);
+    snap.running = s.num_running;
+    snap.waiting = s.num_waiting;
+    snap.kv_usage = s.kv_usage;
+    snap.prompt_tokens_per_s = s.prompt_tokens_per_s;
+    snap.generation_tokens_per_s = s.generation_tokens_per_s;
+    snap.requests_finished = s.requests_finished;
+    snap.memory_total_bytes = static_cast<qint64>(s.memory_total_bytes);
+    snap.memory_used_bytes = static_cast<qint64>(s.memory_used_bytes);
+    emit statsUpdated(snap);
+  }
+
+  // Aborts everything, destroys the engine (joining its thread), then reports every request
+  // whose abort output did not arrive in time.
+  void destroyEngine() {
+    if (!engine) return;
+    notifyObserver(nullptr);
+    // An HTTP thread may still hold the engine for a moment while its request is aborted.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (engine.use_count() > 1 && std::chrono::steady_clock::now() < deadline)
+      QThread::msleep(5);
+    QSet<QString> pending;
+    {
+      QMutexLocker lock(&mutex_);
+      pending = active_;
+    }
+    for (const QString& id : pending) engine->abort(id.toStdString());
+    engine.reset();
+    QMutexLocker lock(&mutex_);
+    for (const QString& id : std::as_const(active_)) emit finished(id, "abort", {}, {});
+    active_.clear();
+  }
+
+  // Held while the observer runs, so that once setObserver() returns the old one is never called.
+  void notifyObserver(const std::shared_ptr<Engine>& current) {
+    QMutexLocker lock(&shared_mutex_);
+    shared_engine_ = current;
+    if (observer_) observer_(current);
+  }
+
+ public:
+  std::shared_ptr<Engine> sharedEngine() {
+    QMutexLocker lock(&shared_mutex_);
+    return shared_engine_;
+  }
+  void setObserver(EngineService::EngineObserver observer) {
+    QMutexLocker lock(&shared_mutex_);
+    observer_ = std::move(observer);
+    if (observer_) observer_(shared_engine_);
+  }
+
+ private:
+  QTimer* stats_timer_ = nullptr;
+  QMutex mutex_;
+  QSet<QString> active_;
+  QMutex shared_mutex_;
+  std::shared_ptr<Engine> shared_engine_;
+  EngineService::EngineObserver observer_;
+};
+
+EngineService::EngineService(QObject* parent) : QObject(parent) {
+  qRegisterMetaType<LoadedModelInfo>();
+  qRegisterMetaType<EngineStatsSnapshot>();
+  qRegisterMetaType<GenerationStats>();
+  qRegisterMetaType<SamplingSettings>();
+  thread_.setObjectName(QStringLiteral("pagoda-engine-worker"));
+  worker_ = new EngineWorker;
+  worker_->moveToThread(&thread_);
+  connect(worker_, &EngineWorker::loaded, this, [this](const LoadedModelInfo& info) {
+    loading_ = false;
+    loaded_ = true;
+    info_ = info;
+    emit loaded(info);
+  });
+  connect(worker_, &EngineWorker::loadFailed, this,
+          [this](const QString& path, const QString& reason) {
+            loading_ = false;
+            loaded_ = false;
+            info_ = {};
+            emit loadFailed(path, reason);
+          });
+  connect(worker_, &EngineWorker::unloaded, this, [this] {
+    loaded_ = false;
+    info_ = {};
+    emit unloaded();
+  });
+  connect(worker_, &EngineWorker::delta, this, &EngineService::delta);
+  connect(worker_, &EngineWorker::finished, this, &EngineService::finished);
+  connect(worker_, &EngineWorker::statsUpdated, this, &EngineService::statsUpdated);
+  thread_.start();
+  QMetaObject::invokeMethod(worker_, &EngineWorker::start, Qt::QueuedConnection);
+}
+
+EngineService::~EngineService() {
+  // Blocking: quit() alone may leave the queued shutdown unprocessed, and the engine must be
+  // destroyed on the worker thread before the worker goes.
+  QMetaObject::invokeMethod(worker_, &EngineWorker::shutdown, Qt::BlockingQueuedConnection);
+  thread_.quit();
+  thread_.wait();
+  delete worker_;
+}
+
+void EngineService::load(const QString& model_dir, const QString& device, int context_length) {
+  loading_ = true;
+  loaded_ = false;
+  loading_path_ = model_dir;
+  emit loadStarted(model_dir);
+  QMetaObject::invokeMethod(
+      worker_,
+      [w = worker_, model_dir, device, context_length] {
+        w->load(model_dir, device, context_length);
+      },
+      Qt::QueuedConnection);
+}
+
+void EngineService::setEngineObserver(EngineObserver observer) {
+  worker_->setObserver(std::move(observer));
+}
+
+std::shared_ptr<Engine> EngineService::engine() const {
+  return worker_->sharedEngine();
+}
+
+void EngineService::unload() {
+  QMetaObject::invokeMethod(worker_, &EngineWorker::unload, Qt::QueuedConnection);
+}
+
+void EngineService::chat(const QString& request_id, const QJsonArray& messages,
+                         const SamplingSettings& sampling) {
+  QMetaObject::invokeMethod(
+      worker_,
+      [w = worker_, request_id, messages, sampling] { w->chat(request_id, messages, sampling); },
+      Qt::QueuedConnection);
+}
+
+void EngineService::abort(const QString& request_id) {
+  QMetaObject::invokeMethod(
+      worker_, [w = worker_, request_id] { w->abort(request_id); }, Qt::QueuedConnection);
+}
+
+}  // namespace pagoda::app
+
+#include "engine_service.moc"

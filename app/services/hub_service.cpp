@@ -1,0 +1,248 @@
+#include "services/hub_service.h"
+
+#include <QPointer>
+#include <QSettings>
+#include <QThreadPool>
+#include <exception>
+
+#include "hub/hub_client.h"
+#include "hub/model_fit.h"
+#include "model/dtype.h"
+#include "services/app_settings.h"
+#include "services/key_store.h"
+
+namespace pagoda::app {
+namespace {
+
+constexpr auto kEndpointKey = "hub/endpoint";
+
+QString q(const std::string& s) {
+  return QString::fromStdString(s);
+}
+
+QStringList qList(const std::vector<std::string>& items) {
+  QStringList out;
+  for (const std::string& s : items) out << q(s);
+  return out;
+}
+
+HubModelSummary toQt(const hub::ModelSummary& s) {
+  return {q(s.id),        q(s.display_name),  s.downloads,   s.likes,      q(s.last_modified),
+          qList(s.tasks), qList(s.libraries), qList(s.tags), q(s.license), s.storage_bytes};
+}
+
+hub::SortBy sortFrom(const QString& sort) {
+  if (sort == "likes") return hub::SortBy::Likes;
+  if (sort == "updated") return hub::SortBy::LastUpdated;
+  if (sort == "downloads") return hub::SortBy::Downloads;
+  return hub::SortBy::Default;
+}
+
+// The keychain entry of a hub's token (distinct from remote endpoint ids, which are UUIDs).
+QString tokenKeyId(const std::string& endpoint_str) {
+  return QStringLiteral("hub:") + q(endpoint_str);
+}
+
+std::string endpointStr(const QString& text) {
+  return hub::HubEndpoint::parse(text.toStdString()).str();
+}
+
+}  // namespace
+
+HubService::HubService(AppSettings* settings, KeyStore* keys, QObject* parent)
+    : QObject(parent), settings_(settings), keys_(keys) {
+  qRegisterMetaType<HubSearchResult>();
+  qRegisterMetaType<HubModelDetail>();
+  qRegisterMetaType<ModelEntry>();
+  lifeline_->service = this;
+  loadToken(endpointText());
+}
+
+HubService::~HubService() {
+  std::lock_guard lock(lifeline_->mutex);
+  lifeline_->service = nullptr;
+}
+
+void HubService::runRequest(std::function<std::function<void(HubService*)>()> call) {
+  // Never destroyed, so never joined: a request stalled on the network may still be running
+  // when the app quits.
+  static QThreadPool* const pool = [] {
+    auto* p = new QThreadPool;
+    p->setMaxThreadCount(4);
+    return p;
+  }();
+  pool->start([line = lifeline_, call = std::move(call)] {
+    std::function<void(HubService*)> deliver = call();
+    std::lock_guard lock(line->mutex);
+    if (!line->service) return;
+    // Posted events die with their receiver, so the service is alive when this runs.
+    QMetaObject::invokeMethod(
+        line->service, [service = line->service, deliver] { deliver(service); },
+        Qt::QueuedConnection);
+  });
+}
+
+QString HubService::endpointText() const {
+  // A second QSettings on the same file: Qt keeps them coherent within the process.
+  QSettings file(settings_->fileName(), QSettings::IniFormat);
+  const QString text = file.value(kEndpointKey, QStringLiteral("modelscope")).toString();
+  return isValidEndpoint(text) ? text : QStringLiteral("modelscope");
+}
+
+bool HubService::isValidEndpoint(const QString& text) {
+  try {
+    hub::HubEndpoint::parse(text.trimmed().toStdString());
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+bool HubService::setEndpointText(const QString& raw) {
+  const QString text = raw.trimmed();
+  if (!isValidEndpoint(text)) return false;
+  if (text == endpointText()) return true;
+  QSettings file(settings_->fileName(), QSettings::IniFormat);
+  file.setValue(kEndpointKey, text);
+  file.sync();
+  loadToken(text);
+  emit endpointChanged(text);
+  return true;
+}
+
+void HubService::loadToken(const QString& endpoint_text) {
+  const std::string key = endpointStr(endpoint_text);
+  QPointer<HubService> self(this);
+  keys_->readKey(tokenKeyId(key), [self, key](const QString& token) {
+    if (!self) return;
+    std::lock_guard lock(self->tokens_mutex_);
+    self->tokens_[key] = token.toStdString();
+  });
+}
+
+void HubService::setToken(const QString& token) {
+  const std::string key = endpointStr(endpointText());
+  if (token.isEmpty())
+    keys_->removeKey(tokenKeyId(key));
+  else
+    keys_->storeKey(tokenKeyId(key), token);
+  std::lock_guard lock(tokens_mutex_);
+  tokens_[key] = token.toStdString();
+}
+
+bool HubService::hasToken() const {
+  return !tokenFor(endpointStr(endpointText())).empty();
+}
+
+std::string HubService::tokenFor(const std::string& endpoint_str) const {
+  std::lock_guard lock(tokens_mutex_);
+  auto it = tokens_.find(endpoint_str);
+  return it == tokens_.end() ? std::string() : it->second;
+}
+
+int HubService::search(const HubSearchQuery& query) {
+  const int request = next_request_++;
+  const hub::HubEndpoint endpoint = hub::HubEndpoint::parse(endpointText().toStdString());
+  const std::string token = tokenFor(endpoint.str());
+  hub::SearchQuery sq;
+  sq.text = query.text.trimmed().toStdString();
+  sq.sort = sortFrom(query.sort);
+  sq.task = query.task.toStdString();
+  sq.library = query.library.toStdString();
+  sq.page_size = query.page_size;
+  sq.page_token = query.page_token.toStdString();
+  runRequest([request, endpoint, token, sq]() -> std::function<void(HubService*)> {
+    HubSearchResult result;
+    QString error;
+    try {
+      const hub::SearchPage page = hub::HubClient(endpoint, token).search(sq);
+      for (const hub::ModelSummary& m : page.models) result.models << toQt(m);
+      result.total_count = page.total_count;
+      result.next_page_token = q(page.next_page_token);
+      result.filtered_client_side = qList(page.filtered_client_side);
+    } catch (const std::exception& e) {
+      error = q(e.what());
+    }
+    return [request, result, error](HubService* self) {
+      if (error.isEmpty())
+        emit self->searchFinished(request, result);
+      else
+        emit self->requestFailed(request, "search", error);
+    };
+  });
+  return request;
+}
+
+int HubService::openModel(const QString& model_id, const QString& revision) {
+  const int request = next_request_++;
+  const hub::HubEndpoint endpoint = hub::HubEndpoint::parse(endpointText().toStdString());
+  const std::string token = tokenFor(endpoint.str());
+  runRequest([request, endpoint, token, id = model_id.toStdString(),
+              rev = revision.toStdString()]() -> std::function<void(HubService*)> {
+    HubModelDetail detail;
+    QString error;
+    try {
+      const hub::ModelDetail d = hub::HubClient(endpoint, token).model_info(id, rev);
+      detail.summary = toQt(d.summary);
+      detail.description = q(d.description);
+      detail.card_markdown = q(d.card_markdown);
+      detail.revision = q(d.revision);
+      detail.commit = q(d.commit);
+      for (const hub::RepoFile& f : d.files)
+        detail.files << HubFile{q(f.path), f.size, q(f.sha256)};
+      detail.branches = qList(d.revisions.branches);
+      detail.tags = qList(d.revisions.tags);
+      detail.total_bytes = d.total_bytes();
+    } catch (const std::exception& e) {
+      error = q(e.what());
+    }
+    return [request, detail, error](HubService* self) {
+      if (error.isEmpty())
+        emit self->detailFinished(request, detail);
+      else
+        emit self->requestFailed(request, "detail", error);
+    };
+  });
+  return request;
+}
+
+int HubService::estimateFit(const QString& model_id, const QString& revision) {
+  const int request = next_request_++;
+  const hub::HubEndpoint endpoint = hub::HubEndpoint::parse(endpointText().toStdString());
+  const std::string token = tokenFor(endpoint.str());
+  runRequest([request, endpoint, token, id = model_id.toStdString(),
+              rev = revision.toStdString()]() -> std::function<void(HubService*)> {
+    ModelEntry entry;
+    QString error;
+    try {
+      const hub::ModelFootprint fp = hub::fetch_footprint(hub::HubClient(endpoint, token), id, rev);
+      entry.path = q(id);
+      entry.name = q(id);
+      entry.source = "hub";
+      entry.loadable = true;
+      entry.architecture = q(fp.config.architecture);
+      const std::string_view dtype = dtype_name(fp.config.dtype);
+      entry.dtype = QString::fromLatin1(dtype.data(), dtype.size());
+      entry.parameters = fp.num_parameters;
+      entry.context_length = fp.config.max_position_embeddings;
+      entry.kv_bytes_per_token = static_cast<qint64>(fp.kv_bytes_per_token);
+      entry.disk_bytes = fp.download_bytes;
+      // Without safetensors sizes in the listing, the parameter count at the model's dtype.
+      entry.weights_bytes =
+          fp.weight_bytes > 0
+              ? fp.weight_bytes
+              : fp.num_parameters * static_cast<qint64>(dtype_size(fp.config.dtype));
+    } catch (const std::exception& e) {
+      error = q(e.what());
+    }
+    return [request, entry, error](HubService* self) {
+      if (error.isEmpty())
+        emit self->fitFinished(request, entry);
+      else
+        emit self->requestFailed(request, "fit", error);
+    };
+  });
+  return request;
+}
+
+}  // namespace pagoda::app

@@ -1,0 +1,71 @@
+#pragma once
+// The local model library: the models folder, folders the user imported in place, and the
+// bundled demo-chat model. Scanning reads config.json and lists files, so it runs on a worker
+// pool; results arrive with modelsChanged().
+#include <QList>
+#include <QObject>
+#include <QString>
+#include <QStringList>
+#include <QThreadPool>
+
+namespace pagoda::app {
+
+class AppSettings;
+
+struct ModelEntry {
+  QString path;
+  QString name;
+  QString source;  // "bundled" | "library" | "imported"
+  bool loadable = false;
+  QString problem;  // why it cannot be loaded
+  QString architecture;
+  QString dtype;  // "BF16", ...
+  qint64 parameters = 0;
+  int context_length = 0;  // max_position_embeddings
+  qint64 disk_bytes = 0;
+  qint64 weights_bytes = 0;  // the safetensors files
+  qint64 kv_bytes_per_token = 0;
+};
+
+class ModelLibrary : public QObject {
+  Q_OBJECT
+ public:
+  // bundled_dirs: candidate locations of the bundled models (the first that exists is used).
+  ModelLibrary(AppSettings* settings, QStringList bundled_dirs, QObject* parent = nullptr);
+  ~ModelLibrary() override;
+
+  void rescan();
+  bool isScanning() const { return scanning_; }
+  QList<ModelEntry> models() const { return models_; }
+  ModelEntry model(const QString& path) const;
+
+  // Inspects one folder (blocking: call off the GUI thread). Never throws.
+  static ModelEntry inspect(const QString& dir, const QString& source);
+  // Weights + KV cache for context_length tokens + a margin for activations.
+  static qint64 estimateBytes(const ModelEntry& entry, int context_length);
+  static qint64 totalRamBytes();
+
+  // The memory the fit estimate is checked against: the loaded engine's device when known,
+  // else total RAM for the CPU.
+  void setDeviceMemory(qint64 bytes, const QString& label);
+  qint64 deviceMemoryBytes() const { return device_bytes_; }
+  QString deviceLabel() const { return device_label_; }
+  bool fits(const ModelEntry& entry, int context_length) const;
+
+ signals:
+  void scanStarted();
+  void modelsChanged();
+  void deviceMemoryChanged();
+
+ private:
+  AppSettings* settings_;
+  QStringList bundled_dirs_;
+  QThreadPool pool_;
+  QList<ModelEntry> models_;
+  bool scanning_ = false;
+  bool rescan_again_ = false;
+  qint64 device_bytes_ = 0;
+  QString device_label_;
+};
+
+}  // namespace pagoda::app

@@ -1,0 +1,23 @@
+# Services of the desktop app (chat history, settings, model library, remote endpoints).
+if(PAGODA_GUI)
+  find_package(Qt6 6.4 REQUIRED COMPONENTS Test Network)
+  add_library(pagoda_test_fake_openai STATIC
+    ${CMAKE_CURRENT_LIST_DIR}/test_services_fake_openai.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_services_fake_openai.h)
+  set_target_properties(pagoda_test_fake_openai PROPERTIES AUTOMOC ON)
+  target_include_directories(pagoda_test_fake_openai PUBLIC ${CMAKE_CURRENT_LIST_DIR})
+  target_link_libraries(pagoda_test_fake_openai PUBLIC Qt6::Network)
+
+  add_executable(test_services_crash_helper ${CMAKE_CURRENT_LIST_DIR}/test_services_crash_helper.cpp)
+  target_link_libraries(test_services_crash_helper PRIVATE pagoda_services pagoda_test_fake_openai)
+
+  add_executable(test_services ${CMAKE_CURRENT_LIST_DIR}/test_services.cpp)
+  set_target_properties(test_services PROPERTIES AUTOMOC ON)
+  target_link_libraries(test_services PRIVATE pagoda_services pagoda_test_fake_openai Qt6::Test)
+  target_compile_definitions(test_services PRIVATE
+    CRASH_HELPER="$<TARGET_FILE:test_services_crash_helper>")
+  add_dependencies(test_services test_services_crash_helper)
+  pagoda_test_defs(test_services)
+  add_test(NAME test_services COMMAND test_services)
+  set_tests_properties(test_services PROPERTIES LABELS "fast" ENVIRONMENT "QT_QPA_PLATFORM=offscreen")
+endif()

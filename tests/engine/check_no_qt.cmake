@@ -1,0 +1,12 @@
+# Fails when any of FILES (comma-separated) links a Qt library, directly or indirectly.
+string(REPLACE "," ";" _files "${FILES}")
+foreach(_f ${_files})
+  execute_process(COMMAND ldd ${_f} OUTPUT_VARIABLE _out RESULT_VARIABLE _rc)
+  if(NOT _rc EQUAL 0)
+    message(FATAL_ERROR "ldd failed on ${_f}")
+  endif()
+  if(_out MATCHES "libQt")
+    message(FATAL_ERROR "${_f} links Qt:\n${_out}")
+  endif()
+  message(STATUS "${_f}: no Qt")
+endforeach()

@@ -1,0 +1,209 @@
+// Renders every page of the app at 1280x800 into a folder (docs/screenshots), with demo-chat
+// loaded and a short conversation, in English and one in Simplified Chinese.
+// Usage: pagoda_screenshots <output folder>
+#include <QApplication>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QNetworkAccessManager>
+#include <QNetworkProxy>
+#include <QNetworkReply>
+#include <QTimer>
+
+#include "fake_hub.h"
+#include "services/api_server_service.h"
+#include "services/chat_types.h"
+#include "services/download_service.h"
+#include "services/hub_service.h"
+#include "ui/chat_page.h"
+#include "ui/discover_page.h"
+#include "ui/ui_util.h"
+#include "ui_test_harness.h"
+
+using pagoda::ui::MainWindow;
+
+namespace {
+
+void waitUntil(const std::function<bool()>& done, int timeout_ms) {
+  QElapsedTimer clock;
+  clock.start();
+  while (!done() && clock.elapsed() < timeout_ms)
+    QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
+}
+
+void settle() {
+  QElapsedTimer clock;
+  clock.start();
+  while (clock.elapsed() < 300) QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  QApplication qapp(argc, argv);
+  if (argc < 2) return 2;
+  const QString out = QString::fromLocal8Bit(argv[1]);
+  QDir().mkpath(out);
+  pagoda::ui::applyStyle();
+  AppHarness app;
+  QObject::connect(app.settings.get(), &pagoda::app::AppSettings::languageChanged,
+                   &pagoda::ui::applyLanguage);
+  app.settings->setDevice("cpu");
+  app.settings->saveRemoteEndpoint(
+      {{}, "Office GPU server", "http://gpu-box:8000/v1", "Qwen/Qwen3-8B"});
+  // Two more models: one complete, one with a missing shard (shown with its reason).
+  const QString models = app.settings->modelsFolder();
+  for (const QString& name : {QStringLiteral("tiny-qwen3"), QStringLiteral("tiny-qwen2")}) {
+    const QDir from(QStringLiteral(PAGODA_TEST_DATA "/models/") + name);
+    QDir().mkpath(models + "/" + name);
+    for (const QString& file : from.entryList(QDir::Files))
+      if (!file.contains("00002-of"))
+        QFile::copy(from.filePath(file), models + "/" + name + "/" + file);
+  }
+  app.library->rescan();
+
+  // Discover and Downloads talk to a fake hub on 127.0.0.1 serving the fixture models as
+  // pagoda/<name>, one of them with a model card.
+  QTemporaryDir hub_root;
+  for (const char* name :
+       {"tiny-qwen3", "tiny-llama3", "tiny-mistral", "tiny-qwen2", "tiny-yi-spm"}) {
+    const QDir from(QStringLiteral(PAGODA_TEST_DATA "/models/") + name);
+    const QString to = hub_root.path() + "/pagoda/" + name;
+    QDir().mkpath(to);
+    for (const QString& file : from.entryList(QDir::Files))
+      QFile::copy(from.filePath(file), to + "/" + file);
+  }
+  {
+    QFile readme(hub_root.path() + "/pagoda/tiny-qwen3/README.md");
+    readme.open(QIODevice::WriteOnly);
+    readme.write(
+        "# tiny-qwen3\n\nA **tiny** Qwen3-architecture model with random weights, made for "
+        "testing Pagoda's engine end to end.\n\n## Use\n\n```\npagoda-cli generate "
+        "pagoda/tiny-qwen3 --prompt \"Hello\"\n```\n\n## Details\n\n- 2 layers, hidden size "
+        "64\n- A context of 4096 tokens\n- License: Apache-2.0\n");
+  }
+  pagoda::test::FakeHub fake_hub(hub_root.path().toStdString());
+  fake_hub.start();
+  pagoda::app::HubService hub(app.settings.get(), app.keys.get());
+  hub.setEndpointText(QString::fromStdString("ms+" + fake_hub.url()));
+  pagoda::app::DownloadService downloads(app.settings.get(), &hub, app.library.get());
+  pagoda::app::ApiServerService server(app.settings.get(), app.engine.get(), app.keys.get());
+  {
+    pagoda::ui::Services services{app.settings.get(), app.store.get(), app.library.get(),
+                                  app.engine.get(),   app.chat.get(),  app.keys.get()};
+    services.server = &server;
+    services.hub = &hub;
+    services.downloads = &downloads;
+    app.window = std::make_unique<MainWindow>(services);
+  }
+  app.window->resize(1280, 800);
+  app.window->show();
+  waitUntil([&] { return !app.library->models().isEmpty(); }, 20000);
+  app.engine->load(QStringLiteral(PAGODA_TEST_DATA "/models/demo-chat"), "cpu", 4096);
+  waitUntil([&] { return app.engine->isLoaded(); }, 60000);
+
+  // A conversation with a real reply, and a second one in the list.
+  pagoda::ui::ChatPage* page = app.window->chatPage();
+  app.window->showPage(MainWindow::Chat);
+  const qint64 older = page->newConversation();
+  app.store->renameConversation(older, "Arithmetic practice");
+  app.store->addMessage(older, "user", "What is 7 + 5?");
+  app.store->addMessage(older, "assistant", "7 + 5 = 12.");
+  const qint64 chat = page->newConversation();
+  app.store->setSampling(chat, pagoda::app::SamplingSettings::preset("precise"));
+  page->selectConversation(chat);
+  for (const char* question : {"Hello!", "What is the capital of China?"}) {
+    app.chat->send(chat, QString::fromUtf8(question));
+    waitUntil([&] { return !app.chat->isGenerating(); }, 60000);
+  }
+  page->selectConversation(chat);
+
+  // The Server page: the API on with a key, and a few requests in its log (one without the key).
+  using ServerState = pagoda::app::ApiServerService::State;
+  server.setApiKey(pagoda::app::ApiServerService::generateApiKey());
+  server.setEnabled(true);
+  const auto started = [&] {
+    return server.state() == ServerState::Listening || server.state() == ServerState::Failed;
+  };
+  waitUntil(started, 10000);
+  if (server.state() != ServerState::Listening) {  // 8000 is taken here: any free port
+    server.setPort(0);
+    waitUntil(started, 10000);
+  }
+  QNetworkAccessManager nam;
+  nam.setProxy(QNetworkProxy::NoProxy);
+  const auto call = [&](const char* route, const QByteArray& body, bool with_key) {
+    QNetworkRequest request(QUrl(server.baseUrl() + QString::fromLatin1(route)));
+    request.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
+    if (with_key) request.setRawHeader("Authorization", "Bearer " + server.apiKey().toUtf8());
+    QNetworkReply* reply = body.isEmpty() ? nam.get(request) : nam.post(request, body);
+    waitUntil([reply] { return reply->isFinished(); }, 60000);
+    reply->deleteLater();
+  };
+  call("/models", {}, false);
+  call("/models", {}, true);
+  for (const char* question : {"Hello!", "What is the capital of China?"})
+    call("/chat/completions",
+         QByteArray(R"({"model":"demo-chat","temperature":0,"messages":[{"role":"user",)") +
+             R"("content":")" + question + R"("}]})",
+         true);
+
+  // Downloads: one completed, two running slowly, one paused, one that failed.
+  auto item_for = [&](const QString& model) {
+    for (const pagoda::app::DownloadItem& item : downloads.items())
+      if (item.model_id == model) return item;
+    return pagoda::app::DownloadItem{};
+  };
+  downloads.enqueue("pagoda/tiny-yi-spm");
+  waitUntil([&] { return item_for("pagoda/tiny-yi-spm").state == "completed"; }, 30000);
+  pagoda::test::FakeHubFaults slow;
+  slow.bytes_per_second = 600 << 10;
+  fake_hub.set_faults(slow);
+  downloads.setMaxConcurrent(2);
+  for (const char* model : {"pagoda/tiny-llama3", "pagoda/tiny-qwen2", "pagoda/tiny-mistral"})
+    downloads.enqueue(model);
+  waitUntil([&] { return item_for("pagoda/tiny-qwen2").bytes_done > (1 << 20); }, 30000);
+  downloads.pause(item_for("pagoda/tiny-qwen2").id);
+  downloads.enqueue("pagoda/no-such-model");
+  waitUntil([&] { return item_for("pagoda/no-such-model").state == "failed"; }, 30000);
+  waitUntil([&] { return item_for("pagoda/tiny-mistral").bytes_done > (1 << 20); }, 30000);
+  // Discover: all models on the hub, tiny-qwen3 open with its card and fit estimate.
+  auto* discover = qobject_cast<pagoda::ui::DiscoverPage*>(app.window->page(MainWindow::Discover));
+  discover->search("");
+  discover->openModel("pagoda/tiny-qwen3");
+  waitUntil([&] { return discover->openModelId() == "pagoda/tiny-qwen3"; }, 20000);
+
+  const struct {
+    MainWindow::Page page;
+    const char* name;
+  } pages[] = {{MainWindow::Chat, "chat"},           {MainWindow::Models, "models"},
+               {MainWindow::Settings, "settings"},   {MainWindow::Discover, "discover"},
+               {MainWindow::Downloads, "downloads"}, {MainWindow::Dashboard, "dashboard"},
+               {MainWindow::Server, "server"}};
+  for (const auto& p : pages) {
+    app.window->showPage(p.page);
+    settle();
+    app.window->grab().save(QStringLiteral("%1/%2.png").arg(out, QString::fromLatin1(p.name)));
+  }
+  app.settings->setLanguage("zh_CN");
+  settle();
+  const qint64 chinese = app.window->chatPage()->newConversation();
+  app.store->setSampling(chinese, pagoda::app::SamplingSettings::preset("precise"));
+  for (const char* question : {"中国的首都是哪里?"}) {
+    app.chat->send(chinese, QString::fromUtf8(question));
+    waitUntil([&] { return !app.chat->isGenerating(); }, 60000);
+  }
+  app.window->chatPage()->selectConversation(chinese);
+  app.window->showPage(MainWindow::Chat);
+  settle();
+  app.window->grab().save(out + "/chat-zh_CN.png");
+  app.window->showPage(MainWindow::Downloads);
+  settle();
+  app.window->grab().save(out + "/downloads-zh_CN.png");
+  app.window->showPage(MainWindow::Server);
+  settle();
+  app.window->grab().save(out + "/server-zh_CN.png");
+  app.settings->setLanguage("en");
+  app.window.reset();  // before the hub and download services it shows
+  return 0;
+}

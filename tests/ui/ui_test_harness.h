@@ -1,0 +1,53 @@
+#pragma once
+// The whole app (services + main window) on temporary files, as main() builds it.
+#include <QTemporaryDir>
+#include <memory>
+
+#include "services/app_settings.h"
+#include "services/chat_service.h"
+#include "services/chat_store.h"
+#include "services/engine_service.h"
+#include "services/key_store.h"
+#include "services/model_library.h"
+#include "services/remote_client.h"
+#include "ui/main_window.h"
+
+struct AppHarness {
+  explicit AppHarness(const QString& data_dir = {}) {
+    const QString root = data_dir.isEmpty() ? temp.path() : data_dir;
+    settings = std::make_unique<pagoda::app::AppSettings>(root + "/pagoda.conf");
+    settings->setModelsFolder(root + "/models");
+    store = std::make_unique<pagoda::app::ChatStore>(root + "/chats.sqlite3");
+    keys = std::make_unique<pagoda::app::KeyStore>(false);
+    remote = std::make_unique<pagoda::app::RemoteClient>();
+    engine = std::make_unique<pagoda::app::EngineService>();
+    library = std::make_unique<pagoda::app::ModelLibrary>(
+        settings.get(), QStringList{QStringLiteral(PAGODA_TEST_DATA "/models/demo-chat")});
+    chat = std::make_unique<pagoda::app::ChatService>(store.get(), engine.get(), remote.get(),
+                                                      keys.get(), settings.get());
+    library->rescan();
+    window = std::make_unique<pagoda::ui::MainWindow>(pagoda::ui::Services{
+        settings.get(), store.get(), library.get(), engine.get(), chat.get(), keys.get()});
+  }
+  ~AppHarness() {
+    // main()'s order: the window, then the chat (stops a reply), then the engine.
+    window.reset();
+    chat.reset();
+    library.reset();
+    engine.reset();
+    remote.reset();
+    keys.reset();
+    store.reset();
+    settings.reset();
+  }
+
+  QTemporaryDir temp;
+  std::unique_ptr<pagoda::app::AppSettings> settings;
+  std::unique_ptr<pagoda::app::ChatStore> store;
+  std::unique_ptr<pagoda::app::KeyStore> keys;
+  std::unique_ptr<pagoda::app::RemoteClient> remote;
+  std::unique_ptr<pagoda::app::EngineService> engine;
+  std::unique_ptr<pagoda::app::ModelLibrary> library;
+  std::unique_ptr<pagoda::app::ChatService> chat;
+  std::unique_ptr<pagoda::ui::MainWindow> window;
+};

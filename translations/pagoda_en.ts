@@ -1,0 +1,1494 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="en">
+  <context>
+    <name>pagoda::app::ChatService</name>
+    <message>
+      <location filename="../app/services/chat_service.cpp" line="58" />
+      <source>A reply is still being written. Stop it first.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../app/services/chat_service.cpp" line="64" />
+      <source>New chat</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../app/services/chat_service.cpp" line="101" />
+      <source>The remote endpoint of this chat was removed. Pick another target.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../app/services/chat_service.cpp" line="105" />
+      <source>No model is loaded. Load one on the Models page.</source>
+      <translation />
+    </message>
+  </context>
+  <context>
+    <name>pagoda::app::ChatStore</name>
+    <message>
+      <location filename="../app/services/chat_store.cpp" line="71" />
+      <source>Cannot open the chat history %1: %2</source>
+      <translation />
+    </message>
+  </context>
+  <context>
+    <name>pagoda::app::EngineWorker</name>
+    <message>
+      <location filename="../app/services/engine_service.cpp" line="76" />
+      <source>No model is loaded.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../app/services/engine_service.cpp" line="93" />
+      <source>Could not build the prompt: %1</source>
+      <translation />
+    </message>
+  </context>
+  <context>
+    <name>pagoda::app::ModelLibrary</name>
+    <message>
+      <location filename="../app/services/model_library.cpp" line="54" />
+      <location filename="../app/services/model_library.cpp" line="153" />
+      <source>CPU RAM</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../app/services/model_library.cpp" line="77" />
+      <source>The folder does not exist.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../app/services/model_library.cpp" line="80" />
+      <source>config.json is missing.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../app/services/model_library.cpp" line="82" />
+      <source>No tokenizer (tokenizer.json or tokenizer.model).</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../app/services/model_library.cpp" line="83" />
+      <source>The download is incomplete (a partial file is present).</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../app/services/model_library.cpp" line="100" />
+      <source>model.safetensors.index.json has no weight_map.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../app/services/model_library.cpp" line="103" />
+      <source>No .safetensors weights found.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../app/services/model_library.cpp" line="113" />
+      <source>Missing weight shard(s): %1</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../app/services/model_library.cpp" line="132" />
+      <source>Unsupported model: %1</source>
+      <translation />
+    </message>
+  </context>
+  <context>
+    <name>pagoda::app::RemoteClient</name>
+    <message>
+      <location filename="../app/services/remote_client.cpp" line="23" />
+      <source>Invalid endpoint URL: %1</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../app/services/remote_client.cpp" line="145" />
+      <source>The server answered: %1</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../app/services/remote_client.cpp" line="149" />
+      <source>The server reported an error while streaming</source>
+      <translation />
+    </message>
+  </context>
+  <context>
+    <name>pagoda::ui::ChatPage</name>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="52" />
+      <location filename="../ui/chat_page.cpp" line="313" />
+      <source>New chat</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="55" />
+      <source>Search chats</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="77" />
+      <source>Options</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="114" />
+      <source>Message (Enter to send, Shift+Enter for a new line)</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="119" />
+      <source>Send</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="121" />
+      <source>Stop</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="123" />
+      <source>Regenerate</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="142" />
+      <source>System prompt</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="146" />
+      <source>Optional instructions for the model</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="151" />
+      <source>Sampling</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="158" />
+      <source>Custom</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="159" />
+      <source>Precise</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="160" />
+      <source>Balanced</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="161" />
+      <source>Creative</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="162" />
+      <source>Model defaults</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="171" />
+      <source>off</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="179" />
+      <source>random</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="180" />
+      <source>Preset</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="181" />
+      <source>Temperature</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="182" />
+      <source>Top-p</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="183" />
+      <source>Top-k</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="184" />
+      <source>Max tokens</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="185" />
+      <source>Repetition penalty</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="186" />
+      <source>Seed</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="215" />
+      <source>Rename…</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="218" />
+      <source>Rename chat</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="218" />
+      <source>Title</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="223" />
+      <source>Export as Markdown…</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="224" />
+      <source>Export as JSON…</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="226" />
+      <source>Delete</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="282" />
+      <source>Last reply: %1 tokens · %2 tokens/s · time to first token %3 s</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="297" />
+      <source>Replies show their token count, speed and time to first token here.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="341" />
+      <location filename="../ui/chat_page.cpp" line="350" />
+      <source>Chat</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="353" />
+      <source>Local: %1</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="354" />
+      <source>Local model (none loaded)</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="357" />
+      <source>Remote: %1</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="433" />
+      <source>Start a new chat, or pick one on the left.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="436" />
+      <source>Ask anything. Try: What is the capital of China?</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="437" />
+      <source>Load a model on the Models page (demo-chat is ready to go), then ask it something.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="495" />
+      <location filename="../ui/chat_page.cpp" line="500" />
+      <source>Export chat</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="496" />
+      <source>JSON (*.json)</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="496" />
+      <source>Markdown (*.md)</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="500" />
+      <source>Cannot write %1</source>
+      <translation />
+    </message>
+  </context>
+  <context>
+    <name>pagoda::ui::MainWindow</name>
+    <message>
+      <location filename="../ui/main_window.cpp" line="30" />
+      <source>Coming soon</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/main_window.cpp" line="33" />
+      <source>This part of Pagoda is being built. Meanwhile, chat with a local model from the Models and Chat pages.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/main_window.cpp" line="48" />
+      <location filename="../ui/main_window.cpp" line="74" />
+      <location filename="../ui/main_window.cpp" line="156" />
+      <source>Pagoda</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/main_window.cpp" line="89" />
+      <location filename="../ui/main_window.cpp" line="103" />
+      <source>Discover</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/main_window.cpp" line="89" />
+      <location filename="../ui/main_window.cpp" line="106" />
+      <source>Downloads</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/main_window.cpp" line="90" />
+      <source>Models</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/main_window.cpp" line="90" />
+      <source>Chat</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/main_window.cpp" line="91" />
+      <location filename="../ui/main_window.cpp" line="112" />
+      <source>Dashboard</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/main_window.cpp" line="91" />
+      <location filename="../ui/main_window.cpp" line="115" />
+      <source>Server</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/main_window.cpp" line="92" />
+      <source>Settings</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/main_window.cpp" line="103" />
+      <source>Search Hugging Face and ModelScope for open models, with an estimate of whether each fits your GPU.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/main_window.cpp" line="106" />
+      <source>Resumable downloads of model files, with progress and checksums.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/main_window.cpp" line="112" />
+      <source>Live throughput, KV-cache use, memory and request statistics of the running engine.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/main_window.cpp" line="115" />
+      <source>Serve the loaded model through an OpenAI-compatible API on your network.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/main_window.cpp" line="166" />
+      <source>Loading a model…</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/main_window.cpp" line="168" />
+      <source>%1
+on %2</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/main_window.cpp" line="170" />
+      <source>No model loaded</source>
+      <translation />
+    </message>
+  </context>
+  <context>
+    <name>pagoda::ui::MessageView</name>
+    <message>
+      <location filename="../ui/message_view.cpp" line="41" />
+      <source>You</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/message_view.cpp" line="41" />
+      <source>Assistant</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/message_view.cpp" line="70" />
+      <location filename="../ui/message_view.cpp" line="108" />
+      <source>Copy message</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/message_view.cpp" line="73" />
+      <source>Copy code blocks</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/message_view.cpp" line="89" />
+      <source>Send</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/message_view.cpp" line="91" />
+      <source>Cancel</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/message_view.cpp" line="111" />
+      <source>Copy code</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/message_view.cpp" line="113" />
+      <source>Code</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/message_view.cpp" line="117" />
+      <source>Edit and resend</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/message_view.cpp" line="123" />
+      <source>Regenerate</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/message_view.cpp" line="146" />
+      <source>Thinking…</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/message_view.cpp" line="146" />
+      <source>Show reasoning</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/message_view.cpp" line="155" />
+      <source>· stopped</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/message_view.cpp" line="157" />
+      <source>· interrupted</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/message_view.cpp" line="159" />
+      <source>· failed</source>
+      <translation />
+    </message>
+  </context>
+  <context>
+    <name>pagoda::ui::ModelsPage</name>
+    <message>
+      <location filename="../ui/models_page.cpp" line="27" />
+      <source>Models</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/models_page.cpp" line="28" />
+      <source>Models on this computer. Load one, then chat with it on the Chat page.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/models_page.cpp" line="34" />
+      <source>Import folder…</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/models_page.cpp" line="36" />
+      <source>Rescan</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/models_page.cpp" line="43" />
+      <source>Estimate memory for a context of</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/models_page.cpp" line="47" />
+      <source> tokens</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/models_page.cpp" line="66" />
+      <source>Chat</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/models_page.cpp" line="68" />
+      <location filename="../ui/models_page.cpp" line="222" />
+      <source>Unload</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/models_page.cpp" line="96" />
+      <source>Import a model folder</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/models_page.cpp" line="116" />
+      <source>Could not load %1: %2</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/models_page.cpp" line="136" />
+      <source>Loading %1…</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/models_page.cpp" line="140" />
+      <source>&lt;b&gt;%1&lt;/b&gt; is loaded on %2 (%3), context %4 tokens.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/models_page.cpp" line="147" />
+      <source>No model is loaded.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/models_page.cpp" line="153" />
+      <source>Models folder: %1</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/models_page.cpp" line="155" />
+      <source>checked against %1: %2</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/models_page.cpp" line="160" />
+      <source>Scanning…</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/models_page.cpp" line="161" />
+      <source>No models found. Download one from Discover or import a folder.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/models_page.cpp" line="185" />
+      <source>Bundled demo</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/models_page.cpp" line="186" />
+      <source>Imported</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/models_page.cpp" line="194" />
+      <source>%1 parameters</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/models_page.cpp" line="196" />
+      <source>context %1</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/models_page.cpp" line="197" />
+      <source>%1 on disk</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/models_page.cpp" line="201" />
+      <source>Fits: ~%1</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/models_page.cpp" line="202" />
+      <source>Needs ~%1: too large</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/models_page.cpp" line="212" />
+      <source>Cannot be loaded: %1</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/models_page.cpp" line="222" />
+      <source>Loading…</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/models_page.cpp" line="222" />
+      <source>Load</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/models_page.cpp" line="234" />
+      <source>Forget</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/models_page.cpp" line="235" />
+      <source>Remove from the library (the folder stays on disk)</source>
+      <translation />
+    </message>
+  </context>
+  <context>
+    <name>pagoda::ui::SettingsPage</name>
+    <message>
+      <location filename="../ui/settings_page.cpp" line="35" />
+      <source>Settings</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/settings_page.cpp" line="36" />
+      <source>Where models live, how they run, and how Pagoda looks.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/settings_page.cpp" line="39" />
+      <source>Models</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/settings_page.cpp" line="44" />
+      <source>Browse…</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/settings_page.cpp" line="47" />
+      <location filename="../ui/settings_page.cpp" line="51" />
+      <source>Models folder</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/settings_page.cpp" line="62" />
+      <source>Engine</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/settings_page.cpp" line="66" />
+      <source>Automatic (GPU when available)</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/settings_page.cpp" line="67" />
+      <source>CPU</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/settings_page.cpp" line="68" />
+      <source>NVIDIA GPU (CUDA)</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/settings_page.cpp" line="74" />
+      <source> tokens</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/settings_page.cpp" line="76" />
+      <source>Default device</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/settings_page.cpp" line="77" />
+      <source>Context length</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/settings_page.cpp" line="83" />
+      <source>Appearance</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/settings_page.cpp" line="90" />
+      <source>Language</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/settings_page.cpp" line="95" />
+      <source>Remote endpoints</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/settings_page.cpp" line="101" />
+      <source>Add endpoint</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/settings_page.cpp" line="107" />
+      <source>e.g. Office GPU server</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/settings_page.cpp" line="114" />
+      <location filename="../ui/settings_page.cpp" line="193" />
+      <source>Stored in the system keychain</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/settings_page.cpp" line="116" />
+      <source>Save</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/settings_page.cpp" line="118" />
+      <source>Remove</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/settings_page.cpp" line="123" />
+      <source>Any OpenAI-compatible server: Pagoda's own, vLLM, or a hosted API. Chats pick their target in the Chat page.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/settings_page.cpp" line="127" />
+      <source>Name</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/settings_page.cpp" line="128" />
+      <source>Base URL</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/settings_page.cpp" line="129" />
+      <source>Model</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/settings_page.cpp" line="130" />
+      <source>API key</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/settings_page.cpp" line="147" />
+      <source>Enter the base URL of the server.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/settings_page.cpp" line="157" />
+      <location filename="../ui/settings_page.cpp" line="194" />
+      <source>Saved (enter a new key to replace it)</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/settings_page.cpp" line="158" />
+      <source>Saved.</source>
+      <translation />
+    </message>
+  </context>
+  <context>
+      <name>pagoda::ui::DiscoverPage</name>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="60"/>
+          <source>Discover</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="61"/>
+          <source>Search ModelScope or Hugging Face for open models and check that one fits this computer before you download it.</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="66"/>
+          <source>Hub</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="69"/>
+          <source>ModelScope</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="70"/>
+          <source>Hugging Face</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="71"/>
+          <source>Custom mirror…</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="74"/>
+          <source>https://hf-mirror.com  or  ms+http://127.0.0.1:8765</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="77"/>
+          <source>An access token for private or gated models, kept in the system keychain</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="93"/>
+          <source>Search models, e.g. Qwen3</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="97"/>
+          <source>Most downloads</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="98"/>
+          <source>Most likes</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="99"/>
+          <source>Recently updated</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="101"/>
+          <source>Any task</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="102"/>
+          <source>Text generation</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="104"/>
+          <source>Any library</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="107"/>
+          <source>Search</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="130"/>
+          <source>Previous</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="131"/>
+          <source>Next</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="151"/>
+          <source>Choose a model to see its card, files and whether it fits.</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="179"/>
+          <source>Branch or tag to download</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="180"/>
+          <source>Download</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="183"/>
+          <source>Download selected files</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="185"/>
+          <source>Revision</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="206"/>
+          <source>File</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="206"/>
+          <source>Size</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="239"/>
+          <source>Hub access token</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="240"/>
+          <source>Token for %1 (leave empty to remove it):</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="298"/>
+          <source>Search failed: %1</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="303"/>
+          <source>Could not open the model: %1</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="320"/>
+          <source>%1 was added to &lt;a href=&quot;downloads&quot;&gt;Downloads&lt;/a&gt;.</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="327"/>
+          <source>Could not download %1: %2</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="349"/>
+          <source>Token saved</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="349"/>
+          <source>Access token…</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="357"/>
+          <source>Not a hub URL: %1</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="380"/>
+          <source>Searching %1…</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="398"/>
+          <source>%1 downloads</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="399"/>
+          <source>%1 likes</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="400"/>
+          <source>updated %1</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="413"/>
+          <source>Page %1</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="416"/>
+          <source>No models found.</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="418"/>
+          <source>Models found: %1</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="421"/>
+          <source>The hub did not filter by %1; this page was filtered here.</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="436"/>
+          <source>Opening %1…</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="449"/>
+          <source>Files: %1 (%2)</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="457"/>
+          <source>License: %1</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="481"/>
+          <source>no sha256 from the hub (checked by size)</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="488"/>
+          <source>Download (%1)</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="492"/>
+          <source>*This model has no README.*</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="507"/>
+          <source>Estimating whether it fits…</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="512"/>
+          <source>No fit estimate: %1</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="524"/>
+          <source>Fits %1: needs about %2 with a %3-token context.</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="525"/>
+          <source>Too large for %1: needs about %2 with a %3-token context.</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="530"/>
+          <source>%1 parameters</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="532"/>
+          <source>context %1</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/discover_page.cpp" line="553"/>
+          <source>Adding %1 to Downloads…</source>
+          <translation/>
+      </message>
+  </context>
+  <context>
+      <name>pagoda::app::DownloadService</name>
+      <message>
+          <location filename="../app/services/download_service.cpp" line="204"/>
+          <source>The download queue is not open.</source>
+          <translation/>
+      </message>
+  </context>
+  <context>
+      <name>pagoda::ui::DownloadsPage</name>
+      <message>
+          <location filename="../ui/downloads_page.cpp" line="18"/>
+          <source>Queued</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/downloads_page.cpp" line="19"/>
+          <source>Downloading</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/downloads_page.cpp" line="20"/>
+          <source>Paused</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/downloads_page.cpp" line="21"/>
+          <source>Completed</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/downloads_page.cpp" line="22"/>
+          <source>Failed</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/downloads_page.cpp" line="23"/>
+          <source>Canceled</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/downloads_page.cpp" line="48"/>
+          <source>%1 of %2</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/downloads_page.cpp" line="51"/>
+          <source>Listing files…</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/downloads_page.cpp" line="54"/>
+          <source>%1/s</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/downloads_page.cpp" line="57"/>
+          <source>%1 left</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/downloads_page.cpp" line="60"/>
+          <source>file %1 of %2</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/downloads_page.cpp" line="67"/>
+          <source>%1 of %2 files</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/downloads_page.cpp" line="85"/>
+          <source>Downloads</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/downloads_page.cpp" line="86"/>
+          <source>Models being downloaded into your library. Downloads resume after a pause, a lost connection or a restart, and every file is checked against the hub&apos;s checksum.</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/downloads_page.cpp" line="96"/>
+          <source> at once</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/downloads_page.cpp" line="97"/>
+          <source>How many models download at the same time</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/downloads_page.cpp" line="129"/>
+          <source>Saving to %1</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/downloads_page.cpp" line="136"/>
+          <source>Nothing is downloading. Find a model on the Discover page.</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/downloads_page.cpp" line="171"/>
+          <source>Pause</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/downloads_page.cpp" line="172"/>
+          <source>Resume</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/downloads_page.cpp" line="175"/>
+          <source>Retry</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/downloads_page.cpp" line="177"/>
+          <source>Cancel</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/downloads_page.cpp" line="180"/>
+          <source>Show in Models</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/downloads_page.cpp" line="182"/>
+          <source>Remove</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/downloads_page.cpp" line="195"/>
+          <source>Move up</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/downloads_page.cpp" line="196"/>
+          <source>Move down</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/downloads_page.cpp" line="200"/>
+          <source>revision %1</source>
+          <translation/>
+      </message>
+      <message>
+          <location filename="../ui/downloads_page.cpp" line="201"/>
+          <source>only %1</source>
+          <translation/>
+      </message>
+  </context>
+  <context>
+    <name>pagoda::app::ApiServerService</name>
+    <message>
+      <location filename="../app/services/api_server_service.cpp" line="57" />
+      <source>the key is missing</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../app/services/api_server_service.cpp" line="194" />
+      <source>cannot read the API key from the system keychain (%1). Generate a new key to serve.</source>
+      <translation />
+    </message>
+  </context>
+  <context>
+    <name>pagoda::ui::ServerPage</name>
+    <message>
+      <location filename="../ui/server_page.cpp" line="82" />
+      <source>Server</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="83" />
+      <source>Serve the loaded model through an OpenAI-compatible API, for your own scripts, editors and apps.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="93" />
+      <source>Local API</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="137" />
+      <source>Connection</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="143" />
+      <source>Allow other devices on the network (0.0.0.0)</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="148" />
+      <source>e.g. http://localhost:3000, or * for any site</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="149" />
+      <source>Web pages from these origins may call the API from a browser.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="150" />
+      <source>Port</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="151" />
+      <source>Network</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="152" />
+      <source>CORS origins</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="155" />
+      <source>API key</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="161" />
+      <source>No key: every client is accepted</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="163" />
+      <source>Generate</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="165" />
+      <location filename="../ui/server_page.cpp" line="196" />
+      <location filename="../ui/server_page.cpp" line="215" />
+      <source>Copy</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="167" />
+      <location filename="../ui/server_page.cpp" line="275" />
+      <source>Show</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="170" />
+      <source>Remove</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="178" />
+      <source>Kept only in the system keychain. Clients send it as &quot;Authorization: Bearer &lt;key&gt;&quot;; the examples read it from the PAGODA_API_KEY environment variable.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="188" />
+      <source>Use it</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="191" />
+      <source>Base URL</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="208" />
+      <source>Python (openai package)</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="226" />
+      <source>Requests</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="231" />
+      <source>Time</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="231" />
+      <source>Request</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="231" />
+      <source>Status</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="231" />
+      <source>Tokens (in / out)</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="231" />
+      <source>Latency</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="249" />
+      <source>The latest %1 requests, newest first. Prompts and replies are not recorded.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="253" />
+      <source>Clear</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="275" />
+      <source>Hide</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="321" />
+      <source>Turn off</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="321" />
+      <source>Turn on</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="326" />
+      <source>Off</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="328" />
+      <source>The API is off. Turn it on to let other apps on this computer use the loaded model.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="332" />
+      <location filename="../ui/server_page.cpp" line="336" />
+      <source>Starting</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="333" />
+      <source>Reading the API key from the system keychain…</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="337" />
+      <source>Starting…</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="341" />
+      <source>On</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="342" />
+      <source>Listening on %1</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="346" />
+      <source>Error</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="347" />
+      <source>Could not start: %1</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="357" />
+      <source>Serving %1 (%2). Clients name it &quot;%1&quot;.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="360" />
+      <source>A model is loading; requests get 503 until it is ready.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="363" />
+      <source>No model is loaded: requests get 503 until you load one on the Models page.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="370" />
+      <source>&lt;b&gt;Exposed to your network without an API key.&lt;/b&gt; Any device that can reach this computer can use the model: generate a key below.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="372" />
+      <source>&lt;b&gt;Exposed to your network.&lt;/b&gt; Any device that can reach this computer and has the API key can use the model.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="375" />
+      <source>Other devices connect to %1.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="438" />
+      <source>%1 ms</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" line="439" />
+      <source>%1 s</source>
+      <translation />
+    </message>
+  </context>
+</TS>

@@ -1,0 +1,1495 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>pagoda::app::ChatService</name>
+    <message>
+        <location filename="../app/services/chat_service.cpp" line="58"/>
+        <source>A reply is still being written. Stop it first.</source>
+        <translation>回复仍在生成中，请先停止。</translation>
+    </message>
+    <message>
+        <location filename="../app/services/chat_service.cpp" line="64"/>
+        <source>New chat</source>
+        <translation>新对话</translation>
+    </message>
+    <message>
+        <location filename="../app/services/chat_service.cpp" line="101"/>
+        <source>The remote endpoint of this chat was removed. Pick another target.</source>
+        <translation>此对话使用的远程端点已被删除，请选择其他目标。</translation>
+    </message>
+    <message>
+        <location filename="../app/services/chat_service.cpp" line="105"/>
+        <source>No model is loaded. Load one on the Models page.</source>
+        <translation>尚未加载模型。请在“模型”页面加载一个。</translation>
+    </message>
+</context>
+<context>
+    <name>pagoda::app::ChatStore</name>
+    <message>
+        <location filename="../app/services/chat_store.cpp" line="71"/>
+        <source>Cannot open the chat history %1: %2</source>
+        <translation>无法打开聊天记录 %1：%2</translation>
+    </message>
+</context>
+<context>
+    <name>pagoda::app::EngineWorker</name>
+    <message>
+        <location filename="../app/services/engine_service.cpp" line="76"/>
+        <source>No model is loaded.</source>
+        <translation>尚未加载模型。</translation>
+    </message>
+    <message>
+        <location filename="../app/services/engine_service.cpp" line="93"/>
+        <source>Could not build the prompt: %1</source>
+        <translation>无法构建提示词：%1</translation>
+    </message>
+</context>
+<context>
+    <name>pagoda::app::ModelLibrary</name>
+    <message>
+        <location filename="../app/services/model_library.cpp" line="54"/>
+        <location filename="../app/services/model_library.cpp" line="153"/>
+        <source>CPU RAM</source>
+        <translation>CPU 内存</translation>
+    </message>
+    <message>
+        <location filename="../app/services/model_library.cpp" line="77"/>
+        <source>The folder does not exist.</source>
+        <translation>文件夹不存在。</translation>
+    </message>
+    <message>
+        <location filename="../app/services/model_library.cpp" line="80"/>
+        <source>config.json is missing.</source>
+        <translation>缺少 config.json。</translation>
+    </message>
+    <message>
+        <location filename="../app/services/model_library.cpp" line="82"/>
+        <source>No tokenizer (tokenizer.json or tokenizer.model).</source>
+        <translation>缺少分词器（tokenizer.json 或 tokenizer.model）。</translation>
+    </message>
+    <message>
+        <location filename="../app/services/model_library.cpp" line="83"/>
+        <source>The download is incomplete (a partial file is present).</source>
+        <translation>下载不完整（存在未完成的文件）。</translation>
+    </message>
+    <message>
+        <location filename="../app/services/model_library.cpp" line="100"/>
+        <source>model.safetensors.index.json has no weight_map.</source>
+        <translation>model.safetensors.index.json 中没有 weight_map。</translation>
+    </message>
+    <message>
+        <location filename="../app/services/model_library.cpp" line="103"/>
+        <source>No .safetensors weights found.</source>
+        <translation>未找到 .safetensors 权重文件。</translation>
+    </message>
+    <message>
+        <location filename="../app/services/model_library.cpp" line="113"/>
+        <source>Missing weight shard(s): %1</source>
+        <translation>缺少权重分片：%1</translation>
+    </message>
+    <message>
+        <location filename="../app/services/model_library.cpp" line="132"/>
+        <source>Unsupported model: %1</source>
+        <translation>不支持的模型：%1</translation>
+    </message>
+</context>
+<context>
+    <name>pagoda::app::RemoteClient</name>
+    <message>
+        <location filename="../app/services/remote_client.cpp" line="23"/>
+        <source>Invalid endpoint URL: %1</source>
+        <translation>端点 URL 无效：%1</translation>
+    </message>
+    <message>
+        <location filename="../app/services/remote_client.cpp" line="145"/>
+        <source>The server answered: %1</source>
+        <translation>服务器返回：%1</translation>
+    </message>
+    <message>
+        <location filename="../app/services/remote_client.cpp" line="149"/>
+        <source>The server reported an error while streaming</source>
+        <translation>服务器在流式传输时报告了错误</translation>
+    </message>
+</context>
+<context>
+    <name>pagoda::ui::ChatPage</name>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="52"/>
+        <location filename="../ui/chat_page.cpp" line="313"/>
+        <source>New chat</source>
+        <translation>新对话</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="55"/>
+        <source>Search chats</source>
+        <translation>搜索对话</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="77"/>
+        <source>Options</source>
+        <translation>选项</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="114"/>
+        <source>Message (Enter to send, Shift+Enter for a new line)</source>
+        <translation>输入消息（Enter 发送，Shift+Enter 换行）</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="119"/>
+        <source>Send</source>
+        <translation>发送</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="121"/>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="123"/>
+        <source>Regenerate</source>
+        <translation>重新生成</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="142"/>
+        <source>System prompt</source>
+        <translation>系统提示词</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="146"/>
+        <source>Optional instructions for the model</source>
+        <translation>给模型的可选指令</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="151"/>
+        <source>Sampling</source>
+        <translation>采样</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="158"/>
+        <source>Custom</source>
+        <translation>自定义</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="159"/>
+        <source>Precise</source>
+        <translation>精确</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="160"/>
+        <source>Balanced</source>
+        <translation>均衡</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="161"/>
+        <source>Creative</source>
+        <translation>创意</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="162"/>
+        <source>Model defaults</source>
+        <translation>模型默认值</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="171"/>
+        <source>off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="179"/>
+        <source>random</source>
+        <translation>随机</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="180"/>
+        <source>Preset</source>
+        <translation>预设</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="181"/>
+        <source>Temperature</source>
+        <translation>温度</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="182"/>
+        <source>Top-p</source>
+        <translation>Top-p</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="183"/>
+        <source>Top-k</source>
+        <translation>Top-k</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="184"/>
+        <source>Max tokens</source>
+        <translation>最大 token 数</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="185"/>
+        <source>Repetition penalty</source>
+        <translation>重复惩罚</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="186"/>
+        <source>Seed</source>
+        <translation>随机种子</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="215"/>
+        <source>Rename…</source>
+        <translation>重命名…</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="218"/>
+        <source>Rename chat</source>
+        <translation>重命名对话</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="218"/>
+        <source>Title</source>
+        <translation>标题</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="223"/>
+        <source>Export as Markdown…</source>
+        <translation>导出为 Markdown…</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="224"/>
+        <source>Export as JSON…</source>
+        <translation>导出为 JSON…</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="226"/>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="282"/>
+        <source>Last reply: %1 tokens · %2 tokens/s · time to first token %3 s</source>
+        <translation>上次回复：%1 个 token · %2 token/秒 · 首 token 延迟 %3 秒</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="297"/>
+        <source>Replies show their token count, speed and time to first token here.</source>
+        <translation>此处显示回复的 token 数、速度和首 token 延迟。</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="341"/>
+        <location filename="../ui/chat_page.cpp" line="350"/>
+        <source>Chat</source>
+        <translation>聊天</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="353"/>
+        <source>Local: %1</source>
+        <translation>本地：%1</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="354"/>
+        <source>Local model (none loaded)</source>
+        <translation>本地模型（未加载）</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="357"/>
+        <source>Remote: %1</source>
+        <translation>远程：%1</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="433"/>
+        <source>Start a new chat, or pick one on the left.</source>
+        <translation>新建对话，或在左侧选择一个。</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="436"/>
+        <source>Ask anything. Try: What is the capital of China?</source>
+        <translation>随便问吧。试试：中国的首都是哪里?</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="437"/>
+        <source>Load a model on the Models page (demo-chat is ready to go), then ask it something.</source>
+        <translation>先在“模型”页面加载模型（demo-chat 可直接使用），然后向它提问。</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="495"/>
+        <location filename="../ui/chat_page.cpp" line="500"/>
+        <source>Export chat</source>
+        <translation>导出对话</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="496"/>
+        <source>JSON (*.json)</source>
+        <translation>JSON (*.json)</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="496"/>
+        <source>Markdown (*.md)</source>
+        <translation>Markdown (*.md)</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="500"/>
+        <source>Cannot write %1</source>
+        <translation>无法写入 %1</translation>
+    </message>
+</context>
+<context>
+    <name>pagoda::ui::MainWindow</name>
+    <message>
+        <location filename="../ui/main_window.cpp" line="30"/>
+        <source>Coming soon</source>
+        <translation>即将推出</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="33"/>
+        <source>This part of Pagoda is being built. Meanwhile, chat with a local model from the Models and Chat pages.</source>
+        <translation>Pagoda 的这一部分正在开发中。在此之前，可以通过“模型”和“聊天”页面与本地模型对话。</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="48"/>
+        <location filename="../ui/main_window.cpp" line="74"/>
+        <location filename="../ui/main_window.cpp" line="156"/>
+        <source>Pagoda</source>
+        <translation>Pagoda</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="89"/>
+        <location filename="../ui/main_window.cpp" line="103"/>
+        <source>Discover</source>
+        <translation>发现</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="89"/>
+        <location filename="../ui/main_window.cpp" line="106"/>
+        <source>Downloads</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="90"/>
+        <source>Models</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="90"/>
+        <source>Chat</source>
+        <translation>聊天</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="91"/>
+        <location filename="../ui/main_window.cpp" line="112"/>
+        <source>Dashboard</source>
+        <translation>仪表盘</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="91"/>
+        <location filename="../ui/main_window.cpp" line="115"/>
+        <source>Server</source>
+        <translation>服务器</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="92"/>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="103"/>
+        <source>Search Hugging Face and ModelScope for open models, with an estimate of whether each fits your GPU.</source>
+        <translation>在 Hugging Face 和魔搭社区（ModelScope）搜索开源模型，并估算每个模型能否装入你的 GPU。</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="106"/>
+        <source>Resumable downloads of model files, with progress and checksums.</source>
+        <translation>可断点续传的模型文件下载，显示进度并校验文件。</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="112"/>
+        <source>Live throughput, KV-cache use, memory and request statistics of the running engine.</source>
+        <translation>运行中引擎的实时吞吐量、KV 缓存占用、内存和请求统计。</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="115"/>
+        <source>Serve the loaded model through an OpenAI-compatible API on your network.</source>
+        <translation>通过兼容 OpenAI 的 API 在你的网络中提供已加载的模型。</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="166"/>
+        <source>Loading a model…</source>
+        <translation>正在加载模型…</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="168"/>
+        <source>%1
+on %2</source>
+        <translation>%1
+运行于 %2</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="170"/>
+        <source>No model loaded</source>
+        <translation>未加载模型</translation>
+    </message>
+</context>
+<context>
+    <name>pagoda::ui::MessageView</name>
+    <message>
+        <location filename="../ui/message_view.cpp" line="41"/>
+        <source>You</source>
+        <translation>你</translation>
+    </message>
+    <message>
+        <location filename="../ui/message_view.cpp" line="41"/>
+        <source>Assistant</source>
+        <translation>助手</translation>
+    </message>
+    <message>
+        <location filename="../ui/message_view.cpp" line="70"/>
+        <location filename="../ui/message_view.cpp" line="108"/>
+        <source>Copy message</source>
+        <translation>复制消息</translation>
+    </message>
+    <message>
+        <location filename="../ui/message_view.cpp" line="73"/>
+        <source>Copy code blocks</source>
+        <translation>复制代码块</translation>
+    </message>
+    <message>
+        <location filename="../ui/message_view.cpp" line="89"/>
+        <source>Send</source>
+        <translation>发送</translation>
+    </message>
+    <message>
+        <location filename="../ui/message_view.cpp" line="91"/>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location filename="../ui/message_view.cpp" line="111"/>
+        <source>Copy code</source>
+        <translation>复制代码</translation>
+    </message>
+    <message>
+        <location filename="../ui/message_view.cpp" line="113"/>
+        <source>Code</source>
+        <translation>代码</translation>
+    </message>
+    <message>
+        <location filename="../ui/message_view.cpp" line="117"/>
+        <source>Edit and resend</source>
+        <translation>编辑并重新发送</translation>
+    </message>
+    <message>
+        <location filename="../ui/message_view.cpp" line="123"/>
+        <source>Regenerate</source>
+        <translation>重新生成</translation>
+    </message>
+    <message>
+        <location filename="../ui/message_view.cpp" line="146"/>
+        <source>Thinking…</source>
+        <translation>思考中…</translation>
+    </message>
+    <message>
+        <location filename="../ui/message_view.cpp" line="146"/>
+        <source>Show reasoning</source>
+        <translation>显示推理过程</translation>
+    </message>
+    <message>
+        <location filename="../ui/message_view.cpp" line="155"/>
+        <source>· stopped</source>
+        <translation>· 已停止</translation>
+    </message>
+    <message>
+        <location filename="../ui/message_view.cpp" line="157"/>
+        <source>· interrupted</source>
+        <translation>· 已中断</translation>
+    </message>
+    <message>
+        <location filename="../ui/message_view.cpp" line="159"/>
+        <source>· failed</source>
+        <translation>· 失败</translation>
+    </message>
+</context>
+<context>
+    <name>pagoda::ui::ModelsPage</name>
+    <message>
+        <location filename="../ui/models_page.cpp" line="27"/>
+        <source>Models</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <location filename="../ui/models_page.cpp" line="28"/>
+        <source>Models on this computer. Load one, then chat with it on the Chat page.</source>
+        <translation>本机上的模型。加载一个模型，然后在“聊天”页面与它对话。</translation>
+    </message>
+    <message>
+        <location filename="../ui/models_page.cpp" line="34"/>
+        <source>Import folder…</source>
+        <translation>导入文件夹…</translation>
+    </message>
+    <message>
+        <location filename="../ui/models_page.cpp" line="36"/>
+        <source>Rescan</source>
+        <translation>重新扫描</translation>
+    </message>
+    <message>
+        <location filename="../ui/models_page.cpp" line="43"/>
+        <source>Estimate memory for a context of</source>
+        <translation>按以下上下文长度估算内存：</translation>
+    </message>
+    <message>
+        <location filename="../ui/models_page.cpp" line="47"/>
+        <source> tokens</source>
+        <translation> 个 token</translation>
+    </message>
+    <message>
+        <location filename="../ui/models_page.cpp" line="66"/>
+        <source>Chat</source>
+        <translation>聊天</translation>
+    </message>
+    <message>
+        <location filename="../ui/models_page.cpp" line="68"/>
+        <location filename="../ui/models_page.cpp" line="222"/>
+        <source>Unload</source>
+        <translation>卸载</translation>
+    </message>
+    <message>
+        <location filename="../ui/models_page.cpp" line="96"/>
+        <source>Import a model folder</source>
+        <translation>导入模型文件夹</translation>
+    </message>
+    <message>
+        <location filename="../ui/models_page.cpp" line="116"/>
+        <source>Could not load %1: %2</source>
+        <translation>无法加载 %1：%2</translation>
+    </message>
+    <message>
+        <location filename="../ui/models_page.cpp" line="136"/>
+        <source>Loading %1…</source>
+        <translation>正在加载 %1…</translation>
+    </message>
+    <message>
+        <location filename="../ui/models_page.cpp" line="140"/>
+        <source>&lt;b&gt;%1&lt;/b&gt; is loaded on %2 (%3), context %4 tokens.</source>
+        <translation>&lt;b&gt;%1&lt;/b&gt; 已加载到 %2（%3），上下文 %4 个 token。</translation>
+    </message>
+    <message>
+        <location filename="../ui/models_page.cpp" line="147"/>
+        <source>No model is loaded.</source>
+        <translation>尚未加载模型。</translation>
+    </message>
+    <message>
+        <location filename="../ui/models_page.cpp" line="153"/>
+        <source>Models folder: %1</source>
+        <translation>模型文件夹：%1</translation>
+    </message>
+    <message>
+        <location filename="../ui/models_page.cpp" line="155"/>
+        <source>checked against %1: %2</source>
+        <translation>对照 %1：%2</translation>
+    </message>
+    <message>
+        <location filename="../ui/models_page.cpp" line="160"/>
+        <source>Scanning…</source>
+        <translation>正在扫描…</translation>
+    </message>
+    <message>
+        <location filename="../ui/models_page.cpp" line="161"/>
+        <source>No models found. Download one from Discover or import a folder.</source>
+        <translation>未找到模型。请在“发现”中下载，或导入一个文件夹。</translation>
+    </message>
+    <message>
+        <location filename="../ui/models_page.cpp" line="185"/>
+        <source>Bundled demo</source>
+        <translation>内置演示</translation>
+    </message>
+    <message>
+        <location filename="../ui/models_page.cpp" line="186"/>
+        <source>Imported</source>
+        <translation>已导入</translation>
+    </message>
+    <message>
+        <location filename="../ui/models_page.cpp" line="194"/>
+        <source>%1 parameters</source>
+        <translation>%1 参数</translation>
+    </message>
+    <message>
+        <location filename="../ui/models_page.cpp" line="196"/>
+        <source>context %1</source>
+        <translation>上下文 %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/models_page.cpp" line="197"/>
+        <source>%1 on disk</source>
+        <translation>占用磁盘 %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/models_page.cpp" line="201"/>
+        <source>Fits: ~%1</source>
+        <translation>可装入：约 %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/models_page.cpp" line="202"/>
+        <source>Needs ~%1: too large</source>
+        <translation>需要约 %1：放不下</translation>
+    </message>
+    <message>
+        <location filename="../ui/models_page.cpp" line="212"/>
+        <source>Cannot be loaded: %1</source>
+        <translation>无法加载：%1</translation>
+    </message>
+    <message>
+        <location filename="../ui/models_page.cpp" line="222"/>
+        <source>Loading…</source>
+        <translation>加载中…</translation>
+    </message>
+    <message>
+        <location filename="../ui/models_page.cpp" line="222"/>
+        <source>Load</source>
+        <translation>加载</translation>
+    </message>
+    <message>
+        <location filename="../ui/models_page.cpp" line="234"/>
+        <source>Forget</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <location filename="../ui/models_page.cpp" line="235"/>
+        <source>Remove from the library (the folder stays on disk)</source>
+        <translation>从模型库中移除（文件夹保留在磁盘上）</translation>
+    </message>
+</context>
+<context>
+    <name>pagoda::ui::SettingsPage</name>
+    <message>
+        <location filename="../ui/settings_page.cpp" line="35"/>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_page.cpp" line="36"/>
+        <source>Where models live, how they run, and how Pagoda looks.</source>
+        <translation>模型存放位置、运行方式以及 Pagoda 的外观。</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_page.cpp" line="39"/>
+        <source>Models</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_page.cpp" line="44"/>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_page.cpp" line="47"/>
+        <location filename="../ui/settings_page.cpp" line="51"/>
+        <source>Models folder</source>
+        <translation>模型文件夹</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_page.cpp" line="62"/>
+        <source>Engine</source>
+        <translation>引擎</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_page.cpp" line="66"/>
+        <source>Automatic (GPU when available)</source>
+        <translation>自动（有 GPU 时使用 GPU）</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_page.cpp" line="67"/>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_page.cpp" line="68"/>
+        <source>NVIDIA GPU (CUDA)</source>
+        <translation>NVIDIA GPU（CUDA）</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_page.cpp" line="74"/>
+        <source> tokens</source>
+        <translation> 个 token</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_page.cpp" line="76"/>
+        <source>Default device</source>
+        <translation>默认设备</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_page.cpp" line="77"/>
+        <source>Context length</source>
+        <translation>上下文长度</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_page.cpp" line="83"/>
+        <source>Appearance</source>
+        <translation>外观</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_page.cpp" line="90"/>
+        <source>Language</source>
+        <translation>语言</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_page.cpp" line="95"/>
+        <source>Remote endpoints</source>
+        <translation>远程端点</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_page.cpp" line="101"/>
+        <source>Add endpoint</source>
+        <translation>添加端点</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_page.cpp" line="107"/>
+        <source>e.g. Office GPU server</source>
+        <translation>例如：办公室 GPU 服务器</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_page.cpp" line="114"/>
+        <location filename="../ui/settings_page.cpp" line="193"/>
+        <source>Stored in the system keychain</source>
+        <translation>保存在系统钥匙串中</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_page.cpp" line="116"/>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_page.cpp" line="118"/>
+        <source>Remove</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_page.cpp" line="123"/>
+        <source>Any OpenAI-compatible server: Pagoda&apos;s own, vLLM, or a hosted API. Chats pick their target in the Chat page.</source>
+        <translation>任何兼容 OpenAI 的服务器：Pagoda 自带的服务器、vLLM 或托管 API。每个对话可在“聊天”页面选择目标。</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_page.cpp" line="127"/>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_page.cpp" line="128"/>
+        <source>Base URL</source>
+        <translation>基础 URL</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_page.cpp" line="129"/>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_page.cpp" line="130"/>
+        <source>API key</source>
+        <translation>API 密钥</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_page.cpp" line="147"/>
+        <source>Enter the base URL of the server.</source>
+        <translation>请输入服务器的基础 URL。</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_page.cpp" line="157"/>
+        <location filename="../ui/settings_page.cpp" line="194"/>
+        <source>Saved (enter a new key to replace it)</source>
+        <translation>已保存（输入新密钥可替换）</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_page.cpp" line="158"/>
+        <source>Saved.</source>
+        <translation>已保存。</translation>
+    </message>
+</context>
+<context>
+    <name>pagoda::ui::DiscoverPage</name>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="60"/>
+        <source>Discover</source>
+        <translation>发现</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="61"/>
+        <source>Search ModelScope or Hugging Face for open models and check that one fits this computer before you download it.</source>
+        <translation>在魔搭社区（ModelScope）或 Hugging Face 上搜索开放模型，下载前先确认它能在这台电脑上运行。</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="66"/>
+        <source>Hub</source>
+        <translation>模型仓库</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="69"/>
+        <source>ModelScope</source>
+        <translation>魔搭社区 ModelScope</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="70"/>
+        <source>Hugging Face</source>
+        <translation>Hugging Face</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="71"/>
+        <source>Custom mirror…</source>
+        <translation>自定义镜像…</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="74"/>
+        <source>https://hf-mirror.com  or  ms+http://127.0.0.1:8765</source>
+        <translation>https://hf-mirror.com  或  ms+http://127.0.0.1:8765</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="77"/>
+        <source>An access token for private or gated models, kept in the system keychain</source>
+        <translation>用于私有或受限模型的访问令牌，保存在系统钥匙串中</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="93"/>
+        <source>Search models, e.g. Qwen3</source>
+        <translation>搜索模型，例如 Qwen3</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="97"/>
+        <source>Most downloads</source>
+        <translation>下载最多</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="98"/>
+        <source>Most likes</source>
+        <translation>点赞最多</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="99"/>
+        <source>Recently updated</source>
+        <translation>最近更新</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="101"/>
+        <source>Any task</source>
+        <translation>任意任务</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="102"/>
+        <source>Text generation</source>
+        <translation>文本生成</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="104"/>
+        <source>Any library</source>
+        <translation>任意库</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="107"/>
+        <source>Search</source>
+        <translation>搜索</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="130"/>
+        <source>Previous</source>
+        <translation>上一页</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="131"/>
+        <source>Next</source>
+        <translation>下一页</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="151"/>
+        <source>Choose a model to see its card, files and whether it fits.</source>
+        <translation>选择一个模型，查看其介绍、文件以及能否在本机运行。</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="179"/>
+        <source>Branch or tag to download</source>
+        <translation>要下载的分支或标签</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="180"/>
+        <source>Download</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="183"/>
+        <source>Download selected files</source>
+        <translation>下载所选文件</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="185"/>
+        <source>Revision</source>
+        <translation>版本</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="206"/>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="206"/>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="239"/>
+        <source>Hub access token</source>
+        <translation>模型仓库访问令牌</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="240"/>
+        <source>Token for %1 (leave empty to remove it):</source>
+        <translation>%1 的访问令牌（留空则删除）：</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="298"/>
+        <source>Search failed: %1</source>
+        <translation>搜索失败：%1</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="303"/>
+        <source>Could not open the model: %1</source>
+        <translation>无法打开模型：%1</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="320"/>
+        <source>%1 was added to &lt;a href=&quot;downloads&quot;&gt;Downloads&lt;/a&gt;.</source>
+        <translation>%1 已加入&lt;a href=&quot;downloads&quot;&gt;下载&lt;/a&gt;。</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="327"/>
+        <source>Could not download %1: %2</source>
+        <translation>无法下载 %1：%2</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="349"/>
+        <source>Token saved</source>
+        <translation>已保存令牌</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="349"/>
+        <source>Access token…</source>
+        <translation>访问令牌…</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="357"/>
+        <source>Not a hub URL: %1</source>
+        <translation>不是有效的模型仓库地址：%1</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="380"/>
+        <source>Searching %1…</source>
+        <translation>正在搜索 %1…</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="398"/>
+        <source>%1 downloads</source>
+        <translation>%1 次下载</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="399"/>
+        <source>%1 likes</source>
+        <translation>%1 个赞</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="400"/>
+        <source>updated %1</source>
+        <translation>更新于 %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="413"/>
+        <source>Page %1</source>
+        <translation>第 %1 页</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="416"/>
+        <source>No models found.</source>
+        <translation>没有找到模型。</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="418"/>
+        <source>Models found: %1</source>
+        <translation>找到的模型：%1</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="421"/>
+        <source>The hub did not filter by %1; this page was filtered here.</source>
+        <translation>模型仓库未按 %1 筛选；本页结果已在本地筛选。</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="436"/>
+        <source>Opening %1…</source>
+        <translation>正在打开 %1…</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="449"/>
+        <source>Files: %1 (%2)</source>
+        <translation>文件：%1（%2）</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="457"/>
+        <source>License: %1</source>
+        <translation>许可证：%1</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="481"/>
+        <source>no sha256 from the hub (checked by size)</source>
+        <translation>模型仓库未提供 sha256（按大小校验）</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="488"/>
+        <source>Download (%1)</source>
+        <translation>下载（%1）</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="492"/>
+        <source>*This model has no README.*</source>
+        <translation>*此模型没有 README。*</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="507"/>
+        <source>Estimating whether it fits…</source>
+        <translation>正在估算能否运行…</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="512"/>
+        <source>No fit estimate: %1</source>
+        <translation>无法估算内存需求：%1</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="524"/>
+        <source>Fits %1: needs about %2 with a %3-token context.</source>
+        <translation>可以在 %1 上运行：%3 个 token 的上下文约需 %2。</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="525"/>
+        <source>Too large for %1: needs about %2 with a %3-token context.</source>
+        <translation>对 %1 来说太大：%3 个 token 的上下文约需 %2。</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="530"/>
+        <source>%1 parameters</source>
+        <translation>%1 参数</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="532"/>
+        <source>context %1</source>
+        <translation>上下文 %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp" line="553"/>
+        <source>Adding %1 to Downloads…</source>
+        <translation>正在将 %1 加入下载…</translation>
+    </message>
+</context>
+<context>
+    <name>pagoda::app::DownloadService</name>
+    <message>
+        <location filename="../app/services/download_service.cpp" line="204"/>
+        <source>The download queue is not open.</source>
+        <translation>下载队列未打开。</translation>
+    </message>
+</context>
+<context>
+    <name>pagoda::ui::DownloadsPage</name>
+    <message>
+        <location filename="../ui/downloads_page.cpp" line="18"/>
+        <source>Queued</source>
+        <translation>排队中</translation>
+    </message>
+    <message>
+        <location filename="../ui/downloads_page.cpp" line="19"/>
+        <source>Downloading</source>
+        <translation>下载中</translation>
+    </message>
+    <message>
+        <location filename="../ui/downloads_page.cpp" line="20"/>
+        <source>Paused</source>
+        <translation>已暂停</translation>
+    </message>
+    <message>
+        <location filename="../ui/downloads_page.cpp" line="21"/>
+        <source>Completed</source>
+        <translation>已完成</translation>
+    </message>
+    <message>
+        <location filename="../ui/downloads_page.cpp" line="22"/>
+        <source>Failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <location filename="../ui/downloads_page.cpp" line="23"/>
+        <source>Canceled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <location filename="../ui/downloads_page.cpp" line="48"/>
+        <source>%1 of %2</source>
+        <translation>%1 / %2</translation>
+    </message>
+    <message>
+        <location filename="../ui/downloads_page.cpp" line="51"/>
+        <source>Listing files…</source>
+        <translation>正在获取文件列表…</translation>
+    </message>
+    <message>
+        <location filename="../ui/downloads_page.cpp" line="54"/>
+        <source>%1/s</source>
+        <translation>%1/秒</translation>
+    </message>
+    <message>
+        <location filename="../ui/downloads_page.cpp" line="57"/>
+        <source>%1 left</source>
+        <translation>剩余 %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/downloads_page.cpp" line="60"/>
+        <source>file %1 of %2</source>
+        <translation>第 %1 个文件，共 %2 个</translation>
+    </message>
+    <message>
+        <location filename="../ui/downloads_page.cpp" line="67"/>
+        <source>%1 of %2 files</source>
+        <translation>%1 / %2 个文件</translation>
+    </message>
+    <message>
+        <location filename="../ui/downloads_page.cpp" line="85"/>
+        <source>Downloads</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <location filename="../ui/downloads_page.cpp" line="86"/>
+        <source>Models being downloaded into your library. Downloads resume after a pause, a lost connection or a restart, and every file is checked against the hub&apos;s checksum.</source>
+        <translation>正在下载到模型库的模型。暂停、断网或重启后均可继续下载，每个文件都会按模型仓库提供的校验和进行校验。</translation>
+    </message>
+    <message>
+        <location filename="../ui/downloads_page.cpp" line="96"/>
+        <source> at once</source>
+        <translation> 个同时下载</translation>
+    </message>
+    <message>
+        <location filename="../ui/downloads_page.cpp" line="97"/>
+        <source>How many models download at the same time</source>
+        <translation>同时下载的模型数量</translation>
+    </message>
+    <message>
+        <location filename="../ui/downloads_page.cpp" line="129"/>
+        <source>Saving to %1</source>
+        <translation>保存到 %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/downloads_page.cpp" line="136"/>
+        <source>Nothing is downloading. Find a model on the Discover page.</source>
+        <translation>当前没有下载任务。请在“发现”页面查找模型。</translation>
+    </message>
+    <message>
+        <location filename="../ui/downloads_page.cpp" line="171"/>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <location filename="../ui/downloads_page.cpp" line="172"/>
+        <source>Resume</source>
+        <translation>继续</translation>
+    </message>
+    <message>
+        <location filename="../ui/downloads_page.cpp" line="175"/>
+        <source>Retry</source>
+        <translation>重试</translation>
+    </message>
+    <message>
+        <location filename="../ui/downloads_page.cpp" line="177"/>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location filename="../ui/downloads_page.cpp" line="180"/>
+        <source>Show in Models</source>
+        <translation>在模型中查看</translation>
+    </message>
+    <message>
+        <location filename="../ui/downloads_page.cpp" line="182"/>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <location filename="../ui/downloads_page.cpp" line="195"/>
+        <source>Move up</source>
+        <translation>上移</translation>
+    </message>
+    <message>
+        <location filename="../ui/downloads_page.cpp" line="196"/>
+        <source>Move down</source>
+        <translation>下移</translation>
+    </message>
+    <message>
+        <location filename="../ui/downloads_page.cpp" line="200"/>
+        <source>revision %1</source>
+        <translation>版本 %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/downloads_page.cpp" line="201"/>
+        <source>only %1</source>
+        <translation>仅 %1</translation>
+    </message>
+</context>
+<context>
+    <name>pagoda::app::ApiServerService</name>
+    <message>
+        <location filename="../app/services/api_server_service.cpp" line="57"/>
+        <source>the key is missing</source>
+        <translation>密钥不存在</translation>
+    </message>
+    <message>
+        <location filename="../app/services/api_server_service.cpp" line="194"/>
+        <source>cannot read the API key from the system keychain (%1). Generate a new key to serve.</source>
+        <translation>无法从系统钥匙串读取 API 密钥（%1）。请生成新密钥后再提供服务。</translation>
+    </message>
+</context>
+<context>
+    <name>pagoda::ui::ServerPage</name>
+    <message>
+        <location filename="../ui/server_page.cpp" line="82"/>
+        <source>Server</source>
+        <translation>服务器</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="83"/>
+        <source>Serve the loaded model through an OpenAI-compatible API, for your own scripts, editors and apps.</source>
+        <translation>通过与 OpenAI 兼容的 API 提供已加载的模型，供你自己的脚本、编辑器和应用使用。</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="93"/>
+        <source>Local API</source>
+        <translation>本地 API</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="137"/>
+        <source>Connection</source>
+        <translation>连接</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="143"/>
+        <source>Allow other devices on the network (0.0.0.0)</source>
+        <translation>允许网络中的其他设备访问 (0.0.0.0)</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="148"/>
+        <source>e.g. http://localhost:3000, or * for any site</source>
+        <translation>例如 http://localhost:3000；* 表示任何网站</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="149"/>
+        <source>Web pages from these origins may call the API from a browser.</source>
+        <translation>来自这些源的网页可以在浏览器中调用此 API。</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="150"/>
+        <source>Port</source>
+        <translation>端口</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="151"/>
+        <source>Network</source>
+        <translation>网络</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="152"/>
+        <source>CORS origins</source>
+        <translation>CORS 源</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="155"/>
+        <source>API key</source>
+        <translation>API 密钥</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="161"/>
+        <source>No key: every client is accepted</source>
+        <translation>无密钥：接受所有客户端</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="163"/>
+        <source>Generate</source>
+        <translation>生成</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="165"/>
+        <location filename="../ui/server_page.cpp" line="196"/>
+        <location filename="../ui/server_page.cpp" line="215"/>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="167"/>
+        <location filename="../ui/server_page.cpp" line="275"/>
+        <source>Show</source>
+        <translation>显示</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="170"/>
+        <source>Remove</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="178"/>
+        <source>Kept only in the system keychain. Clients send it as &quot;Authorization: Bearer &lt;key&gt;&quot;; the examples read it from the PAGODA_API_KEY environment variable.</source>
+        <translation>仅保存在系统钥匙串中。客户端以 &quot;Authorization: Bearer &lt;key&gt;&quot; 发送；示例从环境变量 PAGODA_API_KEY 读取。</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="188"/>
+        <source>Use it</source>
+        <translation>使用方法</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="191"/>
+        <source>Base URL</source>
+        <translation>基础 URL</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="208"/>
+        <source>Python (openai package)</source>
+        <translation>Python（openai 包）</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="226"/>
+        <source>Requests</source>
+        <translation>请求</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="231"/>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="231"/>
+        <source>Request</source>
+        <translation>请求</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="231"/>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="231"/>
+        <source>Tokens (in / out)</source>
+        <translation>词元（输入 / 输出）</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="231"/>
+        <source>Latency</source>
+        <translation>延迟</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="249"/>
+        <source>The latest %1 requests, newest first. Prompts and replies are not recorded.</source>
+        <translation>最近 %1 个请求，最新的在前。不记录提示词和回复。</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="253"/>
+        <source>Clear</source>
+        <translation>清空</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="275"/>
+        <source>Hide</source>
+        <translation>隐藏</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="321"/>
+        <source>Turn off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="321"/>
+        <source>Turn on</source>
+        <translation>开启</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="326"/>
+        <source>Off</source>
+        <translation>已关闭</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="328"/>
+        <source>The API is off. Turn it on to let other apps on this computer use the loaded model.</source>
+        <translation>API 已关闭。开启后，这台电脑上的其他应用即可使用已加载的模型。</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="332"/>
+        <location filename="../ui/server_page.cpp" line="336"/>
+        <source>Starting</source>
+        <translation>启动中</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="333"/>
+        <source>Reading the API key from the system keychain…</source>
+        <translation>正在从系统钥匙串读取 API 密钥…</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="337"/>
+        <source>Starting…</source>
+        <translation>正在启动…</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="341"/>
+        <source>On</source>
+        <translation>已开启</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="342"/>
+        <source>Listening on %1</source>
+        <translation>正在监听 %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="346"/>
+        <source>Error</source>
+        <translation>错误</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="347"/>
+        <source>Could not start: %1</source>
+        <translation>无法启动：%1</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="357"/>
+        <source>Serving %1 (%2). Clients name it &quot;%1&quot;.</source>
+        <translation>正在提供 %1（%2）。客户端使用模型名 &quot;%1&quot;。</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="360"/>
+        <source>A model is loading; requests get 503 until it is ready.</source>
+        <translation>模型正在加载；就绪前请求将返回 503。</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="363"/>
+        <source>No model is loaded: requests get 503 until you load one on the Models page.</source>
+        <translation>尚未加载模型：在“模型”页面加载之前，请求将返回 503。</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="370"/>
+        <source>&lt;b&gt;Exposed to your network without an API key.&lt;/b&gt; Any device that can reach this computer can use the model: generate a key below.</source>
+        <translation>&lt;b&gt;已在网络中公开，且没有 API 密钥。&lt;/b&gt;任何能访问这台电脑的设备都可以使用该模型：请在下方生成密钥。</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="372"/>
+        <source>&lt;b&gt;Exposed to your network.&lt;/b&gt; Any device that can reach this computer and has the API key can use the model.</source>
+        <translation>&lt;b&gt;已在网络中公开。&lt;/b&gt;任何能访问这台电脑并持有 API 密钥的设备都可以使用该模型。</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="375"/>
+        <source>Other devices connect to %1.</source>
+        <translation>其他设备请连接 %1。</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="438"/>
+        <source>%1 ms</source>
+        <translation>%1 毫秒</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp" line="439"/>
+        <source>%1 s</source>
+        <translation>%1 秒</translation>
+    </message>
+</context>
+</TS>

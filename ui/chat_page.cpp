@@ -1,0 +1,506 @@
+#include "ui/chat_page.h"
+
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFile>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QInputDialog>
+#include <QKeyEvent>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QMenu>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QScrollBar>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+#include "services/app_settings.h"
+#include "services/chat_service.h"
+#include "services/chat_store.h"
+#include "services/engine_service.h"
+#include "ui/message_view.h"
+#include "ui/ui_util.h"
+
+namespace pagoda::ui {
+
+void Composer::keyPressEvent(QKeyEvent* event) {
+  if ((event->key() == Qt::Key_Return || event->key() == Qt::Key_Enter) &&
+      !(event->modifiers() & Qt::ShiftModifier)) {
+    emit submitted();
+    return;
+  }
+  QPlainTextEdit::keyPressEvent(event);
+}
+
+ChatPage::ChatPage(const Services& services, QWidget* parent)
+    : QWidget(parent), services_(services) {
+  auto* row = new QHBoxLayout(this);
+  row->setContentsMargins(0, 0, 0, 0);
+  row->setSpacing(0);
+
+  // Conversation list.
+  auto* side = new QFrame;
+  side->setObjectName("ChatSide");
+  side->setFixedWidth(250);
+  auto* side_layout = new QVBoxLayout(side);
+  side_layout->setContentsMargins(12, 20, 12, 12);
+  auto* new_chat = new QPushButton(tr("New chat"));
+  new_chat->setObjectName("Primary");
+  search_ = new QLineEdit;
+  search_->setPlaceholderText(tr("Search chats"));
+  search_->addAction(icon("search"), QLineEdit::LeadingPosition);
+  search_->setClearButtonEnabled(true);
+  conversations_ = new QListWidget;
+  conversations_->setObjectName("Conversations");
+  conversations_->setContextMenuPolicy(Qt::CustomContextMenu);
+  side_layout->addWidget(new_chat);
+  side_layout->addWidget(search_);
+  side_layout->addWidget(conversations_, 1);
+  row->addWidget(side);
+
+  // Transcript and composer.
+  auto* center = new QWidget;
+  auto* center_layout = new QVBoxLayout(center);
+  center_layout->setContentsMargins(24, 18, 24, 12);
+  auto* header = new QHBoxLayout;
+  title_ = new QLabel;
+  title_->setObjectName("PageTitle");
+  title_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);  // long titles are cut
+  target_ = new QComboBox;
+  target_->setObjectName("Target");
+  target_->setMinimumWidth(220);
+  auto* options_toggle = new QPushButton(icon("tune"), tr("Options"));
+  options_toggle->setCheckable(true);
+  options_toggle->setChecked(true);
+  header->addWidget(title_, 1);
+  header->addWidget(target_);
+  header->addWidget(options_toggle);
+  center_layout->addLayout(header);
+
+  scroll_ = new QScrollArea;
+  scroll_->setObjectName("Transcript");
+  scroll_->setWidgetResizable(true);
+  scroll_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  auto* transcript_widget = new QWidget;
+  transcript_widget->setObjectName("Content");
+  transcript_ = new QVBoxLayout(transcript_widget);
+  transcript_->setContentsMargins(0, 8, 8, 8);
+  transcript_->setSpacing(12);
+  scroll_->setWidget(transcript_widget);
+  center_layout->addWidget(scroll_, 1);
+  empty_hint_ = new QLabel;
+  empty_hint_->setObjectName("Muted");
+  empty_hint_->setAlignment(Qt::AlignCenter);
+  empty_hint_->setWordWrap(true);
+  center_layout->addWidget(empty_hint_);
+
+  error_ = new QLabel;
+  error_->setObjectName("Problem");
+  error_->setWordWrap(true);
+  error_->hide();
+  center_layout->addWidget(error_);
+
+  auto* composer_frame = new QFrame;
+  composer_frame->setObjectName("Composer");
+  auto* composer_layout = new QHBoxLayout(composer_frame);
+  composer_layout->setContentsMargins(6, 6, 6, 6);
+  composer_ = new Composer;
+  composer_->setObjectName("ComposerEdit");
+  composer_->setPlaceholderText(tr("Message (Enter to send, Shift+Enter for a new line)"));
+  composer_->setFrameShape(QFrame::NoFrame);
+  composer_->setStyleSheet("border: none; background: transparent;");
+  composer_->setFixedHeight(72);
+  auto* buttons = new QVBoxLayout;
+  send_ = new QPushButton(tr("Send"));
+  send_->setObjectName("Primary");
+  stop_ = new QPushButton(icon("stop"), tr("Stop"));
+  stop_->setObjectName("StopButton");
+  regenerate_ = new QPushButton(icon("regenerate"), tr("Regenerate"));
+  regenerate_->setObjectName("RegenerateButton");
+  buttons->addWidget(send_);
+  buttons->addWidget(stop_);
+  buttons->addWidget(regenerate_);
+  composer_layout->addWidget(composer_, 1);
+  composer_layout->addLayout(buttons);
+  center_layout->addWidget(composer_frame);
+  footer_ = new QLabel;
+  footer_->setObjectName("Footer");
+  center_layout->addWidget(footer_);
+  row->addWidget(center, 1);
+
+  // Options.
+  options_ = new QFrame;
+  options_->setObjectName("ChatOptions");
+  options_->setFixedWidth(280);
+  auto* options_layout = new QVBoxLayout(options_);
+  options_layout->setContentsMargins(16, 20, 16, 16);
+  auto* system_label = new QLabel(tr("System prompt"));
+  system_label->setObjectName("Role");
+  system_prompt_ = new QPlainTextEdit;
+  system_prompt_->setObjectName("SystemPrompt");
+  system_prompt_->setPlaceholderText(tr("Optional instructions for the model"));
+  system_prompt_->setFixedHeight(110);
+  options_layout->addWidget(system_label);
+  options_layout->addWidget(system_prompt_);
+  options_layout->addSpacing(8);
+  auto* sampling_label = new QLabel(tr("Sampling"));
+  sampling_label->setObjectName("Role");
+  options_layout->addWidget(sampling_label);
+  auto* form = new QFormLayout;
+  form->setLabelAlignment(Qt::AlignLeft);
+  preset_ = new QComboBox;
+  preset_->setObjectName("Preset");
+  preset_->addItem(tr("Custom"));
+  preset_->addItem(tr("Precise"), "precise");
+  preset_->addItem(tr("Balanced"), "balanced");
+  preset_->addItem(tr("Creative"), "creative");
+  preset_->addItem(tr("Model defaults"), "model");
+  temperature_ = new QDoubleSpinBox;
+  temperature_->setRange(0, 2);
+  temperature_->setSingleStep(0.05);
+  top_p_ = new QDoubleSpinBox;
+  top_p_->setRange(0.01, 1);
+  top_p_->setSingleStep(0.05);
+  top_k_ = new QSpinBox;
+  top_k_->setRange(0, 1000);
+  top_k_->setSpecialValueText(tr("off"));
+  max_tokens_ = new QSpinBox;
+  max_tokens_->setRange(1, 1 << 20);
+  repetition_penalty_ = new QDoubleSpinBox;
+  repetition_penalty_->setRange(0.5, 2);
+  repetition_penalty_->setSingleStep(0.01);
+  seed_ = new QSpinBox;
+  seed_->setRange(-1, std::numeric_limits<int>::max());
+  seed_->setSpecialValueText(tr("random"));
+  form->addRow(tr("Preset"), preset_);
+  form->addRow(tr("Temperature"), temperature_);
+  form->addRow(tr("Top-p"), top_p_);
+  form->addRow(tr("Top-k"), top_k_);
+  form->addRow(tr("Max tokens"), max_tokens_);
+  form->addRow(tr("Repetition penalty"), repetition_penalty_);
+  form->addRow(tr("Seed"), seed_);
+  options_layout->addLayout(form);
+  options_layout->addStretch();
+  row->addWidget(options_);
+  connect(options_toggle, &QPushButton::toggled, options_, &QWidget::setVisible);
+
+  render_timer_.setSingleShot(true);
+  render_timer_.setInterval(40);
+  connect(&render_timer_, &QTimer::timeout, this, &ChatPage::renderStream);
+  system_prompt_timer_.setSingleShot(true);
+  system_prompt_timer_.setInterval(400);
+  connect(&system_prompt_timer_, &QTimer::timeout, this, [this] {
+    if (conversation_id_)
+      services_.store->setSystemPrompt(conversation_id_, system_prompt_->toPlainText());
+  });
+  connect(system_prompt_, &QPlainTextEdit::textChanged, this, [this] {
+    if (!loading_options_) system_prompt_timer_.start();
+  });
+
+  connect(new_chat, &QPushButton::clicked, this, &ChatPage::newConversation);
+  connect(search_, &QLineEdit::textChanged, this, &ChatPage::reloadConversations);
+  connect(conversations_, &QListWidget::currentItemChanged, this, [this](QListWidgetItem* item) {
+    if (item) selectConversation(item->data(Qt::UserRole).toLongLong());
+  });
+  connect(conversations_, &QListWidget::customContextMenuRequested, this, [this](QPoint pos) {
+    QListWidgetItem* item = conversations_->itemAt(pos);
+    if (!item) return;
+    const qint64 id = item->data(Qt::UserRole).toLongLong();
+    QMenu menu;
+    menu.addAction(tr("Rename…"), this, [this, id] {
+      bool ok = false;
+      const QString title =
+          QInputDialog::getText(this, tr("Rename chat"), tr("Title"), QLineEdit::Normal,
+                                services_.store->conversation(id).title, &ok);
+      if (ok && !title.trimmed().isEmpty())
+        services_.store->renameConversation(id, title.trimmed());
+    });
+    menu.addAction(tr("Export as Markdown…"), this, [this, id] { exportConversation(id, false); });
+    menu.addAction(tr("Export as JSON…"), this, [this, id] { exportConversation(id, true); });
+    menu.addSeparator();
+    menu.addAction(tr("Delete"), this, [this, id] {
+      if (services_.chat->isGenerating() && services_.chat->generatingConversation() == id)
+        services_.chat->stop();
+      services_.store->deleteConversation(id);
+      if (id == conversation_id_) selectConversation(0);
+    });
+    menu.exec(conversations_->viewport()->mapToGlobal(pos));
+  });
+  connect(composer_, &Composer::submitted, this, &ChatPage::sendCurrent);
+  connect(send_, &QPushButton::clicked, this, &ChatPage::sendCurrent);
+  connect(stop_, &QPushButton::clicked, services_.chat, &app::ChatService::stop);
+  connect(regenerate_, &QPushButton::clicked, this, [this] {
+    error_->hide();
+    services_.chat->regenerate(conversation_id_);
+  });
+  connect(target_, &QComboBox::activated, this, [this] {
+    if (conversation_id_)
+      services_.store->setTarget(conversation_id_, target_->currentData().toString());
+    updateButtons();
+  });
+  connect(preset_, &QComboBox::activated, this, &ChatPage::applyPreset);
+  for (QDoubleSpinBox* box : {temperature_, top_p_, repetition_penalty_})
+    connect(box, &QDoubleSpinBox::valueChanged, this, [this] {
+      if (!loading_options_) preset_->setCurrentIndex(0), saveSampling();
+    });
+  for (QSpinBox* box : {top_k_, max_tokens_, seed_})
+    connect(box, &QSpinBox::valueChanged, this, [this] {
+      if (!loading_options_) preset_->setCurrentIndex(0), saveSampling();
+    });
+
+  connect(services_.store, &app::ChatStore::conversationsChanged, this,
+          &ChatPage::reloadConversations);
+  connect(services_.chat, &app::ChatService::messagesChanged, this, [this](qint64 id) {
+    if (id == conversation_id_) reloadTranscript();
+    updateButtons();
+  });
+  connect(services_.chat, &app::ChatService::streamUpdated, this,
+          [this](qint64 conversation, qint64, const QString& text) {
+            if (conversation != conversation_id_) return;
+            stream_text_ = text;
+            if (!render_timer_.isActive()) render_timer_.start();
+          });
+  connect(services_.chat, &app::ChatService::generationFinished, this,
+          [this](qint64 conversation, qint64 message, const QString& state,
+                 const app::GenerationStats& stats, const QString& error) {
+            render_timer_.stop();
+            if (conversation == conversation_id_) {
+              // Only the streamed message changed: update it in place instead of rebuilding.
+              if (streaming_view_ && streaming_view_->messageId() == message)
+                streaming_view_->setText(services_.store->message(message).content, state);
+              else
+                reloadTranscript();
+              streaming_view_ = nullptr;
+            }
+            if (conversation == conversation_id_ && state == app::kStateError) showError(error);
+            if (state != app::kStateError)
+              footer_->setText(tr("Last reply: %1 tokens · %2 tokens/s · time to first token %3 s")
+                                   .arg(stats.completion_tokens)
+                                   .arg(stats.tokens_per_s, 0, 'f', 1)
+                                   .arg(stats.ttft_s, 0, 'f', 2));
+            updateButtons();
+          });
+  connect(services_.chat, &app::ChatService::error, this, &ChatPage::showError);
+  auto targets_changed = [this] {
+    if (conversation_id_) loadOptions();
+    updateButtons();
+  };
+  connect(services_.engine, &app::EngineService::loaded, this, targets_changed);
+  connect(services_.engine, &app::EngineService::unloaded, this, targets_changed);
+  connect(services_.settings, &app::AppSettings::remoteEndpointsChanged, this, targets_changed);
+
+  footer_->setText(tr("Replies show their token count, speed and time to first token here."));
+  reloadConversations();
+  if (conversations_->count() > 0)
+    conversations_->setCurrentRow(0);
+  else
+    selectConversation(0);
+}
+
+qint64 ChatPage::newConversation() {
+  const QString target =
+      services_.engine->isLoaded() || services_.settings->remoteEndpoints().isEmpty()
+          ? QStringLiteral("local")
+          : "remote:" + services_.settings->remoteEndpoints().first().id;
+  app::SamplingSettings sampling;
+  if (services_.engine->isLoaded() && services_.engine->info().has_defaults)
+    sampling = services_.engine->info().defaults;
+  const qint64 id = services_.store->createConversation(tr("New chat"), {}, target, sampling);
+  search_->clear();
+  selectConversation(id);
+  composer_->setFocus();
+  return id;
+}
+
+void ChatPage::reloadConversations() {
+  const QSignalBlocker block(conversations_);
+  conversations_->clear();
+  for (const app::ConversationInfo& c : services_.store->conversations(search_->text())) {
+    auto* item = new QListWidgetItem(c.title, conversations_);
+    item->setData(Qt::UserRole, c.id);
+    item->setToolTip(c.updated.toString(QLocale().dateTimeFormat(QLocale::ShortFormat)));
+    if (c.id == conversation_id_) conversations_->setCurrentItem(item);
+  }
+}
+
+void ChatPage::selectConversation(qint64 id) {
+  if (id != 0 && services_.store->conversation(id).id == 0) id = 0;
+  conversation_id_ = id;
+  error_->hide();
+  {
+    const QSignalBlocker block(conversations_);
+    for (int i = 0; i < conversations_->count(); ++i)
+      if (conversations_->item(i)->data(Qt::UserRole).toLongLong() == id)
+        conversations_->setCurrentRow(i);
+  }
+  title_->setText(id ? services_.store->conversation(id).title : tr("Chat"));
+  loadOptions();
+  reloadTranscript();
+  updateButtons();
+}
+
+void ChatPage::loadOptions() {
+  loading_options_ = true;
+  const app::ConversationInfo c = services_.store->conversation(conversation_id_);
+  title_->setText(conversation_id_ ? c.title : tr("Chat"));
+  target_->clear();
+  const QString local_name = services_.engine->isLoaded()
+                                 ? tr("Local: %1").arg(services_.engine->info().name)
+                                 : tr("Local model (none loaded)");
+  target_->addItem(icon("models"), local_name, "local");
+  for (const app::RemoteEndpoint& e : services_.settings->remoteEndpoints())
+    target_->addItem(icon("server"), tr("Remote: %1").arg(e.name), "remote:" + e.id);
+  target_->setCurrentIndex(std::max(0, target_->findData(c.target)));
+  system_prompt_->setPlainText(c.system_prompt);
+  temperature_->setValue(c.sampling.temperature);
+  top_p_->setValue(c.sampling.top_p);
+  top_k_->setValue(c.sampling.top_k);
+  max_tokens_->setValue(c.sampling.max_tokens);
+  repetition_penalty_->setValue(c.sampling.repetition_penalty);
+  seed_->setValue(static_cast<int>(c.sampling.seed));
+  preset_->setCurrentIndex(0);
+  for (int i = 1; i < preset_->count(); ++i)
+    if (app::SamplingSettings::preset(preset_->itemData(i).toString()) == c.sampling &&
+        preset_->itemData(i) != "model")
+      preset_->setCurrentIndex(i);
+  options_->setEnabled(conversation_id_ != 0);
+  loading_options_ = false;
+}
+
+void ChatPage::applyPreset(int index) {
+  const QString name = preset_->itemData(index).toString();
+  if (name.isEmpty() || !conversation_id_) return;
+  app::SamplingSettings s = app::SamplingSettings::preset(name);
+  if (name == "model") {
+    s = services_.engine->isLoaded() ? services_.engine->info().defaults : app::SamplingSettings{};
+  }
+  services_.store->setSampling(conversation_id_, s);
+  loadOptions();
+  preset_->setCurrentIndex(index);
+}
+
+void ChatPage::saveSampling() {
+  if (!conversation_id_) return;
+  app::SamplingSettings s;
+  s.temperature = temperature_->value();
+  s.top_p = top_p_->value();
+  s.top_k = top_k_->value();
+  s.max_tokens = max_tokens_->value();
+  s.repetition_penalty = repetition_penalty_->value();
+  s.seed = seed_->value();
+  services_.store->setSampling(conversation_id_, s);
+}
+
+void ChatPage::reloadTranscript() {
+  render_timer_.stop();
+  clearLayout(transcript_);
+  streaming_view_ = nullptr;
+  const QList<app::ChatMessage> messages =
+      conversation_id_ ? services_.store->messages(conversation_id_) : QList<app::ChatMessage>{};
+  qint64 last_reply = 0;
+  if (!messages.isEmpty() && messages.last().role == "assistant") last_reply = messages.last().id;
+  const bool streaming_here = services_.chat->isGenerating() &&
+                              services_.chat->generatingConversation() == conversation_id_;
+  for (const app::ChatMessage& m : messages) {
+    if (m.role != "user" && m.role != "assistant") continue;
+    auto* view = new MessageView(m, m.id == last_reply);
+    if (streaming_here && m.id == services_.chat->streamingMessageId()) {
+      view->setText(services_.chat->streamingText(), app::kStateStreaming);
+      streaming_view_ = view;
+    }
+    connect(view, &MessageView::editSubmitted, this, [this](qint64 id, const QString& text) {
+      error_->hide();
+      services_.chat->editAndResend(conversation_id_, id, text);
+    });
+    connect(view, &MessageView::regenerateRequested, this, [this] {
+      error_->hide();
+      services_.chat->regenerate(conversation_id_);
+    });
+    const bool user = m.role == "user";
+    auto* line = new QHBoxLayout;
+    if (user) line->addStretch(1);
+    line->addWidget(view, 4);
+    if (!user) line->addStretch(1);
+    transcript_->addLayout(line);
+  }
+  transcript_->addStretch();
+  if (conversation_id_ == 0)
+    empty_hint_->setText(tr("Start a new chat, or pick one on the left."));
+  else if (messages.isEmpty())
+    empty_hint_->setText(services_.engine->isLoaded() || target_->currentData() != "local"
+                             ? tr("Ask anything. Try: What is the capital of China?")
+                             : tr("Load a model on the Models page (demo-chat is ready to go), "
+                                  "then ask it something."));
+  empty_hint_->setVisible(messages.isEmpty());
+  stick_to_bottom_ = true;
+  scrollToBottom();
+}
+
+QList<MessageView*> ChatPage::messageViews() const {
+  return scroll_->widget()->findChildren<MessageView*>();
+}
+
+void ChatPage::renderStream() {
+  if (!streaming_view_) return;
+  QScrollBar* bar = scroll_->verticalScrollBar();
+  stick_to_bottom_ = bar->value() >= bar->maximum() - 40;
+  streaming_view_->setText(stream_text_, app::kStateStreaming);
+  if (stick_to_bottom_) scrollToBottom();
+}
+
+void ChatPage::scrollToBottom() {
+  // After the layout has taken the new height into account.
+  QTimer::singleShot(0, this, [this] {
+    scroll_->verticalScrollBar()->setValue(scroll_->verticalScrollBar()->maximum());
+  });
+}
+
+void ChatPage::sendCurrent() {
+  const QString text = composer_->toPlainText().trimmed();
+  if (text.isEmpty()) return;
+  if (!conversation_id_) newConversation();
+  error_->hide();
+  if (services_.chat->send(conversation_id_, text)) composer_->clear();
+}
+
+void ChatPage::updateButtons() {
+  const bool generating = services_.chat->isGenerating();
+  const bool here = generating && services_.chat->generatingConversation() == conversation_id_;
+  stop_->setVisible(here);
+  send_->setVisible(!here);
+  send_->setEnabled(!generating);
+  const QList<app::ChatMessage> messages =
+      conversation_id_ ? services_.store->messages(conversation_id_) : QList<app::ChatMessage>{};
+  regenerate_->setEnabled(!generating && !messages.isEmpty());
+  for (MessageView* view : messageViews()) view->setActionsEnabled(!generating);
+}
+
+void ChatPage::showError(const QString& message) {
+  error_->setText(message);
+  error_->setVisible(!message.isEmpty());
+}
+
+QString ChatPage::footerText() const {
+  return footer_->text();
+}
+
+void ChatPage::exportConversation(qint64 id, bool json) {
+  const QString title = services_.store->conversation(id).title;
+  const QString path =
+      QFileDialog::getSaveFileName(this, tr("Export chat"), title + (json ? ".json" : ".md"),
+                                   json ? tr("JSON (*.json)") : tr("Markdown (*.md)"));
+  if (path.isEmpty()) return;
+  QFile file(path);
+  if (!file.open(QIODevice::WriteOnly)) {
+    QMessageBox::warning(this, tr("Export chat"), tr("Cannot write %1").arg(path));
+    return;
+  }
+  file.write(json ? services_.store->exportJson(id) : services_.store->exportMarkdown(id).toUtf8());
+}
+
+}  // namespace pagoda::ui

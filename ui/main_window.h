@@ -1,0 +1,73 @@
+#pragma once
+// The shell: a side navigation and one page per section. Services are made in main() and
+// handed in; pages hold no state of their own that the services do not also keep, so switching
+// language simply rebuilds them.
+#include <QMainWindow>
+#include <QPointer>
+
+class QListWidget;
+class QStackedWidget;
+class QLabel;
+
+namespace pagoda::app {
+class ApiServerService;
+class AppSettings;
+class ChatService;
+class ChatStore;
+class DownloadService;
+class EngineService;
+class HubService;
+class KeyStore;
+class ModelLibrary;
+}  // namespace pagoda::app
+
+namespace pagoda::ui {
+
+struct Services {
+  app::AppSettings* settings = nullptr;
+  app::ChatStore* store = nullptr;
+  app::ModelLibrary* library = nullptr;
+  app::EngineService* engine = nullptr;
+  app::ChatService* chat = nullptr;
+  app::KeyStore* keys = nullptr;
+  app::ApiServerService* server = nullptr;  // null: a placeholder page
+  app::HubService* hub = nullptr;           // null (with downloads): placeholder pages
+  app::DownloadService* downloads = nullptr;
+};
+
+class ChatPage;
+class ModelsPage;
+class SettingsPage;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  enum Page { Discover, Downloads, Models, Chat, Dashboard, Server, Settings, PageCount };
+  explicit MainWindow(const Services& services, QWidget* parent = nullptr);
+
+  void showPage(Page page);
+  Page currentPage() const;
+  QWidget* page(Page page) const;
+  // Lets later work put the real page in place of a placeholder.
+  void setPage(Page page, QWidget* widget);
+  ChatPage* chatPage() const { return chat_page_; }
+  ModelsPage* modelsPage() const { return models_page_; }
+  SettingsPage* settingsPage() const { return settings_page_; }
+
+ protected:
+  void changeEvent(QEvent* event) override;
+
+ private:
+  void build();
+  void updateStatus();
+
+  Services services_;
+  QListWidget* nav_ = nullptr;
+  QStackedWidget* stack_ = nullptr;
+  QLabel* status_ = nullptr;
+  ChatPage* chat_page_ = nullptr;
+  ModelsPage* models_page_ = nullptr;
+  SettingsPage* settings_page_ = nullptr;
+};
+
+}  // namespace pagoda::ui

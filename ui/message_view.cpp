@@ -1,0 +1,184 @@
+#include "ui/message_view.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QClipboard>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include "ui/ui_util.h"
+
+namespace pagoda::ui {
+namespace {
+
+QToolButton* smallButton(const QString& icon_name, const QString& tip, QWidget* parent) {
+  auto* b = new QToolButton(parent);
+  b->setObjectName("Small");
+  b->setIcon(icon(icon_name));
+  b->setIconSize(QSize(15, 15));
+  b->setToolTip(tip);
+  b->setAutoRaise(true);
+  return b;
+}
+
+}  // namespace
+
+MessageView::MessageView(const app::ChatMessage& message, bool is_last_reply, QWidget* parent)
+    : QFrame(parent), message_(message) {
+  const bool user = message.role == "user";
+  setObjectName(user ? "UserBubble" : "AssistantBubble");
+  setProperty("messageId", message.id);
+  setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Maximum);
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(16, 10, 16, 10);
+  layout->setSpacing(6);
+
+  auto* header = new QHBoxLayout;
+  auto* role = new QLabel(user ? tr("You") : tr("Assistant"));
+  role->setObjectName("Role");
+  state_ = new QLabel;
+  state_->setObjectName("Muted");
+  header->addWidget(role);
+  header->addWidget(state_);
+  header->addStretch();
+  layout->addLayout(header);
+
+  reasoning_toggle_ = new QToolButton;
+  reasoning_toggle_->setObjectName("Small");
+  reasoning_toggle_->setCheckable(true);
+  reasoning_toggle_->setToolButtonStyle(Qt::ToolButtonTextOnly);
+  reasoning_label_ = new QLabel;
+  reasoning_label_->setObjectName("Reasoning");
+  reasoning_label_->setWordWrap(true);
+  reasoning_label_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  reasoning_label_->setVisible(false);  // collapsed by default
+  connect(reasoning_toggle_, &QToolButton::toggled, reasoning_label_, &QWidget::setVisible);
+  layout->addWidget(reasoning_toggle_, 0, Qt::AlignLeft);
+  layout->addWidget(reasoning_label_);
+
+  body_ = new QLabel;
+  body_->setObjectName("MessageBody");
+  body_->setTextFormat(Qt::MarkdownText);
+  body_->setWordWrap(true);
+  body_->setTextInteractionFlags(Qt::TextBrowserInteraction);
+  body_->setOpenExternalLinks(true);
+  body_->setContextMenuPolicy(Qt::ActionsContextMenu);
+  auto* copy_all = new QAction(tr("Copy message"), body_);
+  connect(copy_all, &QAction::triggered, this,
+          [this] { QApplication::clipboard()->setText(answer_); });
+  auto* copy_code = new QAction(tr("Copy code blocks"), body_);
+  connect(copy_code, &QAction::triggered, this,
+          [this] { QApplication::clipboard()->setText(app::codeBlocks(answer_).join("\n\n")); });
+  body_->addActions({copy_all, copy_code});
+  layout->addWidget(body_);
+
+  // The editor replaces the body while editing (hidden otherwise, so it takes no room).
+  edit_page_ = new QWidget;
+  auto* edit_page = edit_page_;
+  edit_page->hide();
+  auto* edit_layout = new QVBoxLayout(edit_page);
+  edit_layout->setContentsMargins(0, 0, 0, 0);
+  editor_ = new QPlainTextEdit;
+  editor_->setObjectName("EditBox");
+  editor_->setMinimumHeight(80);
+  auto* edit_buttons = new QHBoxLayout;
+  auto* resend = new QPushButton(tr("Send"));
+  resend->setObjectName("Primary");
+  auto* cancel = new QPushButton(tr("Cancel"));
+  edit_buttons->addStretch();
+  edit_buttons->addWidget(cancel);
+  edit_buttons->addWidget(resend);
+  edit_layout->addWidget(editor_);
+  edit_layout->addLayout(edit_buttons);
+  layout->addWidget(edit_page);
+  connect(cancel, &QPushButton::clicked, this, [this] { showEditor(false); });
+  connect(resend, &QPushButton::clicked, this, [this] {
+    showEditor(false);
+    emit editSubmitted(message_.id, editor_->toPlainText());
+  });
+
+  actions_ = new QWidget;
+  auto* actions = new QHBoxLayout(actions_);
+  actions->setContentsMargins(0, 0, 0, 0);
+  actions->setSpacing(2);
+  auto* copy = smallButton("copy", tr("Copy message"), actions_);
+  connect(copy, &QToolButton::clicked, copy_all, &QAction::trigger);
+  actions->addWidget(copy);
+  copy_code_ = smallButton("copy", tr("Copy code"), actions_);
+  copy_code_->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+  copy_code_->setText(tr("Code"));
+  connect(copy_code_, &QToolButton::clicked, copy_code, &QAction::trigger);
+  actions->addWidget(copy_code_);
+  if (user) {
+    auto* edit = smallButton("edit", tr("Edit and resend"), actions_);
+    edit->setObjectName("Small");
+    edit->setProperty("role", "edit");
+    connect(edit, &QToolButton::clicked, this, &MessageView::startEdit);
+    actions->addWidget(edit);
+  } else if (is_last_reply) {
+    auto* again = smallButton("regenerate", tr("Regenerate"), actions_);
+    again->setProperty("role", "regenerate");
+    connect(again, &QToolButton::clicked, this, &MessageView::regenerateRequested);
+    actions->addWidget(again);
+  }
+  actions->addStretch();
+  layout->addWidget(actions_);
+  setText(message.content, message.state);
+}
+
+void MessageView::setText(const QString& text, const QString& state) {
+  message_.content = text;
+  message_.state = state;
+  render();
+}
+
+void MessageView::render() {
+  const bool user = message_.role == "user";
+  const app::ThinkSplit split =
+      user ? app::ThinkSplit{{}, message_.content, false} : app::splitThink(message_.content);
+  answer_ = split.answer;
+  reasoning_ = split.reasoning;
+  reasoning_toggle_->setVisible(!reasoning_.isEmpty() || split.reasoning_open);
+  reasoning_toggle_->setText(split.reasoning_open ? tr("Thinking…") : tr("Show reasoning"));
+  reasoning_label_->setText(reasoning_);
+  const bool streaming = message_.state == app::kStateStreaming;
+  QString shown = answer_;
+  if (shown.isEmpty() && streaming) shown = QStringLiteral("…");
+  body_->setText(shown);
+  copy_code_->setVisible(!app::codeBlocks(answer_).isEmpty());
+  QString state;
+  if (message_.state == app::kStateStopped)
+    state = tr("· stopped");
+  else if (message_.state == app::kStateInterrupted)
+    state = tr("· interrupted");
+  else if (message_.state == app::kStateError)
+    state = tr("· failed");
+  state_->setText(state);
+  actions_->setVisible(!streaming);
+}
+
+bool MessageView::reasoningExpanded() const {
+  return reasoning_label_->isVisible();
+}
+
+void MessageView::startEdit() {
+  editor_->setPlainText(message_.content);
+  showEditor(true);
+  editor_->setFocus();
+}
+
+void MessageView::showEditor(bool editing) {
+  body_->setVisible(!editing);
+  edit_page_->setVisible(editing);
+  actions_->setVisible(!editing && message_.state != app::kStateStreaming);
+}
+
+void MessageView::setActionsEnabled(bool enabled) {
+  actions_->setEnabled(enabled);
+}
+
+}  // namespace pagoda::ui

@@ -1,0 +1,245 @@
+#include "ui/models_page.h"
+
+#include <QFileDialog>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+#include "services/app_settings.h"
+#include "services/engine_service.h"
+#include "services/model_library.h"
+#include "ui/ui_util.h"
+
+namespace pagoda::ui {
+
+struct ModelCardData {
+  app::ModelEntry entry;
+};
+
+ModelsPage::ModelsPage(const Services& services, QWidget* parent)
+    : QWidget(parent), services_(services) {
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(32, 28, 32, 20);
+  addPageHeader(layout, tr("Models"),
+                tr("Models on this computer. Load one, then chat with it on the Chat page."));
+
+  auto* tools = new QHBoxLayout;
+  folder_label_ = new QLabel;
+  folder_label_->setObjectName("Muted");
+  folder_label_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  auto* import_button = new QPushButton(icon("folder"), tr("Import folder…"));
+  import_button->setObjectName("ImportButton");
+  auto* rescan = new QPushButton(tr("Rescan"));
+  tools->addWidget(folder_label_, 1);
+  tools->addWidget(import_button);
+  tools->addWidget(rescan);
+  layout->addLayout(tools);
+
+  auto* fit_row = new QHBoxLayout;
+  auto* fit_label = new QLabel(tr("Estimate memory for a context of"));
+  context_ = new QSpinBox;
+  context_->setRange(256, 1 << 20);
+  context_->setSingleStep(1024);
+  context_->setSuffix(tr(" tokens"));
+  context_->setValue(services_.settings->contextLength());
+  memory_label_ = new QLabel;
+  memory_label_->setObjectName("Muted");
+  fit_row->addWidget(fit_label);
+  fit_row->addWidget(context_);
+  fit_row->addSpacing(12);
+  fit_row->addWidget(memory_label_, 1);
+  layout->addLayout(fit_row);
+
+  // The engine bar: what is loaded, loading progress, the last failure.
+  auto* engine_card = new QFrame;
+  engine_card->setObjectName("Card");
+  auto* engine_layout = new QVBoxLayout(engine_card);
+  engine_layout->setContentsMargins(16, 12, 16, 12);
+  auto* engine_row = new QHBoxLayout;
+  engine_label_ = new QLabel;
+  engine_label_->setObjectName("EngineLabel");
+  engine_label_->setWordWrap(true);
+  chat_ = new QPushButton(tr("Chat"));
+  chat_->setObjectName("Primary");
+  unload_ = new QPushButton(tr("Unload"));
+  engine_row->addWidget(engine_label_, 1);
+  engine_row->addWidget(chat_);
+  engine_row->addWidget(unload_);
+  engine_layout->addLayout(engine_row);
+  progress_ = new QProgressBar;
+  progress_->setRange(0, 0);  // the engine reports no fraction: a busy indicator
+  progress_->setTextVisible(false);
+  engine_layout->addWidget(progress_);
+  error_label_ = new QLabel;
+  error_label_->setObjectName("Problem");
+  error_label_->setWordWrap(true);
+  error_label_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  engine_layout->addWidget(error_label_);
+  layout->addWidget(engine_card);
+  layout->addSpacing(6);
+
+  auto* scroll = new QScrollArea;
+  scroll->setWidgetResizable(true);
+  auto* list_widget = new QWidget;
+  list_widget->setObjectName("Content");
+  list_ = new QVBoxLayout(list_widget);
+  list_->setContentsMargins(0, 0, 8, 0);
+  list_->setSpacing(10);
+  scroll->setWidget(list_widget);
+  layout->addWidget(scroll, 1);
+
+  connect(import_button, &QPushButton::clicked, this, [this] {
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Import a model folder"));
+    if (!dir.isEmpty()) services_.settings->addImportedFolder(dir);
+  });
+  connect(rescan, &QPushButton::clicked, services_.library, &app::ModelLibrary::rescan);
+  connect(context_, &QSpinBox::valueChanged, this, &ModelsPage::rebuildList);
+  connect(services_.library, &app::ModelLibrary::modelsChanged, this, &ModelsPage::rebuildList);
+  connect(services_.library, &app::ModelLibrary::deviceMemoryChanged, this,
+          &ModelsPage::rebuildList);
+  connect(unload_, &QPushButton::clicked, services_.engine, &app::EngineService::unload);
+  connect(chat_, &QPushButton::clicked, this, &ModelsPage::chatRequested);
+  auto engine_changed = [this] {
+    last_error_.clear();
+    updateEngineBar();
+    rebuildList();
+  };
+  connect(services_.engine, &app::EngineService::loadStarted, this, engine_changed);
+  connect(services_.engine, &app::EngineService::loaded, this, engine_changed);
+  connect(services_.engine, &app::EngineService::unloaded, this, engine_changed);
+  connect(services_.engine, &app::EngineService::loadFailed, this,
+          [this](const QString& path, const QString& reason) {
+            last_error_ = tr("Could not load %1: %2").arg(path, reason);
+            updateEngineBar();
+            rebuildList();
+          });
+  updateEngineBar();
+  rebuildList();
+}
+
+void ModelsPage::loadModel(const QString& path) {
+  services_.engine->load(path, services_.settings->device(), context_->value());
+}
+
+void ModelsPage::updateEngineBar() {
+  const app::EngineService* engine = services_.engine;
+  progress_->setVisible(engine->isLoading());
+  unload_->setVisible(engine->isLoaded());
+  chat_->setVisible(engine->isLoaded());
+  error_label_->setVisible(!last_error_.isEmpty());
+  error_label_->setText(last_error_);
+  if (engine->isLoading()) {
+    engine_label_->setText(tr("Loading %1…").arg(engine->loadingPath()));
+  } else if (engine->isLoaded()) {
+    const app::LoadedModelInfo& info = engine->info();
+    QString text =
+        tr("<b>%1</b> is loaded on %2 (%3), context %4 tokens.")
+            .arg(info.name.toHtmlEscaped(), info.backend.toUpper(), info.device.toHtmlEscaped())
+            .arg(info.max_model_len);
+    if (!info.note.isEmpty())
+      text += "<br><span style='color:#64748b'>" + info.note.toHtmlEscaped() + "</span>";
+    engine_label_->setText(text);
+  } else {
+    engine_label_->setText(tr("No model is loaded."));
+  }
+}
+
+void ModelsPage::rebuildList() {
+  const app::ModelLibrary* library = services_.library;
+  folder_label_->setText(tr("Models folder: %1").arg(services_.settings->modelsFolder()));
+  memory_label_->setText(
+      tr("checked against %1: %2")
+          .arg(library->deviceLabel(), formatBytes(library->deviceMemoryBytes())));
+  clearLayout(list_);
+  const QList<app::ModelEntry> models = library->models();
+  if (models.isEmpty()) {
+    auto* empty = new QLabel(library->isScanning() ? tr("Scanning…")
+                                                   : tr("No models found. Download one from "
+                                                        "Discover or import a folder."));
+    empty->setObjectName("Muted");
+    list_->addWidget(empty);
+  }
+  for (const app::ModelEntry& entry : models) list_->addWidget(makeCard({entry}));
+  list_->addStretch();
+}
+
+QWidget* ModelsPage::makeCard(const ModelCardData& data) {
+  const app::ModelEntry& e = data.entry;
+  const app::EngineService* engine = services_.engine;
+  auto* card = new QFrame;
+  card->setObjectName("Card");
+  card->setProperty("modelPath", e.path);
+  card->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Maximum);
+  auto* layout = new QHBoxLayout(card);
+  layout->setContentsMargins(18, 14, 18, 14);
+  auto* text = new QVBoxLayout;
+  text->setSpacing(6);
+  auto* title_row = new QHBoxLayout;
+  auto* title = new QLabel(e.name);
+  title->setObjectName("CardTitle");
+  title_row->addWidget(title);
+  if (e.source == "bundled") title_row->addWidget(makeBadge(tr("Bundled demo"), "accent"));
+  if (e.source == "imported") title_row->addWidget(makeBadge(tr("Imported"), "accent"));
+  title_row->addStretch();
+  text->addLayout(title_row);
+
+  auto* badges = new QHBoxLayout;
+  badges->setSpacing(6);
+  if (!e.architecture.isEmpty()) badges->addWidget(makeBadge(e.architecture));
+  if (e.parameters > 0)
+    badges->addWidget(makeBadge(tr("%1 parameters").arg(formatParameters(e.parameters))));
+  if (!e.dtype.isEmpty()) badges->addWidget(makeBadge(e.dtype));
+  if (e.context_length > 0) badges->addWidget(makeBadge(tr("context %1").arg(e.context_length)));
+  badges->addWidget(makeBadge(tr("%1 on disk").arg(formatBytes(e.disk_bytes))));
+  if (e.loadable) {
+    const qint64 need = app::ModelLibrary::estimateBytes(e, context_->value());
+    const bool fits = services_.library->fits(e, context_->value());
+    badges->addWidget(makeBadge(fits ? tr("Fits: ~%1").arg(formatBytes(need))
+                                     : tr("Needs ~%1: too large").arg(formatBytes(need)),
+                                fits ? "good" : "bad"));
+  }
+  badges->addStretch();
+  text->addLayout(badges);
+  auto* path = new QLabel(e.path);
+  path->setObjectName("Muted");
+  path->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  text->addWidget(path);
+  if (!e.loadable) {
+    auto* problem = new QLabel(tr("Cannot be loaded: %1").arg(e.problem));
+    problem->setObjectName("Problem");
+    problem->setWordWrap(true);
+    text->addWidget(problem);
+  }
+  layout->addLayout(text, 1);
+
+  auto* buttons = new QVBoxLayout;
+  const bool is_loaded = engine->isLoaded() && engine->info().path == e.path;
+  const bool is_loading = engine->isLoading() && engine->loadingPath() == e.path;
+  auto* load = new QPushButton(is_loaded ? tr("Unload") : is_loading ? tr("Loading…") : tr("Load"));
+  load->setObjectName(is_loaded ? "" : "Primary");
+  load->setProperty("role", "load");
+  load->setEnabled(e.loadable && !engine->isLoading());
+  connect(load, &QPushButton::clicked, this, [this, path = e.path, is_loaded] {
+    if (is_loaded)
+      services_.engine->unload();
+    else
+      loadModel(path);
+  });
+  buttons->addWidget(load);
+  if (e.source == "imported") {
+    auto* remove = new QPushButton(tr("Forget"));
+    remove->setToolTip(tr("Remove from the library (the folder stays on disk)"));
+    connect(remove, &QPushButton::clicked, this,
+            [this, path = e.path] { services_.settings->removeImportedFolder(path); });
+    buttons->addWidget(remove);
+  }
+  buttons->addStretch();
+  layout->addLayout(buttons);
+  return card;
+}
+
+}  // namespace pagoda::ui

@@ -1,0 +1,44 @@
+#pragma once
+// The local model library: every model folder found, what it is, whether it fits the detected
+// memory at a chosen context length, and Load / Unload.
+#include <QWidget>
+
+#include "ui/main_window.h"
+
+class QLabel;
+class QProgressBar;
+class QPushButton;
+class QSpinBox;
+class QVBoxLayout;
+
+namespace pagoda::ui {
+
+class ModelsPage : public QWidget {
+  Q_OBJECT
+ public:
+  explicit ModelsPage(const Services& services, QWidget* parent = nullptr);
+  // Loads with the device and context length from Settings.
+  void loadModel(const QString& path);
+
+ signals:
+  void chatRequested();
+
+ private:
+  void rebuildList();
+  void updateEngineBar();
+  QWidget* makeCard(const struct ModelCardData& data);
+
+  Services services_;
+  QLabel* folder_label_;
+  QLabel* memory_label_;
+  QSpinBox* context_;
+  QLabel* engine_label_;
+  QLabel* error_label_;
+  QProgressBar* progress_;
+  QPushButton* unload_;
+  QPushButton* chat_;
+  QVBoxLayout* list_;
+  QString last_error_;
+};
+
+}  // namespace pagoda::ui

@@ -1,0 +1,56 @@
+#pragma once
+// The Server page: the switch of the local OpenAI-compatible API, its port, network exposure,
+// API key and CORS origins, ready-to-copy client examples, and the live request log.
+#include <QWidget>
+
+#include "ui/main_window.h"
+
+class QCheckBox;
+class QFrame;
+class QLabel;
+class QLineEdit;
+class QPlainTextEdit;
+class QPushButton;
+class QSpinBox;
+class QTableWidget;
+
+namespace pagoda::app {
+struct ServerLogEntry;
+}
+
+namespace pagoda::ui {
+
+class ServerPage : public QWidget {
+  Q_OBJECT
+ public:
+  explicit ServerPage(const Services& services, QWidget* parent = nullptr);
+
+  QTableWidget* requestTable() const { return requests_; }
+
+ private:
+  void updateState();
+  void updateKey();
+  void updateExamples();
+  void addLogRow(const app::ServerLogEntry& entry);
+
+  Services services_;
+  QPushButton* switch_;
+  QLabel* badge_;
+  QLabel* state_;
+  QLabel* model_note_;
+  QFrame* lan_warning_;
+  QLabel* lan_warning_text_;
+  QSpinBox* port_;
+  QCheckBox* lan_;
+  QLineEdit* cors_;
+  QLineEdit* key_;
+  QPushButton* reveal_;
+  QPushButton* copy_key_;
+  QPushButton* remove_key_;
+  QLabel* base_url_;
+  QPlainTextEdit* curl_;
+  QPlainTextEdit* python_;
+  QTableWidget* requests_;
+};
+
+}  // namespace pagoda::ui

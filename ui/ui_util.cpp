@@ -1,0 +1,95 @@
+#include "ui/ui_util.h"
+
+#include <QBoxLayout>
+#include <QLocale>
+
+namespace pagoda::ui {
+
+QString formatBytes(qint64 bytes) {
+  return QLocale().formattedDataSize(bytes, 1, QLocale::DataSizeSIFormat);
+}
+
+QString formatParameters(qint64 count) {
+  if (count >= 1'000'000'000) return QString::number(count / 1e9, 'f', 1) + "B";
+  if (count >= 1'000'000) return QString::number(count / 1e6, 'f', 1) + "M";
+  if (count >= 1'000) return QString::number(count / 1e3, 'f', 1) + "K";
+  return QString::number(count);
+}
+
+QIcon icon(const QString& name) {
+  return QIcon(QStringLiteral(":/icons/%1.svg").arg(name));
+}
+
+QLabel* makeBadge(const QString& text, const QString& kind, QWidget* parent) {
+  auto* label = new QLabel(text, parent);
+  label->setObjectName(kind == "good"     ? "BadgeGood"
+                       : kind == "bad"    ? "BadgeBad"
+                       : kind == "accent" ? "BadgeAccent"
+                                          : "Badge");
+  label->setSizePolicy(QSizePolicy::Maximum, QSizePolicy::Fixed);
+  return label;
+}
+
+void clearLayout(QLayout* layout) {
+  while (QLayoutItem* item = layout->takeAt(0)) {
+    if (QWidget* widget = item->widget()) {
+      widget->hide();
+      widget->setParent(nullptr);
+      widget->deleteLater();
+    }
+    if (QLayout* child = item->layout()) clearLayout(child);
+    delete item;
+  }
+}
+
+void addPageHeader(QBoxLayout* layout, const QString& title, const QString& subtitle) {
+  auto* title_label = new QLabel(title);
+  title_label->setObjectName("PageTitle");
+  auto* subtitle_label = new QLabel(subtitle);
+  subtitle_label->setObjectName("PageSubtitle");
+  subtitle_label->setWordWrap(true);
+  layout->addWidget(title_label);
+  layout->addWidget(subtitle_label);
+  layout->addSpacing(8);
+}
+
+}  // namespace pagoda::ui
+
+#include <QApplication>
+#include <QFile>
+#include <QStyleFactory>
+#include <QTranslator>
+
+namespace pagoda::ui {
+
+void applyLanguage(const QString& language) {
+  // The translator is a child of the application, so it lives exactly as long as the app.
+  auto* old = qApp->findChild<QTranslator*>("PagodaTranslator");
+  if (old) {
+    QCoreApplication::removeTranslator(old);
+    delete old;
+  }
+  if (language.isEmpty() || language == "en") return;
+  auto* translator = new QTranslator(qApp);
+  translator->setObjectName("PagodaTranslator");
+  if (translator->load(QStringLiteral(":/i18n/pagoda_%1.qm").arg(language)))
+    QCoreApplication::installTranslator(translator);
+  else
+    delete translator;
+}
+
+void applyStyle() {
+  QApplication::setStyle(QStyleFactory::create("Fusion"));
+  QPalette palette = QApplication::palette();
+  palette.setColor(QPalette::Window, QColor("#f8fafc"));
+  palette.setColor(QPalette::Base, QColor("#ffffff"));
+  palette.setColor(QPalette::Text, QColor("#1e293b"));
+  palette.setColor(QPalette::WindowText, QColor("#1e293b"));
+  palette.setColor(QPalette::Highlight, QColor("#4f46e5"));
+  palette.setColor(QPalette::Link, QColor("#4f46e5"));
+  QApplication::setPalette(palette);
+  QFile qss(":/style.qss");
+  if (qss.open(QIODevice::ReadOnly)) qApp->setStyleSheet(QString::fromUtf8(qss.readAll()));
+}
+
+}  // namespace pagoda::ui

@@ -1,0 +1,30 @@
+#pragma once
+// Small shared pieces of the widgets: formatting and the common building blocks of a page.
+#include <QIcon>
+#include <QLabel>
+#include <QString>
+
+class QBoxLayout;
+class QLayout;
+class QWidget;
+
+namespace pagoda::ui {
+
+QString formatBytes(qint64 bytes);       // "10.5 MB"
+QString formatParameters(qint64 count);  // "5.2M", "7.6B"
+QIcon icon(const QString& name);         // :/icons/<name>.svg
+// kind: "" (neutral), "good", "bad", "accent"
+QLabel* makeBadge(const QString& text, const QString& kind = {}, QWidget* parent = nullptr);
+// The title and one-line description at the top of a page.
+void addPageHeader(QBoxLayout* layout, const QString& title, const QString& subtitle);
+// Empties a layout, nested layouts included. Widgets leave the widget tree at once and are
+// deleted later (one of them may be running the slot that called this).
+void clearLayout(QLayout* layout);
+
+}  // namespace pagoda::ui
+
+namespace pagoda::ui {
+// Installs the translator for "en" or "zh_CN" (replacing the previous one) and the app's style.
+void applyLanguage(const QString& language);
+void applyStyle();
+}  // namespace pagoda::ui

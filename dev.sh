@@ -10,13 +10,16 @@ PACKAGES=(build-essential cmake ninja-build pkg-config git xz-utils
   qt6-translations-l10n qtkeychain-qt6-dev libgl-dev
   libsentencepiece-dev libpcre2-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev
   libxxhash-dev libopenblas-dev libssl-dev libgtest-dev libbenchmark-dev
-  nodejs npm curl fonts-noto-cjk)
+  curl fonts-noto-cjk)
 
 install_packages() {
   local missing=()
   for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
+  # node/npm drive the official openai client in the server tests; a node that did not come
+  # from apt (nvm, nodesource) is as good, so only install it when there is none.
+  command -v npm >/dev/null || missing+=(nodejs npm)
   [ ${#missing[@]} -eq 0 ] && return
   local sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"

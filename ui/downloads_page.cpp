@@ -105,15 +105,7 @@ DownloadsPage::DownloadsPage(const Services& services, QWidget* parent)
   layout->addWidget(error_label_);
   layout->addSpacing(4);
 
-  auto* scroll = new QScrollArea;
-  scroll->setWidgetResizable(true);
-  auto* list_widget = new QWidget;
-  list_widget->setObjectName("Content");
-  list_ = new QVBoxLayout(list_widget);
-  list_->setContentsMargins(0, 0, 8, 0);
-  list_->setSpacing(10);
-  scroll->setWidget(list_widget);
-  layout->addWidget(scroll, 1);
+  list_ = addCardList(layout);
 
   if (!services_.downloads) return;
   concurrent_->setValue(services_.downloads->maxConcurrent());

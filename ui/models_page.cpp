@@ -82,15 +82,7 @@ ModelsPage::ModelsPage(const Services& services, QWidget* parent)
   layout->addWidget(engine_card);
   layout->addSpacing(6);
 
-  auto* scroll = new QScrollArea;
-  scroll->setWidgetResizable(true);
-  auto* list_widget = new QWidget;
-  list_widget->setObjectName("Content");
-  list_ = new QVBoxLayout(list_widget);
-  list_->setContentsMargins(0, 0, 8, 0);
-  list_->setSpacing(10);
-  scroll->setWidget(list_widget);
-  layout->addWidget(scroll, 1);
+  list_ = addCardList(layout);
 
   connect(import_button, &QPushButton::clicked, this, [this] {
     const QString dir = QFileDialog::getExistingDirectory(this, tr("Import a model folder"));

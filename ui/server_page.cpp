@@ -68,17 +68,7 @@ void fitCode(QPlainTextEdit* a, QPlainTextEdit* b) {
 
 ServerPage::ServerPage(const Services& services, QWidget* parent)
     : QWidget(parent), services_(services) {
-  auto* outer = new QVBoxLayout(this);
-  outer->setContentsMargins(0, 0, 0, 0);
-  auto* scroll = new QScrollArea;
-  scroll->setWidgetResizable(true);
-  auto* content = new QWidget;
-  content->setObjectName("Content");
-  auto* layout = new QVBoxLayout(content);
-  layout->setContentsMargins(32, 28, 32, 28);
-  layout->setSpacing(12);
-  scroll->setWidget(content);
-  outer->addWidget(scroll);
+  QVBoxLayout* layout = makeScrollingPage(this);
   addPageHeader(layout, tr("Server"),
                 tr("Serve the loaded model through an OpenAI-compatible API, for your own scripts, "
                    "editors and apps."));

@@ -21,17 +21,7 @@ namespace pagoda::ui {
 
 SettingsPage::SettingsPage(const Services& services, QWidget* parent)
     : QWidget(parent), services_(services) {
-  auto* outer = new QVBoxLayout(this);
-  outer->setContentsMargins(0, 0, 0, 0);
-  auto* scroll = new QScrollArea;
-  scroll->setWidgetResizable(true);
-  auto* content = new QWidget;
-  content->setObjectName("Content");
-  auto* layout = new QVBoxLayout(content);
-  layout->setContentsMargins(32, 28, 32, 28);
-  layout->setSpacing(12);
-  scroll->setWidget(content);
-  outer->addWidget(scroll);
+  QVBoxLayout* layout = makeScrollingPage(this);
   addPageHeader(layout, tr("Settings"),
                 tr("Where models live, how they run, and how Pagoda looks."));
   app::AppSettings* settings = services_.settings;

@@ -2,6 +2,7 @@
 
 #include <QBoxLayout>
 #include <QLocale>
+#include <QScrollArea>
 
 namespace pagoda::ui {
 
@@ -90,6 +91,34 @@ void applyStyle() {
   QApplication::setPalette(palette);
   QFile qss(":/style.qss");
   if (qss.open(QIODevice::ReadOnly)) qApp->setStyleSheet(QString::fromUtf8(qss.readAll()));
+}
+
+QVBoxLayout* makeScrollingPage(QWidget* page) {
+  auto* outer = new QVBoxLayout(page);
+  outer->setContentsMargins(0, 0, 0, 0);
+  auto* scroll = new QScrollArea;
+  scroll->setWidgetResizable(true);
+  auto* content = new QWidget;
+  content->setObjectName("Content");
+  auto* layout = new QVBoxLayout(content);
+  layout->setContentsMargins(32, 28, 32, 28);
+  layout->setSpacing(12);
+  scroll->setWidget(content);
+  outer->addWidget(scroll);
+  return layout;
+}
+
+QVBoxLayout* addCardList(QBoxLayout* layout) {
+  auto* scroll = new QScrollArea;
+  scroll->setWidgetResizable(true);
+  auto* list_widget = new QWidget;
+  list_widget->setObjectName("Content");
+  auto* list = new QVBoxLayout(list_widget);
+  list->setContentsMargins(0, 0, 8, 0);
+  list->setSpacing(10);
+  scroll->setWidget(list_widget);
+  layout->addWidget(scroll, 1);
+  return list;
 }
 
 }  // namespace pagoda::ui

@@ -3,6 +3,7 @@
 #include <QIcon>
 #include <QLabel>
 #include <QString>
+#include <QVBoxLayout>
 
 class QBoxLayout;
 class QLayout;
@@ -17,6 +18,10 @@ QIcon icon(const QString& name);         // :/icons/<name>.svg
 QLabel* makeBadge(const QString& text, const QString& kind = {}, QWidget* parent = nullptr);
 // The title and one-line description at the top of a page.
 void addPageHeader(QBoxLayout* layout, const QString& title, const QString& subtitle);
+// Makes `page` a scrolling page with the standard margins; returns the layout to fill.
+QVBoxLayout* makeScrollingPage(QWidget* page);
+// Adds a scrolling list of cards to `layout` (stretching); returns the list's layout.
+QVBoxLayout* addCardList(QBoxLayout* layout);
 // Empties a layout, nested layouts included. Widgets leave the widget tree at once and are
 // deleted later (one of them may be running the slot that called this).
 void clearLayout(QLayout* layout);

@@ -16,57 +16,18 @@
 
 #include "attention_mma.h"
 #include "kernels.h"
+#include "cuda_test_util.h"
 
 using pagoda::cuda::bf16;
 
+using namespace cuda_test;
+
 namespace {
 
-int g_failures = 0;
-std::mt19937_64 g_rng;
 
-#define CUDA_OK(x)                                                                            \
-  do {                                                                                        \
-    cudaError_t e_ = (x);                                                                     \
-    if (e_ != cudaSuccess) {                                                                  \
-      std::fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_)); \
-      std::exit(1);                                                                           \
-    }                                                                                         \
-  } while (0)
 
-void expect(bool ok, const char* what) {
-  if (!ok) {
-    std::printf("FAIL: %s\n", what);
-    ++g_failures;
-  }
-}
 
-// Random values already rounded to bf16, so host and device see the same inputs.
-std::vector<float> random_bf16_values(size_t n, float lo, float hi) {
-  std::uniform_real_distribution<float> dist(lo, hi);
-  std::vector<float> v(n);
-  for (float& x : v) x = __bfloat162float(__float2bfloat16(dist(g_rng)));
-  return v;
-}
 
-template <typename T>
-struct DeviceBuffer {
-  T* ptr = nullptr;
-  size_t n = 0;
-  explicit DeviceBuffer(size_t count) : n(count) {
-    CUDA_OK(cudaMalloc(&ptr, std::max<size_t>(1, n) * sizeof(T)));
-  }
-  ~DeviceBuffer() { cudaFree(ptr); }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  void poison() { CUDA_OK(cudaMemset(ptr, 0xFF, n * sizeof(T))); }  // NaN in bf16 and f32
-  void upload(const std::vector<T>& v) {
-    CUDA_OK(cudaMemcpy(ptr, v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice));
-  }
-  std::vector<T> download() const {
-    std::vector<T> v(n);
-    CUDA_OK(cudaMemcpy(v.data(), ptr, n * sizeof(T), cudaMemcpyDeviceToHost));
-    return v;
-  }
-};
 
 std::unique_ptr<DeviceBuffer<bf16>> to_device_bf16(const std::vector<float>& v) {
   auto d = std::make_unique<DeviceBuffer<bf16>>(v.size());

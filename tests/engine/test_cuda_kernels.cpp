@@ -13,60 +13,22 @@
 
 #include "backend/sampler.h"
 #include "kernels.h"
+#include "cuda_test_util.h"
 
 using pagoda::cuda::bf16;
 
+using namespace cuda_test;
+
 namespace {
 
-int g_failures = 0;
-std::mt19937_64 g_rng;
 
-#define CUDA_OK(x)                                                                            \
-  do {                                                                                        \
-    cudaError_t e_ = (x);                                                                     \
-    if (e_ != cudaSuccess) {                                                                  \
-      std::fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_)); \
-      std::exit(1);                                                                           \
-    }                                                                                         \
-  } while (0)
 
-void expect(bool ok, const char* what) {
-  if (!ok) {
-    std::printf("FAIL: %s\n", what);
-    ++g_failures;
-  }
-}
 
 float rnd(float lo = -1.0f, float hi = 1.0f) {
   return std::uniform_real_distribution<float>(lo, hi)(g_rng);
 }
 
-// Random values already rounded to bf16, so host and device see the same inputs.
-std::vector<float> random_bf16_values(size_t n, float lo = -1.0f, float hi = 1.0f) {
-  std::vector<float> v(n);
-  for (float& x : v) x = __bfloat162float(__float2bfloat16(rnd(lo, hi)));
-  return v;
-}
 
-template <typename T>
-struct DeviceBuffer {
-  T* ptr = nullptr;
-  size_t n = 0;
-  explicit DeviceBuffer(size_t count) : n(count) {
-    CUDA_OK(cudaMalloc(&ptr, std::max<size_t>(1, n) * sizeof(T)));
-  }
-  ~DeviceBuffer() { cudaFree(ptr); }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  void poison() { CUDA_OK(cudaMemset(ptr, 0xFF, n * sizeof(T))); }  // NaN in bf16 and f32
-  void upload(const std::vector<T>& v) {
-    CUDA_OK(cudaMemcpy(ptr, v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice));
-  }
-  std::vector<T> download() const {
-    std::vector<T> v(n);
-    CUDA_OK(cudaMemcpy(v.data(), ptr, n * sizeof(T), cudaMemcpyDeviceToHost));
-    return v;
-  }
-};
 
 DeviceBuffer<bf16>* to_device_bf16(const std::vector<float>& v) {
   auto* d = new DeviceBuffer<bf16>(v.size());
@@ -471,11 +433,7 @@ void test_greedy_sample() {
 }  // namespace
 
 int main() {
-  int count = 0;
-  if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) {
-    std::printf("SKIP: no CUDA GPU (%s)\n", cudaGetErrorString(cudaGetDeviceCount(&count)));
-    return 77;
-  }
+  if (!have_gpu()) return 77;
   const uint64_t seed = std::random_device{}();
   std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
   g_rng.seed(seed);

@@ -16,20 +16,13 @@
 
 #include "backend/sampler.h"
 #include "gpu_sampler.h"
+#include "cuda_test_util.h"
+
+using namespace cuda_test;
 
 namespace {
 
-#define CUDA_OK(x)                                                                            \
-  do {                                                                                        \
-    cudaError_t e_ = (x);                                                                     \
-    if (e_ != cudaSuccess) {                                                                  \
-      std::fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_)); \
-      std::exit(1);                                                                           \
-    }                                                                                         \
-  } while (0)
 
-std::mt19937_64 g_rng;
-int g_failures = 0;
 
 double uniform(double lo, double hi) {
   return std::uniform_real_distribution<double>(lo, hi)(g_rng);
@@ -202,11 +195,7 @@ void run_batch(pagoda::cuda::GpuSampler& sampler, int vocab, int rows, Totals& t
 }  // namespace
 
 int main() {
-  int count = 0;
-  if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) {
-    std::printf("SKIP: no CUDA GPU (%s)\n", cudaGetErrorString(cudaGetDeviceCount(&count)));
-    return 77;
-  }
+  if (!have_gpu()) return 77;
   const uint64_t seed = std::random_device{}();
   std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
   g_rng.seed(seed);

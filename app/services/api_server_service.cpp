@@ -37,8 +37,7 @@ ApiServerService::ApiServerService(AppSettings* settings, EngineService* engine,
     : QObject(parent),
       settings_(settings),
       engine_service_(engine),
-      keys_(keys),
-      store_(settings->fileName(), QSettings::IniFormat) {
+      keys_(keys) {
   qRegisterMetaType<ServerLogEntry>();
   thread_.setObjectName(QStringLiteral("pagoda-api-server"));
   thread_context_ = new QObject;
@@ -52,7 +51,7 @@ ApiServerService::ApiServerService(AppSettings* settings, EngineService* engine,
     api_key_ = key;
     key_ready_ = true;
     // A key that was set but cannot be read must not turn into "no authentication".
-    if (key.isEmpty() && store_.value("server/api_key_set", false).toBool())
+    if (key.isEmpty() && settings_->value("server/api_key_set", false).toBool())
       key_error_ =
           keys_->keychainError().isEmpty() ? tr("the key is missing") : keys_->keychainError();
     emit apiKeyChanged();
@@ -81,40 +80,40 @@ ApiServerService::~ApiServerService() {
 }
 
 bool ApiServerService::isEnabled() const {
-  return store_.value("server/enabled", false).toBool();
+  return settings_->value("server/enabled", false).toBool();
 }
 
 void ApiServerService::setEnabled(bool enabled) {
   if (enabled == isEnabled()) return;
-  store_.setValue("server/enabled", enabled);
+  settings_->setValue("server/enabled", enabled);
   emit settingsChanged();
   apply();
 }
 
 int ApiServerService::port() const {
-  return store_.value("server/port", kDefaultPort).toInt();
+  return settings_->value("server/port", kDefaultPort).toInt();
 }
 
 void ApiServerService::setPort(int port) {
   if (port == this->port() || port < 0 || port > 65535) return;
-  store_.setValue("server/port", port);
+  settings_->setValue("server/port", port);
   emit settingsChanged();
   if (isEnabled()) apply();
 }
 
 bool ApiServerService::lanExposed() const {
-  return store_.value("server/lan", false).toBool();
+  return settings_->value("server/lan", false).toBool();
 }
 
 void ApiServerService::setLanExposed(bool exposed) {
   if (exposed == lanExposed()) return;
-  store_.setValue("server/lan", exposed);
+  settings_->setValue("server/lan", exposed);
   emit settingsChanged();
   if (isEnabled()) apply();
 }
 
 QStringList ApiServerService::corsOrigins() const {
-  return store_.value("server/cors_origins").toStringList();
+  return settings_->value("server/cors_origins").toStringList();
 }
 
 void ApiServerService::setCorsOrigins(const QStringList& origins) {
@@ -122,7 +121,7 @@ void ApiServerService::setCorsOrigins(const QStringList& origins) {
   for (const QString& o : origins)
     if (!o.trimmed().isEmpty()) clean << o.trimmed();
   if (clean == corsOrigins()) return;
-  store_.setValue("server/cors_origins", clean);
+  settings_->setValue("server/cors_origins", clean);
   emit settingsChanged();
   if (isEnabled()) apply();
 }
@@ -132,7 +131,7 @@ void ApiServerService::setApiKey(const QString& key) {
   key_error_.clear();
   if (key == api_key_) return;
   api_key_ = key;
-  store_.setValue("server/api_key_set", !key.isEmpty());  // whether, never what
+  settings_->setValue("server/api_key_set", !key.isEmpty());  // whether, never what
   if (key.isEmpty())
     keys_->removeKey(QString::fromLatin1(kKeyId));
   else

@@ -8,7 +8,6 @@
 #include <QList>
 #include <QMutex>
 #include <QObject>
-#include <QSettings>
 #include <QString>
 #include <QStringList>
 #include <QThread>
@@ -91,7 +90,6 @@ class ApiServerService : public QObject {
   AppSettings* settings_;
   EngineService* engine_service_;
   KeyStore* keys_;
-  QSettings store_;  // the same file as AppSettings, group [server]
   QString api_key_;
   bool key_ready_ = false;
   QString key_error_;  // the keychain failed to read the key: do not serve without it

@@ -106,15 +106,7 @@ QString AppSettings::saveRemoteEndpoint(RemoteEndpoint endpoint) {
     }
   }
   if (!replaced) all << endpoint;
-  settings_.beginWriteArray("remote", all.size());
-  for (int i = 0; i < all.size(); ++i) {
-    settings_.setArrayIndex(i);
-    settings_.setValue("id", all[i].id);
-    settings_.setValue("name", all[i].name);
-    settings_.setValue("url", all[i].base_url);
-    settings_.setValue("model", all[i].model);
-  }
-  settings_.endArray();
+  writeRemoteEndpoints(all);
   emit remoteEndpointsChanged();
   return endpoint.id;
 }
@@ -122,6 +114,11 @@ QString AppSettings::saveRemoteEndpoint(RemoteEndpoint endpoint) {
 void AppSettings::removeRemoteEndpoint(const QString& id) {
   QList<RemoteEndpoint> all = remoteEndpoints();
   all.removeIf([&](const RemoteEndpoint& e) { return e.id == id; });
+  writeRemoteEndpoints(all);
+  emit remoteEndpointsChanged();
+}
+
+void AppSettings::writeRemoteEndpoints(const QList<RemoteEndpoint>& all) {
   settings_.remove("remote");
   settings_.beginWriteArray("remote", all.size());
   for (int i = 0; i < all.size(); ++i) {
@@ -132,7 +129,6 @@ void AppSettings::removeRemoteEndpoint(const QString& id) {
     settings_.setValue("model", all[i].model);
   }
   settings_.endArray();
-  emit remoteEndpointsChanged();
 }
 
 }  // namespace pagoda::app

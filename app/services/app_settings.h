@@ -24,6 +24,11 @@ class AppSettings : public QObject {
 
   static QString defaultModelsFolder();  // <AppDataLocation>/models
   QString fileName() const { return settings_.fileName(); }
+  // Keys that a service owns (e.g. "server/port", "hub/endpoint"): one QSettings for the file.
+  QVariant value(const QString& key, const QVariant& fallback = {}) const {
+    return settings_.value(key, fallback);
+  }
+  void setValue(const QString& key, const QVariant& value) { settings_.setValue(key, value); }
 
   QString modelsFolder() const;
   void setModelsFolder(const QString& folder);
@@ -50,6 +55,8 @@ class AppSettings : public QObject {
   void engineDefaultsChanged();
 
  private:
+  // Replaces the stored list (stale entries of a longer old list are removed first).
+  void writeRemoteEndpoints(const QList<RemoteEndpoint>& all);
   mutable QSettings settings_;
 };
 

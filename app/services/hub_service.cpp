@@ -1,7 +1,6 @@
 #include "services/hub_service.h"
 
 #include <QPointer>
-#include <QSettings>
 #include <QThreadPool>
 #include <exception>
 
@@ -83,9 +82,7 @@ void HubService::runRequest(std::function<std::function<void(HubService*)>()> ca
 }
 
 QString HubService::endpointText() const {
-  // A second QSettings on the same file: Qt keeps them coherent within the process.
-  QSettings file(settings_->fileName(), QSettings::IniFormat);
-  const QString text = file.value(kEndpointKey, QStringLiteral("modelscope")).toString();
+  const QString text = settings_->value(kEndpointKey, QStringLiteral("modelscope")).toString();
   return isValidEndpoint(text) ? text : QStringLiteral("modelscope");
 }
 
@@ -102,9 +99,7 @@ bool HubService::setEndpointText(const QString& raw) {
   const QString text = raw.trimmed();
   if (!isValidEndpoint(text)) return false;
   if (text == endpointText()) return true;
-  QSettings file(settings_->fileName(), QSettings::IniFormat);
-  file.setValue(kEndpointKey, text);
-  file.sync();
+  settings_->setValue(kEndpointKey, text);
   loadToken(text);
   emit endpointChanged(text);
   return true;

@@ -7,9 +7,9 @@ cd "$(dirname "$0")"
 
 PACKAGES=(build-essential cmake ninja-build pkg-config git xz-utils
   qt6-base-dev qt6-charts-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools libqt6sql6-sqlite
-  qt6-translations-l10n qtkeychain-qt6-dev libgl-dev
+  qt6-translations-l10n qtkeychain-qt6-dev libgl-dev libqt6opengl6-dev libqt6svg6
   libsentencepiece-dev libpcre2-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev
-  libxxhash-dev libopenblas-dev libssl-dev libgtest-dev libbenchmark-dev
+  libxxhash-dev libopenblas-dev libssl-dev libcurl4-openssl-dev libmicrohttpd-dev libgtest-dev libbenchmark-dev
   curl fonts-noto-cjk)
 
 install_packages() {
@@ -33,6 +33,8 @@ configure_and_build() {
   local extra=()
   # CI compiles CUDA for one architecture to stay fast; releases build them all.
   if [ -n "${CI:-}" ]; then extra+=(-DCMAKE_CUDA_ARCHITECTURES=90); fi
+  # ccache, when installed, makes rebuilds and extra worktrees cheap.
+  if command -v ccache >/dev/null; then extra+=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${extra[@]}" ${PAGODA_CMAKE_ARGS:-}
   cmake --build "$BUILD" --parallel "$(nproc)"
 }

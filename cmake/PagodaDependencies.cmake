@@ -28,6 +28,9 @@ pagoda_find_lib(sentencepiece sentencepiece_processor.h sentencepiece)
 pagoda_find_lib(xxhash xxhash.h xxhash)
 pagoda_find_lib(httplib httplib.h cpp-httplib)
 pagoda_find_lib(blas cblas.h openblas)
+# libcurl: the hub client (redirects, proxies, TLS, HTTP/2). libmicrohttpd: the API server.
+pagoda_find_lib(curl curl/curl.h curl)
+pagoda_find_lib(microhttpd microhttpd.h microhttpd)
 # Debian's cpp-httplib is built with these; its header must see the same switches.
 set_property(TARGET pagoda::httplib PROPERTY INTERFACE_COMPILE_DEFINITIONS
              CPPHTTPLIB_OPENSSL_SUPPORT CPPHTTPLIB_ZLIB_SUPPORT CPPHTTPLIB_BROTLI_SUPPORT)

@@ -14,6 +14,7 @@
 #   PROFILE_MODELS shapes that also run a decode-b1 and a prefill step with per-kernel-kind
 #                  device timings (PAGODA_CUDA_PROFILE=1, eager)
 #   SKIP_BENCH=1   tests only
+#   SKIP_MEMCHECK=1  no compute-sanitizer pass
 #   OUT            folder for logs (a temporary one otherwise)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -73,7 +74,7 @@ else
 fi
 cat "$OUT/engine-e2e.log"
 
-if command -v compute-sanitizer >/dev/null; then
+if [ "${SKIP_MEMCHECK:-0}" != 1 ] && command -v compute-sanitizer >/dev/null; then
   for t in ${MEMCHECK_TESTS:-test_cuda_kernels test_cuda_sampling test_cuda_attention_mma}; do
     if timeout "${MEMCHECK_TIMEOUT:-150}" compute-sanitizer --tool memcheck --error-exitcode 9 \
         "$BUILD_DIR/tests/$t" >"$OUT/memcheck-$t.log" 2>&1; then

@@ -40,7 +40,6 @@ std::string gib(double bytes) {
   return buf;
 }
 
-constexpr float kGreedyTemperature = 1e-5f;  // same threshold as the reference sampler
 constexpr int kMaxSplits = 16;
 constexpr size_t kCublasWorkspace = 32u << 20;
 
@@ -705,7 +704,7 @@ void CudaBackend::execute(const StepInput& input, StepOutput& output) {
     if (c && c->sample) {
       const SamplingRow& r = c->sampling;
       // The greedy kernel reads banned ids from the metadata; the GPU sampler packs its own.
-      const bool greedy_gpu = !gpu_sampling_ && !(r.temperature >= kGreedyTemperature) &&
+      const bool greedy_gpu = !gpu_sampling_ && is_greedy(r.temperature) &&
                               r.repetition_penalty == 1.0f && r.presence_penalty == 0.0f &&
                               r.frequency_penalty == 0.0f && r.num_logprobs <= 0 &&
                               banned + static_cast<int>(r.banned_ids.size()) <= max_banned_;

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "backend/greedy.h"
 #include "model/model_config.h"
 #include "model/weights.h"
 
@@ -20,7 +21,7 @@ namespace pagoda {
 
 // How to pick the next token of one sequence. Filled by the core from SamplingParams.
 struct SamplingRow {
-  float temperature = 0.0f;  // 0 = greedy
+  float temperature = 0.0f;  // is_greedy(): argmax
   int top_k = 0;             // 0 or <0 = off
   float top_p = 1.0f;
   float min_p = 0.0f;

@@ -149,10 +149,11 @@ struct Piece {
 };
 
 struct Normalizer {
-  enum class Kind { kNfc, kPrepend, kReplace, kStrip } kind;
+  enum class Kind { kUnicode, kLowercase, kPrepend, kReplace, kStrip } kind;
   std::string text, content;  // Prepend: text; Replace: literal text -> content
   std::shared_ptr<Regex> regex;
   bool left = false, right = false;
+  unicode::NormalForm form = unicode::NormalForm::kNfc;  // kUnicode
 };
 
 struct PreTokenizer {
@@ -597,8 +598,15 @@ void HfTokenizer::parse_normalizer(const Json& j, const std::string& where) {
   std::string type = j.value("type", "");
   if (type == "Sequence") {
     for (const Json& n : j.at("normalizers")) parse_normalizer(n, where);
-  } else if (type == "NFC") {
-    normalizers_.push_back({Normalizer::Kind::kNfc, "", "", nullptr});
+  } else if (type == "NFC" || type == "NFD" || type == "NFKC" || type == "NFKD") {
+    Normalizer n{Normalizer::Kind::kUnicode, "", "", nullptr};
+    n.form = type == "NFC"    ? unicode::NormalForm::kNfc
+             : type == "NFD"  ? unicode::NormalForm::kNfd
+             : type == "NFKC" ? unicode::NormalForm::kNfkc
+                              : unicode::NormalForm::kNfkd;
+    normalizers_.push_back(std::move(n));
+  } else if (type == "Lowercase") {
+    normalizers_.push_back({Normalizer::Kind::kLowercase, "", "", nullptr});
   } else if (type == "Prepend") {
     normalizers_.push_back(
         {Normalizer::Kind::kPrepend, j.at("prepend").get<std::string>(), "", nullptr});
@@ -790,8 +798,11 @@ void HfTokenizer::encode_text(std::string_view text, bool at_text_start,
   std::string normalized(text);
   for (const Normalizer& n : normalizers_) {
     switch (n.kind) {
-      case Normalizer::Kind::kNfc:
-        normalized = unicode::nfc(normalized);
+      case Normalizer::Kind::kUnicode:
+        normalized = unicode::normalize(normalized, n.form);
+        break;
+      case Normalizer::Kind::kLowercase:
+        normalized = unicode::lowercase(normalized);
         break;
       case Normalizer::Kind::kPrepend:
         if (!normalized.empty()) normalized.insert(0, n.text);

@@ -16,7 +16,9 @@
 #include <vector>
 
 #include "attention_mma.h"
+#include "cuda_check.h"
 #include "backend/sampler.h"
+#include "backend/step_check.h"
 #include "gpu_sampler.h"
 #include "kernels.h"
 #include "util/error.h"
@@ -24,15 +26,6 @@
 namespace pagoda::cuda {
 
 namespace {
-
-void check(cudaError_t e, const char* what) {
-  if (e != cudaSuccess)
-    throw Error(std::string("CUDA error in ") + what + ": " + cudaGetErrorString(e));
-}
-void check(cublasStatus_t s, const char* what) {
-  if (s != CUBLAS_STATUS_SUCCESS)
-    throw Error(std::string("cuBLAS error in ") + what + ": " + cublasGetStatusString(s));
-}
 
 std::string gib(double bytes) {
   char buf[32];
@@ -625,31 +618,18 @@ void CudaBackend::execute(const StepInput& input, StepOutput& output) {
   if (!kv_cache_) throw Error("CUDA backend: execute before allocate_kv_cache");
   const int S = static_cast<int>(input.chunks.size());
   if (S == 0) return;
-  if (S > max_seqs_)
-    throw InvalidArgument("CUDA backend: " + std::to_string(S) +
-                          " sequences in one step; at most " + std::to_string(max_seqs_) +
-                          " (max_num_seqs)");
+  check_step(input, {cfg_.vocab_size, num_blocks_, block_size_, max_seqs_, max_tokens_},
+             "CUDA backend");
   int T = 0, max_blocks = 1, max_kv = 0;
   bool decode_only = true;
   for (const SeqChunk& c : input.chunks) {
     const int n = static_cast<int>(c.token_ids.size());
     const int kv = c.context_len + n;
-    const int blocks = (kv + block_size_ - 1) / block_size_;
-    if (static_cast<int>(c.block_table.size()) < blocks)
-      throw InvalidArgument("CUDA backend: block table of sequence " + std::to_string(c.seq_id) +
-                            " covers fewer than " + std::to_string(kv) + " tokens");
-    for (int i = 0; i < blocks; ++i)
-      if (c.block_table[i] < 0 || c.block_table[i] >= num_blocks_)
-        throw InvalidArgument("CUDA backend: block id out of range in sequence " +
-                              std::to_string(c.seq_id));
     T += n;
-    max_blocks = std::max(max_blocks, blocks);
+    max_blocks = std::max(max_blocks, (kv + block_size_ - 1) / block_size_);
     max_kv = std::max(max_kv, kv);
     decode_only = decode_only && n == 1 && c.sample;
   }
-  if (T > max_tokens_)
-    throw InvalidArgument("CUDA backend: " + std::to_string(T) + " tokens in one step; at most " +
-                          std::to_string(max_tokens_) + " (max_num_batched_tokens)");
   // Table stride: a power of two, so graphs are captured for few distinct strides.
   int stride = 16;
   while (stride < max_blocks) stride *= 2;

@@ -92,10 +92,4 @@ class Backend {
   virtual BackendMemory memory() const = 0;
 };
 
-// Creates "cpu", "cuda" or "auto" (CUDA when a usable GPU is present, else CPU). The CUDA
-// backend is a shared library opened at run time; `why` receives a sentence saying which backend
-// was chosen and, when CUDA was not, why (no driver, no GPU, library missing).
-std::unique_ptr<Backend> create_backend(const std::string& kind, const BackendOptions& options,
-                                        std::string* why = nullptr);
-
 }  // namespace pagoda

@@ -202,7 +202,7 @@ bool LlmEngine::step_locked() {
         chunk.token_ids =
             std::span<const int32_t>(c.seq->token_ids).subspan(c.context_len, c.num_tokens);
         chunk.context_len = c.context_len;
-        chunk.block_table = blocks_.block_table(c.seq->seq_id);
+        chunk.block_table = c.block_table;
         chunk.sample = c.sample;
         if (c.sample) {
           chunk.sampling = sampling_row(*c.seq, state, banned[i]);

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "backend/sampler.h"
+#include "backend/step_check.h"
 #include "cpu/thread_pool.h"
 #include "util/error.h"
 
@@ -353,31 +354,7 @@ void CpuBackend::allocate_kv_cache(int64_t num_blocks, int block_size) {
 void CpuBackend::validate(const StepInput& input) const {
   if (!loaded_) throw Error("cpu backend: execute before load");
   if (num_blocks_ == 0) throw Error("cpu backend: execute before allocate_kv_cache");
-  for (size_t c = 0; c < input.chunks.size(); ++c) {
-    const SeqChunk& chunk = input.chunks[c];
-    const std::string where = "cpu backend: chunk " + std::to_string(c) + " (sequence " +
-                              std::to_string(chunk.seq_id) + "): ";
-    if (chunk.token_ids.empty()) throw InvalidArgument(where + "no tokens");
-    if (chunk.context_len < 0) throw InvalidArgument(where + "negative context length");
-    for (int32_t t : chunk.token_ids) {
-      if (t < 0 || t >= config_.vocab_size) {
-        throw InvalidArgument(where + "token id " + std::to_string(t) + " outside the vocabulary");
-      }
-    }
-    int64_t total = int64_t{chunk.context_len} + static_cast<int64_t>(chunk.token_ids.size());
-    int64_t needed = (total + block_size_ - 1) / block_size_;
-    if (static_cast<int64_t>(chunk.block_table.size()) < needed) {
-      throw InvalidArgument(where + "block table holds " +
-                            std::to_string(chunk.block_table.size()) + " blocks, " +
-                            std::to_string(needed) + " needed");
-    }
-    for (int64_t b = 0; b < needed; ++b) {
-      int32_t id = chunk.block_table[b];
-      if (id < 0 || id >= num_blocks_) {
-        throw InvalidArgument(where + "block id " + std::to_string(id) + " outside the cache");
-      }
-    }
-  }
+  check_step(input, {config_.vocab_size, num_blocks_, block_size_}, "cpu backend");
 }
 
 void CpuBackend::execute(const StepInput& input, StepOutput& output) {

@@ -20,6 +20,7 @@
 #include "backend/sampler.h"
 #include "backend/step_check.h"
 #include "gpu_sampler.h"
+#include "step_plan.h"
 #include "kernels.h"
 #include "util/error.h"
 
@@ -48,37 +49,6 @@ struct LayerWeights {
   bf16* down = nullptr;     // [hidden, inter]
 };
 
-// Where a forward pass reads its per-step metadata: packed in one buffer so a step is one
-// copy. The offsets depend only on the step's sizes, so a captured graph (fixed sizes) stays
-// valid; the banned ids come last because only the sampler, outside graphs, reads them.
-struct MetaLayout {
-  size_t ids = 0, positions = 0, slots = 0, tile_seq = 0, tile_q0 = 0, q_start = 0, q_len = 0,
-         kv_len = 0, sample_rows = 0, block_tables = 0, banned_offsets = 0, banned = 0;
-};
-
-MetaLayout layout_for(int tokens, int tiles, int seqs, int stride) {
-  MetaLayout m;
-  size_t at = 0;
-  auto take = [&](size_t n) {
-    const size_t start = at;
-    at += n;
-    return start;
-  };
-  m.ids = take(tokens);
-  m.positions = take(tokens);
-  m.slots = take(tokens);
-  m.tile_seq = take(tiles);
-  m.tile_q0 = take(tiles);
-  m.q_start = take(seqs);
-  m.q_len = take(seqs);
-  m.kv_len = take(seqs);
-  m.sample_rows = take(seqs);
-  m.block_tables = take(static_cast<size_t>(seqs) * stride);
-  m.banned_offsets = take(seqs + 1);
-  m.banned = at;
-  return m;
-}
-
 // Sizes a forward pass is launched with (a captured graph bakes them in).
 struct StepShape {
   int tokens = 0, seqs = 0, tiles = 0, samples = 0, stride = 0, splits = 1;
@@ -99,12 +69,11 @@ class CudaBackend final : public Backend {
     check(cudaMalloc(&cublas_ws_, kCublasWorkspace), "cudaMalloc(cuBLAS workspace)");
     check(cublasSetWorkspace(cublas_, cublas_ws_, kCublasWorkspace), "cublasSetWorkspace");
     attention_init();
-    const char* gemv = std::getenv("PAGODA_CUDA_GEMV");
-    small_gemm_ = !(gemv && gemv[0] == '0');
-    const char* prof = std::getenv("PAGODA_CUDA_PROFILE");
-    profile_ = prof && prof[0] == '1';
-    const char* sampling = std::getenv("PAGODA_CUDA_GPU_SAMPLING");
-    gpu_sampling_ = !(sampling && sampling[0] == '0');
+    const CudaEnvOptions env = CudaEnvOptions::from_env();
+    small_gemm_ = env.small_gemm;
+    profile_ = env.profile;
+    gpu_sampling_ = env.gpu_sampling;
+    mma_attention_ = env.mma_attention;
   }
 
   ~CudaBackend() override {
@@ -264,6 +233,7 @@ class CudaBackend final : public Backend {
   bool small_gemm_ = true;  // PAGODA_CUDA_GEMV=0 sends decode-sized products to cuBLAS too
   // PAGODA_CUDA_GPU_SAMPLING=0: only plain greedy rows on the GPU, the rest via sample_row.
   bool gpu_sampling_ = true;
+  bool mma_attention_ = true;  // PAGODA_CUDA_MMA_ATTENTION=0: CUDA-core attention for prefill too
   GpuSampler sampler_;
 
   // PAGODA_CUDA_PROFILE=1: eager steps with device events around each kind of kernel; the
@@ -558,13 +528,9 @@ void CudaBackend::forward(const StepShape& s) {
       // Tensor-core attention for steps with prefill rows unless PAGODA_CUDA_MMA_ATTENTION=0;
       // decode-only steps and head dims it declines keep the CUDA-core kernel. It runs unsplit:
       // the KV splits are sized to fill the GPU with the slower CUDA-core kernel.
-      static const bool mma_attention = [] {
-        const char* v = std::getenv("PAGODA_CUDA_MMA_ATTENTION");
-        return !(v && std::strcmp(v, "0") == 0);
-      }();
       AttentionParams unsplit = ap;
       unsplit.splits = 1;
-      if (!(mma_attention && s.tokens > s.seqs && attention_mma(unsplit, stream_)))
+      if (!(mma_attention_ && s.tokens > s.seqs && attention_mma(unsplit, stream_)))
         attention(ap, stream_);
     });
     timed(kGemm, [&] { gemm(attn_, w.o, delta_, s.tokens, H, nh * hd, false); });
@@ -604,14 +570,6 @@ void CudaBackend::run_graph(const StepShape& s) {
   check(cudaGraphLaunch(it->second, stream_), "cudaGraphLaunch");
 }
 
-// Captured decode batch sizes; a batch is padded up to the next one.
-int graph_batch_size(int n) {
-  static const int sizes[] = {1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128, 160, 192, 224, 256};
-  for (int s : sizes)
-    if (n <= s) return s;
-  return -1;
-}
-
 void CudaBackend::execute(const StepInput& input, StepOutput& output) {
   output.sampled.clear();
   output.logits.clear();
@@ -620,102 +578,34 @@ void CudaBackend::execute(const StepInput& input, StepOutput& output) {
   if (S == 0) return;
   check_step(input, {cfg_.vocab_size, num_blocks_, block_size_, max_seqs_, max_tokens_},
              "CUDA backend");
-  int T = 0, max_blocks = 1, max_kv = 0;
-  bool decode_only = true;
-  for (const SeqChunk& c : input.chunks) {
-    const int n = static_cast<int>(c.token_ids.size());
-    const int kv = c.context_len + n;
-    T += n;
-    max_blocks = std::max(max_blocks, (kv + block_size_ - 1) / block_size_);
-    max_kv = std::max(max_kv, kv);
-    decode_only = decode_only && n == 1 && c.sample;
-  }
-  // Table stride: a power of two, so graphs are captured for few distinct strides.
-  int stride = 16;
-  while (stride < max_blocks) stride *= 2;
-  const int64_t table_capacity = static_cast<int64_t>(max_seqs_) * max_stride_;
-  if (static_cast<int64_t>(stride) * S > table_capacity) {
-    stride = max_blocks;
-    if (static_cast<int64_t>(stride) * S > table_capacity)
-      throw InvalidArgument("CUDA backend: the step's block tables exceed " +
-                            std::to_string(table_capacity) + " entries (context too long)");
-  }
+  StepPlanConfig pc;
+  pc.block_size = block_size_;
+  pc.max_seqs = max_seqs_;
+  pc.max_table_entries = static_cast<int64_t>(max_seqs_) * max_stride_;
+  pc.max_banned = max_banned_;
+  pc.queries_per_tile = attention_queries_per_tile(cfg_.num_heads, cfg_.num_kv_heads);
+  pc.graphs = graphs_enabled_ && !profile_;
+  pc.gpu_sampling = gpu_sampling_;
+  pc.gpu_sampler_max_logprobs = kMaxTopLogprobs;
   const auto wall_start = std::chrono::steady_clock::now();
-  const int padded = graphs_enabled_ && !profile_ && decode_only ? graph_batch_size(S) : -1;
-  const bool use_graph =
-      padded > 0 && padded <= max_seqs_ && static_cast<int64_t>(stride) * padded <= table_capacity;
-  const int rows = use_graph ? padded : S;  // sequences the kernels see
-  const int qpt = attention_queries_per_tile(cfg_.num_heads, cfg_.num_kv_heads);
-  int num_tiles = use_graph ? rows : 0;
-  if (!use_graph)
-    for (const SeqChunk& c : input.chunks)
-      num_tiles += (static_cast<int>(c.token_ids.size()) + qpt - 1) / qpt;
-  const int step_tokens = use_graph ? rows : T;
-  const MetaLayout meta_ = layout_for(step_tokens, num_tiles, rows, stride);
-
-  int32_t* h = meta_host_;
-  int tok = 0, tiles = 0, samples = 0, banned = 0;
-  std::vector<int> host_rows;  // sampled rows the GPU greedy kernel does not finish
-  std::vector<int> sample_chunk;
-  h[meta_.banned_offsets] = 0;
-  for (int s = 0; s < rows; ++s) {
-    const SeqChunk* c = s < S ? &input.chunks[s] : nullptr;
-    const int n = c ? static_cast<int>(c->token_ids.size()) : (use_graph ? 1 : 0);
-    const int ctx = c ? c->context_len : 0;
-    h[meta_.q_start + s] = tok;
-    h[meta_.q_len + s] = c ? n : 0;
-    h[meta_.kv_len + s] = c ? ctx + n : 0;
-    int32_t* table = h + meta_.block_tables + static_cast<size_t>(s) * stride;
-    const int blocks = c ? (ctx + n + block_size_ - 1) / block_size_ : 0;
-    for (int b = 0; b < stride; ++b) table[b] = b < blocks ? c->block_table[b] : 0;
-    for (int i = 0; i < n; ++i) {
-      const int pos = ctx + i;
-      h[meta_.ids + tok + i] = c ? c->token_ids[i] : 0;
-      h[meta_.positions + tok + i] = pos;
-      h[meta_.slots + tok + i] =
-          c ? c->block_table[pos / block_size_] * block_size_ + pos % block_size_ : -1;
-    }
-    const int ntiles = use_graph ? 1 : (n + qpt - 1) / qpt;
-    for (int t = 0; t < ntiles; ++t) {
-      h[meta_.tile_seq + tiles] = s;
-      h[meta_.tile_q0 + tiles] = t * qpt;
-      ++tiles;
-    }
-    if (c && c->sample) {
-      const SamplingRow& r = c->sampling;
-      // The greedy kernel reads banned ids from the metadata; the GPU sampler packs its own.
-      const bool greedy_gpu = !gpu_sampling_ && is_greedy(r.temperature) &&
-                              r.repetition_penalty == 1.0f && r.presence_penalty == 0.0f &&
-                              r.frequency_penalty == 0.0f && r.num_logprobs <= 0 &&
-                              banned + static_cast<int>(r.banned_ids.size()) <= max_banned_;
-      if (greedy_gpu) {
-        for (int32_t id : r.banned_ids) h[meta_.banned + banned++] = id;
-      } else if (!gpu_sampling_ || !GpuSampler::supports(r)) {
-        host_rows.push_back(samples);
-      }
-      h[meta_.sample_rows + samples] = tok + n - 1;
-      sample_chunk.push_back(s);
-      ++samples;
-      h[meta_.banned_offsets + samples] = banned;
-    } else if (use_graph) {
-      h[meta_.sample_rows + s] = tok;  // padding row, result ignored
-    }
-    tok += n;
-  }
+  const StepPlan plan = plan_step(input, pc, std::span<int32_t>(meta_host_, meta_capacity_));
+  const MetaLayout& meta_ = plan.meta;
+  const int samples = plan.samples;
   StepShape shape;
-  shape.tokens = tok;
-  shape.seqs = rows;
-  shape.tiles = tiles;
-  shape.samples = use_graph ? rows : samples;
-  shape.stride = stride;
-  shape.splits = use_graph ? splits_for(rows, stride * block_size_) : splits_for(tiles, max_kv);
-  while (shape.splits > 1 && shape.splits * tok > partial_rows_) --shape.splits;
+  shape.tokens = plan.tokens;
+  shape.seqs = plan.rows;
+  shape.tiles = plan.tiles;
+  shape.samples = plan.use_graph ? plan.rows : samples;
+  shape.stride = plan.stride;
+  shape.splits = plan.use_graph ? splits_for(plan.rows, plan.stride * block_size_)
+                                : splits_for(plan.tiles, plan.max_kv);
+  while (shape.splits > 1 && shape.splits * plan.tokens > partial_rows_) --shape.splits;
   shape.meta = meta_;
 
-  check(cudaMemcpyAsync(meta_dev_, meta_host_, (meta_.banned + banned) * sizeof(int32_t),
+  check(cudaMemcpyAsync(meta_dev_, meta_host_, plan.metadata_words * sizeof(int32_t),
                         cudaMemcpyHostToDevice, stream_),
         "step metadata");
-  if (use_graph)
+  if (plan.use_graph)
     run_graph(shape);
   else
     forward(shape);
@@ -739,8 +629,10 @@ void CudaBackend::execute(const StepInput& input, StepOutput& output) {
   if (gpu_sampling_) {
     // Rows left to the host (null here) keep their raw logits.
     std::vector<const SamplingRow*> sample_params(samples);
-    for (int i = 0; i < samples; ++i) sample_params[i] = &input.chunks[sample_chunk[i]].sampling;
-    for (int i : host_rows) sample_params[i] = nullptr;
+    for (int i = 0; i < samples; ++i)
+      sample_params[i] = plan.routes[i] == SampleRoute::kHost
+                             ? nullptr
+                             : &input.chunks[plan.sample_chunk[i]].sampling;
     timed(kSample, [&] { sampler_.enqueue(logits_, static_cast<int>(V), sample_params, stream_); });
     check(cudaStreamSynchronize(stream_), "step");
     collect_profile(wall_ms());
@@ -768,11 +660,13 @@ void CudaBackend::execute(const StepInput& input, StepOutput& output) {
       output.sampled[i].logprob = result_logprobs_host_[i];
     }
   }
-  std::vector<float> row(host_rows.empty() ? 0 : V);
-  for (int i : host_rows) {
+  std::vector<float> row;
+  for (int i = 0; i < samples; ++i) {
+    if (plan.routes[i] != SampleRoute::kHost) continue;
+    row.resize(V);
     check(cudaMemcpy(row.data(), logits_ + i * V, V * sizeof(float), cudaMemcpyDeviceToHost),
           "logits row");
-    output.sampled[i] = sample_row(row, input.chunks[sample_chunk[i]].sampling);
+    output.sampled[i] = sample_row(row, input.chunks[plan.sample_chunk[i]].sampling);
   }
 }
 

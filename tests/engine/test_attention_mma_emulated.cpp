@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "attention_mma_emulated.cpp"
+#include "step_plan.h"
 
 namespace {
 
@@ -30,9 +31,7 @@ std::vector<bf16> to_bf16(const std::vector<float>& v) {
   return b;
 }
 
-struct SeqSpec {
-  int context, q_len;
-};
+using SeqSpec = SeqShape;
 
 template <int HD>
 void test_case(int nh, int nkv, int block_size, const std::vector<SeqSpec>& seqs) {
@@ -56,16 +55,8 @@ void test_case(int nh, int nkv, int block_size, const std::vector<SeqSpec>& seqs
   const auto q = random_bf16_values(static_cast<size_t>(T) * nh * HD, -2, 2);
   const auto kb = to_bf16(kc), vb = to_bf16(vc), qb = to_bf16(q);
   const int qpt = attention_queries_per_tile(nh, nkv);
-  std::vector<int32_t> tile_seq, tile_q0, q_start(S), q_len(S), kv_len(S);
-  for (int s = 0, at = 0; s < S; at += seqs[s].q_len, ++s) {
-    q_start[s] = at;
-    q_len[s] = seqs[s].q_len;
-    kv_len[s] = seqs[s].context + seqs[s].q_len;
-    for (int q0 = 0; q0 < seqs[s].q_len; q0 += qpt) {
-      tile_seq.push_back(s);
-      tile_q0.push_back(q0);
-    }
-  }
+  // The backend's own tiling (kernels/step_plan.h).
+  auto [tile_seq, tile_q0, q_start, q_len, kv_len] = attention_tiles(seqs, qpt);
   std::vector<bf16> out(static_cast<size_t>(T) * nh * HD, __float2bfloat16(NAN));
   AttentionParams p;
   p.q = qb.data();

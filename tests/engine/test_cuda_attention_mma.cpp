@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "attention_mma.h"
+#include "step_plan.h"
 #include "kernels.h"
 #include "cuda_test_util.h"
 
@@ -77,10 +78,7 @@ void check(const char* name, const RelError& e) {
   expect(e.total <= kTol && e.worst_row <= kRowTol, msg);
 }
 
-struct SeqSpec {
-  int context;  // tokens already cached (prefix cache or earlier chunks)
-  int q_len;    // new tokens
-};
+using SeqSpec = pagoda::cuda::SeqShape;
 
 // One launch's inputs on the device, laid out like the backend's step metadata.
 struct AttentionCase {
@@ -114,19 +112,10 @@ struct AttentionCase {
     vc = random_bf16_values(cache_elems, -1, 1);
     q = random_bf16_values(static_cast<size_t>(tokens) * nh * hd, -2, 2);
     const int qpt = pagoda::cuda::attention_queries_per_tile(nh, nkv);
-    std::vector<int32_t> tile_seq, tile_q0, q_len(S), kv_len(S);
-    q_start.resize(S);
-    int at = 0;
-    for (int s = 0; s < S; ++s) {
-      q_start[s] = at;
-      q_len[s] = seqs[s].q_len;
-      kv_len[s] = seqs[s].context + seqs[s].q_len;
-      for (int q0 = 0; q0 < seqs[s].q_len; q0 += qpt) {
-        tile_seq.push_back(s);
-        tile_q0.push_back(q0);
-      }
-      at += seqs[s].q_len;
-    }
+    // The backend's own tiling (kernels/step_plan.h).
+    const auto tiles = pagoda::cuda::attention_tiles(seqs, qpt);
+    const auto& [tile_seq, tile_q0, starts, q_len, kv_len] = tiles;
+    q_start = starts;
     num_tiles = static_cast<int>(tile_seq.size());
     d_q = to_device_bf16(q);
     d_k = to_device_bf16(kc);

@@ -13,6 +13,7 @@
 
 #include "backend/sampler.h"
 #include "kernels.h"
+#include "step_plan.h"
 #include "cuda_test_util.h"
 
 using pagoda::cuda::bf16;
@@ -219,10 +220,7 @@ void test_rope_store(int hd, int nh, int nkv, bool bias, bool qk_norm) {
          "rope_store wrote exactly the mapped cache slots");
 }
 
-struct SeqSpec {
-  int context;  // tokens already cached
-  int q_len;    // new tokens
-};
+using SeqSpec = pagoda::cuda::SeqShape;  // tokens already cached, new tokens
 
 void test_attention(int hd, int nh, int nkv, int block_size, const std::vector<SeqSpec>& seqs,
                     int splits) {
@@ -244,18 +242,8 @@ void test_attention(int hd, int nh, int nkv, int block_size, const std::vector<S
   const auto kc = random_bf16_values(cache_elems, -2, 2), vc = random_bf16_values(cache_elems);
   const auto q = random_bf16_values(static_cast<size_t>(T) * nh * hd, -2, 2);
   const int qpt = pagoda::cuda::attention_queries_per_tile(nh, nkv);
-  std::vector<int32_t> tile_seq, tile_q0, q_start(S), q_len(S), kv_len(S);
-  int at = 0;
-  for (int s = 0; s < S; ++s) {
-    q_start[s] = at;
-    q_len[s] = seqs[s].q_len;
-    kv_len[s] = seqs[s].context + seqs[s].q_len;
-    for (int q0 = 0; q0 < seqs[s].q_len; q0 += qpt) {
-      tile_seq.push_back(s);
-      tile_q0.push_back(q0);
-    }
-    at += seqs[s].q_len;
-  }
+  // The backend's own tiling (kernels/step_plan.h).
+  const auto [tile_seq, tile_q0, q_start, q_len, kv_len] = pagoda::cuda::attention_tiles(seqs, qpt);
   std::unique_ptr<DeviceBuffer<bf16>> d_k(to_device_bf16(kc)), d_v(to_device_bf16(vc)),
       d_q(to_device_bf16(q));
   DeviceBuffer<int32_t> d_ts(tile_seq.size()), d_tq(tile_q0.size()), d_qs(S), d_ql(S), d_kl(S),

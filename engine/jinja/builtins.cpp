@@ -16,6 +16,54 @@
 namespace pagoda::jinja {
 namespace detail {
 
+// ---- dict methods ----
+
+bool is_mutating(const Value& obj, const std::string& name) {
+  static const char* kList[] = {"append", "extend",  "insert", "pop",
+                                "remove", "reverse", "sort",   "clear"};
+  static const char* kDict[] = {"pop", "popitem", "setdefault", "update", "clear"};
+  if (obj.is_list()) return std::find(std::begin(kList), std::end(kList), name) != std::end(kList);
+  if (obj.is_dict()) return std::find(std::begin(kDict), std::end(kDict), name) != std::end(kDict);
+  return false;
+}
+
+Value dict_items(const Value& d) {
+  ValueList items;
+  for (const auto& [k, v] : d.as_dict().entries())
+    items.push_back(Value::list({Value(k), v}, true));
+  return Value::list(std::move(items));
+}
+
+Value dict_method(const Value& d, const std::string& name) {
+  if (name == "items")
+    return method(d, name, [](const Value& self, const CallArgs&) { return dict_items(self); });
+  if (name == "keys") {
+    return method(d, name, [](const Value& self, const CallArgs&) {
+      ValueList keys;
+      for (const auto& e : self.as_dict().entries()) keys.emplace_back(e.first);
+      return Value::list(std::move(keys));
+    });
+  }
+  if (name == "values") {
+    return method(d, name, [](const Value& self, const CallArgs&) {
+      ValueList values;
+      for (const auto& e : self.as_dict().entries()) values.push_back(e.second);
+      return Value::list(std::move(values));
+    });
+  }
+  if (name == "get") {
+    return method(d, name, [](const Value& self, const CallArgs& a) {
+      const Value* key = a.get(0, "key");
+      if (!key) throw Error("get expected at least 1 argument");
+      const Value* fallback = a.get(1, "default");
+      const Value* hit = self.as_dict().find(key->is_string() ? key->as_string() : key->str());
+      if (hit) return *hit;
+      return fallback ? *fallback : Value::none();
+    });
+  }
+  return Value();
+}
+
 // ---- numbers ----
 
 Value arithmetic(std::string_view op, const Value& a, const Value& b) {

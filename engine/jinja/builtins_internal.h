@@ -40,6 +40,8 @@ Value no_attribute(const Value& obj, const std::string& name);
 Value method(const Value& self, const std::string& name,
              std::function<Value(const Value& self, const CallArgs&)> body);
 inline constexpr size_t kMethodLimit = 64u << 20;
+ValueList split_lines(const std::string& t);
+bool is_char_class(const std::string& name, const std::string& t);
 Value string_method(const Value& s, const std::string& name);
 bool is_mutating(const Value& obj, const std::string& name);
 Value dict_items(const Value& d);

@@ -440,9 +440,49 @@ Value method(const Value& self, const std::string& name,
 }
 
 
+// str.splitlines(): \n, \r and \r\n end lines; no empty last line.
+ValueList split_lines(const std::string& t) {
+  ValueList out;
+  size_t start = 0;
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (t[i] == '\n' || t[i] == '\r') {
+      out.emplace_back(t.substr(start, i - start));
+      if (t[i] == '\r' && i + 1 < t.size() && t[i + 1] == '\n') ++i;
+      start = i + 1;
+    }
+  }
+  if (start < t.size()) out.emplace_back(t.substr(start));
+  return out;
+}
+
+// str.isdigit() / isalpha() / isalnum() / isspace() / islower() / isupper() on ASCII.
+bool is_char_class(const std::string& name, const std::string& t) {
+  if (t.empty()) return false;
+  bool any_cased = false;
+  for (char c : t) {
+    bool digit = c >= '0' && c <= '9';
+    bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    bool ok = true;
+    if (name == "isdigit")
+      ok = digit;
+    else if (name == "isalpha")
+      ok = alpha;
+    else if (name == "isalnum")
+      ok = digit || alpha;
+    else if (name == "isspace")
+      ok = c == ' ' || (c >= '\t' && c <= '\r');
+    else if (name == "islower")
+      ok = !(c >= 'A' && c <= 'Z');
+    else
+      ok = !(c >= 'a' && c <= 'z');
+    any_cased = any_cased || alpha;
+    if (!ok) return false;
+  }
+  if (name == "islower" || name == "isupper") return any_cased;
+  return true;
+}
+
 Value string_method(const Value& s, const std::string& name) {
-  const std::string& str = s.as_string();
-  (void)str;
   if (name == "startswith" || name == "endswith") {
     bool start = name == "startswith";
     return method(s, name, [start](const Value& self, const CallArgs& a) {
@@ -476,18 +516,7 @@ Value string_method(const Value& s, const std::string& name) {
   }
   if (name == "splitlines") {
     return method(s, name, [](const Value& self, const CallArgs&) {
-      ValueList out;
-      const std::string& t = self.as_string();
-      size_t start = 0;
-      for (size_t i = 0; i < t.size(); ++i) {
-        if (t[i] == '\n' || t[i] == '\r') {
-          out.emplace_back(t.substr(start, i - start));
-          if (t[i] == '\r' && i + 1 < t.size() && t[i + 1] == '\n') ++i;
-          start = i + 1;
-        }
-      }
-      if (start < t.size()) out.emplace_back(t.substr(start));
-      return Value::list(std::move(out));
+      return Value::list(split_lines(self.as_string()));
     });
   }
   if (name == "lower")
@@ -553,79 +582,10 @@ Value string_method(const Value& s, const std::string& name) {
   if (name == "isdigit" || name == "isalpha" || name == "isalnum" || name == "isspace" ||
       name == "islower" || name == "isupper") {
     return method(s, name, [name](const Value& self, const CallArgs&) {
-      const std::string& t = self.as_string();
-      if (t.empty()) return Value(false);
-      bool any_cased = false;
-      for (char c : t) {
-        bool digit = c >= '0' && c <= '9';
-        bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-        bool ok = true;
-        if (name == "isdigit")
-          ok = digit;
-        else if (name == "isalpha")
-          ok = alpha;
-        else if (name == "isalnum")
-          ok = digit || alpha;
-        else if (name == "isspace")
-          ok = c == ' ' || (c >= '\t' && c <= '\r');
-        else if (name == "islower")
-          ok = !(c >= 'A' && c <= 'Z');
-        else
-          ok = !(c >= 'a' && c <= 'z');
-        any_cased = any_cased || alpha;
-        if (!ok) return Value(false);
-      }
-      if (name == "islower" || name == "isupper") return Value(any_cased);
-      return Value(true);
+      return Value(is_char_class(name, self.as_string()));
     });
   }
   return no_attribute(s, name);
-}
-
-bool is_mutating(const Value& obj, const std::string& name) {
-  static const char* kList[] = {"append", "extend",  "insert", "pop",
-                                "remove", "reverse", "sort",   "clear"};
-  static const char* kDict[] = {"pop", "popitem", "setdefault", "update", "clear"};
-  if (obj.is_list()) return std::find(std::begin(kList), std::end(kList), name) != std::end(kList);
-  if (obj.is_dict()) return std::find(std::begin(kDict), std::end(kDict), name) != std::end(kDict);
-  return false;
-}
-
-Value dict_items(const Value& d) {
-  ValueList items;
-  for (const auto& [k, v] : d.as_dict().entries())
-    items.push_back(Value::list({Value(k), v}, true));
-  return Value::list(std::move(items));
-}
-
-Value dict_method(const Value& d, const std::string& name) {
-  if (name == "items")
-    return method(d, name, [](const Value& self, const CallArgs&) { return dict_items(self); });
-  if (name == "keys") {
-    return method(d, name, [](const Value& self, const CallArgs&) {
-      ValueList keys;
-      for (const auto& e : self.as_dict().entries()) keys.emplace_back(e.first);
-      return Value::list(std::move(keys));
-    });
-  }
-  if (name == "values") {
-    return method(d, name, [](const Value& self, const CallArgs&) {
-      ValueList values;
-      for (const auto& e : self.as_dict().entries()) values.push_back(e.second);
-      return Value::list(std::move(values));
-    });
-  }
-  if (name == "get") {
-    return method(d, name, [](const Value& self, const CallArgs& a) {
-      const Value* key = a.get(0, "key");
-      if (!key) throw Error("get expected at least 1 argument");
-      const Value* fallback = a.get(1, "default");
-      const Value* hit = self.as_dict().find(key->is_string() ? key->as_string() : key->str());
-      if (hit) return *hit;
-      return fallback ? *fallback : Value::none();
-    });
-  }
-  return Value();
 }
 
 }  // namespace pagoda::jinja::detail

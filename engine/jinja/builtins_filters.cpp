@@ -1,5 +1,5 @@
-// The built-in tests and filters of Jinja2, as transformers' chat templates use them: one table
-// of filters by name (aliases share an entry).
+// The built-in filters of Jinja2, as transformers' chat templates use them: one table of
+// filters by name (aliases share an entry).
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -12,78 +12,6 @@
 namespace pagoda::jinja {
 
 using namespace detail;
-
-// ---- tests ----
-
-static const char* kTests[] = {"defined", "undefined",   "none",     "boolean",  "false",
-                               "true",    "integer",     "float",    "number",   "string",
-                               "mapping", "sequence",    "iterable", "callable", "odd",
-                               "even",    "divisibleby", "in",       "eq",       "equalto",
-                               "==",      "ne",          "!=",       "lt",       "lessthan",
-                               "<",       "le",          "<=",       "gt",       "greaterthan",
-                               ">",       "ge",          ">=",       "sameas",   "lower",
-                               "upper",   "escaped",     "filter",   "test"};
-
-bool has_test(std::string_view name) {
-  return std::find(std::begin(kTests), std::end(kTests), name) != std::end(kTests);
-}
-
-bool apply_test(const std::string& name, const Value& v, const CallArgs& args) {
-  auto arg = [&](size_t i) -> const Value& {
-    const Value* a = i < args.positional.size() ? &args.positional[i] : nullptr;
-    if (!a && !args.keyword.empty()) a = &args.keyword[0].second;
-    if (!a) throw Error("test '" + name + "' needs an argument");
-    return *a;
-  };
-  if (name == "defined") return !v.is_undefined();
-  if (name == "undefined") return v.is_undefined();
-  if (name == "none") return v.is_none();
-  if (name == "boolean") return v.is_bool();
-  if (name == "false") return v.is_bool() && !v.as_bool();
-  if (name == "true") return v.is_bool() && v.as_bool();
-  if (name == "integer") return v.is_int();
-  if (name == "float") return v.is_float();
-  if (name == "number") return v.is_number();
-  if (name == "string") return v.is_string();
-  if (name == "mapping") return v.is_dict();
-  if (name == "sequence") return v.is_string() || v.is_list() || v.is_dict();
-  if (name == "iterable") return v.is_string() || v.is_list() || v.is_dict() || v.is_undefined();
-  if (name == "callable") return v.is_callable();
-  if (name == "lower") return v.is_string() && to_lower(v.as_string()) == v.as_string();
-  if (name == "upper") return v.is_string() && to_upper(v.as_string()) == v.as_string();
-  if (name == "escaped") return false;
-  if (name == "filter") return v.is_string() && has_filter(v.as_string());
-  if (name == "test") return v.is_string() && has_test(v.as_string());
-  if (name == "odd" || name == "even") {
-    if (v.is_undefined()) fail_undefined(v);
-    if (!v.is_number() || v.is_float()) throw Error("test '" + name + "' needs an integer");
-    int64_t r = v.as_int() % 2;
-    return (r != 0) == (name == "odd");
-  }
-  if (name == "divisibleby") {
-    const Value& d = arg(0);
-    if (!v.is_number() || !d.is_number()) throw Error("divisibleby needs numbers");
-    if (d.as_float() == 0) throw Error("integer division or modulo by zero");
-    return arithmetic("%", v, d).as_float() == 0;
-  }
-  if (name == "in") return contains(arg(0), v);
-  if (name == "eq" || name == "equalto" || name == "==") return v.equals(arg(0));
-  if (name == "ne" || name == "!=") return !v.equals(arg(0));
-  if (name == "sameas") {
-    const Value& o = arg(0);
-    if (v.is_none() || o.is_none() || v.is_bool() || o.is_bool())
-      return v.kind() == o.kind() && v.equals(o);
-    return v.kind() == o.kind() && v.equals(o);
-  }
-  Limits limits{kMethodLimit};
-  if (name == "lt" || name == "lessthan" || name == "<")
-    return binary_op("<", v, arg(0), limits).truthy();
-  if (name == "le" || name == "<=") return binary_op("<=", v, arg(0), limits).truthy();
-  if (name == "gt" || name == "greaterthan" || name == ">")
-    return binary_op(">", v, arg(0), limits).truthy();
-  if (name == "ge" || name == ">=") return binary_op(">=", v, arg(0), limits).truthy();
-  throw Error("unknown test '" + name + "'");
-}
 
 // ---- filters ----
 

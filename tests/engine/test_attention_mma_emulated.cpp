@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "attention_mma_emulated.cpp"
+#include "paged_tables.h"
 #include "step_plan.h"
 
 namespace {
@@ -36,19 +37,7 @@ using SeqSpec = SeqShape;
 template <int HD>
 void test_case(int nh, int nkv, int block_size, const std::vector<SeqSpec>& seqs) {
   const int S = static_cast<int>(seqs.size());
-  int max_blocks = 1, T = 0;
-  for (const auto& s : seqs) {
-    max_blocks = std::max(max_blocks, (s.context + s.q_len + block_size - 1) / block_size);
-    T += s.q_len;
-  }
-  const int num_blocks = S * max_blocks + 3;
-  std::vector<int> perm(num_blocks);
-  std::iota(perm.begin(), perm.end(), 0);
-  std::shuffle(perm.begin(), perm.end(), g_rng);
-  const int stride = max_blocks + 1;
-  std::vector<int32_t> tables(static_cast<size_t>(S) * stride, 0);
-  for (int s = 0; s < S; ++s)
-    for (int b = 0; b < max_blocks; ++b) tables[s * stride + b] = perm[s * max_blocks + b];
+  const auto [num_blocks, stride, T, tables] = pagoda::testing::shuffled_tables(seqs, block_size, g_rng);
   const size_t cache_elems = static_cast<size_t>(num_blocks) * block_size * nkv * HD;
   const auto kc = random_bf16_values(cache_elems, -2, 2),
              vc = random_bf16_values(cache_elems, -1, 1);

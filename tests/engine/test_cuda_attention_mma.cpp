@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "attention_mma.h"
+#include "paged_tables.h"
 #include "step_plan.h"
 #include "kernels.h"
 #include "cuda_test_util.h"
@@ -92,21 +93,11 @@ struct AttentionCase {
 
   AttentionCase(int hd_, int nh_, int nkv_, int block_size_, std::vector<SeqSpec> seqs_)
       : hd(hd_), nh(nh_), nkv(nkv_), block_size(block_size_), seqs(std::move(seqs_)) {
-    const int S = static_cast<int>(seqs.size());
-    int max_blocks = 1;
-    for (const auto& s : seqs) {
-      max_blocks = std::max(max_blocks, (s.context + s.q_len + block_size - 1) / block_size);
-      tokens += s.q_len;
-    }
-    // Blocks shuffled over a larger pool, so a wrong table lookup reads someone else's keys.
-    const int num_blocks = S * max_blocks + 3;
-    std::vector<int> perm(num_blocks);
-    std::iota(perm.begin(), perm.end(), 0);
-    std::shuffle(perm.begin(), perm.end(), g_rng);
-    stride = max_blocks + 1;
-    tables.assign(static_cast<size_t>(S) * stride, 0);
-    for (int s = 0; s < S; ++s)
-      for (int b = 0; b < max_blocks; ++b) tables[s * stride + b] = perm[s * max_blocks + b];
+    const auto paged = pagoda::testing::shuffled_tables(seqs, block_size, g_rng);
+    const int num_blocks = paged.num_blocks;
+    stride = paged.stride;
+    tokens = paged.tokens;
+    tables = paged.tables;
     const size_t cache_elems = static_cast<size_t>(num_blocks) * block_size * nkv * hd;
     kc = random_bf16_values(cache_elems, -2, 2);
     vc = random_bf16_values(cache_elems, -1, 1);

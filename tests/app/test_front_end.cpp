@@ -54,6 +54,7 @@ class TestFrontEnd : public QObject {
   QJsonObject post(const QString& path, QJsonObject body);
   QList<int> engineService(const pagoda::SamplingRequest& request);
 
+  QList<int> greedy_ids_;  // from the greedy row, to show that the hot row really samples
   QProcess server_;
   int port_ = 0;
   QNetworkAccessManager net_;
@@ -140,14 +141,19 @@ QList<int> TestFrontEnd::engineService(const pagoda::SamplingRequest& request) {
 }
 
 void TestFrontEnd::sameTokenIdsEverywhere_data() {
-  QTest::addColumn<bool>("greedy");
-  QTest::newRow("greedy") << true;
-  QTest::newRow("seeded") << false;
+  QTest::addColumn<QString>("mode");
+  QTest::newRow("greedy") << "greedy";
+  // demo-chat's own settings leave one candidate for this question: the same ids as greedy.
+  QTest::newRow("seeded") << "seeded";
+  // Request fields over generation_config (temperature 1.5, top_p 1, top_k off): sampling
+  // really draws, and every entry point must draw the same.
+  QTest::newRow("seeded, hot") << "hot";
 }
 
 void TestFrontEnd::sameTokenIdsEverywhere() {
-  QFETCH(bool, greedy);
-  constexpr uint64_t kSeed = 1234;
+  QFETCH(QString, mode);
+  const bool greedy = mode == "greedy";
+  const uint64_t kSeed = mode == "hot" ? 7 : 1234;
   // The same request, spelled for each entry point: only temperature or seed is given; the
   // rest (top_p, top_k, repetition_penalty) comes from generation_config.json.
   QStringList cli_args = {"--max-tokens", QString::number(kMaxTokens), "--ignore-eos"};
@@ -164,11 +170,22 @@ void TestFrontEnd::sameTokenIdsEverywhere() {
     body["seed"] = static_cast<qint64>(kSeed);
     request.seed = kSeed;
   }
+  if (mode == "hot") {
+    cli_args << "--temperature" << "1.5" << "--top-p" << "1" << "--top-k" << "0";
+    body["temperature"] = 1.5;
+    body["top_p"] = 1;
+    body["top_k"] = 0;
+    request.temperature = 1.5f;
+    request.top_p = 1.0f;
+    request.top_k = 0;
+  }
 
   // Chat: CLI --chat, /v1/chat/completions, EngineService.
   const QJsonObject cli_chat = cli(cli_args + QStringList{"--chat", kQuestion});
   const QList<int> cli_ids = ids_of(cli_chat["output_ids"]);
   QCOMPARE(cli_ids.size(), kMaxTokens);
+  if (greedy) greedy_ids_ = cli_ids;
+  if (mode == "hot" && !greedy_ids_.isEmpty()) QVERIFY(cli_ids != greedy_ids_);
 
   QJsonObject chat_body = body;
   chat_body["messages"] = QJsonArray{QJsonObject{{"role", "user"}, {"content", kQuestion}}};

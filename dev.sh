@@ -9,7 +9,7 @@ PACKAGES=(build-essential cmake ninja-build pkg-config git xz-utils
   qt6-base-dev qt6-charts-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools libqt6sql6-sqlite
   qt6-translations-l10n qtkeychain-qt6-dev libgl-dev libqt6opengl6-dev libqt6svg6
   libsentencepiece-dev libpcre2-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev
-  libxxhash-dev libopenblas-dev libssl-dev libcurl4-openssl-dev libmicrohttpd-dev libgtest-dev libbenchmark-dev
+  libxxhash-dev libutf8proc-dev libopenblas-dev libssl-dev libcurl4-openssl-dev libmicrohttpd-dev libgtest-dev libbenchmark-dev
   curl fonts-noto-cjk)
 
 install_packages() {

@@ -26,6 +26,8 @@ endfunction()
 pagoda_find_lib(pcre2 pcre2.h pcre2-8)
 pagoda_find_lib(sentencepiece sentencepiece_processor.h sentencepiece)
 pagoda_find_lib(xxhash xxhash.h xxhash)
+# utf8proc: the Unicode normalizers (NFC, NFD, NFKC, NFKD) and case mappings of the tokenizers.
+pagoda_find_lib(utf8proc utf8proc.h utf8proc)
 pagoda_find_lib(httplib httplib.h cpp-httplib)
 pagoda_find_lib(blas cblas.h openblas)
 # libcurl: the hub client (redirects, proxies, TLS, HTTP/2). libmicrohttpd: the API server.

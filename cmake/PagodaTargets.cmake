@@ -1,8 +1,13 @@
-# pagoda_module(NAME SOURCES_DIR DEPS...): a static library from every .cpp in the current folder.
-# Helpers within a module add files freely; module dependencies are explicit.
+# pagoda_engine_module(NAME [SOURCES ...] DEPS...): a static library from the given sources, or
+# from every .cpp in the current folder. Helpers within a module add files freely; module
+# dependencies are explicit.
 function(pagoda_engine_module name)
-  cmake_parse_arguments(M "" "" "DEPS;PRIVATE_DEPS;PRIVATE_INCLUDES" ${ARGN})
-  file(GLOB _src CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
+  cmake_parse_arguments(M "" "" "SOURCES;DEPS;PRIVATE_DEPS;PRIVATE_INCLUDES" ${ARGN})
+  if(M_SOURCES)
+    set(_src ${M_SOURCES})
+  else()
+    file(GLOB _src CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
+  endif()
   if(_src)
     add_library(${name} STATIC ${_src})
     target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/engine)

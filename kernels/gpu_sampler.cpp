@@ -5,16 +5,12 @@
 #include <string>
 
 #include "backend/philox.h"
+#include "cuda_check.h"
 #include "util/error.h"
 
 namespace pagoda::cuda {
 
 namespace {
-
-void check(cudaError_t e, const char* what) {
-  if (e != cudaSuccess)
-    throw Error(std::string("CUDA error in GPU sampling (") + what + "): " + cudaGetErrorString(e));
-}
 
 // Result words per row: id, logprob, then kMaxTopLogprobs ids and as many logprobs.
 constexpr size_t kResultWords = 2 + 2 * kMaxTopLogprobs;
@@ -54,10 +50,10 @@ void GpuSampler::reserve(size_t rows, size_t entries) {
     params_host_ = nullptr;
     results_host_ = nullptr;
     row_capacity_ = 0;
-    check(cudaMalloc(&params_dev_, n * sizeof(SamplingRowParams)), "parameters");
-    check(cudaMallocHost(&params_host_, n * sizeof(SamplingRowParams)), "parameters");
-    check(cudaMalloc(&results_dev_, n * kResultWords * 4), "results");
-    check(cudaMallocHost(&results_host_, n * kResultWords * 4), "results");
+    check(cudaMalloc(&params_dev_, n * sizeof(SamplingRowParams)), "GPU sampling: parameters");
+    check(cudaMallocHost(&params_host_, n * sizeof(SamplingRowParams)), "GPU sampling: parameters");
+    check(cudaMalloc(&results_dev_, n * kResultWords * 4), "GPU sampling: results");
+    check(cudaMallocHost(&results_host_, n * kResultWords * 4), "GPU sampling: results");
     row_capacity_ = n;
   }
   if (entries > entry_capacity_) {
@@ -67,8 +63,8 @@ void GpuSampler::reserve(size_t rows, size_t entries) {
     entries_dev_ = nullptr;
     entries_host_ = nullptr;
     entry_capacity_ = 0;
-    check(cudaMalloc(&entries_dev_, n * sizeof(PenaltyEntry)), "penalty ids");
-    check(cudaMallocHost(&entries_host_, n * sizeof(PenaltyEntry)), "penalty ids");
+    check(cudaMalloc(&entries_dev_, n * sizeof(PenaltyEntry)), "GPU sampling: penalty ids");
+    check(cudaMallocHost(&entries_host_, n * sizeof(PenaltyEntry)), "GPU sampling: penalty ids");
     entry_capacity_ = n;
   }
 }
@@ -153,7 +149,7 @@ void GpuSampler::enqueue(float* logits, int vocab, std::span<const SamplingRow* 
   auto* top_logprobs = reinterpret_cast<float*>(words + 2 * n + n * kMaxTopLogprobs);
   sample_rows(logits, static_cast<int>(n), vocab, params_dev_, entries_dev_, ids, logprobs, top_ids,
               top_logprobs, stream);
-  check(cudaGetLastError(), "kernel launch");
+  check(cudaGetLastError(), "GPU sampling: kernel launch");
   check(cudaMemcpyAsync(results_host_, results_dev_, n * kResultWords * 4, cudaMemcpyDeviceToHost,
                         stream),
         "results");

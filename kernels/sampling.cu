@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "backend/greedy.h"
 #include "sampling.h"
 
 namespace pagoda::cuda {
@@ -16,7 +17,6 @@ namespace {
 
 constexpr int kThreads = 512;
 constexpr int kWarps = kThreads / 32;
-constexpr float kGreedyTemperature = 1e-5f;  // same threshold as the reference sampler
 
 struct SelectShared {
   unsigned count[256];
@@ -297,7 +297,7 @@ __global__ void __launch_bounds__(kThreads)
   __syncthreads();
 
   int token = 0;
-  if (!(p.temperature >= kGreedyTemperature)) {
+  if (is_greedy(p.temperature)) {
     float best = -INFINITY;
     int best_id = INT_MAX;
     for (int i = tid; i < vocab; i += kThreads) argmax_merge(best, best_id, x[i], i);

@@ -21,7 +21,7 @@ constexpr int32_t kPenaltyRepeat = 1;  // in the prompt or output ids: repetitio
 constexpr int32_t kPenaltyBan = 2;     // banned: -inf after the penalties
 
 struct SamplingRowParams {
-  float temperature = 0.0f;  // below 1e-5 (or NaN): greedy
+  float temperature = 0.0f;  // is_greedy() (backend/greedy.h): argmax
   float top_p = 1.0f;
   float min_p = 0.0f;
   float repetition_penalty = 1.0f;

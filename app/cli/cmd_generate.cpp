@@ -1,5 +1,6 @@
 // pagoda-cli generate: one completion, streamed to stdout (or as JSON with --json).
 // pagoda-cli chat: an interactive terminal chat through the model's own chat template.
+#include <algorithm>
 #include <condition_variable>
 #include <iostream>
 #include <mutex>
@@ -7,6 +8,7 @@
 
 #include "cli_common.h"
 #include "command.h"
+#include "chat/prompt.h"
 #include "core/engine.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -54,21 +56,23 @@ std::unique_ptr<Engine> open_engine(const SamplingOptions& o) {
   return Engine::load(config);
 }
 
+// The options as a request: what is not given comes from generation_config.json, as on the
+// server (SamplingParams::with_defaults).
 SamplingParams sampling_params(const Engine& engine, const SamplingOptions& o) {
-  auto p = SamplingParams::from_defaults(engine.generation_defaults());
-  if (p.max_tokens < 0) p.max_tokens = 512;
-  if (o.max_tokens) p.max_tokens = *o.max_tokens;
-  if (o.temperature) p.temperature = *o.temperature;
-  if (o.top_p) p.top_p = *o.top_p;
-  if (o.top_k) p.top_k = *o.top_k;
-  if (p.temperature == 0) {  // greedy means the argmax of the model, untouched
-    p.top_p = 1;
-    p.top_k = 0;
-    p.min_p = 0;
-    p.repetition_penalty = 1;
+  pagoda::SamplingRequest r;
+  r.max_tokens = o.max_tokens;
+  r.temperature = o.temperature;
+  r.top_p = o.top_p;
+  r.top_k = o.top_k;
+  r.seed = o.seed;
+  if (o.ignore_eos) r.ignore_eos = true;
+  auto p = SamplingParams::with_defaults(engine.generation_defaults(), r);
+  if (p.max_tokens < 0) p.max_tokens = 512;  // a terminal wants an end; the server has none
+  if (auto e = p.check()) {
+    std::string option = "--" + e->param;
+    std::replace(option.begin(), option.end(), '_', '-');
+    throw CLI::ValidationError(option, e->message);
   }
-  p.seed = o.seed;
-  p.ignore_eos = o.ignore_eos;
   return p;
 }
 
@@ -102,11 +106,15 @@ Completion complete(Engine& engine, std::vector<int32_t> prompt_ids, const Sampl
   return result;
 }
 
-std::vector<int32_t> chat_prompt(const Engine& engine, const pagoda::OrderedJson& messages) {
+// The prompt of a conversation, through the same front end as the server and the GUI.
+std::vector<int32_t> chat_prompt(const Engine& engine, const pagoda::OrderedJson& messages,
+                                 SamplingParams& params) {
   pagoda::ChatTemplateInputs inputs;
-  inputs.messages = messages;
+  inputs.messages = pagoda::normalize_messages(messages);
   inputs.add_generation_prompt = true;
-  return engine.tokenizer().encode(engine.chat_template().render(inputs), false);
+  auto prompt = pagoda::build_chat_prompt(engine.chat_template(), engine.tokenizer(), inputs);
+  params.add_stops(prompt.stop, prompt.stop_token_ids);
+  return std::move(prompt.ids);
 }
 
 void run_generate(const GenerateOptions& o) {
@@ -116,17 +124,17 @@ void run_generate(const GenerateOptions& o) {
   // Which backend runs (and why, when CUDA was not used) goes to stderr, out of the way of
   // the generated text and --json.
   std::cerr << engine->backend_note() << "\n";
+  auto params = sampling_params(*engine, o);
   std::vector<int32_t> prompt_ids;
   if (!o.ids.empty()) {
     prompt_ids = pagoda::cli::parse_id_list(o.ids);
   } else if (!o.chat.empty()) {
     pagoda::OrderedJson messages = pagoda::OrderedJson::array();
     messages.push_back({{"role", "user"}, {"content", o.chat}});
-    prompt_ids = chat_prompt(*engine, messages);
+    prompt_ids = chat_prompt(*engine, messages, params);
   } else {
-    prompt_ids = engine->tokenizer().encode(o.prompt, true);
+    prompt_ids = pagoda::encode_text_prompt(engine->tokenizer(), o.prompt);
   }
-  const auto params = sampling_params(*engine, o);
   std::function<void(const std::string&)> stream;
   if (!o.json) stream = [](const std::string& text) { std::cout << text << std::flush; };
   Completion c = complete(*engine, prompt_ids, params, stream);
@@ -161,9 +169,10 @@ void run_chat(const SamplingOptions& o) {
     if (line.empty()) continue;
     messages.push_back({{"role", "user"}, {"content", line}});
     try {
-      auto prompt_ids = chat_prompt(*engine, messages);
+      SamplingParams turn = params;
+      auto prompt_ids = chat_prompt(*engine, messages, turn);
       auto stream = [](const std::string& text) { std::cout << text << std::flush; };
-      Completion c = complete(*engine, prompt_ids, params, stream);
+      Completion c = complete(*engine, prompt_ids, turn, stream);
       std::cout << "\n";
       if (c.finish == FinishReason::Length) std::cout << "(stopped: length limit)\n";
       messages.push_back({{"role", "assistant"}, {"content", c.text}});

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "chat/chat_template.h"
+#include "chat/prompt.h"
 #include "command.h"
 #include "util/json.h"
 
@@ -47,7 +48,7 @@ void run_render_template(const std::string& model_dir) {
       } catch (const std::exception& e) {
         throw std::invalid_argument(std::string("bad input line: ") + e.what());
       }
-      out["rendered"] = chat_template.render(inputs);
+      out["rendered"] = pagoda::render_chat_prompt(chat_template, inputs).text;
     } catch (const std::exception& e) {
       out = {{"error", e.what()}};
     }

@@ -3,6 +3,7 @@
 #include <limits>
 #include <random>
 
+#include "chat/prompt.h"
 #include "util/utf8.h"
 
 namespace pagoda::server {
@@ -19,17 +20,6 @@ std::optional<bool> get_bool(const Json& o, const char* key) {
   if (it == o.end() || it->is_null()) return std::nullopt;
   if (!it->is_boolean()) bad(key, std::string("'") + key + "' must be a boolean");
   return it->get<bool>();
-}
-
-std::optional<double> get_number(const Json& o, const char* key, double lo, double hi) {
-  auto it = o.find(key);
-  if (it == o.end() || it->is_null()) return std::nullopt;
-  if (!it->is_number()) bad(key, std::string("'") + key + "' must be a number");
-  double v = it->get<double>();
-  if (!(v >= lo && v <= hi))
-    bad(key, std::string("'") + key + "' must be between " + std::to_string(lo) + " and " +
-                 std::to_string(hi));
-  return v;
 }
 
 std::optional<int64_t> get_int(const Json& o, const char* key, int64_t lo, int64_t hi) {
@@ -71,10 +61,22 @@ std::vector<int32_t> token_id_list(const Json& arr, const char* key, bool allow_
   return ids;
 }
 
-// Fields shared by chat and completions (vLLM's SamplingParams extras included).
-void parse_common(const Json& b, GenerationRequest& r, const GenerationDefaults& defaults) {
-  r.params = SamplingParams::from_defaults(defaults);
-  SamplingParams& p = r.params;
+std::optional<float> get_float(const Json& o, const char* key) {
+  auto it = o.find(key);
+  if (it == o.end() || it->is_null()) return std::nullopt;
+  if (!it->is_number()) bad(key, std::string("'") + key + "' must be a number");
+  return static_cast<float>(it->get<double>());
+}
+
+std::optional<int> get_int32(const Json& o, const char* key, int64_t lo) {
+  if (auto v = get_int(o, key, lo, std::numeric_limits<int32_t>::max()))
+    return static_cast<int>(*v);
+  return std::nullopt;
+}
+
+// Fields shared by chat and completions (vLLM's SamplingParams extras included): JSON types are
+// checked here, ranges by SamplingParams::check() once the model's defaults are merged.
+void parse_common(const Json& b, GenerationRequest& r, SamplingRequest& s) {
   if (auto m = get_string(b, "model")) r.model = *m;
   r.stream = get_bool(b, "stream").value_or(false);
   if (auto it = b.find("stream_options"); it != b.end() && !it->is_null()) {
@@ -82,51 +84,51 @@ void parse_common(const Json& b, GenerationRequest& r, const GenerationDefaults&
     if (!r.stream) bad("stream_options", "'stream_options' is only allowed when 'stream' is true");
     r.include_usage = get_bool(*it, "include_usage").value_or(false);
   }
-  if (auto v = get_int(b, "n", 1, 128)) p.n = static_cast<int>(*v);
-  if (auto v = get_number(b, "temperature", 0.0, 100.0)) p.temperature = static_cast<float>(*v);
-  if (auto v = get_number(b, "top_p", 1e-9, 1.0)) p.top_p = static_cast<float>(*v);
-  if (auto v = get_int(b, "top_k", -1, std::numeric_limits<int32_t>::max()))
-    p.top_k = static_cast<int>(*v);
-  if (auto v = get_number(b, "min_p", 0.0, 1.0)) p.min_p = static_cast<float>(*v);
-  if (auto v = get_number(b, "presence_penalty", -2.0, 2.0))
-    p.presence_penalty = static_cast<float>(*v);
-  if (auto v = get_number(b, "frequency_penalty", -2.0, 2.0))
-    p.frequency_penalty = static_cast<float>(*v);
-  if (auto v = get_number(b, "repetition_penalty", 1e-6, 100.0))
-    p.repetition_penalty = static_cast<float>(*v);
+  s.n = get_int32(b, "n", std::numeric_limits<int32_t>::min());
+  s.temperature = get_float(b, "temperature");
+  s.top_p = get_float(b, "top_p");
+  s.top_k = get_int32(b, "top_k", std::numeric_limits<int32_t>::min());
+  s.min_p = get_float(b, "min_p");
+  s.presence_penalty = get_float(b, "presence_penalty");
+  s.frequency_penalty = get_float(b, "frequency_penalty");
+  s.repetition_penalty = get_float(b, "repetition_penalty");
   if (auto it = b.find("seed"); it != b.end() && !it->is_null()) {
     if (!it->is_number_integer()) bad("seed", "'seed' must be an integer");
-    p.seed =
+    s.seed =
         it->is_number_unsigned() ? it->get<uint64_t>() : static_cast<uint64_t>(it->get<int64_t>());
   }
-  constexpr int64_t kMaxTokens = std::numeric_limits<int32_t>::max();
-  if (auto v = get_int(b, "max_tokens", 1, kMaxTokens)) {
-    p.max_tokens = static_cast<int>(*v);
-    r.max_tokens_given = true;
-  }
-  if (auto v = get_int(b, "min_tokens", 0, kMaxTokens)) p.min_tokens = static_cast<int>(*v);
+  s.max_tokens = get_int32(b, "max_tokens", 1);
+  r.max_tokens_given = s.max_tokens.has_value();
+  s.min_tokens = get_int32(b, "min_tokens", 0);
   if (auto it = b.find("stop"); it != b.end() && !it->is_null()) {
-    p.stop.clear();
+    std::vector<std::string> stop;
     if (it->is_string()) {
-      p.stop.push_back(it->get<std::string>());
+      stop.push_back(it->get<std::string>());
     } else if (it->is_array()) {
       if (it->size() > 64) bad("stop", "'stop' holds at most 64 strings");
-      for (const auto& s : *it) {
-        if (!s.is_string()) bad("stop", "'stop' must be a string or a list of strings");
-        p.stop.push_back(s.get<std::string>());
+      for (const auto& v : *it) {
+        if (!v.is_string()) bad("stop", "'stop' must be a string or a list of strings");
+        stop.push_back(v.get<std::string>());
       }
     } else {
       bad("stop", "'stop' must be a string or a list of strings");
     }
-    for (const auto& s : p.stop)
-      if (s.empty()) bad("stop", "'stop' strings must not be empty");
+    s.stop = std::move(stop);
   }
   if (auto it = b.find("stop_token_ids"); it != b.end() && !it->is_null())
-    p.stop_token_ids = token_id_list(*it, "stop_token_ids", true);
-  if (auto v = get_bool(b, "ignore_eos")) p.ignore_eos = *v;
-  if (auto v = get_bool(b, "skip_special_tokens")) p.skip_special_tokens = *v;
-  if (auto v = get_bool(b, "include_stop_str_in_output")) p.include_stop_str_in_output = *v;
+    s.stop_token_ids = token_id_list(*it, "stop_token_ids", true);
+  s.ignore_eos = get_bool(b, "ignore_eos");
+  s.skip_special_tokens = get_bool(b, "skip_special_tokens");
+  s.include_stop_str_in_output = get_bool(b, "include_stop_str_in_output");
+  r.tokens_as_ids = get_bool(b, "return_tokens_as_token_ids").value_or(false);
   if (b.contains("suffix") && !b["suffix"].is_null()) bad("suffix", "'suffix' is not supported");
+}
+
+// The one merge of request and generation_config, and the one range check.
+void finish_params(GenerationRequest& r, const SamplingRequest& s,
+                   const GenerationDefaults& defaults) {
+  r.params = SamplingParams::with_defaults(defaults, s);
+  if (auto e = r.params.check()) bad(e->param, e->message);
 }
 
 }  // namespace
@@ -173,47 +175,24 @@ Json parse_body(const std::string& body, int max_depth) {
 
 GenerationRequest parse_chat_request(const Json& b, const GenerationDefaults& defaults) {
   GenerationRequest r;
-  parse_common(b, r, defaults);
+  SamplingRequest s;
+  parse_common(b, r, s);
   auto it = b.find("messages");
   if (it == b.end() || !it->is_array() || it->empty())
     bad("messages", "'messages' must be a non-empty list");
-  for (const auto& m : *it) {
-    if (!m.is_object()) bad("messages", "each message must be an object");
-    auto role = m.find("role");
-    if (role == m.end() || !role->is_string())
-      bad("messages", "each message needs a 'role' string");
-    OrderedJson msg = OrderedJson::parse(m.dump());
-    auto content = m.find("content");
-    if (content == m.end() || content->is_null()) {
-      msg["content"] = nullptr;
-    } else if (content->is_string()) {
-      // kept as is
-    } else if (content->is_array()) {
-      // Text parts are joined with newlines, as vLLM does for text-only models.
-      std::string text;
-      bool first = true;
-      for (const auto& part : *content) {
-        if (!part.is_object() || !part.contains("type") || part["type"] != "text" ||
-            !part.contains("text") || !part["text"].is_string())
-          bad("messages", "content parts must be {\"type\":\"text\",\"text\":...}");
-        if (!first) text += "\n";
-        text += part["text"].get<std::string>();
-        first = false;
-      }
-      msg["content"] = text;
-    } else {
-      bad("messages", "message 'content' must be a string or a list of text parts");
-    }
-    r.chat.messages.push_back(std::move(msg));
+  try {
+    r.chat.messages = normalize_messages(OrderedJson::parse(it->dump()));
+  } catch (const InvalidArgument& e) {
+    bad("messages", e.what());
   }
-  if (auto v = get_int(b, "max_completion_tokens", 1, std::numeric_limits<int32_t>::max())) {
-    r.params.max_tokens = static_cast<int>(*v);
+  if (auto v = get_int32(b, "max_completion_tokens", 1)) {
+    s.max_tokens = *v;
     r.max_tokens_given = true;
   }
   r.chat_logprobs = get_bool(b, "logprobs").value_or(false);
   auto top = get_int(b, "top_logprobs", 0, 20);
   if (top && !r.chat_logprobs) bad("top_logprobs", "'top_logprobs' requires 'logprobs': true");
-  if (r.chat_logprobs) r.params.logprobs = static_cast<int>(top.value_or(0));
+  if (r.chat_logprobs) s.logprobs = static_cast<int>(top.value_or(0));
   if (auto v = get_bool(b, "add_generation_prompt")) r.chat.add_generation_prompt = *v;
   if (auto kw = b.find("chat_template_kwargs"); kw != b.end() && !kw->is_null()) {
     if (!kw->is_object()) bad("chat_template_kwargs", "'chat_template_kwargs' must be an object");
@@ -223,15 +202,17 @@ GenerationRequest parse_chat_request(const Json& b, const GenerationDefaults& de
     if (!tools->is_array()) bad("tools", "'tools' must be a list");
     r.chat.tools = OrderedJson::parse(tools->dump());
   }
+  finish_params(r, s, defaults);
   return r;
 }
 
 GenerationRequest parse_completion_request(const Json& b, const GenerationDefaults& defaults) {
   GenerationRequest r;
-  parse_common(b, r, defaults);
-  if (!r.max_tokens_given) r.params.max_tokens = 16;
+  SamplingRequest s;
+  parse_common(b, r, s);
+  if (!s.max_tokens) s.max_tokens = 16;  // vLLM's completions default, over generation_config
   r.echo = get_bool(b, "echo").value_or(false);
-  if (auto v = get_int(b, "logprobs", 0, 20)) r.params.logprobs = static_cast<int>(*v);
+  s.logprobs = get_int32(b, "logprobs", 0);
   auto it = b.find("prompt");
   if (it == b.end() || it->is_null()) bad("prompt", "'prompt' is required");
   const Json& p = *it;
@@ -251,6 +232,7 @@ GenerationRequest parse_completion_request(const Json& b, const GenerationDefaul
   }
   if (r.prompt_texts.size() + r.prompt_ids.size() > 64)
     bad("prompt", "at most 64 prompts per request");
+  finish_params(r, s, defaults);
   return r;
 }
 
@@ -290,20 +272,25 @@ Json stop_reason_json(const ChoiceResult& c) {
 }
 
 namespace {
-Json token_entry(const Tokenizer& tok, int32_t id, float logprob) {
+std::string token_name(const Tokenizer& tok, int32_t id, bool as_id) {
+  return as_id ? "token_id:" + std::to_string(id) : utf8::sanitize(tok.token_bytes(id));
+}
+
+Json token_entry(const Tokenizer& tok, int32_t id, float logprob, bool as_id) {
   std::string bytes = tok.token_bytes(id);
   Json b = Json::array();
   for (unsigned char ch : bytes) b.push_back(static_cast<int>(ch));
-  return {{"token", utf8::sanitize(bytes)}, {"logprob", logprob}, {"bytes", b}};
+  return {{"token", token_name(tok, id, as_id)}, {"logprob", logprob}, {"bytes", b}};
 }
 }  // namespace
 
-Json chat_logprobs_json(const Tokenizer& tok, const std::vector<TokenLogprob>& lps) {
+Json chat_logprobs_json(const Tokenizer& tok, const std::vector<TokenLogprob>& lps,
+                        bool tokens_as_ids) {
   Json content = Json::array();
   for (const auto& lp : lps) {
-    Json e = token_entry(tok, lp.token_id, lp.logprob);
+    Json e = token_entry(tok, lp.token_id, lp.logprob, tokens_as_ids);
     Json top = Json::array();
-    for (const auto& [id, v] : lp.top) top.push_back(token_entry(tok, id, v));
+    for (const auto& [id, v] : lp.top) top.push_back(token_entry(tok, id, v, tokens_as_ids));
     e["top_logprobs"] = top;
     content.push_back(e);
   }
@@ -311,15 +298,15 @@ Json chat_logprobs_json(const Tokenizer& tok, const std::vector<TokenLogprob>& l
 }
 
 Json completion_logprobs_json(const Tokenizer& tok, const std::vector<TokenLogprob>& lps,
-                              size_t text_offset) {
+                              size_t text_offset, bool tokens_as_ids) {
   Json tokens = Json::array(), token_lps = Json::array(), tops = Json::array(),
        offsets = Json::array();
   for (const auto& lp : lps) {
     std::string text = utf8::sanitize(tok.token_bytes(lp.token_id));
-    tokens.push_back(text);
+    tokens.push_back(token_name(tok, lp.token_id, tokens_as_ids));
     token_lps.push_back(lp.logprob);
     Json top = Json::object();
-    for (const auto& [id, v] : lp.top) top[utf8::sanitize(tok.token_bytes(id))] = v;
+    for (const auto& [id, v] : lp.top) top[token_name(tok, id, tokens_as_ids)] = v;
     tops.push_back(top);
     offsets.push_back(text_offset);
     text_offset += text.size();
@@ -331,14 +318,14 @@ Json completion_logprobs_json(const Tokenizer& tok, const std::vector<TokenLogpr
 }
 
 Json chat_response(const ResponseHeader& h, const std::vector<ChoiceResult>& choices,
-                   const Usage& usage, const Tokenizer& tok, bool logprobs) {
+                   const Usage& usage, const Tokenizer& tok, bool logprobs, bool tokens_as_ids) {
   Json cs = Json::array();
   for (size_t i = 0; i < choices.size(); ++i) {
     const auto& c = choices[i];
     cs.push_back(
         {{"index", i},
          {"message", {{"role", "assistant"}, {"content", c.text}, {"tool_calls", Json::array()}}},
-         {"logprobs", logprobs ? chat_logprobs_json(tok, c.logprobs) : Json()},
+         {"logprobs", logprobs ? chat_logprobs_json(tok, c.logprobs, tokens_as_ids) : Json()},
          {"finish_reason", finish_reason_json(c.finish)},
          {"stop_reason", stop_reason_json(c)}});
   }
@@ -348,13 +335,15 @@ Json chat_response(const ResponseHeader& h, const std::vector<ChoiceResult>& cho
 }
 
 Json completion_response(const ResponseHeader& h, const std::vector<ChoiceResult>& choices,
-                         const Usage& usage, const Tokenizer& tok, bool logprobs) {
+                         const Usage& usage, const Tokenizer& tok, bool logprobs,
+                         bool tokens_as_ids) {
   Json cs = Json::array();
   for (size_t i = 0; i < choices.size(); ++i) {
     const auto& c = choices[i];
     cs.push_back({{"index", i},
                   {"text", c.text},
-                  {"logprobs", logprobs ? completion_logprobs_json(tok, c.logprobs, 0) : Json()},
+                  {"logprobs",
+                   logprobs ? completion_logprobs_json(tok, c.logprobs, 0, tokens_as_ids) : Json()},
                   {"finish_reason", finish_reason_json(c.finish)},
                   {"stop_reason", stop_reason_json(c)}});
   }

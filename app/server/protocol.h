@@ -44,6 +44,7 @@ struct GenerationRequest {
   bool include_usage = false;
   bool echo = false;           // completions: prepend the prompt
   bool chat_logprobs = false;  // chat: logprobs:true
+  bool tokens_as_ids = false;  // vLLM's return_tokens_as_token_ids: logprob tokens "token_id:N"
   SamplingParams params;
   bool max_tokens_given = false;
   // Chat: the template inputs. Completions: the prompts (text, or token ids when given as ids).
@@ -87,14 +88,19 @@ Json finish_reason_json(FinishReason r);
 Json stop_reason_json(const ChoiceResult& c);
 
 // logprobs objects: chat {"content":[...]} and completions {"tokens","token_logprobs",...}.
-Json chat_logprobs_json(const Tokenizer& tok, const std::vector<TokenLogprob>& lps);
+// tokens_as_ids: each token is named "token_id:N" instead of its text (vLLM's
+// return_tokens_as_token_ids), so a client can read the exact ids.
+Json chat_logprobs_json(const Tokenizer& tok, const std::vector<TokenLogprob>& lps,
+                        bool tokens_as_ids = false);
 Json completion_logprobs_json(const Tokenizer& tok, const std::vector<TokenLogprob>& lps,
-                              size_t text_offset);
+                              size_t text_offset, bool tokens_as_ids = false);
 
 Json chat_response(const ResponseHeader& h, const std::vector<ChoiceResult>& choices,
-                   const Usage& usage, const Tokenizer& tok, bool logprobs);
+                   const Usage& usage, const Tokenizer& tok, bool logprobs,
+                   bool tokens_as_ids = false);
 Json completion_response(const ResponseHeader& h, const std::vector<ChoiceResult>& choices,
-                         const Usage& usage, const Tokenizer& tok, bool logprobs);
+                         const Usage& usage, const Tokenizer& tok, bool logprobs,
+                         bool tokens_as_ids = false);
 
 // Stream chunks.
 Json chat_chunk(const ResponseHeader& h, Json choices);

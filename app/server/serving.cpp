@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "chat/prompt.h"
 #include "util/utf8.h"
 
 #ifndef PAGODA_VERSION
@@ -287,6 +288,7 @@ struct Stream {
   bool chat = true;
   bool include_usage = false;
   bool logprobs = false;
+  bool tokens_as_ids = false;
   std::vector<std::string> echo_texts;  // completions with echo: per choice
   std::vector<size_t> text_offsets;
   bool started = false;
@@ -304,11 +306,12 @@ struct Stream {
       if (!out.text_delta.empty()) delta["content"] = out.text_delta;
       c["delta"] = delta;
       c["logprobs"] =
-          logprobs && !out.logprobs.empty() ? chat_logprobs_json(tok, out.logprobs) : Json();
+          logprobs && !out.logprobs.empty() ? chat_logprobs_json(tok, out.logprobs, tokens_as_ids)
+                                            : Json();
     } else {
       c["text"] = out.text_delta;
       c["logprobs"] = logprobs && !out.logprobs.empty()
-                          ? completion_logprobs_json(tok, out.logprobs, text_offsets[ci])
+                          ? completion_logprobs_json(tok, out.logprobs, text_offsets[ci], tokens_as_ids)
                           : Json();
       text_offsets[ci] += out.text_delta.size();
     }
@@ -417,6 +420,7 @@ HttpResponse run_generation(const ServingContext& ctx, const GenerationRequest& 
     s->chat = chat;
     s->include_usage = req.include_usage;
     s->logprobs = logprobs;
+    s->tokens_as_ids = req.tokens_as_ids;
     s->text_offsets.assign(s->st.choices.size(), 0);
     if (req.echo)
       for (size_t i = 0; i < s->st.choices.size(); ++i)
@@ -445,11 +449,14 @@ HttpResponse run_generation(const ServingContext& ctx, const GenerationRequest& 
                           "service_unavailable");
   if (!st.error.empty()) return error_response(500, st.error, "internal_server_error");
   const Tokenizer& tok = engine.tokenizer();
-  if (chat) return json_response(200, chat_response(header, st.choices, st.usage(), tok, logprobs));
+  if (chat)
+    return json_response(
+        200, chat_response(header, st.choices, st.usage(), tok, logprobs, req.tokens_as_ids));
   if (req.echo)
     for (size_t i = 0; i < st.choices.size(); ++i)
       st.choices[i].text = prompts[i / n].text + st.choices[i].text;
-  return json_response(200, completion_response(header, st.choices, st.usage(), tok, logprobs));
+  return json_response(
+      200, completion_response(header, st.choices, st.usage(), tok, logprobs, req.tokens_as_ids));
 }
 
 void check_token_ids(const Engine& engine, const std::vector<int32_t>& ids, const char* param) {
@@ -462,20 +469,14 @@ void check_token_ids(const Engine& engine, const std::vector<int32_t>& ids, cons
                      "invalid_request_error", param);
 }
 
-std::string render_chat(const Engine& engine, const ChatTemplateInputs& inputs) {
-  return engine.chat_template().render(inputs);
-}
-
 }  // namespace
 
 HttpResponse serve_chat(const ServingContext& ctx, const std::string& body) {
   GenerationRequest req = parse_generation(ctx, body, parse_chat_request);
   const Engine& engine = *ctx.engine;
-  Prompt p;
-  p.text = render_chat(engine, req.chat);
-  // The template already holds BOS and the other special tokens.
-  p.ids = engine.tokenizer().encode(p.text, false);
-  return run_generation(ctx, req, {p}, true);
+  ChatPrompt chat = build_chat_prompt(engine.chat_template(), engine.tokenizer(), req.chat);
+  req.params.add_stops(chat.stop, chat.stop_token_ids);
+  return run_generation(ctx, req, {Prompt{std::move(chat.ids), std::move(chat.text)}}, true);
 }
 
 HttpResponse serve_completions(const ServingContext& ctx, const std::string& body) {
@@ -483,7 +484,7 @@ HttpResponse serve_completions(const ServingContext& ctx, const std::string& bod
   const Engine& engine = *ctx.engine;
   std::vector<Prompt> prompts;
   for (const auto& text : req.prompt_texts)
-    prompts.push_back({engine.tokenizer().encode(text, true), text});
+    prompts.push_back({encode_text_prompt(engine.tokenizer(), text), text});
   for (const auto& ids : req.prompt_ids) {
     check_token_ids(engine, ids, "prompt");
     prompts.push_back({ids, req.echo ? engine.tokenizer().decode(ids) : std::string()});
@@ -511,7 +512,7 @@ HttpResponse serve_tokenize(const ServingContext& ctx, const std::string& body) 
   if (j.contains("messages")) {
     // Reuses the chat parser so that messages are validated the same way.
     GenerationRequest req = parse_chat_request(j, engine.generation_defaults());
-    text = render_chat(engine, req.chat);
+    text = render_chat_prompt(engine.chat_template(), req.chat).text;
     add_special = false;
   } else {
     auto p = j.find("prompt");

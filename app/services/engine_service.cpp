@@ -1,5 +1,6 @@
 #include "services/engine_service.h"
 
+#include <QJsonDocument>
 #include <QJsonObject>
 #include <QMutex>
 #include <QMutexLocker>
@@ -10,6 +11,7 @@
 #include <exception>
 #include <memory>
 
+#include "chat/prompt.h"
 #include "core/engine.h"
 #include "util/error.h"
 
@@ -55,14 +57,15 @@ class EngineWorker : public QObject {
     info.device = QString::fromStdString(stats.device);
     info.memory_total_bytes = static_cast<qint64>(stats.memory_total_bytes);
     const GenerationDefaults& d = engine->generation_defaults();
-    SamplingSettings s;
     info.has_defaults = d.temperature || d.top_p || d.top_k || d.repetition_penalty;
-    if (d.temperature) s.temperature = *d.temperature;
-    if (d.top_p) s.top_p = *d.top_p;
-    if (d.top_k) s.top_k = *d.top_k;
-    if (d.repetition_penalty) s.repetition_penalty = *d.repetition_penalty;
-    if (d.max_new_tokens) s.max_tokens = *d.max_new_tokens;
-    if (d.do_sample && !*d.do_sample) s.temperature = 0;
+    // What an empty request gets: the same merge as the server (do_sample is ignored).
+    const SamplingParams p = SamplingParams::with_defaults(d);
+    SamplingSettings s;
+    s.temperature = p.temperature;
+    s.top_p = p.top_p;
+    s.top_k = p.top_k;
+    s.repetition_penalty = p.repetition_penalty;
+    if (p.max_tokens > 0) s.max_tokens = p.max_tokens;
     info.defaults = s;
     emit loaded(info);
   }
@@ -72,36 +75,32 @@ class EngineWorker : public QObject {
     emit unloaded();
   }
 
-  void chat(const QString& request_id, const QJsonArray& messages,
-            const SamplingSettings& sampling) {
+  void generate(const QString& request_id, const QJsonArray& messages,
+                const SamplingRequest& request) {
     if (!engine) {
       emit finished(request_id, "error", {}, tr("No model is loaded."));
       return;
     }
     std::vector<int32_t> prompt_ids;
+    SamplingParams params = SamplingParams::with_defaults(engine->generation_defaults(), request);
     try {
       ChatTemplateInputs inputs;
-      for (const QJsonValue& m : messages) {
-        const QJsonObject o = m.toObject();
-        inputs.messages.push_back({{"role", o.value("role").toString().toStdString()},
-                                   {"content", o.value("content").toString().toStdString()}});
-      }
+      // Whole messages, as JSON: name, tool_calls, tool_call_id reach the template.
+      const QByteArray json = QJsonDocument(messages).toJson(QJsonDocument::Compact);
+      inputs.messages = normalize_messages(OrderedJson::parse(json.toStdString()));
       inputs.add_generation_prompt = true;
-      const std::string prompt = engine->chat_template().render(inputs);
-      // The template already wrote the special tokens as text.
-      prompt_ids = engine->tokenizer().encode(prompt, false);
+      ChatPrompt prompt = build_chat_prompt(engine->chat_template(), engine->tokenizer(), inputs);
+      params.add_stops(prompt.stop, prompt.stop_token_ids);
+      prompt_ids = std::move(prompt.ids);
     } catch (const std::exception& e) {
       emit finished(request_id, "error", {},
                     tr("Could not build the prompt: %1").arg(QString::fromStdString(e.what())));
       return;
     }
-    SamplingParams params;
-    params.temperature = static_cast<float>(sampling.temperature);
-    params.top_p = static_cast<float>(sampling.top_p);
-    params.top_k = sampling.top_k;
-    params.repetition_penalty = static_cast<float>(sampling.repetition_penalty);
-    params.max_tokens = sampling.max_tokens > 0 ? sampling.max_tokens : -1;
-    if (sampling.seed >= 0) params.seed = static_cast<uint64_t>(sampling.seed);
+    if (auto e = params.check()) {
+      emit finished(request_id, "error", {}, QString::fromStdString(e->message));
+      return;
+    }
     {
       QMutexLocker lock(&mutex_);
       active_.insert(request_id);
@@ -134,6 +133,7 @@ class EngineWorker : public QObject {
   void loadFailed(const QString& path, const QString& reason);
   void unloaded();
   void delta(const QString& request_id, const QString& text);
+  void tokens(const QString& request_id, const QList<int>& ids);
   void finished(const QString& request_id, const QString& reason,
                 const pagoda::app::GenerationStats& stats, const QString& error);
   void statsUpdated(const pagoda::app::EngineStatsSnapshot& stats);
@@ -141,6 +141,8 @@ class EngineWorker : public QObject {
  private:
   void onOutput(const RequestOutput& out) {
     const QString id = QString::fromStdString(out.request_id);
+    if (!out.token_ids.empty())
+      emit tokens(id, QList<int>(out.token_ids.begin(), out.token_ids.end()));
     if (!out.text_delta.empty()) emit delta(id, QString::fromStdString(out.text_delta));
     if (out.finish == FinishReason::None) return;
     {
@@ -250,6 +252,7 @@ EngineService::EngineService(QObject* parent) : QObject(parent) {
     emit unloaded();
   });
   connect(worker_, &EngineWorker::delta, this, &EngineService::delta);
+  connect(worker_, &EngineWorker::tokens, this, &EngineService::tokens);
   connect(worker_, &EngineWorker::finished, this, &EngineService::finished);
   connect(worker_, &EngineWorker::statsUpdated, this, &EngineService::statsUpdated);
   thread_.start();
@@ -292,9 +295,22 @@ void EngineService::unload() {
 
 void EngineService::chat(const QString& request_id, const QJsonArray& messages,
                          const SamplingSettings& sampling) {
+  // A conversation's settings name every field: the request sets them all.
+  SamplingRequest request;
+  request.temperature = static_cast<float>(sampling.temperature);
+  request.top_p = static_cast<float>(sampling.top_p);
+  request.top_k = sampling.top_k;
+  request.repetition_penalty = static_cast<float>(sampling.repetition_penalty);
+  if (sampling.max_tokens > 0) request.max_tokens = sampling.max_tokens;
+  if (sampling.seed >= 0) request.seed = static_cast<uint64_t>(sampling.seed);
+  generate(request_id, messages, request);
+}
+
+void EngineService::generate(const QString& request_id, const QJsonArray& messages,
+                             const SamplingRequest& request) {
   QMetaObject::invokeMethod(
       worker_,
-      [w = worker_, request_id, messages, sampling] { w->chat(request_id, messages, sampling); },
+      [w = worker_, request_id, messages, request] { w->generate(request_id, messages, request); },
       Qt::QueuedConnection);
 }
 

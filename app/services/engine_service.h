@@ -14,6 +14,7 @@
 
 namespace pagoda {
 class Engine;
+struct SamplingRequest;  // core/sampling_params.h
 }
 
 namespace pagoda::app {
@@ -56,9 +57,15 @@ class EngineService : public QObject {
   // Replaces any loaded model (running requests are aborted first).
   void load(const QString& model_dir, const QString& device, int context_length);
   void unload();
-  // messages: [{"role":..., "content":...}]; rendered with the model's chat template.
+  // messages: OpenAI-style [{"role":..., "content":..., "name", "tool_calls", ...}], passed
+  // whole to the model's chat template (engine/chat/prompt.h, as the server does). The
+  // conversation's settings are a request that sets every field it holds.
   void chat(const QString& request_id, const QJsonArray& messages,
             const SamplingSettings& sampling);
+  // The same with a request as the server receives it: unset fields take generation_config.json
+  // (SamplingParams::with_defaults).
+  void generate(const QString& request_id, const QJsonArray& messages,
+                const pagoda::SamplingRequest& request);
   void abort(const QString& request_id);
 
   bool isLoaded() const { return loaded_; }
@@ -82,6 +89,8 @@ class EngineService : public QObject {
   void loadFailed(const QString& path, const QString& reason);
   void unloaded();
   void delta(const QString& request_id, const QString& text);
+  // The token ids behind each delta, in order (the same ids the server and the CLI report).
+  void tokens(const QString& request_id, const QList<int>& ids);
   // reason: stop | length | abort | error (then error says why).
   void finished(const QString& request_id, const QString& reason,
                 const pagoda::app::GenerationStats& stats, const QString& error);

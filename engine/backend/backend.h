@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "backend/greedy.h"
 #include "model/model_config.h"
 #include "model/weights.h"
 
@@ -20,7 +21,7 @@ namespace pagoda {
 
 // How to pick the next token of one sequence. Filled by the core from SamplingParams.
 struct SamplingRow {
-  float temperature = 0.0f;  // 0 = greedy
+  float temperature = 0.0f;  // is_greedy(): argmax
   int top_k = 0;             // 0 or <0 = off
   float top_p = 1.0f;
   float min_p = 0.0f;
@@ -90,11 +91,5 @@ class Backend {
   virtual void execute(const StepInput& input, StepOutput& output) = 0;
   virtual BackendMemory memory() const = 0;
 };
-
-// Creates "cpu", "cuda" or "auto" (CUDA when a usable GPU is present, else CPU). The CUDA
-// backend is a shared library opened at run time; `why` receives a sentence saying which backend
-// was chosen and, when CUDA was not, why (no driver, no GPU, library missing).
-std::unique_ptr<Backend> create_backend(const std::string& kind, const BackendOptions& options,
-                                        std::string* why = nullptr);
 
 }  // namespace pagoda

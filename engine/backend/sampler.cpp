@@ -12,8 +12,6 @@ namespace pagoda {
 namespace {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
-// Below this a temperature is treated as greedy (dividing by it would overflow).
-constexpr float kGreedyTemperature = 1e-5f;
 
 // Higher value first, ties by lower id: the one order every backend uses.
 struct ByValueDesc {
@@ -127,7 +125,7 @@ SampledToken sample_row(std::span<float> logits, const SamplingRow& row) {
 
   apply_penalties(logits, row);
 
-  if (!(row.temperature >= kGreedyTemperature)) {
+  if (is_greedy(row.temperature)) {
     out.token_id = argmax(logits);
     out.logprob = raw_logprob(out.token_id);
     return out;

@@ -106,7 +106,34 @@ ChatTemplate ChatTemplate::from_source(const std::string& source,
   t.special_tokens_ = special_tokens.is_object() ? special_tokens : OrderedJson::object();
   t.compiled_ =
       std::make_shared<const jinja::Template>(jinja::Template::parse(source, template_options()));
+  t.probe_capabilities();
   return t;
+}
+
+void ChatTemplate::probe_capabilities() {
+  // Marker strings no real conversation holds; found in the output means the template used them.
+  const std::string system_marker = "pagoda-probe-system-9f2c";
+  const std::string tool_marker = "pagoda_probe_tool_9f2c";
+  auto renders = [&](const ChatTemplateInputs& in, const std::string& marker) {
+    try {
+      return render(in).find(marker) != std::string::npos;
+    } catch (const std::exception&) {
+      return false;  // the template raised (e.g. "roles must alternate"): not supported
+    }
+  };
+  ChatTemplateInputs system;
+  system.messages = OrderedJson::array({{{"role", "system"}, {"content", system_marker}},
+                                        {{"role", "user"}, {"content", "hi"}}});
+  supports_system_ = renders(system, system_marker);
+  ChatTemplateInputs tools;
+  tools.messages = OrderedJson::array({{{"role", "user"}, {"content", "hi"}}});
+  tools.tools = OrderedJson::array(
+      {{{"type", "function"},
+        {"function",
+         {{"name", tool_marker},
+          {"description", "probe"},
+          {"parameters", {{"type", "object"}, {"properties", OrderedJson::object()}}}}}}});
+  supports_tools_ = renders(tools, tool_marker);
 }
 
 ChatTemplate ChatTemplate::chatml_default() {

@@ -40,6 +40,10 @@ class ChatTemplate {
   std::string render(const ChatTemplateInputs& inputs) const;
   // True when the model had no template and ChatML is used instead.
   bool is_fallback() const { return fallback_; }
+  // What the template does with a system message and with tools, found once by rendering a
+  // probe conversation (a template that raises or drops the probe does not support it).
+  bool supports_system() const { return supports_system_; }
+  bool supports_tools() const { return supports_tools_; }
   const std::string& source() const { return source_; }
 
  private:
@@ -48,6 +52,9 @@ class ChatTemplate {
   OrderedJson special_tokens_ = OrderedJson::object();
   std::shared_ptr<const jinja::Template> compiled_;
   bool fallback_ = false;
+  bool supports_system_ = true;
+  bool supports_tools_ = false;
+  void probe_capabilities();
 };
 
 }  // namespace pagoda

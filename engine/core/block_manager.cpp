@@ -53,32 +53,47 @@ std::vector<int32_t> BlockManager::find_cached(std::span<const int32_t> tokens) 
   return hits;
 }
 
+PrefixMatch BlockManager::match_prefix(std::span<const int32_t> tokens) const {
+  PrefixMatch m;
+  m.blocks = find_cached(tokens);
+  m.num_revived = std::count_if(m.blocks.begin(), m.blocks.end(),
+                                [&](int32_t id) { return blocks_[id].ref_count == 0; });
+  m.num_tokens = static_cast<int>(m.blocks.size()) * block_size_;
+  return m;
+}
+
+bool BlockManager::can_allocate(const PrefixMatch& m, int num_tokens) const {
+  int64_t fresh =
+      std::max<int64_t>(0, blocks_for(num_tokens) - static_cast<int64_t>(m.blocks.size()));
+  return m.num_revived + fresh <= num_free_;
+}
+
+int BlockManager::allocate(int64_t seq_id, int num_query_tokens, const PrefixMatch& m,
+                           int num_tokens) {
+  assert(!has(seq_id));
+  SeqTable& table = tables_[seq_id];
+  for (int32_t id : m.blocks) {
+    assert(blocks_[id].hashed);  // still cached: nothing changed since the query
+    if (blocks_[id].ref_count++ == 0) unlink_free(id);
+    table.blocks.push_back(id);
+  }
+  table.num_cached_blocks = static_cast<int>(m.blocks.size());
+  append(seq_id, std::max(num_tokens, m.num_tokens));
+  queries_ += num_query_tokens;
+  hits_ += m.num_tokens;
+  return m.num_tokens;
+}
+
 int BlockManager::count_cached_tokens(std::span<const int32_t> tokens) const {
   return static_cast<int>(find_cached(tokens).size()) * block_size_;
 }
 
 bool BlockManager::can_allocate(std::span<const int32_t> tokens, int num_tokens) const {
-  auto hits = find_cached(tokens);
-  int64_t revived = std::count_if(hits.begin(), hits.end(),
-                                  [&](int32_t id) { return blocks_[id].ref_count == 0; });
-  int64_t fresh = std::max<int64_t>(0, blocks_for(num_tokens) - static_cast<int64_t>(hits.size()));
-  return revived + fresh <= num_free_;
+  return can_allocate(match_prefix(tokens), num_tokens);
 }
 
 int BlockManager::allocate(int64_t seq_id, std::span<const int32_t> tokens, int num_tokens) {
-  assert(!has(seq_id));
-  auto hits = find_cached(tokens);
-  SeqTable& table = tables_[seq_id];
-  for (int32_t id : hits) {
-    if (blocks_[id].ref_count++ == 0) unlink_free(id);
-    table.blocks.push_back(id);
-  }
-  table.num_cached_blocks = static_cast<int>(hits.size());
-  append(seq_id, std::max(num_tokens, table.num_cached_blocks * block_size_));
-  const int cached_tokens = table.num_cached_blocks * block_size_;
-  queries_ += static_cast<int64_t>(tokens.size());
-  hits_ += cached_tokens;
-  return cached_tokens;
+  return allocate(seq_id, static_cast<int>(tokens.size()), match_prefix(tokens), num_tokens);
 }
 
 bool BlockManager::can_append(int64_t seq_id, int num_tokens) const {

@@ -12,6 +12,14 @@
 
 namespace pagoda {
 
+// The prefix-cache lookup of one admission: the query's result, handed to the commit so that
+// the lookup runs once (vLLM's get_computed_blocks, then allocate_slots).
+struct PrefixMatch {
+  std::vector<int32_t> blocks;  // cached blocks of the whole-block prefix, in order
+  int64_t num_revived = 0;      // of those, blocks nobody holds (they leave the free queue)
+  int num_tokens = 0;           // tokens they cover
+};
+
 class BlockManager {
  public:
   BlockManager(int64_t num_blocks, int block_size, bool enable_prefix_caching = true);
@@ -24,14 +32,18 @@ class BlockManager {
   int64_t prefix_cache_queries() const { return queries_; }  // tokens
   int64_t prefix_cache_hits() const { return hits_; }        // tokens
 
-  // Leading tokens of `tokens` whose KV is cached: whole blocks, at most tokens.size() - 1 (the
-  // last token is always recomputed so that it yields logits).
+  // The query: leading tokens of `tokens` whose KV is cached, whole blocks, at most
+  // tokens.size() - 1 (the last token is always recomputed so that it yields logits).
+  PrefixMatch match_prefix(std::span<const int32_t> tokens) const;
+  // Whether a new sequence with this match can get blocks covering its first num_tokens tokens.
+  bool can_allocate(const PrefixMatch& match, int num_tokens) const;
+  // The commit: creates seq_id's table from the match plus fresh blocks, covering num_tokens
+  // tokens, and counts the prefix-cache query of num_query_tokens. Returns the cached tokens.
+  // Requires can_allocate(match, num_tokens), with nothing allocated or freed in between.
+  int allocate(int64_t seq_id, int num_query_tokens, const PrefixMatch& match, int num_tokens);
+  // The same, each looking the prefix up itself (tests and one-off callers).
   int count_cached_tokens(std::span<const int32_t> tokens) const;
-  // Whether a new sequence can get blocks covering its first num_tokens tokens (cache hits
-  // included).
   bool can_allocate(std::span<const int32_t> tokens, int num_tokens) const;
-  // Creates seq_id's table from the cache hits plus fresh blocks, covering num_tokens tokens, and
-  // counts the prefix-cache query. Returns the number of cached tokens. Requires can_allocate.
   int allocate(int64_t seq_id, std::span<const int32_t> tokens, int num_tokens);
   // Whether seq_id's table can grow to cover num_tokens tokens.
   bool can_append(int64_t seq_id, int num_tokens) const;

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "core/llm_engine.h"
+#include "device/backend_factory.h"
 #include "util/error.h"
 
 namespace pagoda {

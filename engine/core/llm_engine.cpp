@@ -56,16 +56,7 @@ void LlmEngine::validate(const std::vector<int32_t>& prompt_ids, const SamplingP
     if (id < 0 || id >= vocab)
       throw InvalidArgument("token id " + std::to_string(id) + " is outside the vocabulary (" +
                             std::to_string(vocab) + ")");
-  if (p.n < 1) throw InvalidArgument("n must be at least 1");
-  if (!(p.temperature >= 0) || !std::isfinite(p.temperature))
-    throw InvalidArgument("temperature must be >= 0");
-  if (!(p.top_p > 0 && p.top_p <= 1)) throw InvalidArgument("top_p must be in (0, 1]");
-  if (!(p.min_p >= 0 && p.min_p <= 1)) throw InvalidArgument("min_p must be in [0, 1]");
-  if (!(p.repetition_penalty > 0)) throw InvalidArgument("repetition_penalty must be > 0");
-  if (p.max_tokens == 0 || p.max_tokens < -1)
-    throw InvalidArgument("max_tokens must be at least 1 (or unset)");
-  if (p.min_tokens < 0) throw InvalidArgument("min_tokens must be >= 0");
-  if (p.logprobs > 20) throw InvalidArgument("logprobs must be at most 20");
+  if (auto e = p.check()) throw InvalidArgument(e->message);
 }
 
 void LlmEngine::add_request(const std::string& request_id, std::vector<int32_t> prompt_ids,
@@ -211,7 +202,7 @@ bool LlmEngine::step_locked() {
         chunk.token_ids =
             std::span<const int32_t>(c.seq->token_ids).subspan(c.context_len, c.num_tokens);
         chunk.context_len = c.context_len;
-        chunk.block_table = blocks_.block_table(c.seq->seq_id);
+        chunk.block_table = c.block_table;
         chunk.sample = c.sample;
         if (c.sample) {
           chunk.sampling = sampling_row(*c.seq, state, banned[i]);

@@ -67,8 +67,9 @@ SchedulerOutput Scheduler::schedule() {
       }
     }
     if (self_preempted) break;
-    out.chunks.push_back({seq, seq->num_computed_tokens, num_new,
-                          seq->num_computed_tokens + num_new == seq->num_tokens()});
+    out.chunks.push_back({seq, seq->seq_id, seq->num_computed_tokens, num_new,
+                          seq->num_computed_tokens + num_new == seq->num_tokens(),
+                          blocks_.block_table(seq->seq_id)});
     budget -= num_new;
     ++i;
   }
@@ -82,11 +83,12 @@ SchedulerOutput Scheduler::schedule() {
         ++it;
         continue;
       }
-      const auto tokens = std::span<const int32_t>(seq->token_ids);
-      const int cached = blocks_.count_cached_tokens(tokens);
+      // One prefix-cache lookup per admission: the query's result goes to the commit.
+      const PrefixMatch match = blocks_.match_prefix(seq->token_ids);
+      const int cached = match.num_tokens;
       const int num_new = std::min(seq->num_tokens() - cached, budget);
-      if (!blocks_.can_allocate(tokens, cached + num_new)) break;  // FCFS: nobody overtakes
-      const int got = blocks_.allocate(seq->seq_id, tokens, cached + num_new);
+      if (!blocks_.can_allocate(match, cached + num_new)) break;  // FCFS: nobody overtakes
+      const int got = blocks_.allocate(seq->seq_id, seq->num_tokens(), match, cached + num_new);
       assert(got == cached);
       seq->num_computed_tokens = got;
       if (!seq->admitted_before) seq->num_cached_tokens = std::min(got, seq->num_prompt_tokens);
@@ -94,7 +96,8 @@ SchedulerOutput Scheduler::schedule() {
       seq->status = SeqStatus::Running;
       running_.push_back(seq);
       it = waiting_.erase(it);
-      out.chunks.push_back({seq, got, num_new, got + num_new == seq->num_tokens()});
+      out.chunks.push_back({seq, seq->seq_id, got, num_new, got + num_new == seq->num_tokens(),
+                            blocks_.block_table(seq->seq_id)});
       budget -= num_new;
     }
   }

@@ -21,11 +21,14 @@ struct SchedulerConfig {
   int max_num_batched_tokens = 8192;
 };
 
+// One sequence's share of a step, self-contained: the backend input is built from it alone.
 struct ScheduledChunk {
-  Sequence* seq = nullptr;
+  Sequence* seq = nullptr;  // for update() and the engine's bookkeeping
+  int64_t seq_id = 0;
   int context_len = 0;  // tokens already computed
   int num_tokens = 0;   // tokens to compute now
   bool sample = false;  // the chunk reaches the last token: sample the next one
+  std::vector<int32_t> block_table;  // covers context_len + num_tokens, as of this step
 };
 
 struct SchedulerOutput {

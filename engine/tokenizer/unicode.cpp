@@ -1,83 +1,14 @@
 #include "tokenizer/unicode.h"
 
-#include <algorithm>
-#include <cstdint>
-#include <vector>
+#include <utf8proc.h>
 
+#include <cstdlib>
+#include <memory>
+
+#include "util/error.h"
 #include "util/utf8.h"
 
 namespace pagoda::unicode {
-
-namespace {
-
-struct CccEntry {
-  char32_t cp;
-  uint8_t ccc;
-};
-struct DecompEntry {
-  char32_t cp;
-  uint16_t offset;
-  uint8_t length;
-};
-struct CompEntry {
-  char32_t first, second, composed;
-};
-struct RangeEntry {
-  char32_t first, last;
-};
-
-#include "tokenizer/unicode_nfc_tables.inc"
-
-constexpr char32_t kHangulBase = 0xAC00, kJamoL = 0x1100, kJamoV = 0x1161, kJamoT = 0x11A7;
-constexpr int kCountL = 19, kCountV = 21, kCountT = 28, kCountN = kCountV * kCountT;
-constexpr int kCountHangul = kCountL * kCountN;
-
-int ccc_of(char32_t cp) {
-  if (cp < 0x300 || cp >= kInvalidByte) return 0;
-  auto it = std::lower_bound(std::begin(kCcc), std::end(kCcc), cp,
-                             [](const CccEntry& e, char32_t c) { return e.cp < c; });
-  return it != std::end(kCcc) && it->cp == cp ? it->ccc : 0;
-}
-
-bool may_change(char32_t cp) {
-  if (cp < 0x300) return false;
-  auto it = std::upper_bound(std::begin(kMaybeChanged), std::end(kMaybeChanged), cp,
-                             [](char32_t c, const RangeEntry& e) { return c < e.first; });
-  return it != std::begin(kMaybeChanged) && cp <= std::prev(it)->last;
-}
-
-void decompose(char32_t cp, std::vector<char32_t>& out) {
-  if (cp >= kHangulBase && cp < kHangulBase + kCountHangul) {
-    int s = static_cast<int>(cp - kHangulBase);
-    out.push_back(kJamoL + s / kCountN);
-    out.push_back(kJamoV + (s % kCountN) / kCountT);
-    if (s % kCountT) out.push_back(kJamoT + s % kCountT);
-    return;
-  }
-  auto it = std::lower_bound(std::begin(kDecomp), std::end(kDecomp), cp,
-                             [](const DecompEntry& e, char32_t c) { return e.cp < c; });
-  if (it != std::end(kDecomp) && it->cp == cp) {
-    out.insert(out.end(), kDecompData + it->offset, kDecompData + it->offset + it->length);
-  } else {
-    out.push_back(cp);
-  }
-}
-
-// 0 when the pair does not compose.
-char32_t compose(char32_t a, char32_t b) {
-  if (a >= kJamoL && a < kJamoL + kCountL && b >= kJamoV && b < kJamoV + kCountV)
-    return kHangulBase + ((a - kJamoL) * kCountV + (b - kJamoV)) * kCountT;
-  if (a >= kHangulBase && a < kHangulBase + kCountHangul && (a - kHangulBase) % kCountT == 0 &&
-      b > kJamoT && b < kJamoT + kCountT)
-    return a + (b - kJamoT);
-  auto it = std::lower_bound(std::begin(kComp), std::end(kComp), std::pair{a, b},
-                             [](const CompEntry& e, const std::pair<char32_t, char32_t>& k) {
-                               return e.first != k.first ? e.first < k.first : e.second < k.second;
-                             });
-  return it != std::end(kComp) && it->first == a && it->second == b ? it->composed : 0;
-}
-
-}  // namespace
 
 char32_t next_code_point(std::string_view s, size_t& i) {
   auto b0 = static_cast<unsigned char>(s[i]);
@@ -98,91 +29,139 @@ char32_t next_code_point(std::string_view s, size_t& i) {
 
 namespace {
 
-// Full NFC of a chunk: decompose, reorder, compose.
-std::string nfc_chunk(std::string_view s) {
-  std::vector<char32_t> cps;
-  cps.reserve(s.size());
+bool is_ascii(std::string_view s) {
+  for (char c : s)
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  return true;
+}
+
+// Calls f(run, valid) on the maximal runs of valid UTF-8 and of the bytes between them.
+template <typename F>
+void for_each_run(std::string_view s, F f) {
+  size_t begin = 0;
+  bool valid = true;
   for (size_t i = 0; i < s.size();) {
-    char32_t cp = next_code_point(s, i);
-    if (cp >= kInvalidByte) {
-      cps.push_back(cp);
+    size_t at = i;
+    const bool ok = next_code_point(s, i) < kInvalidByte;
+    if (ok != valid) {
+      if (at > begin) f(s.substr(begin, at - begin), valid);
+      begin = at;
+      valid = ok;
+    }
+  }
+  if (s.size() > begin) f(s.substr(begin), valid);
+}
+
+utf8proc_option_t options_of(NormalForm form) {
+  const int stable = UTF8PROC_STABLE;
+  switch (form) {
+    case NormalForm::kNfc:
+      return static_cast<utf8proc_option_t>(stable | UTF8PROC_COMPOSE);
+    case NormalForm::kNfd:
+      return static_cast<utf8proc_option_t>(stable | UTF8PROC_DECOMPOSE);
+    case NormalForm::kNfkc:
+      return static_cast<utf8proc_option_t>(stable | UTF8PROC_COMPOSE | UTF8PROC_COMPAT);
+    case NormalForm::kNfkd:
+      return static_cast<utf8proc_option_t>(stable | UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT);
+  }
+  return static_cast<utf8proc_option_t>(stable | UTF8PROC_COMPOSE);
+}
+
+void append_normalized(std::string& out, std::string_view valid_utf8, utf8proc_option_t options) {
+  utf8proc_uint8_t* mapped = nullptr;
+  const utf8proc_ssize_t n =
+      utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(valid_utf8.data()),
+                   static_cast<utf8proc_ssize_t>(valid_utf8.size()), &mapped, options);
+  std::unique_ptr<utf8proc_uint8_t, decltype(&std::free)> owned(mapped, &std::free);
+  if (n < 0) throw Error(std::string("Unicode normalization failed: ") + utf8proc_errmsg(n));
+  out.append(reinterpret_cast<const char*>(mapped), static_cast<size_t>(n));
+}
+
+// Unicode's Cased and Case_Ignorable, from the general category and the case mappings.
+bool is_cased(char32_t cp) {
+  const auto cat = utf8proc_category(static_cast<utf8proc_int32_t>(cp));
+  if (cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LL || cat == UTF8PROC_CATEGORY_LT)
+    return true;
+  return utf8proc_tolower(static_cast<utf8proc_int32_t>(cp)) != static_cast<utf8proc_int32_t>(cp) ||
+         utf8proc_toupper(static_cast<utf8proc_int32_t>(cp)) != static_cast<utf8proc_int32_t>(cp);
+}
+
+bool is_case_ignorable(char32_t cp) {
+  switch (cp) {  // Word_Break MidLetter, MidNumLet, Single_Quote
+    case 0x27: case 0x2E: case 0x3A: case 0xB7: case 0x387: case 0x55F: case 0x5F4:
+    case 0x2018: case 0x2019: case 0x2024: case 0x2027: case 0xFE13: case 0xFE52: case 0xFE55:
+    case 0xFF07: case 0xFF0E: case 0xFF1A:
+      return true;
+    default:
+      break;
+  }
+  const auto cat = utf8proc_category(static_cast<utf8proc_int32_t>(cp));
+  return cat == UTF8PROC_CATEGORY_MN || cat == UTF8PROC_CATEGORY_ME ||
+         cat == UTF8PROC_CATEGORY_CF || cat == UTF8PROC_CATEGORY_LM ||
+         cat == UTF8PROC_CATEGORY_SK;
+}
+
+// Final_Sigma (Unicode 3.13): a cased letter before (case-ignorables skipped), none after.
+bool is_final_sigma(const std::u32string& cps, size_t at) {
+  size_t i = at;
+  bool before = false;
+  while (i-- > 0) {
+    if (is_case_ignorable(cps[i])) continue;
+    before = is_cased(cps[i]);
+    break;
+  }
+  if (!before) return false;
+  for (size_t j = at + 1; j < cps.size(); ++j) {
+    if (is_case_ignorable(cps[j])) continue;
+    return !is_cased(cps[j]);
+  }
+  return true;
+}
+
+void append_lowercase(std::string& out, std::string_view valid_utf8) {
+  std::u32string cps;
+  for (size_t i = 0; i < valid_utf8.size();) cps.push_back(next_code_point(valid_utf8, i));
+  for (size_t k = 0; k < cps.size(); ++k) {
+    const char32_t cp = cps[k];
+    if (cp == 0x130) {  // the one unconditional multi-character lowercase (SpecialCasing.txt)
+      out += "i\xCC\x87";
+    } else if (cp == 0x3A3 && is_final_sigma(cps, k)) {
+      utf8::append(out, 0x3C2);
     } else {
-      decompose(cp, cps);
+      utf8::append(out, static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(cp))));
     }
   }
-  // Canonical ordering: stable sort of each run of non-starters by combining class.
-  for (size_t i = 0; i < cps.size();) {
-    if (ccc_of(cps[i]) == 0) {
-      ++i;
-      continue;
-    }
-    size_t j = i;
-    while (j < cps.size() && ccc_of(cps[j]) != 0) ++j;
-    std::stable_sort(cps.begin() + i, cps.begin() + j,
-                     [](char32_t a, char32_t b) { return ccc_of(a) < ccc_of(b); });
-    i = j;
-  }
-  // Canonical composition.
-  std::vector<char32_t> out;
-  out.reserve(cps.size());
-  size_t starter = SIZE_MAX;
-  int last_ccc = -1;
-  for (char32_t cp : cps) {
-    int ccc = ccc_of(cp);
-    if (starter != SIZE_MAX && cp < kInvalidByte &&
-        (out.size() == starter + 1 || (ccc != 0 && last_ccc < ccc))) {
-      // Not blocked: no character between the starter and cp has a class >= ccc.
-      if (char32_t c = compose(out[starter], cp)) {
-        out[starter] = c;
-        continue;
-      }
-    }
-    if (ccc == 0) {
-      starter = cp < kInvalidByte ? out.size() : SIZE_MAX;
-      last_ccc = -1;
-      out.push_back(cp);
-      continue;
-    }
-    last_ccc = ccc;
-    out.push_back(cp);
-  }
-  std::string result;
-  result.reserve(s.size());
-  for (char32_t cp : out) {
-    if (cp >= kInvalidByte) {
-      result += static_cast<char>(cp & 0xFF);
-    } else {
-      utf8::append(result, cp);
-    }
-  }
-  return result;
 }
 
 }  // namespace
 
-std::string nfc(std::string_view s) {
-  // Only chunks around characters that may change are normalized. Chunks are cut before ASCII
-  // characters: they are starters that never compose with what precedes them.
+std::string normalize(std::string_view s, NormalForm form) {
+  if (is_ascii(s)) return std::string(s);  // ASCII is invariant under every form
+  const utf8proc_option_t options = options_of(form);
   std::string out;
-  size_t copied = 0, last_ascii = 0;
-  bool seen_ascii = false;
-  for (size_t i = 0; i < s.size();) {
-    if (static_cast<unsigned char>(s[i]) < 0x80) {
-      last_ascii = i++;
-      seen_ascii = true;
-      continue;
-    }
-    if (!may_change(next_code_point(s, i))) continue;
-    size_t begin = seen_ascii && last_ascii >= copied ? last_ascii : copied;
-    size_t end = i;
-    while (end < s.size() && static_cast<unsigned char>(s[end]) >= 0x80) ++end;
-    if (out.empty()) out.reserve(s.size());
-    out.append(s, copied, begin - copied);
-    out += nfc_chunk(s.substr(begin, end - begin));
-    copied = i = end;
+  out.reserve(s.size());
+  for_each_run(s, [&](std::string_view run, bool valid) {
+    if (valid)
+      append_normalized(out, run, options);
+    else
+      out.append(run);
+  });
+  return out;
+}
+
+std::string lowercase(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  if (is_ascii(s)) {
+    for (char c : s) out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    return out;
   }
-  if (copied == 0) return std::string(s);
-  out.append(s, copied);
+  for_each_run(s, [&](std::string_view run, bool valid) {
+    if (valid)
+      append_lowercase(out, run);
+    else
+      out.append(run);
+  });
   return out;
 }
 

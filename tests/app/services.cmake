@@ -27,3 +27,16 @@ if(PAGODA_GUI)
   add_test(NAME test_background_tasks COMMAND test_background_tasks)
   set_tests_properties(test_background_tasks PROPERTIES LABELS "fast")
 endif()
+
+# The one request front end: the CLI, the server and EngineService give the same token ids.
+if(PAGODA_GUI AND TARGET pagoda-cli AND TARGET pagoda_server)
+  add_executable(test_front_end ${CMAKE_CURRENT_LIST_DIR}/test_front_end.cpp)
+  set_target_properties(test_front_end PROPERTIES AUTOMOC ON)
+  target_link_libraries(test_front_end PRIVATE pagoda_services pagoda_engine Qt6::Network Qt6::Test)
+  target_compile_definitions(test_front_end PRIVATE PAGODA_CLI="$<TARGET_FILE:pagoda-cli>")
+  add_dependencies(test_front_end pagoda-cli)
+  pagoda_test_defs(test_front_end)
+  add_test(NAME front_end COMMAND test_front_end)
+  set_tests_properties(front_end PROPERTIES LABELS "fast" TIMEOUT 300
+                       ENVIRONMENT "QT_QPA_PLATFORM=offscreen")
+endif()

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "chat/prompt.h"
 #include "core/engine.h"
 #include "server/api_server.h"
 
@@ -74,10 +75,11 @@ int main(int argc, char** argv) {
     ChatTemplateInputs in;
     in.messages =
         OrderedJson::array({{{"role", "user"}, {"content", questions[i % questions.size()]}}});
-    return engine->tokenizer().encode(engine->chat_template().render(in), false);
+    return build_chat_prompt(engine->chat_template(), engine->tokenizer(), in).ids;
   };
-  SamplingParams params = SamplingParams::from_defaults(engine->generation_defaults());
-  params.temperature = 0;
+  SamplingRequest greedy;
+  greedy.temperature = 0;
+  const SamplingParams params = SamplingParams::with_defaults(engine->generation_defaults(), greedy);
   auto direct_run = [&](int count, const std::string& tag) {
     return run_concurrent(count, concurrency, [&](int t, int i) {
       std::mutex mu;

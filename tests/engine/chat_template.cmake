@@ -27,3 +27,9 @@ add_dependencies(test_chat_template_cli pagoda-cli)
 add_test(NAME chat_template_cli COMMAND test_chat_template_cli)
 
 set_tests_properties(jinja jinja_fuzz chat_template chat_template_cli PROPERTIES LABELS "fast")
+
+# The request front end: chat/prompt.h and SamplingParams::with_defaults / check().
+add_executable(test_prompt ${CMAKE_CURRENT_LIST_DIR}/test_prompt.cpp)
+target_link_libraries(test_prompt PRIVATE pagoda_core GTest::gtest_main)
+add_test(NAME prompt COMMAND test_prompt)
+set_tests_properties(prompt PROPERTIES LABELS "fast")

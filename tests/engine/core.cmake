@@ -1,21 +1,17 @@
 # Engine core: block manager, scheduler and sampler on their own (fake model, hand-made logits),
 # then the whole engine on the fixture models once every engine module has sources.
 find_package(GTest REQUIRED)
-set(_core ${PROJECT_SOURCE_DIR}/engine/core)
 
-add_executable(test_block_manager ${CMAKE_CURRENT_LIST_DIR}/test_block_manager.cpp
-                                  ${_core}/block_manager.cpp)
-target_link_libraries(test_block_manager PRIVATE pagoda_util pagoda::xxhash GTest::gtest_main)
+add_executable(test_block_manager ${CMAKE_CURRENT_LIST_DIR}/test_block_manager.cpp)
+target_link_libraries(test_block_manager PRIVATE pagoda_scheduler GTest::gtest_main)
 add_test(NAME block_manager COMMAND test_block_manager)
 
-add_executable(test_scheduler ${CMAKE_CURRENT_LIST_DIR}/test_scheduler.cpp
-                              ${_core}/block_manager.cpp ${_core}/scheduler.cpp)
-target_link_libraries(test_scheduler PRIVATE pagoda_util pagoda::xxhash GTest::gtest_main)
+add_executable(test_scheduler ${CMAKE_CURRENT_LIST_DIR}/test_scheduler.cpp)
+target_link_libraries(test_scheduler PRIVATE pagoda_scheduler GTest::gtest_main)
 add_test(NAME scheduler COMMAND test_scheduler)
 
-add_executable(test_sampler ${CMAKE_CURRENT_LIST_DIR}/test_sampler.cpp
-                            ${PROJECT_SOURCE_DIR}/engine/backend/sampler.cpp)
-target_link_libraries(test_sampler PRIVATE pagoda_util GTest::gtest_main)
+add_executable(test_sampler ${CMAKE_CURRENT_LIST_DIR}/test_sampler.cpp)
+target_link_libraries(test_sampler PRIVATE pagoda_backend GTest::gtest_main)
 add_test(NAME sampler COMMAND test_sampler)
 
 set_tests_properties(block_manager scheduler sampler PROPERTIES LABELS "fast")

@@ -8,7 +8,7 @@ add_test(NAME test_model COMMAND test_model)
 set_tests_properties(test_model PROPERTIES LABELS "fast")
 
 add_executable(test_cpu_backend ${CMAKE_CURRENT_LIST_DIR}/test_cpu_backend.cpp)
-target_link_libraries(test_cpu_backend PRIVATE pagoda_cpu pagoda_backend GTest::gtest_main)
+target_link_libraries(test_cpu_backend PRIVATE pagoda_device GTest::gtest_main)
 pagoda_test_defs(test_cpu_backend)
 add_test(NAME test_cpu_backend COMMAND test_cpu_backend)
 set_tests_properties(test_cpu_backend PROPERTIES LABELS "fast")

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "attention_mma_emulated.cpp"
+#include "paged_tables.h"
+#include "step_plan.h"
 
 namespace {
 
@@ -30,42 +32,20 @@ std::vector<bf16> to_bf16(const std::vector<float>& v) {
   return b;
 }
 
-struct SeqSpec {
-  int context, q_len;
-};
+using SeqSpec = SeqShape;
 
 template <int HD>
 void test_case(int nh, int nkv, int block_size, const std::vector<SeqSpec>& seqs) {
   const int S = static_cast<int>(seqs.size());
-  int max_blocks = 1, T = 0;
-  for (const auto& s : seqs) {
-    max_blocks = std::max(max_blocks, (s.context + s.q_len + block_size - 1) / block_size);
-    T += s.q_len;
-  }
-  const int num_blocks = S * max_blocks + 3;
-  std::vector<int> perm(num_blocks);
-  std::iota(perm.begin(), perm.end(), 0);
-  std::shuffle(perm.begin(), perm.end(), g_rng);
-  const int stride = max_blocks + 1;
-  std::vector<int32_t> tables(static_cast<size_t>(S) * stride, 0);
-  for (int s = 0; s < S; ++s)
-    for (int b = 0; b < max_blocks; ++b) tables[s * stride + b] = perm[s * max_blocks + b];
+  const auto [num_blocks, stride, T, tables] = pagoda::testing::shuffled_tables(seqs, block_size, g_rng);
   const size_t cache_elems = static_cast<size_t>(num_blocks) * block_size * nkv * HD;
   const auto kc = random_bf16_values(cache_elems, -2, 2),
              vc = random_bf16_values(cache_elems, -1, 1);
   const auto q = random_bf16_values(static_cast<size_t>(T) * nh * HD, -2, 2);
   const auto kb = to_bf16(kc), vb = to_bf16(vc), qb = to_bf16(q);
   const int qpt = attention_queries_per_tile(nh, nkv);
-  std::vector<int32_t> tile_seq, tile_q0, q_start(S), q_len(S), kv_len(S);
-  for (int s = 0, at = 0; s < S; at += seqs[s].q_len, ++s) {
-    q_start[s] = at;
-    q_len[s] = seqs[s].q_len;
-    kv_len[s] = seqs[s].context + seqs[s].q_len;
-    for (int q0 = 0; q0 < seqs[s].q_len; q0 += qpt) {
-      tile_seq.push_back(s);
-      tile_q0.push_back(q0);
-    }
-  }
+  // The backend's own tiling (kernels/step_plan.h).
+  auto [tile_seq, tile_q0, q_start, q_len, kv_len] = attention_tiles(seqs, qpt);
   std::vector<bf16> out(static_cast<size_t>(T) * nh * HD, __float2bfloat16(NAN));
   AttentionParams p;
   p.q = qb.data();

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "chat/chat_template.h"
 #include "util/error.h"
@@ -46,6 +47,25 @@ void check_golden(const std::string& golden, const fs::path& folder) {
   ASSERT_GE(cases.size(), 8u) << golden;
   ChatTemplate t = ChatTemplate::from_dir(folder);
   EXPECT_FALSE(t.is_fallback());
+  // The capabilities the template reports are what transformers' renderings show: a system
+  // message (tools) is supported when some golden rendered its content (the tool's name).
+  std::optional<bool> system_shown, tools_shown;
+  for (const OrderedJson& c : cases) {
+    const auto& m = c.at("messages");
+    const bool rendered = c.contains("rendered");
+    const std::string out = rendered ? c["rendered"].get<std::string>() : "";
+    if (!m.empty() && m[0].value("role", "") == "system" && m[0]["content"].is_string())
+      system_shown = system_shown.value_or(false) ||
+                     (rendered && out.find(m[0]["content"].get<std::string>()) != std::string::npos);
+    const auto tools = c.value("tools", OrderedJson());
+    if (tools.is_array() && !tools.empty())
+      tools_shown = tools_shown.value_or(false) ||
+                    (rendered && out.find(tools[0]["function"]["name"].get<std::string>()) !=
+                                     std::string::npos);
+  }
+  ASSERT_TRUE(system_shown.has_value() && tools_shown.has_value()) << golden;
+  EXPECT_EQ(t.supports_system(), *system_shown) << golden;
+  EXPECT_EQ(t.supports_tools(), *tools_shown) << golden;
   for (const OrderedJson& c : cases) {
     SCOPED_TRACE(golden + " / " + folder.filename().string() + " / " + c.value("case", ""));
     ChatTemplateInputs in = inputs_of(c);

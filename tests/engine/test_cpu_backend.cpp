@@ -11,6 +11,7 @@
 
 #include "backend/backend.h"
 #include "cpu/cpu_backend.h"
+#include "device/backend_factory.h"
 #include "model/model_config.h"
 #include "model/weights.h"
 #include "util/error.h"

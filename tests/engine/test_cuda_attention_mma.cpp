@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "attention_mma.h"
+#include "paged_tables.h"
+#include "step_plan.h"
 #include "kernels.h"
 #include "cuda_test_util.h"
 
@@ -77,10 +79,7 @@ void check(const char* name, const RelError& e) {
   expect(e.total <= kTol && e.worst_row <= kRowTol, msg);
 }
 
-struct SeqSpec {
-  int context;  // tokens already cached (prefix cache or earlier chunks)
-  int q_len;    // new tokens
-};
+using SeqSpec = pagoda::cuda::SeqShape;
 
 // One launch's inputs on the device, laid out like the backend's step metadata.
 struct AttentionCase {
@@ -94,39 +93,20 @@ struct AttentionCase {
 
   AttentionCase(int hd_, int nh_, int nkv_, int block_size_, std::vector<SeqSpec> seqs_)
       : hd(hd_), nh(nh_), nkv(nkv_), block_size(block_size_), seqs(std::move(seqs_)) {
-    const int S = static_cast<int>(seqs.size());
-    int max_blocks = 1;
-    for (const auto& s : seqs) {
-      max_blocks = std::max(max_blocks, (s.context + s.q_len + block_size - 1) / block_size);
-      tokens += s.q_len;
-    }
-    // Blocks shuffled over a larger pool, so a wrong table lookup reads someone else's keys.
-    const int num_blocks = S * max_blocks + 3;
-    std::vector<int> perm(num_blocks);
-    std::iota(perm.begin(), perm.end(), 0);
-    std::shuffle(perm.begin(), perm.end(), g_rng);
-    stride = max_blocks + 1;
-    tables.assign(static_cast<size_t>(S) * stride, 0);
-    for (int s = 0; s < S; ++s)
-      for (int b = 0; b < max_blocks; ++b) tables[s * stride + b] = perm[s * max_blocks + b];
+    const auto paged = pagoda::testing::shuffled_tables(seqs, block_size, g_rng);
+    const int num_blocks = paged.num_blocks;
+    stride = paged.stride;
+    tokens = paged.tokens;
+    tables = paged.tables;
     const size_t cache_elems = static_cast<size_t>(num_blocks) * block_size * nkv * hd;
     kc = random_bf16_values(cache_elems, -2, 2);
     vc = random_bf16_values(cache_elems, -1, 1);
     q = random_bf16_values(static_cast<size_t>(tokens) * nh * hd, -2, 2);
     const int qpt = pagoda::cuda::attention_queries_per_tile(nh, nkv);
-    std::vector<int32_t> tile_seq, tile_q0, q_len(S), kv_len(S);
-    q_start.resize(S);
-    int at = 0;
-    for (int s = 0; s < S; ++s) {
-      q_start[s] = at;
-      q_len[s] = seqs[s].q_len;
-      kv_len[s] = seqs[s].context + seqs[s].q_len;
-      for (int q0 = 0; q0 < seqs[s].q_len; q0 += qpt) {
-        tile_seq.push_back(s);
-        tile_q0.push_back(q0);
-      }
-      at += seqs[s].q_len;
-    }
+    // The backend's own tiling (kernels/step_plan.h).
+    const auto tiles = pagoda::cuda::attention_tiles(seqs, qpt);
+    const auto& [tile_seq, tile_q0, starts, q_len, kv_len] = tiles;
+    q_start = starts;
     num_tiles = static_cast<int>(tile_seq.size());
     d_q = to_device_bf16(q);
     d_k = to_device_bf16(kc);

@@ -13,6 +13,8 @@
 
 #include "backend/sampler.h"
 #include "kernels.h"
+#include "paged_tables.h"
+#include "step_plan.h"
 #include "cuda_test_util.h"
 
 using pagoda::cuda::bf16;
@@ -219,43 +221,18 @@ void test_rope_store(int hd, int nh, int nkv, bool bias, bool qk_norm) {
          "rope_store wrote exactly the mapped cache slots");
 }
 
-struct SeqSpec {
-  int context;  // tokens already cached
-  int q_len;    // new tokens
-};
+using SeqSpec = pagoda::cuda::SeqShape;  // tokens already cached, new tokens
 
 void test_attention(int hd, int nh, int nkv, int block_size, const std::vector<SeqSpec>& seqs,
                     int splits) {
   const int S = static_cast<int>(seqs.size());
-  int max_blocks = 1, T = 0;
-  for (const auto& s : seqs) {
-    max_blocks = std::max(max_blocks, (s.context + s.q_len + block_size - 1) / block_size);
-    T += s.q_len;
-  }
-  const int num_blocks = S * max_blocks + 3;
-  std::vector<int> perm(num_blocks);
-  std::iota(perm.begin(), perm.end(), 0);
-  std::shuffle(perm.begin(), perm.end(), g_rng);
-  const int stride = max_blocks + 1;
-  std::vector<int32_t> tables(static_cast<size_t>(S) * stride, 0);
-  for (int s = 0; s < S; ++s)
-    for (int b = 0; b < max_blocks; ++b) tables[s * stride + b] = perm[s * max_blocks + b];
+  const auto [num_blocks, stride, T, tables] = pagoda::testing::shuffled_tables(seqs, block_size, g_rng);
   const size_t cache_elems = static_cast<size_t>(num_blocks) * block_size * nkv * hd;
   const auto kc = random_bf16_values(cache_elems, -2, 2), vc = random_bf16_values(cache_elems);
   const auto q = random_bf16_values(static_cast<size_t>(T) * nh * hd, -2, 2);
   const int qpt = pagoda::cuda::attention_queries_per_tile(nh, nkv);
-  std::vector<int32_t> tile_seq, tile_q0, q_start(S), q_len(S), kv_len(S);
-  int at = 0;
-  for (int s = 0; s < S; ++s) {
-    q_start[s] = at;
-    q_len[s] = seqs[s].q_len;
-    kv_len[s] = seqs[s].context + seqs[s].q_len;
-    for (int q0 = 0; q0 < seqs[s].q_len; q0 += qpt) {
-      tile_seq.push_back(s);
-      tile_q0.push_back(q0);
-    }
-    at += seqs[s].q_len;
-  }
+  // The backend's own tiling (kernels/step_plan.h).
+  const auto [tile_seq, tile_q0, q_start, q_len, kv_len] = pagoda::cuda::attention_tiles(seqs, qpt);
   std::unique_ptr<DeviceBuffer<bf16>> d_k(to_device_bf16(kc)), d_v(to_device_bf16(vc)),
       d_q(to_device_bf16(q));
   DeviceBuffer<int32_t> d_ts(tile_seq.size()), d_tq(tile_q0.size()), d_qs(S), d_ql(S), d_kl(S),

@@ -26,7 +26,10 @@ class FakeModel {
     const int bs = blocks_.block_size();
     for (const auto& chunk : out.chunks) {
       const Sequence& seq = *chunk.seq;
-      const auto& table = blocks_.block_table(seq.seq_id);
+      // The chunk carries its table: the backend needs nothing but the scheduler output.
+      EXPECT_EQ(chunk.seq_id, seq.seq_id);
+      EXPECT_EQ(chunk.block_table, blocks_.block_table(seq.seq_id));
+      const auto& table = chunk.block_table;
       EXPECT_GE(static_cast<int>(table.size()) * bs, chunk.context_len + chunk.num_tokens);
       // Context the sequence did not compute itself (prefix cache) must hold its tokens.
       for (int t = 0; t < chunk.context_len; ++t)
@@ -36,7 +39,7 @@ class FakeModel {
     }
     for (const auto& chunk : out.chunks) {
       if (!chunk.sample) continue;
-      const auto& table = blocks_.block_table(chunk.seq->seq_id);
+      const auto& table = chunk.block_table;
       uint64_t h = 1469598103934665603ull;
       for (int t = 0; t < chunk.context_len + chunk.num_tokens; ++t)
         h = (h ^ static_cast<uint64_t>(kv_[slot(table, t)] + 7)) * 1099511628211ull;

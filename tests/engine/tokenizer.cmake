@@ -22,3 +22,10 @@ add_dependencies(test_tokenizer_cli pagoda-cli)
 add_test(NAME tokenizer_cli COMMAND test_tokenizer_cli)
 
 set_tests_properties(tokenizer tokenizer_fuzz tokenizer_cli PROPERTIES LABELS "fast")
+
+# The Unicode normalizers (libutf8proc) against Python's unicodedata, generated at test time.
+add_executable(test_unicode ${CMAKE_CURRENT_LIST_DIR}/test_unicode.cpp)
+target_link_libraries(test_unicode PRIVATE pagoda_tokenizer GTest::gtest_main)
+pagoda_test_defs(test_unicode)
+add_test(NAME unicode COMMAND test_unicode)
+set_tests_properties(unicode PROPERTIES LABELS "fast" TIMEOUT 300)

@@ -42,7 +42,7 @@ if ! cmake -S . -B "$BUILD_DIR" -G Ninja -DPAGODA_GUI=OFF -DPAGODA_CUDA=ON \
   exit 1
 fi
 if ! cmake --build "$BUILD_DIR" -j"$(nproc)" --target pagoda_cuda test_cuda_kernels test_cuda_e2e \
-    test_cuda_attention_mma test_cuda_sampling pagoda-bench pagoda-cli >>"$OUT/build.log" 2>&1; then
+    test_cuda_attention_mma test_cuda_sampling test_step_plan pagoda-bench pagoda-cli >>"$OUT/build.log" 2>&1; then
   grep -E "error|FAILED" "$OUT/build.log" | head -40
   echo "build FAILED"
   exit 1
@@ -54,6 +54,12 @@ if (cd "$BUILD_DIR" && ctest -L gpu --output-on-failure --timeout 300) >"$OUT/ct
   note "ctest -L gpu: passed"
 else
   note "ctest -L gpu: FAILED"
+fi
+# The host-side step plan that every CUDA step goes through (no GPU needed).
+if (cd "$BUILD_DIR" && ctest -R '^step_plan$' --output-on-failure) >>"$OUT/ctest.log" 2>&1; then
+  note "step plan: passed"
+else
+  note "step plan: FAILED"
 fi
 # ctest shows a passing test's output only with -V: keep both programs' reports.
 "$BUILD_DIR/tests/test_cuda_kernels" >>"$OUT/ctest.log" 2>&1

@@ -1,4 +1,4 @@
-#include "backend/backend.h"
+#include "device/backend_factory.h"
 
 #include <dlfcn.h>
 #include <unistd.h>

@@ -1,0 +1,46 @@
+#pragma once
+// The one front end from what a request says to the ids the engine runs: chat messages through
+// the model's own template, or a plain text prompt, then the tokenizer. The server, pagoda-cli
+// and the GUI's EngineService all build their prompts here, so one request gives one prompt
+// whichever way it came in. Free functions over immutable objects: callable from any thread.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chat/chat_template.h"
+#include "tokenizer/tokenizer.h"
+#include "util/json.h"
+
+namespace pagoda {
+
+// A rendered chat prompt and what the template says about the conversation format.
+struct ChatPrompt {
+  std::string text;          // the template's output
+  std::vector<int32_t> ids;  // text tokenized; the template already wrote BOS and the like
+  // Stop strings / ids the format needs beyond the model's EOS ids; the caller adds them to the
+  // request's SamplingParams (SamplingParams::add_stops). Nothing fills them yet: tool-call
+  // formats (a later issue) will.
+  std::vector<std::string> stop;
+  std::vector<int32_t> stop_token_ids;
+  bool supports_system = true;  // the template renders a system message (ChatTemplate probes)
+  bool supports_tools = false;  // the template renders the tools it is given
+};
+
+// One OpenAI-style message, normalized: every field is kept (name, tool_calls, tool_call_id,
+// ...); content given as parts [{"type":"text","text":...}] becomes one string joined by
+// newlines, as vLLM does for text-only models; absent content becomes null. Throws
+// InvalidArgument saying what is wrong.
+OrderedJson normalize_message(const OrderedJson& message);
+// normalize_message over a non-empty list.
+OrderedJson normalize_messages(const OrderedJson& messages);
+
+// Renders the template (no tokenizer): pagoda-cli render-template.
+ChatPrompt render_chat_prompt(const ChatTemplate& chat_template, const ChatTemplateInputs& inputs);
+// Renders and tokenizes: the prompt of a chat request.
+ChatPrompt build_chat_prompt(const ChatTemplate& chat_template, const Tokenizer& tokenizer,
+                             const ChatTemplateInputs& inputs);
+// The prompt of a completion request: text with the tokenizer's BOS/EOS rules applied.
+std::vector<int32_t> encode_text_prompt(const Tokenizer& tokenizer, std::string_view text);
+
+}  // namespace pagoda

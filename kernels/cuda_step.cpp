@@ -1,0 +1,221 @@
+// One step of the CUDA backend: check, plan (step_plan.h), copy the metadata, run the forward
+// pass eagerly or as a captured graph, then sample on the GPU or the host.
+#include "cuda_backend_impl.h"
+
+namespace pagoda::cuda {
+
+int CudaBackend::splits_for(int tiles, int max_kv) const {
+  const int group = cfg_.num_heads / cfg_.num_kv_heads;
+  const int chunks = (group + 31) / 32;
+  const int blocks = std::max(1, tiles * cfg_.num_kv_heads * chunks);
+  int splits = (2 * num_sms_ + blocks - 1) / blocks;
+  splits = std::min(splits, (max_kv + 31) / 32);  // at least one 32-key tile per split
+  return std::clamp(splits, 1, kMaxSplits);
+}
+
+void CudaBackend::forward(const StepShape& s) {
+  const int H = cfg_.hidden_size, I = cfg_.intermediate_size;
+  const int nh = cfg_.num_heads, nkv = cfg_.num_kv_heads, hd = cfg_.head_dim;
+  const float eps = static_cast<float>(cfg_.rms_norm_eps);
+  const int32_t* meta = meta_dev_;
+  const MetaLayout& meta_ = s.meta;
+  const size_t layer_elems = static_cast<size_t>(num_blocks_) * block_size_ * nkv * hd;
+  bf16* cache = static_cast<bf16*>(kv_cache_);
+
+  timed(kNorm, [&] {
+    embedding(meta + meta_.ids, embed_, residual_, s.tokens, H, cfg_.vocab_size, stream_);
+  });
+  for (int l = 0; l < cfg_.num_layers; ++l) {
+    const LayerWeights& w = layers_[l];
+    timed(kNorm, [&] {
+      add_rmsnorm(l == 0 ? nullptr : delta_, residual_, w.input_norm, normed_, nullptr, s.tokens, H,
+                  eps, stream_);
+    });
+    timed(kGemm, [&] { gemm(normed_, w.qkv, qkv_, s.tokens, qkv_dim_, H, false); });
+    RopeStoreParams rp;
+    rp.qkv = qkv_;
+    rp.bias = w.qkv_bias;
+    rp.q_norm = w.q_norm;
+    rp.k_norm = w.k_norm;
+    rp.eps = eps;
+    rp.positions = meta + meta_.positions;
+    rp.slots = meta + meta_.slots;
+    rp.inv_freq = inv_freq_;
+    rp.rope_scale = rope_scale_;
+    rp.q_out = q_;
+    rp.k_cache = cache + layer_elems * (2 * l);
+    rp.v_cache = cache + layer_elems * (2 * l + 1);
+    rp.tokens = s.tokens;
+    rp.nh = nh;
+    rp.nkv = nkv;
+    rp.hd = hd;
+    timed(kRope, [&] { rope_store(rp, stream_); });
+    AttentionParams ap;
+    ap.q = q_;
+    ap.k_cache = rp.k_cache;
+    ap.v_cache = rp.v_cache;
+    ap.out = attn_;
+    ap.tile_seq = meta + meta_.tile_seq;
+    ap.tile_q0 = meta + meta_.tile_q0;
+    ap.seq_q_start = meta + meta_.q_start;
+    ap.seq_q_len = meta + meta_.q_len;
+    ap.seq_kv_len = meta + meta_.kv_len;
+    ap.block_tables = meta + meta_.block_tables;
+    ap.block_table_stride = s.stride;
+    ap.num_tiles = s.tiles;
+    ap.tokens = s.tokens;
+    ap.nh = nh;
+    ap.nkv = nkv;
+    ap.hd = hd;
+    ap.block_size = block_size_;
+    ap.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+    ap.splits = s.splits;
+    ap.partial_out = partial_out_;
+    ap.partial_ml = partial_ml_;
+    timed(kAttention, [&] {
+      // Tensor-core attention for steps with prefill rows unless PAGODA_CUDA_MMA_ATTENTION=0;
+      // decode-only steps and head dims it declines keep the CUDA-core kernel. It runs unsplit:
+      // the KV splits are sized to fill the GPU with the slower CUDA-core kernel.
+      AttentionParams unsplit = ap;
+      unsplit.splits = 1;
+      if (!(mma_attention_ && s.tokens > s.seqs && attention_mma(unsplit, stream_)))
+        attention(ap, stream_);
+    });
+    timed(kGemm, [&] { gemm(attn_, w.o, delta_, s.tokens, H, nh * hd, false); });
+    timed(kNorm, [&] {
+      add_rmsnorm(delta_, residual_, w.post_norm, normed_, nullptr, s.tokens, H, eps, stream_);
+    });
+    timed(kGemm, [&] { gemm(normed_, w.gate_up, gate_up_, s.tokens, 2 * I, H, false); });
+    timed(kMlpAct, [&] { silu_mul(gate_up_, act_, s.tokens, I, stream_); });
+    timed(kGemm, [&] { gemm(act_, w.down, delta_, s.tokens, H, I, false); });
+  }
+  add_rmsnorm(delta_, residual_, final_norm_, final_hidden_, meta + meta_.sample_rows, s.samples, H,
+              eps, stream_);
+  gemm(final_hidden_, lm_head_, logits_, s.samples, cfg_.vocab_size, H, true);
+  check(cudaGetLastError(), "forward");
+}
+
+void CudaBackend::run_graph(const StepShape& s) {
+  const auto key = std::make_pair(s.seqs, s.stride);
+  auto it = graphs_.find(key);
+  if (it == graphs_.end()) {
+    cudaGraph_t graph = nullptr;
+    check(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal), "graph capture");
+    try {
+      forward(s);
+    } catch (...) {
+      cudaStreamEndCapture(stream_, &graph);
+      if (graph) cudaGraphDestroy(graph);
+      throw;
+    }
+    check(cudaStreamEndCapture(stream_, &graph), "graph capture");
+    cudaGraphExec_t exec = nullptr;
+    const cudaError_t e = cudaGraphInstantiate(&exec, graph, 0);
+    cudaGraphDestroy(graph);
+    check(e, "cudaGraphInstantiate");
+    it = graphs_.emplace(key, exec).first;
+  }
+  check(cudaGraphLaunch(it->second, stream_), "cudaGraphLaunch");
+}
+
+void CudaBackend::execute(const StepInput& input, StepOutput& output) {
+  output.sampled.clear();
+  output.logits.clear();
+  if (!kv_cache_) throw Error("CUDA backend: execute before allocate_kv_cache");
+  const int S = static_cast<int>(input.chunks.size());
+  if (S == 0) return;
+  check_step(input, {cfg_.vocab_size, num_blocks_, block_size_, max_seqs_, max_tokens_},
+             "CUDA backend");
+  StepPlanConfig pc;
+  pc.block_size = block_size_;
+  pc.max_seqs = max_seqs_;
+  pc.max_table_entries = static_cast<int64_t>(max_seqs_) * max_stride_;
+  pc.max_banned = max_banned_;
+  pc.queries_per_tile = attention_queries_per_tile(cfg_.num_heads, cfg_.num_kv_heads);
+  pc.graphs = graphs_enabled_ && !profile_;
+  pc.gpu_sampling = gpu_sampling_;
+  pc.gpu_sampler_max_logprobs = kMaxTopLogprobs;
+  const auto wall_start = std::chrono::steady_clock::now();
+  const StepPlan plan = plan_step(input, pc, std::span<int32_t>(meta_host_, meta_capacity_));
+  const MetaLayout& meta_ = plan.meta;
+  const int samples = plan.samples;
+  StepShape shape;
+  shape.tokens = plan.tokens;
+  shape.seqs = plan.rows;
+  shape.tiles = plan.tiles;
+  shape.samples = plan.use_graph ? plan.rows : samples;
+  shape.stride = plan.stride;
+  shape.splits = plan.use_graph ? splits_for(plan.rows, plan.stride * block_size_)
+                                : splits_for(plan.tiles, plan.max_kv);
+  while (shape.splits > 1 && shape.splits * plan.tokens > partial_rows_) --shape.splits;
+  shape.meta = meta_;
+
+  check(cudaMemcpyAsync(meta_dev_, meta_host_, plan.metadata_words * sizeof(int32_t),
+                        cudaMemcpyHostToDevice, stream_),
+        "step metadata");
+  if (plan.use_graph)
+    run_graph(shape);
+  else
+    forward(shape);
+
+  auto wall_ms = [&] {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wall_start)
+        .count();
+  };
+  if (samples == 0) {
+    check(cudaStreamSynchronize(stream_), "step");
+    collect_profile(wall_ms());
+    return;
+  }
+  const size_t V = cfg_.vocab_size;
+  if (input.return_logits) {
+    output.logits.resize(samples * V);
+    check(cudaMemcpyAsync(output.logits.data(), logits_, samples * V * sizeof(float),
+                          cudaMemcpyDeviceToHost, stream_),
+          "logits");
+  }
+  if (gpu_sampling_) {
+    // Rows left to the host (null here) keep their raw logits.
+    std::vector<const SamplingRow*> sample_params(samples);
+    for (int i = 0; i < samples; ++i)
+      sample_params[i] = plan.routes[i] == SampleRoute::kHost
+                             ? nullptr
+                             : &input.chunks[plan.sample_chunk[i]].sampling;
+    timed(kSample, [&] { sampler_.enqueue(logits_, static_cast<int>(V), sample_params, stream_); });
+    check(cudaStreamSynchronize(stream_), "step");
+    collect_profile(wall_ms());
+    output.sampled.resize(samples);
+    for (int i = 0; i < samples; ++i)
+      if (sample_params[i]) output.sampled[i] = sampler_.result(i);
+  } else {
+    // Rows sampled on the host keep an empty banned range, so their logits stay raw.
+    timed(kSample, [&] {
+      greedy_sample(logits_, samples, static_cast<int>(V), meta_dev_ + meta_.banned,
+                    meta_dev_ + meta_.banned_offsets, sampled_ids_, sampled_logprobs_, stream_);
+    });
+    check(cudaGetLastError(), "greedy_sample");
+    check(cudaMemcpyAsync(result_ids_host_, sampled_ids_, samples * sizeof(int32_t),
+                          cudaMemcpyDeviceToHost, stream_),
+          "sampled ids");
+    check(cudaMemcpyAsync(result_logprobs_host_, sampled_logprobs_, samples * sizeof(float),
+                          cudaMemcpyDeviceToHost, stream_),
+          "sampled logprobs");
+    check(cudaStreamSynchronize(stream_), "step");
+    collect_profile(wall_ms());
+    output.sampled.resize(samples);
+    for (int i = 0; i < samples; ++i) {
+      output.sampled[i].token_id = result_ids_host_[i];
+      output.sampled[i].logprob = result_logprobs_host_[i];
+    }
+  }
+  std::vector<float> row;
+  for (int i = 0; i < samples; ++i) {
+    if (plan.routes[i] != SampleRoute::kHost) continue;
+    row.resize(V);
+    check(cudaMemcpy(row.data(), logits_ + i * V, V * sizeof(float), cudaMemcpyDeviceToHost),
+          "logits row");
+    output.sampled[i] = sample_row(row, input.chunks[plan.sample_chunk[i]].sampling);
+  }
+}
+
+}  // namespace pagoda::cuda

@@ -1,0 +1,57 @@
+// Token embedding lookup and the fused residual add + RMSNorm.
+#include "kernel_common.cuh"
+
+namespace pagoda::cuda {
+
+namespace {
+
+__global__ void embedding_kernel(const int32_t* ids, const bf16* table, float* residual, int hidden,
+                                 int vocab) {
+  const int t = blockIdx.x;
+  const int id = ids[t];
+  const bool ok = id >= 0 && id < vocab;
+  const bf16* row = table + static_cast<size_t>(ok ? id : 0) * hidden;
+  float* dst = residual + static_cast<size_t>(t) * hidden;
+  for (int i = threadIdx.x; i < hidden; i += blockDim.x)
+    dst[i] = ok ? __bfloat162float(row[i]) : 0.0f;
+}
+
+__global__ void add_rmsnorm_kernel(const bf16* delta, float* residual, const bf16* weight,
+                                   bf16* out, const int32_t* rows, int hidden, float eps) {
+  __shared__ float scratch[32];
+  const int i = blockIdx.x;
+  const int r = rows ? rows[i] : i;
+  float* res = residual + static_cast<size_t>(r) * hidden;
+  const bf16* d = delta ? delta + static_cast<size_t>(r) * hidden : nullptr;
+  float ss = 0.0f;
+  for (int c = threadIdx.x; c < hidden; c += blockDim.x) {
+    float x = res[c] + (d ? __bfloat162float(d[c]) : 0.0f);
+    if (!rows) res[c] = x;
+    ss += x * x;
+  }
+  const float inv = rsqrtf(block_sum(ss, scratch) / hidden + eps);
+  bf16* o = out + static_cast<size_t>(i) * hidden;
+  // Each thread re-reads only the columns it wrote, so no barrier is needed before this.
+  for (int c = threadIdx.x; c < hidden; c += blockDim.x) {
+    float x = rows ? res[c] + (d ? __bfloat162float(d[c]) : 0.0f) : res[c];
+    o[c] = __float2bfloat16(x * inv * __bfloat162float(weight[c]));
+  }
+}
+
+}  // namespace
+
+void embedding(const int32_t* ids, const bf16* table, float* residual, int tokens, int hidden,
+               int vocab, cudaStream_t stream) {
+  if (tokens <= 0) return;
+  embedding_kernel<<<tokens, 256, 0, stream>>>(ids, table, residual, hidden, vocab);
+}
+
+void add_rmsnorm(const bf16* delta, float* residual, const bf16* weight, bf16* out,
+                 const int32_t* rows, int num_rows, int hidden, float eps, cudaStream_t stream) {
+  if (num_rows <= 0) return;
+  const int threads = hidden >= 4096 ? 1024 : (hidden >= 1024 ? 512 : 128);
+  add_rmsnorm_kernel<<<num_rows, threads, 0, stream>>>(delta, residual, weight, out, rows, hidden,
+                                                       eps);
+}
+
+}  // namespace pagoda::cuda

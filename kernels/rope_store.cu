@@ -1,0 +1,75 @@
+// Rotary embedding of q and k (with the optional Qwen3 q/k norms) and the store of k, v into the paged cache.
+#include "kernel_common.cuh"
+
+namespace pagoda::cuda {
+
+namespace {
+
+// One warp per head; the head is staged in shared memory so any even head_dim works.
+__global__ void rope_store_kernel(RopeStoreParams p) {
+  extern __shared__ float rs_smem[];
+  const int t = blockIdx.x;
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const int nwarps = blockDim.x >> 5;
+  const int hd = p.hd, half = hd / 2;
+  const int heads = p.nh + 2 * p.nkv;
+  float* buf = rs_smem + warp * hd;
+  const float pos = static_cast<float>(p.positions[t]);
+  const int slot = p.slots[t];
+  const bf16* row = p.qkv + static_cast<size_t>(t) * heads * hd;
+  for (int h = warp; h < heads; h += nwarps) {
+    const bool is_q = h < p.nh, is_k = !is_q && h < p.nh + p.nkv;
+    for (int d = lane; d < hd; d += 32) {
+      float x = __bfloat162float(row[h * hd + d]);
+      if (p.bias) x += __bfloat162float(p.bias[h * hd + d]);
+      buf[d] = x;
+    }
+    __syncwarp();
+    const bf16* norm_w = is_q ? p.q_norm : (is_k ? p.k_norm : nullptr);
+    if (norm_w) {
+      float ss = 0.0f;
+      for (int d = lane; d < hd; d += 32) ss += buf[d] * buf[d];
+      const float inv = rsqrtf(warp_sum(ss) / hd + p.eps);
+      __syncwarp();
+      for (int d = lane; d < hd; d += 32) buf[d] = buf[d] * inv * __bfloat162float(norm_w[d]);
+      __syncwarp();
+    }
+    if (is_q || is_k) {
+      for (int d = lane; d < half; d += 32) {
+        float s, c;
+        sincosf(pos * p.inv_freq[d], &s, &c);
+        c *= p.rope_scale;
+        s *= p.rope_scale;
+        const float x0 = buf[d], x1 = buf[d + half];
+        const float y0 = x0 * c - x1 * s;
+        const float y1 = x1 * c + x0 * s;
+        buf[d] = y0;  // each lane owns its (d, d + half) pairs
+        buf[d + half] = y1;
+      }
+      __syncwarp();
+    }
+    bf16* dst;
+    if (is_q) {
+      dst = p.q_out + (static_cast<size_t>(t) * p.nh + h) * hd;
+    } else if (slot >= 0) {
+      const int kvh = is_k ? h - p.nh : h - p.nh - p.nkv;
+      dst = (is_k ? p.k_cache : p.v_cache) + (static_cast<size_t>(slot) * p.nkv + kvh) * hd;
+    } else {
+      dst = nullptr;
+    }
+    if (dst)
+      for (int d = lane; d < hd; d += 32) dst[d] = __float2bfloat16(buf[d]);
+    __syncwarp();
+  }
+}
+
+}  // namespace
+
+void rope_store(const RopeStoreParams& p, cudaStream_t stream) {
+  if (p.tokens <= 0) return;
+  const int heads = p.nh + 2 * p.nkv;
+  const int warps = heads < 16 ? heads : 16;
+  rope_store_kernel<<<p.tokens, warps * 32, warps * p.hd * sizeof(float), stream>>>(p);
+}
+
+}  // namespace pagoda::cuda

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "hub/library.h"
 #include "hub/repo_path.h"
 
 namespace fs = std::filesystem;
@@ -37,7 +38,11 @@ fs::path resolve_model(const std::string& model_or_dir, const ResolveOptions& op
                           "' is neither a model folder nor a hub model id (owner/name)");
   fs::path library = options.library_dir.empty() ? default_library_dir() : options.library_dir;
   fs::path folder = DownloadQueue::model_folder(library, model_or_dir, options.revision);
-  if (fs::is_directory(folder, ec)) return folder;
+  // A complete copy is used as is; a partial one only for the same --include request (a
+  // full request completes it).
+  if (auto have = inspect_model_folder(folder, library);
+      have && (have->complete || (!options.include.empty() && have->include == options.include)))
+    return folder;
 
   DownloadQueueOptions qo;
   qo.library_dir = library;

@@ -52,8 +52,15 @@ void expect_no_model(const fs::path& library) {
     EXPECT_EQ(e.path().filename(), ".downloads") << "unexpected " << e.path();
 }
 
-class DownloadTest : public ::testing::Test {
+// Every test runs twice: files straight from the hub, and through the signed CDN redirect on
+// another host (the fault modes then apply where the body is sent, as with real LFS storage).
+class DownloadTest : public ::testing::TestWithParam<bool> {
  protected:
+  FakeHubFaults base_faults() const {
+    FakeHubFaults f;
+    f.redirect = f.redirect_to_cdn = GetParam();
+    return f;
+  }
   void SetUp() override {
     hub_ = std::make_unique<FakeHub>(kModels);
     hub_->start();
@@ -62,8 +69,14 @@ class DownloadTest : public ::testing::Test {
                ("pagoda-hub-test-" + std::to_string(getpid()) + "-" + std::to_string(counter++));
     fs::remove_all(library_);
     fs::create_directories(library_);
+    hub_->set_faults(base_faults());
   }
   void TearDown() override {
+    pagoda::test::FakeHubStats stats = hub_->stats();
+    EXPECT_EQ(stats.cdn_rejected, 0) << "a CDN target was not the signed one: "
+                                     << (stats.rejected_targets.empty() ? ""
+                                                                        : stats.rejected_targets[0]);
+    if (GetParam() && stats.file_requests > 0) EXPECT_GT(stats.cdn_requests, 0);
     hub_.reset();
     fs::remove_all(library_);
   }
@@ -98,7 +111,7 @@ class DownloadTest : public ::testing::Test {
   fs::path library_;
 };
 
-TEST_F(DownloadTest, DownloadsVerifiesAndLoads) {
+TEST_P(DownloadTest, DownloadsVerifiesAndLoads) {
   std::vector<DownloadProgress> progress;
   std::vector<DownloadState> states;
   std::mutex m;
@@ -132,7 +145,7 @@ TEST_F(DownloadTest, DownloadsVerifiesAndLoads) {
   EXPECT_EQ(states.back(), DownloadState::Completed);
 }
 
-TEST_F(DownloadTest, HuggingFaceDialectAndIncludeGlobs) {
+TEST_P(DownloadTest, HuggingFaceDialectAndIncludeGlobs) {
   DownloadQueue q(options());
   DownloadRequest r = request("pagoda/demo-chat", HubKind::HuggingFace);
   DownloadInfo full = q.wait(q.enqueue(r));
@@ -154,8 +167,8 @@ TEST_F(DownloadTest, HuggingFaceDialectAndIncludeGlobs) {
   EXPECT_NE(none.error.find("no files match"), std::string::npos) << none.error;
 }
 
-TEST_F(DownloadTest, DroppedConnectionsResumeWithRange) {
-  FakeHubFaults f;
+TEST_P(DownloadTest, DroppedConnectionsResumeWithRange) {
+  FakeHubFaults f = base_faults();
   f.drop_after_bytes = 1 << 20;
   f.drop_times = 4;
   hub_->set_faults(f);
@@ -167,8 +180,8 @@ TEST_F(DownloadTest, DroppedConnectionsResumeWithRange) {
   EXPECT_LT(hub_->stats().bytes_sent, 22'000'000);
 }
 
-TEST_F(DownloadTest, ServerErrorsAreRetried) {
-  FakeHubFaults f;
+TEST_P(DownloadTest, ServerErrorsAreRetried) {
+  FakeHubFaults f = base_faults();
   f.fail_status = 503;
   f.fail_times = 3;
   hub_->set_faults(f);
@@ -177,8 +190,8 @@ TEST_F(DownloadTest, ServerErrorsAreRetried) {
   expect_identical(info.model_dir, kModels / "tiny-yi-spm");
 }
 
-TEST_F(DownloadTest, RateLimitHonoursRetryAfter) {
-  FakeHubFaults f;
+TEST_P(DownloadTest, RateLimitHonoursRetryAfter) {
+  FakeHubFaults f = base_faults();
   f.fail_status = 429;
   f.fail_times = 1;
   f.retry_after_s = 1;
@@ -189,8 +202,8 @@ TEST_F(DownloadTest, RateLimitHonoursRetryAfter) {
   EXPECT_GE(std::chrono::steady_clock::now() - t0, 950ms);  // backoff_initial alone is 20 ms
 }
 
-TEST_F(DownloadTest, PersistentErrorFailsClearlyAndRetryWorks) {
-  FakeHubFaults f;
+TEST_P(DownloadTest, PersistentErrorFailsClearlyAndRetryWorks) {
+  FakeHubFaults f = base_faults();
   f.fail_status = 500;
   f.fail_times = -1;
   hub_->set_faults(f);
@@ -203,22 +216,22 @@ TEST_F(DownloadTest, PersistentErrorFailsClearlyAndRetryWorks) {
   EXPECT_NE(info.error.find("HTTP 500"), std::string::npos) << info.error;
   EXPECT_NE(info.error.find("giving up"), std::string::npos) << info.error;
   expect_no_model(library_);
-  hub_->set_faults({});
+  hub_->set_faults(base_faults());
   q.retry(id);
   info = q.wait(id);
   ASSERT_EQ(info.state, DownloadState::Completed) << info.error;
   expect_identical(info.model_dir, kModels / "tiny-yi-spm");
 }
 
-TEST_F(DownloadTest, NotFoundIsNotRetried) {
+TEST_P(DownloadTest, NotFoundIsNotRetried) {
   DownloadInfo info = download("pagoda/no-such-model", options());
   ASSERT_EQ(info.state, DownloadState::Failed);
   EXPECT_NE(info.error.find("pagoda/no-such-model"), std::string::npos) << info.error;
   expect_no_model(library_);
 }
 
-TEST_F(DownloadTest, IgnoredRangeRestartsTheFileCleanly) {
-  FakeHubFaults f;
+TEST_P(DownloadTest, IgnoredRangeRestartsTheFileCleanly) {
+  FakeHubFaults f = base_faults();
   f.ignore_range = true;
   f.drop_after_bytes = 3 << 20;
   f.drop_times = 2;
@@ -229,8 +242,8 @@ TEST_F(DownloadTest, IgnoredRangeRestartsTheFileCleanly) {
   EXPECT_GE(hub_->stats().range_requests, 2);
 }
 
-TEST_F(DownloadTest, WrongChecksumFailsWithoutAModel) {
-  FakeHubFaults f;
+TEST_P(DownloadTest, WrongChecksumFailsWithoutAModel) {
+  FakeHubFaults f = base_faults();
   f.wrong_sha256 = true;
   hub_->set_faults(f);
   DownloadInfo info = download("pagoda/tiny-yi-spm", options());
@@ -239,8 +252,8 @@ TEST_F(DownloadTest, WrongChecksumFailsWithoutAModel) {
   expect_no_model(library_);
 }
 
-TEST_F(DownloadTest, TraversalPathIsRefused) {
-  FakeHubFaults f;
+TEST_P(DownloadTest, TraversalPathIsRefused) {
+  FakeHubFaults f = base_faults();
   f.evil_path = true;
   hub_->set_faults(f);
   for (HubKind kind : {HubKind::ModelScope, HubKind::HuggingFace}) {
@@ -256,7 +269,7 @@ TEST_F(DownloadTest, TraversalPathIsRefused) {
   EXPECT_EQ(hub_->stats().file_requests, 0);  // refused before any download
 }
 
-TEST_F(DownloadTest, DiskSpaceIsCheckedFirst) {
+TEST_P(DownloadTest, DiskSpaceIsCheckedFirst) {
   DownloadQueueOptions o = options();
   o.disk_reserve_bytes = int64_t(1) << 60;
   DownloadInfo info = download("pagoda/tiny-yi-spm", o);
@@ -265,8 +278,8 @@ TEST_F(DownloadTest, DiskSpaceIsCheckedFirst) {
   EXPECT_EQ(hub_->stats().file_requests, 0);
 }
 
-TEST_F(DownloadTest, PauseRestartResume) {
-  FakeHubFaults f;
+TEST_P(DownloadTest, PauseRestartResume) {
+  FakeHubFaults f = base_faults();
   f.bytes_per_second = 8 << 20;
   hub_->set_faults(f);
   std::string id;
@@ -283,7 +296,7 @@ TEST_F(DownloadTest, PauseRestartResume) {
     has_part |= e.path().extension() == ".part";
   EXPECT_TRUE(has_part);
   expect_no_model(library_);
-  hub_->set_faults({});
+  hub_->set_faults(base_faults());
   hub_->reset_stats();
   DownloadQueue q(options());
   ASSERT_TRUE(q.find(id).has_value());
@@ -296,8 +309,8 @@ TEST_F(DownloadTest, PauseRestartResume) {
   EXPECT_LT(hub_->stats().bytes_sent, 20'000'000);
 }
 
-TEST_F(DownloadTest, RunningDownloadResumesAfterRestart) {
-  FakeHubFaults f;
+TEST_P(DownloadTest, RunningDownloadResumesAfterRestart) {
+  FakeHubFaults f = base_faults();
   f.bytes_per_second = 8 << 20;
   hub_->set_faults(f);
   std::string id;
@@ -307,15 +320,15 @@ TEST_F(DownloadTest, RunningDownloadResumesAfterRestart) {
     ASSERT_TRUE(
         wait_until(q, id, [](const DownloadInfo& i) { return i.progress.bytes_done > (2 << 20); }));
   }  // destroyed while running
-  hub_->set_faults({});
+  hub_->set_faults(base_faults());
   DownloadQueue q(options());
   DownloadInfo info = q.wait(id);  // queued again on load
   ASSERT_EQ(info.state, DownloadState::Completed) << info.error;
   expect_identical(info.model_dir, kModels / "tiny-qwen2");
 }
 
-TEST_F(DownloadTest, CancelDeletesPartialFiles) {
-  FakeHubFaults f;
+TEST_P(DownloadTest, CancelDeletesPartialFiles) {
+  FakeHubFaults f = base_faults();
   f.bytes_per_second = 4 << 20;
   hub_->set_faults(f);
   DownloadQueue q(options());
@@ -329,8 +342,8 @@ TEST_F(DownloadTest, CancelDeletesPartialFiles) {
   expect_no_model(library_);
 }
 
-TEST_F(DownloadTest, ConcurrencyLimitAndReorder) {
-  FakeHubFaults f;
+TEST_P(DownloadTest, ConcurrencyLimitAndReorder) {
+  FakeHubFaults f = base_faults();
   f.bytes_per_second = 40 << 20;
   hub_->set_faults(f);
   DownloadQueueOptions o = options();
@@ -368,8 +381,8 @@ TEST_F(DownloadTest, ConcurrencyLimitAndReorder) {
   EXPECT_EQ(q.list()[0].id, c);
 }
 
-TEST_F(DownloadTest, SameRequestIsNotQueuedTwice) {
-  FakeHubFaults f;
+TEST_P(DownloadTest, SameRequestIsNotQueuedTwice) {
+  FakeHubFaults f = base_faults();
   f.bytes_per_second = 8 << 20;
   hub_->set_faults(f);
   DownloadQueue q(options());
@@ -382,9 +395,12 @@ TEST_F(DownloadTest, SameRequestIsNotQueuedTwice) {
   q.wait(a);
 }
 
-TEST_F(DownloadTest, OneProcessPerLibrary) {
+TEST_P(DownloadTest, OneProcessPerLibrary) {
   DownloadQueue q(options());
   EXPECT_THROW(DownloadQueue second(options()), pagoda::Error);
 }
+
+INSTANTIATE_TEST_SUITE_P(Transport, DownloadTest, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "SignedCdn" : "Direct"; });
 
 }  // namespace

@@ -12,6 +12,8 @@
 #include <thread>
 
 #include "fake_hub.h"
+#include "hub/library.h"
+#include "recording_proxy.h"
 #include "hub/download_queue.h"
 #include "model/model_config.h"
 
@@ -398,6 +400,131 @@ TEST_P(DownloadTest, SameRequestIsNotQueuedTwice) {
 TEST_P(DownloadTest, OneProcessPerLibrary) {
   DownloadQueue q(options());
   EXPECT_THROW(DownloadQueue second(options()), pagoda::Error);
+}
+
+TEST_P(DownloadTest, ErrorsFromTheCdnAreRetried) {
+  FakeHubFaults f = base_faults();
+  f.fail_status = 500;
+  f.fail_times = 3;
+  f.fail_at_cdn = GetParam();
+  hub_->set_faults(f);
+  DownloadInfo info = download("pagoda/tiny-yi-spm", options());
+  ASSERT_EQ(info.state, DownloadState::Completed) << info.error;
+  expect_identical(info.model_dir, kModels / "tiny-yi-spm");
+}
+
+TEST_P(DownloadTest, FilesOfOneModelDownloadInParallel) {
+  FakeHubFaults f = base_faults();
+  f.bytes_per_second = 6 << 20;  // per connection
+  hub_->set_faults(f);
+  DownloadQueueOptions o = options();
+  o.files_per_model = 3;
+  std::mutex m;
+  size_t most_active = 0;
+  DownloadQueue q(o);
+  q.set_callbacks({}, [&](const std::string&, const DownloadProgress& p) {
+    std::lock_guard l(m);
+    size_t n = p.current_file.empty() ? 0 : 1 + std::count(p.current_file.begin(),
+                                                             p.current_file.end(), ',');
+    most_active = std::max(most_active, n);
+  });
+  DownloadInfo info = q.wait(q.enqueue(request("pagoda/tiny-qwen2")));
+  ASSERT_EQ(info.state, DownloadState::Completed) << info.error;
+  expect_identical(info.model_dir, kModels / "tiny-qwen2");
+  std::lock_guard l(m);
+  EXPECT_GE(most_active, 2u);  // the two weight shards went at once
+  EXPECT_LE(most_active, 3u);
+}
+
+TEST_P(DownloadTest, PartialDownloadIsMarkedAndCompletedLater) {
+  DownloadQueue q(options());
+  DownloadRequest r = request("pagoda/tiny-yi-spm");
+  r.include = {"*.json"};
+  DownloadInfo some = q.wait(q.enqueue(r));
+  ASSERT_EQ(some.state, DownloadState::Completed) << some.error;
+  auto partial = inspect_model_folder(some.model_dir, library_);
+  ASSERT_TRUE(partial);
+  EXPECT_FALSE(partial->complete);
+  EXPECT_EQ(partial->model_id, "pagoda/tiny-yi-spm");
+  EXPECT_NE(partial->problem.find("partial"), std::string::npos) << partial->problem;
+  hub_->reset_stats();
+  // The full request completes the folder, fetching only what is missing.
+  DownloadInfo full = q.wait(q.enqueue(request("pagoda/tiny-yi-spm")));
+  ASSERT_EQ(full.state, DownloadState::Completed) << full.error;
+  EXPECT_EQ(full.model_dir, some.model_dir);
+  expect_identical(full.model_dir, kModels / "tiny-yi-spm");
+  auto complete = inspect_model_folder(full.model_dir, library_);
+  ASSERT_TRUE(complete);
+  EXPECT_TRUE(complete->complete) << complete->problem;
+  int json_files = 0;
+  for (auto& e : fs::directory_iterator(kModels / "tiny-yi-spm"))
+    json_files += e.path().extension() == ".json";
+  int all_files = static_cast<int>(std::distance(fs::directory_iterator(kModels / "tiny-yi-spm"),
+                                                 fs::directory_iterator()));
+  EXPECT_EQ(hub_->stats().file_requests, all_files - json_files);
+  // Now it is complete: asking again says so before any transfer.
+  hub_->reset_stats();
+  EXPECT_THROW(q.enqueue(request("pagoda/tiny-yi-spm")), AlreadyInLibrary);
+  EXPECT_EQ(hub_->stats().api_requests + hub_->stats().file_requests, 0);
+}
+
+TEST_P(DownloadTest, UpdateReplacesChangedFilesOnly) {
+  DownloadQueue q(options());
+  DownloadInfo first = q.wait(q.enqueue(request("pagoda/tiny-yi-spm")));
+  ASSERT_EQ(first.state, DownloadState::Completed) << first.error;
+  // Damage one file's record, as if the hub's revision had changed it.
+  auto marker = DownloadMarker::read(first.model_dir);
+  ASSERT_TRUE(marker);
+  marker->files[0].sha256 = std::string(64, 'a');
+  marker->commit = "oldcommit";
+  std::ofstream(first.model_dir / kMarkerName) << marker->to_json();
+  hub_->reset_stats();
+  DownloadRequest r = request("pagoda/tiny-yi-spm");
+  r.update = true;
+  DownloadInfo updated = q.wait(q.enqueue(r));
+  ASSERT_EQ(updated.state, DownloadState::Completed) << updated.error;
+  expect_identical(updated.model_dir, kModels / "tiny-yi-spm");
+  EXPECT_EQ(hub_->stats().file_requests, 1);
+  auto now = inspect_model_folder(updated.model_dir, library_);
+  ASSERT_TRUE(now);
+  EXPECT_TRUE(now->complete);
+  EXPECT_EQ(now->commit, "fakecommit0001");
+}
+
+TEST_P(DownloadTest, OverLongPathComponentIsRefusedBeforeDownloading) {
+  fs::path root = library_.parent_path() / (library_.filename().string() + "-root");
+  fs::create_directories(root / "long-name");
+  std::ofstream(root / "long-name" / "config.json") << "{}";
+  std::ofstream(root / "long-name" / std::string(252, 'x')) << "x";  // + ".part" > 255
+  hub_.reset();
+  hub_ = std::make_unique<FakeHub>(root);
+  hub_->start();
+  hub_->set_faults(base_faults());
+  DownloadInfo info = download("pagoda/long-name", options());
+  ASSERT_EQ(info.state, DownloadState::Failed);
+  EXPECT_NE(info.error.find("the file system allows"), std::string::npos) << info.error;
+  EXPECT_EQ(hub_->stats().file_requests, 0);
+  fs::remove_all(root);
+}
+
+// With ModelScope selected, nothing but the hub and the CDN it redirects to is contacted: every
+// other host would go to the recording proxy (set for http, https and all), which must see
+// nothing, and the hub and CDN list the hosts that reached them.
+TEST_P(DownloadTest, NoHostButTheHubAndItsCdnIsContacted) {
+  pagoda::test::RecordingProxy proxy;
+  for (const char* v : {"http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"})
+    setenv(v, proxy.url().c_str(), 1);
+  setenv("no_proxy", "127.0.0.1,127.0.0.2", 1);
+  DownloadInfo info = download("pagoda/tiny-qwen2", options());
+  for (const char* v :
+       {"http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy"})
+    unsetenv(v);
+  ASSERT_EQ(info.state, DownloadState::Completed) << info.error;
+  EXPECT_TRUE(proxy.requests().empty()) << proxy.requests()[0];
+  const std::string hub_host = hub_->url().substr(7), cdn_host = hub_->cdn_url().substr(7);
+  for (const std::string& host : hub_->stats().hosts)
+    EXPECT_TRUE(host == hub_host || host == cdn_host) << host;
+  if (GetParam()) EXPECT_GT(hub_->stats().cdn_requests, 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Transport, DownloadTest, ::testing::Values(false, true),

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "command.h"
+#include "hub/library.h"
 #include "hub/progress_text.h"
 #include "hub/resolve.h"
 
@@ -61,9 +62,12 @@ std::filesystem::path resolve_model_source(const ModelSource& source) {
   opt.include = source.include;
   opt.library_dir = source.library_dir.empty() ? hub::default_library_dir()
                                                : std::filesystem::path(source.library_dir);
+  opt.update = source.update;
   const auto existing = hub::DownloadQueue::model_folder(opt.library_dir, source.model,
                                                          source.revision);
-  if (std::filesystem::is_directory(existing)) return existing;
+  if (auto have = hub::inspect_model_folder(existing, opt.library_dir);
+      have && have->complete && !source.update)
+    return existing;
 
   const bool tty = isatty(STDERR_FILENO);
   auto out_mutex = std::make_shared<std::mutex>();

@@ -19,6 +19,7 @@ struct ModelSource {
   std::vector<std::string> include;
   std::string library_dir;
   bool quiet = false;
+  bool update = false;  // replace a complete library copy whose hub commit differs
 };
 
 // Adds --model (required), --hub and --revision to a subcommand.

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <thread>
 
@@ -73,8 +74,7 @@ DownloadQueue::DownloadQueue(DownloadQueueOptions options)
     char pid[32] = {0};
     ssize_t n = ::pread(lock_fd_, pid, sizeof pid - 1, 0);
     std::string holder = n > 0 ? std::string(pid, static_cast<size_t>(n)) : std::string();
-    while (!holder.empty() && !std::isdigit(static_cast<unsigned char>(holder.back())))
-      holder.pop_back();
+    holder.resize(std::min(holder.size(), holder.find_first_not_of("0123456789")));
     ::close(lock_fd_);
     lock_fd_ = -1;
     throw Error("another Pagoda process" + (holder.empty() ? std::string() : " (pid " + holder + ")") +
@@ -82,8 +82,11 @@ DownloadQueue::DownloadQueue(DownloadQueueOptions options)
                 "; wait until it has finished or quit it, then try again (" + lock_path.string() +
                 " is locked)");
   }
-  std::string pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(lock_fd_, 0) == 0) (void)!::pwrite(lock_fd_, pid.data(), pid.size(), 0);
+  // Our pid, for the message another process gets; fixed width, so a reader never sees a
+  // half-written number.
+  char pid[24];
+  std::snprintf(pid, sizeof pid, "%-22d\n", static_cast<int>(::getpid()));
+  (void)!::pwrite(lock_fd_, pid, 23, 0);
   load();
   std::lock_guard lock(mutex_);
   pump_locked();

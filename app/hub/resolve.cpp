@@ -41,7 +41,7 @@ fs::path resolve_model(const std::string& model_or_dir, const ResolveOptions& op
   // A complete copy is used as is; a partial one only for the same --include request (a
   // full request completes it).
   if (auto have = inspect_model_folder(folder, library);
-      have && (have->complete || (!options.include.empty() && have->include == options.include)))
+      have && !options.update && (have->complete || (!options.include.empty() && have->include == options.include)))
     return folder;
 
   DownloadQueueOptions qo;
@@ -52,7 +52,8 @@ fs::path resolve_model(const std::string& model_or_dir, const ResolveOptions& op
   qo.token_for = [token](const HubEndpoint&) { return token; };
   DownloadQueue queue(qo);
   queue.set_callbacks(options.on_state, options.on_progress);
-  DownloadRequest req{model_or_dir, options.endpoint, options.revision, options.include};
+  DownloadRequest req{model_or_dir, options.endpoint, options.revision, options.include,
+                      options.update};
   std::string id = queue.enqueue(req);
   DownloadInfo info = queue.wait(id);
   if (info.state == DownloadState::Completed) return info.model_dir;

@@ -22,6 +22,11 @@ struct ModelSource {
   bool update = false;  // replace a complete library copy whose hub commit differs
 };
 
+// The library folder: dir, else $PAGODA_LIBRARY / ~/.local/share/pagoda/models.
+std::filesystem::path library_folder(const std::string& dir);
+// Adds --dir (the library folder) to a subcommand.
+void add_library_option(CLI::App* cmd, std::string& dir);
+
 // Adds --model (required), --hub and --revision to a subcommand.
 void add_model_options(CLI::App* cmd, ModelSource& source);
 // The local folder for source.model, downloading it (progress on stderr, resumable) when it is

@@ -45,8 +45,7 @@ bool report_installed(const pagoda::cli::ModelSource& source,
 
 void run_download(const pagoda::cli::ModelSource& source) {
   namespace hub = pagoda::hub;
-  const auto library = source.library_dir.empty() ? hub::default_library_dir()
-                                                  : std::filesystem::path(source.library_dir);
+  const auto library = pagoda::cli::library_folder(source.library_dir);
   if (!source.update && report_installed(source, library)) return;
   std::cout << pagoda::cli::resolve_model_source(source).string() << "\n";
 }
@@ -63,8 +62,7 @@ pagoda::cli::Registration reg("download", [](CLI::App& root) {
                   "Branch, tag or commit (default: the hub's default)");
   cmd->add_option("--include", args->include,
                   "Only files matching these globs, e.g. '*.json' '*.safetensors'");
-  cmd->add_option("--dir", args->library_dir,
-                  "Library folder (default: $PAGODA_LIBRARY or ~/.local/share/pagoda/models)");
+  pagoda::cli::add_library_option(cmd, args->library_dir);
   cmd->add_flag("--quiet,-q", args->quiet, "No progress bar");
   cmd->add_flag("--update", args->update,
                 "Fetch the hub's current revision over a complete library copy (changed files "

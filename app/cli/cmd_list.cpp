@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "cli_common.h"
 #include "command.h"
 #include "hub/library.h"
 #include "hub/progress_text.h"
@@ -19,8 +20,7 @@ struct ListArgs {
 
 void run_list(const ListArgs& args) {
   namespace hub = pagoda::hub;
-  const std::filesystem::path library =
-      args.library_dir.empty() ? hub::default_library_dir() : std::filesystem::path(args.library_dir);
+  const std::filesystem::path library = pagoda::cli::library_folder(args.library_dir);
   const std::vector<hub::LibraryModel> models = hub::list_library(library);
   if (args.json) {
     pagoda::Json out = pagoda::Json::array();
@@ -56,8 +56,7 @@ void run_list(const ListArgs& args) {
 pagoda::cli::Registration reg("list", [](CLI::App& root) {
   auto args = std::make_shared<ListArgs>();
   CLI::App* cmd = root.add_subcommand("list", "List the models in the library");
-  cmd->add_option("--dir", args->library_dir,
-                  "Library folder (default: $PAGODA_LIBRARY or ~/.local/share/pagoda/models)");
+  pagoda::cli::add_library_option(cmd, args->library_dir);
   cmd->add_flag("--json", args->json, "JSON instead of a table");
   cmd->callback([args] { run_list(*args); });
 });

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <string>
 
+#include "cli_common.h"
 #include "command.h"
 #include "hub/library.h"
 #include "hub/progress_text.h"
@@ -19,8 +20,7 @@ struct RmArgs {
 
 void run_rm(const RmArgs& args) {
   namespace hub = pagoda::hub;
-  const std::filesystem::path library =
-      args.library_dir.empty() ? hub::default_library_dir() : std::filesystem::path(args.library_dir);
+  const std::filesystem::path library = pagoda::cli::library_folder(args.library_dir);
   const hub::LibraryModel model = hub::library_model_for(library, args.name);
   const std::string size = hub::format_bytes(double(model.size_bytes));
   if (!args.yes) {
@@ -42,8 +42,7 @@ pagoda::cli::Registration reg("rm", [](CLI::App& root) {
   CLI::App* cmd = root.add_subcommand("rm", "Delete a downloaded model from the library");
   cmd->add_option("model", args->name, "Hub id (owner/name) or folder name in the library")
       ->required();
-  cmd->add_option("--dir", args->library_dir,
-                  "Library folder (default: $PAGODA_LIBRARY or ~/.local/share/pagoda/models)");
+  pagoda::cli::add_library_option(cmd, args->library_dir);
   cmd->add_flag("--yes,-y", args->yes, "Do not ask");
   cmd->callback([args] { run_rm(*args); });
 });

@@ -5,9 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <climits>
 #include <cstring>
-#include <set>
 
 #include "hub/atomic_file.h"
 #include "hub/library.h"
@@ -52,40 +50,9 @@ int64_t part_size(const fs::path& part, int64_t listed) {
 
 std::string listing_problem(const std::vector<DownloadQueue::Entry::File>& files,
                             const fs::path& staging) {
-  long name_max = ::pathconf(staging.parent_path().c_str(), _PC_NAME_MAX);
-  if (name_max <= 0) name_max = NAME_MAX;
-  std::set<std::string> paths, dirs;
-  for (const auto& f : files) {
-    if (std::string p = repo_path_problem(f.path); !p.empty())
-      return "unsafe file path '" + f.path + "' in the file list: " + p;
-    if (!paths.insert(f.path).second) return "file '" + f.path + "' is listed twice";
-    for (size_t s = f.path.find('/'); s != std::string::npos; s = f.path.find('/', s + 1))
-      dirs.insert(f.path.substr(0, s));
-    if (f.path == kMarkerName) return "reserved file name '" + f.path + "'";
-    // Each component (the last with ".part" appended while downloading) must fit the file
-    // system; refused now rather than after gigabytes.
-    size_t begin = 0;
-    for (;;) {
-      size_t end = f.path.find('/', begin);
-      bool last = end == std::string::npos;
-      size_t len = (last ? f.path.size() : end) - begin + (last ? 5 : 0);
-      if (static_cast<long>(len) > name_max)
-        return "file path '" + f.path.substr(0, 80) + "…' has a component of " +
-               std::to_string(len - (last ? 5 : 0)) + " bytes; the file system allows " +
-               std::to_string(name_max - (last ? 5 : 0));
-      if (last) break;
-      begin = end + 1;
-    }
-    if ((staging / (f.path + ".part")).string().size() >= PATH_MAX)
-      return "file path '" + f.path.substr(0, 80) + "…' is too long for the file system";
-  }
-  for (const auto& p : paths) {
-    if (dirs.count(p)) return "'" + p + "' is listed both as a file and as a folder";
-    if (p.size() > 5 && p.compare(p.size() - 5, 5, ".part") == 0 &&
-        paths.count(p.substr(0, p.size() - 5)))
-      return "'" + p + "' collides with the partial file of '" + p.substr(0, p.size() - 5) + "'";
-  }
-  return {};
+  std::vector<std::string> paths;
+  for (const auto& f : files) paths.push_back(f.path);
+  return download_paths_problem(paths, staging, kMarkerName);
 }
 
 bool ConnectionSlots::acquire(const std::function<bool()>& stopped) {

@@ -285,8 +285,8 @@ void DownloadQueue::retry(const std::string& id) {
     if (job->state != DownloadState::Failed && job->state != DownloadState::Canceled &&
         job->state != DownloadState::Paused)
       return;
-    if (job->state == DownloadState::Canceled) {
-      job->listed = false;
+    if (job->state == DownloadState::Canceled && !job->worker_active) {
+      job->listed = false;  // (a worker still stopping keeps them: its file threads read them)
       job->files.clear();
     }
     job->state = DownloadState::Queued;

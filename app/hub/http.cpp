@@ -330,6 +330,9 @@ HttpResult HttpClient::send(const HttpRequest& request) const {
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, static_cast<long>(options_.low_speed_bytes));
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options_.read_timeout.count()));
   curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, 256L * 1024);  // fewer, larger writes
+  // API answers may come compressed (libcurl decodes them); file bodies stay identity-encoded
+  // so that sizes, Range offsets and hashes are those of the file.
+  if (!request.on_data) curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
   if (request.method == "HEAD") {
     curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);

@@ -1,8 +1,11 @@
 // The hub client against the fake hub, in both API dialects (ModelScope and Hugging Face).
 #include <gtest/gtest.h>
+#include <httplib.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "fake_hub.h"
 #include "recording_proxy.h"
@@ -257,6 +260,37 @@ TEST(HttpClientErrors, TimeoutsAndRefusals) {
   HttpOptions bad_ca;
   bad_ca.ca_file = "/nonexistent/ca.pem";
   EXPECT_THROW(HttpClient{bad_ca}, pagoda::InvalidArgument);
+}
+
+// TLS is verified; an extra CA file is trusted on top of the system store.
+TEST(HttpTls, VerifiedAndAnExtraCaFileIsTrusted) {
+  const fs::path dir = fs::temp_directory_path() / ("pagoda-tls-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  const std::string cert = (dir / "cert.pem").string(), key = (dir / "key.pem").string();
+  const std::string make = "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1"
+                           " -addext subjectAltName=IP:127.0.0.1 -keyout " + key + " -out " +
+                           cert + " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(make.c_str()), 0) << "the openssl command (Debian: openssl) is needed";
+  httplib::SSLServer server(cert.c_str(), key.c_str());
+  ASSERT_TRUE(server.is_valid());
+  server.Get("/hello", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("hello over TLS", "text/plain");
+  });
+  int port = server.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { server.listen_after_bind(); });
+  while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  HttpRequest req;
+  req.url = "https://127.0.0.1:" + std::to_string(port) + "/hello";
+  HttpResult untrusted = HttpClient().send(req);
+  EXPECT_EQ(untrusted.transport, TransportError::Tls) << untrusted.describe();
+  HttpOptions o;
+  o.ca_file = cert;
+  HttpResult trusted = HttpClient(o).send(req);
+  EXPECT_TRUE(trusted.ok()) << trusted.describe();
+  EXPECT_EQ(trusted.body, "hello over TLS");
+  server.stop();
+  t.join();
+  fs::remove_all(dir);
 }
 
 }  // namespace

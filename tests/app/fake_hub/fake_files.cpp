@@ -210,6 +210,7 @@ void FakeFiles::add_cdn_route(httplib::Server& server) {
 
 void FakeFiles::start_cdn() {
   add_cdn_route(cdn_server_);
+  cdn_server_.set_keep_alive_timeout(1);  // see FakeHub::Impl::start_cdn
   cdn_port_ = cdn_server_.bind_to_any_port(cdn_host_);
   if (cdn_port_ <= 0) {  // a sandbox without 127.0.0.2: another port on 127.0.0.1
     cdn_host_ = "127.0.0.1";

@@ -362,6 +362,9 @@ struct FakeHub::Impl {
   }
   FakeHubFaults faults_copy() { return state.faults_copy(); }
   void start_cdn() {
+    // cpp-httplib 0.11 waits out an idle keep-alive connection when stopping: keep it short,
+    // so that a client that reuses connections (libcurl does) does not hold up stop().
+    server.set_keep_alive_timeout(1);
     files.start_cdn();
     server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response&) {
       state.record_request(req, false);

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <iostream>
 #include <mutex>
@@ -71,6 +72,7 @@ std::filesystem::path resolve_model_source(const ModelSource& source) {
   opt.include = source.include;
   opt.library_dir = library_folder(source.library_dir);
   opt.update = source.update;
+  opt.files_per_model = std::max(1, source.parallel);
   const auto existing = hub::DownloadQueue::model_folder(opt.library_dir, source.model,
                                                          source.revision);
   if (auto have = hub::inspect_model_folder(existing, opt.library_dir);

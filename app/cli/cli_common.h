@@ -20,6 +20,7 @@ struct ModelSource {
   std::string library_dir;
   bool quiet = false;
   bool update = false;  // replace a complete library copy whose hub commit differs
+  int parallel = 3;     // files of the model downloaded at once
 };
 
 // The library folder: dir, else $PAGODA_LIBRARY / ~/.local/share/pagoda/models.

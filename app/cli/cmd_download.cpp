@@ -64,6 +64,8 @@ pagoda::cli::Registration reg("download", [](CLI::App& root) {
                   "Only files matching these globs, e.g. '*.json' '*.safetensors'");
   pagoda::cli::add_library_option(cmd, args->library_dir);
   cmd->add_flag("--quiet,-q", args->quiet, "No progress bar");
+  cmd->add_option("--parallel", args->parallel, "Files downloaded at once (default 3)")
+      ->check(CLI::Range(1, 16));
   cmd->add_flag("--update", args->update,
                 "Fetch the hub's current revision over a complete library copy (changed files "
                 "only)");

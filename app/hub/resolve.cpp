@@ -1,5 +1,6 @@
 #include "hub/resolve.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "hub/library.h"
@@ -47,6 +48,8 @@ fs::path resolve_model(const std::string& model_or_dir, const ResolveOptions& op
   DownloadQueueOptions qo;
   qo.library_dir = library;
   qo.max_concurrent = 1;
+  qo.files_per_model = options.files_per_model;
+  qo.max_connections = std::max(qo.max_connections, options.files_per_model);
   qo.http = options.http;
   std::string token = options.token.empty() ? token_from_env(options.endpoint) : options.token;
   qo.token_for = [token](const HubEndpoint&) { return token; };

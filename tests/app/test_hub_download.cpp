@@ -277,6 +277,7 @@ TEST_P(DownloadTest, DiskSpaceIsCheckedFirst) {
   DownloadInfo info = download("pagoda/tiny-yi-spm", o);
   ASSERT_EQ(info.state, DownloadState::Failed);
   EXPECT_NE(info.error.find("not enough disk space"), std::string::npos) << info.error;
+  EXPECT_NE(info.error.find("kept free (the reserve)"), std::string::npos) << info.error;
   EXPECT_EQ(hub_->stats().file_requests, 0);
 }
 

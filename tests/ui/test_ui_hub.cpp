@@ -340,6 +340,29 @@ void HubUiTest::installedBadgePartialAndDeleteFromDisk() {
            qPrintable(refused.at(0).at(1).toString()));
   QCOMPARE(h.fake.stats().file_requests, 0);
 
+  // The hub's commit moved on (here: the library copy records an older one): "Update".
+  {
+    const QString marker_path = partial.path + "/.pagoda-download.json";
+    QFile marker(marker_path);
+    QVERIFY(marker.open(QIODevice::ReadOnly));
+    QByteArray text = marker.readAll();
+    marker.close();
+    QVERIFY(text.contains("fakecommit0001"));
+    text.replace("fakecommit0001", "oldcommit0000");
+    QVERIFY(marker.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    marker.write(text);
+    marker.close();
+  }
+  h.app.library->rescan();
+  QVERIFY(waitFor([&] { return libraryEntry(h, id).commit == "oldcommit0000"; }, 10000));
+  h.discover()->openModel(id);
+  QAbstractButton* update = buttonWithRole(h.discover(), "download-all");
+  QVERIFY(waitFor([&] { return update->text().startsWith("Update"); }, 10000));
+  update->click();
+  QVERIFY(waitFor([&] { return h.itemFor(id).state == "completed"; }, 30000));
+  QVERIFY(waitFor([&] { return libraryEntry(h, id).commit == "fakecommit0001"; }, 10000));
+  QVERIFY(waitFor([&] { return !update->text().startsWith("Update"); }, 10000));
+
   // Delete from disk: a confirmation that names the size, then the folder is gone.
   h.app.window->showPage(MainWindow::Models);
   const pagoda::app::ModelEntry full = libraryEntry(h, id);

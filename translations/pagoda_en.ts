@@ -93,7 +93,17 @@
       <source>Unsupported model: %1</source>
       <translation />
     </message>
-  </context>
+      <message>
+      <location filename="../app/services/model_library.cpp" />
+      <source>Partial download (only some files); download the whole model to load it.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../app/services/model_library.cpp" />
+      <source>The download is incomplete: %1</source>
+      <translation />
+    </message>
+</context>
   <context>
     <name>pagoda::app::RemoteClient</name>
     <message>
@@ -655,7 +665,42 @@ on %2</source>
       <source>Remove from the library (the folder stays on disk)</source>
       <translation />
     </message>
-  </context>
+      <message>
+      <location filename="../ui/models_page.cpp" />
+      <source>Delete from disk…</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/models_page.cpp" />
+      <source>Unload it first</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/models_page.cpp" />
+      <source>Delete from disk</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/models_page.cpp" />
+      <source>Delete %1 from disk? This frees %2.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/models_page.cpp" />
+      <source>Delete</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/models_page.cpp" />
+      <source>Deleted %1 (%2 freed).</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/models_page.cpp" />
+      <source>Could not delete %1: %2</source>
+      <translation />
+    </message>
+</context>
   <context>
     <name>pagoda::ui::SettingsPage</name>
     <message>
@@ -1079,7 +1124,22 @@ on %2</source>
           <source>Adding %1 to Downloads…</source>
           <translation/>
       </message>
-  </context>
+      <message>
+      <location filename="../ui/discover_page.cpp" />
+      <source>Partly downloaded</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/discover_page.cpp" />
+      <source>Installed</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/discover_page.cpp" />
+      <source>Update (%1)</source>
+      <translation />
+    </message>
+</context>
   <context>
       <name>pagoda::app::DownloadService</name>
       <message>

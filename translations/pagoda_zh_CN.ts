@@ -93,6 +93,16 @@
         <source>Unsupported model: %1</source>
         <translation>不支持的模型：%1</translation>
     </message>
+    <message>
+        <location filename="../app/services/model_library.cpp"/>
+        <source>Partial download (only some files); download the whole model to load it.</source>
+        <translation>部分下载（仅部分文件）；下载完整模型后才能加载。</translation>
+    </message>
+    <message>
+        <location filename="../app/services/model_library.cpp"/>
+        <source>The download is incomplete: %1</source>
+        <translation>下载不完整：%1</translation>
+    </message>
 </context>
 <context>
     <name>pagoda::app::RemoteClient</name>
@@ -656,6 +666,41 @@ on %2</source>
         <source>Remove from the library (the folder stays on disk)</source>
         <translation>从模型库中移除（文件夹保留在磁盘上）</translation>
     </message>
+    <message>
+        <location filename="../ui/models_page.cpp"/>
+        <source>Delete from disk…</source>
+        <translation>从磁盘删除…</translation>
+    </message>
+    <message>
+        <location filename="../ui/models_page.cpp"/>
+        <source>Unload it first</source>
+        <translation>请先卸载</translation>
+    </message>
+    <message>
+        <location filename="../ui/models_page.cpp"/>
+        <source>Delete from disk</source>
+        <translation>从磁盘删除</translation>
+    </message>
+    <message>
+        <location filename="../ui/models_page.cpp"/>
+        <source>Delete %1 from disk? This frees %2.</source>
+        <translation>从磁盘删除 %1？将释放 %2。</translation>
+    </message>
+    <message>
+        <location filename="../ui/models_page.cpp"/>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <location filename="../ui/models_page.cpp"/>
+        <source>Deleted %1 (%2 freed).</source>
+        <translation>已删除 %1（释放 %2）。</translation>
+    </message>
+    <message>
+        <location filename="../ui/models_page.cpp"/>
+        <source>Could not delete %1: %2</source>
+        <translation>无法删除 %1：%2</translation>
+    </message>
 </context>
 <context>
     <name>pagoda::ui::SettingsPage</name>
@@ -1079,6 +1124,21 @@ on %2</source>
         <location filename="../ui/discover_page.cpp" line="553"/>
         <source>Adding %1 to Downloads…</source>
         <translation>正在将 %1 加入下载…</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp"/>
+        <source>Partly downloaded</source>
+        <translation>部分已下载</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp"/>
+        <source>Installed</source>
+        <translation>已安装</translation>
+    </message>
+    <message>
+        <location filename="../ui/discover_page.cpp"/>
+        <source>Update (%1)</source>
+        <translation>更新（%1）</translation>
     </message>
 </context>
 <context>

@@ -310,6 +310,10 @@ DiscoverPage::DiscoverPage(const Services& services, QWidget* parent)
   if (services_.library) {
     connect(services_.library, &app::ModelLibrary::deviceMemoryChanged, this,
             &DiscoverPage::showFit);
+    // A download finished or a model was deleted: refresh the Installed badge.
+    connect(services_.library, &app::ModelLibrary::modelsChanged, this, [this] {
+      if (!detail_.summary.id.isEmpty() && detail_panel_->isVisible()) showDetail(detail_);
+    });
   }
   if (services_.settings)
     connect(services_.settings, &app::AppSettings::engineDefaultsChanged, this,
@@ -459,6 +463,19 @@ void DiscoverPage::showDetail(const app::HubModelDetail& detail) {
   for (const QString& tag : s.tags)
     if (!tags.contains(tag) && !tag.contains(':')) tags << tag;
   for (int i = 0; i < tags.size() && i < 8; ++i) badges->addWidget(makeBadge(tags[i]));
+  // Already downloaded? An "Update" is offered when the hub's commit moved on.
+  const app::ModelEntry installed =
+      services_.library ? services_.library->installed(s.id) : app::ModelEntry{};
+  update_offered_ = false;
+  if (!installed.path.isEmpty()) {
+    QLabel* badge = installed.partial ? makeBadge(tr("Partly downloaded"), "bad")
+                                      : makeBadge(tr("Installed"), "good");
+    badge->setObjectName("InstalledBadge");
+    badge->setToolTip(installed.path);
+    badges->insertWidget(0, badge);
+    update_offered_ = !installed.partial && !installed.commit.isEmpty() &&
+                      !detail.commit.isEmpty() && installed.commit != detail.commit;
+  }
   badges->addStretch();
   badges_box_->addLayout(badges);
 
@@ -485,7 +502,8 @@ void DiscoverPage::showDetail(const app::HubModelDetail& detail) {
     }
   }
   download_selected_->setEnabled(false);
-  download_all_->setText(tr("Download (%1)").arg(formatBytes(detail.total_bytes)));
+  download_all_->setText(update_offered_ ? tr("Update (%1)").arg(formatBytes(detail.total_bytes))
+                                         : tr("Download (%1)").arg(formatBytes(detail.total_bytes)));
   download_all_->setEnabled(services_.downloads != nullptr);
   download_note_->clear();
   if (detail.card_markdown.trimmed().isEmpty())
@@ -549,7 +567,8 @@ void DiscoverPage::startDownload(bool selected_only) {
   // The default branch downloads into <owner>--<name>; another revision gets its own folder.
   const QString revision =
       revision_->currentText() == default_revision_ ? QString() : revision_->currentText();
-  services_.downloads->enqueue(detail_.summary.id, revision, include);
+  services_.downloads->enqueue(detail_.summary.id, revision, include,
+                               update_offered_ && !selected_only);
   download_note_->setText(tr("Adding %1 to Downloads…").arg(detail_.summary.id.toHtmlEscaped()));
 }
 

@@ -83,6 +83,7 @@ class DiscoverPage : public QWidget {
   app::ModelEntry fit_entry_;
   QString fit_error_;
   bool fit_known_ = false;
+  bool update_offered_ = false;  // the library copy's commit differs from the hub's
   bool searched_ = false;  // the first search waits until the page is shown
 };
 

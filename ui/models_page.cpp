@@ -3,6 +3,7 @@
 #include <QFileDialog>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QMessageBox>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QScrollArea>
@@ -38,6 +39,10 @@ ModelsPage::ModelsPage(const Services& services, QWidget* parent)
   tools->addWidget(import_button);
   tools->addWidget(rescan);
   layout->addLayout(tools);
+  notice_label_ = new QLabel;
+  notice_label_->setObjectName("ModelsNotice");
+  notice_label_->setWordWrap(true);
+  layout->addWidget(notice_label_);
 
   auto* fit_row = new QHBoxLayout;
   auto* fit_label = new QLabel(tr("Estimate memory for a context of"));
@@ -94,6 +99,14 @@ ModelsPage::ModelsPage(const Services& services, QWidget* parent)
   connect(services_.library, &app::ModelLibrary::deviceMemoryChanged, this,
           &ModelsPage::rebuildList);
   connect(unload_, &QPushButton::clicked, services_.engine, &app::EngineService::unload);
+  connect(services_.library, &app::ModelLibrary::removed, this,
+          [this](const QString& path, qint64 freed) {
+            notice_label_->setText(tr("Deleted %1 (%2 freed).").arg(path, formatBytes(freed)));
+          });
+  connect(services_.library, &app::ModelLibrary::removeFailed, this,
+          [this](const QString& path, const QString& error) {
+            notice_label_->setText(tr("Could not delete %1: %2").arg(path, error));
+          });
   connect(chat_, &QPushButton::clicked, this, &ModelsPage::chatRequested);
   auto engine_changed = [this] {
     last_error_.clear();
@@ -111,6 +124,18 @@ ModelsPage::ModelsPage(const Services& services, QWidget* parent)
           });
   updateEngineBar();
   rebuildList();
+}
+
+void ModelsPage::confirmDelete(const app::ModelEntry& e) {
+  QMessageBox box(QMessageBox::Warning, tr("Delete from disk"),
+                  tr("Delete %1 from disk? This frees %2.").arg(e.name, formatBytes(e.disk_bytes)),
+                  QMessageBox::Cancel, this);
+  box.setObjectName("DeleteConfirm");
+  box.setInformativeText(e.path);
+  QPushButton* yes = box.addButton(tr("Delete"), QMessageBox::DestructiveRole);
+  box.setDefaultButton(QMessageBox::Cancel);
+  box.exec();
+  if (box.clickedButton() == yes) services_.library->removeFromDisk(e.path);
 }
 
 void ModelsPage::loadModel(const QString& path) {
@@ -227,6 +252,14 @@ QWidget* ModelsPage::makeCard(const ModelCardData& data) {
     remove->setToolTip(tr("Remove from the library (the folder stays on disk)"));
     connect(remove, &QPushButton::clicked, this,
             [this, path = e.path] { services_.settings->removeImportedFolder(path); });
+    buttons->addWidget(remove);
+  }
+  if (e.source == "library") {
+    auto* remove = new QPushButton(tr("Delete from disk…"));
+    remove->setProperty("role", "delete");
+    remove->setEnabled(!is_loaded && !is_loading);
+    remove->setToolTip(is_loaded ? tr("Unload it first") : e.path);
+    connect(remove, &QPushButton::clicked, this, [this, e] { confirmDelete(e); });
     buttons->addWidget(remove);
   }
   buttons->addStretch();

@@ -3,6 +3,7 @@
 // memory at a chosen context length, and Load / Unload.
 #include <QWidget>
 
+#include "services/model_library.h"
 #include "ui/main_window.h"
 
 class QLabel;
@@ -27,6 +28,8 @@ class ModelsPage : public QWidget {
   void rebuildList();
   void updateEngineBar();
   QWidget* makeCard(const struct ModelCardData& data);
+  // Asks (with the size freed), then deletes through the model library.
+  void confirmDelete(const app::ModelEntry& entry);
 
   Services services_;
   QLabel* folder_label_;
@@ -34,6 +37,7 @@ class ModelsPage : public QWidget {
   QSpinBox* context_;
   QLabel* engine_label_;
   QLabel* error_label_;
+  QLabel* notice_label_;
   QProgressBar* progress_;
   QPushButton* unload_;
   QPushButton* chat_;

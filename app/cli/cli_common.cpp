@@ -3,11 +3,13 @@
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <iostream>
 #include <mutex>
 
 #include "command.h"
+#include "hub/library.h"
 #include "hub/progress_text.h"
 #include "hub/resolve.h"
 
@@ -41,6 +43,15 @@ std::vector<int32_t> parse_id_list(const std::string& text) {
   return ids;
 }
 
+std::filesystem::path library_folder(const std::string& dir) {
+  return dir.empty() ? pagoda::hub::default_library_dir() : std::filesystem::path(dir);
+}
+
+void add_library_option(CLI::App* cmd, std::string& dir) {
+  cmd->add_option("--dir", dir,
+                  "Library folder (default: $PAGODA_LIBRARY or ~/.local/share/pagoda/models)");
+}
+
 void add_model_options(CLI::App* cmd, ModelSource& source) {
   cmd->add_option("--model", source.model,
                   "Model folder, or a hub id such as Qwen/Qwen2.5-0.5B-Instruct (downloaded "
@@ -59,11 +70,14 @@ std::filesystem::path resolve_model_source(const ModelSource& source) {
   opt.endpoint = hub::HubEndpoint::parse(source.hub);
   opt.revision = source.revision;
   opt.include = source.include;
-  opt.library_dir = source.library_dir.empty() ? hub::default_library_dir()
-                                               : std::filesystem::path(source.library_dir);
+  opt.library_dir = library_folder(source.library_dir);
+  opt.update = source.update;
+  opt.files_per_model = std::max(1, source.parallel);
   const auto existing = hub::DownloadQueue::model_folder(opt.library_dir, source.model,
                                                          source.revision);
-  if (std::filesystem::is_directory(existing)) return existing;
+  if (auto have = hub::inspect_model_folder(existing, opt.library_dir);
+      have && have->complete && !source.update)
+    return existing;
 
   const bool tty = isatty(STDERR_FILENO);
   auto out_mutex = std::make_shared<std::mutex>();

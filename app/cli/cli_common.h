@@ -19,7 +19,14 @@ struct ModelSource {
   std::vector<std::string> include;
   std::string library_dir;
   bool quiet = false;
+  bool update = false;  // replace a complete library copy whose hub commit differs
+  int parallel = 3;     // files of the model downloaded at once
 };
+
+// The library folder: dir, else $PAGODA_LIBRARY / ~/.local/share/pagoda/models.
+std::filesystem::path library_folder(const std::string& dir);
+// Adds --dir (the library folder) to a subcommand.
+void add_library_option(CLI::App* cmd, std::string& dir);
 
 // Adds --model (required), --hub and --revision to a subcommand.
 void add_model_options(CLI::App* cmd, ModelSource& source);

@@ -5,17 +5,48 @@
 
 #include "cli_common.h"
 #include "command.h"
+#include "hub/library.h"
 #include "hub/resolve.h"
 
 namespace {
 
+// A complete copy is reported before anything is transferred; the hub is asked only for its
+// commit, to offer --update when it moved on.
+bool report_installed(const pagoda::cli::ModelSource& source,
+                      const std::filesystem::path& library) {
+  namespace hub = pagoda::hub;
+  const auto dir = hub::DownloadQueue::model_folder(library, source.model, source.revision);
+  auto have = hub::inspect_model_folder(dir, library);
+  if (!have) return false;
+  if (!have->complete) {
+    std::cerr << source.model << " is in the library but incomplete (" << have->problem
+              << "); downloading the rest\n";
+    return false;
+  }
+  std::string hub_commit;
+  try {
+    hub::HttpOptions quick;
+    quick.connect_timeout = std::chrono::seconds(5);
+    quick.read_timeout = std::chrono::seconds(10);
+    hub::HubClient client(hub::HubEndpoint::parse(source.hub), hub::token_from_env(
+                              hub::HubEndpoint::parse(source.hub)), quick);
+    client.list_files(source.model, source.revision, &hub_commit);
+  } catch (const std::exception&) {
+    // Offline: the library copy is all we know about.
+  }
+  std::cerr << source.model << " is already in the library"
+            << (have->commit.empty() ? std::string() : " (commit " + have->commit + ")");
+  if (!hub_commit.empty() && !have->commit.empty() && hub_commit != have->commit)
+    std::cerr << "; the hub has commit " << hub_commit << ": run again with --update to fetch it";
+  std::cerr << "\n";
+  std::cout << dir.string() << "\n";
+  return true;
+}
+
 void run_download(const pagoda::cli::ModelSource& source) {
   namespace hub = pagoda::hub;
-  const auto library = source.library_dir.empty() ? hub::default_library_dir()
-                                                  : std::filesystem::path(source.library_dir);
-  if (std::filesystem::is_directory(
-          hub::DownloadQueue::model_folder(library, source.model, source.revision)))
-    std::cerr << source.model << " is already in the library\n";
+  const auto library = pagoda::cli::library_folder(source.library_dir);
+  if (!source.update && report_installed(source, library)) return;
   std::cout << pagoda::cli::resolve_model_source(source).string() << "\n";
 }
 
@@ -31,9 +62,13 @@ pagoda::cli::Registration reg("download", [](CLI::App& root) {
                   "Branch, tag or commit (default: the hub's default)");
   cmd->add_option("--include", args->include,
                   "Only files matching these globs, e.g. '*.json' '*.safetensors'");
-  cmd->add_option("--dir", args->library_dir,
-                  "Library folder (default: $PAGODA_LIBRARY or ~/.local/share/pagoda/models)");
+  pagoda::cli::add_library_option(cmd, args->library_dir);
   cmd->add_flag("--quiet,-q", args->quiet, "No progress bar");
+  cmd->add_option("--parallel", args->parallel, "Files downloaded at once (default 3)")
+      ->check(CLI::Range(1, 16));
+  cmd->add_flag("--update", args->update,
+                "Fetch the hub's current revision over a complete library copy (changed files "
+                "only)");
   cmd->callback([args] { run_download(*args); });
 });
 

@@ -334,7 +334,8 @@ SearchPage HubClient::search(const SearchQuery& q) const {
 }
 
 std::vector<RepoFile> HubClient::list_files(const std::string& model_id,
-                                            const std::string& revision) const {
+                                            const std::string& revision,
+                                            std::string* commit) const {
   std::string owner, name;
   split_id(model_id, owner, name);
   std::string rev = revision_or_default(revision);
@@ -352,6 +353,7 @@ std::vector<RepoFile> HubClient::list_files(const std::string& model_id,
       rf.path = str_field(f, {"Path", "Name"});
       rf.size = int_field(f, {"Size"}, -1);
       rf.sha256 = str_field(f, {"Sha256"});
+      if (commit && commit->empty()) *commit = str_field(f, {"Revision", "CommitId"});
       files.push_back(std::move(rf));
     }
   } else {
@@ -429,7 +431,11 @@ ModelDetail HubClient::model_info(const std::string& model_id, const std::string
     if (d.summary.id.empty()) d.summary.id = model_id;
     d.commit = str_field(j, {"sha"});
   }
-  if (with_files) d.files = list_files(model_id, d.revision);
+  if (with_files) {
+    std::string listed_commit;
+    d.files = list_files(model_id, d.revision, &listed_commit);
+    if (d.commit.empty()) d.commit = listed_commit;
+  }
   try {
     d.revisions = revisions(model_id);
   } catch (const HubError&) {

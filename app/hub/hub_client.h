@@ -107,8 +107,9 @@ class HubClient {
   // does not include it.
   ModelDetail model_info(const std::string& model_id, const std::string& revision = "",
                          bool with_files = true, bool with_card = true) const;
-  std::vector<RepoFile> list_files(const std::string& model_id,
-                                   const std::string& revision = "") const;
+  // commit (optional): set to the hub's commit id of that revision when the listing says.
+  std::vector<RepoFile> list_files(const std::string& model_id, const std::string& revision = "",
+                                   std::string* commit = nullptr) const;
   Revisions revisions(const std::string& model_id) const;
   // A small text file (config.json, README.md) in full; throws when larger than max_bytes.
   std::string fetch_text(const std::string& model_id, const std::string& revision,

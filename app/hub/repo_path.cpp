@@ -1,6 +1,10 @@
 #include "hub/repo_path.h"
 
 #include <fnmatch.h>
+#include <unistd.h>
+
+#include <climits>
+#include <set>
 
 #include <cctype>
 #include <string>
@@ -52,6 +56,45 @@ bool is_valid_model_id(std::string_view id) {
   for (std::string_view part : {owner, name})
     if (part == "." || part == ".." || part[0] == '.') return false;
   return true;
+}
+
+std::string download_paths_problem(const std::vector<std::string>& files,
+                                   const std::filesystem::path& staging,
+                                   const std::string& reserved) {
+  long name_max = ::pathconf(staging.parent_path().c_str(), _PC_NAME_MAX);
+  if (name_max <= 0) name_max = NAME_MAX;
+  std::set<std::string> paths, dirs;
+  for (const std::string& path : files) {
+    if (std::string p = repo_path_problem(path); !p.empty())
+      return "unsafe file path '" + path + "' in the file list: " + p;
+    if (!paths.insert(path).second) return "file '" + path + "' is listed twice";
+    for (size_t s = path.find('/'); s != std::string::npos; s = path.find('/', s + 1))
+      dirs.insert(path.substr(0, s));
+    if (path == reserved) return "reserved file name '" + path + "'";
+    // Each component (the last with ".part" appended while downloading) must fit the file
+    // system; refused now rather than after gigabytes.
+    size_t begin = 0;
+    for (;;) {
+      size_t end = path.find('/', begin);
+      bool last = end == std::string::npos;
+      size_t len = (last ? path.size() : end) - begin + (last ? 5 : 0);
+      if (static_cast<long>(len) > name_max)
+        return "file path '" + path.substr(0, 80) + "…' has a component of " +
+               std::to_string(len - (last ? 5 : 0)) + " bytes; the file system allows " +
+               std::to_string(name_max - (last ? 5 : 0));
+      if (last) break;
+      begin = end + 1;
+    }
+    if ((staging / (path + ".part")).string().size() >= PATH_MAX)
+      return "file path '" + path.substr(0, 80) + "…' is too long for the file system";
+  }
+  for (const auto& p : paths) {
+    if (dirs.count(p)) return "'" + p + "' is listed both as a file and as a folder";
+    if (p.size() > 5 && p.compare(p.size() - 5, 5, ".part") == 0 &&
+        paths.count(p.substr(0, p.size() - 5)))
+      return "'" + p + "' collides with the partial file of '" + p.substr(0, p.size() - 5) + "'";
+  }
+  return {};
 }
 
 }  // namespace pagoda::hub

@@ -1,6 +1,8 @@
 #pragma once
 // File paths that come from a hub listing are untrusted: they must stay inside the model folder.
+#include <filesystem>
 #include <string>
+#include <vector>
 #include <string_view>
 
 namespace pagoda::hub {
@@ -14,6 +16,14 @@ std::string repo_path_problem(std::string_view path);
 // (fnmatch without FNM_PATHNAME), '[...]' classes. A pattern without '/' also matches the
 // last path component ("*.json" matches "sub/x.json").
 bool glob_match(std::string_view pattern, std::string_view path);
+
+// Why a hub listing cannot be downloaded safely into the folder staging, or "": a path that
+// repo_path_problem refuses, a duplicate, a file that is also a folder, "x.part" next to "x",
+// the reserved name, or a component (with ".part" appended to the last) longer than the file
+// system allows (pathconf _PC_NAME_MAX) or a whole path over PATH_MAX.
+std::string download_paths_problem(const std::vector<std::string>& paths,
+                                   const std::filesystem::path& staging,
+                                   const std::string& reserved);
 
 // "owner/name" check for model ids (no traversal, no odd characters).
 bool is_valid_model_id(std::string_view id);

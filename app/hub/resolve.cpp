@@ -1,7 +1,9 @@
 #include "hub/resolve.h"
 
+#include <algorithm>
 #include <cstdlib>
 
+#include "hub/library.h"
 #include "hub/repo_path.h"
 
 namespace fs = std::filesystem;
@@ -37,17 +39,24 @@ fs::path resolve_model(const std::string& model_or_dir, const ResolveOptions& op
                           "' is neither a model folder nor a hub model id (owner/name)");
   fs::path library = options.library_dir.empty() ? default_library_dir() : options.library_dir;
   fs::path folder = DownloadQueue::model_folder(library, model_or_dir, options.revision);
-  if (fs::is_directory(folder, ec)) return folder;
+  // A complete copy is used as is; a partial one only for the same --include request (a
+  // full request completes it).
+  if (auto have = inspect_model_folder(folder, library);
+      have && !options.update && (have->complete || (!options.include.empty() && have->include == options.include)))
+    return folder;
 
   DownloadQueueOptions qo;
   qo.library_dir = library;
   qo.max_concurrent = 1;
+  qo.files_per_model = options.files_per_model;
+  qo.max_connections = std::max(qo.max_connections, options.files_per_model);
   qo.http = options.http;
   std::string token = options.token.empty() ? token_from_env(options.endpoint) : options.token;
   qo.token_for = [token](const HubEndpoint&) { return token; };
   DownloadQueue queue(qo);
   queue.set_callbacks(options.on_state, options.on_progress);
-  DownloadRequest req{model_or_dir, options.endpoint, options.revision, options.include};
+  DownloadRequest req{model_or_dir, options.endpoint, options.revision, options.include,
+                      options.update};
   std::string id = queue.enqueue(req);
   DownloadInfo info = queue.wait(id);
   if (info.state == DownloadState::Completed) return info.model_dir;

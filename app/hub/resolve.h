@@ -17,6 +17,8 @@ struct ResolveOptions {
   std::vector<std::string> include;   // empty: every file
   std::string token;                  // empty: token_from_env(endpoint)
   HttpOptions http;
+  bool update = false;  // download again when the library copy's hub commit differs
+  int files_per_model = 3;  // files downloaded at once
   // Progress and state updates while downloading (called on the download thread).
   DownloadQueue::ProgressCallback on_progress;
   DownloadQueue::StateCallback on_state;

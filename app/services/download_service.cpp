@@ -73,12 +73,17 @@ void DownloadService::openQueue() {
   items_.clear();
   emit listChanged();
   QPointer<DownloadService> self(this);
+  // Qt's system proxy (read here, on the GUI thread) for the hub's requests.
+  const hub::HttpOptions http =
+      hub_ ? HubService::httpOptionsFor(hub::HubEndpoint::parse(hub_->endpointText().toStdString()))
+           : hub::HttpOptions{};
   queue_thread_.start([self, target = this, folder = folder_.toStdString(), hub = hub_,
-                       max_concurrent = max_concurrent_] {
+                       max_concurrent = max_concurrent_, http] {
     target->queue_.reset();
     hub::DownloadQueueOptions options;
     options.library_dir = folder;
     options.max_concurrent = max_concurrent;
+    options.http = http;
     options.token_for = [hub](const hub::HubEndpoint& endpoint) {
       return hub ? hub->tokenFor(endpoint.str()) : std::string();
     };
@@ -191,12 +196,13 @@ void DownloadService::applyItem(const DownloadItem& item) {
 }
 
 void DownloadService::enqueue(const QString& model_id, const QString& revision,
-                              const QStringList& include) {
+                              const QStringList& include, bool update) {
   hub::DownloadRequest request;
   request.model_id = model_id.trimmed().toStdString();
   request.endpoint = hub::HubEndpoint::parse(hub_->endpointText().toStdString());
   request.revision = revision.toStdString();
   for (const QString& glob : include) request.include.push_back(glob.toStdString());
+  request.update = update;
   QPointer<DownloadService> self(this);
   queue_thread_.start([self, target = this, request, model_id] {
     QString id, error;

@@ -55,8 +55,10 @@ class DownloadService : public QObject {
   DownloadItem item(const QString& id) const;
 
   // Adds a download from the current hub; the id arrives with enqueued().
+  // update: replace a complete library copy (see hub::DownloadRequest::update); without it a
+  // complete copy gives enqueueFailed("... is already in the library ...") at once.
   void enqueue(const QString& model_id, const QString& revision = {},
-               const QStringList& include = {});
+               const QStringList& include = {}, bool update = false);
   void pause(const QString& id);
   void resume(const QString& id);
   void cancel(const QString& id);

@@ -1,6 +1,8 @@
 #include "services/hub_service.h"
 
+#include <QNetworkProxyFactory>
 #include <QPointer>
+#include <QUrl>
 #include <QThreadPool>
 #include <exception>
 
@@ -129,6 +131,28 @@ bool HubService::hasToken() const {
   return !tokenFor(endpointStr(endpointText())).empty();
 }
 
+hub::HttpOptions HubService::httpOptionsFor(const hub::HubEndpoint& endpoint) {
+  hub::HttpOptions options;
+  options.proxy = systemProxyFor(QString::fromStdString(endpoint.base_url));
+  return options;
+}
+
+std::string HubService::systemProxyFor(const QString& url) {
+  const QList<QNetworkProxy> proxies =
+      QNetworkProxyFactory::systemProxyForQuery(QNetworkProxyQuery(QUrl(url)));
+  for (const QNetworkProxy& p : proxies) {
+    QString scheme;
+    if (p.type() == QNetworkProxy::HttpProxy) scheme = "http";
+    if (p.type() == QNetworkProxy::Socks5Proxy) scheme = "socks5h";
+    if (scheme.isEmpty() || p.hostName().isEmpty()) continue;
+    QString auth;
+    if (!p.user().isEmpty())
+      auth = QUrl::toPercentEncoding(p.user()) + ":" + QUrl::toPercentEncoding(p.password()) + "@";
+    return QStringLiteral("%1://%2%3:%4").arg(scheme, auth, p.hostName()).arg(p.port()).toStdString();
+  }
+  return {};  // no proxy: libcurl still honours http_proxy / https_proxy / no_proxy
+}
+
 std::string HubService::tokenFor(const std::string& endpoint_str) const {
   std::lock_guard lock(tokens_mutex_);
   auto it = tokens_.find(endpoint_str);
@@ -146,11 +170,12 @@ int HubService::search(const HubSearchQuery& query) {
   sq.library = query.library.toStdString();
   sq.page_size = query.page_size;
   sq.page_token = query.page_token.toStdString();
-  runRequest([request, endpoint, token, sq]() -> std::function<void(HubService*)> {
+  const hub::HttpOptions http = httpOptionsFor(endpoint);
+  runRequest([request, endpoint, token, sq, http]() -> std::function<void(HubService*)> {
     HubSearchResult result;
     QString error;
     try {
-      const hub::SearchPage page = hub::HubClient(endpoint, token).search(sq);
+      const hub::SearchPage page = hub::HubClient(endpoint, token, http).search(sq);
       for (const hub::ModelSummary& m : page.models) result.models << toQt(m);
       result.total_count = page.total_count;
       result.next_page_token = q(page.next_page_token);
@@ -172,12 +197,13 @@ int HubService::openModel(const QString& model_id, const QString& revision) {
   const int request = next_request_++;
   const hub::HubEndpoint endpoint = hub::HubEndpoint::parse(endpointText().toStdString());
   const std::string token = tokenFor(endpoint.str());
-  runRequest([request, endpoint, token, id = model_id.toStdString(),
+  const hub::HttpOptions http = httpOptionsFor(endpoint);
+  runRequest([request, endpoint, token, http, id = model_id.toStdString(),
               rev = revision.toStdString()]() -> std::function<void(HubService*)> {
     HubModelDetail detail;
     QString error;
     try {
-      const hub::ModelDetail d = hub::HubClient(endpoint, token).model_info(id, rev);
+      const hub::ModelDetail d = hub::HubClient(endpoint, token, http).model_info(id, rev);
       detail.summary = toQt(d.summary);
       detail.description = q(d.description);
       detail.card_markdown = q(d.card_markdown);
@@ -205,12 +231,13 @@ int HubService::estimateFit(const QString& model_id, const QString& revision) {
   const int request = next_request_++;
   const hub::HubEndpoint endpoint = hub::HubEndpoint::parse(endpointText().toStdString());
   const std::string token = tokenFor(endpoint.str());
-  runRequest([request, endpoint, token, id = model_id.toStdString(),
+  const hub::HttpOptions http = httpOptionsFor(endpoint);
+  runRequest([request, endpoint, token, http, id = model_id.toStdString(),
               rev = revision.toStdString()]() -> std::function<void(HubService*)> {
     ModelEntry entry;
     QString error;
     try {
-      const hub::ModelFootprint fp = hub::fetch_footprint(hub::HubClient(endpoint, token), id, rev);
+      const hub::ModelFootprint fp = hub::fetch_footprint(hub::HubClient(endpoint, token, http), id, rev);
       entry.path = q(id);
       entry.name = q(id);
       entry.source = "hub";

@@ -16,6 +16,11 @@
 
 #include "services/model_library.h"
 
+namespace pagoda::hub {
+struct HttpOptions;
+struct HubEndpoint;
+}  // namespace pagoda::hub
+
 namespace pagoda::app {
 
 class AppSettings;
@@ -85,6 +90,10 @@ class HubService : public QObject {
   bool hasToken() const;
   // Thread-safe: the token for an endpoint string (HubEndpoint::str()); empty when none.
   std::string tokenFor(const std::string& endpoint_str) const;
+  // Qt's system proxy for a URL as a libcurl proxy string ("http://host:port"), empty for
+  // none; and the HTTP options hub requests use (the hub client reads the environment too).
+  static std::string systemProxyFor(const QString& url);
+  static hub::HttpOptions httpOptionsFor(const hub::HubEndpoint& endpoint);
 
   // Each returns a request number carried by the answer signal.
   int search(const HubSearchQuery& query);

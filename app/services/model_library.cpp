@@ -12,6 +12,7 @@
 #include <QSet>
 #include <exception>
 
+#include "hub/library.h"
 #include "model/dtype.h"
 #include "model/model_config.h"
 #include "services/app_settings.h"
@@ -77,6 +78,23 @@ ModelEntry ModelLibrary::inspect(const QString& path, const QString& source) {
     fail(tr("The folder does not exist."));
     return e;
   }
+  // Pagoda's own marker: the hub id, and whether only some files were downloaded.
+  if (auto lib = hub::inspect_model_folder(dir.absolutePath().toStdString())) {
+    if (lib->has_marker) {
+      e.model_id = QString::fromStdString(lib->model_id);
+      e.revision = QString::fromStdString(lib->revision);
+      e.commit = QString::fromStdString(lib->commit);
+      if (!e.model_id.isEmpty()) e.name = e.model_id;
+    }
+    if (!lib->complete) {
+      e.partial = lib->problem.rfind("partial", 0) == 0;
+      fail(e.partial ? tr("Partial download (only some files); download the whole model to "
+                          "load it.")
+                     : tr("The download is incomplete: %1")
+                           .arg(QString::fromStdString(lib->problem)));
+    }
+  }
+
   if (!dir.exists("config.json")) fail(tr("config.json is missing."));
   if (!dir.exists("tokenizer.json") && !dir.exists("tokenizer.model"))
     fail(tr("No tokenizer (tokenizer.json or tokenizer.model)."));
@@ -162,6 +180,37 @@ ModelEntry ModelLibrary::model(const QString& path) const {
   for (const ModelEntry& e : models_)
     if (e.path == QDir(path).absolutePath()) return e;
   return {};
+}
+
+ModelEntry ModelLibrary::installed(const QString& model_id) const {
+  for (const ModelEntry& e : models_)
+    if (e.source == "library" && e.model_id == model_id) return e;
+  return {};
+}
+
+void ModelLibrary::removeFromDisk(const QString& path) {
+  QPointer<ModelLibrary> self(this);
+  pool_.start([self, target = this, path, folder = settings_->modelsFolder()] {
+    qint64 freed = -1;
+    QString error;
+    try {
+      const auto model = hub::library_model_for(folder.toStdString(), path.toStdString());
+      freed = hub::remove_from_library(folder.toStdString(), model);
+    } catch (const std::exception& ex) {
+      error = QString::fromStdString(ex.what());
+    }
+    QMetaObject::invokeMethod(
+        target,
+        [self, path, freed, error] {
+          if (!self) return;
+          if (error.isEmpty())
+            emit self->removed(path, freed);
+          else
+            emit self->removeFailed(path, error);
+          self->rescan();
+        },
+        Qt::QueuedConnection);
+  });
 }
 
 void ModelLibrary::rescan() {

@@ -14,7 +14,11 @@ class AppSettings;
 
 struct ModelEntry {
   QString path;
-  QString name;
+  QString name;      // the hub id for downloaded models, else the folder name
+  QString model_id;  // hub id from the download marker; empty for other folders
+  QString revision;
+  QString commit;    // the hub's commit id when the marker records it
+  bool partial = false;  // downloaded with --include / selected files only
   QString source;  // "bundled" | "library" | "imported"
   bool loadable = false;
   QString problem;  // why it cannot be loaded
@@ -38,6 +42,13 @@ class ModelLibrary : public QObject {
   bool isScanning() const { return scanning_; }
   QList<ModelEntry> models() const { return models_; }
   ModelEntry model(const QString& path) const;
+  // The library's downloaded copy of a hub model (any revision), or an empty entry.
+  ModelEntry installed(const QString& model_id) const;
+
+  // Deletes a model folder of the library folder from disk on the worker pool; the answer
+  // arrives with removed() (bytes freed) or removeFailed(), then the list is rescanned.
+  // Folders outside the library folder (imported, bundled) are refused.
+  void removeFromDisk(const QString& path);
 
   // Inspects one folder (blocking: call off the GUI thread). Never throws.
   static ModelEntry inspect(const QString& dir, const QString& source);
@@ -56,6 +67,8 @@ class ModelLibrary : public QObject {
   void scanStarted();
   void modelsChanged();
   void deviceMemoryChanged();
+  void removed(const QString& path, qint64 bytes_freed);
+  void removeFailed(const QString& path, const QString& error);
 
  private:
   AppSettings* settings_;

@@ -2,11 +2,14 @@
 # pagoda-fake-hub on 127.0.0.1: no network access.
 if(TARGET pagoda_hub)
   find_package(GTest REQUIRED)
+  find_package(OpenSSL REQUIRED)
   set(_hub_dir ${CMAKE_CURRENT_LIST_DIR})
 
-  add_library(pagoda_fake_hub STATIC ${_hub_dir}/fake_hub/fake_hub.cpp)
+  add_library(pagoda_fake_hub STATIC ${_hub_dir}/fake_hub/fake_hub.cpp ${_hub_dir}/fake_hub/fake_files.cpp
+            ${_hub_dir}/fake_hub/recording_proxy.cpp)
   target_include_directories(pagoda_fake_hub PUBLIC ${_hub_dir}/fake_hub)
-  target_link_libraries(pagoda_fake_hub PUBLIC pagoda_hub pagoda::httplib nlohmann_json::nlohmann_json)
+  target_link_libraries(pagoda_fake_hub PUBLIC pagoda_hub pagoda::httplib nlohmann_json::nlohmann_json
+                        OpenSSL::SSL OpenSSL::Crypto)
 
   add_executable(pagoda-fake-hub ${_hub_dir}/fake_hub/main.cpp)
   target_link_libraries(pagoda-fake-hub PRIVATE pagoda_fake_hub CLI11::CLI11)

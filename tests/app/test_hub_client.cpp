@@ -1,10 +1,14 @@
 // The hub client against the fake hub, in both API dialects (ModelScope and Hugging Face).
 #include <gtest/gtest.h>
+#include <httplib.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "fake_hub.h"
+#include "recording_proxy.h"
 #include "hub/hub_client.h"
 #include "hub/model_fit.h"
 #include "hub/sha256.h"
@@ -148,6 +152,57 @@ TEST_P(HubClientTest, RedirectDropsCredentialsOnOtherHosts) {
   EXPECT_EQ(client("tok").fetch_text("pagoda/tiny-qwen2", "", "config.json"), config);
   EXPECT_EQ(hub_->stats().cdn_requests, 1);
   EXPECT_FALSE(hub_->stats().cdn_saw_authorization);
+  // Another host and port (the CDN listener): none either.
+  hub_->reset_stats();
+  f.redirect_origin.clear();
+  f.redirect_to_cdn = true;
+  hub_->set_faults(f);
+  EXPECT_EQ(client("tok").fetch_text("pagoda/tiny-qwen2", "", "config.json"), config);
+  EXPECT_EQ(hub_->stats().cdn_requests, 1);
+  EXPECT_FALSE(hub_->stats().cdn_saw_authorization);
+}
+
+TEST_P(HubClientTest, SignedCdnRedirectIsFollowedByteForByte) {
+  pagoda::test::FakeHubFaults f;
+  f.redirect = f.redirect_to_cdn = true;
+  f.require_token = "tok";
+  hub_->set_faults(f);
+  const std::string config = read_all(kModels / "tiny-qwen2" / "config.json");
+  HttpRequest req;
+  req.url = client("tok").file_url("pagoda/tiny-qwen2", "", "config.json");
+  HttpResult r = client("tok").http().send(req);
+  ASSERT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(r.body, config);
+  ASSERT_EQ(r.visited.size(), 2u);
+  const std::string signed_url = r.visited[1];
+  EXPECT_EQ(signed_url.rfind(hub_->cdn_url(), 0), 0u) << signed_url;
+  const std::string path = signed_url.substr(0, signed_url.find('?'));
+  const std::string query = signed_url.substr(signed_url.find('?'));
+  for (const char* escape : {"%2B", "%2F", "%3D"}) {
+    EXPECT_NE(path.find(escape), std::string::npos) << path;
+    EXPECT_NE(query.find(escape), std::string::npos) << query;
+  }
+  EXPECT_EQ(hub_->stats().cdn_requests, 1);
+  EXPECT_EQ(hub_->stats().cdn_rejected, 0);
+  // The token went to the hub (which requires it) but not to the CDN on another host and port.
+  EXPECT_FALSE(hub_->stats().cdn_saw_authorization);
+
+  // The fake CDN is as strict as an object store: the same URL decoded, in the path or in the
+  // query, is refused.
+  auto decode_one = [](std::string s, const std::string& escape, char c, size_t from) {
+    size_t at = s.find(escape, from);
+    return at == std::string::npos ? s : s.replace(at, 3, 1, c);
+  };
+  size_t q = signed_url.find('?');
+  for (const std::string& bad :
+       {decode_one(signed_url, "%2F", '/', 0), decode_one(signed_url, "%2B", '+', q),
+        decode_one(signed_url, "%3D", '=', q)}) {
+    ASSERT_NE(bad, signed_url);
+    HttpRequest again;
+    again.url = bad;
+    EXPECT_EQ(client().http().send(again).status, 403) << bad;
+  }
+  EXPECT_EQ(hub_->stats().cdn_rejected, 3);
 }
 
 INSTANTIATE_TEST_SUITE_P(Dialects, HubClientTest,
@@ -155,5 +210,87 @@ INSTANTIATE_TEST_SUITE_P(Dialects, HubClientTest,
                          [](const auto& info) {
                            return info.param == HubKind::ModelScope ? "ModelScope" : "HuggingFace";
                          });
+
+}  // namespace
+
+namespace {
+
+// Proxies: libcurl reads http_proxy / https_proxy / no_proxy; HttpOptions::proxy overrides.
+TEST(HttpProxy, EnvironmentProxyAndNoProxy) {
+  pagoda::test::FakeHub hub(kModels);
+  hub.start();
+  pagoda::test::RecordingProxy proxy;
+  setenv("http_proxy", proxy.url().c_str(), 1);
+  setenv("https_proxy", proxy.url().c_str(), 1);
+  setenv("no_proxy", "127.0.0.1", 1);
+  HttpClient http;
+  HttpRequest far;
+  far.url = "http://models.example.invalid/api/x";
+  HttpResult r = http.send(far);
+  EXPECT_EQ(r.status, 502);  // the recording proxy's answer: it went to the proxy
+  HttpRequest near;
+  near.url = hub.url() + "/api/v1/models/pagoda/tiny-qwen2/revisions";
+  EXPECT_TRUE(http.send(near).ok());  // no_proxy: direct
+  ASSERT_EQ(proxy.requests().size(), 1u);
+  EXPECT_EQ(proxy.requests()[0], "GET http://models.example.invalid/api/x HTTP/1.1");
+  unsetenv("http_proxy");
+  unsetenv("https_proxy");
+  unsetenv("no_proxy");
+  // An explicit proxy (what the GUI passes from Qt's system proxy) applies without the
+  // environment.
+  HttpOptions o;
+  o.proxy = proxy.url();
+  HttpRequest again;
+  again.url = "http://other.example.invalid/";
+  EXPECT_EQ(HttpClient(o).send(again).status, 502);
+  ASSERT_EQ(proxy.requests().size(), 2u);
+  EXPECT_EQ(proxy.requests()[1], "GET http://other.example.invalid/ HTTP/1.1");
+}
+
+TEST(HttpClientErrors, TimeoutsAndRefusals) {
+  pagoda::test::RecordingProxy closed_soon;  // a port that answers and closes
+  HttpOptions o;
+  o.connect_timeout = std::chrono::seconds(2);
+  HttpClient http(o);
+  HttpRequest req;
+  req.url = "http://127.0.0.1:1/";  // nothing listens on port 1
+  HttpResult r = http.send(req);
+  EXPECT_EQ(r.transport, TransportError::Connect) << r.describe();
+  EXPECT_THROW(http.send(HttpRequest{.url = "ftp://x/"}), pagoda::InvalidArgument);
+  HttpOptions bad_ca;
+  bad_ca.ca_file = "/nonexistent/ca.pem";
+  EXPECT_THROW(HttpClient{bad_ca}, pagoda::InvalidArgument);
+}
+
+// TLS is verified; an extra CA file is trusted on top of the system store.
+TEST(HttpTls, VerifiedAndAnExtraCaFileIsTrusted) {
+  const fs::path dir = fs::temp_directory_path() / ("pagoda-tls-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  const std::string cert = (dir / "cert.pem").string(), key = (dir / "key.pem").string();
+  const std::string make = "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1"
+                           " -addext subjectAltName=IP:127.0.0.1 -keyout " + key + " -out " +
+                           cert + " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(make.c_str()), 0) << "the openssl command (Debian: openssl) is needed";
+  httplib::SSLServer server(cert.c_str(), key.c_str());
+  ASSERT_TRUE(server.is_valid());
+  server.Get("/hello", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("hello over TLS", "text/plain");
+  });
+  int port = server.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { server.listen_after_bind(); });
+  while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  HttpRequest req;
+  req.url = "https://127.0.0.1:" + std::to_string(port) + "/hello";
+  HttpResult untrusted = HttpClient().send(req);
+  EXPECT_EQ(untrusted.transport, TransportError::Tls) << untrusted.describe();
+  HttpOptions o;
+  o.ca_file = cert;
+  HttpResult trusted = HttpClient(o).send(req);
+  EXPECT_TRUE(trusted.ok()) << trusted.describe();
+  EXPECT_EQ(trusted.body, "hello over TLS");
+  server.stop();
+  t.join();
+  fs::remove_all(dir);
+}
 
 }  // namespace

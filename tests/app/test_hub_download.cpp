@@ -12,6 +12,8 @@
 #include <thread>
 
 #include "fake_hub.h"
+#include "hub/library.h"
+#include "recording_proxy.h"
 #include "hub/download_queue.h"
 #include "model/model_config.h"
 
@@ -52,8 +54,15 @@ void expect_no_model(const fs::path& library) {
     EXPECT_EQ(e.path().filename(), ".downloads") << "unexpected " << e.path();
 }
 
-class DownloadTest : public ::testing::Test {
+// Every test runs twice: files straight from the hub, and through the signed CDN redirect on
+// another host (the fault modes then apply where the body is sent, as with real LFS storage).
+class DownloadTest : public ::testing::TestWithParam<bool> {
  protected:
+  FakeHubFaults base_faults() const {
+    FakeHubFaults f;
+    f.redirect = f.redirect_to_cdn = GetParam();
+    return f;
+  }
   void SetUp() override {
     hub_ = std::make_unique<FakeHub>(kModels);
     hub_->start();
@@ -62,8 +71,14 @@ class DownloadTest : public ::testing::Test {
                ("pagoda-hub-test-" + std::to_string(getpid()) + "-" + std::to_string(counter++));
     fs::remove_all(library_);
     fs::create_directories(library_);
+    hub_->set_faults(base_faults());
   }
   void TearDown() override {
+    pagoda::test::FakeHubStats stats = hub_->stats();
+    EXPECT_EQ(stats.cdn_rejected, 0) << "a CDN target was not the signed one: "
+                                     << (stats.rejected_targets.empty() ? ""
+                                                                        : stats.rejected_targets[0]);
+    if (GetParam() && stats.file_requests > 0) EXPECT_GT(stats.cdn_requests, 0);
     hub_.reset();
     fs::remove_all(library_);
   }
@@ -98,7 +113,7 @@ class DownloadTest : public ::testing::Test {
   fs::path library_;
 };
 
-TEST_F(DownloadTest, DownloadsVerifiesAndLoads) {
+TEST_P(DownloadTest, DownloadsVerifiesAndLoads) {
   std::vector<DownloadProgress> progress;
   std::vector<DownloadState> states;
   std::mutex m;
@@ -132,7 +147,7 @@ TEST_F(DownloadTest, DownloadsVerifiesAndLoads) {
   EXPECT_EQ(states.back(), DownloadState::Completed);
 }
 
-TEST_F(DownloadTest, HuggingFaceDialectAndIncludeGlobs) {
+TEST_P(DownloadTest, HuggingFaceDialectAndIncludeGlobs) {
   DownloadQueue q(options());
   DownloadRequest r = request("pagoda/demo-chat", HubKind::HuggingFace);
   DownloadInfo full = q.wait(q.enqueue(r));
@@ -154,8 +169,8 @@ TEST_F(DownloadTest, HuggingFaceDialectAndIncludeGlobs) {
   EXPECT_NE(none.error.find("no files match"), std::string::npos) << none.error;
 }
 
-TEST_F(DownloadTest, DroppedConnectionsResumeWithRange) {
-  FakeHubFaults f;
+TEST_P(DownloadTest, DroppedConnectionsResumeWithRange) {
+  FakeHubFaults f = base_faults();
   f.drop_after_bytes = 1 << 20;
   f.drop_times = 4;
   hub_->set_faults(f);
@@ -167,8 +182,8 @@ TEST_F(DownloadTest, DroppedConnectionsResumeWithRange) {
   EXPECT_LT(hub_->stats().bytes_sent, 22'000'000);
 }
 
-TEST_F(DownloadTest, ServerErrorsAreRetried) {
-  FakeHubFaults f;
+TEST_P(DownloadTest, ServerErrorsAreRetried) {
+  FakeHubFaults f = base_faults();
   f.fail_status = 503;
   f.fail_times = 3;
   hub_->set_faults(f);
@@ -177,8 +192,8 @@ TEST_F(DownloadTest, ServerErrorsAreRetried) {
   expect_identical(info.model_dir, kModels / "tiny-yi-spm");
 }
 
-TEST_F(DownloadTest, RateLimitHonoursRetryAfter) {
-  FakeHubFaults f;
+TEST_P(DownloadTest, RateLimitHonoursRetryAfter) {
+  FakeHubFaults f = base_faults();
   f.fail_status = 429;
   f.fail_times = 1;
   f.retry_after_s = 1;
@@ -189,8 +204,8 @@ TEST_F(DownloadTest, RateLimitHonoursRetryAfter) {
   EXPECT_GE(std::chrono::steady_clock::now() - t0, 950ms);  // backoff_initial alone is 20 ms
 }
 
-TEST_F(DownloadTest, PersistentErrorFailsClearlyAndRetryWorks) {
-  FakeHubFaults f;
+TEST_P(DownloadTest, PersistentErrorFailsClearlyAndRetryWorks) {
+  FakeHubFaults f = base_faults();
   f.fail_status = 500;
   f.fail_times = -1;
   hub_->set_faults(f);
@@ -203,22 +218,22 @@ TEST_F(DownloadTest, PersistentErrorFailsClearlyAndRetryWorks) {
   EXPECT_NE(info.error.find("HTTP 500"), std::string::npos) << info.error;
   EXPECT_NE(info.error.find("giving up"), std::string::npos) << info.error;
   expect_no_model(library_);
-  hub_->set_faults({});
+  hub_->set_faults(base_faults());
   q.retry(id);
   info = q.wait(id);
   ASSERT_EQ(info.state, DownloadState::Completed) << info.error;
   expect_identical(info.model_dir, kModels / "tiny-yi-spm");
 }
 
-TEST_F(DownloadTest, NotFoundIsNotRetried) {
+TEST_P(DownloadTest, NotFoundIsNotRetried) {
   DownloadInfo info = download("pagoda/no-such-model", options());
   ASSERT_EQ(info.state, DownloadState::Failed);
   EXPECT_NE(info.error.find("pagoda/no-such-model"), std::string::npos) << info.error;
   expect_no_model(library_);
 }
 
-TEST_F(DownloadTest, IgnoredRangeRestartsTheFileCleanly) {
-  FakeHubFaults f;
+TEST_P(DownloadTest, IgnoredRangeRestartsTheFileCleanly) {
+  FakeHubFaults f = base_faults();
   f.ignore_range = true;
   f.drop_after_bytes = 3 << 20;
   f.drop_times = 2;
@@ -229,8 +244,8 @@ TEST_F(DownloadTest, IgnoredRangeRestartsTheFileCleanly) {
   EXPECT_GE(hub_->stats().range_requests, 2);
 }
 
-TEST_F(DownloadTest, WrongChecksumFailsWithoutAModel) {
-  FakeHubFaults f;
+TEST_P(DownloadTest, WrongChecksumFailsWithoutAModel) {
+  FakeHubFaults f = base_faults();
   f.wrong_sha256 = true;
   hub_->set_faults(f);
   DownloadInfo info = download("pagoda/tiny-yi-spm", options());
@@ -239,8 +254,8 @@ TEST_F(DownloadTest, WrongChecksumFailsWithoutAModel) {
   expect_no_model(library_);
 }
 
-TEST_F(DownloadTest, TraversalPathIsRefused) {
-  FakeHubFaults f;
+TEST_P(DownloadTest, TraversalPathIsRefused) {
+  FakeHubFaults f = base_faults();
   f.evil_path = true;
   hub_->set_faults(f);
   for (HubKind kind : {HubKind::ModelScope, HubKind::HuggingFace}) {
@@ -256,17 +271,18 @@ TEST_F(DownloadTest, TraversalPathIsRefused) {
   EXPECT_EQ(hub_->stats().file_requests, 0);  // refused before any download
 }
 
-TEST_F(DownloadTest, DiskSpaceIsCheckedFirst) {
+TEST_P(DownloadTest, DiskSpaceIsCheckedFirst) {
   DownloadQueueOptions o = options();
   o.disk_reserve_bytes = int64_t(1) << 60;
   DownloadInfo info = download("pagoda/tiny-yi-spm", o);
   ASSERT_EQ(info.state, DownloadState::Failed);
   EXPECT_NE(info.error.find("not enough disk space"), std::string::npos) << info.error;
+  EXPECT_NE(info.error.find("kept free (the reserve)"), std::string::npos) << info.error;
   EXPECT_EQ(hub_->stats().file_requests, 0);
 }
 
-TEST_F(DownloadTest, PauseRestartResume) {
-  FakeHubFaults f;
+TEST_P(DownloadTest, PauseRestartResume) {
+  FakeHubFaults f = base_faults();
   f.bytes_per_second = 8 << 20;
   hub_->set_faults(f);
   std::string id;
@@ -283,7 +299,7 @@ TEST_F(DownloadTest, PauseRestartResume) {
     has_part |= e.path().extension() == ".part";
   EXPECT_TRUE(has_part);
   expect_no_model(library_);
-  hub_->set_faults({});
+  hub_->set_faults(base_faults());
   hub_->reset_stats();
   DownloadQueue q(options());
   ASSERT_TRUE(q.find(id).has_value());
@@ -296,8 +312,8 @@ TEST_F(DownloadTest, PauseRestartResume) {
   EXPECT_LT(hub_->stats().bytes_sent, 20'000'000);
 }
 
-TEST_F(DownloadTest, RunningDownloadResumesAfterRestart) {
-  FakeHubFaults f;
+TEST_P(DownloadTest, RunningDownloadResumesAfterRestart) {
+  FakeHubFaults f = base_faults();
   f.bytes_per_second = 8 << 20;
   hub_->set_faults(f);
   std::string id;
@@ -307,15 +323,15 @@ TEST_F(DownloadTest, RunningDownloadResumesAfterRestart) {
     ASSERT_TRUE(
         wait_until(q, id, [](const DownloadInfo& i) { return i.progress.bytes_done > (2 << 20); }));
   }  // destroyed while running
-  hub_->set_faults({});
+  hub_->set_faults(base_faults());
   DownloadQueue q(options());
   DownloadInfo info = q.wait(id);  // queued again on load
   ASSERT_EQ(info.state, DownloadState::Completed) << info.error;
   expect_identical(info.model_dir, kModels / "tiny-qwen2");
 }
 
-TEST_F(DownloadTest, CancelDeletesPartialFiles) {
-  FakeHubFaults f;
+TEST_P(DownloadTest, CancelDeletesPartialFiles) {
+  FakeHubFaults f = base_faults();
   f.bytes_per_second = 4 << 20;
   hub_->set_faults(f);
   DownloadQueue q(options());
@@ -329,8 +345,8 @@ TEST_F(DownloadTest, CancelDeletesPartialFiles) {
   expect_no_model(library_);
 }
 
-TEST_F(DownloadTest, ConcurrencyLimitAndReorder) {
-  FakeHubFaults f;
+TEST_P(DownloadTest, ConcurrencyLimitAndReorder) {
+  FakeHubFaults f = base_faults();
   f.bytes_per_second = 40 << 20;
   hub_->set_faults(f);
   DownloadQueueOptions o = options();
@@ -368,8 +384,8 @@ TEST_F(DownloadTest, ConcurrencyLimitAndReorder) {
   EXPECT_EQ(q.list()[0].id, c);
 }
 
-TEST_F(DownloadTest, SameRequestIsNotQueuedTwice) {
-  FakeHubFaults f;
+TEST_P(DownloadTest, SameRequestIsNotQueuedTwice) {
+  FakeHubFaults f = base_faults();
   f.bytes_per_second = 8 << 20;
   hub_->set_faults(f);
   DownloadQueue q(options());
@@ -382,9 +398,137 @@ TEST_F(DownloadTest, SameRequestIsNotQueuedTwice) {
   q.wait(a);
 }
 
-TEST_F(DownloadTest, OneProcessPerLibrary) {
+TEST_P(DownloadTest, OneProcessPerLibrary) {
   DownloadQueue q(options());
   EXPECT_THROW(DownloadQueue second(options()), pagoda::Error);
 }
+
+TEST_P(DownloadTest, ErrorsFromTheCdnAreRetried) {
+  FakeHubFaults f = base_faults();
+  f.fail_status = 500;
+  f.fail_times = 3;
+  f.fail_at_cdn = GetParam();
+  hub_->set_faults(f);
+  DownloadInfo info = download("pagoda/tiny-yi-spm", options());
+  ASSERT_EQ(info.state, DownloadState::Completed) << info.error;
+  expect_identical(info.model_dir, kModels / "tiny-yi-spm");
+}
+
+TEST_P(DownloadTest, FilesOfOneModelDownloadInParallel) {
+  FakeHubFaults f = base_faults();
+  f.bytes_per_second = 6 << 20;  // per connection
+  hub_->set_faults(f);
+  DownloadQueueOptions o = options();
+  o.files_per_model = 3;
+  std::mutex m;
+  size_t most_active = 0;
+  DownloadQueue q(o);
+  q.set_callbacks({}, [&](const std::string&, const DownloadProgress& p) {
+    std::lock_guard l(m);
+    size_t n = p.current_file.empty() ? 0 : 1 + std::count(p.current_file.begin(),
+                                                             p.current_file.end(), ',');
+    most_active = std::max(most_active, n);
+  });
+  DownloadInfo info = q.wait(q.enqueue(request("pagoda/tiny-qwen2")));
+  ASSERT_EQ(info.state, DownloadState::Completed) << info.error;
+  expect_identical(info.model_dir, kModels / "tiny-qwen2");
+  std::lock_guard l(m);
+  EXPECT_GE(most_active, 2u);  // the two weight shards went at once
+  EXPECT_LE(most_active, 3u);
+}
+
+TEST_P(DownloadTest, PartialDownloadIsMarkedAndCompletedLater) {
+  DownloadQueue q(options());
+  DownloadRequest r = request("pagoda/tiny-yi-spm");
+  r.include = {"*.json"};
+  DownloadInfo some = q.wait(q.enqueue(r));
+  ASSERT_EQ(some.state, DownloadState::Completed) << some.error;
+  auto partial = inspect_model_folder(some.model_dir, library_);
+  ASSERT_TRUE(partial);
+  EXPECT_FALSE(partial->complete);
+  EXPECT_EQ(partial->model_id, "pagoda/tiny-yi-spm");
+  EXPECT_NE(partial->problem.find("partial"), std::string::npos) << partial->problem;
+  hub_->reset_stats();
+  // The full request completes the folder, fetching only what is missing.
+  DownloadInfo full = q.wait(q.enqueue(request("pagoda/tiny-yi-spm")));
+  ASSERT_EQ(full.state, DownloadState::Completed) << full.error;
+  EXPECT_EQ(full.model_dir, some.model_dir);
+  expect_identical(full.model_dir, kModels / "tiny-yi-spm");
+  auto complete = inspect_model_folder(full.model_dir, library_);
+  ASSERT_TRUE(complete);
+  EXPECT_TRUE(complete->complete) << complete->problem;
+  int json_files = 0;
+  for (auto& e : fs::directory_iterator(kModels / "tiny-yi-spm"))
+    json_files += e.path().extension() == ".json";
+  int all_files = static_cast<int>(std::distance(fs::directory_iterator(kModels / "tiny-yi-spm"),
+                                                 fs::directory_iterator()));
+  EXPECT_EQ(hub_->stats().file_requests, all_files - json_files);
+  // Now it is complete: asking again says so before any transfer.
+  hub_->reset_stats();
+  EXPECT_THROW(q.enqueue(request("pagoda/tiny-yi-spm")), AlreadyInLibrary);
+  EXPECT_EQ(hub_->stats().api_requests + hub_->stats().file_requests, 0);
+}
+
+TEST_P(DownloadTest, UpdateReplacesChangedFilesOnly) {
+  DownloadQueue q(options());
+  DownloadInfo first = q.wait(q.enqueue(request("pagoda/tiny-yi-spm")));
+  ASSERT_EQ(first.state, DownloadState::Completed) << first.error;
+  // Damage one file's record, as if the hub's revision had changed it.
+  auto marker = DownloadMarker::read(first.model_dir);
+  ASSERT_TRUE(marker);
+  marker->files[0].sha256 = std::string(64, 'a');
+  marker->commit = "oldcommit";
+  std::ofstream(first.model_dir / kMarkerName) << marker->to_json();
+  hub_->reset_stats();
+  DownloadRequest r = request("pagoda/tiny-yi-spm");
+  r.update = true;
+  DownloadInfo updated = q.wait(q.enqueue(r));
+  ASSERT_EQ(updated.state, DownloadState::Completed) << updated.error;
+  expect_identical(updated.model_dir, kModels / "tiny-yi-spm");
+  EXPECT_EQ(hub_->stats().file_requests, 1);
+  auto now = inspect_model_folder(updated.model_dir, library_);
+  ASSERT_TRUE(now);
+  EXPECT_TRUE(now->complete);
+  EXPECT_EQ(now->commit, "fakecommit0001");
+}
+
+TEST_P(DownloadTest, OverLongPathComponentIsRefusedBeforeDownloading) {
+  fs::path root = library_.parent_path() / (library_.filename().string() + "-root");
+  fs::create_directories(root / "long-name");
+  std::ofstream(root / "long-name" / "config.json") << "{}";
+  std::ofstream(root / "long-name" / std::string(252, 'x')) << "x";  // + ".part" > 255
+  hub_.reset();
+  hub_ = std::make_unique<FakeHub>(root);
+  hub_->start();
+  hub_->set_faults(base_faults());
+  DownloadInfo info = download("pagoda/long-name", options());
+  ASSERT_EQ(info.state, DownloadState::Failed);
+  EXPECT_NE(info.error.find("the file system allows"), std::string::npos) << info.error;
+  EXPECT_EQ(hub_->stats().file_requests, 0);
+  fs::remove_all(root);
+}
+
+// With ModelScope selected, nothing but the hub and the CDN it redirects to is contacted: every
+// other host would go to the recording proxy (set for http, https and all), which must see
+// nothing, and the hub and CDN list the hosts that reached them.
+TEST_P(DownloadTest, NoHostButTheHubAndItsCdnIsContacted) {
+  pagoda::test::RecordingProxy proxy;
+  for (const char* v : {"http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"})
+    setenv(v, proxy.url().c_str(), 1);
+  setenv("no_proxy", "127.0.0.1,127.0.0.2", 1);
+  DownloadInfo info = download("pagoda/tiny-qwen2", options());
+  for (const char* v :
+       {"http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy"})
+    unsetenv(v);
+  ASSERT_EQ(info.state, DownloadState::Completed) << info.error;
+  EXPECT_TRUE(proxy.requests().empty()) << proxy.requests()[0];
+  const std::string hub_host = hub_->url().substr(7), cdn_host = hub_->cdn_url().substr(7);
+  for (const std::string& host : hub_->stats().hosts)
+    EXPECT_TRUE(host == hub_host || host == cdn_host) << host;
+  if (GetParam()) EXPECT_GT(hub_->stats().cdn_requests, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Transport, DownloadTest, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "SignedCdn" : "Direct"; });
 
 }  // namespace

@@ -50,7 +50,10 @@ TEST(HubKill, ResumesToAnIdenticalModelAfterRepeatedSigkill) {
   pagoda::test::FakeHub hub(kModels);
   hub.start();
   pagoda::test::FakeHubFaults f;
-  f.bytes_per_second = 12 << 20;  // ~2 s for the model, so that kills land mid-file
+  f.bytes_per_second = 12 << 20;  // ~2 s per connection, so that kills land mid-file
+  // Through the signed CDN redirect on another host, as ModelScope serves LFS files; the fake
+  // CDN refuses any target that is not the signed one byte for byte.
+  f.redirect = f.redirect_to_cdn = true;
   hub.set_faults(f);
   fs::path library = fs::temp_directory_path() / ("pagoda-hub-kill-" + std::to_string(getpid()));
   fs::remove_all(library);
@@ -80,7 +83,9 @@ TEST(HubKill, ResumesToAnIdenticalModelAfterRepeatedSigkill) {
             << " ranged requests, " << hub.stats().bytes_sent << " bytes sent\n";
   EXPECT_GE(kills, 10);
 
-  hub.set_faults({});
+  pagoda::test::FakeHubFaults direct_speed;
+  direct_speed.redirect = direct_speed.redirect_to_cdn = true;
+  hub.set_faults(direct_speed);
   pid_t pid = spawn_driver(endpoint, library, model);
   int status = 0;
   waitpid(pid, &status, 0);
@@ -90,6 +95,8 @@ TEST(HubKill, ResumesToAnIdenticalModelAfterRepeatedSigkill) {
     EXPECT_TRUE(read_all(target / e.path().filename()) == read_all(e.path()))
         << e.path().filename();
   EXPECT_GT(hub.stats().range_requests, 0);  // resumed, not restarted
+  EXPECT_GT(hub.stats().cdn_requests, 0);
+  EXPECT_EQ(hub.stats().cdn_rejected, 0);
   // Resuming wasted little: well under two copies of the model went over the wire.
   EXPECT_LT(hub.stats().bytes_sent, 2 * 21'211'720);
   fs::remove_all(library);

@@ -8,6 +8,8 @@
 #include <QElapsedTimer>
 #include <QLabel>
 #include <QListWidget>
+#include <QMessageBox>
+#include <QSignalSpy>
 #include <QProgressBar>
 #include <QTimer>
 #include <QTreeWidget>
@@ -20,6 +22,8 @@
 #include "services/hub_service.h"
 #include "ui/discover_page.h"
 #include "ui/downloads_page.h"
+#include "ui/models_page.h"
+#include "ui/ui_util.h"
 #include "ui_test_harness.h"
 
 using pagoda::app::DownloadItem;
@@ -99,6 +103,7 @@ class HubUiTest : public QObject {
   void pauseResumeCancelThrottled();
   void eventLoopStaysResponsiveWhileDownloading();
   void tokenFromKeyStoreNeverInSettings();
+  void installedBadgePartialAndDeleteFromDisk();
 };
 
 void HubUiTest::searchOpenDownloadAndFindInLibrary() {
@@ -272,6 +277,112 @@ void HubUiTest::tokenFromKeyStoreNeverInSettings() {
   QVERIFY(!text.contains("s3cret"));
   QFile queue(h.app.settings->modelsFolder() + "/.downloads/queue.json");
   if (queue.open(QIODevice::ReadOnly)) QVERIFY(!queue.readAll().contains("s3cret"));
+}
+
+namespace {
+
+pagoda::app::ModelEntry libraryEntry(const HubHarness& h, const QString& model_id) {
+  for (const pagoda::app::ModelEntry& e : h.app.library->models())
+    if (e.model_id == model_id) return e;
+  return {};
+}
+
+QString installedBadge(pagoda::ui::DiscoverPage* page) {
+  QLabel* badge = page->findChild<QLabel*>("InstalledBadge");
+  return badge && badge->isVisible() ? badge->text() : QString();
+}
+
+}  // namespace
+
+void HubUiTest::installedBadgePartialAndDeleteFromDisk() {
+  HubHarness h;
+  const QString id = "pagoda/tiny-yi-spm";
+  // Selected files only: listed by hub id, marked partial, never loadable.
+  h.downloads->enqueue(id, {}, {"*.json"});
+  QVERIFY(waitFor([&] { return h.itemFor(id).state == "completed"; }, 30000));
+  QVERIFY(waitFor([&] { return !libraryEntry(h, id).path.isEmpty(); }, 10000));
+  pagoda::app::ModelEntry partial = libraryEntry(h, id);
+  QCOMPARE(partial.name, id);
+  QVERIFY(partial.partial);
+  QVERIFY(!partial.loadable);
+  QVERIFY2(partial.problem.contains("Partial"), qPrintable(partial.problem));
+  h.app.window->showPage(MainWindow::Models);
+  QWidget* models = h.app.window->page(MainWindow::Models);
+  auto cardOf = [&](const QString& path) -> QFrame* {
+    for (QFrame* card : models->findChildren<QFrame*>("Card"))
+      if (card->property("modelPath").toString() == path) return card;
+    return nullptr;
+  };
+  QVERIFY(waitFor([&] { return cardOf(partial.path) != nullptr; }, 5000));
+  QAbstractButton* load = buttonWithRole(cardOf(partial.path), "load");
+  QVERIFY(load && !load->isEnabled());
+
+  h.app.window->showPage(MainWindow::Discover);
+  h.discover()->openModel(id);
+  QVERIFY(waitFor([&] { return installedBadge(h.discover()) == "Partly downloaded"; }, 10000));
+
+  // The full download completes the folder; Discover then says "Installed", and asking again
+  // says so before anything is transferred.
+  h.downloads->remove(h.itemFor(id).id);
+  QVERIFY(waitFor([&] { return h.itemFor(id).id.isEmpty(); }, 5000));
+  buttonWithRole(h.discover(), "download-all")->click();
+  QVERIFY(waitFor([&] { return h.itemFor(id).state == "completed"; }, 30000));
+  QVERIFY(waitFor([&] { return libraryEntry(h, id).loadable; }, 10000));
+  QCOMPARE(libraryEntry(h, id).path, partial.path);
+  QVERIFY(waitFor([&] { return installedBadge(h.discover()) == "Installed"; }, 10000));
+  QSignalSpy refused(h.downloads.get(), &pagoda::app::DownloadService::enqueueFailed);
+  h.fake.reset_stats();
+  h.downloads->remove(h.itemFor(id).id);
+  QVERIFY(waitFor([&] { return h.itemFor(id).id.isEmpty(); }, 5000));
+  buttonWithRole(h.discover(), "download-all")->click();
+  QVERIFY(waitFor([&] { return refused.count() == 1; }, 10000));
+  QVERIFY2(refused.at(0).at(1).toString().contains("already in the library"),
+           qPrintable(refused.at(0).at(1).toString()));
+  QCOMPARE(h.fake.stats().file_requests, 0);
+
+  // The hub's commit moved on (here: the library copy records an older one): "Update".
+  {
+    const QString marker_path = partial.path + "/.pagoda-download.json";
+    QFile marker(marker_path);
+    QVERIFY(marker.open(QIODevice::ReadOnly));
+    QByteArray text = marker.readAll();
+    marker.close();
+    QVERIFY(text.contains("fakecommit0001"));
+    text.replace("fakecommit0001", "oldcommit0000");
+    QVERIFY(marker.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    marker.write(text);
+    marker.close();
+  }
+  h.app.library->rescan();
+  QVERIFY(waitFor([&] { return libraryEntry(h, id).commit == "oldcommit0000"; }, 10000));
+  h.discover()->openModel(id);
+  QAbstractButton* update = buttonWithRole(h.discover(), "download-all");
+  QVERIFY(waitFor([&] { return update->text().startsWith("Update"); }, 10000));
+  update->click();
+  QVERIFY(waitFor([&] { return h.itemFor(id).state == "completed"; }, 30000));
+  QVERIFY(waitFor([&] { return libraryEntry(h, id).commit == "fakecommit0001"; }, 10000));
+  QVERIFY(waitFor([&] { return !update->text().startsWith("Update"); }, 10000));
+
+  // Delete from disk: a confirmation that names the size, then the folder is gone.
+  h.app.window->showPage(MainWindow::Models);
+  const pagoda::app::ModelEntry full = libraryEntry(h, id);
+  QVERIFY(waitFor([&] { return cardOf(full.path) != nullptr; }, 5000));
+  QAbstractButton* remove = buttonWithRole(cardOf(full.path), "delete");
+  QVERIFY(remove && remove->isEnabled());
+  QString asked;
+  QTimer::singleShot(200, [&] {
+    auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+    if (!box) return;
+    asked = box->text();
+    for (QAbstractButton* b : box->buttons())
+      if (box->buttonRole(b) == QMessageBox::DestructiveRole) b->click();
+  });
+  remove->click();
+  QVERIFY2(asked.contains(pagoda::ui::formatBytes(full.disk_bytes)), qPrintable(asked));
+  QVERIFY(waitFor([&] { return !QDir(full.path).exists(); }, 10000));
+  QVERIFY(waitFor([&] { return libraryEntry(h, id).path.isEmpty(); }, 10000));
+  auto* notice = models->findChild<QLabel*>("ModelsNotice");
+  QVERIFY(notice && notice->text().contains("freed"));
 }
 
 QTEST_MAIN(HubUiTest)

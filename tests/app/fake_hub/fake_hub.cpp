@@ -1,4 +1,5 @@
 #include "fake_hub.h"
+#include "fake_files.h"
 
 #include <httplib.h>
 
@@ -17,20 +18,6 @@ using Json = nlohmann::json;
 
 namespace pagoda::test {
 namespace {
-
-struct FakeFile {
-  std::string path;
-  fs::path disk;
-  int64_t size = 0;
-  std::string sha256;  // filled lazily
-};
-
-struct FakeModel {
-  std::string id, owner, name;
-  fs::path dir;
-  std::vector<FakeFile> files;
-  int64_t downloads = 0, stars = 0, modified = 0;
-};
 
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -51,9 +38,11 @@ struct FakeHub::Impl {
   httplib::Server server;
   std::thread thread;
   int port = 0;
-  mutable std::mutex mutex;
-  FakeHubFaults faults;
-  FakeHubStats stats;
+  FakeState state;
+  std::mutex& mutex = state.mutex;
+  FakeHubFaults& faults = state.faults;
+  FakeHubStats& stats = state.stats;
+  FakeFiles files{state};
 
   FakeModel* find(const std::string& owner, const std::string& name) {
     for (auto& m : models)
@@ -61,11 +50,7 @@ struct FakeHub::Impl {
     return nullptr;
   }
 
-  const std::string& sha(FakeFile& f) {
-    std::lock_guard lock(mutex);
-    if (f.sha256.empty()) f.sha256 = hub::sha256_file(f.disk);
-    return f.sha256;
-  }
+  const std::string& sha(FakeFile& f) { return state.sha(f); }
 
   std::string listed_sha(FakeFile& f, bool wrong) {
     std::string s = sha(f);
@@ -139,104 +124,6 @@ struct FakeHub::Impl {
                for (auto& f : m.files) t += f.size;
                return t;
              }()}};
-  }
-
-  // Serves one file (with faults and Range), on the hub itself or behind the fake CDN.
-  void serve_file(const httplib::Request& req, httplib::Response& res, FakeModel& m,
-                  const std::string& path, bool cdn) {
-    FakeHubFaults f;
-    int64_t drop_at = -1;
-    {
-      std::lock_guard lock(mutex);
-      if (cdn) {
-        ++stats.cdn_requests;
-        if (req.has_header("Authorization")) stats.cdn_saw_authorization = true;
-      } else {
-        ++stats.file_requests;
-        if (req.has_header("Range")) ++stats.range_requests;
-      }
-      f = faults;
-      if (!cdn && faults.fail_status && faults.fail_times != 0) {
-        if (faults.fail_times > 0) --faults.fail_times;
-        res.status = faults.fail_status;
-        if (faults.retry_after_s >= 0)
-          res.set_header("Retry-After", std::to_string(faults.retry_after_s));
-        res.set_content("{\"Code\":" + std::to_string(faults.fail_status) +
-                            ",\"Message\":\"injected failure\",\"Success\":false}",
-                        "application/json");
-        return;
-      }
-      auto listed =
-          std::find_if(m.files.begin(), m.files.end(), [&](auto& x) { return x.path == path; });
-      int64_t whole = listed == m.files.end() ? 0 : listed->size;
-      // Only answers long enough to be cut count as drops.
-      if (faults.drop_after_bytes >= 0 && faults.drop_times != 0 && (cdn || !faults.redirect) &&
-          whole > faults.drop_after_bytes) {
-        if (faults.drop_times > 0) --faults.drop_times;
-        drop_at = faults.drop_after_bytes;
-      }
-    }
-    if (f.redirect && !cdn) {
-      res.status = 302;
-      res.set_header("Location", f.redirect_origin + "/cdn/" + m.owner + "/" + m.name + "/" + path +
-                                     "?sig=fake");
-      return;
-    }
-    auto it = std::find_if(m.files.begin(), m.files.end(), [&](auto& x) { return x.path == path; });
-    if (it == m.files.end()) return ms_error(res, 404, "file not found: " + path);
-    // cpp-httplib would slice content-provider answers by Range itself; this server does it
-    // (or ignores Range on purpose), so that answer must go out as built here.
-    const_cast<httplib::Request&>(req).ranges.clear();
-    int64_t size = it->size, start = 0, end = size - 1;
-    std::string range = req.get_header_value("Range");
-    if (!range.empty() && !f.ignore_range) {
-      long long a = -1, b = -1;
-      int n = std::sscanf(range.c_str(), "bytes=%lld-%lld", &a, &b);
-      if (n < 1 || a < 0) return ms_error(res, 400, "bad range");
-      if (a >= size) {
-        res.status = 416;
-        res.set_header("Content-Range", "bytes */" + std::to_string(size));
-        return;
-      }
-      start = a;
-      if (n == 2 && b >= a && b < size) end = b;
-      res.status = 206;
-      res.set_header("Content-Range", "bytes " + std::to_string(start) + "-" + std::to_string(end) +
-                                          "/" + std::to_string(size));
-    } else {
-      res.status = 200;
-    }
-    res.set_header("Accept-Ranges", "bytes");
-    res.set_header("X-Linked-Size", std::to_string(size));
-    auto in = std::make_shared<std::ifstream>(it->disk, std::ios::binary);
-    int64_t rate = f.bytes_per_second;
-    auto t0 =
-        std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
-    size_t length = static_cast<size_t>(end - start + 1);
-    if (size == 0) {
-      res.set_content("", "application/octet-stream");
-      return;
-    }
-    res.set_content_provider(
-        length, "application/octet-stream",
-        [this, in, start, rate, drop_at, t0](size_t offset, size_t remaining,
-                                             httplib::DataSink& sink) {
-          if (drop_at >= 0 && static_cast<int64_t>(offset) >= drop_at) return false;
-          size_t chunk = std::min<size_t>(remaining, rate > 0 ? 16384 : 1 << 20);
-          if (drop_at >= 0) chunk = std::min<size_t>(chunk, static_cast<size_t>(drop_at - offset));
-          if (rate > 0) {
-            // Pace to the rate since the start of this answer.
-            auto due = *t0 + std::chrono::microseconds((offset + chunk) * 1000000 / rate);
-            std::this_thread::sleep_until(due);
-          }
-          std::vector<char> buf(chunk);
-          in->seekg(start + static_cast<int64_t>(offset));
-          in->read(buf.data(), static_cast<std::streamsize>(chunk));
-          if (!sink.write(buf.data(), chunk)) return false;
-          std::lock_guard lock(mutex);
-          stats.bytes_sent += static_cast<int64_t>(chunk);
-          return true;
-        });
   }
 
   void routes() {
@@ -320,7 +207,7 @@ struct FakeHub::Impl {
                  if (!m) return ms_error(res, 404, "model not found");
                  if (!revision_ok(req.get_param_value("Revision"), "master"))
                    return ms_error(res, 404, "revision not found");
-                 serve_file(req, res, *m, req.get_param_value("FilePath"), false);
+                 files.serve(req, res, *m, req.get_param_value("FilePath"));
                });
     server.Get(R"(/api/v1/models/([^/]+)/([^/]+))",
                [this](const httplib::Request& req, httplib::Response& res) {
@@ -336,12 +223,7 @@ struct FakeHub::Impl {
                    }
                  ms_ok(res, j);
                });
-    server.Get(R"(/cdn/([^/]+)/([^/]+)/(.+))",
-               [this](const httplib::Request& req, httplib::Response& res) {
-                 FakeModel* m = find(req.matches[1], req.matches[2]);
-                 if (!m) return ms_error(res, 404, "model not found");
-                 serve_file(req, res, *m, req.matches[3], true);
-               });
+    files.add_cdn_route(server);  // same-origin redirects
 
     // ---- Hugging Face shapes ----
     server.Get("/api/models", [this](const httplib::Request& req, httplib::Response& res) {
@@ -420,7 +302,7 @@ struct FakeHub::Impl {
                  FakeModel* m = find(req.matches[1], req.matches[2]);
                  if (!m || !revision_ok(req.matches[3], "main"))
                    return hf_error(res, 404, "Entry not found");
-                 serve_file(req, res, *m, req.matches[4], false);
+                 files.serve(req, res, *m, req.matches[4]);
                });
 
     // ---- fault injection ----
@@ -438,7 +320,10 @@ struct FakeHub::Impl {
       f.wrong_sha256 = j.value("wrong_sha256", false);
       f.evil_path = j.value("evil_path", false);
       f.redirect = j.value("redirect", false);
+      f.redirect_to_cdn = j.value("redirect_to_cdn", false);
       f.redirect_origin = j.value("redirect_origin", std::string());
+      f.redirect_min_bytes = j.value("redirect_min_bytes", int64_t(0));
+      f.fail_at_cdn = j.value("fail_at_cdn", false);
       f.require_token = j.value("require_token", std::string());
       std::lock_guard lock(mutex);
       faults = f;
@@ -475,9 +360,16 @@ struct FakeHub::Impl {
     std::lock_guard lock(mutex);
     ++stats.api_requests;
   }
-  FakeHubFaults faults_copy() {
-    std::lock_guard lock(mutex);
-    return faults;
+  FakeHubFaults faults_copy() { return state.faults_copy(); }
+  void start_cdn() {
+    // cpp-httplib 0.11 waits out an idle keep-alive connection when stopping: keep it short,
+    // so that a client that reuses connections (libcurl does) does not hold up stop().
+    server.set_keep_alive_timeout(1);
+    files.start_cdn();
+    server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response&) {
+      state.record_request(req, false);
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
   }
 };
 
@@ -518,6 +410,7 @@ int FakeHub::start(int port) {
     impl_->port = impl_->server.bind_to_port("127.0.0.1", port) ? port : -1;
   if (impl_->port <= 0)
     throw std::runtime_error("fake hub: cannot bind 127.0.0.1:" + std::to_string(port));
+  impl_->start_cdn();
   impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
   while (!impl_->server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return impl_->port;
@@ -525,15 +418,20 @@ int FakeHub::start(int port) {
 
 void FakeHub::listen_blocking(int port) {
   impl_->port = port;
+  impl_->start_cdn();
   if (!impl_->server.listen("127.0.0.1", port))
     throw std::runtime_error("fake hub: cannot listen on 127.0.0.1:" + std::to_string(port));
 }
 
 void FakeHub::stop() {
+  impl_->files.stop_cdn();
   impl_->server.stop();
   if (impl_->thread.joinable()) impl_->thread.join();
 }
 
+std::string FakeHub::cdn_url() const {
+  return impl_->files.cdn_origin();
+}
 std::string FakeHub::url() const {
   return "http://127.0.0.1:" + std::to_string(impl_->port);
 }

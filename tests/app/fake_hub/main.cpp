@@ -18,7 +18,10 @@ int main(int argc, char** argv) {
   app.add_option("--owner", owner, "Owner of the models directly under --root");
   app.add_option("--throttle", faults.bytes_per_second,
                  "Limit file downloads to this many bytes/s");
-  app.add_flag("--redirect", faults.redirect, "Redirect file downloads to /cdn/ (like LFS)");
+  app.add_flag("--redirect", faults.redirect,
+               "Redirect file downloads to a signed URL on the CDN listener (like LFS)");
+  app.add_option("--redirect-min-bytes", faults.redirect_min_bytes,
+                 "Only files of at least this size redirect (default: every file)");
   app.add_option("--require-token", faults.require_token, "Require this bearer token");
   CLI11_PARSE(app, argc, argv);
   try {
@@ -29,9 +32,11 @@ int main(int argc, char** argv) {
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     pagoda::test::FakeHub hub(root, owner);
+    faults.redirect_to_cdn = faults.redirect;
     hub.set_faults(faults);
     int bound = hub.start(port);
-    std::cout << "fake hub on http://127.0.0.1:" << bound << " serving:";
+    std::cout << "fake hub on http://127.0.0.1:" << bound << " (CDN " << hub.cdn_url()
+              << ") serving:";
     for (auto& id : hub.model_ids()) std::cout << " " << id;
     std::cout << std::endl;
     int sig = 0;

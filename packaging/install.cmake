@@ -1,9 +1,36 @@
-# Installed layout of the desktop app: the launcher entry, the icon and the bundled demo model
-# (main.cpp looks for it in <prefix>/share/pagoda/models/demo-chat).
+# Installed layout of the desktop app (included from ui/CMakeLists.txt): the launcher entry, the
+# AppStream metadata, the icon in the hicolor theme, the bundled demo model (main.cpp looks for
+# it in <prefix>/share/pagoda/models/demo-chat). The Debian package's own files: deb.cmake.
 include(GNUInstallDirs)
-install(FILES ${PROJECT_SOURCE_DIR}/packaging/pagoda.desktop
+set(PAGODA_APP_ID io.github.pagoda_app.Pagoda)
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/${PAGODA_APP_ID}.desktop
         DESTINATION ${CMAKE_INSTALL_DATADIR}/applications)
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/${PAGODA_APP_ID}.metainfo.xml
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/metainfo)
 install(FILES ${PROJECT_SOURCE_DIR}/resources/icons/pagoda.svg
         DESTINATION ${CMAKE_INSTALL_DATADIR}/icons/hicolor/scalable/apps)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/resources/models/demo-chat
         DESTINATION ${CMAKE_INSTALL_DATADIR}/pagoda/models)
+
+# PNG icons at the hicolor theme's standard sizes, rendered from the SVG (librsvg2-bin).
+find_program(PAGODA_RSVG_CONVERT rsvg-convert)
+set(_icon_svg ${PROJECT_SOURCE_DIR}/resources/icons/pagoda.svg)
+set(_icon_root ${CMAKE_BINARY_DIR}/packaging/icons/hicolor)
+set(_pngs)
+if(PAGODA_RSVG_CONVERT)
+  foreach(_size 16 22 24 32 48 64 128 256 512)
+    set(_png ${_icon_root}/${_size}x${_size}/apps/pagoda.png)
+    add_custom_command(OUTPUT ${_png}
+      COMMAND ${CMAKE_COMMAND} -E make_directory ${_icon_root}/${_size}x${_size}/apps
+      COMMAND ${PAGODA_RSVG_CONVERT} -w ${_size} -h ${_size} -o ${_png} ${_icon_svg}
+      DEPENDS ${_icon_svg} VERBATIM)
+    list(APPEND _pngs ${_png})
+    install(FILES ${_png} DESTINATION ${CMAKE_INSTALL_DATADIR}/icons/hicolor/${_size}x${_size}/apps)
+  endforeach()
+else()
+  message(WARNING "rsvg-convert not found (apt-get install librsvg2-bin): no PNG icons installed")
+endif()
+
+add_custom_target(pagoda_icons ALL DEPENDS ${_pngs})
+add_dependencies(pagoda pagoda_icons)  # building the app builds all it installs
+

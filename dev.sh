@@ -42,17 +42,21 @@ configure_and_build() {
   cmake --build "$BUILD" --parallel "$(nproc)"
 }
 
-# The .deb for the release this machine runs, built as Debian builds packages (dpkg-buildflags:
-# hardening on), into build-deb/ (docs/packaging.md).
+# The .deb for the release this machine runs, into build-deb/ (docs/packaging.md). The compiler
+# flags are those of ./dev.sh run, so the shared ccache has the objects; PAGODA_DEB_HARDENING=1
+# adds Debian's hardening flags (dpkg-buildflags) for release builds, at the cost of a full build.
 package_deb() {
   local dir=${PAGODA_DEB_BUILD_DIR:-build-deb} extra=()
   if command -v ccache >/dev/null; then extra+=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
-  # No -ffile-prefix-map: it would differ per checkout and defeat the shared ccache.
-  export DEB_BUILD_MAINT_OPTIONS="hardening=+all reproducible=-fixfilepath,-fixdebugpath"
-  local cppflags; cppflags=$(dpkg-buildflags --get CPPFLAGS)
-  CFLAGS="$(dpkg-buildflags --get CFLAGS) $cppflags" CXXFLAGS="$(dpkg-buildflags --get CXXFLAGS) $cppflags" \
-    LDFLAGS=$(dpkg-buildflags --get LDFLAGS) \
-    cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr \
+  if [ -n "${PAGODA_DEB_HARDENING:-}" ]; then
+    # No -ffile-prefix-map: it would differ per checkout and defeat the shared ccache.
+    export DEB_BUILD_MAINT_OPTIONS="hardening=+all reproducible=-fixfilepath,-fixdebugpath"
+    local cppflags; cppflags=$(dpkg-buildflags --get CPPFLAGS)
+    export CFLAGS="$(dpkg-buildflags --get CFLAGS) $cppflags"
+    export CXXFLAGS="$(dpkg-buildflags --get CXXFLAGS) $cppflags"
+    export LDFLAGS=$(dpkg-buildflags --get LDFLAGS)
+  fi
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr \
     -DPAGODA_TESTS=OFF "${extra[@]}" ${PAGODA_CMAKE_ARGS:-}
   cmake --build "$dir" --parallel "$(nproc)"
   rm -f "$dir"/pagoda_*.deb

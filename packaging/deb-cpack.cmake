@@ -4,6 +4,7 @@
 #    branch would otherwise ship undeclared);
 #  - its exact entry replaces the declared one (whose alternatives name both releases);
 #  - the CUDA plugin's libraries must be among the recommendations.
+cmake_policy(SET CMP0057 NEW)  # if(IN_LIST) in cpack's script mode
 if(NOT CPACK_GENERATOR STREQUAL "DEB")
   return()
 endif()

@@ -98,8 +98,8 @@ set(CPACK_DEBIAN_PACKAGE_SECTION science)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_DEBIAN_COMPRESSION_TYPE xz)
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "run open large language models privately on your computer")
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
-    "run open large language models privately on your computer\n"
     "Pagoda runs open large language models (Qwen, Llama, Mistral, ...) on your own\n"
     "NVIDIA GPU or on the CPU, in one desktop app: chat, a model library with\n"
     "resumable downloads from ModelScope or Hugging Face, and an OpenAI-compatible\n"

@@ -1,6 +1,7 @@
 # Installed layout of the desktop app (included from ui/CMakeLists.txt): the launcher entry, the
 # AppStream metadata, the icon in the hicolor theme, the bundled demo model (main.cpp looks for
-# it in <prefix>/share/pagoda/models/demo-chat). The Debian package's own files: deb.cmake.
+# it in <prefix>/share/pagoda/models/demo-chat) and the manual pages. The Debian package's own
+# files: deb.cmake.
 include(GNUInstallDirs)
 set(PAGODA_APP_ID io.github.pagoda_app.Pagoda)
 install(FILES ${PROJECT_SOURCE_DIR}/packaging/${PAGODA_APP_ID}.desktop
@@ -31,6 +32,19 @@ else()
   message(WARNING "rsvg-convert not found (apt-get install librsvg2-bin): no PNG icons installed")
 endif()
 
-add_custom_target(pagoda_icons ALL DEPENDS ${_pngs})
-add_dependencies(pagoda pagoda_icons)  # building the app builds all it installs
+# Manual pages, gzip -9n as Debian policy wants.
+set(_man ${CMAKE_BINARY_DIR}/packaging/man)
+set(_man_gz)
+foreach(_page pagoda pagoda-cli)
+  add_custom_command(OUTPUT ${_man}/${_page}.1.gz
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${_man}
+    COMMAND ${CMAKE_COMMAND} -E copy ${PROJECT_SOURCE_DIR}/packaging/${_page}.1 ${_man}/${_page}.1
+    COMMAND gzip -9nf ${_man}/${_page}.1
+    DEPENDS ${PROJECT_SOURCE_DIR}/packaging/${_page}.1 VERBATIM)
+  list(APPEND _man_gz ${_man}/${_page}.1.gz)
+endforeach()
+install(FILES ${_man_gz} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+
+add_custom_target(pagoda_install_files ALL DEPENDS ${_pngs} ${_man_gz})
+add_dependencies(pagoda pagoda_install_files)  # building the app builds all it installs
 

@@ -72,7 +72,7 @@ dpkg-deb -f "$work/pkg/$name" Depends Recommends Suggests
 
 step "lintian"
 # Errors fail the test; warnings are printed.
-lintian --fail-on error --no-tag-display-limit "$work/pkg/$name"
+lintian --fail-on error --tag-display-limit 0 "$work/pkg/$name"
 
 step "clean $suite root with the package (mmdebstrap)"
 cp "$src/packaging/clean-root-checks.sh" "$work/pkg/"

@@ -82,10 +82,11 @@ ChatStore::ChatStore(const QString& database_path, QObject* parent)
     case ChatMigrationResult::UpToDate:
       break;
     case ChatMigrationResult::Migrated:
-      qInfo("ChatStore: %s upgraded from schema %d to %d%s%s", qPrintable(database_path),
-            migration_.from_version, migration_.to_version,
-            migration_.backup_path.isEmpty() ? "" : ", backup: ",
-            qPrintable(migration_.backup_path));
+      // A new file has nothing to back up and nothing worth a log line.
+      if (!migration_.backup_path.isEmpty())
+        qInfo("ChatStore: %s upgraded from schema %d to %d, backup: %s",
+              qPrintable(database_path), migration_.from_version, migration_.to_version,
+              qPrintable(migration_.backup_path));
       break;
     case ChatMigrationResult::NewerThanApp:
       error_ = tr("The chat history %1 was written by a newer version of Pagoda (schema %2, this "

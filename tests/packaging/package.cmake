@@ -12,7 +12,9 @@ if(PAGODA_GUI)
   else()
     set(_cuda OFF)
   endif()
+  # The package is built where `./dev.sh package` builds it (build-deb/ beside build/: the same
+  # relative paths, so the shared ccache serves it).
   add_test(NAME package_clean_root COMMAND ${PROJECT_SOURCE_DIR}/packaging/test-clean-root.sh)
   set_tests_properties(package_clean_root PROPERTIES LABELS "slow" TIMEOUT 5400
-    ENVIRONMENT "PAGODA_DEB_BUILD_DIR=${CMAKE_BINARY_DIR}/deb-package;PAGODA_CMAKE_ARGS=-DPAGODA_CUDA=${_cuda}")
+    ENVIRONMENT "PAGODA_CMAKE_ARGS=-DPAGODA_CUDA=${_cuda}")
 endif()

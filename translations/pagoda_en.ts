@@ -31,6 +31,21 @@
       <source>Cannot open the chat history %1: %2</source>
       <translation />
     </message>
+    <message>
+      <location filename="../app/services/chat_store.cpp" line="92" />
+      <source>The chat history %1 was written by a newer version of Pagoda (schema %2, this version knows %3). It was left unchanged; update Pagoda to open it.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../app/services/chat_store.cpp" line="101" />
+      <source>The chat history %1 could not be upgraded (%2). It was left unchanged.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../app/services/chat_store.cpp" line="103" />
+      <source>The chat history %1 could not be upgraded (%2). It was left unchanged; a copy made before the upgrade is in %3.</source>
+      <translation />
+    </message>
   </context>
   <context>
     <name>pagoda::app::EngineWorker</name>

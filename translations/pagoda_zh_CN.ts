@@ -31,6 +31,21 @@
         <source>Cannot open the chat history %1: %2</source>
         <translation>无法打开聊天记录 %1：%2</translation>
     </message>
+    <message>
+        <location filename="../app/services/chat_store.cpp" line="92"/>
+        <source>The chat history %1 was written by a newer version of Pagoda (schema %2, this version knows %3). It was left unchanged; update Pagoda to open it.</source>
+        <translation>聊天记录 %1 由更新版本的 Pagoda 写入（架构版本 %2，本版本只支持到 %3）。文件未作改动；请更新 Pagoda 后再打开。</translation>
+    </message>
+    <message>
+        <location filename="../app/services/chat_store.cpp" line="101"/>
+        <source>The chat history %1 could not be upgraded (%2). It was left unchanged.</source>
+        <translation>聊天记录 %1 无法升级（%2）。文件未作改动。</translation>
+    </message>
+    <message>
+        <location filename="../app/services/chat_store.cpp" line="103"/>
+        <source>The chat history %1 could not be upgraded (%2). It was left unchanged; a copy made before the upgrade is in %3.</source>
+        <translation>聊天记录 %1 无法升级（%2）。文件未作改动；升级前的副本保存在 %3。</translation>
+    </message>
 </context>
 <context>
     <name>pagoda::app::EngineWorker</name>

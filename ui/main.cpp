@@ -3,6 +3,7 @@
 #include <QCommandLineParser>
 #include <QDir>
 #include <QMessageBox>
+#include <QStandardPaths>
 #include <cstdio>
 #include <cstring>
 
@@ -17,24 +18,33 @@
 #include "services/model_library.h"
 #include "services/remote_client.h"
 #include "ui/main_window.h"
+#include "ui/self_test.h"
 #include "ui/ui_util.h"
 
 int main(int argc, char** argv) {
+  bool self_test = false;
   // Answered before QApplication exists, so they work without a display.
   for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--self-test") == 0) self_test = true;
     if (std::strcmp(argv[i], "--version") == 0 || std::strcmp(argv[i], "-v") == 0) {
       std::printf("pagoda %s\n", PAGODA_VERSION);
       return 0;
     }
     if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
-      std::printf("Usage: pagoda [--version]\nRun open LLMs privately on your own GPU.\n");
+      std::printf(
+          "Usage: pagoda [--version] [--self-test]\nRun open LLMs privately on your own GPU.\n"
+          "--self-test checks offscreen that the app, its icons and its bundled model work.\n");
       return 0;
     }
   }
+  const std::unique_ptr<QTemporaryDir> self_test_home =
+      self_test ? pagoda::ui::prepareSelfTest() : nullptr;
   QApplication app(argc, argv);
   QApplication::setApplicationName("pagoda");
   QApplication::setApplicationDisplayName("Pagoda");
   QApplication::setApplicationVersion(PAGODA_VERSION);
+  // Matches the installed .desktop entry (Wayland takes the window's icon from it).
+  QGuiApplication::setDesktopFileName(QStringLiteral("io.github.pagoda_app.Pagoda"));
   pagoda::ui::applyStyle();
 
   using namespace pagoda::app;
@@ -42,12 +52,17 @@ int main(int argc, char** argv) {
   pagoda::ui::applyLanguage(settings.language());
   QObject::connect(&settings, &AppSettings::languageChanged, &pagoda::ui::applyLanguage);
   ChatStore store(ChatStore::defaultPath());
-  if (!store.ok()) QMessageBox::warning(nullptr, "Pagoda", store.errorString());
+  // The self-test reports it instead of waiting on a dialog nobody sees.
+  if (!store.ok() && !self_test) QMessageBox::warning(nullptr, "Pagoda", store.errorString());
   KeyStore keys;
   RemoteClient remote;
   EngineService engine;
   const QString app_dir = QCoreApplication::applicationDirPath();
+  // Installed: <prefix>/share/pagoda (or any XDG data dir); developing: the source tree.
   ModelLibrary library(&settings, {QDir::cleanPath(app_dir + "/../share/pagoda/models/demo-chat"),
+                                   QStandardPaths::locate(QStandardPaths::GenericDataLocation,
+                                                          QStringLiteral("pagoda/models/demo-chat"),
+                                                          QStandardPaths::LocateDirectory),
                                    QStringLiteral(PAGODA_DEMO_MODEL_DIR)});
   QObject::connect(&engine, &EngineService::loaded, &library,
                    [&library](const LoadedModelInfo& info) {
@@ -64,6 +79,7 @@ int main(int argc, char** argv) {
   services.hub = &hub;
   services.downloads = &downloads;
   pagoda::ui::MainWindow window(services);
+  if (self_test) return pagoda::ui::runSelfTest(window, library, store);
   window.show();
   return app.exec();
   // Leaving scope stops a running reply (kept, marked stopped) and destroys the engine on its

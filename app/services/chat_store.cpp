@@ -11,6 +11,8 @@
 #include <QStandardPaths>
 #include <QVariant>
 
+#include "services/chat_store_migration.h"
+
 namespace pagoda::app {
 namespace {
 
@@ -71,20 +73,39 @@ ChatStore::ChatStore(const QString& database_path, QObject* parent)
     error_ = tr("Cannot open the chat history %1: %2").arg(database_path, db.lastError().text());
     return;
   }
-  ok_ =
-      exec("PRAGMA journal_mode=WAL") && exec("PRAGMA synchronous=NORMAL") &&
-      exec("PRAGMA foreign_keys=ON") &&
-      exec(
-          "CREATE TABLE IF NOT EXISTS conversations (id INTEGER PRIMARY KEY AUTOINCREMENT, "
-          "title TEXT NOT NULL, system_prompt TEXT NOT NULL DEFAULT '', "
-          "target TEXT NOT NULL DEFAULT 'local', sampling TEXT NOT NULL DEFAULT '{}', "
-          "created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL)") &&
-      exec(
-          "CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY AUTOINCREMENT, "
-          "conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE, "
-          "role TEXT NOT NULL, content TEXT NOT NULL, state TEXT NOT NULL, "
-          "stats TEXT NOT NULL DEFAULT '{}', created_ms INTEGER NOT NULL)") &&
-      exec("CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages(conversation_id, id)");
+  ok_ = exec("PRAGMA journal_mode=WAL") && exec("PRAGMA synchronous=NORMAL") &&
+        exec("PRAGMA foreign_keys=ON");
+  if (!ok_) return;
+  // The tables themselves come from the schema steps (chat_store_migration.cpp).
+  migration_ = migrateChatDatabase(db, database_path);
+  switch (migration_.status) {
+    case ChatMigrationResult::UpToDate:
+      break;
+    case ChatMigrationResult::Migrated:
+      // A new file has nothing to back up and nothing worth a log line.
+      if (!migration_.backup_path.isEmpty())
+        qInfo("ChatStore: %s upgraded from schema %d to %d, backup: %s",
+              qPrintable(database_path), migration_.from_version, migration_.to_version,
+              qPrintable(migration_.backup_path));
+      break;
+    case ChatMigrationResult::NewerThanApp:
+      error_ = tr("The chat history %1 was written by a newer version of Pagoda (schema %2, this "
+                  "version knows %3). It was left unchanged; update Pagoda to open it.")
+                   .arg(database_path)
+                   .arg(migration_.from_version)
+                   .arg(migration_.to_version);
+      ok_ = false;
+      break;
+    case ChatMigrationResult::Failed:
+      error_ = migration_.backup_path.isEmpty()
+                   ? tr("The chat history %1 could not be upgraded (%2). It was left unchanged.")
+                         .arg(database_path, migration_.error)
+                   : tr("The chat history %1 could not be upgraded (%2). It was left unchanged; "
+                        "a copy made before the upgrade is in %3.")
+                         .arg(database_path, migration_.error, migration_.backup_path);
+      ok_ = false;
+      break;
+  }
   if (!ok_) return;
   QSqlQuery q(db);
   q.prepare("UPDATE messages SET state = ? WHERE state = ?");

@@ -6,6 +6,7 @@
 #include <QObject>
 #include <QString>
 
+#include "services/chat_store_migration.h"
 #include "services/chat_types.h"
 
 namespace pagoda::app {
@@ -24,6 +25,8 @@ class ChatStore : public QObject {
   QString path() const { return path_; }
   // Messages that were found "streaming" when the store was opened.
   int recoveredInterrupted() const { return recovered_; }
+  // What opening did to the schema (versions, the backup made before an upgrade).
+  const ChatMigrationResult& migration() const { return migration_; }
 
   qint64 createConversation(const QString& title, const QString& system_prompt = {},
                             const QString& target = QStringLiteral("local"),
@@ -61,6 +64,7 @@ class ChatStore : public QObject {
   QString error_;
   bool ok_ = false;
   int recovered_ = 0;
+  ChatMigrationResult migration_;
 };
 
 }  // namespace pagoda::app

@@ -1,5 +1,5 @@
 // The shell: the window starts offscreen, every page can be reached, the language switches,
-// and `pagoda --version` needs no display.
+// `pagoda --version` needs no display and `pagoda --self-test` passes.
 #include <QListWidget>
 #include <QProcess>
 #include <QProcessEnvironment>
@@ -21,6 +21,7 @@ class TestUiShell : public QObject {
   void modelsPageListsDemo();
   void switchesToChinese();
   void versionWithoutDisplay();
+  void selfTestPasses();
 };
 
 void TestUiShell::walksEveryPage() {
@@ -84,6 +85,22 @@ void TestUiShell::versionWithoutDisplay() {
   QVERIFY(process.waitForFinished(10000));
   QCOMPARE(process.exitCode(), 0);
   QCOMPARE(process.readAllStandardOutput().trimmed(), QByteArray("pagoda " PAGODA_VERSION));
+}
+
+// The check the package test runs in a clean Debian root; here on the build tree.
+void TestUiShell::selfTestPasses() {
+  QProcess process;
+  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+  env.remove("DISPLAY");
+  env.remove("QT_QPA_PLATFORM");  // --self-test picks offscreen itself
+  process.setProcessEnvironment(env);
+  process.start(PAGODA_APP, {"--self-test"});
+  QVERIFY(process.waitForFinished(60000));
+  const QByteArray out = process.readAllStandardOutput();
+  QVERIFY2(process.exitCode() == 0, out.constData());
+  QVERIFY2(out.contains("self-test: ok   icons:"), out.constData());
+  QVERIFY2(out.contains("self-test: ok   bundled model:"), out.constData());
+  QVERIFY2(out.trimmed().endsWith("self-test: passed"), out.constData());
 }
 
 QTEST_MAIN(TestUiShell)

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "services/chat_types.h"
+#include "telemetry/engine_metrics.h"
 
 namespace pagoda {
 class Engine;
@@ -42,6 +43,10 @@ struct EngineStatsSnapshot {
   qint64 requests_finished = 0;
   qint64 memory_total_bytes = 0;
   qint64 memory_used_bytes = 0;
+  // The same numbers as cumulative counters (what /metrics exports), with the TTFT and
+  // inter-token latency histograms of the requests this service ran (the chat): the dashboard
+  // charts local and remote engines from these.
+  pagoda::telemetry::EngineCounters counters;
 };
 
 class EngineWorker;
@@ -82,6 +87,8 @@ class EngineService : public QObject {
   void loadFailed(const QString& path, const QString& reason);
   void unloaded();
   void delta(const QString& request_id, const QString& text);
+  // With each delta: the request's numbers so far (tokens_per_s since the first token).
+  void progress(const QString& request_id, const pagoda::app::GenerationStats& so_far);
   // reason: stop | length | abort | error (then error says why).
   void finished(const QString& request_id, const QString& reason,
                 const pagoda::app::GenerationStats& stats, const QString& error);

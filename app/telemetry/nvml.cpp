@@ -104,6 +104,7 @@ bool Nvml::open() {
     const char* e = dlerror();
     error_ = "NVML could not be loaded (" + (e ? std::string(e) : library_) +
              "): no NVIDIA driver is installed on this computer";
+    problem_ = Problem::NotInstalled;
     return false;
   }
   auto* api = new Api{};
@@ -140,16 +141,18 @@ bool Nvml::open() {
   api_ = api;
   if (missing) {
     error_ = library_ + " lacks " + missing_name + " (the NVIDIA driver is too old)";
+    problem_ = Problem::TooOld;
     close();
     return false;
   }
   const nvmlReturn_t rc = api_->init();
   if (rc != NVML_SUCCESS) {
-    fail("NVML did not start", rc);
+    fail(Problem::InitFailed, "NVML did not start", rc);
     return false;
   }
   initialized_ = true;
   error_.clear();
+  problem_ = Problem::None;
   return true;
 }
 
@@ -162,12 +165,13 @@ void Nvml::close() {
   handle_ = nullptr;
 }
 
-bool Nvml::fail(const std::string& what, int code) {
+bool Nvml::fail(Problem problem, const std::string& what, int code) {
   std::string reason = api_ && api_->error_string ? api_->error_string(code) : "";
   if (reason.empty()) reason = "error " + std::to_string(code);
   if (code == NVML_ERROR_DRIVER_NOT_LOADED) reason += ": the NVIDIA driver is not running";
   if (code == NVML_ERROR_GPU_IS_LOST) reason += ": the GPU fell off the bus or stopped answering";
   error_ = what + " (" + reason + ")";
+  problem_ = problem;
   close();
   return false;
 }
@@ -177,13 +181,13 @@ bool Nvml::sample(std::vector<GpuSample>& out) {
   if (!initialized_) return false;
   unsigned count = 0;
   nvmlReturn_t rc = api_->count(&count);
-  if (rc != NVML_SUCCESS) return fail("NVML stopped answering", rc);
+  if (rc != NVML_SUCCESS) return fail(Problem::StoppedAnswering, "NVML stopped answering", rc);
   const auto self = static_cast<unsigned>(getpid());
   for (unsigned i = 0; i < count; ++i) {
     nvmlDevice_t dev = nullptr;
     rc = api_->handle_by_index(i, &dev);
     if (rc != NVML_SUCCESS) {
-      if (is_fatal(rc)) return fail("NVML stopped answering", rc);
+      if (is_fatal(rc)) return fail(Problem::StoppedAnswering, "NVML stopped answering", rc);
       continue;
     }
     GpuSample g;
@@ -193,11 +197,11 @@ bool Nvml::sample(std::vector<GpuSample>& out) {
     if (api_->uuid(dev, text, sizeof text) == NVML_SUCCESS) g.uuid = text;
     nvmlMemory_t mem{};
     rc = api_->memory(dev, &mem);
-    if (rc != NVML_SUCCESS && is_fatal(rc)) return fail("NVML stopped answering", rc);
+    if (rc != NVML_SUCCESS && is_fatal(rc)) return fail(Problem::StoppedAnswering, "NVML stopped answering", rc);
     if (rc == NVML_SUCCESS) g.memory_used_bytes = mem.used, g.memory_total_bytes = mem.total;
     nvmlUtilization_t util{};
     rc = api_->utilization(dev, &util);
-    if (rc != NVML_SUCCESS && is_fatal(rc)) return fail("NVML stopped answering", rc);
+    if (rc != NVML_SUCCESS && is_fatal(rc)) return fail(Problem::StoppedAnswering, "NVML stopped answering", rc);
     if (rc == NVML_SUCCESS) {
       g.utilization_percent = util.gpu;
       g.memory_utilization_percent = util.memory;

@@ -48,7 +48,11 @@ class Nvml {
   Nvml(const Nvml&) = delete;
   Nvml& operator=(const Nvml&) = delete;
 
+  // Why NVML is not available, for a translated message; error() has the details (English).
+  enum class Problem { None, NotInstalled, TooOld, InitFailed, StoppedAnswering };
+
   bool available() const { return initialized_; }
+  Problem problem() const { return problem_; }
   // Why NVML is not available (library missing, no driver, GPU lost...), in plain words.
   const std::string& error() const { return error_; }
   const std::string& library() const { return library_; }
@@ -63,13 +67,14 @@ class Nvml {
   struct Api;
   bool open();
   void close();
-  bool fail(const std::string& what, int code);
+  bool fail(Problem problem, const std::string& what, int code);
 
   std::string library_;
   void* handle_ = nullptr;
   Api* api_ = nullptr;
   bool initialized_ = false;
   std::string error_;
+  Problem problem_ = Problem::None;
 };
 
 }  // namespace pagoda::telemetry

@@ -1,0 +1,44 @@
+#pragma once
+// A live time-series chart for the Dashboard: a few named lines over wall-clock time. Points are
+// appended and the oldest dropped as the window slides; the series are only rebuilt when the
+// window length changes (setPoints). The y axis grows to fit the visible values (or stays at a
+// fixed range, e.g. 0-100 %). GUI thread only.
+#include <QChartView>
+#include <QList>
+#include <QPointF>
+#include <QString>
+
+class QDateTimeAxis;
+class QLineSeries;
+class QValueAxis;
+
+namespace pagoda::ui {
+
+class TimeChart : public QChartView {
+  Q_OBJECT
+ public:
+  // fixed_max > 0 fixes the y axis at [0, fixed_max]; otherwise it fits the data.
+  explicit TimeChart(const QString& unit, double fixed_max = 0, QWidget* parent = nullptr);
+
+  // Returns the new series' index.
+  int addSeries(const QString& name, const QColor& color, bool dashed = false);
+  int seriesCount() const { return series_.size(); }
+  QLineSeries* series(int index) const { return series_[index]; }
+  // A non-finite value leaves a gap-free line out (no point).
+  void append(int index, qint64 time_ms, double value);
+  // Replaces a series' points (window changes only).
+  void setPoints(int index, const QList<QPointF>& points);
+  // Slides the window so that it ends at end_ms and drops points that fell out of it.
+  void setWindow(qint64 end_ms, int minutes);
+  double yMax() const;
+
+ private:
+  void fitY();
+
+  QList<QLineSeries*> series_;
+  QDateTimeAxis* x_ = nullptr;
+  QValueAxis* y_ = nullptr;
+  double fixed_max_ = 0;
+};
+
+}  // namespace pagoda::ui

@@ -145,6 +145,8 @@ DashboardPage::DashboardPage(const Services& services, QWidget* parent)
   connect(services_.settings, &app::AppSettings::remoteEndpointsChanged, this,
           &DashboardPage::reloadSources);
   connect(services_.telemetry, &app::TelemetryService::sampled, this, &DashboardPage::onSampled);
+  redraw_.setSingleShot(true);
+  connect(&redraw_, &QTimer::timeout, this, &DashboardPage::redraw);
   reloadSources();
   rebuild();
   updateFigures();
@@ -222,9 +224,23 @@ void DashboardPage::showEvent(QShowEvent* event) {
 
 void DashboardPage::onSampled() {
   if (!isVisible()) return;  // drawn from the history when shown again
+  // However fast samples come, the charts redraw at most every kMinRedrawMs (one sample a
+  // second, the normal rate, is drawn at once).
+  if (redraw_.isActive()) return;
+  const qint64 since = drawn_.isValid() ? drawn_.elapsed() : kMinRedrawMs;
+  redraw_.start(int(std::max<qint64>(0, kMinRedrawMs - since)));
+}
+
+void DashboardPage::redraw() {
+  drawn_.start();
   catchUp();
   updateFigures();
   updateGpuDetails();
+  if (qEnvironmentVariableIsSet("DASH_DEBUG")) {
+    const qint64 a = drawn_.elapsed();
+    repaint();
+    qInfo("redraw %lld ms, paint %lld ms", a, drawn_.elapsed() - a);
+  }
 }
 
 void DashboardPage::ensureGpuSeries(int gpus) {
@@ -263,12 +279,6 @@ void forEachValue(const telemetry::TelemetryPoint& p, DashboardPage* page, const
 
 }  // namespace
 
-void DashboardPage::appendPoint(const telemetry::TelemetryPoint& p) {
-  ensureGpuSeries(int(p.gpus.size()));
-  forEachValue(p, this, [](TimeChart* chart, int s, qint64 t, double v) { chart->append(s, t, v); });
-  last_ms_ = p.time_ms;
-}
-
 void DashboardPage::catchUp() {
   const auto& history = services_.telemetry->history();
   if (history.empty()) return;
@@ -279,16 +289,32 @@ void DashboardPage::catchUp() {
   }
   size_t first = history.size();
   while (first > 0 && history[first - 1].time_ms > last_ms_) --first;
-  for (size_t i = first; i < history.size(); ++i) appendPoint(history[i]);
+  QElapsedTimer dbg;
+  dbg.start();
+  QHash<QPair<TimeChart*, int>, QList<QPointF>> points;
+  for (size_t i = first; i < history.size(); ++i) {
+    const telemetry::TelemetryPoint& p = history[i];
+    ensureGpuSeries(int(p.gpus.size()));
+    forEachValue(p, this, [&points](TimeChart* chart, int s, qint64 t, double v) {
+      if (std::isfinite(v)) points[{chart, s}].append(QPointF(t, v));
+    });
+    last_ms_ = p.time_ms;
+  }
+  for (auto it = points.cbegin(); it != points.cend(); ++it)
+    it.key().first->appendMany(it.key().second, it.value());
+  const qint64 t_append = dbg.elapsed();
   const int minutes = services_.telemetry->windowMinutes();
   for (TimeChart* c : {gpu_chart_, kv_chart_, tokens_chart_, requests_chart_, latency_chart_})
     c->setWindow(last_ms_, minutes);
+  if (qEnvironmentVariableIsSet("DASH_DEBUG"))
+    qInfo("append %zu points: %lld ms, windows %lld ms", history.size() - first, t_append, dbg.elapsed() - t_append);
 }
 
 void DashboardPage::rebuild() {
   const auto& history = services_.telemetry->history();
   const int minutes = services_.telemetry->windowMinutes();
   QHash<QPair<TimeChart*, int>, QList<QPointF>> points;
+  QHash<QPair<TimeChart*, int>, int> merged;
   for (TimeChart* c : {gpu_chart_, kv_chart_, tokens_chart_, requests_chart_, latency_chart_})
     for (int s = 0; s < c->seriesCount(); ++s) points[{c, s}];
   last_ms_ = 0;
@@ -298,14 +324,15 @@ void DashboardPage::rebuild() {
       const telemetry::TelemetryPoint& p = history[i];
       if (p.time_ms < start) continue;
       ensureGpuSeries(int(p.gpus.size()));
-      forEachValue(p, this, [&points](TimeChart* chart, int s, qint64 t, double v) {
-        if (std::isfinite(v)) points[{chart, s}].append(QPointF(t, v));
+      forEachValue(p, this, [&](TimeChart* chart, int s, qint64 t, double v) {
+        if (std::isfinite(v))
+          TimeChart::addThinned(points[{chart, s}], merged[{chart, s}], QPointF(t, v), minutes);
       });
       last_ms_ = p.time_ms;
     }
   }
   for (auto it = points.cbegin(); it != points.cend(); ++it)
-    it.key().first->setPoints(it.key().second, it.value());
+    it.key().first->setPoints(it.key().second, it.value(), merged.value(it.key(), 1));
   for (TimeChart* c : {gpu_chart_, kv_chart_, tokens_chart_, requests_chart_, latency_chart_})
     c->setWindow(last_ms_ ? last_ms_ : QDateTime::currentMSecsSinceEpoch(), minutes);
 }

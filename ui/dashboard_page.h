@@ -3,7 +3,9 @@
 // time-series charts over a selectable window (1 / 5 / 15 min), fed by TelemetryService. Charts
 // only append points as samples arrive; while the page is hidden nothing is drawn and the
 // service's history fills the gap when it is shown again. GUI thread only.
+#include <QElapsedTimer>
 #include <QHash>
+#include <QTimer>
 #include <QWidget>
 
 #include "telemetry/engine_metrics.h"
@@ -46,9 +48,9 @@ class DashboardPage : public QWidget {
   QWidget* makeChartCard(const QString& title, QWidget* body);
   void reloadSources();
   void onSampled();
+  void redraw();
   void catchUp();    // appends the history points not drawn yet
   void rebuild();    // refills every series from the history (window or source changed)
-  void appendPoint(const telemetry::TelemetryPoint& p);
   void ensureGpuSeries(int gpus);
   void updateFigures();
   void updateGpuDetails();
@@ -67,6 +69,9 @@ class DashboardPage : public QWidget {
   QLabel* gpu_details_ = nullptr;
   int gpu_series_for_ = 0;  // GPUs that have series in gpu_chart_
   qint64 last_ms_ = 0;      // newest point drawn
+  QTimer redraw_;
+  QElapsedTimer drawn_;
+  static constexpr int kMinRedrawMs = 250;
 };
 
 }  // namespace pagoda::ui

@@ -22,7 +22,25 @@ double niceCeiling(double v) {
   return 10 * p;
 }
 
+constexpr int kPointsPerWindow = 360;
+
+double bucketMs(int minutes) {
+  return minutes * 60.0 * 1000 / kPointsPerWindow;
+}
+
 }  // namespace
+
+void TimeChart::addThinned(QList<QPointF>& points, int& merged, const QPointF& p, int minutes) {
+  const qsizetype n = points.size();
+  if (n >= 2 && p.x() - points[n - 2].x() < bucketMs(minutes)) {
+    const double y = (points.last().y() * merged + p.y()) / (merged + 1);
+    points.last() = QPointF(p.x(), y);
+    ++merged;
+  } else {
+    points.append(p);
+    merged = 1;
+  }
+}
 
 TimeChart::TimeChart(const QString& unit, double fixed_max, QWidget* parent)
     : QChartView(parent), fixed_max_(fixed_max) {
@@ -70,19 +88,43 @@ int TimeChart::addSeries(const QString& name, const QColor& color, bool dashed) 
   s->attachAxis(x_);
   s->attachAxis(y_);
   series_ << s;
+  merged_ << 1;
   return series_.size() - 1;
 }
 
 void TimeChart::append(int index, qint64 time_ms, double value) {
   if (!std::isfinite(value)) return;
-  series_[index]->append(static_cast<qreal>(time_ms), value);
+  QLineSeries* s = series_[index];
+  const int n = s->count();
+  const QPointF p(static_cast<qreal>(time_ms), value);
+  int& merged = merged_[index];
+  if (n >= 2 && p.x() - s->at(n - 2).x() < bucketMs(minutes_)) {
+    s->replace(n - 1, QPointF(p.x(), (s->at(n - 1).y() * merged + value) / (merged + 1)));
+    ++merged;
+  } else {
+    s->append(p);
+    merged = 1;
+  }
 }
 
-void TimeChart::setPoints(int index, const QList<QPointF>& points) {
+void TimeChart::appendMany(int index, const QList<QPointF>& points) {
+  if (points.size() == 1) {
+    append(index, qint64(points[0].x()), points[0].y());
+    return;
+  }
+  QList<QPointF> all = series_[index]->points();
+  for (const QPointF& p : points)
+    if (std::isfinite(p.y())) addThinned(all, merged_[index], p, minutes_);
+  series_[index]->replace(all);
+}
+
+void TimeChart::setPoints(int index, const QList<QPointF>& points, int merged_in_last) {
   series_[index]->replace(points);
+  merged_[index] = merged_in_last;
 }
 
 void TimeChart::setWindow(qint64 end_ms, int minutes) {
+  minutes_ = minutes;
   const qint64 start_ms = end_ms - qint64(minutes) * 60 * 1000;
   for (QLineSeries* s : std::as_const(series_)) {
     int drop = 0;

@@ -24,10 +24,17 @@ class TimeChart : public QChartView {
   int addSeries(const QString& name, const QColor& color, bool dashed = false);
   int seriesCount() const { return series_.size(); }
   QLineSeries* series(int index) const { return series_[index]; }
-  // A non-finite value leaves a gap-free line out (no point).
+  // A non-finite value adds no point. A point closer than the window's bucket (window / 360) to
+  // the one before the last is averaged into the last one (which moves to its time), so a
+  // 15-minute window stays at ~360 points a line and a rate's area is kept.
   void append(int index, qint64 time_ms, double value);
+  // Several points at once (a burst of samples, or catching up after the page was hidden): one
+  // geometry update instead of one per point.
+  void appendMany(int index, const QList<QPointF>& points);
+  // The same thinning for a list of points being built; `merged` counts the samples in the last.
+  static void addThinned(QList<QPointF>& points, int& merged, const QPointF& p, int minutes);
   // Replaces a series' points (window changes only).
-  void setPoints(int index, const QList<QPointF>& points);
+  void setPoints(int index, const QList<QPointF>& points, int merged_in_last = 1);
   // Slides the window so that it ends at end_ms and drops points that fell out of it.
   void setWindow(qint64 end_ms, int minutes);
   double yMax() const;
@@ -36,9 +43,11 @@ class TimeChart : public QChartView {
   void fitY();
 
   QList<QLineSeries*> series_;
+  QList<int> merged_;  // samples averaged into each series' last point
   QDateTimeAxis* x_ = nullptr;
   QValueAxis* y_ = nullptr;
   double fixed_max_ = 0;
+  int minutes_ = 5;
 };
 
 }  // namespace pagoda::ui

@@ -42,6 +42,7 @@ class TelemetryWorker : public QObject {
 
  public slots:
   void start() {
+    if (options_.interval_ms <= 0) return;
     nvml_ = std::make_unique<telemetry::Nvml>(options_.nvml_library.isEmpty()
                                                   ? telemetry::Nvml::default_library()
                                                   : options_.nvml_library.toStdString());
@@ -57,7 +58,7 @@ class TelemetryWorker : public QObject {
     delete timer_;
     timer_ = nullptr;
     if (reply_) reply_->abort();
-    nvml_.reset();
+    nvml_.reset();  // null too when sampling is off
   }
 
   void useLocal() {
@@ -188,15 +189,16 @@ TelemetryService::TelemetryService(AppSettings* settings, EngineService* engine,
       engine_(engine),
       keys_(keys),
       options_(options),
-      history_(static_cast<size_t>(
-          std::max<qint64>(1, qint64(options.history_s) * 1000 / std::max(1, options.interval_ms)))) {
+      history_(static_cast<size_t>(std::max<qint64>(
+          1, qint64(options.history_s) * 1000 /
+                 (options.interval_ms > 0 ? options.interval_ms : 1000)))) {
   qRegisterMetaType<TelemetryTick>();
   qRegisterMetaType<telemetry::TelemetryPoint>();
   qRegisterMetaType<telemetry::EngineCounters>();
   thread_.setObjectName(QStringLiteral("pagoda-telemetry"));
   worker_ = new TelemetryWorker(options_);
   worker_->moveToThread(&thread_);
-  connect(worker_, &TelemetryWorker::ticked, this, &TelemetryService::onTick);
+  connect(worker_, &TelemetryWorker::ticked, this, &TelemetryService::record);
   if (engine_) {
     connect(engine_, &EngineService::statsUpdated, this, &TelemetryService::feedEngineStats);
     connect(engine_, &EngineService::unloaded, worker_, &TelemetryWorker::onLocalUnloaded);
@@ -257,7 +259,7 @@ void TelemetryService::feedEngineStats(const EngineStatsSnapshot& stats) {
       worker_, [w = worker_, c = stats.counters] { w->onLocalStats(c); }, Qt::QueuedConnection);
 }
 
-void TelemetryService::onTick(const TelemetryTick& tick) {
+void TelemetryService::record(const TelemetryTick& tick) {
   history_.push(tick.point);
   latest_ = tick;
   ++samples_;

@@ -26,7 +26,7 @@ class TelemetryWorker;
 
 struct TelemetryOptions {
   QString nvml_library;    // empty: telemetry::Nvml::default_library()
-  int interval_ms = 1000;  // tests sample faster
+  int interval_ms = 1000;  // tests sample faster; 0: no sampling (history only via record())
   int history_s = 15 * 60;
 };
 
@@ -62,6 +62,9 @@ class TelemetryService : public QObject {
   // The local engine's stats (connected to EngineService::statsUpdated; tests feed a fake
   // source here).
   void feedEngineStats(const EngineStatsSnapshot& stats);
+  // Adds a sample to the history (the worker's ticks arrive here; tests and the screenshot tool
+  // add history of their own, e.g. 15 minutes at once).
+  void record(const TelemetryTick& tick);
 
  signals:
   // A new point joined history().
@@ -70,8 +73,6 @@ class TelemetryService : public QObject {
   void sourceChanged(const QString& source);
 
  private:
-  void onTick(const TelemetryTick& tick);
-
   AppSettings* settings_;
   EngineService* engine_;
   KeyStore* keys_;

@@ -1571,14 +1571,6 @@ on %2</source>
   <context>
     <name>pagoda::ui::DashboardPage</name>
     <message>
-      <source>%1 ms</source>
-      <translation />
-    </message>
-    <message>
-      <source>%1 s</source>
-      <translation />
-    </message>
-    <message>
       <source>Dashboard</source>
       <translation />
     </message>
@@ -1611,23 +1603,11 @@ on %2</source>
       <translation />
     </message>
     <message>
-      <source>Time to first token</source>
+      <source>Used</source>
       <translation />
     </message>
     <message>
-      <source>%</source>
-      <translation />
-    </message>
-    <message>
-      <source>KV cache used</source>
-      <translation />
-    </message>
-    <message>
-      <source>Prefix-cache hits</source>
-      <translation />
-    </message>
-    <message>
-      <source>tokens/s</source>
+      <source>Prefix hits</source>
       <translation />
     </message>
     <message>
@@ -1639,10 +1619,6 @@ on %2</source>
       <translation />
     </message>
     <message>
-      <source>requests</source>
-      <translation />
-    </message>
-    <message>
       <source>Running</source>
       <translation />
     </message>
@@ -1651,27 +1627,19 @@ on %2</source>
       <translation />
     </message>
     <message>
-      <source>ms</source>
+      <source>Time to first token</source>
       <translation />
     </message>
     <message>
-      <source>TTFT p50</source>
+      <source>Inter-token</source>
       <translation />
     </message>
     <message>
-      <source>TTFT p90</source>
+      <source>GPU utilization and memory (%)</source>
       <translation />
     </message>
     <message>
-      <source>ITL p50</source>
-      <translation />
-    </message>
-    <message>
-      <source>ITL p90</source>
-      <translation />
-    </message>
-    <message>
-      <source>GPU utilization and memory</source>
+      <source>KV cache (%)</source>
       <translation />
     </message>
     <message>
@@ -1683,7 +1651,7 @@ on %2</source>
       <translation />
     </message>
     <message>
-      <source>Latency (p50 / p90 over the last minute)</source>
+      <source>Latency, ms (p50; p90 dashed)</source>
       <translation />
     </message>
     <message>
@@ -1759,10 +1727,6 @@ on %2</source>
         <numerusform>%n preempted</numerusform>
         <numerusform>%n preempted</numerusform>
       </translation>
-    </message>
-    <message>
-      <source>p90 %1 · ITL %2</source>
-      <translation />
     </message>
     <message>
       <source>Waiting for the first sample…</source>

@@ -344,7 +344,7 @@
     </message>
     <message>
         <source>%1 tok/s</source>
-        <translation>%1 token/秒</translation>
+        <translation>%1 tok/s</translation>
     </message>
     <message>
         <source>context %1 / %2 tokens (%3 %)</source>
@@ -537,7 +537,7 @@ on %2</source>
     </message>
     <message>
         <source>%1 tok/s</source>
-        <translation>%1 token/秒</translation>
+        <translation>%1 tok/s</translation>
     </message>
     <message>
         <source>first token %1 s</source>
@@ -1570,14 +1570,6 @@ on %2</source>
 <context>
     <name>pagoda::ui::DashboardPage</name>
     <message>
-        <source>%1 ms</source>
-        <translation>%1 毫秒</translation>
-    </message>
-    <message>
-        <source>%1 s</source>
-        <translation>%1 秒</translation>
-    </message>
-    <message>
         <source>Dashboard</source>
         <translation>仪表盘</translation>
     </message>
@@ -1610,24 +1602,12 @@ on %2</source>
         <translation>运行 / 等待</translation>
     </message>
     <message>
-        <source>Time to first token</source>
-        <translation>首 token 延迟</translation>
+        <source>Used</source>
+        <translation>已用</translation>
     </message>
     <message>
-        <source>%</source>
-        <translation>%</translation>
-    </message>
-    <message>
-        <source>KV cache used</source>
-        <translation>KV 缓存占用</translation>
-    </message>
-    <message>
-        <source>Prefix-cache hits</source>
-        <translation>前缀缓存命中</translation>
-    </message>
-    <message>
-        <source>tokens/s</source>
-        <translation>token/秒</translation>
+        <source>Prefix hits</source>
+        <translation>前缀命中</translation>
     </message>
     <message>
         <source>Prompt</source>
@@ -1638,10 +1618,6 @@ on %2</source>
         <translation>生成</translation>
     </message>
     <message>
-        <source>requests</source>
-        <translation>请求</translation>
-    </message>
-    <message>
         <source>Running</source>
         <translation>运行中</translation>
     </message>
@@ -1650,28 +1626,20 @@ on %2</source>
         <translation>等待中</translation>
     </message>
     <message>
-        <source>ms</source>
-        <translation>毫秒</translation>
+        <source>Time to first token</source>
+        <translation>首 token</translation>
     </message>
     <message>
-        <source>TTFT p50</source>
-        <translation>首 token p50</translation>
+        <source>Inter-token</source>
+        <translation>token 间隔</translation>
     </message>
     <message>
-        <source>TTFT p90</source>
-        <translation>首 token p90</translation>
+        <source>GPU utilization and memory (%)</source>
+        <translation>GPU 利用率与显存（%）</translation>
     </message>
     <message>
-        <source>ITL p50</source>
-        <translation>token 间隔 p50</translation>
-    </message>
-    <message>
-        <source>ITL p90</source>
-        <translation>token 间隔 p90</translation>
-    </message>
-    <message>
-        <source>GPU utilization and memory</source>
-        <translation>GPU 利用率与显存</translation>
+        <source>KV cache (%)</source>
+        <translation>KV 缓存（%）</translation>
     </message>
     <message>
         <source>Tokens per second</source>
@@ -1682,8 +1650,8 @@ on %2</source>
         <translation>请求</translation>
     </message>
     <message>
-        <source>Latency (p50 / p90 over the last minute)</source>
-        <translation>延迟（最近一分钟的 p50 / p90）</translation>
+        <source>Latency, ms (p50; p90 dashed)</source>
+        <translation>延迟，毫秒（p50；虚线为 p90）</translation>
     </message>
     <message>
         <source>GPUs and memory by process</source>
@@ -1745,21 +1713,17 @@ on %2</source>
     </message>
     <message>
         <source>%1 tok/s</source>
-        <translation>%1 token/秒</translation>
+        <translation>%1 tok/s</translation>
     </message>
     <message>
         <source>prompt %1 tok/s</source>
-        <translation>提示词 %1 token/秒</translation>
+        <translation>提示词 %1 tok/s</translation>
     </message>
     <message numerus="yes">
         <source>%n preempted</source>
         <translation>
             <numerusform>已抢占 %n 次</numerusform>
         </translation>
-    </message>
-    <message>
-        <source>p90 %1 · ITL %2</source>
-        <translation>p90 %1 · 间隔 %2</translation>
     </message>
     <message>
         <source>Waiting for the first sample…</source>

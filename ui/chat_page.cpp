@@ -147,6 +147,9 @@ ChatPage::ChatPage(const Services& services, QWidget* parent)
   center_layout->addWidget(live_);
   footer_ = new QLabel;
   footer_->setObjectName("Footer");
+  // Long lines are cut rather than widening the window (it must fit 1024 px).
+  footer_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+  live_label_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
   center_layout->addWidget(footer_);
   row->addWidget(center, 1);
 

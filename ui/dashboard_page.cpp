@@ -25,12 +25,6 @@ const QColor kIndigo("#4f46e5"), kTeal("#0d9488"), kAmber("#d97706"), kRose("#e1
 const QColor kGpuColors[] = {kIndigo, kTeal, kAmber, kRose, kViolet, kSlate};
 const QString kDash = QStringLiteral("—");
 
-QString formatLatency(double seconds) {
-  if (!std::isfinite(seconds)) return kDash;
-  if (seconds < 1) return DashboardPage::tr("%1 ms").arg(seconds * 1000, 0, 'f', seconds < 0.01 ? 1 : 0);
-  return DashboardPage::tr("%1 s").arg(seconds, 0, 'f', 2);
-}
-
 QString formatRate(double v) {
   return QString::number(v, 'f', v < 100 ? 1 : 0);
 }
@@ -92,24 +86,24 @@ DashboardPage::DashboardPage(const Services& services, QWidget* parent)
   figures->addWidget(makeFigure("kv", tr("KV cache")));
   figures->addWidget(makeFigure("tokens", tr("Generation")));
   figures->addWidget(makeFigure("requests", tr("Running / waiting")));
-  figures->addWidget(makeFigure("latency", tr("Time to first token")));
   root->addLayout(figures);
 
-  gpu_chart_ = new TimeChart(tr("%"), 100);
-  kv_chart_ = new TimeChart(tr("%"), 100);
-  kv_chart_->addSeries(tr("KV cache used"), kIndigo);
-  kv_chart_->addSeries(tr("Prefix-cache hits"), kTeal, true);
-  tokens_chart_ = new TimeChart(tr("tokens/s"));
+  gpu_chart_ = new TimeChart(100);
+  kv_chart_ = new TimeChart(100);
+  kv_chart_->addSeries(tr("Used"), kIndigo);
+  kv_chart_->addSeries(tr("Prefix hits"), kTeal, true);
+  tokens_chart_ = new TimeChart;
   tokens_chart_->addSeries(tr("Prompt"), kAmber);
   tokens_chart_->addSeries(tr("Generated"), kIndigo);
-  requests_chart_ = new TimeChart(tr("requests"));
+  requests_chart_ = new TimeChart;
   requests_chart_->addSeries(tr("Running"), kIndigo);
   requests_chart_->addSeries(tr("Waiting"), kRose);
-  latency_chart_ = new TimeChart(tr("ms"));
-  latency_chart_->addSeries(tr("TTFT p50"), kViolet);
-  latency_chart_->addSeries(tr("TTFT p90"), kViolet, true);
-  latency_chart_->addSeries(tr("ITL p50"), kTeal);
-  latency_chart_->addSeries(tr("ITL p90"), kTeal, true);
+  latency_chart_ = new TimeChart;
+  // p50 solid, p90 dashed in the same colour; the legend names each pair once.
+  latency_chart_->addSeries(tr("Time to first token"), kViolet);
+  latency_chart_->addSeries(QStringLiteral("p90"), kViolet, true, false);
+  latency_chart_->addSeries(tr("Inter-token"), kTeal);
+  latency_chart_->addSeries(QStringLiteral("p90"), kTeal, true, false);
   gpu_details_ = new QLabel;
   gpu_details_->setObjectName("GpuDetails");
   gpu_details_->setTextFormat(Qt::RichText);
@@ -119,11 +113,11 @@ DashboardPage::DashboardPage(const Services& services, QWidget* parent)
 
   auto* grid = new QGridLayout;
   grid->setSpacing(8);
-  grid->addWidget(makeChartCard(tr("GPU utilization and memory"), gpu_chart_), 0, 0);
-  grid->addWidget(makeChartCard(tr("KV cache"), kv_chart_), 0, 1);
+  grid->addWidget(makeChartCard(tr("GPU utilization and memory (%)"), gpu_chart_), 0, 0);
+  grid->addWidget(makeChartCard(tr("KV cache (%)"), kv_chart_), 0, 1);
   grid->addWidget(makeChartCard(tr("Tokens per second"), tokens_chart_), 0, 2);
   grid->addWidget(makeChartCard(tr("Requests"), requests_chart_), 1, 0);
-  grid->addWidget(makeChartCard(tr("Latency (p50 / p90 over the last minute)"), latency_chart_), 1, 1);
+  grid->addWidget(makeChartCard(tr("Latency, ms (p50; p90 dashed)"), latency_chart_), 1, 1);
   grid->addWidget(makeChartCard(tr("GPUs and memory by process"), gpu_details_), 1, 2);
   for (int c = 0; c < 3; ++c) grid->setColumnStretch(c, 1);
   for (int r = 0; r < 2; ++r) grid->setRowStretch(r, 1);
@@ -372,23 +366,21 @@ void DashboardPage::updateFigures() {
   }
   const telemetry::EngineFigures& e = p.engine;
   if (!e.present) {
-    for (const char* name : {"kv", "tokens", "requests", "latency"})
+    for (const char* name : {"kv", "tokens", "requests"})
       set(QString::fromLatin1(name), kDash, tr("no engine"));
     return;
   }
-  QString kv_detail = std::isfinite(e.kv_blocks_total)
-                          ? tr("%1 / %2 blocks").arg(e.kv_blocks_used).arg(e.kv_blocks_total)
-                          : QString();
-  if (std::isfinite(e.prefix_hit_rate_percent))
-    kv_detail += (kv_detail.isEmpty() ? QString() : QStringLiteral(" · ")) +
-                 tr("hits %1 %").arg(e.prefix_hit_rate_percent, 0, 'f', 0);
+  // Blocks when the source says them (the local engine, vLLM); else the prefix-cache hit rate.
+  QString kv_detail;
+  if (std::isfinite(e.kv_blocks_total))
+    kv_detail = tr("%1 / %2 blocks").arg(e.kv_blocks_used).arg(e.kv_blocks_total);
+  else if (std::isfinite(e.prefix_hit_rate_percent))
+    kv_detail = tr("hits %1 %").arg(e.prefix_hit_rate_percent, 0, 'f', 0);
   set("kv", tr("%1 %").arg(e.kv_usage_percent, 0, 'f', 1), kv_detail);
   set("tokens", tr("%1 tok/s").arg(formatRate(e.generation_tokens_per_s)),
       tr("prompt %1 tok/s").arg(formatRate(e.prompt_tokens_per_s)));
   set("requests", QStringLiteral("%1 / %2").arg(e.running).arg(e.waiting),
       tr("%n preempted", nullptr, int(e.preemptions)));
-  set("latency", formatLatency(e.ttft_p50_s),
-      tr("p90 %1 · ITL %2").arg(formatLatency(e.ttft_p90_s), formatLatency(e.itl_p50_s)));
 }
 
 void DashboardPage::updateGpuDetails() {

@@ -30,7 +30,7 @@ class DashboardPage : public QWidget {
   TimeChart* tokensChart() const { return tokens_chart_; }
   TimeChart* requestsChart() const { return requests_chart_; }
   TimeChart* latencyChart() const { return latency_chart_; }
-  QString figureText(const QString& name) const;  // "gpu", "vram", "kv", "tokens", "requests", "latency"
+  QString figureText(const QString& name) const;  // "gpu", "vram", "kv", "tokens", "requests"
   QString gpuStatusText() const;
   QString engineStatusText() const;
   QString gpuDetailsText() const;

@@ -42,7 +42,7 @@ void TimeChart::addThinned(QList<QPointF>& points, int& merged, const QPointF& p
   }
 }
 
-TimeChart::TimeChart(const QString& unit, double fixed_max, QWidget* parent)
+TimeChart::TimeChart(double fixed_max, QWidget* parent)
     : QChartView(parent), fixed_max_(fixed_max) {
   auto* chart = new QChart;
   chart->setBackgroundVisible(false);
@@ -63,11 +63,8 @@ TimeChart::TimeChart(const QString& unit, double fixed_max, QWidget* parent)
   y_->setLabelsFont(small);
   y_->setTickCount(3);
   y_->setLabelFormat(QStringLiteral("%g"));
-  y_->setTitleText(unit);
-  y_->setTitleFont(small);
   y_->setGridLineColor(QColor("#eef2f6"));
   y_->setLabelsColor(QColor("#64748b"));
-  y_->setTitleBrush(QColor("#64748b"));
   y_->setRange(0, fixed_max_ > 0 ? fixed_max_ : 1);
   chart->addAxis(x_, Qt::AlignBottom);
   chart->addAxis(y_, Qt::AlignLeft);
@@ -78,7 +75,7 @@ TimeChart::TimeChart(const QString& unit, double fixed_max, QWidget* parent)
   setStyleSheet(QStringLiteral("background: transparent;"));
 }
 
-int TimeChart::addSeries(const QString& name, const QColor& color, bool dashed) {
+int TimeChart::addSeries(const QString& name, const QColor& color, bool dashed, bool in_legend) {
   auto* s = new QLineSeries;
   s->setName(name);
   QPen pen(color, 2);
@@ -87,6 +84,8 @@ int TimeChart::addSeries(const QString& name, const QColor& color, bool dashed) 
   chart()->addSeries(s);
   s->attachAxis(x_);
   s->attachAxis(y_);
+  if (!in_legend)
+    for (QLegendMarker* m : chart()->legend()->markers(s)) m->setVisible(false);
   series_ << s;
   merged_ << 1;
   return series_.size() - 1;

@@ -17,11 +17,13 @@ namespace pagoda::ui {
 class TimeChart : public QChartView {
   Q_OBJECT
  public:
-  // fixed_max > 0 fixes the y axis at [0, fixed_max]; otherwise it fits the data.
-  explicit TimeChart(const QString& unit, double fixed_max = 0, QWidget* parent = nullptr);
+  // fixed_max > 0 fixes the y axis at [0, fixed_max]; otherwise it fits the data. The unit goes
+  // into the card's title (rotated axis titles read badly in Chinese).
+  explicit TimeChart(double fixed_max = 0, QWidget* parent = nullptr);
 
   // Returns the new series' index.
-  int addSeries(const QString& name, const QColor& color, bool dashed = false);
+  int addSeries(const QString& name, const QColor& color, bool dashed = false,
+                bool in_legend = true);
   int seriesCount() const { return series_.size(); }
   QLineSeries* series(int index) const { return series_[index]; }
   // A non-finite value adds no point. A point closer than the window's bucket (window / 360) to

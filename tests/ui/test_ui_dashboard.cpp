@@ -150,6 +150,7 @@ class TestUiDashboard : public QObject {
   void windowSettingWorks();
   void noGuiStallAtFullRate();
   void remoteMetricsFeedTheCharts();
+  void fitsTheSmallWindow();
 };
 
 void TestUiDashboard::figuresAndSeriesUpdate() {
@@ -167,7 +168,6 @@ void TestUiDashboard::figuresAndSeriesUpdate() {
            qPrintable(page->figureText("vram")));
   QVERIFY2(page->figureText("kv").startsWith("25.0 %"), qPrintable(page->figureText("kv")));
   QVERIFY(page->figureText("kv").contains("100 / 400 blocks"));
-  QVERIFY(page->figureText("kv").contains("hits 40 %"));
   QVERIFY2(page->figureText("tokens").startsWith("50.0 tok/s"), qPrintable(page->figureText("tokens")));
   QVERIFY(page->figureText("tokens").contains("prompt 150"));
   QVERIFY(page->figureText("requests").startsWith("2 / 1"));
@@ -392,6 +392,44 @@ void TestUiDashboard::remoteMetricsFeedTheCharts() {
   app.telemetry->setSource("remote:" + id);
   QTRY_VERIFY_WITH_TIMEOUT(page->engineStatusText().contains("did not answer"), 5000);
   server.stop();
+}
+
+// In a 1024x700 window the Dashboard gets 808x700 (the sidebar takes 216 px). In English and in
+// Chinese every chart and figure lies inside it, the charts keep a usable height and no figure is
+// cut. (Grabs are left in the temp folder to look at.)
+void TestUiDashboard::fitsTheSmallWindow() {
+  pagoda::testing::FakeNvml fake;
+  setUpGpus(fake);
+  AppHarness app({}, fastOptions(50));
+  FakeStatsSource stats(app.telemetry.get(), 20);
+  for (const char* language : {"en", "zh_CN"}) {
+    pagoda::ui::applyLanguage(language);
+    DashboardPage page(app.services());
+    page.setAttribute(Qt::WA_DontShowOnScreen, false);
+    page.resize(1024 - 216, 700);
+    page.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&page));
+    QTRY_VERIFY_WITH_TIMEOUT(count(page.tokensChart(), 1) >= 3, 10000);
+    QTest::qWait(300);
+    page.grab().save(QDir::temp().filePath(QStringLiteral("dashboard-808x700-%1.png").arg(language)));
+    QVERIFY2(page.minimumSizeHint().width() <= 808 && page.minimumSizeHint().height() <= 700,
+             qPrintable(QStringLiteral("%1x%2").arg(page.minimumSizeHint().width())
+                            .arg(page.minimumSizeHint().height())));
+    QCOMPARE(page.size(), QSize(808, 700));
+    const QRect inside = page.rect();
+    for (TimeChart* chart : page.findChildren<TimeChart*>()) {
+      const QRect r(chart->mapTo(&page, QPoint(0, 0)), chart->size());
+      QVERIFY2(inside.contains(r), language);
+      QVERIFY2(chart->height() >= 120, qPrintable(QString::number(chart->height())));
+    }
+    for (QLabel* value : page.findChildren<QLabel*>("FigureValue")) {
+      const QRect r(value->mapTo(&page, QPoint(0, 0)), value->size());
+      QVERIFY(inside.contains(r));
+      QVERIFY2(value->fontMetrics().horizontalAdvance(value->text()) <= value->width(),
+               qPrintable(QStringLiteral("%1: figure '%2' is cut").arg(language, value->text())));
+    }
+  }
+  pagoda::ui::applyLanguage("en");
 }
 
 QTEST_MAIN(TestUiDashboard)

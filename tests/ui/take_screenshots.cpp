@@ -54,7 +54,7 @@ void generationBurst(AppHarness& app, pagoda::testing::FakeNvml& gpu, int second
                          s.running ? std::min(97u, 38u + 14u * unsigned(s.running)) : 2u;
                      const unsigned long long used =
                          (16ull << 30) + static_cast<unsigned long long>(s.kv_usage * (4ull << 30));
-                     gpu.set_load(0, util, used, 45 + 4 * util, 36 + util / 3,
+                     gpu.set_load(0, util, used, 30 + 3 * util, 36 + util / 3,
                                   util > 10 ? 2520 : 210);
                    });
   QElapsedTimer clock;

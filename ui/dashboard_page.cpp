@@ -230,11 +230,6 @@ void DashboardPage::redraw() {
   catchUp();
   updateFigures();
   updateGpuDetails();
-  if (qEnvironmentVariableIsSet("DASH_DEBUG")) {
-    const qint64 a = drawn_.elapsed();
-    repaint();
-    qInfo("redraw %lld ms, paint %lld ms", a, drawn_.elapsed() - a);
-  }
 }
 
 void DashboardPage::ensureGpuSeries(int gpus) {
@@ -283,8 +278,7 @@ void DashboardPage::catchUp() {
   }
   size_t first = history.size();
   while (first > 0 && history[first - 1].time_ms > last_ms_) --first;
-  QElapsedTimer dbg;
-  dbg.start();
+  // Each line gets its new points in one go (one geometry update per line, however many).
   QHash<QPair<TimeChart*, int>, QList<QPointF>> points;
   for (size_t i = first; i < history.size(); ++i) {
     const telemetry::TelemetryPoint& p = history[i];
@@ -296,12 +290,9 @@ void DashboardPage::catchUp() {
   }
   for (auto it = points.cbegin(); it != points.cend(); ++it)
     it.key().first->appendMany(it.key().second, it.value());
-  const qint64 t_append = dbg.elapsed();
   const int minutes = services_.telemetry->windowMinutes();
   for (TimeChart* c : {gpu_chart_, kv_chart_, tokens_chart_, requests_chart_, latency_chart_})
     c->setWindow(last_ms_, minutes);
-  if (qEnvironmentVariableIsSet("DASH_DEBUG"))
-    qInfo("append %zu points: %lld ms, windows %lld ms", history.size() - first, t_append, dbg.elapsed() - t_append);
 }
 
 void DashboardPage::rebuild() {

@@ -20,7 +20,7 @@ add_executable(test_ui_chat_stats ${CMAKE_CURRENT_LIST_DIR}/test_ui_chat_stats.c
                ${CMAKE_CURRENT_LIST_DIR}/ui_test_harness.h)
 set_target_properties(test_ui_chat_stats PROPERTIES AUTOMOC ON)
 target_include_directories(test_ui_chat_stats PRIVATE ${CMAKE_CURRENT_LIST_DIR})
-target_link_libraries(test_ui_chat_stats PRIVATE pagoda_ui Qt6::Test Qt6::Sql)
+target_link_libraries(test_ui_chat_stats PRIVATE pagoda_ui pagoda_test_fake_openai Qt6::Test Qt6::Sql)
 pagoda_test_defs(test_ui_chat_stats)
 add_test(NAME test_ui_chat_stats COMMAND test_ui_chat_stats)
 set_tests_properties(test_ui_chat_stats PROPERTIES LABELS "gui" TIMEOUT 240

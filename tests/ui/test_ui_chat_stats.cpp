@@ -7,6 +7,7 @@
 #include <QtTest>
 
 #include "services/chat_store.h"
+#include "test_services_fake_openai.h"
 #include "ui/chat_page.h"
 #include "ui/message_view.h"
 #include "ui/ui_util.h"
@@ -20,6 +21,7 @@ class TestUiChatStats : public QObject {
  private slots:
   void initTestCase() { ui::applyStyle(); }
   void liveLineAndStoredStats();
+  void remoteRepliesShowTheirSpeed();
   void olderDatabasesKeepWorking();
 };
 
@@ -78,6 +80,38 @@ void TestUiChatStats::liveLineAndStoredStats() {
            qPrintable(shown[1]));
   QVERIFY(shown[1].contains(QString("%1 tokens").arg(second.completion_tokens)));
   QVERIFY(shown[1].contains("tok/s") && shown[1].contains("first token"));
+}
+
+// A remote endpoint streams chunks (one token each for the count until its usage arrives); the
+// context of a remote model is unknown, so no fill is shown.
+void TestUiChatStats::remoteRepliesShowTheirSpeed() {
+  FakeOpenAiServer server;
+  for (int i = 0; i < 12; ++i) server.chunks << QString("w%1 ").arg(i);
+  server.interval_ms = 40;
+  AppHarness app;
+  app.window->show();
+  ui::ChatPage* page = app.window->chatPage();
+  const qint64 chat = page->newConversation();
+  app.store->setTarget(
+      chat, "remote:" + app.settings->saveRemoteEndpoint({{}, "Fake", server.baseUrl(), "fake"}));
+  page->selectConversation(chat);
+  QStringList lines;
+  QList<int> fills;
+  connect(app.chat.get(), &app::ChatService::streamStats, this, [&] {
+    lines << page->liveText();
+    fills << page->liveContextPercent();
+  });
+  QVERIFY(app.chat->send(chat, "Hello"));
+  QTRY_VERIFY_WITH_TIMEOUT(!app.chat->isGenerating(), 20000);
+  QCOMPARE(lines.size(), 12);
+  QVERIFY2(lines.last().startsWith("Writing: 12 tokens · ") && lines.last().contains("tok/s"),
+           qPrintable(lines.last()));
+  QVERIFY(!lines.last().contains("context"));
+  QCOMPARE(fills.last(), -1);
+  // 11 tokens after the first, 40 ms apart: about 25 tok/s.
+  const double speed = lines.last().section(" · ", 1).section(' ', 0, 0).toDouble();
+  QVERIFY2(speed > 12 && speed <= 26, qPrintable(lines.last()));
+  QVERIFY(page->liveText().isEmpty());
 }
 
 void TestUiChatStats::olderDatabasesKeepWorking() {

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "core/engine.h"
+#include "fake_engine_counters.h"
 #include "fake_nvml_control.h"
 #include "server/api_server.h"
 #include "server/metrics.h"
@@ -72,41 +73,15 @@ TEST(RingBuffer, KeepsTheNewest) {
   EXPECT_EQ(r.back(), 5);
 }
 
-// Counters as an engine would move them: `tokens` generated per second, one request a second
-// with TTFT `ttft` and ITL `itl`.
-EngineCounters counters_at(double t, double tokens_per_s, double ttft, double itl,
-                           HistogramCounts& ttft_h, HistogramCounts& itl_h) {
-  auto observe = [](HistogramCounts& h, double v) {
-    if (h.bounds.empty()) h.bounds = latency_bucket_bounds(), h.cumulative.assign(h.bounds.size() + 1, 0);
-    for (size_t i = 0; i < h.cumulative.size(); ++i)
-      if (i == h.bounds.size() || v <= h.bounds[i]) h.cumulative[i] += 1;
-    h.sum += v;
-    h.count += 1;
-  };
-  observe(ttft_h, ttft);
-  observe(itl_h, itl);
-  EngineCounters c;
-  c.time_s = t;
-  c.running = 2;
-  c.waiting = 1;
-  c.kv_usage = 0.25;
-  c.kv_blocks_total = 400;
-  c.generation_tokens = tokens_per_s * t;
-  c.prompt_tokens = 3 * tokens_per_s * t;
-  c.prefix_cache_queries = 100 * t;
-  c.prefix_cache_hits = 40 * t;
-  c.ttft = ttft_h;
-  c.itl = itl_h;
-  return c;
-}
-
 TEST(TelemetryRecorder, RatesWindowsAndResets) {
   TelemetryRecorder rec(10);
-  HistogramCounts ttft, itl;
+  testing::FakeEngineCounters engine;
   TelemetryPoint p;
   for (int t = 0; t <= 30; ++t) {
     const bool slow = t > 20;  // the last 10 s are slower
-    EngineCounters c = counters_at(t, 50, slow ? 0.5 : 0.05, slow ? 0.2 : 0.02, ttft, itl);
+    engine.ttft_s = slow ? 0.5 : 0.05;
+    engine.itl_s = slow ? 0.2 : 0.02;
+    const EngineCounters c = engine.at(t, t);
     p = rec.record(1000 * t, nullptr, &c);
   }
   EXPECT_TRUE(p.engine.present);
@@ -119,14 +94,11 @@ TEST(TelemetryRecorder, RatesWindowsAndResets) {
   EXPECT_NEAR(p.engine.ttft_p50_s, 0.5, 0.5 * 0.25);
   EXPECT_NEAR(p.engine.itl_p90_s, 0.2, 0.2 * 0.25);
   // The same snapshot again (no fresher stats yet) repeats the figures instead of a zero rate.
-  EngineCounters again = counters_at(30, 50, 0.5, 0.2, ttft, itl);
-  again.generation_tokens = 50 * 30;
+  const EngineCounters again = engine.at(30, 30);
   EXPECT_NEAR(rec.record(31000, nullptr, &again).engine.generation_tokens_per_s, 50, 1e-9);
   // An engine reloaded: counters restart; no negative rate.
-  HistogramCounts t2, i2;
-  EngineCounters fresh = counters_at(31, 50, 0.1, 0.01, t2, i2);
-  fresh.generation_tokens = 10;
-  fresh.prompt_tokens = 10;
+  testing::FakeEngineCounters reloaded;
+  const EngineCounters fresh = reloaded.at(31, 0.2);
   p = rec.record(32000, nullptr, &fresh);
   EXPECT_EQ(p.engine.generation_tokens_per_s, 0);
   EXPECT_TRUE(std::isnan(p.engine.ttft_p50_s));

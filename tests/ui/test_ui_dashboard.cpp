@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/engine.h"
+#include "fake_engine_counters.h"
 #include "fake_nvml_control.h"
 #include "server/api_server.h"
 #include "services/engine_service.h"
@@ -37,52 +38,24 @@ double monotonic() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// An engine that generates `gen_rate` tokens/s (and three times as many prompt tokens), with two
-// requests running, one waiting, a quarter of the KV cache in use and fixed latencies.
+// Feeds FakeEngineCounters to the service as EngineService's stats would arrive.
 class FakeStatsSource : public QObject {
  public:
   FakeStatsSource(pagoda::app::TelemetryService* telemetry, int interval_ms)
       : telemetry_(telemetry), start_(monotonic()) {
-    bounds_ = pagoda::telemetry::latency_bucket_bounds();
-    connect(&timer_, &QTimer::timeout, this, &FakeStatsSource::emitStats);
+    connect(&timer_, &QTimer::timeout, this, [this] {
+      pagoda::app::EngineStatsSnapshot s;
+      const double now = monotonic();
+      s.counters = counters.at(now, now - start_);
+      telemetry_->feedEngineStats(s);
+    });
     timer_.start(interval_ms);
   }
-  double gen_rate = 50;
-  double ttft_s = 0.12;
-  double itl_s = 0.02;
+  pagoda::testing::FakeEngineCounters counters;
 
  private:
-  void observe(pagoda::telemetry::HistogramCounts& h, double v) {
-    if (h.bounds.empty()) h.bounds = bounds_, h.cumulative.assign(bounds_.size() + 1, 0);
-    for (size_t i = 0; i < h.cumulative.size(); ++i)
-      if (i == bounds_.size() || v <= bounds_[i]) h.cumulative[i] += 1;
-    h.sum += v;
-    h.count += 1;
-  }
-  void emitStats() {
-    pagoda::app::EngineStatsSnapshot s;
-    auto& c = s.counters;
-    c.time_s = monotonic();
-    const double t = c.time_s - start_;
-    c.running = 2;
-    c.waiting = 1;
-    c.kv_usage = 0.25;
-    c.kv_blocks_used = 100;
-    c.kv_blocks_total = 400;
-    c.generation_tokens = gen_rate * t;
-    c.prompt_tokens = 3 * gen_rate * t;
-    c.prefix_cache_queries = 1000 * t;
-    c.prefix_cache_hits = 400 * t;
-    observe(ttft_, ttft_s);
-    observe(itl_, itl_s);
-    c.ttft = ttft_;
-    c.itl = itl_;
-    telemetry_->feedEngineStats(s);
-  }
   pagoda::app::TelemetryService* telemetry_;
   double start_;
-  std::vector<double> bounds_;
-  pagoda::telemetry::HistogramCounts ttft_, itl_;
   QTimer timer_;
 };
 
@@ -187,7 +160,7 @@ void TestUiDashboard::figuresAndSeriesUpdate() {
                details.contains("612 / 350 W"),
            qPrintable(details));
   // Changes show up: a slower engine and a busier GPU.
-  stats.gen_rate = 10;
+  stats.counters.gen_rate = 10;
   fake.set_load(0, 12, 20ull << 30, 100, 40, 345);
   QTRY_VERIFY_WITH_TIMEOUT(std::abs(lastY(page->tokensChart(), 1) - 10) < 1e-6, 5000);
   QTRY_COMPARE_WITH_TIMEOUT(lastY(page->gpuChart(), 0), 12.0, 5000);

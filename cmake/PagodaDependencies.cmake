@@ -39,10 +39,14 @@ set_property(TARGET pagoda::httplib PROPERTY INTERFACE_COMPILE_DEFINITIONS
 set_property(TARGET pagoda::httplib PROPERTY INTERFACE_LINK_LIBRARIES Threads::Threads)
 
 if(PAGODA_GUI)
+  # Charts (the Dashboard) is found only with the Qt OpenGL development files installed
+  # (qt6-charts-dev and libqt6opengl6-dev, both in dev.sh).
   find_package(Qt6 6.4 COMPONENTS Core Gui Widgets Network Sql Charts Test LinguistTools)
   find_package(Qt6Keychain)
   if(NOT Qt6_FOUND OR NOT Qt6Keychain_FOUND)
-    message(WARNING "Qt 6 or QtKeychain not found: building the headless tools only")
+    message(WARNING "Qt 6 (Core Gui Widgets Network Sql Charts Test LinguistTools) or QtKeychain "
+                    "not found: building the headless tools only. Install the packages in dev.sh "
+                    "(qt6-charts-dev needs libqt6opengl6-dev).")
     set(PAGODA_GUI OFF)
   endif()
 endif()

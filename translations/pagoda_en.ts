@@ -357,6 +357,29 @@
       <source>Cannot write %1</source>
       <translation />
     </message>
+    <message>
+      <source>Waiting for the first token…</source>
+      <translation />
+    </message>
+    <message numerus="yes">
+      <source>Writing: %n tokens</source>
+      <translation>
+        <numerusform>Writing: %n token</numerusform>
+        <numerusform>Writing: %n tokens</numerusform>
+      </translation>
+    </message>
+    <message>
+      <source>%1 tok/s</source>
+      <translation />
+    </message>
+    <message>
+      <source>context %1 / %2 tokens (%3 %)</source>
+      <translation />
+    </message>
+    <message>
+      <source>How much of the model&apos;s context this conversation fills</source>
+      <translation />
+    </message>
   </context>
   <context>
     <name>pagoda::ui::MainWindow</name>
@@ -529,6 +552,33 @@ on %2</source>
     <message>
       <location filename="../ui/message_view.cpp" line="159" />
       <source>· failed</source>
+      <translation />
+    </message>
+    <message numerus="yes">
+      <source>%n tokens</source>
+      <translation>
+        <numerusform>%n token</numerusform>
+        <numerusform>%n tokens</numerusform>
+      </translation>
+    </message>
+    <message>
+      <source>%1 tok/s</source>
+      <translation />
+    </message>
+    <message>
+      <source>first token %1 s</source>
+      <translation />
+    </message>
+    <message>
+      <source>prompt %1 (%2 cached)</source>
+      <translation />
+    </message>
+    <message>
+      <source>prompt %1</source>
+      <translation />
+    </message>
+    <message>
+      <source>Reply tokens · generation speed · time to first token · prompt tokens (served from the prefix cache)</source>
       <translation />
     </message>
   </context>
@@ -1564,6 +1614,249 @@ on %2</source>
       <location filename="../ui/server_page.cpp" line="439" />
       <source>%1 s</source>
       <translation />
+    </message>
+  </context>
+  <context>
+    <name>pagoda::app::TelemetryWorker</name>
+    <message>
+      <source>No model is loaded. Load one on the Models page to see the engine.</source>
+      <translation />
+    </message>
+    <message>
+      <source>No NVIDIA driver was found (NVML is not installed), so there are no GPU numbers. The engine&apos;s own numbers are shown.</source>
+      <translation />
+    </message>
+    <message>
+      <source>The NVIDIA driver is too old for GPU telemetry (%1).</source>
+      <translation />
+    </message>
+    <message>
+      <source>GPU telemetry stopped: %1. Pagoda keeps trying; the engine&apos;s own numbers are shown meanwhile.</source>
+      <translation />
+    </message>
+    <message>
+      <source>%1 did not answer: %2</source>
+      <translation />
+    </message>
+    <message>
+      <source>%1 has no vLLM-style engine metrics.</source>
+      <translation />
+    </message>
+  </context>
+  <context>
+    <name>pagoda::ui::DashboardPage</name>
+    <message>
+      <source>Dashboard</source>
+      <translation />
+    </message>
+    <message>
+      <source>Live GPU, KV-cache and throughput of the engine</source>
+      <translation />
+    </message>
+    <message>
+      <source>%1 min</source>
+      <translation />
+    </message>
+    <message>
+      <source>GPU utilization</source>
+      <translation />
+    </message>
+    <message>
+      <source>GPU memory</source>
+      <translation />
+    </message>
+    <message>
+      <source>KV cache</source>
+      <translation />
+    </message>
+    <message>
+      <source>Generation</source>
+      <translation />
+    </message>
+    <message>
+      <source>Running / waiting</source>
+      <translation />
+    </message>
+    <message>
+      <source>Used</source>
+      <translation />
+    </message>
+    <message>
+      <source>Prefix hits</source>
+      <translation />
+    </message>
+    <message>
+      <source>Prompt</source>
+      <translation />
+    </message>
+    <message>
+      <source>Generated</source>
+      <translation />
+    </message>
+    <message>
+      <source>Running</source>
+      <translation />
+    </message>
+    <message>
+      <source>Waiting</source>
+      <translation />
+    </message>
+    <message>
+      <source>Time to first token</source>
+      <translation />
+    </message>
+    <message>
+      <source>Inter-token</source>
+      <translation />
+    </message>
+    <message>
+      <source>GPU utilization and memory (%)</source>
+      <translation />
+    </message>
+    <message>
+      <source>KV cache (%)</source>
+      <translation />
+    </message>
+    <message>
+      <source>Tokens per second</source>
+      <translation />
+    </message>
+    <message>
+      <source>Requests</source>
+      <translation />
+    </message>
+    <message>
+      <source>Latency, ms (p50; p90 dashed)</source>
+      <translation />
+    </message>
+    <message>
+      <source>GPUs and memory by process</source>
+      <translation />
+    </message>
+    <message>
+      <source>Local engine</source>
+      <translation />
+    </message>
+    <message>
+      <source>Remote: %1</source>
+      <translation />
+    </message>
+    <message>
+      <source>Utilization</source>
+      <translation />
+    </message>
+    <message>
+      <source>GPU %1 util</source>
+      <translation />
+    </message>
+    <message>
+      <source>Memory</source>
+      <translation />
+    </message>
+    <message>
+      <source>GPU %1 memory</source>
+      <translation />
+    </message>
+    <message>
+      <source>no GPU telemetry</source>
+      <translation />
+    </message>
+    <message>
+      <source>%1 %</source>
+      <translation />
+    </message>
+    <message numerus="yes">
+      <source>average of %n GPUs</source>
+      <translation>
+        <numerusform>average of %n GPU</numerusform>
+        <numerusform>average of %n GPUs</numerusform>
+      </translation>
+    </message>
+    <message>
+      <source>of %1 (%2 %)</source>
+      <translation />
+    </message>
+    <message>
+      <source>no engine</source>
+      <translation />
+    </message>
+    <message>
+      <source>%1 / %2 blocks</source>
+      <translation />
+    </message>
+    <message>
+      <source>hits %1 %</source>
+      <translation />
+    </message>
+    <message>
+      <source>%1 tok/s</source>
+      <translation />
+    </message>
+    <message>
+      <source>prompt %1 tok/s</source>
+      <translation />
+    </message>
+    <message numerus="yes">
+      <source>%n preempted</source>
+      <translation>
+        <numerusform>%n preempted</numerusform>
+        <numerusform>%n preempted</numerusform>
+      </translation>
+    </message>
+    <message>
+      <source>Waiting for the first sample…</source>
+      <translation />
+    </message>
+    <message>
+      <source>No GPU numbers: see above.</source>
+      <translation />
+    </message>
+    <message>
+      <source>%1 °C</source>
+      <translation />
+    </message>
+    <message>
+      <source>%1 / %2 W</source>
+      <translation />
+    </message>
+    <message>
+      <source>%1 W</source>
+      <translation />
+    </message>
+    <message>
+      <source>SM %1 MHz</source>
+      <translation />
+    </message>
+    <message>
+      <source>memory %1 MHz</source>
+      <translation />
+    </message>
+    <message>
+      <source>GPU %1 · %2</source>
+      <translation />
+    </message>
+    <message>
+      <source>process %1</source>
+      <translation />
+    </message>
+    <message>
+      <source>%1 (this app)</source>
+      <translation />
+    </message>
+    <message>
+      <source>unknown</source>
+      <translation />
+    </message>
+    <message>
+      <source>No processes use this GPU.</source>
+      <translation />
+    </message>
+    <message numerus="yes">
+      <source>and %n more</source>
+      <translation>
+        <numerusform>and %n more</numerusform>
+        <numerusform>and %n more</numerusform>
+      </translation>
     </message>
   </context>
 </TS>

@@ -357,6 +357,28 @@
         <source>Cannot write %1</source>
         <translation>无法写入 %1</translation>
     </message>
+    <message>
+        <source>Waiting for the first token…</source>
+        <translation>正在等待第一个 token…</translation>
+    </message>
+    <message numerus="yes">
+        <source>Writing: %n tokens</source>
+        <translation>
+            <numerusform>正在生成：%n 个 token</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1 tok/s</source>
+        <translation>%1 tok/s</translation>
+    </message>
+    <message>
+        <source>context %1 / %2 tokens (%3 %)</source>
+        <translation>上下文 %1 / %2 个 token（%3 %）</translation>
+    </message>
+    <message>
+        <source>How much of the model&apos;s context this conversation fills</source>
+        <translation>此对话占用了模型上下文的多少</translation>
+    </message>
 </context>
 <context>
     <name>pagoda::ui::MainWindow</name>
@@ -531,6 +553,32 @@ on %2</source>
         <location filename="../ui/message_view.cpp" line="159"/>
         <source>· failed</source>
         <translation>· 失败</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n tokens</source>
+        <translation>
+            <numerusform>%n 个 token</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1 tok/s</source>
+        <translation>%1 tok/s</translation>
+    </message>
+    <message>
+        <source>first token %1 s</source>
+        <translation>首 token %1 秒</translation>
+    </message>
+    <message>
+        <source>prompt %1 (%2 cached)</source>
+        <translation>提示词 %1（缓存 %2）</translation>
+    </message>
+    <message>
+        <source>prompt %1</source>
+        <translation>提示词 %1</translation>
+    </message>
+    <message>
+        <source>Reply tokens · generation speed · time to first token · prompt tokens (served from the prefix cache)</source>
+        <translation>回复 token 数 · 生成速度 · 首 token 延迟 · 提示词 token 数（来自前缀缓存的部分）</translation>
     </message>
 </context>
 <context>
@@ -1565,6 +1613,246 @@ on %2</source>
         <location filename="../ui/server_page.cpp" line="439"/>
         <source>%1 s</source>
         <translation>%1 秒</translation>
+    </message>
+</context>
+<context>
+    <name>pagoda::app::TelemetryWorker</name>
+    <message>
+        <source>No model is loaded. Load one on the Models page to see the engine.</source>
+        <translation>尚未加载模型。请在“模型”页面加载一个以查看引擎数据。</translation>
+    </message>
+    <message>
+        <source>No NVIDIA driver was found (NVML is not installed), so there are no GPU numbers. The engine&apos;s own numbers are shown.</source>
+        <translation>未找到 NVIDIA 驱动（未安装 NVML），因此没有 GPU 数据。下面显示的是引擎自身的数据。</translation>
+    </message>
+    <message>
+        <source>The NVIDIA driver is too old for GPU telemetry (%1).</source>
+        <translation>NVIDIA 驱动版本过旧，无法提供 GPU 监控数据（%1）。</translation>
+    </message>
+    <message>
+        <source>GPU telemetry stopped: %1. Pagoda keeps trying; the engine&apos;s own numbers are shown meanwhile.</source>
+        <translation>GPU 监控已中断：%1。Pagoda 会继续重试，期间显示引擎自身的数据。</translation>
+    </message>
+    <message>
+        <source>%1 did not answer: %2</source>
+        <translation>%1 没有响应：%2</translation>
+    </message>
+    <message>
+        <source>%1 has no vLLM-style engine metrics.</source>
+        <translation>%1 没有 vLLM 风格的引擎指标。</translation>
+    </message>
+</context>
+<context>
+    <name>pagoda::ui::DashboardPage</name>
+    <message>
+        <source>Dashboard</source>
+        <translation>仪表盘</translation>
+    </message>
+    <message>
+        <source>Live GPU, KV-cache and throughput of the engine</source>
+        <translation>引擎的实时 GPU、KV 缓存与吞吐量</translation>
+    </message>
+    <message>
+        <source>%1 min</source>
+        <translation>%1 分钟</translation>
+    </message>
+    <message>
+        <source>GPU utilization</source>
+        <translation>GPU 利用率</translation>
+    </message>
+    <message>
+        <source>GPU memory</source>
+        <translation>GPU 显存</translation>
+    </message>
+    <message>
+        <source>KV cache</source>
+        <translation>KV 缓存</translation>
+    </message>
+    <message>
+        <source>Generation</source>
+        <translation>生成速度</translation>
+    </message>
+    <message>
+        <source>Running / waiting</source>
+        <translation>运行 / 等待</translation>
+    </message>
+    <message>
+        <source>Used</source>
+        <translation>已用</translation>
+    </message>
+    <message>
+        <source>Prefix hits</source>
+        <translation>前缀命中</translation>
+    </message>
+    <message>
+        <source>Prompt</source>
+        <translation>提示词</translation>
+    </message>
+    <message>
+        <source>Generated</source>
+        <translation>生成</translation>
+    </message>
+    <message>
+        <source>Running</source>
+        <translation>运行中</translation>
+    </message>
+    <message>
+        <source>Waiting</source>
+        <translation>等待中</translation>
+    </message>
+    <message>
+        <source>Time to first token</source>
+        <translation>首 token</translation>
+    </message>
+    <message>
+        <source>Inter-token</source>
+        <translation>token 间隔</translation>
+    </message>
+    <message>
+        <source>GPU utilization and memory (%)</source>
+        <translation>GPU 利用率与显存（%）</translation>
+    </message>
+    <message>
+        <source>KV cache (%)</source>
+        <translation>KV 缓存（%）</translation>
+    </message>
+    <message>
+        <source>Tokens per second</source>
+        <translation>每秒 token 数</translation>
+    </message>
+    <message>
+        <source>Requests</source>
+        <translation>请求</translation>
+    </message>
+    <message>
+        <source>Latency, ms (p50; p90 dashed)</source>
+        <translation>延迟，毫秒（p50；虚线为 p90）</translation>
+    </message>
+    <message>
+        <source>GPUs and memory by process</source>
+        <translation>GPU 与各进程显存</translation>
+    </message>
+    <message>
+        <source>Local engine</source>
+        <translation>本地引擎</translation>
+    </message>
+    <message>
+        <source>Remote: %1</source>
+        <translation>远程：%1</translation>
+    </message>
+    <message>
+        <source>Utilization</source>
+        <translation>利用率</translation>
+    </message>
+    <message>
+        <source>GPU %1 util</source>
+        <translation>GPU %1 利用率</translation>
+    </message>
+    <message>
+        <source>Memory</source>
+        <translation>显存</translation>
+    </message>
+    <message>
+        <source>GPU %1 memory</source>
+        <translation>GPU %1 显存</translation>
+    </message>
+    <message>
+        <source>no GPU telemetry</source>
+        <translation>无 GPU 监控数据</translation>
+    </message>
+    <message>
+        <source>%1 %</source>
+        <translation>%1 %</translation>
+    </message>
+    <message numerus="yes">
+        <source>average of %n GPUs</source>
+        <translation>
+            <numerusform>%n 块 GPU 的平均值</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>of %1 (%2 %)</source>
+        <translation>共 %1（%2 %）</translation>
+    </message>
+    <message>
+        <source>no engine</source>
+        <translation>无引擎</translation>
+    </message>
+    <message>
+        <source>%1 / %2 blocks</source>
+        <translation>%1 / %2 块</translation>
+    </message>
+    <message>
+        <source>hits %1 %</source>
+        <translation>命中 %1 %</translation>
+    </message>
+    <message>
+        <source>%1 tok/s</source>
+        <translation>%1 tok/s</translation>
+    </message>
+    <message>
+        <source>prompt %1 tok/s</source>
+        <translation>提示词 %1 tok/s</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n preempted</source>
+        <translation>
+            <numerusform>已抢占 %n 次</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Waiting for the first sample…</source>
+        <translation>正在等待第一次采样…</translation>
+    </message>
+    <message>
+        <source>No GPU numbers: see above.</source>
+        <translation>没有 GPU 数据：原因见上方。</translation>
+    </message>
+    <message>
+        <source>%1 °C</source>
+        <translation>%1 °C</translation>
+    </message>
+    <message>
+        <source>%1 / %2 W</source>
+        <translation>%1 / %2 瓦</translation>
+    </message>
+    <message>
+        <source>%1 W</source>
+        <translation>%1 瓦</translation>
+    </message>
+    <message>
+        <source>SM %1 MHz</source>
+        <translation>SM %1 MHz</translation>
+    </message>
+    <message>
+        <source>memory %1 MHz</source>
+        <translation>显存 %1 MHz</translation>
+    </message>
+    <message>
+        <source>GPU %1 · %2</source>
+        <translation>GPU %1 · %2</translation>
+    </message>
+    <message>
+        <source>process %1</source>
+        <translation>进程 %1</translation>
+    </message>
+    <message>
+        <source>%1 (this app)</source>
+        <translation>%1（本应用）</translation>
+    </message>
+    <message>
+        <source>unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <source>No processes use this GPU.</source>
+        <translation>没有进程在使用此 GPU。</translation>
+    </message>
+    <message numerus="yes">
+        <source>and %n more</source>
+        <translation>
+            <numerusform>另有 %n 个</numerusform>
+        </translation>
     </message>
 </context>
 </TS>

@@ -13,6 +13,7 @@
 #include <QListWidget>
 #include <QMenu>
 #include <QMessageBox>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QScrollArea>
 #include <QScrollBar>
@@ -128,8 +129,27 @@ ChatPage::ChatPage(const Services& services, QWidget* parent)
   composer_layout->addWidget(composer_, 1);
   composer_layout->addLayout(buttons);
   center_layout->addWidget(composer_frame);
+  // While a reply streams: its speed and how full the context is.
+  live_ = new QWidget;
+  live_->setObjectName("LiveStats");
+  auto* live_layout = new QHBoxLayout(live_);
+  live_layout->setContentsMargins(0, 0, 0, 0);
+  live_label_ = new QLabel;
+  live_label_->setObjectName("Footer");
+  live_context_ = new QProgressBar;
+  live_context_->setObjectName("ContextFill");
+  live_context_->setRange(0, 100);
+  live_context_->setTextVisible(false);
+  live_context_->setFixedWidth(120);
+  live_layout->addWidget(live_label_, 1);
+  live_layout->addWidget(live_context_);
+  live_->hide();
+  center_layout->addWidget(live_);
   footer_ = new QLabel;
   footer_->setObjectName("Footer");
+  // Long lines are cut rather than widening the window (it must fit 1024 px).
+  footer_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+  live_label_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
   center_layout->addWidget(footer_);
   row->addWidget(center, 1);
 
@@ -265,15 +285,25 @@ ChatPage::ChatPage(const Services& services, QWidget* parent)
             stream_text_ = text;
             if (!render_timer_.isActive()) render_timer_.start();
           });
+  connect(services_.chat, &app::ChatService::generationStarted, this,
+          [this](qint64 conversation) {
+            if (conversation == conversation_id_) showLive({}, services_.chat->streamingContextLength());
+          });
+  connect(services_.chat, &app::ChatService::streamStats, this,
+          [this](qint64 conversation, qint64, const app::GenerationStats& so_far, int context) {
+            if (conversation == conversation_id_) showLive(so_far, context);
+          });
   connect(services_.chat, &app::ChatService::generationFinished, this,
           [this](qint64 conversation, qint64 message, const QString& state,
                  const app::GenerationStats& stats, const QString& error) {
             render_timer_.stop();
+            live_->hide();
             if (conversation == conversation_id_) {
               // Only the streamed message changed: update it in place instead of rebuilding.
-              if (streaming_view_ && streaming_view_->messageId() == message)
+              if (streaming_view_ && streaming_view_->messageId() == message) {
                 streaming_view_->setText(services_.store->message(message).content, state);
-              else
+                streaming_view_->setStats(stats);
+              } else
                 reloadTranscript();
               streaming_view_ = nullptr;
             }
@@ -339,6 +369,10 @@ void ChatPage::selectConversation(qint64 id) {
         conversations_->setCurrentRow(i);
   }
   title_->setText(id ? services_.store->conversation(id).title : tr("Chat"));
+  if (services_.chat->isGenerating() && services_.chat->generatingConversation() == id)
+    showLive(services_.chat->streamingStats(), services_.chat->streamingContextLength());
+  else
+    live_->hide();
   loadOptions();
   reloadTranscript();
   updateButtons();
@@ -487,6 +521,35 @@ void ChatPage::showError(const QString& message) {
 
 QString ChatPage::footerText() const {
   return footer_->text();
+}
+
+void ChatPage::showLive(const app::GenerationStats& so_far, int context_length) {
+  QString text;
+  if (so_far.completion_tokens == 0) {
+    text = tr("Waiting for the first token…");
+  } else {
+    text = tr("Writing: %n tokens", nullptr, so_far.completion_tokens) + QStringLiteral(" · ") +
+           tr("%1 tok/s").arg(so_far.tokens_per_s, 0, 'f', 1);
+  }
+  const int used = so_far.prompt_tokens + so_far.completion_tokens;
+  if (context_length > 0 && used > 0) {
+    const int percent = int(std::lround(100.0 * used / context_length));
+    text += QStringLiteral(" · ") +
+            tr("context %1 / %2 tokens (%3 %)").arg(used).arg(context_length).arg(percent);
+    live_context_->setValue(std::min(100, percent));
+    live_context_->setToolTip(tr("How much of the model's context this conversation fills"));
+  }
+  live_context_->setVisible(context_length > 0 && used > 0);
+  live_label_->setText(text);
+  live_->show();
+}
+
+QString ChatPage::liveText() const {
+  return live_->isHidden() ? QString() : live_label_->text();
+}
+
+int ChatPage::liveContextPercent() const {
+  return live_context_->isHidden() ? -1 : live_context_->value();
 }
 
 void ChatPage::exportConversation(qint64 id, bool json) {

@@ -14,6 +14,7 @@ class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
 class QListWidget;
+class QProgressBar;
 class QPushButton;
 class QScrollArea;
 class QSpinBox;
@@ -47,6 +48,9 @@ class ChatPage : public QWidget {
   QList<MessageView*> messageViews() const;
   Composer* composer() const { return composer_; }
   QString footerText() const;
+  // The live line while a reply streams here (empty otherwise) and its context fill in percent.
+  QString liveText() const;
+  int liveContextPercent() const;
 
  private:
   void reloadConversations();
@@ -58,6 +62,7 @@ class ChatPage : public QWidget {
   void renderStream();
   void scrollToBottom();
   void showError(const QString& message);
+  void showLive(const app::GenerationStats& so_far, int context_length);
   void exportConversation(qint64 id, bool json);
 
   Services services_;
@@ -78,6 +83,9 @@ class ChatPage : public QWidget {
   QPushButton* stop_;
   QPushButton* regenerate_;
   QLabel* footer_;
+  QWidget* live_;
+  QLabel* live_label_;
+  QProgressBar* live_context_;
   // Options
   QWidget* options_;
   QPlainTextEdit* system_prompt_;

@@ -17,6 +17,7 @@
 #include "services/key_store.h"
 #include "services/model_library.h"
 #include "services/remote_client.h"
+#include "services/telemetry_service.h"
 #include "ui/main_window.h"
 #include "ui/self_test.h"
 #include "ui/ui_util.h"
@@ -72,12 +73,14 @@ int main(int argc, char** argv) {
   ApiServerService server(&settings, &engine, &keys);  // destroyed before the engine
   HubService hub(&settings, &keys);
   DownloadService downloads(&settings, &hub, &library);  // destroyed before hub and library
+  TelemetryService telemetry(&settings, &engine, &keys);  // NVML via $PAGODA_NVML_LIBRARY or the driver's
   library.rescan();
 
   pagoda::ui::Services services{&settings, &store, &library, &engine, &chat, &keys};
   services.server = &server;
   services.hub = &hub;
   services.downloads = &downloads;
+  services.telemetry = &telemetry;
   pagoda::ui::MainWindow window(services);
   if (self_test) return pagoda::ui::runSelfTest(window, library, store);
   window.show();

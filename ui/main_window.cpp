@@ -10,6 +10,7 @@
 
 #include "services/engine_service.h"
 #include "ui/chat_page.h"
+#include "ui/dashboard_page.h"
 #include "ui/discover_page.h"
 #include "ui/downloads_page.h"
 #include "ui/models_page.h"
@@ -120,9 +121,12 @@ void MainWindow::build() {
   stack_->addWidget(models_page_);
   chat_page_ = new ChatPage(services_);
   stack_->addWidget(chat_page_);
-  stack_->addWidget(makePlaceholder(
-      tr("Dashboard"), tr("Live throughput, KV-cache use, memory and request statistics of the "
-                          "running engine.")));
+  if (services_.telemetry)
+    stack_->addWidget(new DashboardPage(services_));
+  else
+    stack_->addWidget(makePlaceholder(
+        tr("Dashboard"), tr("Live throughput, KV-cache use, memory and request statistics of the "
+                            "running engine.")));
   if (services_.server)
     stack_->addWidget(new ServerPage(services_));
   else

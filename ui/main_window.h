@@ -19,6 +19,7 @@ class EngineService;
 class HubService;
 class KeyStore;
 class ModelLibrary;
+class TelemetryService;
 }  // namespace pagoda::app
 
 namespace pagoda::ui {
@@ -33,6 +34,7 @@ struct Services {
   app::ApiServerService* server = nullptr;  // null: a placeholder page
   app::HubService* hub = nullptr;           // null (with downloads): placeholder pages
   app::DownloadService* downloads = nullptr;
+  app::TelemetryService* telemetry = nullptr;  // null: a placeholder Dashboard
 };
 
 class ChatPage;

@@ -126,8 +126,12 @@ MessageView::MessageView(const app::ChatMessage& message, bool is_last_reply, QW
     actions->addWidget(again);
   }
   actions->addStretch();
+  stats_ = new QLabel;
+  stats_->setObjectName("MessageStats");
+  actions->addWidget(stats_);
   layout->addWidget(actions_);
   setText(message.content, message.state);
+  setStats(message.stats);
 }
 
 void MessageView::setText(const QString& text, const QString& state) {
@@ -159,6 +163,29 @@ void MessageView::render() {
     state = tr("· failed");
   state_->setText(state);
   actions_->setVisible(!streaming);
+}
+
+void MessageView::setStats(const app::GenerationStats& stats) {
+  message_.stats = stats;
+  QString text;
+  if (message_.role == "assistant" && stats.completion_tokens > 0) {
+    text = tr("%n tokens", nullptr, stats.completion_tokens) + QStringLiteral(" · ") +
+           tr("%1 tok/s").arg(stats.tokens_per_s, 0, 'f', 1) + QStringLiteral(" · ") +
+           tr("first token %1 s").arg(stats.ttft_s, 0, 'f', 2);
+    if (stats.prompt_tokens > 0)
+      text += QStringLiteral(" · ") +
+              (stats.cached_tokens > 0
+                   ? tr("prompt %1 (%2 cached)").arg(stats.prompt_tokens).arg(stats.cached_tokens)
+                   : tr("prompt %1").arg(stats.prompt_tokens));
+  }
+  stats_->setText(text);
+  stats_->setToolTip(text.isEmpty() ? QString()
+                                    : tr("Reply tokens · generation speed · time to first token "
+                                         "· prompt tokens (served from the prefix cache)"));
+}
+
+QString MessageView::statsText() const {
+  return stats_->text();
 }
 
 bool MessageView::reasoningExpanded() const {

@@ -19,6 +19,9 @@ class MessageView : public QFrame {
   qint64 messageId() const { return message_.id; }
   QString role() const { return message_.role; }
   void setText(const QString& text, const QString& state);
+  // The reply's numbers (prompt, cached, TTFT, speed), shown under a finished reply.
+  void setStats(const app::GenerationStats& stats);
+  QString statsText() const;
   // The shown answer (Markdown source, reasoning removed).
   QString answerText() const { return answer_; }
   QString reasoningText() const { return reasoning_; }
@@ -39,6 +42,7 @@ class MessageView : public QFrame {
   QString reasoning_;
   QLabel* body_ = nullptr;
   QLabel* state_ = nullptr;
+  QLabel* stats_ = nullptr;
   QToolButton* reasoning_toggle_ = nullptr;
   QLabel* reasoning_label_ = nullptr;
   QWidget* edit_page_ = nullptr;

@@ -23,6 +23,8 @@ ChatService::ChatService(ChatStore* store, EngineService* engine, RemoteClient* 
   connect(engine_, &EngineService::delta, this, &ChatService::onDelta);
   connect(engine_, &EngineService::finished, this, &ChatService::onFinished);
   connect(remote_, &RemoteClient::delta, this, &ChatService::onDelta);
+  connect(engine_, &EngineService::progress, this, &ChatService::onProgress);
+  connect(remote_, &RemoteClient::progress, this, &ChatService::onProgress);
   connect(remote_, &RemoteClient::finished, this, &ChatService::onFinished);
 }
 
@@ -109,6 +111,8 @@ bool ChatService::startReply(qint64 conversation_id) {
   message_id_ =
       store_->addMessage(conversation_id, "assistant", {}, QString::fromLatin1(kStateStreaming));
   text_.clear();
+  live_ = {};
+  context_length_ = remote ? 0 : engine_->info().max_model_len;
   dirty_ = false;
   request_id_ = QStringLiteral("chat-%1-%2").arg(conversation_id).arg(++request_counter_);
   flush_timer_.start();
@@ -154,6 +158,12 @@ void ChatService::onDelta(const QString& request_id, const QString& text) {
   emit streamUpdated(conversation_id_, message_id_, text_);
 }
 
+void ChatService::onProgress(const QString& request_id, const GenerationStats& so_far) {
+  if (request_id != request_id_) return;
+  live_ = so_far;
+  emit streamStats(conversation_id_, message_id_, live_, context_length_);
+}
+
 void ChatService::onFinished(const QString& request_id, const QString& reason,
                              const GenerationStats& stats, const QString& error_text) {
   if (request_id != request_id_) return;
@@ -171,6 +181,7 @@ void ChatService::onFinished(const QString& request_id, const QString& reason,
   conversation_id_ = 0;
   message_id_ = 0;
   text_.clear();
+  live_ = {};
   // The UI updates the finished message in place; no messagesChanged (a full reload).
   emit generationFinished(conversation, message, state, stats, error_text);
 }

@@ -39,6 +39,9 @@ class ChatService : public QObject {
   qint64 generatingConversation() const { return conversation_id_; }
   qint64 streamingMessageId() const { return message_id_; }
   QString streamingText() const { return text_; }
+  // The reply's numbers so far, and the context it fills (0 when unknown: remote endpoints).
+  GenerationStats streamingStats() const { return live_; }
+  int streamingContextLength() const { return context_length_; }
   // The chat messages sent for a conversation (system prompt first, reasoning removed).
   QJsonArray history(qint64 conversation_id) const;
   // Saves the partial reply now (also done every second while streaming).
@@ -49,6 +52,9 @@ class ChatService : public QObject {
   void messagesChanged(qint64 conversation_id);
   void generationStarted(qint64 conversation_id, qint64 message_id);
   void streamUpdated(qint64 conversation_id, qint64 message_id, const QString& text);
+  // While a reply streams: its speed and token counts so far; context_length 0 when unknown.
+  void streamStats(qint64 conversation_id, qint64 message_id,
+                   const pagoda::app::GenerationStats& so_far, int context_length);
   // state: complete | stopped | error
   void generationFinished(qint64 conversation_id, qint64 message_id, const QString& state,
                           const pagoda::app::GenerationStats& stats, const QString& error);
@@ -57,6 +63,7 @@ class ChatService : public QObject {
  private:
   bool startReply(qint64 conversation_id);
   void onDelta(const QString& request_id, const QString& text);
+  void onProgress(const QString& request_id, const GenerationStats& so_far);
   void onFinished(const QString& request_id, const QString& reason, const GenerationStats& stats,
                   const QString& error);
 
@@ -71,6 +78,8 @@ class ChatService : public QObject {
   qint64 conversation_id_ = 0;
   qint64 message_id_ = 0;
   QString text_;
+  GenerationStats live_;
+  int context_length_ = 0;
   bool dirty_ = false;
   int request_counter_ = 0;
 };

@@ -46,6 +46,7 @@ SamplingSettings SamplingSettings::preset(const QString& name) {
 
 QJsonObject GenerationStats::toJson() const {
   return {{"prompt_tokens", prompt_tokens},
+          {"cached_tokens", cached_tokens},
           {"completion_tokens", completion_tokens},
           {"tokens_per_s", tokens_per_s},
           {"ttft_s", ttft_s}};
@@ -54,6 +55,7 @@ QJsonObject GenerationStats::toJson() const {
 GenerationStats GenerationStats::fromJson(const QJsonObject& json) {
   GenerationStats s;
   s.prompt_tokens = json.value("prompt_tokens").toInt();
+  s.cached_tokens = json.value("cached_tokens").toInt();
   s.completion_tokens = json.value("completion_tokens").toInt();
   s.tokens_per_s = json.value("tokens_per_s").toDouble();
   s.ttft_s = json.value("ttft_s").toDouble();

@@ -34,8 +34,10 @@ inline constexpr auto kStateInterrupted = "interrupted";
 inline constexpr auto kStateError = "error";
 inline constexpr auto kStateStopped = "stopped";  // the user pressed Stop
 
+// Per reply, kept with the message (the store's stats JSON; fields missing in older rows read 0).
 struct GenerationStats {
   int prompt_tokens = 0;
+  int cached_tokens = 0;  // prompt tokens served from the prefix cache
   int completion_tokens = 0;
   double tokens_per_s = 0;
   double ttft_s = 0;

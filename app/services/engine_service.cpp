@@ -3,6 +3,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QMutex>
+#include <QHash>
 #include <QMutexLocker>
 #include <QSet>
 #include <QThread>
@@ -13,9 +14,37 @@
 
 #include "chat/prompt.h"
 #include "core/engine.h"
+#include "server/metrics.h"
 #include "util/error.h"
 
 namespace pagoda::app {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds(Clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+telemetry::HistogramCounts countsOf(const server::Histogram& h) {
+  telemetry::HistogramCounts c;
+  c.bounds = h.bounds();
+  for (uint64_t n : h.cumulative_counts()) c.cumulative.push_back(static_cast<double>(n));
+  c.sum = h.sum();
+  c.count = static_cast<double>(h.count());
+  return c;
+}
+
+// When a request was queued and when its tokens came, for TTFT, inter-token latency and the
+// live speed of a reply.
+struct RequestClock {
+  Clock::time_point submitted;
+  Clock::time_point first_token;
+  Clock::time_point last_token;
+  bool started = false;
+};
+
+}  // namespace
 
 // Lives on the worker thread; every slot runs there.
 class EngineWorker : public QObject {
@@ -104,6 +133,7 @@ class EngineWorker : public QObject {
     {
       QMutexLocker lock(&mutex_);
       active_.insert(request_id);
+      clocks_.insert(request_id, RequestClock{Clock::now(), {}, {}, false});
     }
     try {
       // Runs on the engine thread: copy plain values into queued signals only.
@@ -113,6 +143,7 @@ class EngineWorker : public QObject {
       {
         QMutexLocker lock(&mutex_);
         active_.remove(request_id);
+        clocks_.remove(request_id);
       }
       emit finished(request_id, "error", {}, QString::fromStdString(e.what()));
     }
@@ -134,15 +165,45 @@ class EngineWorker : public QObject {
   void unloaded();
   void delta(const QString& request_id, const QString& text);
   void tokens(const QString& request_id, const QList<int>& ids);
+  void progress(const QString& request_id, const pagoda::app::GenerationStats& so_far);
   void finished(const QString& request_id, const QString& reason,
                 const pagoda::app::GenerationStats& stats, const QString& error);
   void statsUpdated(const pagoda::app::EngineStatsSnapshot& stats);
 
  private:
+  // Times the request's tokens (on the engine thread); true with `live` filled when new tokens came.
+  bool timeTokens(const QString& id, const RequestOutput& out, GenerationStats& live) {
+    const Clock::time_point now = Clock::now();
+    QMutexLocker lock(&mutex_);
+    auto it = clocks_.find(id);
+    if (it == clocks_.end()) return false;
+    const bool tokens = !out.token_ids.empty();
+    if (tokens && !it->started) {
+      ttft_.observe(seconds(now - it->submitted));
+      it->first_token = now;
+      it->started = true;
+    } else if (tokens) {
+      itl_.observe(seconds(now - it->last_token) / static_cast<double>(out.token_ids.size()));
+    }
+    if (tokens) it->last_token = now;
+    live.prompt_tokens = out.prompt_tokens;
+    live.cached_tokens = out.cached_prompt_tokens;
+    live.completion_tokens = out.completion_tokens;
+    if (it->started) {
+      live.ttft_s = seconds(it->first_token - it->submitted);
+      const double since_first = seconds(now - it->first_token);
+      live.tokens_per_s = since_first > 0 ? (out.completion_tokens - 1) / since_first : 0;
+    }
+    if (out.finish != FinishReason::None) clocks_.erase(it);
+    return tokens;
+  }
+
   void onOutput(const RequestOutput& out) {
     const QString id = QString::fromStdString(out.request_id);
     if (!out.token_ids.empty())
       emit tokens(id, QList<int>(out.token_ids.begin(), out.token_ids.end()));
+    GenerationStats live;
+    if (timeTokens(id, out, live)) emit progress(id, live);
     if (!out.text_delta.empty()) emit delta(id, QString::fromStdString(out.text_delta));
     if (out.finish == FinishReason::None) return;
     {
@@ -151,6 +212,7 @@ class EngineWorker : public QObject {
     }
     GenerationStats stats;
     stats.prompt_tokens = out.prompt_tokens;
+    stats.cached_tokens = out.cached_prompt_tokens;
     stats.completion_tokens = out.completion_tokens;
     stats.ttft_s = out.timing.ttft_s;
     const double decode =
@@ -174,6 +236,23 @@ class EngineWorker : public QObject {
     snap.requests_finished = s.requests_finished;
     snap.memory_total_bytes = static_cast<qint64>(s.memory_total_bytes);
     snap.memory_used_bytes = static_cast<qint64>(s.memory_used_bytes);
+    telemetry::EngineCounters& c = snap.counters;
+    c.time_s = seconds(Clock::now().time_since_epoch());
+    c.running = s.num_running;
+    c.waiting = s.num_waiting;
+    c.kv_usage = s.kv_usage;
+    c.kv_blocks_used = static_cast<double>(s.kv_blocks_used);
+    c.kv_blocks_total = static_cast<double>(s.kv_blocks_total);
+    c.prefix_cache_queries = static_cast<double>(s.prefix_cache_queries);
+    c.prefix_cache_hits = static_cast<double>(s.prefix_cache_hits);
+    c.preemptions = static_cast<double>(s.num_preemptions);
+    c.prompt_tokens = static_cast<double>(s.prompt_tokens_total);
+    c.generation_tokens = static_cast<double>(s.generation_tokens_total);
+    {
+      QMutexLocker lock(&mutex_);
+      c.ttft = countsOf(ttft_);
+      c.itl = countsOf(itl_);
+    }
     emit statsUpdated(snap);
   }
 
@@ -196,6 +275,10 @@ class EngineWorker : public QObject {
     QMutexLocker lock(&mutex_);
     for (const QString& id : std::as_const(active_)) emit finished(id, "abort", {}, {});
     active_.clear();
+    clocks_.clear();
+    // A new engine's counters start at zero; so do its latencies.
+    ttft_ = server::Histogram(telemetry::latency_bucket_bounds());
+    itl_ = server::Histogram(telemetry::latency_bucket_bounds());
   }
 
   // Held while the observer runs, so that once setObserver() returns the old one is never called.
@@ -218,8 +301,11 @@ class EngineWorker : public QObject {
 
  private:
   QTimer* stats_timer_ = nullptr;
-  QMutex mutex_;
+  QMutex mutex_;  // guards active_, clocks_ and the histograms (engine and worker threads)
   QSet<QString> active_;
+  QHash<QString, RequestClock> clocks_;
+  server::Histogram ttft_{telemetry::latency_bucket_bounds()};
+  server::Histogram itl_{telemetry::latency_bucket_bounds()};
   QMutex shared_mutex_;
   std::shared_ptr<Engine> shared_engine_;
   EngineService::EngineObserver observer_;
@@ -253,6 +339,7 @@ EngineService::EngineService(QObject* parent) : QObject(parent) {
   });
   connect(worker_, &EngineWorker::delta, this, &EngineService::delta);
   connect(worker_, &EngineWorker::tokens, this, &EngineService::tokens);
+  connect(worker_, &EngineWorker::progress, this, &EngineService::progress);
   connect(worker_, &EngineWorker::finished, this, &EngineService::finished);
   connect(worker_, &EngineWorker::statsUpdated, this, &EngineService::statsUpdated);
   thread_.start();

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "services/chat_types.h"
+#include "telemetry/engine_metrics.h"
 
 namespace pagoda {
 class Engine;
@@ -43,6 +44,10 @@ struct EngineStatsSnapshot {
   qint64 requests_finished = 0;
   qint64 memory_total_bytes = 0;
   qint64 memory_used_bytes = 0;
+  // The same numbers as cumulative counters (what /metrics exports), with the TTFT and
+  // inter-token latency histograms of the requests this service ran (the chat): the dashboard
+  // charts local and remote engines from these.
+  pagoda::telemetry::EngineCounters counters;
 };
 
 class EngineWorker;
@@ -91,6 +96,8 @@ class EngineService : public QObject {
   void delta(const QString& request_id, const QString& text);
   // The token ids behind each delta, in order (the same ids the server and the CLI report).
   void tokens(const QString& request_id, const QList<int>& ids);
+  // With each delta: the request's numbers so far (tokens_per_s since the first token).
+  void progress(const QString& request_id, const pagoda::app::GenerationStats& so_far);
   // reason: stop | length | abort | error (then error says why).
   void finished(const QString& request_id, const QString& reason,
                 const pagoda::app::GenerationStats& stats, const QString& error);

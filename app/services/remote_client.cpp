@@ -95,6 +95,8 @@ void RemoteClient::handleEvent(const QString& request_id, Stream& s, const QByte
   if (!usage.isEmpty()) {
     s.usage.prompt_tokens = usage.value("prompt_tokens").toInt();
     s.usage.completion_tokens = usage.value("completion_tokens").toInt();
+    s.usage.cached_tokens =
+        usage.value("prompt_tokens_details").toObject().value("cached_tokens").toInt();
   }
   const QJsonArray choices = chunk.value("choices").toArray();
   if (choices.isEmpty()) return;
@@ -107,8 +109,14 @@ void RemoteClient::handleEvent(const QString& request_id, Stream& s, const QByte
     text += QStringLiteral("<think>") + reasoning + QStringLiteral("</think>");
   text += d.value("content").toString();
   if (!text.isEmpty()) {
-    if (s.ttft_s < 0) s.ttft_s = s.clock.elapsed() / 1000.0;
+    const double now_s = s.clock.elapsed() / 1000.0;
+    if (s.ttft_s < 0) s.ttft_s = now_s;
     ++s.chunks;
+    GenerationStats live = s.usage;
+    live.completion_tokens = std::max(live.completion_tokens, s.chunks);
+    live.ttft_s = s.ttft_s;
+    live.tokens_per_s = now_s > s.ttft_s ? (live.completion_tokens - 1) / (now_s - s.ttft_s) : 0;
+    emit progress(request_id, live);
     emit delta(request_id, text);
   }
   const QString reason = choice.value("finish_reason").toString();

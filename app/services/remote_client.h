@@ -27,6 +27,8 @@ class RemoteClient : public QObject {
 
  signals:
   void delta(const QString& request_id, const QString& text);
+  // With each delta: tokens so far (chunks until the server's usage arrives) and the speed.
+  void progress(const QString& request_id, const pagoda::app::GenerationStats& so_far);
   // reason: stop | length | abort | error (then error says why).
   void finished(const QString& request_id, const QString& reason,
                 const pagoda::app::GenerationStats& stats, const QString& error);

@@ -1,18 +1,26 @@
 // Renders every page of the app at 1280x800 into a folder (docs/screenshots), with demo-chat
-// loaded and a short conversation, in English and one in Simplified Chinese.
+// loaded and a short conversation, in English and one in Simplified Chinese. The Dashboard is
+// taken during a burst of real CPU generations on demo-chat, with the fake NVML library
+// (tests/app/fake_nvml.cpp) standing in for a GPU driver and following the engine's load.
 // Usage: pagoda_screenshots <output folder>
 #include <QApplication>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonObject>
 #include <QNetworkAccessManager>
 #include <QNetworkProxy>
 #include <QNetworkReply>
 #include <QTimer>
+#include <cmath>
 
 #include "fake_hub.h"
+#include "fake_nvml_control.h"
 #include "services/api_server_service.h"
 #include "services/chat_types.h"
+#include "services/engine_service.h"
+#include "services/telemetry_service.h"
 #include "services/download_service.h"
 #include "services/hub_service.h"
 #include "ui/chat_page.h"
@@ -31,6 +39,42 @@ void waitUntil(const std::function<bool()>& done, int timeout_ms) {
     QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
 }
 
+// Many chat requests at once on the local engine for `seconds`, in waves, while the fake GPU
+// follows the engine's load; the Dashboard then shows a real burst.
+void generationBurst(AppHarness& app, pagoda::testing::FakeNvml& gpu, int seconds) {
+  const char* questions[] = {"What is the capital of China?", "Hello!", "What is 7 + 5?",
+                             "Tell me about the Great Wall.", "What is the capital of France?"};
+  QObject context;
+  int sent = 0, running = 0;
+  QObject::connect(app.engine.get(), &pagoda::app::EngineService::finished, &context,
+                   [&running] { --running; });
+  QObject::connect(app.engine.get(), &pagoda::app::EngineService::statsUpdated, &context,
+                   [&gpu](const pagoda::app::EngineStatsSnapshot& s) {
+                     const unsigned util =
+                         s.running ? std::min(97u, 38u + 14u * unsigned(s.running)) : 2u;
+                     const unsigned long long used =
+                         (16ull << 30) + static_cast<unsigned long long>(s.kv_usage * (4ull << 30));
+                     gpu.set_load(0, util, used, 30 + 3 * util, 36 + util / 3,
+                                  util > 10 ? 2520 : 210);
+                   });
+  QElapsedTimer clock;
+  clock.start();
+  while (clock.elapsed() < seconds * 1000) {
+    // Keep a number of requests in flight that rises and falls over 20 s (3 to 21).
+    const double phase = 2 * M_PI * (clock.elapsed() % 20000) / 20000.0;
+    const int target = int(12 - 9 * std::cos(phase));
+    for (; running < target; ++sent, ++running) {
+      pagoda::app::SamplingSettings sampling = pagoda::app::SamplingSettings::preset("creative");
+      sampling.max_tokens = 96;
+      sampling.seed = sent;
+      const QJsonArray messages{QJsonObject{
+          {"role", "user"}, {"content", QString::fromUtf8(questions[sent % 5])}}};
+      app.engine->chat(QStringLiteral("burst-%1").arg(sent), messages, sampling);
+    }
+    QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
+  }
+}
+
 void settle() {
   QElapsedTimer clock;
   clock.start();
@@ -45,7 +89,19 @@ int main(int argc, char** argv) {
   const QString out = QString::fromLocal8Bit(argv[1]);
   QDir().mkpath(out);
   pagoda::ui::applyStyle();
-  AppHarness app;
+  // A simulated GPU: the fake NVML library, loaded through the same path as the real driver's.
+  pagoda::testing::FakeNvml gpu;
+  gpu.set_gpu_count(1);
+  gpu.set_gpu(0, "NVIDIA GeForce RTX 4090 (simulated)", 24ull << 30);
+  gpu.set_load(0, 2, 16ull << 30, 30, 36, 210);
+  gpu.clear_processes();
+  gpu.add_process(0, static_cast<unsigned>(QCoreApplication::applicationPid()), "pagoda",
+                  14ull << 30);
+  gpu.add_process(0, 2817, "python3", 1900ull << 20);
+  gpu.add_process(0, 1342, "Xorg", 310ull << 20);
+  pagoda::app::TelemetryOptions telemetry;
+  telemetry.nvml_library = QStringLiteral(PAGODA_FAKE_NVML);
+  AppHarness app({}, telemetry);
   QObject::connect(app.settings.get(), &pagoda::app::AppSettings::languageChanged,
                    &pagoda::ui::applyLanguage);
   app.settings->setDevice("cpu");
@@ -89,8 +145,7 @@ int main(int argc, char** argv) {
   pagoda::app::DownloadService downloads(app.settings.get(), &hub, app.library.get());
   pagoda::app::ApiServerService server(app.settings.get(), app.engine.get(), app.keys.get());
   {
-    pagoda::ui::Services services{app.settings.get(), app.store.get(), app.library.get(),
-                                  app.engine.get(),   app.chat.get(),  app.keys.get()};
+    pagoda::ui::Services services = app.services();
     services.server = &server;
     services.hub = &hub;
     services.downloads = &downloads;
@@ -178,8 +233,7 @@ int main(int argc, char** argv) {
     const char* name;
   } pages[] = {{MainWindow::Chat, "chat"},           {MainWindow::Models, "models"},
                {MainWindow::Settings, "settings"},   {MainWindow::Discover, "discover"},
-               {MainWindow::Downloads, "downloads"}, {MainWindow::Dashboard, "dashboard"},
-               {MainWindow::Server, "server"}};
+               {MainWindow::Downloads, "downloads"}, {MainWindow::Server, "server"}};
   for (const auto& p : pages) {
     app.window->showPage(p.page);
     settle();
@@ -203,7 +257,17 @@ int main(int argc, char** argv) {
   app.window->showPage(MainWindow::Server);
   settle();
   app.window->grab().save(out + "/server-zh_CN.png");
+  // The Dashboard during a burst of generations (one minute of history in a 1-minute window).
   app.settings->setLanguage("en");
+  app.window->showPage(MainWindow::Dashboard);
+  app.telemetry->setWindowMinutes(1);
+  generationBurst(app, gpu, 62);
+  app.window->grab().save(out + "/dashboard.png");
+  app.settings->setLanguage("zh_CN");
+  generationBurst(app, gpu, 4);
+  app.window->grab().save(out + "/dashboard-zh_CN.png");
+  app.settings->setLanguage("en");
+  app.telemetry->setWindowMinutes(5);
   app.window.reset();  // before the hub and download services it shows
   return 0;
 }

@@ -10,10 +10,12 @@
 #include "services/key_store.h"
 #include "services/model_library.h"
 #include "services/remote_client.h"
+#include "services/telemetry_service.h"
 #include "ui/main_window.h"
 
 struct AppHarness {
-  explicit AppHarness(const QString& data_dir = {}) {
+  explicit AppHarness(const QString& data_dir = {},
+                      const pagoda::app::TelemetryOptions& telemetry_options = {}) {
     const QString root = data_dir.isEmpty() ? temp.path() : data_dir;
     settings = std::make_unique<pagoda::app::AppSettings>(root + "/pagoda.conf");
     settings->setModelsFolder(root + "/models");
@@ -25,14 +27,22 @@ struct AppHarness {
         settings.get(), QStringList{QStringLiteral(PAGODA_TEST_DATA "/models/demo-chat")});
     chat = std::make_unique<pagoda::app::ChatService>(store.get(), engine.get(), remote.get(),
                                                       keys.get(), settings.get());
+    telemetry = std::make_unique<pagoda::app::TelemetryService>(settings.get(), engine.get(),
+                                                                keys.get(), telemetry_options);
     library->rescan();
-    window = std::make_unique<pagoda::ui::MainWindow>(pagoda::ui::Services{
-        settings.get(), store.get(), library.get(), engine.get(), chat.get(), keys.get()});
+    window = std::make_unique<pagoda::ui::MainWindow>(services());
+  }
+  pagoda::ui::Services services() const {
+    pagoda::ui::Services s{settings.get(), store.get(), library.get(),
+                           engine.get(),   chat.get(),  keys.get()};
+    s.telemetry = telemetry.get();
+    return s;
   }
   ~AppHarness() {
     // main()'s order: the window, then the chat (stops a reply), then the engine.
     window.reset();
     chat.reset();
+    telemetry.reset();
     library.reset();
     engine.reset();
     remote.reset();
@@ -49,5 +59,6 @@ struct AppHarness {
   std::unique_ptr<pagoda::app::EngineService> engine;
   std::unique_ptr<pagoda::app::ModelLibrary> library;
   std::unique_ptr<pagoda::app::ChatService> chat;
+  std::unique_ptr<pagoda::app::TelemetryService> telemetry;
   std::unique_ptr<pagoda::ui::MainWindow> window;
 };

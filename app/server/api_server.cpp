@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -74,7 +75,19 @@ struct Connection : WatchedConnection {
 };
 
 // One request (MHD's per-request context), from its request line to its completion.
+// Request bodies beyond their first kFreeBodyBytes share one memory budget, and bodies over
+// kLargeBodyBytes are parsed one at a time (parsing megabytes of JSON is CPU-bound: many at
+// once would starve the threads serving small requests).
+constexpr size_t kFreeBodyBytes = 16 * 1024;
+constexpr size_t kLargeBodyBytes = 1 << 20;
+constexpr int kLargeBodySlots = 1;
+
 struct Request {
+  ~Request() {
+    if (budget) *budget -= charged;
+  }
+  std::atomic<size_t>* budget = nullptr;  // the shared body budget, and what this one holds
+  size_t charged = 0;
   Clock::time_point start = Clock::now();
   bool headers_checked = false;
   std::string method, path, origin;
@@ -240,6 +253,8 @@ struct ApiServer::Impl {
   ServerMetrics metrics;
   JobRegistry jobs;
   AdmissionQueue admission;
+  AdmissionQueue large_bodies{kLargeBodySlots, 1 << 20};
+  std::atomic<size_t> body_budget{0};
   ConnectionWatchdog watchdog;
   std::mutex log_mu;
   RequestLogCallback log_callback;
@@ -314,21 +329,22 @@ struct ApiServer::Impl {
 
   // Over the body limit in the middle of the body: MHD cannot queue a response while upload
   // data is being handed over, so the 413 is written here and the connection closed at once.
-  MHD_Result refuse_body(Connection* conn, Request* rq) {
-    rq->status = 413;
-    HttpResponse r = api_error(413, "request body too large (limit " +
-                                        std::to_string(options.max_body_bytes) + " bytes)");
+  MHD_Result refuse_body(Connection* conn, Request* rq, int status, const char* reason,
+                         const std::string& message) {
+    rq->status = status;
     conn->clear_deadline();
-    send_now(conn->fd(), raw_response(413, "Content Too Large", r));
+    send_now(conn->fd(), raw_response(status, reason, api_error(status, message)));
     ::shutdown(conn->fd(), SHUT_WR);
     // Read (and drop) what is in flight for a moment, so that closing does not reset the
-    // connection before the client has read the 413.
-    auto until = Clock::now() + std::chrono::milliseconds(200);
+    // connection before the client has read the answer; bounded in time and bytes.
+    auto until = Clock::now() + std::chrono::milliseconds(50);
     char sink[16384];
-    while (Clock::now() < until) {
-      pollfd p{conn->fd(), POLLIN, 20};
-      if (::poll(&p, 1, 20) <= 0) continue;
-      if (::recv(conn->fd(), sink, sizeof sink, MSG_DONTWAIT) <= 0) break;
+    for (size_t dropped = 0; dropped < (1u << 20) && Clock::now() < until;) {
+      pollfd p{conn->fd(), POLLIN, 0};
+      if (::poll(&p, 1, 10) <= 0) continue;
+      ssize_t n = ::recv(conn->fd(), sink, sizeof sink, MSG_DONTWAIT);
+      if (n <= 0) break;
+      dropped += static_cast<size_t>(n);
     }
     return MHD_NO;
   }
@@ -411,8 +427,30 @@ struct ApiServer::Impl {
     return MHD_YES;
   }
 
+  // Charges the body bytes past the free allowance to the shared budget.
+  bool charge_body(Request* rq) {
+    size_t want = rq->body_bytes > kFreeBodyBytes ? rq->body_bytes - kFreeBodyBytes : 0;
+    if (want <= rq->charged) return true;
+    size_t more = want - rq->charged;
+    if (body_budget.fetch_add(more) + more > options.max_buffered_body_bytes) {
+      body_budget -= more;
+      return false;
+    }
+    rq->budget = &body_budget;
+    rq->charged = want;
+    return true;
+  }
+
   HttpResponse run_route(Connection* conn, Request* rq, std::shared_ptr<AdmissionSlot>* slot) {
     ServingContext ctx = context(conn);
+    auto large = std::make_shared<AdmissionSlot>();
+    if (rq->body.size() > kLargeBodyBytes) {
+      auto give_up = [&] { return stopping.load() || ctx.client_gone(); };
+      if (large_bodies.acquire(give_up) != AdmissionQueue::Result::Admitted)
+        return api_error(503, "the server is busy with other large requests; retry later");
+      large = std::make_shared<AdmissionSlot>(&large_bodies);
+      ctx.input_ready = [large] { large->release(); };
+    }
     if (rq->route->admitted) {
       auto give_up = [&] { return stopping.load() || ctx.client_gone(); };
       switch (admission.acquire(give_up)) {
@@ -445,7 +483,13 @@ struct ApiServer::Impl {
     }
     if (*upload_size > 0) {
       rq->body_bytes += *upload_size;
-      if (rq->body_bytes > options.max_body_bytes) return refuse_body(conn, rq);
+      if (rq->body_bytes > options.max_body_bytes)
+        return refuse_body(conn, rq, 413, "Content Too Large",
+                           "request body too large (limit " +
+                               std::to_string(options.max_body_bytes) + " bytes)");
+      if (!charge_body(rq))
+        return refuse_body(conn, rq, 503, "Service Unavailable",
+                           "the server is busy receiving other large requests; retry later");
       rq->body.append(upload_data, *upload_size);
       *upload_size = 0;
       return MHD_YES;
@@ -620,6 +664,9 @@ void ApiServer::start() {
   if (impl_->running) return;
   const ServerOptions& o = impl_->options;
   raise_fd_limit(o.max_connections);
+  // Request bodies are large, short-lived buffers: a fixed mmap threshold keeps them out of the
+  // heap, so that freeing one gives its memory back to the system at once.
+  ::mallopt(M_MMAP_THRESHOLD, 1 << 20);
   bool ipv6 = false;
   int fd = listen_on(o.host, o.port, &ipv6);
   if (fd < 0)

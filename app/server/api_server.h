@@ -26,6 +26,8 @@ struct ServerOptions {
   // addresses): exact names, ".example.com" for a domain and its subdomains, "*" for any.
   std::vector<std::string> allowed_hosts;
   size_t max_body_bytes = 8u << 20;     // counted for fixed-length and chunked bodies: 413
+  // Memory for request bodies beyond their first 16 KiB, all requests together: past it, 503.
+  size_t max_buffered_body_bytes = 32u << 20;
   size_t max_header_bytes = 32u << 10;  // request line and headers together: 431
   int max_headers = 100;                // header fields: 431
   int max_concurrent = 64;              // generation and tokenizer requests in flight

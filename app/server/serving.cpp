@@ -391,6 +391,7 @@ struct Stream {
 HttpResponse run_generation(const ServingContext& ctx, const GenerationRequest& req,
                             const std::vector<Prompt>& prompts, bool chat) {
   const Engine& engine = *ctx.engine;
+  if (ctx.input_ready) ctx.input_ready();  // parsing and tokenizing are over
   for (const auto& p : prompts) check_length(engine, p, req);
   thread_request_tokens() = {};
   for (const auto& p : prompts) thread_request_tokens().prompt += static_cast<int>(p.ids.size());

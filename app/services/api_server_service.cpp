@@ -126,6 +126,20 @@ void ApiServerService::setCorsOrigins(const QStringList& origins) {
   if (isEnabled()) apply();
 }
 
+QStringList ApiServerService::allowedHosts() const {
+  return settings_->value("server/allowed_hosts").toStringList();
+}
+
+void ApiServerService::setAllowedHosts(const QStringList& hosts) {
+  QStringList clean;
+  for (const QString& h : hosts)
+    if (!h.trimmed().isEmpty()) clean << h.trimmed();
+  if (clean == allowedHosts()) return;
+  settings_->setValue("server/allowed_hosts", clean);
+  emit settingsChanged();
+  if (isEnabled()) apply();
+}
+
 void ApiServerService::setApiKey(const QString& key) {
   key_ready_ = true;
   key_error_.clear();
@@ -187,12 +201,15 @@ void ApiServerService::apply() {
   options.port = port();
   options.api_key = api_key_.toStdString();
   for (const QString& o : corsOrigins()) options.cors_origins.push_back(o.toStdString());
-  const QString refusal =
-      key_error_.isEmpty()
-          ? QString()
-          : tr("cannot read the API key from the system keychain (%1). Generate a new key to "
-               "serve.")
-                .arg(key_error_);
+  for (const QString& h : allowedHosts()) options.allowed_hosts.push_back(h.toStdString());
+  QString refusal;
+  if (!key_error_.isEmpty())
+    refusal = tr("cannot read the API key from the system keychain (%1). Generate a new key to "
+                 "serve.")
+                  .arg(key_error_);
+  else if (lanExposed() && api_key_.isEmpty())
+    refusal = tr("listening on the network needs an API key, or any device on it could use the "
+                 "model. Generate a key, or turn off \"Allow other devices\".");
   if (enabled) {
     state_ = State::Starting;
     error_.clear();

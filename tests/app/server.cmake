@@ -18,7 +18,7 @@ if(_server_ready AND TARGET pagoda_server)
   target_include_directories(pagoda_server_testing PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 
   foreach(_t test_server test_server_fuzz test_server_load test_server_clients test_server_e2e
-             test_server_attacks)
+             test_server_security test_server_attacks)
     add_executable(${_t} ${CMAKE_CURRENT_LIST_DIR}/${_t}.cpp)
     target_link_libraries(${_t} PRIVATE pagoda_server_testing GTest::gtest_main)
     pagoda_test_defs(${_t})
@@ -35,8 +35,10 @@ if(_server_ready AND TARGET pagoda_server)
   add_test(NAME server_load COMMAND test_server_load)
   add_test(NAME server_clients COMMAND test_server_clients)
   add_test(NAME server_e2e COMMAND test_server_e2e)
+  add_test(NAME server_security COMMAND test_server_security)
   # Every attack of issue 15 against `pagoda-cli serve` on loopback (about 40 s).
   add_test(NAME server_attacks COMMAND test_server_attacks)
-  set_tests_properties(server server_fuzz server_load server_clients server_e2e server_attacks
+  set_tests_properties(server server_fuzz server_load server_clients server_e2e server_security
+                       server_attacks
                        PROPERTIES LABELS "fast" TIMEOUT 300)
 endif()

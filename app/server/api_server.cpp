@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <utility>
 
 #include "core/engine.h"
 #include "server/admission.h"
@@ -137,6 +139,8 @@ struct SseBody {
 struct HeaderScan {
   int count = 0;
   int hosts = 0;
+  int content_lengths = 0;
+  bool bad_name = false;  // whitespace in a field name ("Host : x"): RFC 9112 says 400
   std::string host, origin, authorization, content_type, content_length, transfer_encoding;
 };
 
@@ -147,6 +151,7 @@ MHD_Result scan_header(void* cls, MHD_ValueKind, const char* key, size_t key_siz
   std::string_view k(key, key_size);
   std::string v = value ? std::string(value, value_size) : std::string();
   auto is = [&](const char* name) { return strcasecmp(std::string(k).c_str(), name) == 0; };
+  if (k.empty() || k.find_first_of(" \t") != std::string_view::npos) s->bad_name = true;
   if (is("Host")) {
     ++s->hosts;
     s->host = v;
@@ -157,6 +162,7 @@ MHD_Result scan_header(void* cls, MHD_ValueKind, const char* key, size_t key_siz
   } else if (is("Content-Type")) {
     s->content_type = v;
   } else if (is("Content-Length")) {
+    ++s->content_lengths;
     s->content_length = v;
   } else if (is("Transfer-Encoding")) {
     s->transfer_encoding = v;
@@ -362,6 +368,14 @@ struct ApiServer::Impl {
                    api_error(431, "request header fields too large (limits: " +
                                       std::to_string(options.max_headers) + " fields, " +
                                       std::to_string(options.max_header_bytes) + " bytes)"));
+    // Framing that a proxy in front could read differently (request smuggling) is refused.
+    if (h.bad_name) return queue(mc, conn, rq, api_error(400, "malformed header field name"));
+    if (h.content_lengths > 1 || (h.content_lengths == 1 && !h.transfer_encoding.empty()))
+      return queue(mc, conn, rq,
+                   api_error(400, "conflicting Content-Length / Transfer-Encoding headers"));
+    if (!h.transfer_encoding.empty() && strcasecmp(h.transfer_encoding.c_str(), "chunked") != 0)
+      return queue(mc, conn, rq,
+                   api_error(501, "unsupported Transfer-Encoding (only chunked is)"));
     if (h.hosts > 1) return queue(mc, conn, rq, api_error(400, "more than one Host header"));
     if (h.hosts == 1 && !policy.host_allowed(h.host))
       return queue(mc, conn, rq,
@@ -498,6 +512,7 @@ struct ApiServer::Impl {
     std::shared_ptr<AdmissionSlot> slot;
     HttpResponse r = run_route(conn, rq, &slot);
     std::string().swap(rq->body);
+    if (rq->budget) *rq->budget -= std::exchange(rq->charged, 0);  // its memory is back
     return queue(mc, conn, rq, std::move(r), {}, slot);
   }
 
@@ -525,7 +540,7 @@ struct ApiServer::Impl {
   }
 
   // The request line has arrived: the request's clock starts here, before any check.
-  void* on_request_line(MHD_Connection* mc) {
+  void* on_request_line(MHD_Connection* mc, const char* uri) {
     auto* info = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     auto* conn = info ? static_cast<Connection*>(info->socket_context) : nullptr;
     if (conn && conn->idle) {
@@ -533,7 +548,10 @@ struct ApiServer::Impl {
       conn->set_deadline(Clock::now() + std::chrono::seconds(options.request_timeout_s), true);
     }
     thread_request_tokens() = {};
-    return new Request;
+    auto* rq = new Request;
+    rq->path = uri ? std::string(uri).substr(0, 200) : "";  // logged even if MHD refuses it
+    if (size_t q = rq->path.find('?'); q != std::string::npos) rq->path.resize(q);
+    return rq;
   }
 
   void on_completed(MHD_Connection* mc, void** con_cls, MHD_RequestTerminationCode toe) {
@@ -604,8 +622,8 @@ struct ApiServer::Impl {
     // MHD's pool holds the request line and headers (its own 431/414 past it) and the read
     // buffer; our own, JSON-shaped 431 comes first for anything up to max_header_bytes.
     size_t pool = options.max_header_bytes + 32 * 1024;
-    auto uri_log = [](void* cls, const char*, MHD_Connection* c) -> void* {
-      return static_cast<Impl*>(cls)->on_request_line(c);
+    auto uri_log = [](void* cls, const char* uri, MHD_Connection* c) -> void* {
+      return static_cast<Impl*>(cls)->on_request_line(c, uri);
     };
     auto completed = [](void* cls, MHD_Connection* c, void** con_cls,
                         MHD_RequestTerminationCode toe) {

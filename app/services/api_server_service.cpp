@@ -117,13 +117,7 @@ QStringList ApiServerService::corsOrigins() const {
 }
 
 void ApiServerService::setCorsOrigins(const QStringList& origins) {
-  QStringList clean;
-  for (const QString& o : origins)
-    if (!o.trimmed().isEmpty()) clean << o.trimmed();
-  if (clean == corsOrigins()) return;
-  settings_->setValue("server/cors_origins", clean);
-  emit settingsChanged();
-  if (isEnabled()) apply();
+  setList("server/cors_origins", origins);
 }
 
 QStringList ApiServerService::allowedHosts() const {
@@ -131,11 +125,15 @@ QStringList ApiServerService::allowedHosts() const {
 }
 
 void ApiServerService::setAllowedHosts(const QStringList& hosts) {
+  setList("server/allowed_hosts", hosts);
+}
+
+void ApiServerService::setList(const QString& key, const QStringList& items) {
   QStringList clean;
-  for (const QString& h : hosts)
-    if (!h.trimmed().isEmpty()) clean << h.trimmed();
-  if (clean == allowedHosts()) return;
-  settings_->setValue("server/allowed_hosts", clean);
+  for (const QString& item : items)
+    if (!item.trimmed().isEmpty()) clean << item.trimmed();
+  if (clean == settings_->value(key).toStringList()) return;
+  settings_->setValue(key, clean);
   emit settingsChanged();
   if (isEnabled()) apply();
 }

@@ -90,6 +90,8 @@ class ApiServerService : public QObject {
 
  private:
   void apply();  // (re)starts or stops the server on the server thread
+  // Saves a list setting (entries trimmed, empty ones dropped) and restarts when it changed.
+  void setList(const QString& key, const QStringList& items);
   void onEngineChanged(const std::shared_ptr<pagoda::Engine>& engine);
 
   AppSettings* settings_;

@@ -49,11 +49,7 @@ class ServerTest : public ::testing::Test {
     return Json::parse(r->body);
   }
   std::string expected_chat_reply(const std::string& user) { return "You said: " + user; }
-  void wait_kv_free() {
-    for (int i = 0; i < 400 && engine->stats().kv_blocks_used != 0; ++i)
-      std::this_thread::sleep_for(5ms);
-    EXPECT_EQ(engine->stats().kv_blocks_used, 0);
-  }
+  void wait_kv_free() { EXPECT_EQ(pagoda::testing::wait_kv_free(*engine), 0); }
 
   std::unique_ptr<ApiServer> server;
   std::shared_ptr<FakeEngine> engine;

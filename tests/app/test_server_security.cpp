@@ -50,7 +50,9 @@ TEST(RequestPolicy, HostNames) {
   EXPECT_TRUE(lan.host_allowed(std::string(name) + ":8000"));
   EXPECT_TRUE(lan.host_allowed("127.0.0.1"));
   EXPECT_FALSE(lan.host_allowed("attacker.example"));
-  if (std::string(name) != "localhost") EXPECT_FALSE(loopback.host_allowed(name));
+  if (std::string(name) != "localhost") {
+    EXPECT_FALSE(loopback.host_allowed(name));
+  }
 }
 
 TEST(RequestPolicy, OriginsContentTypesAndKeys) {
@@ -130,11 +132,7 @@ class SecurityTest : public ::testing::Test {
     return raw_request(server->port(), "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
                                            headers + "Connection: close\r\n\r\n");
   }
-  void wait_kv_free() {
-    for (int i = 0; i < 400 && engine->stats().kv_blocks_used != 0; ++i)
-      std::this_thread::sleep_for(5ms);
-    EXPECT_EQ(engine->stats().kv_blocks_used, 0);
-  }
+  void wait_kv_free() { EXPECT_EQ(pagoda::testing::wait_kv_free(*engine), 0); }
   std::unique_ptr<ApiServer> server;
   std::shared_ptr<FakeEngine> engine;
   std::mutex log_mu;
@@ -260,6 +258,26 @@ TEST_F(SecurityTest, WorkPerRequestIsBounded) {
   // A text that fits is still served in full.
   r = post("/tokenize", Json{{"prompt", std::string(300, 'a')}}.dump());
   EXPECT_EQ(status_of(r), 200) << r;
+}
+
+TEST_F(SecurityTest, AmbiguousFramingIsRefused) {
+  start({});
+  const std::string body = R"({"prompt":"hi"})";
+  const std::string chunked = "f\r\n" + body + "\r\n0\r\n\r\n";
+  auto send = [&](const std::string& headers, const std::string& payload) {
+    return status_of(raw_request(server->port(), "POST /tokenize HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+                                                     headers + "Connection: close\r\n\r\n" +
+                                                     payload));
+  };
+  EXPECT_EQ(send("Transfer-Encoding: chunked\r\n", chunked), 200);
+  EXPECT_EQ(send("Content-Length: 15\r\n", body), 200);
+  EXPECT_EQ(send("Content-Length: 4\r\nTransfer-Encoding: chunked\r\n", chunked), 400);
+  EXPECT_EQ(send("Content-Length: 15\r\nContent-Length: 3\r\n", body), 400);
+  EXPECT_EQ(send("Transfer-Encoding: gzip, chunked\r\n", chunked), 501);
+  EXPECT_EQ(send("Content-Length : 15\r\n", body), 400);
+  EXPECT_EQ(status_of(raw_request(server->port(), "GET /health HTTP/1.1\r\nHost : evil.example"
+                                                  "\r\nConnection: close\r\n\r\n")),
+            400);
 }
 
 TEST_F(SecurityTest, DeadlineAndLogOfRefusedRequests) {

@@ -141,6 +141,10 @@ pagoda::cli::Registration reg("serve", [](CLI::App& root) {
                   "Open connections from one client address")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cmd->add_option("--max-idle-connections", o->server.max_idle_connections,
+                  "Connections still reading a request or idle; past it the oldest are closed")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_option("--request-timeout", o->server.request_timeout_s,
                   "Seconds for a request's headers and body to arrive (then 408)")
       ->check(CLI::PositiveNumber)

@@ -126,7 +126,7 @@ struct SseBody {
         slot->release();
       }
     }
-    connection->set_deadline(Clock::now() + std::chrono::seconds(write_timeout_s), false);
+    connection->set_deadline(Clock::now() + std::chrono::seconds(write_timeout_s), false, false);
     size_t n = std::min(max, pending.size() - offset);
     if (n == 0) return MHD_CONTENT_READER_END_OF_STREAM;
     std::memcpy(buf, pending.data() + offset, n);
@@ -272,7 +272,8 @@ struct ApiServer::Impl {
         admission(std::max(options.max_concurrent, 1), std::max(options.max_queued, 0)),
         watchdog(error_body("request timeout: the request did not arrive within " +
                                 std::to_string(options.request_timeout_s) + " s",
-                            "invalid_request_error")) {}
+                            "invalid_request_error"),
+                 options.max_idle_connections) {}
 
   ServingContext context(Connection* conn) {
     ServingContext ctx;
@@ -318,7 +319,8 @@ struct ApiServer::Impl {
       else MHD_add_response_header(resp, "Cache-Control", "no-cache");
     } else {
       resp = MHD_create_response_from_buffer(r.body.size(), r.body.data(), MHD_RESPMEM_MUST_COPY);
-      conn->set_deadline(Clock::now() + std::chrono::seconds(options.write_timeout_s), false);
+      conn->set_deadline(Clock::now() + std::chrono::seconds(options.write_timeout_s), false,
+                         false);
     }
     if (!resp) return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r.content_type.c_str());
@@ -525,7 +527,8 @@ struct ApiServer::Impl {
       const MHD_ConnectionInfo* addr =
           MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
       conn->remote_addr = addr ? address_text(addr->client_addr) : "";
-      conn->set_deadline(Clock::now() + std::chrono::seconds(options.request_timeout_s), true);
+      conn->set_deadline(Clock::now() + std::chrono::seconds(options.request_timeout_s), true,
+                         true);
       int one = 1;  // SSE sends many small writes: no Nagle delay per token
       ::setsockopt(conn->fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       watchdog.add(conn);
@@ -545,7 +548,8 @@ struct ApiServer::Impl {
     auto* conn = info ? static_cast<Connection*>(info->socket_context) : nullptr;
     if (conn && conn->idle) {
       conn->idle = false;
-      conn->set_deadline(Clock::now() + std::chrono::seconds(options.request_timeout_s), true);
+      conn->set_deadline(Clock::now() + std::chrono::seconds(options.request_timeout_s), true,
+                         true);
     }
     thread_request_tokens() = {};
     auto* rq = new Request;
@@ -561,7 +565,8 @@ struct ApiServer::Impl {
     auto* conn = info ? static_cast<Connection*>(info->socket_context) : nullptr;
     if (conn) {
       conn->idle = true;
-      conn->set_deadline(Clock::now() + std::chrono::seconds(options.keep_alive_timeout_s), false);
+      conn->set_deadline(Clock::now() + std::chrono::seconds(options.keep_alive_timeout_s), false,
+                         true);
     }
     if (!rq) return;
     if (rq->status == 0) {

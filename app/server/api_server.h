@@ -34,9 +34,12 @@ struct ServerOptions {
   int max_queued = 256;                 // beyond max_concurrent they wait here; beyond: 429
   int max_sequences = 256;              // prompts x n of one request: beyond, 400
   // Open connections, in all and from one client address. Each connection has a thread of its
-  // own, so slow or idle sockets never hold the ones serving others.
+  // own, so slow or idle sockets never hold the ones serving others; and of those that do no work
+  // (still reading their request, or idle between requests) at most max_idle_connections stay
+  // open: past it the longest-waiting are closed, so they cannot fill the caps either.
   int max_connections = 1024;
-  int max_connections_per_client = 512;
+  int max_connections_per_client = 768;
+  int max_idle_connections = 256;
   std::string served_model_name;  // empty: the engine's model_name()
   int request_timeout_s = 10;     // headers and body must arrive within this: 408, closed
   int keep_alive_timeout_s = 5;   // an idle connection between requests is closed after this

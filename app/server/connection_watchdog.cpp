@@ -3,14 +3,17 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <vector>
 
 namespace pagoda::server {
 
-ConnectionWatchdog::ConnectionWatchdog(std::string timeout_body)
+ConnectionWatchdog::ConnectionWatchdog(std::string timeout_body, int max_unproductive)
     : response_408_("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
                     "Content-Type: application/json\r\nContent-Length: " +
-                    std::to_string(timeout_body.size()) + "\r\n\r\n" + timeout_body) {}
+                    std::to_string(timeout_body.size()) + "\r\n\r\n" + timeout_body),
+      max_unproductive_(std::max(max_unproductive, 1)) {}
 
 ConnectionWatchdog::~ConnectionWatchdog() {
   stop();
@@ -47,20 +50,36 @@ int ConnectionWatchdog::size() const {
   return static_cast<int>(connections_.size());
 }
 
+void ConnectionWatchdog::expire(WatchedConnection* c) {
+  c->deadline_ns_ = 0;
+  c->unproductive_since_ns_ = 0;
+  c->timed_out_ = true;
+  if (c->answer_408_.exchange(false)) send_now(c->fd_, response_408_);
+  ::shutdown(c->fd_, SHUT_RDWR);  // the connection's thread sees the error and closes it
+}
+
 void ConnectionWatchdog::run() {
   std::unique_lock lock(mu_);
+  std::vector<std::pair<WatchedConnection::Clock::rep, WatchedConnection*>> waiting;
   while (!stop_) {
     cv_.wait_for(lock, std::chrono::milliseconds(50));
     const auto now = WatchedConnection::Clock::now().time_since_epoch().count();
     // Under the lock: remove() waits, so the socket cannot be closed (and its number reused)
     // while it is shut down here.
+    waiting.clear();
     for (WatchedConnection* c : connections_) {
       auto deadline = c->deadline_ns_.load();
-      if (deadline == 0 || now < deadline) continue;
-      c->deadline_ns_ = 0;
-      c->timed_out_ = true;
-      if (c->answer_408_.exchange(false)) send_now(c->fd_, response_408_);
-      ::shutdown(c->fd_, SHUT_RDWR);  // the connection's thread sees the error and closes it
+      if (deadline != 0 && now >= deadline) {
+        expire(c);
+        continue;
+      }
+      if (auto since = c->unproductive_since_ns_.load()) waiting.emplace_back(since, c);
+    }
+    if (static_cast<int>(waiting.size()) > max_unproductive_) {
+      auto excess = waiting.size() - static_cast<size_t>(max_unproductive_);
+      std::partial_sort(waiting.begin(), waiting.begin() + static_cast<std::ptrdiff_t>(excess),
+                        waiting.end());
+      for (size_t i = 0; i < excess; ++i) expire(waiting[i].second);
     }
   }
 }

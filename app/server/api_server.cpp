@@ -1,22 +1,17 @@
 #include "server/api_server.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <malloc.h>
 #include <microhttpd.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <strings.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <utility>
@@ -25,6 +20,7 @@
 #include "server/admission.h"
 #include "server/connection_watchdog.h"
 #include "server/request_policy.h"
+#include "server/socket_util.h"
 #include "server/serving.h"
 #include "util/error.h"
 
@@ -76,7 +72,6 @@ struct Connection : WatchedConnection {
   bool idle = false;  // between requests
 };
 
-// One request (MHD's per-request context), from its request line to its completion.
 // Request bodies beyond their first kFreeBodyBytes share one memory budget, and bodies over
 // kLargeBodyBytes are parsed one at a time (parsing megabytes of JSON is CPU-bound: many at
 // once would starve the threads serving small requests).
@@ -84,6 +79,7 @@ constexpr size_t kFreeBodyBytes = 16 * 1024;
 constexpr size_t kLargeBodyBytes = 1 << 20;
 constexpr int kLargeBodySlots = 1;
 
+// One request (MHD's per-request context), from its request line to its completion.
 struct Request {
   ~Request() {
     if (budget) *budget -= charged;
@@ -177,75 +173,7 @@ size_t keep_escaped(void*, MHD_Connection*, char* s) {
 
 void quiet_log(void*, const char*, va_list) {}
 
-// Every open connection has a thread and a socket: make sure the process may hold them.
-void raise_fd_limit(int connections) {
-  rlimit lim{};
-  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
-  rlim_t want = static_cast<rlim_t>(connections) + 256;
-  if (lim.rlim_cur >= want) return;
-  lim.rlim_cur = std::min(want, lim.rlim_max);
-  ::setrlimit(RLIMIT_NOFILE, &lim);
-}
-
-// Binds and listens (with a large backlog, so a burst of clients waits instead of failing).
-int listen_on(const std::string& host, int port, bool* ipv6) {
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* res = nullptr;
-  std::string service = std::to_string(port);
-  if (::getaddrinfo(host.c_str(), service.c_str(), &hints, &res) != 0 || !res) return -1;
-  int fd = -1;
-  for (addrinfo* a = res; a && fd < 0; a = a->ai_next) {
-    fd = ::socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) continue;
-    int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (a->ai_family == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    if (::bind(fd, a->ai_addr, a->ai_addrlen) != 0 || ::listen(fd, SOMAXCONN) != 0) {
-      ::close(fd);
-      fd = -1;
-      continue;
-    }
-    *ipv6 = a->ai_family == AF_INET6;
-  }
-  ::freeaddrinfo(res);
-  if (fd >= 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-  return fd;
-}
-
-int bound_port_of(int fd) {
-  sockaddr_storage addr{};
-  socklen_t len = sizeof addr;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return 0;
-  if (addr.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
-  return ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
-}
-
-std::string address_text(const sockaddr* a) {
-  char buf[INET6_ADDRSTRLEN] = {};
-  if (!a) return "";
-  if (a->sa_family == AF_INET)
-    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(a)->sin_addr, buf, sizeof buf);
-  else if (a->sa_family == AF_INET6)
-    ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(a)->sin6_addr, buf, sizeof buf);
-  return buf;
-}
-
 }  // namespace
-
-std::string read_api_key_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error("cannot read the API key file " + path);
-  std::string key;
-  std::getline(in, key);
-  const char* space = " \t\r\n";
-  size_t b = key.find_first_not_of(space);
-  size_t e = key.find_last_not_of(space);
-  key = b == std::string::npos ? "" : key.substr(b, e - b + 1);
-  if (key.empty()) throw Error("the API key file " + path + " is empty");
-  return key;
-}
 
 struct ApiServer::Impl {
   ServerOptions options;
@@ -459,16 +387,8 @@ struct ApiServer::Impl {
 
   HttpResponse run_route(Connection* conn, Request* rq, std::shared_ptr<AdmissionSlot>* slot) {
     ServingContext ctx = context(conn);
-    auto large = std::make_shared<AdmissionSlot>();
-    if (rq->body.size() > kLargeBodyBytes) {
-      auto give_up = [&] { return stopping.load() || ctx.client_gone(); };
-      if (large_bodies.acquire(give_up) != AdmissionQueue::Result::Admitted)
-        return api_error(503, "the server is busy with other large requests; retry later");
-      large = std::make_shared<AdmissionSlot>(&large_bodies);
-      ctx.input_ready = [large] { large->release(); };
-    }
+    auto give_up = [&] { return stopping.load() || ctx.client_gone(); };
     if (rq->route->admitted) {
-      auto give_up = [&] { return stopping.load() || ctx.client_gone(); };
       switch (admission.acquire(give_up)) {
         case AdmissionQueue::Result::QueueFull:
           return api_error(429, "too many requests: " + std::to_string(options.max_concurrent) +
@@ -480,6 +400,14 @@ struct ApiServer::Impl {
         case AdmissionQueue::Result::Admitted:
           *slot = std::make_shared<AdmissionSlot>(&admission);
       }
+    }
+    // After admission, so that a large body waiting for a slot does not hold up the others.
+    auto large = std::make_shared<AdmissionSlot>();
+    if (rq->body.size() > kLargeBodyBytes) {
+      if (large_bodies.acquire(give_up) != AdmissionQueue::Result::Admitted)
+        return api_error(503, "the server is busy with other large requests; retry later");
+      large = std::make_shared<AdmissionSlot>(&large_bodies);
+      ctx.input_ready = [large] { large->release(); };
     }
     return handle(rq->route->handler, ctx, rq->body);
   }

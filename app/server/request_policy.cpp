@@ -8,6 +8,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <fstream>
+
+#include "server/api_server.h"
+#include "util/error.h"
 
 namespace pagoda::server {
 
@@ -167,6 +171,19 @@ bool RequestPolicy::authorized(std::string_view authorization) const {
   if (authorization.size() < prefix.size() || authorization.substr(0, prefix.size()) != prefix)
     return false;
   return secure_equals(authorization.substr(prefix.size()), api_key_);
+}
+
+std::string read_api_key_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error("cannot read the API key file " + path);
+  std::string key;
+  std::getline(in, key);
+  const char* space = " \t\r\n";
+  size_t b = key.find_first_not_of(space);
+  size_t e = key.find_last_not_of(space);
+  key = b == std::string::npos ? "" : key.substr(b, e - b + 1);
+  if (key.empty()) throw Error("the API key file " + path + " is empty");
+  return key;
 }
 
 }  // namespace pagoda::server

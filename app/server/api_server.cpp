@@ -73,8 +73,9 @@ struct Connection : WatchedConnection {
 };
 
 // Request bodies beyond their first kFreeBodyBytes share one memory budget, and bodies over
-// kLargeBodyBytes are parsed one at a time (parsing megabytes of JSON is CPU-bound: many at
-// once would starve the threads serving small requests).
+// kLargeBodyBytes are received and parsed one at a time (moving and parsing megabytes is
+// CPU-bound: many at once would starve the threads serving small requests). A connection whose
+// large body waits for its turn simply stops reading: its sender blocks.
 constexpr size_t kFreeBodyBytes = 16 * 1024;
 constexpr size_t kLargeBodyBytes = 1 << 20;
 constexpr int kLargeBodySlots = 1;
@@ -93,7 +94,8 @@ struct Request {
   const Route* route = nullptr;
   std::string body;
   size_t body_bytes = 0;
-  int status = 0;  // the status answered (0: none yet)
+  int status = 0;                       // the status answered (0: none yet)
+  std::unique_ptr<AdmissionSlot> large;  // receiving a large body
 };
 
 // The state of a streaming (SSE) response: MHD pulls its bytes from the generator.
@@ -434,11 +436,19 @@ struct ApiServer::Impl {
       if (!charge_body(rq))
         return refuse_body(conn, rq, 503, "Service Unavailable",
                            "the server is busy receiving other large requests; retry later");
+      if (rq->body_bytes > kLargeBodyBytes && !rq->large) {
+        auto give_up = [&] {
+          return stopping.load() || conn->timed_out() || peer_closed(conn->fd());
+        };
+        if (large_bodies.acquire(give_up) != AdmissionQueue::Result::Admitted) return MHD_NO;
+        rq->large = std::make_unique<AdmissionSlot>(&large_bodies);
+      }
       rq->body.append(upload_data, *upload_size);
       *upload_size = 0;
       return MHD_YES;
     }
     conn->clear_deadline();  // the request is in: handling takes as long as generation does
+    rq->large.reset();       // received: the next large body may come in
     std::shared_ptr<AdmissionSlot> slot;
     HttpResponse r = run_route(conn, rq, &slot);
     std::string().swap(rq->body);

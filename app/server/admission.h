@@ -19,7 +19,7 @@ class AdmissionQueue {
   // returns true the wait ends with Abandoned and no slot is held.
   Result acquire(const std::function<bool()>& give_up,
                  std::chrono::milliseconds poll = std::chrono::milliseconds(50));
-  void release();  // gives the slot to the oldest waiter, if any
+  void release();   // gives the slot to the oldest waiter, if any
   void wake_all();  // makes waiters poll give_up now (stop)
 
   int running() const;

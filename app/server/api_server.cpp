@@ -14,14 +14,15 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <thread>
 #include <utility>
 
 #include "core/engine.h"
 #include "server/admission.h"
 #include "server/connection_watchdog.h"
 #include "server/request_policy.h"
-#include "server/socket_util.h"
 #include "server/serving.h"
+#include "server/socket_util.h"
 #include "util/error.h"
 
 namespace pagoda::server {
@@ -79,6 +80,8 @@ struct Connection : WatchedConnection {
 constexpr size_t kFreeBodyBytes = 16 * 1024;
 constexpr size_t kLargeBodyBytes = 1 << 20;
 constexpr int kLargeBodySlots = 1;
+// And at a bounded rate: megabytes over loopback are otherwise copied as fast as two cores allow.
+constexpr double kLargeBodyBytesPerSecond = 64.0 * (1 << 20);
 
 // One request (MHD's per-request context), from its request line to its completion.
 struct Request {
@@ -94,8 +97,9 @@ struct Request {
   const Route* route = nullptr;
   std::string body;
   size_t body_bytes = 0;
-  int status = 0;                       // the status answered (0: none yet)
-  std::unique_ptr<AdmissionSlot> large;  // receiving a large body
+  int status = 0;                        // the status answered (0: none yet)
+  std::unique_ptr<AdmissionSlot> large;  // receiving a large body, since large_since
+  Clock::time_point large_since;
 };
 
 // The state of a streaming (SSE) response: MHD pulls its bytes from the generator.
@@ -245,8 +249,10 @@ struct ApiServer::Impl {
             return static_cast<SseBody*>(cls)->read(buf, max);
           },
           sse, [](void* cls) { delete static_cast<SseBody*>(cls); });
-      if (!resp) delete sse;
-      else MHD_add_response_header(resp, "Cache-Control", "no-cache");
+      if (!resp)
+        delete sse;
+      else
+        MHD_add_response_header(resp, "Cache-Control", "no-cache");
     } else {
       resp = MHD_create_response_from_buffer(r.body.size(), r.body.data(), MHD_RESPMEM_MUST_COPY);
       conn->set_deadline(Clock::now() + std::chrono::seconds(options.write_timeout_s), false,
@@ -306,8 +312,7 @@ struct ApiServer::Impl {
       return queue(mc, conn, rq,
                    api_error(400, "conflicting Content-Length / Transfer-Encoding headers"));
     if (!h.transfer_encoding.empty() && strcasecmp(h.transfer_encoding.c_str(), "chunked") != 0)
-      return queue(mc, conn, rq,
-                   api_error(501, "unsupported Transfer-Encoding (only chunked is)"));
+      return queue(mc, conn, rq, api_error(501, "unsupported Transfer-Encoding (only chunked is)"));
     if (h.hosts > 1) return queue(mc, conn, rq, api_error(400, "more than one Host header"));
     if (h.hosts == 1 && !policy.host_allowed(h.host))
       return queue(mc, conn, rq,
@@ -352,10 +357,10 @@ struct ApiServer::Impl {
       allow += (allow.empty() ? "" : ", ") + r.method;
     }
     if (!rq->route)
-      return queue(mc, conn, rq,
-                   api_error(405, "method " + rq->method.substr(0, 20) + " is not allowed on " +
-                                      rq->path),
-                   {{"Allow", allow}});
+      return queue(
+          mc, conn, rq,
+          api_error(405, "method " + rq->method.substr(0, 20) + " is not allowed on " + rq->path),
+          {{"Allow", allow}});
     if (rq->route->needs_auth && !policy.authorized(h.authorization))
       return queue(mc, conn, rq, api_error(401, "invalid or missing API key", "invalid_api_key"));
     if (!h.origin.empty() && rq->method == "POST" && !is_json_content_type(h.content_type))
@@ -371,6 +376,15 @@ struct ApiServer::Impl {
                                         std::to_string(options.max_body_bytes) + " bytes)"));
     }
     return MHD_YES;
+  }
+
+  // Sleeps while a large body arrives faster than kLargeBodyBytesPerSecond.
+  void pace_large_body(Connection* conn, Request* rq) {
+    double ahead =
+        static_cast<double>(rq->body_bytes - kLargeBodyBytes) / kLargeBodyBytesPerSecond -
+        std::chrono::duration<double>(Clock::now() - rq->large_since).count();
+    if (ahead > 0 && !conn->timed_out() && !stopping)
+      std::this_thread::sleep_for(std::chrono::duration<double>(std::min(ahead, 0.1)));
   }
 
   // Charges the body bytes past the free allowance to the shared budget.
@@ -430,9 +444,9 @@ struct ApiServer::Impl {
     if (*upload_size > 0) {
       rq->body_bytes += *upload_size;
       if (rq->body_bytes > options.max_body_bytes)
-        return refuse_body(conn, rq, 413, "Content Too Large",
-                           "request body too large (limit " +
-                               std::to_string(options.max_body_bytes) + " bytes)");
+        return refuse_body(
+            conn, rq, 413, "Content Too Large",
+            "request body too large (limit " + std::to_string(options.max_body_bytes) + " bytes)");
       if (!charge_body(rq))
         return refuse_body(conn, rq, 503, "Service Unavailable",
                            "the server is busy receiving other large requests; retry later");
@@ -442,7 +456,9 @@ struct ApiServer::Impl {
         };
         if (large_bodies.acquire(give_up) != AdmissionQueue::Result::Admitted) return MHD_NO;
         rq->large = std::make_unique<AdmissionSlot>(&large_bodies);
+        rq->large_since = Clock::now();
       }
+      if (rq->large) pace_large_body(conn, rq);
       rq->body.append(upload_data, *upload_size);
       *upload_size = 0;
       return MHD_YES;
@@ -512,7 +528,7 @@ struct ApiServer::Impl {
       if (st) rq->status = static_cast<int>(st->http_status);
     }
     if (rq->status == 0)
-      rq->status = conn && conn->timed_out() ? 408
+      rq->status = conn && conn->timed_out()                       ? 408
                    : toe == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN ? 503
                                                                    : 499;  // client went away
     log(*rq, conn);
@@ -527,9 +543,9 @@ struct ApiServer::Impl {
     }
     if (!cb) return;
     RequestLogEntry e;
-    e.time = std::chrono::system_clock::now() -
-             std::chrono::duration_cast<std::chrono::system_clock::duration>(Clock::now() -
-                                                                             rq.start);
+    e.time =
+        std::chrono::system_clock::now() -
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(Clock::now() - rq.start);
     e.method = rq.method.empty() ? "-" : rq.method;
     e.route = rq.path.empty() ? "-" : rq.path.substr(0, 200);
     e.status = rq.status;
@@ -576,8 +592,8 @@ struct ApiServer::Impl {
                      MHD_ConnectionNotificationCode code) {
       static_cast<Impl*>(cls)->on_connection(c, socket_context, code);
     };
-    auto access = [](void* cls, MHD_Connection* c, const char* url, const char* method,
-                     const char*, const char* data, size_t* size, void** con_cls) {
+    auto access = [](void* cls, MHD_Connection* c, const char* url, const char* method, const char*,
+                     const char* data, size_t* size, void** con_cls) {
       return static_cast<Impl*>(cls)->on_request(c, url, method, data, size, con_cls);
     };
     daemon = MHD_start_daemon(
@@ -651,7 +667,7 @@ void ApiServer::stop() {
   impl_->jobs.cancel_all();
   impl_->admission.wake_all();
   int fd = MHD_quiesce_daemon(impl_->daemon);  // no new connections from here on
-  MHD_stop_daemon(impl_->daemon);               // closes the connections, joins their threads
+  MHD_stop_daemon(impl_->daemon);              // closes the connections, joins their threads
   impl_->daemon = nullptr;
   if (fd >= 0) ::close(fd);
   impl_->watchdog.stop();

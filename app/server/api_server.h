@@ -1,9 +1,10 @@
 #pragma once
 // Pagoda's OpenAI-compatible HTTP server (vLLM's routes and wire format) on libmicrohttpd, one
 // thread per connection. Every request passes the Host, Origin, size and time limits before any
-// work (see docs/server.md, "Security"). HTTP threads never touch the model: they validate, template and tokenize with the engine's const tokenizer and chat
-// template, then call Engine::add_request / abort; outputs come back through a per-request queue.
-// The engine may be null (503) and may be swapped at any time (the GUI loads and unloads models).
+// work (see docs/server.md, "Security"). HTTP threads never touch the model: they validate,
+// template and tokenize with the engine's const tokenizer and chat template, then call
+// Engine::add_request / abort; outputs come back through a per-request queue. The engine may be
+// null (503) and may be swapped at any time (the GUI loads and unloads models).
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -25,7 +26,7 @@ struct ServerOptions {
   // Host header values accepted besides loopback names (and, on the LAN, the machine's own
   // addresses): exact names, ".example.com" for a domain and its subdomains, "*" for any.
   std::vector<std::string> allowed_hosts;
-  size_t max_body_bytes = 8u << 20;     // counted for fixed-length and chunked bodies: 413
+  size_t max_body_bytes = 8u << 20;  // counted for fixed-length and chunked bodies: 413
   // Memory for request bodies beyond their first 16 KiB, all requests together: past it, 503.
   size_t max_buffered_body_bytes = 32u << 20;
   size_t max_header_bytes = 32u << 10;  // request line and headers together: 431

@@ -10,9 +10,10 @@
 namespace pagoda::server {
 
 ConnectionWatchdog::ConnectionWatchdog(std::string timeout_body, int max_unproductive)
-    : response_408_("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
-                    "Content-Type: application/json\r\nContent-Length: " +
-                    std::to_string(timeout_body.size()) + "\r\n\r\n" + timeout_body),
+    : response_408_(
+          "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
+          "Content-Type: application/json\r\nContent-Length: " +
+          std::to_string(timeout_body.size()) + "\r\n\r\n" + timeout_body),
       max_unproductive_(std::max(max_unproductive, 1)) {}
 
 ConnectionWatchdog::~ConnectionWatchdog() {

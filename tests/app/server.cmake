@@ -41,4 +41,6 @@ if(_server_ready AND TARGET pagoda_server)
   set_tests_properties(server server_fuzz server_load server_clients server_e2e server_security
                        server_attacks
                        PROPERTIES LABELS "fast" TIMEOUT 300)
+  # It measures a normal client's latency during each attack: alone, not beside other tests.
+  set_tests_properties(server_attacks PROPERTIES RUN_SERIAL TRUE)
 endif()

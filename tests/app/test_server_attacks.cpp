@@ -39,9 +39,8 @@ class CliServer {
     if (pid_ == 0) {
       ::dup2(out[1], 1);
       ::close(out[0]);
-      std::vector<std::string> args = {PAGODA_CLI, "serve",  "--model", kModel.string(),
-                                       "--port",   "0",      "--device", "cpu",
-                                       "--quiet"};
+      std::vector<std::string> args = {PAGODA_CLI, "serve",    "--model", kModel.string(), "--port",
+                                       "0",        "--device", "cpu",     "--quiet"};
       args.insert(args.end(), extra.begin(), extra.end());
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
@@ -99,8 +98,8 @@ double metric(int port, const std::string& name, const std::string& label_filter
   std::string line;
   double sum = 0;
   while (std::getline(lines, line)) {
-    if (line.rfind(name, 0) != 0 || (line.size() > name.size() && line[name.size()] != '{' &&
-                                     line[name.size()] != ' '))
+    if (line.rfind(name, 0) != 0 ||
+        (line.size() > name.size() && line[name.size()] != '{' && line[name.size()] != ' '))
       continue;
     if (!label_filter.empty() && line.find(label_filter) == std::string::npos) continue;
     sum += std::strtod(line.c_str() + line.rfind(' ') + 1, nullptr);
@@ -122,10 +121,10 @@ std::string chat_json(const std::string& question, int max_tokens = 0) {
 // A normal client: one chat on a fresh connection. Returns its latency (negative: no answer).
 double normal_chat(int port) {
   auto t0 = Clock::now();
-  std::string r = raw_request(
-      port, request("POST", "/v1/chat/completions", port, chat_json("What is the capital of China?"),
-                    kJson),
-      5s);
+  std::string r = raw_request(port,
+                              request("POST", "/v1/chat/completions", port,
+                                      chat_json("What is the capital of China?"), kJson),
+                              5s);
   double took = seconds_since(t0);
   EXPECT_EQ(status_of(r), 200) << r.substr(0, 300);
   EXPECT_NE(body_of(r).find("The capital of China is Beijing."), std::string::npos) << r;
@@ -215,20 +214,24 @@ CliServer* AttackTest::server_ = nullptr;
 
 TEST_F(AttackTest, DnsRebindingHostIsRefused) {
   const int p = port();
-  const std::vector<std::string> hostile = {
-      "attacker.example:" + std::to_string(p), "attacker.example", "127.0.0.1.attacker.example",
-      "localhost.attacker.example:" + std::to_string(p), "127.0.0.1@attacker.example",
-      "[::1].attacker.example", "0x7f.0.0.1", "127.0.0.1:80:80"};
+  const std::vector<std::string> hostile = {"attacker.example:" + std::to_string(p),
+                                            "attacker.example",
+                                            "127.0.0.1.attacker.example",
+                                            "localhost.attacker.example:" + std::to_string(p),
+                                            "127.0.0.1@attacker.example",
+                                            "[::1].attacker.example",
+                                            "0x7f.0.0.1",
+                                            "127.0.0.1:80:80"};
   std::atomic<int> refused{0};
   auto attack = [&](const std::atomic<bool>& stop) {
     for (size_t i = 0; !stop && i < 400; ++i) {
       const std::string& host = hostile[i % hostile.size()];
       std::string path = i % 2 ? "/v1/models" : "/v1/chat/completions";
       std::string body = i % 2 ? "" : chat_json("hi");
-      std::string r = raw_request(p, (i % 2 ? "GET " : "POST ") + path + " HTTP/1.1\r\nHost: " +
-                                         host + "\r\nConnection: close\r\n" + kJson +
-                                         "Content-Length: " + std::to_string(body.size()) +
-                                         "\r\n\r\n" + body);
+      std::string r =
+          raw_request(p, (i % 2 ? "GET " : "POST ") + path + " HTTP/1.1\r\nHost: " + host +
+                             "\r\nConnection: close\r\n" + kJson +
+                             "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
       EXPECT_EQ(status_of(r), 403) << host << " -> " << r.substr(0, 200);
       if (status_of(r) == 403) {
         Json j = Json::parse(body_of(r));
@@ -242,14 +245,15 @@ TEST_F(AttackTest, DnsRebindingHostIsRefused) {
   EXPECT_GT(refused.load(), 20);
   EXPECT_EQ(metric(p, "vllm:request_success_total") - before, 1);  // only the normal chat ran
   // Loopback names with any port are served.
-  for (const std::string& host :
-       std::vector<std::string>{"localhost:1", "LOCALHOST", "127.0.0.1", "[::1]:" + std::to_string(p)})
-    EXPECT_EQ(status_of(raw_request(p, "GET /v1/models HTTP/1.1\r\nHost: " + host +
-                                           "\r\nConnection: close\r\n\r\n")),
+  for (const std::string& host : std::vector<std::string>{"localhost:1", "LOCALHOST", "127.0.0.1",
+                                                          "[::1]:" + std::to_string(p)})
+    EXPECT_EQ(status_of(raw_request(
+                  p, "GET /v1/models HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n")),
               200)
         << host;
-  EXPECT_EQ(status_of(raw_request(p, "GET /v1/models HTTP/1.1\r\nHost: localhost\r\nHost: "
-                                     "attacker.example\r\nConnection: close\r\n\r\n")),
+  EXPECT_EQ(status_of(raw_request(p,
+                                  "GET /v1/models HTTP/1.1\r\nHost: localhost\r\nHost: "
+                                  "attacker.example\r\nConnection: close\r\n\r\n")),
             400);
 }
 
@@ -257,20 +261,20 @@ TEST_F(AttackTest, CrossSiteSimplePostIsRefused) {
   const int p = port();
   auto attack = [&](const std::atomic<bool>& stop) {
     const std::vector<std::string> types = {"text/plain", "application/x-www-form-urlencoded",
-                                            "multipart/form-data; boundary=x",
-                                            "application/json"};
+                                            "multipart/form-data; boundary=x", "application/json"};
     for (size_t i = 0; !stop && i < 400; ++i) {
-      std::string headers = "Origin: http://evil.example\r\nContent-Type: " +
-                            types[i % types.size()] + "\r\n";
-      std::string r = raw_request(
-          p, request("POST", i % 3 ? "/v1/chat/completions" : "/tokenize", p,
-                     chat_json("run a generation for a web page"), headers));
+      std::string headers =
+          "Origin: http://evil.example\r\nContent-Type: " + types[i % types.size()] + "\r\n";
+      std::string r =
+          raw_request(p, request("POST", i % 3 ? "/v1/chat/completions" : "/tokenize", p,
+                                 chat_json("run a generation for a web page"), headers));
       EXPECT_EQ(status_of(r), 403) << r.substr(0, 200);
     }
     // The preflight is refused too, so a browser never sends the real request.
-    std::string pre = raw_request(p, "OPTIONS /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                                     "Origin: http://evil.example\r\nAccess-Control-Request-"
-                                     "Method: POST\r\nConnection: close\r\n\r\n");
+    std::string pre = raw_request(p,
+                                  "OPTIONS /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                  "Origin: http://evil.example\r\nAccess-Control-Request-"
+                                  "Method: POST\r\nConnection: close\r\n\r\n");
     EXPECT_EQ(status_of(pre), 403);
     EXPECT_EQ(pre.find("Access-Control-Allow-Origin"), std::string::npos);
   };
@@ -286,8 +290,9 @@ TEST_F(AttackTest, CrossSiteSimplePostIsRefused) {
 std::pair<int, size_t> send_chunked(int port, size_t limit) {
   int fd = connect_loopback(port);
   if (fd < 0) return {0, 0};
-  send_all(fd, "POST /tokenize HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-               "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+  send_all(fd,
+           "POST /tokenize HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+           "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
   const std::string chunk = "10000\r\n" + std::string(0x10000, 'a') + "\r\n";
   size_t sent = 0;
   std::string response;
@@ -317,9 +322,10 @@ TEST_F(AttackTest, ChunkedBodyOverTheLimitIs413Early) {
   under_attack({attack, attack, attack, attack});
   std::printf("most bytes a 50 MB chunked body got in: %zu\n", most_sent.load());
   // A fixed-length body over the limit with Expect: 100-continue gets the 413, never the 100.
-  std::string r = raw_request(p, "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                                 "Content-Type: application/json\r\nContent-Length: 100000000\r\n"
-                                 "Expect: 100-continue\r\nConnection: close\r\n\r\n",
+  std::string r = raw_request(p,
+                              "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                              "Content-Type: application/json\r\nContent-Length: 100000000\r\n"
+                              "Expect: 100-continue\r\nConnection: close\r\n\r\n",
                               3s);
   EXPECT_EQ(status_of(r), 413) << r;
   EXPECT_EQ(r.find("100 Continue"), std::string::npos);
@@ -501,11 +507,11 @@ TEST(AttackKey, HeaderValuesAreNotPercentDecoded) {
   ASSERT_GT(s.port(), 0);
   const int p = s.port();
   auto status_with = [&](const std::string& auth) {
-    return status_of(raw_request(p, request("GET", "/v1/models", p, "",
-                                            "Authorization: Bearer " + auth + "\r\n")));
+    return status_of(raw_request(
+        p, request("GET", "/v1/models", p, "", "Authorization: Bearer " + auth + "\r\n")));
   };
-  EXPECT_EQ(status_with(key), 200);                // the raw key, % and all
-  EXPECT_EQ(status_with("sk-test-12344"), 401);    // its percent-decoded form
+  EXPECT_EQ(status_with(key), 200);              // the raw key, % and all
+  EXPECT_EQ(status_with("sk-test-12344"), 401);  // its percent-decoded form
   EXPECT_EQ(status_with("sk-test-123%34%34"), 401);
   EXPECT_EQ(status_with("sk-test-1234%2534"), 401);
   EXPECT_EQ(status_with("sk-test-1234%3"), 401);

@@ -98,8 +98,8 @@ TEST(AdmissionQueue, SlotsQueueAndOrder) {
   EXPECT_EQ(order, (std::vector<int>{1, 2}));
   EXPECT_EQ(q.running(), 1);
   // A waiter that gives up leaves the queue without a slot.
-  auto leaving = std::async(std::launch::async,
-                            [&] { return q.acquire([&] { return gone.load(); }, 5ms); });
+  auto leaving =
+      std::async(std::launch::async, [&] { return q.acquire([&] { return gone.load(); }, 5ms); });
   while (q.waiting() < 1) std::this_thread::sleep_for(1ms);
   gone = true;
   EXPECT_EQ(leaving.get(), AdmissionQueue::Result::Abandoned);
@@ -157,9 +157,10 @@ TEST_F(SecurityTest, OriginAndContentType) {
   EXPECT_EQ(status_of(r), 200) << r;
   EXPECT_NE(r.find("Access-Control-Allow-Origin: http://app.example"), std::string::npos) << r;
   // From an allowed origin the body must still be JSON: a form post is refused.
-  std::string form = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: "
-                     "close\r\n" + ok_origin +
-                     "Content-Type: text/plain\r\nContent-Length: 2\r\n\r\n{}";
+  std::string form =
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: "
+      "close\r\n" +
+      ok_origin + "Content-Type: text/plain\r\nContent-Length: 2\r\n\r\n{}";
   EXPECT_EQ(status_of(raw_request(server->port(), form)), 415);
   EXPECT_EQ(status_of(get("/health", "Origin: http://evil.example\r\n")), 403);
   EXPECT_EQ(status_of(get("/health", "Origin: null\r\n")), 403);
@@ -275,8 +276,9 @@ TEST_F(SecurityTest, AmbiguousFramingIsRefused) {
   EXPECT_EQ(send("Content-Length: 15\r\nContent-Length: 3\r\n", body), 400);
   EXPECT_EQ(send("Transfer-Encoding: gzip, chunked\r\n", chunked), 501);
   EXPECT_EQ(send("Content-Length : 15\r\n", body), 400);
-  EXPECT_EQ(status_of(raw_request(server->port(), "GET /health HTTP/1.1\r\nHost : evil.example"
-                                                  "\r\nConnection: close\r\n\r\n")),
+  EXPECT_EQ(status_of(raw_request(server->port(),
+                                  "GET /health HTTP/1.1\r\nHost : evil.example"
+                                  "\r\nConnection: close\r\n\r\n")),
             400);
 }
 
@@ -287,8 +289,9 @@ TEST_F(SecurityTest, DeadlineAndLogOfRefusedRequests) {
   start(o);
   // A body that trickles: 408 at the deadline, whatever arrives meanwhile.
   int fd = connect_loopback(server->port());
-  send_all(fd, "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-               "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{");
+  send_all(fd,
+           "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+           "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{");
   auto t0 = std::chrono::steady_clock::now();
   std::string got;
   for (int i = 0; i < 30; ++i) {
@@ -307,8 +310,9 @@ TEST_F(SecurityTest, DeadlineAndLogOfRefusedRequests) {
   for (int i = 0; i < 30; ++i) many += "X-" + std::to_string(i) + ": v\r\n";
   EXPECT_EQ(status_of(raw_request(server->port(), many + "Connection: close\r\n\r\n")), 431);
   EXPECT_EQ(status_of(get("/v1/models", "X-Forwarded-Host: a\r\n")), 200);
-  EXPECT_EQ(status_of(raw_request(server->port(), "GET /v1/models HTTP/1.1\r\nHost: evil.example"
-                                                  "\r\nConnection: close\r\n\r\n")),
+  EXPECT_EQ(status_of(raw_request(server->port(),
+                                  "GET /v1/models HTTP/1.1\r\nHost: evil.example"
+                                  "\r\nConnection: close\r\n\r\n")),
             403);
   std::this_thread::sleep_for(50ms);
   std::lock_guard lock(log_mu);

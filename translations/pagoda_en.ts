@@ -919,272 +919,272 @@ on %2</source>
           <source>Discover</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="61"/>
           <source>Search ModelScope or Hugging Face for open models and check that one fits this computer before you download it.</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="66"/>
           <source>Hub</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="69"/>
           <source>ModelScope</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="70"/>
           <source>Hugging Face</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="71"/>
           <source>Custom mirror…</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="74"/>
           <source>https://hf-mirror.com  or  ms+http://127.0.0.1:8765</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="77"/>
           <source>An access token for private or gated models, kept in the system keychain</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="93"/>
           <source>Search models, e.g. Qwen3</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="97"/>
           <source>Most downloads</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="98"/>
           <source>Most likes</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="99"/>
           <source>Recently updated</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="101"/>
           <source>Any task</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="102"/>
           <source>Text generation</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="104"/>
           <source>Any library</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="107"/>
           <source>Search</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="130"/>
           <source>Previous</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="131"/>
           <source>Next</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="151"/>
           <source>Choose a model to see its card, files and whether it fits.</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="179"/>
           <source>Branch or tag to download</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="180"/>
           <source>Download</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="183"/>
           <source>Download selected files</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="185"/>
           <source>Revision</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="206"/>
           <source>File</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="206"/>
           <source>Size</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="239"/>
           <source>Hub access token</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="240"/>
           <source>Token for %1 (leave empty to remove it):</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="298"/>
           <source>Search failed: %1</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="303"/>
           <source>Could not open the model: %1</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="320"/>
           <source>%1 was added to &lt;a href=&quot;downloads&quot;&gt;Downloads&lt;/a&gt;.</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="327"/>
           <source>Could not download %1: %2</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="349"/>
           <source>Token saved</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="349"/>
           <source>Access token…</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="357"/>
           <source>Not a hub URL: %1</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="380"/>
           <source>Searching %1…</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="398"/>
           <source>%1 downloads</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="399"/>
           <source>%1 likes</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="400"/>
           <source>updated %1</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="413"/>
           <source>Page %1</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="416"/>
           <source>No models found.</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="418"/>
           <source>Models found: %1</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="421"/>
           <source>The hub did not filter by %1; this page was filtered here.</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="436"/>
           <source>Opening %1…</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="449"/>
           <source>Files: %1 (%2)</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="457"/>
           <source>License: %1</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="481"/>
           <source>no sha256 from the hub (checked by size)</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="488"/>
           <source>Download (%1)</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="492"/>
           <source>*This model has no README.*</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="507"/>
           <source>Estimating whether it fits…</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="512"/>
           <source>No fit estimate: %1</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="524"/>
           <source>Fits %1: needs about %2 with a %3-token context.</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="525"/>
           <source>Too large for %1: needs about %2 with a %3-token context.</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="530"/>
           <source>%1 parameters</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="532"/>
           <source>context %1</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/discover_page.cpp" line="553"/>
           <source>Adding %1 to Downloads…</source>
           <translation/>
@@ -1220,137 +1220,137 @@ on %2</source>
           <source>Queued</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/downloads_page.cpp" line="19"/>
           <source>Downloading</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/downloads_page.cpp" line="20"/>
           <source>Paused</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/downloads_page.cpp" line="21"/>
           <source>Completed</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/downloads_page.cpp" line="22"/>
           <source>Failed</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/downloads_page.cpp" line="23"/>
           <source>Canceled</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/downloads_page.cpp" line="48"/>
           <source>%1 of %2</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/downloads_page.cpp" line="51"/>
           <source>Listing files…</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/downloads_page.cpp" line="54"/>
           <source>%1/s</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/downloads_page.cpp" line="57"/>
           <source>%1 left</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/downloads_page.cpp" line="60"/>
           <source>file %1 of %2</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/downloads_page.cpp" line="67"/>
           <source>%1 of %2 files</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/downloads_page.cpp" line="85"/>
           <source>Downloads</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/downloads_page.cpp" line="86"/>
           <source>Models being downloaded into your library. Downloads resume after a pause, a lost connection or a restart, and every file is checked against the hub&apos;s checksum.</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/downloads_page.cpp" line="96"/>
           <source> at once</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/downloads_page.cpp" line="97"/>
           <source>How many models download at the same time</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/downloads_page.cpp" line="129"/>
           <source>Saving to %1</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/downloads_page.cpp" line="136"/>
           <source>Nothing is downloading. Find a model on the Discover page.</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/downloads_page.cpp" line="171"/>
           <source>Pause</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/downloads_page.cpp" line="172"/>
           <source>Resume</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/downloads_page.cpp" line="175"/>
           <source>Retry</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/downloads_page.cpp" line="177"/>
           <source>Cancel</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/downloads_page.cpp" line="180"/>
           <source>Show in Models</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/downloads_page.cpp" line="182"/>
           <source>Remove</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/downloads_page.cpp" line="195"/>
           <source>Move up</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/downloads_page.cpp" line="196"/>
           <source>Move down</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/downloads_page.cpp" line="200"/>
           <source>revision %1</source>
           <translation/>
       </message>
-      <message>
+    <message>
           <location filename="../ui/downloads_page.cpp" line="201"/>
           <source>only %1</source>
           <translation/>
@@ -1366,6 +1366,11 @@ on %2</source>
     <message>
       <location filename="../app/services/api_server_service.cpp" line="194" />
       <source>cannot read the API key from the system keychain (%1). Generate a new key to serve.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../app/services/api_server_service.cpp" />
+      <source>listening on the network needs an API key, or any device on it could use the model. Generate a key, or turn off &quot;Allow other devices&quot;.</source>
       <translation />
     </message>
   </context>
@@ -1592,7 +1597,7 @@ on %2</source>
     </message>
     <message>
       <location filename="../ui/server_page.cpp" line="370" />
-      <source>&lt;b&gt;Exposed to your network without an API key.&lt;/b&gt; Any device that can reach this computer can use the model: generate a key below.</source>
+      <source>&lt;b&gt;Not listening on your network: there is no API key.&lt;/b&gt; Any device that can reach this computer could use the model; generate a key below.</source>
       <translation />
     </message>
     <message>
@@ -1613,6 +1618,21 @@ on %2</source>
     <message>
       <location filename="../ui/server_page.cpp" line="439" />
       <source>%1 s</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" />
+      <source>e.g. mybox.lan, .example.com</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" />
+      <source>Host names clients may use to reach the API, besides 127.0.0.1 and localhost (and this computer's addresses when other devices are allowed). Requests naming any other host are refused, so a web page cannot reach the API through a name it controls.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/server_page.cpp" />
+      <source>Allowed hosts</source>
       <translation />
     </message>
   </context>

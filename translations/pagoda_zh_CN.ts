@@ -1367,6 +1367,11 @@ on %2</source>
         <source>cannot read the API key from the system keychain (%1). Generate a new key to serve.</source>
         <translation>无法从系统钥匙串读取 API 密钥（%1）。请生成新密钥后再提供服务。</translation>
     </message>
+    <message>
+        <location filename="../app/services/api_server_service.cpp"/>
+        <source>listening on the network needs an API key, or any device on it could use the model. Generate a key, or turn off &quot;Allow other devices&quot;.</source>
+        <translation>在网络上监听需要 API 密钥，否则网络中的任何设备都可以使用该模型。请生成密钥，或关闭“允许网络中的其他设备”。</translation>
+    </message>
 </context>
 <context>
     <name>pagoda::ui::ServerPage</name>
@@ -1591,8 +1596,8 @@ on %2</source>
     </message>
     <message>
         <location filename="../ui/server_page.cpp" line="370"/>
-        <source>&lt;b&gt;Exposed to your network without an API key.&lt;/b&gt; Any device that can reach this computer can use the model: generate a key below.</source>
-        <translation>&lt;b&gt;已在网络中公开，且没有 API 密钥。&lt;/b&gt;任何能访问这台电脑的设备都可以使用该模型：请在下方生成密钥。</translation>
+        <source>&lt;b&gt;Not listening on your network: there is no API key.&lt;/b&gt; Any device that can reach this computer could use the model; generate a key below.</source>
+        <translation>&lt;b&gt;没有 API 密钥，未在网络上监听。&lt;/b&gt;任何能访问这台电脑的设备都可能使用该模型；请在下方生成密钥。</translation>
     </message>
     <message>
         <location filename="../ui/server_page.cpp" line="372"/>
@@ -1613,6 +1618,21 @@ on %2</source>
         <location filename="../ui/server_page.cpp" line="439"/>
         <source>%1 s</source>
         <translation>%1 秒</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp"/>
+        <source>e.g. mybox.lan, .example.com</source>
+        <translation>例如 mybox.lan, .example.com</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp"/>
+        <source>Host names clients may use to reach the API, besides 127.0.0.1 and localhost (and this computer's addresses when other devices are allowed). Requests naming any other host are refused, so a web page cannot reach the API through a name it controls.</source>
+        <translation>除 127.0.0.1 和 localhost（允许其他设备时还包括这台电脑的地址）之外，客户端可以用来访问 API 的主机名。指向其他主机名的请求会被拒绝，因此网页无法通过它控制的域名访问 API。</translation>
+    </message>
+    <message>
+        <location filename="../ui/server_page.cpp"/>
+        <source>Allowed hosts</source>
+        <translation>允许的主机名</translation>
     </message>
 </context>
 <context>

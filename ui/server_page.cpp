@@ -137,9 +137,17 @@ ServerPage::ServerPage(const Services& services, QWidget* parent)
   cors_->setObjectName("ServerCors");
   cors_->setPlaceholderText(tr("e.g. http://localhost:3000, or * for any site"));
   cors_->setToolTip(tr("Web pages from these origins may call the API from a browser."));
+  allowed_hosts_ = new QLineEdit(server->allowedHosts().join(", "));
+  allowed_hosts_->setObjectName("ServerAllowedHosts");
+  allowed_hosts_->setPlaceholderText(tr("e.g. mybox.lan, .example.com"));
+  allowed_hosts_->setToolTip(
+      tr("Host names clients may use to reach the API, besides 127.0.0.1 and localhost (and this "
+         "computer's addresses when other devices are allowed). Requests naming any other host "
+         "are refused, so a web page cannot reach the API through a name it controls."));
   connection_form->addRow(tr("Port"), port_);
   connection_form->addRow(tr("Network"), lan_);
   connection_form->addRow(tr("CORS origins"), cors_);
+  connection_form->addRow(tr("Allowed hosts"), allowed_hosts_);
   left->addWidget(connection);
 
   auto* key_box = new QGroupBox(tr("API key"));
@@ -256,6 +264,10 @@ ServerPage::ServerPage(const Services& services, QWidget* parent)
     services_.server->setCorsOrigins(
         cors_->text().split(QRegularExpression("[,\\s]+"), Qt::SkipEmptyParts));
   });
+  connect(allowed_hosts_, &QLineEdit::editingFinished, this, [this] {
+    services_.server->setAllowedHosts(
+        allowed_hosts_->text().split(QRegularExpression("[,\\s]+"), Qt::SkipEmptyParts));
+  });
   connect(generate, &QPushButton::clicked, server,
           [server] { server->setApiKey(ApiServerService::generateApiKey()); });
   connect(copy_key_, &QPushButton::clicked, this,
@@ -275,10 +287,11 @@ ServerPage::ServerPage(const Services& services, QWidget* parent)
   });
   connect(server, &ApiServerService::settingsChanged, this, [this] {
     const ApiServerService* s = services_.server;
-    const QSignalBlocker b1(port_), b2(lan_), b3(cors_);
+    const QSignalBlocker b1(port_), b2(lan_), b3(cors_), b4(allowed_hosts_);
     if (s->port() > 0) port_->setValue(s->port());
     lan_->setChecked(s->lanExposed());
     if (!cors_->hasFocus()) cors_->setText(s->corsOrigins().join(", "));
+    if (!allowed_hosts_->hasFocus()) allowed_hosts_->setText(s->allowedHosts().join(", "));
     updateState();
     updateExamples();
   });
@@ -357,8 +370,8 @@ void ServerPage::updateState() {
   if (exposed) {
     QString text =
         server->apiKey().isEmpty()
-            ? tr("<b>Exposed to your network without an API key.</b> Any device that can reach "
-                 "this computer can use the model: generate a key below.")
+            ? tr("<b>Not listening on your network: there is no API key.</b> Any device that "
+                 "can reach this computer could use the model; generate a key below.")
             : tr("<b>Exposed to your network.</b> Any device that can reach this computer and "
                  "has the API key can use the model.");
     const QStringList urls = server->lanBaseUrls();

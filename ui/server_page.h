@@ -43,6 +43,7 @@ class ServerPage : public QWidget {
   QSpinBox* port_;
   QCheckBox* lan_;
   QLineEdit* cors_;
+  QLineEdit* allowed_hosts_;
   QLineEdit* key_;
   QPushButton* reveal_;
   QPushButton* copy_key_;

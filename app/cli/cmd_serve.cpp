@@ -10,6 +10,7 @@
 #include "command.h"
 #include "core/engine.h"
 #include "server/api_server.h"
+#include "server/request_policy.h"
 #include "util/error.h"
 
 namespace {
@@ -27,14 +28,12 @@ struct ServeOptions {
   double gpu_memory_utilization = 0.90;
   pagoda::server::ServerOptions server;
   bool quiet = false;
+  std::string api_key_file;
 };
-
-bool is_loopback(const std::string& host) {
-  return host == "127.0.0.1" || host == "localhost" || host == "::1";
-}
 
 void serve(const ServeOptions& o) {
   pagoda::server::ServerOptions opts = o.server;
+  if (!o.api_key_file.empty()) opts.api_key = pagoda::server::read_api_key_file(o.api_key_file);
   if (opts.api_key.empty())
     if (const char* env = std::getenv("PAGODA_API_KEY")) opts.api_key = env;
   opts.served_model_name = o.served_model_name;
@@ -66,7 +65,7 @@ void serve(const ServeOptions& o) {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   server.start();
-  if (!is_loopback(opts.host))
+  if (!pagoda::server::is_loopback_host(opts.host))
     std::cerr << "WARNING: listening on " << opts.host
               << ": other machines on the network can reach this server"
               << (opts.api_key.empty() ? " and no API key is set (--api-key)" : "") << ".\n";
@@ -92,7 +91,15 @@ pagoda::cli::Registration reg("serve", [](CLI::App& root) {
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
   cmd->add_option("--api-key", o->server.api_key,
-                  "Require 'Authorization: Bearer KEY' (default: env PAGODA_API_KEY)");
+                  "Require 'Authorization: Bearer KEY' (default: env PAGODA_API_KEY). The key "
+                  "is visible to other users in `ps`: prefer --api-key-file or the variable");
+  cmd->add_option("--api-key-file", o->api_key_file,
+                  "Read the API key from the first line of this file")
+      ->check(CLI::ExistingFile)
+      ->excludes("--api-key");
+  cmd->add_option("--allowed-hosts", o->server.allowed_hosts,
+                  "Host header names accepted besides loopback (and, on the LAN, this machine's "
+                  "addresses): 'name', '.domain' or '*' (DNS rebinding protection)");
   cmd->add_option("--device", o->device, "auto, cpu or cuda")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
       ->capture_default_str();
@@ -107,10 +114,44 @@ pagoda::cli::Registration reg("serve", [](CLI::App& root) {
   cmd->add_option("--allowed-origins", o->server.cors_origins,
                   "CORS origins allowed to call the API ('*' for any; default: none)");
   cmd->add_option("--max-concurrent", o->server.max_concurrent,
-                  "Generation requests in flight before answering 429")
+                  "Generation and tokenizer requests in flight; more wait in the queue")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--max-queued", o->server.max_queued,
+                  "Requests waiting for a slot before answering 429")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--max-sequences", o->server.max_sequences,
+                  "Most sequences (prompts x n) one request may ask for")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--max-body-bytes", o->server.max_body_bytes, "Largest request body accepted")
+      ->capture_default_str();
+  cmd->add_option("--max-header-bytes", o->server.max_header_bytes,
+                  "Largest request line and headers accepted")
+      ->check(CLI::Range(size_t{1024}, size_t{1} << 24))
+      ->capture_default_str();
+  cmd->add_option("--max-headers", o->server.max_headers, "Most header fields accepted")
+      ->check(CLI::Range(8, 10000))
+      ->capture_default_str();
+  cmd->add_option("--max-connections", o->server.max_connections, "Open connections in all")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--max-connections-per-client", o->server.max_connections_per_client,
+                  "Open connections from one client address")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--max-idle-connections", o->server.max_idle_connections,
+                  "Connections still reading a request or idle; past it the oldest are closed")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--request-timeout", o->server.request_timeout_s,
+                  "Seconds for a request's headers and body to arrive (then 408)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--keep-alive-timeout", o->server.keep_alive_timeout_s,
+                  "Seconds an idle connection stays open between requests")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_flag("--quiet", o->quiet, "Do not log each request");
   cmd->callback([o] { serve(*o); });

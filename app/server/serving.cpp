@@ -220,6 +220,13 @@ struct JobState {
   bool first_token_seen = false;
   std::string error;
 
+  // A client that went away: its unfinished sequences count as aborted in /metrics.
+  void count_aborted(ServerMetrics* metrics) const {
+    if (!metrics) return;
+    for (const auto& c : choices)
+      if (c.finish == FinishReason::None) metrics->count_finished(FinishReason::Abort);
+  }
+
   Usage usage() const {
     Usage u;
     for (int n : prompt_lengths) u.prompt_tokens += n;
@@ -295,6 +302,7 @@ struct Stream {
   bool finished = false;
 
   ~Stream() {
+    if (started && !finished) st.count_aborted(metrics);  // the client hung up mid-stream
     if (jobs && job) jobs->remove(job.get());
   }
 
@@ -386,6 +394,7 @@ struct Stream {
 HttpResponse run_generation(const ServingContext& ctx, const GenerationRequest& req,
                             const std::vector<Prompt>& prompts, bool chat) {
   const Engine& engine = *ctx.engine;
+  if (ctx.input_ready) ctx.input_ready();  // parsing and tokenizing are over
   for (const auto& p : prompts) check_length(engine, p, req);
   thread_request_tokens() = {};
   for (const auto& p : prompts) thread_request_tokens().prompt += static_cast<int>(p.ids.size());
@@ -433,6 +442,12 @@ HttpResponse run_generation(const ServingContext& ctx, const GenerationRequest& 
   }
 
   while (!job->done()) {
+    if (ctx.client_gone && ctx.client_gone()) {
+      // Nobody will read the answer: the job's destruction aborts what is still running.
+      st.count_aborted(ctx.metrics);
+      thread_request_tokens().completion = st.usage().completion_tokens;
+      return error_response(499, "the client closed the connection", "invalid_request_error");
+    }
     if (job->closed())
       return error_response(503,
                             "the request was aborted: the server is stopping or the model "
@@ -469,12 +484,53 @@ void check_token_ids(const Engine& engine, const std::vector<int32_t>& ids, cons
                      "invalid_request_error", param);
 }
 
+// The most bytes one token stands for (cached per engine): a text longer than max_model_len
+// times this cannot fit, so it is refused before the tokenizer spends time and memory on it.
+size_t max_token_bytes(const std::shared_ptr<Engine>& engine) {
+  static std::mutex mu;
+  static std::weak_ptr<Engine> cached_for;
+  static size_t cached = 1;
+  std::lock_guard lock(mu);
+  if (cached_for.lock() != engine) {
+    const Tokenizer& tok = engine->tokenizer();
+    size_t most = 1;
+    for (int32_t id = 0; id < tok.vocab_size(); ++id)
+      most = std::max({most, tok.token_bytes(id).size(), tok.id_to_token(id).size()});
+    cached = most;
+    cached_for = engine;
+  }
+  return cached;
+}
+
+void check_text_fits(const ServingContext& ctx, size_t text_bytes, const char* param) {
+  const int max_len = ctx.engine->max_model_len();
+  if (text_bytes / max_token_bytes(ctx.engine) >= static_cast<size_t>(max_len))
+    throw ApiError(400,
+                   "This model's maximum context length is " + std::to_string(max_len) +
+                       " tokens; a text of " + std::to_string(text_bytes) +
+                       " bytes cannot fit. Please reduce the length of the input.",
+                   "invalid_request_error", param);
+}
+
+void check_sequences(const ServingContext& ctx, size_t prompts, int n) {
+  if (prompts * static_cast<size_t>(std::max(n, 1)) > static_cast<size_t>(ctx.max_sequences))
+    throw ApiError(400,
+                   "this request asks for " + std::to_string(prompts) + " prompt(s) x n=" +
+                       std::to_string(n) + " sequences; the server allows at most " +
+                       std::to_string(ctx.max_sequences) + " per request",
+                   "invalid_request_error", "n");
+}
+
 }  // namespace
 
 HttpResponse serve_chat(const ServingContext& ctx, const std::string& body) {
   GenerationRequest req = parse_generation(ctx, body, parse_chat_request);
   const Engine& engine = *ctx.engine;
-  ChatPrompt chat = build_chat_prompt(engine.chat_template(), engine.tokenizer(), req.chat);
+  check_sequences(ctx, 1, req.params.n);
+  // Rendered first, so that a text that cannot fit is refused before the tokenizer runs.
+  ChatPrompt chat = render_chat_prompt(engine.chat_template(), req.chat);
+  check_text_fits(ctx, chat.text.size(), "messages");
+  tokenize_chat_prompt(engine.tokenizer(), chat);
   req.params.add_stops(chat.stop, chat.stop_token_ids);
   return run_generation(ctx, req, {Prompt{std::move(chat.ids), std::move(chat.text)}}, true);
 }
@@ -482,6 +538,8 @@ HttpResponse serve_chat(const ServingContext& ctx, const std::string& body) {
 HttpResponse serve_completions(const ServingContext& ctx, const std::string& body) {
   GenerationRequest req = parse_generation(ctx, body, parse_completion_request);
   const Engine& engine = *ctx.engine;
+  check_sequences(ctx, req.prompt_texts.size() + req.prompt_ids.size(), req.params.n);
+  for (const auto& text : req.prompt_texts) check_text_fits(ctx, text.size(), "prompt");
   std::vector<Prompt> prompts;
   for (const auto& text : req.prompt_texts)
     prompts.push_back({encode_text_prompt(engine.tokenizer(), text), text});
@@ -527,6 +585,7 @@ HttpResponse serve_tokenize(const ServingContext& ctx, const std::string& body) 
                      "add_special_tokens");
     add_special = a->get<bool>();
   }
+  check_text_fits(ctx, text.size(), j.contains("messages") ? "messages" : "prompt");
   std::vector<int32_t> ids = engine.tokenizer().encode(text, add_special);
   Json r = {{"count", ids.size()}, {"max_model_len", engine.max_model_len()}, {"tokens", ids}};
   if (auto s = j.find("return_token_strs"); s != j.end() && s->is_boolean() && s->get<bool>()) {
@@ -544,6 +603,12 @@ HttpResponse serve_detokenize(const ServingContext& ctx, const std::string& body
   if (t == j.end()) throw ApiError(400, "'tokens' is required", "invalid_request_error", "tokens");
   if (!t->is_array())
     throw ApiError(400, "'tokens' must be a list of token ids", "invalid_request_error", "tokens");
+  if (t->size() > static_cast<size_t>(engine.max_model_len()))
+    throw ApiError(400,
+                   "'tokens' holds " + std::to_string(t->size()) +
+                       " ids, more than the model's maximum context length (" +
+                       std::to_string(engine.max_model_len()) + ")",
+                   "invalid_request_error", "tokens");
   std::vector<int32_t> ids;
   for (const auto& v : *t) {
     if (!v.is_number_integer())

@@ -116,6 +116,13 @@ struct ServingContext {
   ServerMetrics* metrics = nullptr;
   JobRegistry* jobs = nullptr;
   const std::atomic<bool>* stopping = nullptr;
+  int max_sequences = 256;  // prompts x n of one request
+  // True once the client has gone away; polled by non-streaming waits every engine step, so an
+  // abandoned request aborts and frees its KV blocks. Empty: never gone.
+  std::function<bool()> client_gone;
+  // Called once a generation request's input is parsed and tokenized (the HTTP layer limits how
+  // many large bodies are parsed at once). Empty: nothing to tell.
+  std::function<void()> input_ready;
 };
 
 using RouteHandler = std::function<HttpResponse(const ServingContext&, const std::string& body)>;

@@ -117,11 +117,23 @@ QStringList ApiServerService::corsOrigins() const {
 }
 
 void ApiServerService::setCorsOrigins(const QStringList& origins) {
+  setList("server/cors_origins", origins);
+}
+
+QStringList ApiServerService::allowedHosts() const {
+  return settings_->value("server/allowed_hosts").toStringList();
+}
+
+void ApiServerService::setAllowedHosts(const QStringList& hosts) {
+  setList("server/allowed_hosts", hosts);
+}
+
+void ApiServerService::setList(const QString& key, const QStringList& items) {
   QStringList clean;
-  for (const QString& o : origins)
-    if (!o.trimmed().isEmpty()) clean << o.trimmed();
-  if (clean == corsOrigins()) return;
-  settings_->setValue("server/cors_origins", clean);
+  for (const QString& item : items)
+    if (!item.trimmed().isEmpty()) clean << item.trimmed();
+  if (clean == settings_->value(key).toStringList()) return;
+  settings_->setValue(key, clean);
   emit settingsChanged();
   if (isEnabled()) apply();
 }
@@ -187,12 +199,15 @@ void ApiServerService::apply() {
   options.port = port();
   options.api_key = api_key_.toStdString();
   for (const QString& o : corsOrigins()) options.cors_origins.push_back(o.toStdString());
-  const QString refusal =
-      key_error_.isEmpty()
-          ? QString()
-          : tr("cannot read the API key from the system keychain (%1). Generate a new key to "
-               "serve.")
-                .arg(key_error_);
+  for (const QString& h : allowedHosts()) options.allowed_hosts.push_back(h.toStdString());
+  QString refusal;
+  if (!key_error_.isEmpty())
+    refusal = tr("cannot read the API key from the system keychain (%1). Generate a new key to "
+                 "serve.")
+                  .arg(key_error_);
+  else if (lanExposed() && api_key_.isEmpty())
+    refusal = tr("listening on the network needs an API key, or any device on it could use the "
+                 "model. Generate a key, or turn off \"Allow other devices\".");
   if (enabled) {
     state_ = State::Starting;
     error_.clear();

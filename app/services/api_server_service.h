@@ -54,10 +54,15 @@ class ApiServerService : public QObject {
   void setEnabled(bool enabled);
   int port() const;  // the setting; 0 picks a free port
   void setPort(int port);
-  bool lanExposed() const;  // listen on 0.0.0.0 instead of 127.0.0.1
+  // Listen on 0.0.0.0 instead of 127.0.0.1. Refused (state Failed) while there is no API key.
+  bool lanExposed() const;
   void setLanExposed(bool exposed);
   QStringList corsOrigins() const;
   void setCorsOrigins(const QStringList& origins);
+  // Host names accepted besides loopback (and, on the network, this machine's addresses): the
+  // DNS rebinding protection (see ServerOptions::allowed_hosts).
+  QStringList allowedHosts() const;
+  void setAllowedHosts(const QStringList& hosts);
 
   // The key in memory (read from the keychain at start-up); empty: no authentication.
   QString apiKey() const { return api_key_; }
@@ -85,6 +90,8 @@ class ApiServerService : public QObject {
 
  private:
   void apply();  // (re)starts or stops the server on the server thread
+  // Saves a list setting (entries trimmed, empty ones dropped) and restarts when it changed.
+  void setList(const QString& key, const QStringList& items);
   void onEngineChanged(const std::shared_ptr<pagoda::Engine>& engine);
 
   AppSettings* settings_;

@@ -51,9 +51,13 @@ ChatPrompt render_chat_prompt(const ChatTemplate& chat_template,
 ChatPrompt build_chat_prompt(const ChatTemplate& chat_template, const Tokenizer& tokenizer,
                              const ChatTemplateInputs& inputs) {
   ChatPrompt p = render_chat_prompt(chat_template, inputs);
+  tokenize_chat_prompt(tokenizer, p);
+  return p;
+}
+
+void tokenize_chat_prompt(const Tokenizer& tokenizer, ChatPrompt& p) {
   // The template wrote the special tokens as text; adding BOS again would double it.
   p.ids = tokenizer.encode(p.text, false);
-  return p;
 }
 
 std::vector<int32_t> encode_text_prompt(const Tokenizer& tokenizer, std::string_view text) {

@@ -37,6 +37,9 @@ OrderedJson normalize_messages(const OrderedJson& messages);
 
 // Renders the template (no tokenizer): pagoda-cli render-template.
 ChatPrompt render_chat_prompt(const ChatTemplate& chat_template, const ChatTemplateInputs& inputs);
+// Tokenizes a rendered chat prompt into p.ids (no BOS added: the template wrote it). Split from
+// build_chat_prompt so the server can check the text's length before tokenizing.
+void tokenize_chat_prompt(const Tokenizer& tokenizer, ChatPrompt& p);
 // Renders and tokenizes: the prompt of a chat request.
 ChatPrompt build_chat_prompt(const ChatTemplate& chat_template, const Tokenizer& tokenizer,
                              const ChatTemplateInputs& inputs);

@@ -49,11 +49,7 @@ class ServerTest : public ::testing::Test {
     return Json::parse(r->body);
   }
   std::string expected_chat_reply(const std::string& user) { return "You said: " + user; }
-  void wait_kv_free() {
-    for (int i = 0; i < 400 && engine->stats().kv_blocks_used != 0; ++i)
-      std::this_thread::sleep_for(5ms);
-    EXPECT_EQ(engine->stats().kv_blocks_used, 0);
-  }
+  void wait_kv_free() { EXPECT_EQ(pagoda::testing::wait_kv_free(*engine), 0); }
 
   std::unique_ptr<ApiServer> server;
   std::shared_ptr<FakeEngine> engine;
@@ -345,27 +341,34 @@ TEST_F(ServerTest, BodyLimitAndConcurrencyLimit) {
   ServerOptions o;
   o.max_body_bytes = 1000;
   o.max_concurrent = 2;
+  o.max_queued = 1;
   start(o, 20ms);
   auto c = client();
   auto r = c.Post("/v1/chat/completions", std::string(5000, ' '), "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
   expect_error_shape(Json::parse(r->body), "invalid_request_error");
-  // Two slow requests in flight, the third is refused with 429.
+  // Two slow requests in flight and one waiting in the queue; the fourth is refused with 429.
+  auto slow_chat = [&] {
+    auto c2 = client();
+    Json b = chat_body("slow request number one two three");
+    auto rr = c2.Post("/v1/chat/completions", b.dump(), "application/json");
+    return rr ? rr->status : -1;
+  };
   std::vector<std::future<int>> slow;
-  for (int i = 0; i < 2; ++i)
-    slow.push_back(std::async(std::launch::async, [&] {
-      auto c2 = client();
-      Json b = chat_body("slow request number one two three");
-      auto rr = c2.Post("/v1/chat/completions", b.dump(), "application/json");
-      return rr ? rr->status : -1;
-    }));
+  for (int i = 0; i < 2; ++i) slow.push_back(std::async(std::launch::async, slow_chat));
   for (int i = 0; i < 200 && server->active_requests() < 2; ++i) std::this_thread::sleep_for(5ms);
-  auto r3 = c.Post("/v1/chat/completions", chat_body("x").dump(), "application/json");
-  ASSERT_TRUE(r3);
-  EXPECT_EQ(r3->status, 429);
-  expect_error_shape(Json::parse(r3->body), "rate_limit_error");
+  slow.push_back(std::async(std::launch::async, slow_chat));
+  for (int i = 0; i < 200 && server->queued_requests() < 1; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(server->queued_requests(), 1);
+  auto r4 = c.Post("/v1/chat/completions", chat_body("x").dump(), "application/json");
+  ASSERT_TRUE(r4);
+  EXPECT_EQ(r4->status, 429);
+  expect_error_shape(Json::parse(r4->body), "rate_limit_error");
+  // The queued one is answered once a slot frees.
   for (auto& f : slow) EXPECT_EQ(f.get(), 200);
+  EXPECT_EQ(server->active_requests(), 0);
+  EXPECT_EQ(server->queued_requests(), 0);
 }
 
 TEST_F(ServerTest, ApiKeyAndCors) {

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "util/json.h"
@@ -65,6 +66,14 @@ inline std::string raw_request(int port, const std::string& bytes,
   std::string r = read_until_close(fd, timeout);
   ::close(fd);
   return r;
+}
+
+// Waits up to 2 s for an engine's KV blocks to come back; returns how many are still in use.
+template <typename Engine>
+long wait_kv_free(const Engine& engine) {
+  for (int i = 0; i < 400 && engine.stats().kv_blocks_used != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  return static_cast<long>(engine.stats().kv_blocks_used);
 }
 
 inline int status_of(const std::string& response) {

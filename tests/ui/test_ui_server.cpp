@@ -1,7 +1,8 @@
 // The Server page end to end: demo-chat on the CPU served by the real OpenAI-compatible server
 // behind the page's switch, called over real HTTP; the request log, the API key (401 without it,
 // kept out of the settings file), a port already in use, the network warning, following model
-// unload/load, and switching off.
+// unload/load, switching off, the refusal to listen on the network without a key and the
+// allowed hosts (DNS rebinding protection).
 #include <QCheckBox>
 #include <QElapsedTimer>
 #include <QEventLoop>
@@ -41,12 +42,13 @@ struct HttpResult {
 
 // One request on a local event loop (the GUI thread keeps running: the server's log arrives).
 HttpResult http(const QString& method, const QString& url, const QByteArray& body = {},
-                const QString& key = {}) {
+                const QString& key = {}, const QByteArray& host = {}) {
   QNetworkAccessManager nam;
   nam.setProxy(QNetworkProxy::NoProxy);
   QNetworkRequest request{QUrl(url)};
   request.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
   if (!key.isEmpty()) request.setRawHeader("Authorization", "Bearer " + key.toUtf8());
+  if (!host.isEmpty()) request.setRawHeader("Host", host);
   request.setTransferTimeout(60000);
   QNetworkReply* reply = nam.sendCustomRequest(request, method.toLatin1(), body);
   QEventLoop loop;
@@ -287,15 +289,45 @@ void TestUiServer::networkExposureWarns() {
   auto* warning = page_->findChild<QFrame*>("ServerWarning");
   QVERIFY(warning);
   QVERIFY(!warning->isVisibleTo(page_));
+  QVERIFY(server_->apiKey().isEmpty());
+  const int port = server_->boundPort();
+  // Without a key the page refuses to listen on the network, and says why.
   find<QCheckBox>("ServerLan")->click();
   QVERIFY(server_->lanExposed());
   QVERIFY(warning->isVisibleTo(page_));
+  waitForState(ApiServerService::State::Failed);
+  QVERIFY2(server_->errorString().contains("API key"), qPrintable(server_->errorString()));
+  auto* state = page_->findChild<QLabel*>("Problem");
+  QVERIFY(state);
+  QVERIFY2(state->text().contains("API key"), qPrintable(state->text()));
+  QTest::mouseClick(find<QPushButton>("ServerGenerateKey"), Qt::LeftButton);
+  const QString key = server_->apiKey();
+  QVERIFY(!key.isEmpty());
   waitForState(ApiServerService::State::Listening);
+  QCOMPARE(server_->boundPort(), port);
   QCOMPARE(http("GET", url("/health")).status, 200);  // 0.0.0.0 includes the loopback
+  QCOMPARE(http("GET", url("/v1/models"), {}, key).status, 200);
+  // DNS rebinding protection: a Host the user has not allowed is refused until it is added.
+  QCOMPARE(http("GET", url("/v1/models"), {}, key, "mybox.lan:8000").status, 403);
+  auto* hosts = find<QLineEdit>("ServerAllowedHosts");
+  hosts->setText("mybox.lan, .example.com");
+  emit hosts->editingFinished();
+  QCOMPARE(server_->allowedHosts(), QStringList({"mybox.lan", ".example.com"}));
+  waitForState(ApiServerService::State::Listening);
+  QTRY_COMPARE_WITH_TIMEOUT(
+      http("GET", url("/v1/models"), {}, key, "mybox.lan:8000").status, 200, 10000);
+  QCOMPARE(http("GET", url("/v1/models"), {}, key, "api.example.com").status, 200);
+  QCOMPARE(http("GET", url("/v1/models"), {}, key, "attacker.example").status, 403);
+  hosts->setText("");
+  emit hosts->editingFinished();
+  QVERIFY(server_->allowedHosts().isEmpty());
   find<QCheckBox>("ServerLan")->click();
   QVERIFY(!server_->lanExposed());
   QVERIFY(!warning->isVisibleTo(page_));
+  QTest::mouseClick(find<QPushButton>("ServerRemoveKey"), Qt::LeftButton);
+  QVERIFY(server_->apiKey().isEmpty());
   waitForState(ApiServerService::State::Listening);
+  QTRY_COMPARE_WITH_TIMEOUT(http("GET", url("/v1/models")).status, 200, 10000);
 }
 
 void TestUiServer::followsModelUnloadAndLoad() {

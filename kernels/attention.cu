@@ -1,5 +1,5 @@
 // Paged attention on CUDA cores (decode and split-KV), with the combine of the KV splits.
-#include "kernel_common.cuh"
+#include "kernels/kernel_common.cuh"
 
 namespace pagoda::cuda {
 

@@ -2,7 +2,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "attention_mma.h"
+#include "kernels/attention_mma.h"
 
 namespace pagoda::cuda {
 

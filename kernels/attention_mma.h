@@ -2,7 +2,7 @@
 // Tensor-core (mma.sync m16n8k16 bf16, fp32 accumulate; sm_80+) flash attention over the paged KV
 // cache, for prefill and chunked prefill. A drop-in for attention(): same parameters, tiling
 // metadata and semantics (causal mask from the chunk's context, GQA, scale applied in fp32).
-#include "kernels.h"
+#include "kernels/kernels.h"
 
 namespace pagoda::cuda {
 

@@ -1,4 +1,4 @@
-#include "cuda_backend_impl.h"
+#include "kernels/cuda_backend_impl.h"
 
 namespace pagoda::cuda {
 

@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "backend/backend.h"
+#include "engine/backend/backend.h"
 
 extern "C" {
 // nullptr with a reason in err when there is no usable driver or GPU.

@@ -17,15 +17,15 @@
 #include <utility>
 #include <vector>
 
-#include "attention_mma.h"
-#include "cuda_backend.h"
-#include "cuda_check.h"
-#include "backend/sampler.h"
-#include "backend/step_check.h"
-#include "gpu_sampler.h"
-#include "step_plan.h"
-#include "kernels.h"
-#include "util/error.h"
+#include "kernels/attention_mma.h"
+#include "kernels/cuda_backend.h"
+#include "kernels/cuda_check.h"
+#include "engine/backend/sampler.h"
+#include "engine/backend/step_check.h"
+#include "kernels/gpu_sampler.h"
+#include "kernels/step_plan.h"
+#include "kernels/kernels.h"
+#include "engine/util/error.h"
 
 namespace pagoda::cuda {
 

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "util/error.h"
+#include "engine/util/error.h"
 
 namespace pagoda::cuda {
 

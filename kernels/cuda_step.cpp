@@ -1,6 +1,6 @@
 // One step of the CUDA backend: check, plan (step_plan.h), copy the metadata, run the forward
 // pass eagerly or as a captured graph, then sample on the GPU or the host.
-#include "cuda_backend_impl.h"
+#include "kernels/cuda_backend_impl.h"
 
 namespace pagoda::cuda {
 

@@ -1,5 +1,5 @@
 // Token embedding lookup and the fused residual add + RMSNorm.
-#include "kernel_common.cuh"
+#include "kernels/kernel_common.cuh"
 
 namespace pagoda::cuda {
 

@@ -1,6 +1,6 @@
 // Random bf16 weights on the device (benchmarks).
-#include "kernel_common.cuh"
-#include "backend/philox.h"
+#include "kernels/kernel_common.cuh"
+#include "engine/backend/philox.h"
 
 namespace pagoda::cuda {
 

@@ -1,5 +1,5 @@
 // Decode-sized products (M <= 4 rows) without cuBLAS.
-#include "kernel_common.cuh"
+#include "kernels/kernel_common.cuh"
 
 namespace pagoda::cuda {
 

@@ -1,12 +1,12 @@
-#include "gpu_sampler.h"
+#include "kernels/gpu_sampler.h"
 
 #include <algorithm>
 #include <cstring>
 #include <string>
 
-#include "backend/philox.h"
-#include "cuda_check.h"
-#include "util/error.h"
+#include "engine/backend/philox.h"
+#include "kernels/cuda_check.h"
+#include "engine/util/error.h"
 
 namespace pagoda::cuda {
 

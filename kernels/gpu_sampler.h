@@ -8,8 +8,8 @@
 #include <span>
 #include <vector>
 
-#include "backend/backend.h"
-#include "sampling.h"
+#include "engine/backend/backend.h"
+#include "kernels/sampling.h"
 
 namespace pagoda::cuda {
 

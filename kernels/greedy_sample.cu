@@ -1,5 +1,5 @@
 // Greedy sampling on the GPU: banned ids, argmax and the raw logprob of the chosen token.
-#include "kernel_common.cuh"
+#include "kernels/kernel_common.cuh"
 
 namespace pagoda::cuda {
 

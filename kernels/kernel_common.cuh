@@ -8,7 +8,7 @@
 #include <cfloat>
 #include <cmath>
 
-#include "kernels.h"
+#include "kernels/kernels.h"
 
 namespace pagoda::cuda {
 namespace {

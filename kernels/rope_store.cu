@@ -1,5 +1,5 @@
 // Rotary embedding of q and k (with the optional Qwen3 q/k norms) and the store of k, v into the paged cache.
-#include "kernel_common.cuh"
+#include "kernels/kernel_common.cuh"
 
 namespace pagoda::cuda {
 

@@ -8,8 +8,8 @@
 #include <cmath>
 #include <cstdint>
 
-#include "backend/greedy.h"
-#include "sampling.h"
+#include "engine/backend/greedy.h"
+#include "kernels/sampling.h"
 
 namespace pagoda::cuda {
 

@@ -1,5 +1,5 @@
 // The SwiGLU activation: silu(gate) * up.
-#include "kernel_common.cuh"
+#include "kernels/kernel_common.cuh"
 
 namespace pagoda::cuda {
 

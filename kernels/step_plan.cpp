@@ -1,10 +1,10 @@
-#include "step_plan.h"
+#include "kernels/step_plan.h"
 
 #include <algorithm>
 #include <cstdlib>
 #include <string>
 
-#include "util/error.h"
+#include "engine/util/error.h"
 
 namespace pagoda::cuda {
 

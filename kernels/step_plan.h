@@ -10,7 +10,7 @@
 #include <span>
 #include <vector>
 
-#include "backend/backend.h"
+#include "engine/backend/backend.h"
 
 namespace pagoda::cuda {
 

@@ -20,10 +20,10 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
-#include "services/app_settings.h"
-#include "services/chat_service.h"
-#include "services/chat_store.h"
-#include "services/engine_service.h"
+#include "app/services/app_settings.h"
+#include "app/services/chat_service.h"
+#include "app/services/chat_store.h"
+#include "app/services/engine_service.h"
 #include "ui/message_view.h"
 #include "ui/ui_util.h"
 

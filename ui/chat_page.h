@@ -6,8 +6,8 @@
 #include <QTimer>
 #include <QWidget>
 
-#include "services/chat_types.h"
-#include "ui/main_window.h"
+#include "app/services/chat_types.h"
+#include "ui/services.h"
 
 class QComboBox;
 class QDoubleSpinBox;

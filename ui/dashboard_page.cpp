@@ -12,8 +12,8 @@
 #include <cmath>
 #include <functional>
 
-#include "services/app_settings.h"
-#include "services/telemetry_service.h"
+#include "app/services/app_settings.h"
+#include "app/services/telemetry_service.h"
 #include "ui/time_chart.h"
 #include "ui/ui_util.h"
 

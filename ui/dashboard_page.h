@@ -8,8 +8,8 @@
 #include <QTimer>
 #include <QWidget>
 
-#include "telemetry/engine_metrics.h"
-#include "ui/main_window.h"
+#include "app/telemetry/engine_metrics.h"
+#include "ui/services.h"
 
 class QButtonGroup;
 class QComboBox;

@@ -15,9 +15,9 @@
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
-#include "services/app_settings.h"
-#include "services/download_service.h"
-#include "services/model_library.h"
+#include "app/services/app_settings.h"
+#include "app/services/download_service.h"
+#include "app/services/model_library.h"
 #include "ui/ui_util.h"
 
 namespace pagoda::ui {

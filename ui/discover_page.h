@@ -5,8 +5,8 @@
 #include <QStringList>
 #include <QWidget>
 
-#include "services/hub_service.h"
-#include "ui/main_window.h"
+#include "app/services/hub_service.h"
+#include "ui/services.h"
 
 class QComboBox;
 class QLabel;

@@ -4,8 +4,8 @@
 #include <QHash>
 #include <QWidget>
 
-#include "services/download_service.h"
-#include "ui/main_window.h"
+#include "app/services/download_service.h"
+#include "ui/services.h"
 
 class QLabel;
 class QProgressBar;

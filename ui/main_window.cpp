@@ -8,7 +8,7 @@
 #include <QTimer>
 #include <QVBoxLayout>
 
-#include "services/engine_service.h"
+#include "app/services/engine_service.h"
 #include "ui/chat_page.h"
 #include "ui/dashboard_page.h"
 #include "ui/discover_page.h"
@@ -19,34 +19,6 @@
 #include "ui/ui_util.h"
 
 namespace pagoda::ui {
-namespace {
-
-// A page that another part of the work will fill; it says what will come.
-QWidget* makePlaceholder(const QString& title, const QString& what) {
-  auto* page = new QWidget;
-  auto* layout = new QVBoxLayout(page);
-  layout->setContentsMargins(32, 28, 32, 28);
-  addPageHeader(layout, title, what);
-  auto* card = new QFrame;
-  card->setObjectName("Card");
-  auto* card_layout = new QVBoxLayout(card);
-  card_layout->setContentsMargins(24, 24, 24, 24);
-  auto* soon = new QLabel(MainWindow::tr("Coming soon"));
-  soon->setObjectName("CardTitle");
-  auto* note =
-      new QLabel(MainWindow::tr("This part of Pagoda is being built. Meanwhile, chat with "
-                                "a local model from the Models and Chat pages."));
-  note->setObjectName("Muted");
-  note->setWordWrap(true);
-  card_layout->addWidget(soon);
-  card_layout->addWidget(note);
-  layout->addWidget(card);
-  layout->addStretch();
-  return page;
-}
-
-}  // namespace
-
 MainWindow::MainWindow(const Services& services, QWidget* parent)
     : QMainWindow(parent), services_(services) {
   setWindowTitle(tr("Pagoda"));
@@ -103,36 +75,18 @@ void MainWindow::build() {
   side->addWidget(status_);
 
   stack_ = new QStackedWidget;
-  if (services_.hub && services_.downloads) {
-    auto* discover = new DiscoverPage(services_);
-    auto* downloads = new DownloadsPage(services_);
-    connect(discover, &DiscoverPage::downloadsRequested, this, [this] { showPage(Downloads); });
-    connect(downloads, &DownloadsPage::modelsRequested, this, [this] { showPage(Models); });
-    stack_->addWidget(discover);
-    stack_->addWidget(downloads);
-  } else {
-    stack_->addWidget(makePlaceholder(
-        tr("Discover"), tr("Search Hugging Face and ModelScope for open models, with an estimate "
-                           "of whether each fits your GPU.")));
-    stack_->addWidget(makePlaceholder(
-        tr("Downloads"), tr("Resumable downloads of model files, with progress and checksums.")));
-  }
+  auto* discover = new DiscoverPage(services_);
+  auto* downloads = new DownloadsPage(services_);
+  connect(discover, &DiscoverPage::downloadsRequested, this, [this] { showPage(Downloads); });
+  connect(downloads, &DownloadsPage::modelsRequested, this, [this] { showPage(Models); });
+  stack_->addWidget(discover);
+  stack_->addWidget(downloads);
   models_page_ = new ModelsPage(services_);
   stack_->addWidget(models_page_);
   chat_page_ = new ChatPage(services_);
   stack_->addWidget(chat_page_);
-  if (services_.telemetry)
-    stack_->addWidget(new DashboardPage(services_));
-  else
-    stack_->addWidget(makePlaceholder(
-        tr("Dashboard"), tr("Live throughput, KV-cache use, memory and request statistics of the "
-                            "running engine.")));
-  if (services_.server)
-    stack_->addWidget(new ServerPage(services_));
-  else
-    stack_->addWidget(makePlaceholder(
-        tr("Server"), tr("Serve the loaded model through an OpenAI-compatible API on your "
-                         "network.")));
+  stack_->addWidget(new DashboardPage(services_));
+  stack_->addWidget(new ServerPage(services_));
   settings_page_ = new SettingsPage(services_);
   stack_->addWidget(settings_page_);
 
@@ -157,14 +111,6 @@ MainWindow::Page MainWindow::currentPage() const {
 
 QWidget* MainWindow::page(Page page) const {
   return stack_->widget(page);
-}
-
-void MainWindow::setPage(Page page, QWidget* widget) {
-  QWidget* old = stack_->widget(page);
-  stack_->insertWidget(page, widget);
-  stack_->removeWidget(old);
-  old->deleteLater();
-  stack_->setCurrentIndex(nav_->currentRow());
 }
 
 void MainWindow::changeEvent(QEvent* event) {

@@ -5,37 +5,13 @@
 #include <QMainWindow>
 #include <QPointer>
 
+#include "ui/services.h"
+
 class QListWidget;
 class QStackedWidget;
 class QLabel;
 
-namespace pagoda::app {
-class ApiServerService;
-class AppSettings;
-class ChatService;
-class ChatStore;
-class DownloadService;
-class EngineService;
-class HubService;
-class KeyStore;
-class ModelLibrary;
-class TelemetryService;
-}  // namespace pagoda::app
-
 namespace pagoda::ui {
-
-struct Services {
-  app::AppSettings* settings = nullptr;
-  app::ChatStore* store = nullptr;
-  app::ModelLibrary* library = nullptr;
-  app::EngineService* engine = nullptr;
-  app::ChatService* chat = nullptr;
-  app::KeyStore* keys = nullptr;
-  app::ApiServerService* server = nullptr;  // null: a placeholder page
-  app::HubService* hub = nullptr;           // null (with downloads): placeholder pages
-  app::DownloadService* downloads = nullptr;
-  app::TelemetryService* telemetry = nullptr;  // null: a placeholder Dashboard
-};
 
 class ChatPage;
 class ModelsPage;
@@ -50,8 +26,6 @@ class MainWindow : public QMainWindow {
   void showPage(Page page);
   Page currentPage() const;
   QWidget* page(Page page) const;
-  // Lets later work put the real page in place of a placeholder.
-  void setPage(Page page, QWidget* widget);
   ChatPage* chatPage() const { return chat_page_; }
   ModelsPage* modelsPage() const { return models_page_; }
   SettingsPage* settingsPage() const { return settings_page_; }

@@ -3,7 +3,7 @@
 // (copy, copy code, edit-and-resend for the user's messages, regenerate for the last reply).
 #include <QFrame>
 
-#include "services/chat_types.h"
+#include "app/services/chat_types.h"
 
 class QLabel;
 class QPlainTextEdit;

@@ -10,9 +10,9 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
-#include "services/app_settings.h"
-#include "services/engine_service.h"
-#include "services/model_library.h"
+#include "app/services/app_settings.h"
+#include "app/services/engine_service.h"
+#include "app/services/model_library.h"
 #include "ui/ui_util.h"
 
 namespace pagoda::ui {

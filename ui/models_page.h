@@ -3,8 +3,8 @@
 // memory at a chosen context length, and Load / Unload.
 #include <QWidget>
 
-#include "services/model_library.h"
-#include "ui/main_window.h"
+#include "app/services/model_library.h"
+#include "ui/services.h"
 
 class QLabel;
 class QProgressBar;

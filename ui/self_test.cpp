@@ -16,8 +16,8 @@
 #include <cstdio>
 #include <functional>
 
-#include "services/chat_store.h"
-#include "services/model_library.h"
+#include "app/services/chat_store.h"
+#include "app/services/model_library.h"
 #include "ui/main_window.h"
 
 namespace pagoda::ui {

@@ -21,8 +21,8 @@
 #include <QVBoxLayout>
 #include <algorithm>
 
-#include "services/api_server_service.h"
-#include "services/engine_service.h"
+#include "app/services/api_server_service.h"
+#include "app/services/engine_service.h"
 #include "ui/ui_util.h"
 
 namespace pagoda::ui {

@@ -3,7 +3,7 @@
 // API key and CORS origins, ready-to-copy client examples, and the live request log.
 #include <QWidget>
 
-#include "ui/main_window.h"
+#include "ui/services.h"
 
 class QCheckBox;
 class QFrame;

@@ -13,8 +13,8 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
-#include "services/app_settings.h"
-#include "services/key_store.h"
+#include "app/services/app_settings.h"
+#include "app/services/key_store.h"
 #include "ui/ui_util.h"
 
 namespace pagoda::ui {

@@ -2,7 +2,7 @@
 // Preferences: models folder, default device and context length, language, remote endpoints.
 #include <QWidget>
 
-#include "ui/main_window.h"
+#include "ui/services.h"
 
 class QComboBox;
 class QLabel;

@@ -1,4 +1,4 @@
-#include "cli_common.h"
+#include "app/cli/cli_common.h"
 
 #include <CLI/CLI.hpp>
 #include <unistd.h>
@@ -8,21 +8,12 @@
 #include <iostream>
 #include <mutex>
 
-#include "command.h"
-#include "hub/library.h"
-#include "hub/progress_text.h"
-#include "hub/resolve.h"
+#include "app/cli/command.h"
+#include "app/hub/library.h"
+#include "app/hub/progress_text.h"
+#include "app/hub/resolve.h"
 
 namespace pagoda::cli {
-
-std::vector<std::pair<std::string, Setup>>& registry() {
-  static std::vector<std::pair<std::string, Setup>> r;
-  return r;
-}
-
-Registration::Registration(std::string name, Setup setup) {
-  registry().emplace_back(std::move(name), std::move(setup));
-}
 
 std::vector<int32_t> parse_id_list(const std::string& text) {
   std::vector<int32_t> ids;

@@ -3,10 +3,10 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
-#include "cli_common.h"
-#include "command.h"
-#include "hub/library.h"
-#include "hub/resolve.h"
+#include "app/cli/cli_common.h"
+#include "app/cli/command.h"
+#include "app/hub/library.h"
+#include "app/hub/resolve.h"
 
 namespace {
 
@@ -50,7 +50,11 @@ void run_download(const pagoda::cli::ModelSource& source) {
   std::cout << pagoda::cli::resolve_model_source(source).string() << "\n";
 }
 
-pagoda::cli::Registration reg("download", [](CLI::App& root) {
+}  // namespace
+
+namespace pagoda::cli {
+
+void add_download_command(CLI::App& root) {
   auto args = std::make_shared<pagoda::cli::ModelSource>();
   CLI::App* cmd = root.add_subcommand("download", "Download a model into the library (resumable)");
   cmd->add_option("model", args->model, "Hub model id, e.g. Qwen/Qwen2.5-0.5B-Instruct")
@@ -70,6 +74,6 @@ pagoda::cli::Registration reg("download", [](CLI::App& root) {
                 "Fetch the hub's current revision over a complete library copy (changed files "
                 "only)");
   cmd->callback([args] { run_download(*args); });
-});
+}
 
-}  // namespace
+}  // namespace pagoda::cli

@@ -6,12 +6,12 @@
 #include <mutex>
 #include <optional>
 
-#include "cli_common.h"
-#include "command.h"
-#include "chat/prompt.h"
-#include "core/engine.h"
-#include "util/error.h"
-#include "util/json.h"
+#include "app/cli/cli_common.h"
+#include "app/cli/command.h"
+#include "engine/chat/prompt.h"
+#include "engine/core/engine.h"
+#include "engine/util/error.h"
+#include "engine/util/json.h"
 
 namespace {
 
@@ -185,7 +185,11 @@ void run_chat(const SamplingOptions& o) {
   std::cout << std::endl;
 }
 
-const pagoda::cli::Registration generate_registration("generate", [](CLI::App& root) {
+}  // namespace
+
+namespace pagoda::cli {
+
+void add_generate_command(CLI::App& root) {
   auto* cmd =
       root.add_subcommand("generate", "Generate text from a prompt, token ids or a chat message");
   auto o = std::make_shared<GenerateOptions>();
@@ -195,13 +199,13 @@ const pagoda::cli::Registration generate_registration("generate", [](CLI::App& r
   cmd->add_option("--chat", o->chat, "A user message, sent through the model's chat template");
   cmd->add_flag("--json", o->json, "Print {prompt_ids, output_ids, text, finish_reason}");
   cmd->callback([o] { run_generate(*o); });
-});
+}
 
-const pagoda::cli::Registration chat_registration("chat", [](CLI::App& root) {
+void add_chat_command(CLI::App& root) {
   auto* cmd = root.add_subcommand("chat", "Chat with a model in the terminal");
   auto o = std::make_shared<SamplingOptions>();
   add_sampling_options(cmd, *o);
   cmd->callback([o] { run_chat(*o); });
-});
+}
 
-}  // namespace
+}  // namespace pagoda::cli

@@ -4,12 +4,12 @@
 #include <cstdio>
 #include <iostream>
 
-#include "cli_common.h"
-#include "command.h"
-#include "hub/library.h"
-#include "hub/progress_text.h"
-#include "hub/resolve.h"
-#include "util/json.h"
+#include "app/cli/cli_common.h"
+#include "app/cli/command.h"
+#include "app/hub/library.h"
+#include "app/hub/progress_text.h"
+#include "app/hub/resolve.h"
+#include "engine/util/json.h"
 
 namespace {
 
@@ -53,12 +53,16 @@ void run_list(const ListArgs& args) {
                 m.complete ? "complete" : ("incomplete: " + m.problem).c_str());
 }
 
-pagoda::cli::Registration reg("list", [](CLI::App& root) {
+}  // namespace
+
+namespace pagoda::cli {
+
+void add_list_command(CLI::App& root) {
   auto args = std::make_shared<ListArgs>();
   CLI::App* cmd = root.add_subcommand("list", "List the models in the library");
   pagoda::cli::add_library_option(cmd, args->library_dir);
   cmd->add_flag("--json", args->json, "JSON instead of a table");
   cmd->callback([args] { run_list(*args); });
-});
+}
 
-}  // namespace
+}  // namespace pagoda::cli

@@ -5,10 +5,10 @@
 #include <iostream>
 #include <numeric>
 
-#include "cli_common.h"
-#include "command.h"
-#include "core/engine.h"
-#include "util/json.h"
+#include "app/cli/cli_common.h"
+#include "app/cli/command.h"
+#include "engine/core/engine.h"
+#include "engine/util/json.h"
 
 namespace {
 
@@ -46,7 +46,11 @@ void run_logits(const LogitsOptions& o) {
   std::cout << out.dump() << std::endl;
 }
 
-const pagoda::cli::Registration registration("logits", [](CLI::App& root) {
+}  // namespace
+
+namespace pagoda::cli {
+
+void add_logits_command(CLI::App& root) {
   auto* cmd = root.add_subcommand("logits", "Print the largest logits at the last prompt position");
   auto o = std::make_shared<LogitsOptions>();
   pagoda::cli::add_model_options(cmd, o->source);
@@ -57,6 +61,6 @@ const pagoda::cli::Registration registration("logits", [](CLI::App& root) {
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
       ->capture_default_str();
   cmd->callback([o] { run_logits(*o); });
-});
+}
 
-}  // namespace
+}  // namespace pagoda::cli

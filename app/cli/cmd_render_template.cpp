@@ -4,10 +4,10 @@
 #include <iostream>
 #include <string>
 
-#include "chat/chat_template.h"
-#include "chat/prompt.h"
-#include "command.h"
-#include "util/json.h"
+#include "engine/chat/chat_template.h"
+#include "engine/chat/prompt.h"
+#include "app/cli/command.h"
+#include "engine/util/json.h"
 
 namespace {
 
@@ -57,7 +57,11 @@ void run_render_template(const std::string& model_dir) {
   std::cout.flush();
 }
 
-const pagoda::cli::Registration registration("render-template", [](CLI::App& root) {
+}  // namespace
+
+namespace pagoda::cli {
+
+void add_render_template_command(CLI::App& root) {
   auto* cmd = root.add_subcommand(
       "render-template",
       "Render the model's chat template for JSON requests read from stdin, one per line");
@@ -66,6 +70,6 @@ const pagoda::cli::Registration registration("render-template", [](CLI::App& roo
       ->required()
       ->check(CLI::ExistingDirectory);
   cmd->callback([model] { run_render_template(*model); });
-});
+}
 
-}  // namespace
+}  // namespace pagoda::cli

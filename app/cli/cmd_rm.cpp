@@ -4,11 +4,11 @@
 #include <iostream>
 #include <string>
 
-#include "cli_common.h"
-#include "command.h"
-#include "hub/library.h"
-#include "hub/progress_text.h"
-#include "hub/resolve.h"
+#include "app/cli/cli_common.h"
+#include "app/cli/command.h"
+#include "app/hub/library.h"
+#include "app/hub/progress_text.h"
+#include "app/hub/resolve.h"
 
 namespace {
 
@@ -37,7 +37,11 @@ void run_rm(const RmArgs& args) {
             << " freed)\n";
 }
 
-pagoda::cli::Registration reg("rm", [](CLI::App& root) {
+}  // namespace
+
+namespace pagoda::cli {
+
+void add_rm_command(CLI::App& root) {
   auto args = std::make_shared<RmArgs>();
   CLI::App* cmd = root.add_subcommand("rm", "Delete a downloaded model from the library");
   cmd->add_option("model", args->name, "Hub id (owner/name) or folder name in the library")
@@ -45,6 +49,6 @@ pagoda::cli::Registration reg("rm", [](CLI::App& root) {
   pagoda::cli::add_library_option(cmd, args->library_dir);
   cmd->add_flag("--yes,-y", args->yes, "Do not ask");
   cmd->callback([args] { run_rm(*args); });
-});
+}
 
-}  // namespace
+}  // namespace pagoda::cli

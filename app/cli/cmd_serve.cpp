@@ -6,12 +6,12 @@
 #include <iostream>
 #include <thread>
 
-#include "cli_common.h"
-#include "command.h"
-#include "core/engine.h"
-#include "server/api_server.h"
-#include "server/request_policy.h"
-#include "util/error.h"
+#include "app/cli/cli_common.h"
+#include "app/cli/command.h"
+#include "engine/core/engine.h"
+#include "app/server/api_server.h"
+#include "app/server/request_policy.h"
+#include "engine/util/error.h"
 
 namespace {
 
@@ -80,7 +80,11 @@ void serve(const ServeOptions& o) {
   server.set_engine(nullptr);
 }
 
-pagoda::cli::Registration reg("serve", [](CLI::App& root) {
+}  // namespace
+
+namespace pagoda::cli {
+
+void add_serve_command(CLI::App& root) {
   auto o = std::make_shared<ServeOptions>();
   CLI::App* cmd = root.add_subcommand("serve", "Serve a model over an OpenAI-compatible HTTP API");
   pagoda::cli::add_model_options(cmd, o->source);
@@ -155,6 +159,6 @@ pagoda::cli::Registration reg("serve", [](CLI::App& root) {
       ->capture_default_str();
   cmd->add_flag("--quiet", o->quiet, "Do not log each request");
   cmd->callback([o] { serve(*o); });
-});
+}
 
-}  // namespace
+}  // namespace pagoda::cli

@@ -4,9 +4,9 @@
 #include <iostream>
 #include <string>
 
-#include "command.h"
-#include "tokenizer/tokenizer.h"
-#include "util/json.h"
+#include "app/cli/command.h"
+#include "engine/tokenizer/tokenizer.h"
+#include "engine/util/json.h"
 
 namespace {
 
@@ -30,7 +30,11 @@ void run_tokenize(const std::string& model_dir) {
   std::cout.flush();
 }
 
-const pagoda::cli::Registration registration("tokenize", [](CLI::App& root) {
+}  // namespace
+
+namespace pagoda::cli {
+
+void add_tokenize_command(CLI::App& root) {
   auto* cmd =
       root.add_subcommand("tokenize", "Tokenize JSON strings read from stdin, one per line");
   auto model = std::make_shared<std::string>();
@@ -38,6 +42,6 @@ const pagoda::cli::Registration registration("tokenize", [](CLI::App& root) {
       ->required()
       ->check(CLI::ExistingDirectory);
   cmd->callback([model] { run_tokenize(*model); });
-});
+}
 
-}  // namespace
+}  // namespace pagoda::cli

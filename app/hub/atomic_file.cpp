@@ -1,4 +1,4 @@
-#include "hub/atomic_file.h"
+#include "app/hub/atomic_file.h"
 
 #include <fcntl.h>
 #include <sys/statvfs.h>
@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "util/error.h"
+#include "engine/util/error.h"
 
 namespace pagoda::hub {
 

@@ -1,4 +1,4 @@
-#include "hub/download_job.h"
+#include "app/hub/download_job.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -7,11 +7,11 @@
 #include <cerrno>
 #include <cstring>
 
-#include "hub/atomic_file.h"
-#include "hub/library.h"
-#include "hub/progress_text.h"
-#include "hub/repo_path.h"
-#include "hub/sha256.h"
+#include "app/hub/atomic_file.h"
+#include "app/hub/library.h"
+#include "app/hub/progress_text.h"
+#include "app/hub/repo_path.h"
+#include "app/hub/sha256.h"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;

@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "hub/download_queue.h"
+#include "app/hub/download_queue.h"
 
 namespace pagoda::hub {
 

@@ -1,4 +1,4 @@
-#include "hub/download_queue.h"
+#include "app/hub/download_queue.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -12,11 +12,11 @@
 #include <cstring>
 #include <thread>
 
-#include "hub/atomic_file.h"
-#include "hub/download_job.h"
-#include "hub/library.h"
-#include "hub/repo_path.h"
-#include "util/json.h"
+#include "app/hub/atomic_file.h"
+#include "app/hub/download_job.h"
+#include "app/hub/library.h"
+#include "app/hub/repo_path.h"
+#include "engine/util/json.h"
 
 namespace fs = std::filesystem;
 

@@ -31,7 +31,7 @@
 #include <thread>
 #include <vector>
 
-#include "hub/hub_client.h"
+#include "app/hub/hub_client.h"
 
 namespace pagoda::hub {
 

@@ -1,4 +1,4 @@
-#include "hub/http.h"
+#include "app/hub/http.h"
 
 #include <curl/curl.h>
 #include <strings.h>
@@ -11,7 +11,7 @@
 #include <mutex>
 #include <sstream>
 
-#include "util/error.h"
+#include "engine/util/error.h"
 
 namespace pagoda::hub {
 namespace {

@@ -1,12 +1,12 @@
-#include "hub/hub_client.h"
+#include "app/hub/hub_client.h"
 
 #include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <thread>
 
-#include "hub/repo_path.h"
-#include "util/json.h"
+#include "app/hub/repo_path.h"
+#include "engine/util/json.h"
 
 namespace pagoda::hub {
 namespace {

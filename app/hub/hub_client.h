@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "hub/http.h"
-#include "util/error.h"
+#include "app/hub/http.h"
+#include "engine/util/error.h"
 
 namespace pagoda::hub {
 

@@ -1,10 +1,10 @@
-#include "hub/library.h"
+#include "app/hub/library.h"
 
 #include <algorithm>
 
-#include "hub/download_queue.h"
-#include "hub/repo_path.h"
-#include "util/json.h"
+#include "app/hub/download_queue.h"
+#include "app/hub/repo_path.h"
+#include "engine/util/json.h"
 
 namespace fs = std::filesystem;
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "hub/hub_client.h"
+#include "app/hub/hub_client.h"
 
 namespace pagoda::hub {
 

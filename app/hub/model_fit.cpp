@@ -1,4 +1,4 @@
-#include "hub/model_fit.h"
+#include "app/hub/model_fit.h"
 
 namespace pagoda::hub {
 

@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string>
 
-#include "hub/hub_client.h"
-#include "model/model_config.h"
+#include "app/hub/hub_client.h"
+#include "engine/model/model_config.h"
 
 namespace pagoda::hub {
 

@@ -1,4 +1,4 @@
-#include "hub/progress_text.h"
+#include "app/hub/progress_text.h"
 
 #include <cstdio>
 

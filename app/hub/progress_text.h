@@ -1,7 +1,7 @@
 #pragma once
 #include <string>
 
-#include "hub/download_queue.h"
+#include "app/hub/download_queue.h"
 
 namespace pagoda::hub {
 

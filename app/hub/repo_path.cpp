@@ -1,4 +1,4 @@
-#include "hub/repo_path.h"
+#include "app/hub/repo_path.h"
 
 #include <fnmatch.h>
 #include <unistd.h>

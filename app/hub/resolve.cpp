@@ -1,10 +1,10 @@
-#include "hub/resolve.h"
+#include "app/hub/resolve.h"
 
 #include <algorithm>
 #include <cstdlib>
 
-#include "hub/library.h"
-#include "hub/repo_path.h"
+#include "app/hub/library.h"
+#include "app/hub/repo_path.h"
 
 namespace fs = std::filesystem;
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "hub/download_queue.h"
+#include "app/hub/download_queue.h"
 
 namespace pagoda::hub {
 

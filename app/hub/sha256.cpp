@@ -1,11 +1,11 @@
-#include "hub/sha256.h"
+#include "app/hub/sha256.h"
 
 #include <openssl/evp.h>
 
 #include <fstream>
 #include <vector>
 
-#include "util/error.h"
+#include "engine/util/error.h"
 
 namespace pagoda::hub {
 

@@ -1,4 +1,4 @@
-#include "server/admission.h"
+#include "app/server/admission.h"
 
 #include <algorithm>
 

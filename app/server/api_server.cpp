@@ -1,4 +1,4 @@
-#include "server/api_server.h"
+#include "app/server/api_server.h"
 
 #include <malloc.h>
 #include <microhttpd.h>
@@ -17,13 +17,13 @@
 #include <thread>
 #include <utility>
 
-#include "core/engine.h"
-#include "server/admission.h"
-#include "server/connection_watchdog.h"
-#include "server/request_policy.h"
-#include "server/serving.h"
-#include "server/socket_util.h"
-#include "util/error.h"
+#include "engine/core/engine.h"
+#include "app/server/admission.h"
+#include "app/server/connection_watchdog.h"
+#include "app/server/request_policy.h"
+#include "app/server/serving.h"
+#include "app/server/socket_util.h"
+#include "engine/util/error.h"
 
 namespace pagoda::server {
 

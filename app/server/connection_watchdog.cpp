@@ -1,4 +1,4 @@
-#include "server/connection_watchdog.h"
+#include "app/server/connection_watchdog.h"
 
 #include <poll.h>
 #include <sys/socket.h>

@@ -1,4 +1,4 @@
-#include "server/metrics.h"
+#include "app/server/metrics.h"
 
 #include <charconv>
 #include <cmath>

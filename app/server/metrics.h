@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "core/engine.h"
+#include "engine/core/engine.h"
 
 namespace pagoda::server {
 

@@ -1,10 +1,10 @@
-#include "server/protocol.h"
+#include "app/server/protocol.h"
 
 #include <limits>
 #include <random>
 
-#include "chat/prompt.h"
-#include "util/utf8.h"
+#include "engine/chat/prompt.h"
+#include "engine/util/utf8.h"
 
 namespace pagoda::server {
 

@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "chat/chat_template.h"
-#include "core/engine.h"
-#include "core/sampling_params.h"
-#include "util/error.h"
-#include "util/json.h"
+#include "engine/chat/chat_template.h"
+#include "engine/core/engine.h"
+#include "engine/core/sampling_params.h"
+#include "engine/util/error.h"
+#include "engine/util/json.h"
 
 namespace pagoda::server {
 

@@ -1,4 +1,4 @@
-#include "server/request_policy.h"
+#include "app/server/request_policy.h"
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>
@@ -10,8 +10,8 @@
 #include <cctype>
 #include <fstream>
 
-#include "server/api_server.h"
-#include "util/error.h"
+#include "app/server/api_server.h"
+#include "engine/util/error.h"
 
 namespace pagoda::server {
 

@@ -1,9 +1,9 @@
-#include "server/serving.h"
+#include "app/server/serving.h"
 
 #include <algorithm>
 
-#include "chat/prompt.h"
-#include "util/utf8.h"
+#include "engine/chat/prompt.h"
+#include "engine/util/utf8.h"
 
 #ifndef PAGODA_VERSION
 #define PAGODA_VERSION "unknown"

@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "core/engine.h"
-#include "server/metrics.h"
-#include "server/protocol.h"
+#include "engine/core/engine.h"
+#include "app/server/metrics.h"
+#include "app/server/protocol.h"
 
 namespace pagoda::server {
 

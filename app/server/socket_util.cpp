@@ -1,4 +1,4 @@
-#include "server/socket_util.h"
+#include "app/server/socket_util.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-#include "services/api_server_service.h"
+#include "app/services/api_server_service.h"
 
 #include <QHostAddress>
 #include <QMutexLocker>
@@ -6,10 +6,10 @@
 #include <QRandomGenerator>
 #include <exception>
 
-#include "server/api_server.h"
-#include "services/app_settings.h"
-#include "services/engine_service.h"
-#include "services/key_store.h"
+#include "app/server/api_server.h"
+#include "app/services/app_settings.h"
+#include "app/services/engine_service.h"
+#include "app/services/key_store.h"
 
 namespace pagoda::app {
 namespace {

@@ -1,4 +1,4 @@
-#include "services/app_settings.h"
+#include "app/services/app_settings.h"
 
 #include <QDir>
 #include <QStandardPaths>

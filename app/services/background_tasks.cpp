@@ -1,4 +1,4 @@
-#include "services/background_tasks.h"
+#include "app/services/background_tasks.h"
 
 namespace pagoda::app {
 

@@ -5,7 +5,9 @@
 // of their own; everything one-shot (hub requests, library scans, queue calls) goes through here.
 //
 // Threading: construct, call run() and destroy on the owner's thread. `work` runs on a pool
-// thread and must not touch the owner; `deliver` runs on the owner's thread, only while it lives.
+// thread and must not touch the owner's GUI-thread state (a one-thread owner may keep state that
+// only its work touches, as the download queue does); `deliver` runs on the owner's thread, only
+// while it lives.
 #include <QMetaObject>
 #include <QObject>
 #include <QThreadPool>

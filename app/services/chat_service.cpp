@@ -1,12 +1,12 @@
-#include "services/chat_service.h"
+#include "app/services/chat_service.h"
 
 #include <QJsonObject>
 
-#include "services/app_settings.h"
-#include "services/chat_store.h"
-#include "services/engine_service.h"
-#include "services/key_store.h"
-#include "services/remote_client.h"
+#include "app/services/app_settings.h"
+#include "app/services/chat_store.h"
+#include "app/services/engine_service.h"
+#include "app/services/key_store.h"
+#include "app/services/remote_client.h"
 
 namespace pagoda::app {
 

@@ -8,7 +8,7 @@
 #include <QObject>
 #include <QTimer>
 
-#include "services/chat_types.h"
+#include "app/services/chat_types.h"
 
 namespace pagoda::app {
 

@@ -1,4 +1,4 @@
-#include "services/chat_store.h"
+#include "app/services/chat_store.h"
 
 #include <QAtomicInt>
 #include <QDir>
@@ -11,7 +11,7 @@
 #include <QStandardPaths>
 #include <QVariant>
 
-#include "services/chat_store_migration.h"
+#include "app/services/chat_store_migration.h"
 
 namespace pagoda::app {
 namespace {

@@ -6,8 +6,8 @@
 #include <QObject>
 #include <QString>
 
-#include "services/chat_store_migration.h"
-#include "services/chat_types.h"
+#include "app/services/chat_store_migration.h"
+#include "app/services/chat_types.h"
 
 namespace pagoda::app {
 

@@ -1,4 +1,4 @@
-#include "services/chat_store_migration.h"
+#include "app/services/chat_store_migration.h"
 
 #include <QDateTime>
 #include <QFileInfo>

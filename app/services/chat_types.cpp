@@ -1,4 +1,4 @@
-#include "services/chat_types.h"
+#include "app/services/chat_types.h"
 
 #include <QRegularExpression>
 

@@ -1,13 +1,13 @@
-#include "services/download_service.h"
+#include "app/services/download_service.h"
 
 #include <QPointer>
 #include <algorithm>
 #include <exception>
 
-#include "hub/download_queue.h"
-#include "services/app_settings.h"
-#include "services/hub_service.h"
-#include "services/model_library.h"
+#include "app/hub/download_queue.h"
+#include "app/services/app_settings.h"
+#include "app/services/hub_service.h"
+#include "app/services/model_library.h"
 
 namespace pagoda::app {
 namespace {
@@ -47,8 +47,6 @@ DownloadService::DownloadService(AppSettings* settings, HubService* hub, ModelLi
                                  QObject* parent)
     : QObject(parent), settings_(settings), hub_(hub), library_(library) {
   qRegisterMetaType<DownloadItem>();
-  queue_thread_.setMaxThreadCount(1);
-  queue_thread_.setExpiryTimeout(-1);
   openQueue();
   connect(settings_, &AppSettings::modelsFoldersChanged, this, [this] {
     if (settings_->modelsFolder() != folder_) openQueue();
@@ -57,8 +55,8 @@ DownloadService::DownloadService(AppSettings* settings, HubService* hub, ModelLi
 
 DownloadService::~DownloadService() {
   // Stops the download threads (partial files stay and resume next time).
-  queue_thread_.start([this] { queue_.reset(); });
-  queue_thread_.waitForDone();
+  queue_tasks_.run([this] { queue_.reset(); });
+  queue_tasks_.waitForDone();
 }
 
 DownloadItem DownloadService::item(const QString& id) const {
@@ -77,8 +75,8 @@ void DownloadService::openQueue() {
   const hub::HttpOptions http =
       hub_ ? HubService::httpOptionsFor(hub::HubEndpoint::parse(hub_->endpointText().toStdString()))
            : hub::HttpOptions{};
-  queue_thread_.start([self, target = this, folder = folder_.toStdString(), hub = hub_,
-                       max_concurrent = max_concurrent_, http] {
+  queue_tasks_.run([self, target = this, folder = folder_.toStdString(), hub = hub_,
+                    max_concurrent = max_concurrent_, http] {
     target->queue_.reset();
     hub::DownloadQueueOptions options;
     options.library_dir = folder;
@@ -128,55 +126,45 @@ void DownloadService::openQueue() {
                 Qt::QueuedConnection);
           });
     }
-    QMetaObject::invokeMethod(
-        target,
-        [self, error] {
-          if (!self) return;
-          self->error_ = error;
-          self->refreshList();
-        },
-        Qt::QueuedConnection);
+    return error;
+  }, [this](const QString& error) {
+    error_ = error;
+    refreshList();
   });
 }
 
 void DownloadService::onQueue(std::function<void(hub::DownloadQueue&)> fn) {
-  QPointer<DownloadService> self(this);
-  queue_thread_.start([self, target = this, fn = std::move(fn)] {
-    if (!target->queue_) return;
-    QString error;
-    try {
-      fn(*target->queue_);
-    } catch (const std::exception& e) {
-      error = q(e.what());
-    }
-    if (!error.isEmpty())
-      QMetaObject::invokeMethod(
-          target,
-          [self, error] {
-            if (self) self->error_ = error;
-          },
-          Qt::QueuedConnection);
-  });
+  queue_tasks_.run(
+      [this, fn = std::move(fn)] {
+        QString error;
+        if (!queue_) return error;
+        try {
+          fn(*queue_);
+        } catch (const std::exception& e) {
+          error = q(e.what());
+        }
+        return error;
+      },
+      [this](const QString& error) {
+        if (!error.isEmpty()) error_ = error;
+      });
   refreshList();
 }
 
 // Reads the whole list on the queue thread (after the calls queued before it) and replaces the
 // GUI copy.
 void DownloadService::refreshList() {
-  QPointer<DownloadService> self(this);
-  queue_thread_.start([self, target = this] {
-    QList<DownloadItem> items;
-    if (target->queue_)
-      for (const hub::DownloadInfo& info : target->queue_->list()) items << toQt(info);
-    QMetaObject::invokeMethod(
-        target,
-        [self, items] {
-          if (!self) return;
-          self->items_ = items;
-          emit self->listChanged();
-        },
-        Qt::QueuedConnection);
-  });
+  queue_tasks_.run(
+      [this] {
+        QList<DownloadItem> items;
+        if (queue_)
+          for (const hub::DownloadInfo& info : queue_->list()) items << toQt(info);
+        return items;
+      },
+      [this](const QList<DownloadItem>& items) {
+        items_ = items;
+        emit listChanged();
+      });
 }
 
 void DownloadService::applyItem(const DownloadItem& item) {
@@ -203,29 +191,26 @@ void DownloadService::enqueue(const QString& model_id, const QString& revision,
   request.revision = revision.toStdString();
   for (const QString& glob : include) request.include.push_back(glob.toStdString());
   request.update = update;
-  QPointer<DownloadService> self(this);
-  queue_thread_.start([self, target = this, request, model_id] {
-    QString id, error;
-    if (!target->queue_) {
-      error = tr("The download queue is not open.");
-    } else {
-      try {
-        id = q(target->queue_->enqueue(request));
-      } catch (const std::exception& e) {
-        error = q(e.what());
-      }
-    }
-    QMetaObject::invokeMethod(
-        target,
-        [self, id, error, model_id] {
-          if (!self) return;
-          if (error.isEmpty())
-            emit self->enqueued(id, model_id);
-          else
-            emit self->enqueueFailed(model_id, error);
-        },
-        Qt::QueuedConnection);
-  });
+  queue_tasks_.run(
+      [this, request] {
+        std::pair<QString, QString> id_or_error;
+        if (!queue_) {
+          id_or_error.second = tr("The download queue is not open.");
+        } else {
+          try {
+            id_or_error.first = q(queue_->enqueue(request));
+          } catch (const std::exception& e) {
+            id_or_error.second = q(e.what());
+          }
+        }
+        return id_or_error;
+      },
+      [this, model_id](const std::pair<QString, QString>& r) {
+        if (r.second.isEmpty())
+          emit enqueued(r.first, model_id);
+        else
+          emit enqueueFailed(model_id, r.second);
+      });
   refreshList();
 }
 

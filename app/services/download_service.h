@@ -8,9 +8,10 @@
 #include <QObject>
 #include <QString>
 #include <QStringList>
-#include <QThreadPool>
 #include <functional>
 #include <memory>
+
+#include "app/services/background_tasks.h"
 
 namespace pagoda::hub {
 class DownloadQueue;
@@ -89,10 +90,11 @@ class DownloadService : public QObject {
   ModelLibrary* library_;
   QString folder_;
   QString error_;
-  QThreadPool queue_thread_;  // one thread: queue calls stay in order
-  std::shared_ptr<hub::DownloadQueue> queue_;
+  std::shared_ptr<hub::DownloadQueue> queue_;  // touched on the queue thread only
   QList<DownloadItem> items_;
   int max_concurrent_ = 2;  // DownloadQueueOptions' default
+  // One thread, so queue calls stay in order; declared last, so it is joined first.
+  BackgroundTasks queue_tasks_{this, 1};
 };
 
 }  // namespace pagoda::app

@@ -1,4 +1,4 @@
-#include "services/engine_service.h"
+#include "app/services/engine_service.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -10,12 +10,13 @@
 #include <QTimer>
 #include <chrono>
 #include <exception>
+#include <future>
 #include <memory>
 
-#include "chat/prompt.h"
-#include "core/engine.h"
-#include "server/metrics.h"
-#include "util/error.h"
+#include "engine/chat/prompt.h"
+#include "engine/core/engine.h"
+#include "app/server/metrics.h"
+#include "engine/util/error.h"
 
 namespace pagoda::app {
 namespace {
@@ -51,6 +52,7 @@ class EngineWorker : public QObject {
   Q_OBJECT
  public:
   std::shared_ptr<Engine> engine;
+  std::future<void> engine_destroyed_;  // ready once `engine`'s last holder has destroyed it
 
  public slots:
   void start() {
@@ -69,7 +71,14 @@ class EngineWorker : public QObject {
     // Leave a core to the GUI thread so that streaming stays smooth.
     config.num_threads = std::max(1, QThread::idealThreadCount() - 1);
     try {
-      engine = Engine::load(config);
+      // The deleter tells destroyEngine() when the last holder (maybe an HTTP thread finishing
+      // an aborted request) has destroyed the engine and freed its memory.
+      auto destroyed = std::make_shared<std::promise<void>>();
+      engine_destroyed_ = destroyed->get_future();
+      engine = std::shared_ptr<Engine>(Engine::load(config).release(), [destroyed](Engine* e) {
+        delete e;
+        destroyed->set_value();
+      });
     } catch (const std::exception& e) {
       emit loadFailed(path, QString::fromStdString(e.what()));
       return;
@@ -260,18 +269,19 @@ class EngineWorker : public QObject {
   // whose abort output did not arrive in time.
   void destroyEngine() {
     if (!engine) return;
-    notifyObserver(nullptr);
-    // An HTTP thread may still hold the engine for a moment while its request is aborted.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (engine.use_count() > 1 && std::chrono::steady_clock::now() < deadline)
-      QThread::msleep(5);
+    notifyObserver(nullptr);  // the server lets go and aborts its requests
     QSet<QString> pending;
     {
       QMutexLocker lock(&mutex_);
       pending = active_;
     }
     for (const QString& id : pending) engine->abort(id.toStdString());
+    std::future<void> destroyed = std::move(engine_destroyed_);
     engine.reset();
+    // Waits for the destruction itself (the next model needs its memory), not for a count; an
+    // HTTP thread still unwinding an aborted request may be the one that destroys it.
+    if (destroyed.valid() && destroyed.wait_for(std::chrono::seconds(5)) != std::future_status::ready)
+      qWarning("the previous engine is still held after 5 s; loading the next one anyway");
     QMutexLocker lock(&mutex_);
     for (const QString& id : std::as_const(active_)) emit finished(id, "abort", {}, {});
     active_.clear();

@@ -10,8 +10,8 @@
 #include <functional>
 #include <memory>
 
-#include "services/chat_types.h"
-#include "telemetry/engine_metrics.h"
+#include "app/services/chat_types.h"
+#include "app/telemetry/engine_metrics.h"
 
 namespace pagoda {
 class Engine;

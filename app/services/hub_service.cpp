@@ -1,16 +1,15 @@
-#include "services/hub_service.h"
+#include "app/services/hub_service.h"
 
 #include <QNetworkProxyFactory>
 #include <QPointer>
 #include <QUrl>
-#include <QThreadPool>
 #include <exception>
 
-#include "hub/hub_client.h"
-#include "hub/model_fit.h"
-#include "model/dtype.h"
-#include "services/app_settings.h"
-#include "services/key_store.h"
+#include "app/hub/hub_client.h"
+#include "app/hub/model_fit.h"
+#include "engine/model/dtype.h"
+#include "app/services/app_settings.h"
+#include "app/services/key_store.h"
 
 namespace pagoda::app {
 namespace {
@@ -55,31 +54,14 @@ HubService::HubService(AppSettings* settings, KeyStore* keys, QObject* parent)
   qRegisterMetaType<HubSearchResult>();
   qRegisterMetaType<HubModelDetail>();
   qRegisterMetaType<ModelEntry>();
-  lifeline_->service = this;
   loadToken(endpointText());
 }
 
-HubService::~HubService() {
-  std::lock_guard lock(lifeline_->mutex);
-  lifeline_->service = nullptr;
-}
+HubService::~HubService() = default;
 
 void HubService::runRequest(std::function<std::function<void(HubService*)>()> call) {
-  // Never destroyed, so never joined: a request stalled on the network may still be running
-  // when the app quits.
-  static QThreadPool* const pool = [] {
-    auto* p = new QThreadPool;
-    p->setMaxThreadCount(4);
-    return p;
-  }();
-  pool->start([line = lifeline_, call = std::move(call)] {
-    std::function<void(HubService*)> deliver = call();
-    std::lock_guard lock(line->mutex);
-    if (!line->service) return;
-    // Posted events die with their receiver, so the service is alive when this runs.
-    QMetaObject::invokeMethod(
-        line->service, [service = line->service, deliver] { deliver(service); },
-        Qt::QueuedConnection);
+  tasks_.run(std::move(call), [this](const std::function<void(HubService*)>& deliver) {
+    deliver(this);
   });
 }
 

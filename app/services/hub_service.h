@@ -14,7 +14,8 @@
 #include <string>
 #include <unordered_map>
 
-#include "services/model_library.h"
+#include "app/services/background_tasks.h"
+#include "app/services/model_library.h"
 
 namespace pagoda::hub {
 struct HttpOptions;
@@ -116,13 +117,10 @@ class HubService : public QObject {
   // or drops it when this object is gone: quitting never waits for a stalled request.
   void runRequest(std::function<std::function<void(HubService*)>()> call);
 
-  struct Lifeline {
-    std::mutex mutex;
-    HubService* service = nullptr;  // null once destroyed
-  };
   AppSettings* settings_;
   KeyStore* keys_;
-  std::shared_ptr<Lifeline> lifeline_ = std::make_shared<Lifeline>();
+  // Detached: quitting never waits for a request stalled on the network.
+  BackgroundTasks tasks_{this, 4, BackgroundTasks::OnDestroy::Detach};
   int next_request_ = 1;
   mutable std::mutex tokens_mutex_;
   std::unordered_map<std::string, std::string> tokens_;  // endpoint str -> token

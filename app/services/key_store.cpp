@@ -1,4 +1,4 @@
-#include "services/key_store.h"
+#include "app/services/key_store.h"
 
 #include <qt6keychain/keychain.h>
 

@@ -1,4 +1,4 @@
-#include "services/model_library.h"
+#include "app/services/model_library.h"
 
 #include <unistd.h>
 
@@ -12,10 +12,10 @@
 #include <QSet>
 #include <exception>
 
-#include "hub/library.h"
-#include "model/dtype.h"
-#include "model/model_config.h"
-#include "services/app_settings.h"
+#include "app/hub/library.h"
+#include "engine/model/dtype.h"
+#include "engine/model/model_config.h"
+#include "app/services/app_settings.h"
 
 namespace pagoda::app {
 namespace {
@@ -50,15 +50,12 @@ QStringList candidateFolders(const QString& root) {
 
 ModelLibrary::ModelLibrary(AppSettings* settings, QStringList bundled_dirs, QObject* parent)
     : QObject(parent), settings_(settings), bundled_dirs_(std::move(bundled_dirs)) {
-  pool_.setMaxThreadCount(1);
   device_bytes_ = totalRamBytes();
   device_label_ = tr("CPU RAM");
   connect(settings_, &AppSettings::modelsFoldersChanged, this, &ModelLibrary::rescan);
 }
 
-ModelLibrary::~ModelLibrary() {
-  pool_.waitForDone();
-}
+ModelLibrary::~ModelLibrary() = default;  // tasks_ joins a running scan
 
 ModelEntry ModelLibrary::inspect(const QString& path, const QString& source) {
   ModelEntry e;
@@ -189,28 +186,24 @@ ModelEntry ModelLibrary::installed(const QString& model_id) const {
 }
 
 void ModelLibrary::removeFromDisk(const QString& path) {
-  QPointer<ModelLibrary> self(this);
-  pool_.start([self, target = this, path, folder = settings_->modelsFolder()] {
-    qint64 freed = -1;
-    QString error;
-    try {
-      const auto model = hub::library_model_for(folder.toStdString(), path.toStdString());
-      freed = hub::remove_from_library(folder.toStdString(), model);
-    } catch (const std::exception& ex) {
-      error = QString::fromStdString(ex.what());
-    }
-    QMetaObject::invokeMethod(
-        target,
-        [self, path, freed, error] {
-          if (!self) return;
-          if (error.isEmpty())
-            emit self->removed(path, freed);
-          else
-            emit self->removeFailed(path, error);
-          self->rescan();
-        },
-        Qt::QueuedConnection);
-  });
+  tasks_.run(
+      [path, folder = settings_->modelsFolder()] {
+        std::pair<qint64, QString> freed_or_error{-1, {}};
+        try {
+          const auto model = hub::library_model_for(folder.toStdString(), path.toStdString());
+          freed_or_error.first = hub::remove_from_library(folder.toStdString(), model);
+        } catch (const std::exception& ex) {
+          freed_or_error.second = QString::fromStdString(ex.what());
+        }
+        return freed_or_error;
+      },
+      [this, path](const std::pair<qint64, QString>& r) {
+        if (r.second.isEmpty())
+          emit removed(path, r.first);
+        else
+          emit removeFailed(path, r.second);
+        rescan();
+      });
 }
 
 void ModelLibrary::rescan() {
@@ -223,39 +216,35 @@ void ModelLibrary::rescan() {
   const QString folder = settings_->modelsFolder();
   const QStringList imported = settings_->importedFolders();
   const QStringList bundled = bundled_dirs_;
-  QPointer<ModelLibrary> self(this);
-  pool_.start([self, folder, imported, bundled, target = this] {
-    QList<ModelEntry> found;
-    QSet<QString> seen;
-    auto add = [&](const QString& dir, const QString& source) {
-      const QString abs = QDir(dir).absolutePath();
-      if (seen.contains(abs)) return;
-      seen.insert(abs);
-      found << inspect(abs, source);
-    };
-    for (const QString& dir : bundled) {
-      if (QFileInfo::exists(dir + "/config.json")) {
-        add(dir, "bundled");
-        break;
-      }
-    }
-    for (const QString& dir : candidateFolders(folder)) add(dir, "library");
-    for (const QString& dir : imported) add(dir, "imported");
-    // The destructor waits for this task, so target is alive here.
-    QMetaObject::invokeMethod(
-        target,
-        [self, found] {
-          if (!self) return;
-          self->models_ = found;
-          self->scanning_ = false;
-          emit self->modelsChanged();
-          if (self->rescan_again_) {
-            self->rescan_again_ = false;
-            self->rescan();
+  tasks_.run(
+      [folder, imported, bundled] {
+        QList<ModelEntry> found;
+        QSet<QString> seen;
+        auto add = [&](const QString& dir, const QString& source) {
+          const QString abs = QDir(dir).absolutePath();
+          if (seen.contains(abs)) return;
+          seen.insert(abs);
+          found << inspect(abs, source);
+        };
+        for (const QString& dir : bundled) {
+          if (QFileInfo::exists(dir + "/config.json")) {
+            add(dir, "bundled");
+            break;
           }
-        },
-        Qt::QueuedConnection);
-  });
+        }
+        for (const QString& dir : candidateFolders(folder)) add(dir, "library");
+        for (const QString& dir : imported) add(dir, "imported");
+        return found;
+      },
+      [this](const QList<ModelEntry>& found) {
+        models_ = found;
+        scanning_ = false;
+        emit modelsChanged();
+        if (rescan_again_) {
+          rescan_again_ = false;
+          rescan();
+        }
+      });
 }
 
 }  // namespace pagoda::app

@@ -6,7 +6,7 @@
 #include <QObject>
 #include <QString>
 #include <QStringList>
-#include <QThreadPool>
+#include "app/services/background_tasks.h"
 
 namespace pagoda::app {
 
@@ -73,7 +73,7 @@ class ModelLibrary : public QObject {
  private:
   AppSettings* settings_;
   QStringList bundled_dirs_;
-  QThreadPool pool_;
+  BackgroundTasks tasks_{this, 1};  // scans and deletions, in order; joined on destruction
   QList<ModelEntry> models_;
   bool scanning_ = false;
   bool rescan_again_ = false;

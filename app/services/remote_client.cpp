@@ -1,4 +1,4 @@
-#include "services/remote_client.h"
+#include "app/services/remote_client.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>

@@ -8,8 +8,8 @@
 #include <QObject>
 #include <QPointer>
 
-#include "services/app_settings.h"
-#include "services/chat_types.h"
+#include "app/services/app_settings.h"
+#include "app/services/chat_types.h"
 
 class QNetworkReply;
 

@@ -1,4 +1,4 @@
-#include "services/telemetry_service.h"
+#include "app/services/telemetry_service.h"
 
 #include <QDateTime>
 #include <QElapsedTimer>
@@ -10,10 +10,10 @@
 #include <memory>
 #include <optional>
 
-#include "services/app_settings.h"
-#include "services/engine_service.h"
-#include "services/key_store.h"
-#include "telemetry/prometheus_text.h"
+#include "app/services/app_settings.h"
+#include "app/services/engine_service.h"
+#include "app/services/key_store.h"
+#include "app/telemetry/prometheus_text.h"
 
 namespace pagoda::app {
 namespace {

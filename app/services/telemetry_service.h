@@ -12,9 +12,9 @@
 #include <QThread>
 #include <vector>
 
-#include "telemetry/engine_metrics.h"
-#include "telemetry/nvml.h"
-#include "telemetry/ring_buffer.h"
+#include "app/telemetry/engine_metrics.h"
+#include "app/telemetry/nvml.h"
+#include "app/telemetry/ring_buffer.h"
 
 namespace pagoda::app {
 

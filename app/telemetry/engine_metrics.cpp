@@ -1,4 +1,4 @@
-#include "telemetry/engine_metrics.h"
+#include "app/telemetry/engine_metrics.h"
 
 #include <algorithm>
 #include <charconv>

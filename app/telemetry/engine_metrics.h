@@ -9,8 +9,8 @@
 #include <optional>
 #include <vector>
 
-#include "telemetry/nvml.h"
-#include "telemetry/prometheus_text.h"
+#include "app/telemetry/nvml.h"
+#include "app/telemetry/prometheus_text.h"
 
 namespace pagoda::telemetry {
 

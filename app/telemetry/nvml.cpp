@@ -1,4 +1,4 @@
-#include "telemetry/nvml.h"
+#include "app/telemetry/nvml.h"
 
 #include <dlfcn.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "telemetry/prometheus_text.h"
+#include "app/telemetry/prometheus_text.h"
 
 #include <charconv>
 #include <cmath>

@@ -13,9 +13,9 @@
 #include <utility>
 #include <vector>
 
-#include "backend/greedy.h"
-#include "model/model_config.h"
-#include "model/weights.h"
+#include "engine/backend/greedy.h"
+#include "engine/model/model_config.h"
+#include "engine/model/weights.h"
 
 namespace pagoda {
 

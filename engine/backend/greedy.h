@@ -2,7 +2,7 @@
 // The one greedy rule of every sampler (the CPU sampler, the CUDA kernels and the CUDA host's
 // sampling route): a temperature below kGreedyTemperature, or NaN, means argmax. Plain C++17 so
 // that nvcc compiles it into the kernels too.
-#include "backend/philox.h"  // PAGODA_HD
+#include "engine/backend/philox.h"  // PAGODA_HD
 
 namespace pagoda {
 

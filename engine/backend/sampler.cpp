@@ -1,11 +1,11 @@
-#include "backend/sampler.h"
+#include "engine/backend/sampler.h"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
 
-#include "backend/philox.h"
+#include "engine/backend/philox.h"
 
 namespace pagoda {
 

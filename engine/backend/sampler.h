@@ -9,7 +9,7 @@
 // descending-probability order.
 #include <span>
 
-#include "backend/backend.h"
+#include "engine/backend/backend.h"
 
 namespace pagoda {
 

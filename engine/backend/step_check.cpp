@@ -1,6 +1,6 @@
-#include "backend/step_check.h"
+#include "engine/backend/step_check.h"
 
-#include "util/error.h"
+#include "engine/util/error.h"
 
 namespace pagoda {
 

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "backend/backend.h"
+#include "engine/backend/backend.h"
 
 namespace pagoda {
 

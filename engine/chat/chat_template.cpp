@@ -1,12 +1,12 @@
-#include "chat/chat_template.h"
+#include "engine/chat/chat_template.h"
 
 #include <ctime>
 #include <fstream>
 #include <map>
 #include <sstream>
 
-#include "jinja/template.h"
-#include "util/error.h"
+#include "engine/jinja/template.h"
+#include "engine/util/error.h"
 
 namespace pagoda {
 namespace {

@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "util/json.h"
+#include "engine/util/json.h"
 
 namespace pagoda {
 

@@ -1,6 +1,6 @@
-#include "chat/prompt.h"
+#include "engine/chat/prompt.h"
 
-#include "util/error.h"
+#include "engine/util/error.h"
 
 namespace pagoda {
 

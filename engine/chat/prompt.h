@@ -8,9 +8,9 @@
 #include <string_view>
 #include <vector>
 
-#include "chat/chat_template.h"
-#include "tokenizer/tokenizer.h"
-#include "util/json.h"
+#include "engine/chat/chat_template.h"
+#include "engine/tokenizer/tokenizer.h"
+#include "engine/util/json.h"
 
 namespace pagoda {
 

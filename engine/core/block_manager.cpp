@@ -1,4 +1,4 @@
-#include "core/block_manager.h"
+#include "engine/core/block_manager.h"
 
 #include <xxhash.h>
 
@@ -6,7 +6,7 @@
 #include <cassert>
 #include <cstring>
 
-#include "util/error.h"
+#include "engine/util/error.h"
 
 namespace pagoda {
 

@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "chat/chat_template.h"
-#include "core/sampling_params.h"
-#include "model/model_config.h"
-#include "tokenizer/tokenizer.h"
+#include "engine/chat/chat_template.h"
+#include "engine/core/sampling_params.h"
+#include "engine/model/model_config.h"
+#include "engine/tokenizer/tokenizer.h"
 
 namespace pagoda {
 

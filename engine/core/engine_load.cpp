@@ -1,9 +1,9 @@
 // Engine::load: reads a model folder, picks the backend and sizes the KV cache.
 #include <algorithm>
 
-#include "core/llm_engine.h"
-#include "device/backend_factory.h"
-#include "util/error.h"
+#include "engine/core/llm_engine.h"
+#include "engine/device/backend_factory.h"
+#include "engine/util/error.h"
 
 namespace pagoda {
 

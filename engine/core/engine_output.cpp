@@ -2,8 +2,8 @@
 // requests; aborts; and prompt_logits.
 #include <future>
 
-#include "core/llm_engine.h"
-#include "util/error.h"
+#include "engine/core/llm_engine.h"
+#include "engine/util/error.h"
 
 namespace pagoda {
 

@@ -1,11 +1,11 @@
-#include "core/llm_engine.h"
+#include "engine/core/llm_engine.h"
 
 #include <algorithm>
 #include <cmath>
 #include <iostream>
 #include <random>
 
-#include "util/error.h"
+#include "engine/util/error.h"
 
 namespace pagoda {
 

@@ -10,12 +10,12 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "backend/backend.h"
-#include "core/block_manager.h"
-#include "core/engine.h"
-#include "core/scheduler.h"
-#include "core/sequence_output.h"
-#include "model/weights.h"
+#include "engine/backend/backend.h"
+#include "engine/core/block_manager.h"
+#include "engine/core/engine.h"
+#include "engine/core/scheduler.h"
+#include "engine/core/sequence_output.h"
+#include "engine/model/weights.h"
 
 namespace pagoda {
 

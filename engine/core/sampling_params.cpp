@@ -1,9 +1,9 @@
-#include "core/sampling_params.h"
+#include "engine/core/sampling_params.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "core/engine.h"
+#include "engine/core/engine.h"
 
 namespace pagoda {
 

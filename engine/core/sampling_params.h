@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "model/model_config.h"
+#include "engine/model/model_config.h"
 
 namespace pagoda {
 

@@ -1,9 +1,9 @@
-#include "core/scheduler.h"
+#include "engine/core/scheduler.h"
 
 #include <algorithm>
 #include <cassert>
 
-#include "util/error.h"
+#include "engine/util/error.h"
 
 namespace pagoda {
 

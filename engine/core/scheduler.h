@@ -11,8 +11,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/block_manager.h"
-#include "core/sequence.h"
+#include "engine/core/block_manager.h"
+#include "engine/core/sequence.h"
 
 namespace pagoda {
 

@@ -1,4 +1,4 @@
-#include "core/sequence_output.h"
+#include "engine/core/sequence_output.h"
 
 #include <algorithm>
 

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "core/engine.h"
-#include "core/sampling_params.h"
-#include "tokenizer/tokenizer.h"
+#include "engine/core/engine.h"
+#include "engine/core/sampling_params.h"
+#include "engine/tokenizer/tokenizer.h"
 
 namespace pagoda {
 

@@ -1,4 +1,4 @@
-#include "cpu/cpu_backend.h"
+#include "engine/cpu/cpu_backend.h"
 
 #include <cblas.h>
 #include <unistd.h>
@@ -14,11 +14,11 @@
 #include <new>
 #include <thread>
 
-#include "backend/sampler.h"
-#include "backend/step_check.h"
-#include "cpu/cpu_math.h"
-#include "cpu/thread_pool.h"
-#include "util/error.h"
+#include "engine/backend/sampler.h"
+#include "engine/backend/step_check.h"
+#include "engine/cpu/cpu_math.h"
+#include "engine/cpu/thread_pool.h"
+#include "engine/util/error.h"
 
 namespace pagoda {
 

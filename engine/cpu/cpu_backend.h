@@ -3,7 +3,7 @@
 // cache in float32 in the shared paged layout of backend/backend.h.
 #include <memory>
 
-#include "backend/backend.h"
+#include "engine/backend/backend.h"
 
 namespace pagoda {
 

@@ -1,4 +1,4 @@
-#include "cpu/cpu_math.h"
+#include "engine/cpu/cpu_math.h"
 
 #include <cblas.h>
 

@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "cpu/thread_pool.h"
+#include "engine/cpu/thread_pool.h"
 
 namespace pagoda::cpu {
 

@@ -1,4 +1,4 @@
-#include "device/backend_factory.h"
+#include "engine/device/backend_factory.h"
 
 #include <dlfcn.h>
 #include <unistd.h>
@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <vector>
 
-#include "cpu/cpu_backend.h"
-#include "util/error.h"
+#include "engine/cpu/cpu_backend.h"
+#include "engine/util/error.h"
 
 namespace pagoda {
 

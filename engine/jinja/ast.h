@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-#include "jinja/value.h"
+#include "engine/jinja/value.h"
 
 namespace pagoda::jinja {
 

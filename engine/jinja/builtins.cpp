@@ -1,4 +1,4 @@
-#include "jinja/builtins.h"
+#include "engine/jinja/builtins.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -9,9 +9,9 @@
 #include <optional>
 #include <unordered_map>
 
-#include "jinja/builtins_internal.h"
-#include "util/error.h"
-#include "util/utf8.h"
+#include "engine/jinja/builtins_internal.h"
+#include "engine/util/error.h"
+#include "engine/util/utf8.h"
 
 namespace pagoda::jinja {
 namespace detail {

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "jinja/value.h"
+#include "engine/jinja/value.h"
 
 namespace pagoda::jinja {
 

@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <unordered_map>
 
-#include "jinja/builtins_internal.h"
-#include "util/error.h"
+#include "engine/jinja/builtins_internal.h"
+#include "engine/util/error.h"
 
 namespace pagoda::jinja {
 

@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "jinja/builtins.h"
-#include "jinja/value.h"
+#include "engine/jinja/builtins.h"
+#include "engine/jinja/value.h"
 
 namespace pagoda::jinja::detail {
 

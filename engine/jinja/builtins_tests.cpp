@@ -2,8 +2,8 @@
 // by name (aliases share an entry).
 #include <unordered_map>
 
-#include "jinja/builtins_internal.h"
-#include "util/error.h"
+#include "engine/jinja/builtins_internal.h"
+#include "engine/util/error.h"
 
 namespace pagoda::jinja {
 

@@ -8,9 +8,9 @@
 #include <limits>
 #include <optional>
 
-#include "jinja/builtins_internal.h"
-#include "util/error.h"
-#include "util/utf8.h"
+#include "engine/jinja/builtins_internal.h"
+#include "engine/util/error.h"
+#include "engine/util/utf8.h"
 
 namespace pagoda::jinja::detail {
 

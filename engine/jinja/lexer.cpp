@@ -1,9 +1,9 @@
-#include "jinja/lexer.h"
+#include "engine/jinja/lexer.h"
 
 #include <cstdint>
 
-#include "util/error.h"
-#include "util/utf8.h"
+#include "engine/util/error.h"
+#include "engine/util/utf8.h"
 
 namespace pagoda::jinja {
 namespace {

@@ -1,10 +1,10 @@
-#include "jinja/parser.h"
+#include "engine/jinja/parser.h"
 
 #include <charconv>
 #include <cstdlib>
 #include <initializer_list>
 
-#include "util/error.h"
+#include "engine/util/error.h"
 
 namespace pagoda::jinja {
 namespace {

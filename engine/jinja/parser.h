@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "jinja/ast.h"
-#include "jinja/lexer.h"
+#include "engine/jinja/ast.h"
+#include "engine/jinja/lexer.h"
 
 namespace pagoda::jinja {
 

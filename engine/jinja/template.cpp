@@ -1,11 +1,11 @@
-#include "jinja/template.h"
+#include "engine/jinja/template.h"
 
 #include <unordered_map>
 
-#include "jinja/ast.h"
-#include "jinja/builtins.h"
-#include "jinja/lexer.h"
-#include "jinja/parser.h"
+#include "engine/jinja/ast.h"
+#include "engine/jinja/builtins.h"
+#include "engine/jinja/lexer.h"
+#include "engine/jinja/parser.h"
 
 namespace pagoda::jinja {
 

@@ -11,9 +11,9 @@
 #include <string>
 #include <string_view>
 
-#include "jinja/value.h"
-#include "util/error.h"
-#include "util/json.h"
+#include "engine/jinja/value.h"
+#include "engine/util/error.h"
+#include "engine/util/json.h"
 
 namespace pagoda::jinja {
 

@@ -1,11 +1,11 @@
-#include "jinja/value.h"
+#include "engine/jinja/value.h"
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 
-#include "util/error.h"
+#include "engine/util/error.h"
 
 namespace pagoda::jinja {
 

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "util/json.h"
+#include "engine/util/json.h"
 
 namespace pagoda::jinja {
 

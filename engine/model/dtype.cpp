@@ -1,4 +1,4 @@
-#include "model/dtype.h"
+#include "engine/model/dtype.h"
 
 #include <cmath>
 

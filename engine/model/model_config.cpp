@@ -1,12 +1,12 @@
-#include "model/model_config.h"
+#include "engine/model/model_config.h"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numbers>
 
-#include "util/error.h"
-#include "util/json.h"
+#include "engine/util/error.h"
+#include "engine/util/json.h"
 
 namespace pagoda {
 

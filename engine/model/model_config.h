@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "model/dtype.h"
+#include "engine/model/dtype.h"
 
 namespace pagoda {
 

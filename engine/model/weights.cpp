@@ -1,11 +1,11 @@
-#include "model/weights.h"
+#include "engine/model/weights.h"
 
 #include <algorithm>
 #include <cstring>
 #include <set>
 
-#include "util/error.h"
-#include "util/json.h"
+#include "engine/util/error.h"
+#include "engine/util/json.h"
 
 namespace pagoda {
 

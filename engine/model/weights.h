@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "model/dtype.h"
-#include "util/mapped_file.h"
+#include "engine/model/dtype.h"
+#include "engine/util/mapped_file.h"
 
 namespace pagoda {
 

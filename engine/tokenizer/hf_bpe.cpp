@@ -1,10 +1,10 @@
-#include "tokenizer/hf_bpe.h"
+#include "engine/tokenizer/hf_bpe.h"
 
 #include <algorithm>
 
-#include "tokenizer/hf_pre_tokenizer.h"
-#include "util/error.h"
-#include "util/utf8.h"
+#include "engine/tokenizer/hf_pre_tokenizer.h"
+#include "engine/util/error.h"
+#include "engine/util/utf8.h"
 
 namespace pagoda::tokenizer_detail {
 

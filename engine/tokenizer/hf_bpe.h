@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "tokenizer/tokenizer_internal.h"
-#include "util/json.h"
+#include "engine/tokenizer/tokenizer_internal.h"
+#include "engine/util/json.h"
 
 namespace pagoda::tokenizer_detail {
 

@@ -1,9 +1,9 @@
-#include "tokenizer/hf_pre_tokenizer.h"
+#include "engine/tokenizer/hf_pre_tokenizer.h"
 
 #include <algorithm>
 #include <cctype>
 
-#include "util/utf8.h"
+#include "engine/util/utf8.h"
 
 namespace pagoda::tokenizer_detail {
 

@@ -14,8 +14,8 @@
 #include <utility>
 #include <vector>
 
-#include "tokenizer/unicode.h"
-#include "util/error.h"
+#include "engine/tokenizer/unicode.h"
+#include "engine/util/error.h"
 
 namespace pagoda::tokenizer_detail {
 

@@ -4,12 +4,12 @@
 #include <algorithm>
 #include <mutex>
 
-#include "tokenizer/hf_bpe.h"
-#include "tokenizer/hf_pre_tokenizer.h"
-#include "tokenizer/tokenizer_internal.h"
-#include "tokenizer/unicode.h"
-#include "util/error.h"
-#include "util/utf8.h"
+#include "engine/tokenizer/hf_bpe.h"
+#include "engine/tokenizer/hf_pre_tokenizer.h"
+#include "engine/tokenizer/tokenizer_internal.h"
+#include "engine/tokenizer/unicode.h"
+#include "engine/util/error.h"
+#include "engine/util/utf8.h"
 
 namespace pagoda::tokenizer_detail {
 

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "tokenizer/tokenizer_internal.h"
-#include "util/error.h"
+#include "engine/tokenizer/tokenizer_internal.h"
+#include "engine/util/error.h"
 
 namespace pagoda::tokenizer_detail {
 

@@ -1,10 +1,10 @@
-#include "tokenizer/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 
 #include <algorithm>
 
-#include "tokenizer/tokenizer_internal.h"
-#include "util/error.h"
-#include "util/utf8.h"
+#include "engine/tokenizer/tokenizer_internal.h"
+#include "engine/util/error.h"
+#include "engine/util/utf8.h"
 
 namespace pagoda {
 

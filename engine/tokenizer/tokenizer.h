@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "util/json.h"
+#include "engine/util/json.h"
 
 namespace pagoda {
 

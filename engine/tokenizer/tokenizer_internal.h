@@ -8,7 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "tokenizer/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 
 namespace pagoda::tokenizer_detail {
 

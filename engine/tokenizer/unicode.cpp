@@ -1,12 +1,12 @@
-#include "tokenizer/unicode.h"
+#include "engine/tokenizer/unicode.h"
 
 #include <utf8proc.h>
 
 #include <cstdlib>
 #include <memory>
 
-#include "util/error.h"
-#include "util/utf8.h"
+#include "engine/util/error.h"
+#include "engine/util/utf8.h"
 
 namespace pagoda::unicode {
 

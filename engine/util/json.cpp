@@ -1,9 +1,9 @@
-#include "util/json.h"
+#include "engine/util/json.h"
 
 #include <fstream>
 #include <sstream>
 
-#include "util/error.h"
+#include "engine/util/error.h"
 
 namespace pagoda {
 

@@ -1,4 +1,4 @@
-#include "util/mapped_file.h"
+#include "engine/util/mapped_file.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -9,7 +9,7 @@
 #include <cstring>
 #include <utility>
 
-#include "util/error.h"
+#include "engine/util/error.h"
 
 namespace pagoda {
 

@@ -1,4 +1,4 @@
-#include "util/utf8.h"
+#include "engine/util/utf8.h"
 
 namespace pagoda::utf8 {
 

@@ -3,7 +3,7 @@
 // tokens/s generated and three times as many prompt tokens, two requests running and one waiting,
 // a quarter of 400 KV blocks in use, 40 % prefix-cache hits; each snapshot observes one more
 // request's TTFT and inter-token latency.
-#include "telemetry/engine_metrics.h"
+#include "app/telemetry/engine_metrics.h"
 
 namespace pagoda::testing {
 

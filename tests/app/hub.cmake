@@ -7,7 +7,6 @@ if(TARGET pagoda_hub)
 
   add_library(pagoda_fake_hub STATIC ${_hub_dir}/fake_hub/fake_hub.cpp ${_hub_dir}/fake_hub/fake_files.cpp
             ${_hub_dir}/fake_hub/recording_proxy.cpp)
-  target_include_directories(pagoda_fake_hub PUBLIC ${_hub_dir}/fake_hub)
   target_link_libraries(pagoda_fake_hub PUBLIC pagoda_hub pagoda::httplib nlohmann_json::nlohmann_json
                         OpenSSL::SSL OpenSSL::Crypto)
 

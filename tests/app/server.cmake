@@ -15,7 +15,6 @@ endforeach()
 if(_server_ready AND TARGET pagoda_server)
   add_library(pagoda_server_testing STATIC ${CMAKE_CURRENT_LIST_DIR}/test_server_fake_engine.cpp)
   target_link_libraries(pagoda_server_testing PUBLIC pagoda_server pagoda::httplib)
-  target_include_directories(pagoda_server_testing PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 
   foreach(_t test_server test_server_fuzz test_server_load test_server_clients test_server_e2e
              test_server_security test_server_attacks)

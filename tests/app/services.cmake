@@ -5,7 +5,6 @@ if(PAGODA_GUI)
     ${CMAKE_CURRENT_LIST_DIR}/test_services_fake_openai.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_services_fake_openai.h)
   set_target_properties(pagoda_test_fake_openai PROPERTIES AUTOMOC ON)
-  target_include_directories(pagoda_test_fake_openai PUBLIC ${CMAKE_CURRENT_LIST_DIR})
   target_link_libraries(pagoda_test_fake_openai PUBLIC Qt6::Network)
 
   add_executable(test_services_crash_helper ${CMAKE_CURRENT_LIST_DIR}/test_services_crash_helper.cpp)

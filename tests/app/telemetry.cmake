@@ -9,8 +9,7 @@ set(PAGODA_FAKE_NVML_PATH $<TARGET_FILE:pagoda_fake_nvml>)
 if(TARGET pagoda_server)
   add_executable(test_telemetry ${CMAKE_CURRENT_LIST_DIR}/test_telemetry.cpp
                  ${CMAKE_CURRENT_LIST_DIR}/fake_nvml_control.h)
-  target_include_directories(test_telemetry PRIVATE ${CMAKE_CURRENT_LIST_DIR})
-  target_link_libraries(test_telemetry PRIVATE pagoda_telemetry pagoda_server ${CMAKE_DL_LIBS}
+  target_link_libraries(test_telemetry PRIVATE pagoda::httplib pagoda_telemetry pagoda_server ${CMAKE_DL_LIBS}
                         GTest::gtest_main)
   target_compile_definitions(test_telemetry PRIVATE PAGODA_FAKE_NVML="${PAGODA_FAKE_NVML_PATH}")
   add_dependencies(test_telemetry pagoda_fake_nvml)

@@ -7,7 +7,7 @@
 #include <QtTest>
 #include <memory>
 
-#include "services/background_tasks.h"
+#include "app/services/background_tasks.h"
 
 using pagoda::app::BackgroundTasks;
 

@@ -11,8 +11,8 @@
 #include <QtTest>
 #include <functional>
 
-#include "services/chat_store.h"
-#include "services/chat_store_migration.h"
+#include "app/services/chat_store.h"
+#include "app/services/chat_store_migration.h"
 
 using namespace pagoda::app;
 

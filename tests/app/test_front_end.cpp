@@ -14,8 +14,8 @@
 #include <QTest>
 #include <QTimer>
 
-#include "core/sampling_params.h"
-#include "services/engine_service.h"
+#include "engine/core/sampling_params.h"
+#include "app/services/engine_service.h"
 
 using pagoda::app::EngineService;
 

@@ -7,11 +7,11 @@
 #include <fstream>
 #include <thread>
 
-#include "fake_hub.h"
-#include "recording_proxy.h"
-#include "hub/hub_client.h"
-#include "hub/model_fit.h"
-#include "hub/sha256.h"
+#include "tests/app/fake_hub/fake_hub.h"
+#include "tests/app/fake_hub/recording_proxy.h"
+#include "app/hub/hub_client.h"
+#include "app/hub/model_fit.h"
+#include "app/hub/sha256.h"
 
 using namespace pagoda::hub;
 namespace fs = std::filesystem;

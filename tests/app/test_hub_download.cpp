@@ -11,11 +11,11 @@
 #include <set>
 #include <thread>
 
-#include "fake_hub.h"
-#include "hub/library.h"
-#include "recording_proxy.h"
-#include "hub/download_queue.h"
-#include "model/model_config.h"
+#include "tests/app/fake_hub/fake_hub.h"
+#include "app/hub/library.h"
+#include "tests/app/fake_hub/recording_proxy.h"
+#include "app/hub/download_queue.h"
+#include "engine/model/model_config.h"
 
 using namespace pagoda::hub;
 using pagoda::test::FakeHub;

@@ -2,7 +2,7 @@
 // folder; test_hub_kill kills it with SIGKILL at random points and runs it again.
 #include <iostream>
 
-#include "hub/resolve.h"
+#include "app/hub/resolve.h"
 
 int main(int argc, char** argv) {
   if (argc != 4) {

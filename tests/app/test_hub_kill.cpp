@@ -13,7 +13,7 @@
 #include <random>
 #include <thread>
 
-#include "fake_hub.h"
+#include "tests/app/fake_hub/fake_hub.h"
 
 namespace fs = std::filesystem;
 

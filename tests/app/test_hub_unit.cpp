@@ -1,9 +1,9 @@
 // Pure functions of the hub client: path safety, globs, URLs, endpoints.
 #include <gtest/gtest.h>
 
-#include "hub/http.h"
-#include "hub/hub_client.h"
-#include "hub/repo_path.h"
+#include "app/hub/http.h"
+#include "app/hub/hub_client.h"
+#include "app/hub/repo_path.h"
 
 using namespace pagoda::hub;
 

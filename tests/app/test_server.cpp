@@ -6,11 +6,11 @@
 #include <future>
 #include <thread>
 
-#include "server/api_server.h"
-#include "server/metrics.h"
-#include "server/protocol.h"
-#include "test_server_fake_engine.h"
-#include "test_server_util.h"
+#include "app/server/api_server.h"
+#include "app/server/metrics.h"
+#include "app/server/protocol.h"
+#include "tests/app/test_server_fake_engine.h"
+#include "tests/app/test_server_util.h"
 
 namespace pagoda::server {
 namespace {

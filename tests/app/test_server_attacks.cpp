@@ -14,7 +14,7 @@
 #include <functional>
 #include <thread>
 
-#include "test_server_util.h"
+#include "tests/app/test_server_util.h"
 
 namespace pagoda::server {
 namespace {

@@ -5,9 +5,9 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "core/engine.h"
-#include "server/api_server.h"
-#include "test_server_util.h"
+#include "engine/core/engine.h"
+#include "app/server/api_server.h"
+#include "tests/app/test_server_util.h"
 
 namespace pagoda::server {
 namespace {

@@ -1,7 +1,7 @@
-#include "test_server_fake_engine.h"
+#include "tests/app/test_server_fake_engine.h"
 
-#include "util/error.h"
-#include "util/utf8.h"
+#include "engine/util/error.h"
+#include "engine/util/utf8.h"
 
 namespace pagoda::testing {
 

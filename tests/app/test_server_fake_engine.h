@@ -8,7 +8,7 @@
 #include <mutex>
 #include <thread>
 
-#include "core/engine.h"
+#include "engine/core/engine.h"
 
 namespace pagoda::testing {
 

@@ -4,9 +4,9 @@
 
 #include <random>
 
-#include "server/api_server.h"
-#include "test_server_fake_engine.h"
-#include "test_server_util.h"
+#include "app/server/api_server.h"
+#include "tests/app/test_server_fake_engine.h"
+#include "tests/app/test_server_util.h"
 
 namespace pagoda::server {
 namespace {

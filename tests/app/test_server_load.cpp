@@ -8,9 +8,9 @@
 #include <algorithm>
 #include <thread>
 
-#include "server/api_server.h"
-#include "test_server_fake_engine.h"
-#include "test_server_util.h"
+#include "app/server/api_server.h"
+#include "tests/app/test_server_fake_engine.h"
+#include "tests/app/test_server_util.h"
 
 namespace pagoda::server {
 namespace {

@@ -7,11 +7,11 @@
 #include <map>
 #include <thread>
 
-#include "server/admission.h"
-#include "server/api_server.h"
-#include "server/request_policy.h"
-#include "test_server_fake_engine.h"
-#include "test_server_util.h"
+#include "app/server/admission.h"
+#include "app/server/api_server.h"
+#include "app/server/request_policy.h"
+#include "tests/app/test_server_fake_engine.h"
+#include "tests/app/test_server_util.h"
 
 namespace pagoda::server {
 namespace {

@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "util/json.h"
+#include "engine/util/json.h"
 
 namespace pagoda::testing {
 

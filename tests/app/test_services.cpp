@@ -10,14 +10,14 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
-#include "services/app_settings.h"
-#include "services/chat_service.h"
-#include "services/chat_store.h"
-#include "services/engine_service.h"
-#include "services/key_store.h"
-#include "services/model_library.h"
-#include "services/remote_client.h"
-#include "test_services_fake_openai.h"
+#include "app/services/app_settings.h"
+#include "app/services/chat_service.h"
+#include "app/services/chat_store.h"
+#include "app/services/engine_service.h"
+#include "app/services/key_store.h"
+#include "app/services/model_library.h"
+#include "app/services/remote_client.h"
+#include "tests/app/test_services_fake_openai.h"
 
 using namespace pagoda::app;
 

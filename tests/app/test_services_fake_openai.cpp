@@ -1,4 +1,4 @@
-#include "test_services_fake_openai.h"
+#include "tests/app/test_services_fake_openai.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

@@ -7,15 +7,15 @@
 
 #include <thread>
 
-#include "core/engine.h"
-#include "fake_engine_counters.h"
-#include "fake_nvml_control.h"
-#include "server/api_server.h"
-#include "server/metrics.h"
-#include "telemetry/engine_metrics.h"
-#include "telemetry/nvml.h"
-#include "telemetry/prometheus_text.h"
-#include "telemetry/ring_buffer.h"
+#include "engine/core/engine.h"
+#include "tests/app/fake_engine_counters.h"
+#include "tests/app/fake_nvml_control.h"
+#include "app/server/api_server.h"
+#include "app/server/metrics.h"
+#include "app/telemetry/engine_metrics.h"
+#include "app/telemetry/nvml.h"
+#include "app/telemetry/prometheus_text.h"
+#include "app/telemetry/ring_buffer.h"
 
 namespace pagoda::telemetry {
 namespace {

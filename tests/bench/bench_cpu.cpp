@@ -12,10 +12,10 @@
 #include <random>
 #include <string>
 
-#include "backend/backend.h"
-#include "cpu/cpu_backend.h"
-#include "model/model_config.h"
-#include "model/weights.h"
+#include "engine/backend/backend.h"
+#include "engine/cpu/cpu_backend.h"
+#include "engine/model/model_config.h"
+#include "engine/model/weights.h"
 
 using namespace pagoda;
 

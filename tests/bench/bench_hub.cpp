@@ -15,9 +15,9 @@
 #include <fstream>
 #include <random>
 
-#include "fake_hub.h"
-#include "hub/download_queue.h"
-#include "hub/sha256.h"
+#include "tests/app/fake_hub/fake_hub.h"
+#include "app/hub/download_queue.h"
+#include "app/hub/sha256.h"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;

@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "tokenizer/tokenizer.h"
-#include "util/json.h"
+#include "engine/tokenizer/tokenizer.h"
+#include "engine/util/json.h"
 
 namespace fs = std::filesystem;
 

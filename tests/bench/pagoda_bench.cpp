@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "backend/backend.h"
-#include "cuda_backend.h"
-#include "model/model_config.h"
+#include "engine/backend/backend.h"
+#include "kernels/cuda_backend.h"
+#include "engine/model/model_config.h"
 
 namespace {
 

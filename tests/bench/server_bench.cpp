@@ -8,9 +8,9 @@
 #include <cstdio>
 #include <thread>
 
-#include "chat/prompt.h"
-#include "core/engine.h"
-#include "server/api_server.h"
+#include "engine/chat/prompt.h"
+#include "engine/core/engine.h"
+#include "app/server/api_server.h"
 
 using namespace pagoda;
 using Clock = std::chrono::steady_clock;

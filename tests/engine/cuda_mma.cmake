@@ -29,7 +29,7 @@ string(SUBSTRING "${_k}" 0 ${_prim_begin} _head)
 math(EXPR _mid_len "${_host_begin} - ${_prim_end}")
 string(SUBSTRING "${_k}" ${_prim_end} ${_mid_len} _mid)
 set(_k "${_head}${_mid}}  // namespace\n}  // namespace pagoda::cuda\n")
-string(REPLACE "#include \"attention_mma.h\"" "#include \"attention_mma.h\"\n#include \"mma_emulation.h\""
+string(REPLACE "#include \"kernels/attention_mma.h\"" "#include \"kernels/attention_mma.h\"\n#include \"tests/engine/mma_emulation.h\""
        _k "${_k}")
 string(REPLACE "extern __shared__ __align__(16) unsigned char mma_smem[];"
        "unsigned char* mma_smem = emu::smem;" _k "${_k}")
@@ -40,8 +40,7 @@ configure_file(${CMAKE_CURRENT_BINARY_DIR}/attention_mma_emulated.cpp.tmp
 add_executable(test_attention_mma_emulated
                ${CMAKE_CURRENT_LIST_DIR}/test_attention_mma_emulated.cpp)
 target_include_directories(test_attention_mma_emulated
-                           PRIVATE ${CMAKE_CURRENT_BINARY_DIR} ${CMAKE_CURRENT_LIST_DIR}
-                                   ${PROJECT_SOURCE_DIR}/kernels ${PROJECT_SOURCE_DIR}/engine)
+                           PRIVATE ${CMAKE_CURRENT_BINARY_DIR})
 target_link_libraries(test_attention_mma_emulated PRIVATE pagoda_cuda CUDA::cudart_static)
 target_compile_options(test_attention_mma_emulated PRIVATE -Wno-attributes -Wno-unknown-pragmas)
 add_test(NAME attention_mma_emulated COMMAND test_attention_mma_emulated)

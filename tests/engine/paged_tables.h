@@ -7,7 +7,7 @@
 #include <span>
 #include <vector>
 
-#include "step_plan.h"
+#include "kernels/step_plan.h"
 
 namespace pagoda::testing {
 

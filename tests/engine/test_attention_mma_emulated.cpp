@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "attention_mma_emulated.cpp"
-#include "paged_tables.h"
-#include "step_plan.h"
+#include "tests/engine/paged_tables.h"
+#include "kernels/step_plan.h"
 
 namespace {
 

@@ -4,8 +4,8 @@
 #include <numeric>
 #include <vector>
 
-#include "core/block_manager.h"
-#include "util/error.h"
+#include "engine/core/block_manager.h"
+#include "engine/util/error.h"
 
 namespace pagoda {
 namespace {

@@ -9,9 +9,9 @@
 #include <fstream>
 #include <optional>
 
-#include "chat/chat_template.h"
-#include "util/error.h"
-#include "util/json.h"
+#include "engine/chat/chat_template.h"
+#include "engine/util/error.h"
+#include "engine/util/json.h"
 
 namespace fs = std::filesystem;
 using pagoda::ChatTemplate;

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "util/json.h"
+#include "engine/util/json.h"
 
 namespace fs = std::filesystem;
 using pagoda::OrderedJson;

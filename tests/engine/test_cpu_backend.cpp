@@ -9,12 +9,12 @@
 #include <numeric>
 #include <random>
 
-#include "backend/backend.h"
-#include "cpu/cpu_backend.h"
-#include "device/backend_factory.h"
-#include "model/model_config.h"
-#include "model/weights.h"
-#include "util/error.h"
+#include "engine/backend/backend.h"
+#include "engine/cpu/cpu_backend.h"
+#include "engine/device/backend_factory.h"
+#include "engine/model/model_config.h"
+#include "engine/model/weights.h"
+#include "engine/util/error.h"
 
 namespace fs = std::filesystem;
 using namespace pagoda;

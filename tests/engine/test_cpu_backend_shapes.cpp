@@ -8,11 +8,11 @@
 #include <numeric>
 #include <random>
 
-#include "backend/backend.h"
-#include "cpu/cpu_backend.h"
-#include "model/model_config.h"
-#include "model/weights.h"
-#include "util/json.h"
+#include "engine/backend/backend.h"
+#include "engine/cpu/cpu_backend.h"
+#include "engine/model/model_config.h"
+#include "engine/model/weights.h"
+#include "engine/util/json.h"
 
 using namespace pagoda;
 

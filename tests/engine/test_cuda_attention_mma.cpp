@@ -14,11 +14,11 @@
 #include <random>
 #include <vector>
 
-#include "attention_mma.h"
-#include "paged_tables.h"
-#include "step_plan.h"
-#include "kernels.h"
-#include "cuda_test_util.h"
+#include "kernels/attention_mma.h"
+#include "tests/engine/paged_tables.h"
+#include "kernels/step_plan.h"
+#include "kernels/kernels.h"
+#include "tests/engine/cuda_test_util.h"
 
 using pagoda::cuda::bf16;
 

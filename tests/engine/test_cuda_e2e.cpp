@@ -13,11 +13,11 @@
 #include <string>
 #include <vector>
 
-#include "backend/backend.h"
-#include "cpu/cpu_backend.h"
-#include "cuda_backend.h"
-#include "model/model_config.h"
-#include "model/weights.h"
+#include "engine/backend/backend.h"
+#include "engine/cpu/cpu_backend.h"
+#include "kernels/cuda_backend.h"
+#include "engine/model/model_config.h"
+#include "engine/model/weights.h"
 #include "nlohmann/json.hpp"
 
 namespace {

@@ -11,11 +11,11 @@
 #include <span>
 #include <vector>
 
-#include "backend/sampler.h"
-#include "kernels.h"
-#include "paged_tables.h"
-#include "step_plan.h"
-#include "cuda_test_util.h"
+#include "engine/backend/sampler.h"
+#include "kernels/kernels.h"
+#include "tests/engine/paged_tables.h"
+#include "kernels/step_plan.h"
+#include "tests/engine/cuda_test_util.h"
 
 using pagoda::cuda::bf16;
 

@@ -14,9 +14,9 @@
 #include <random>
 #include <vector>
 
-#include "backend/sampler.h"
-#include "gpu_sampler.h"
-#include "cuda_test_util.h"
+#include "engine/backend/sampler.h"
+#include "kernels/gpu_sampler.h"
+#include "tests/engine/cuda_test_util.h"
 
 using namespace cuda_test;
 

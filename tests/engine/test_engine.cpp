@@ -10,9 +10,9 @@
 #include <mutex>
 #include <set>
 
-#include "core/engine.h"
-#include "util/error.h"
-#include "util/json.h"
+#include "engine/core/engine.h"
+#include "engine/util/error.h"
+#include "engine/util/json.h"
 
 namespace pagoda {
 namespace {

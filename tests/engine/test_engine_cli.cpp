@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <fstream>
 
-#include "util/json.h"
+#include "engine/util/json.h"
 
 namespace pagoda {
 namespace {

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "jinja/template.h"
+#include "engine/jinja/template.h"
 
 namespace jinja = pagoda::jinja;
 using pagoda::OrderedJson;

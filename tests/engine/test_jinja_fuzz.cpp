@@ -9,9 +9,9 @@
 #include <filesystem>
 #include <random>
 
-#include "jinja/template.h"
-#include "util/error.h"
-#include "util/json.h"
+#include "engine/jinja/template.h"
+#include "engine/util/error.h"
+#include "engine/util/json.h"
 
 namespace fs = std::filesystem;
 namespace jinja = pagoda::jinja;

@@ -9,11 +9,11 @@
 #include <numbers>
 #include <random>
 
-#include "model/dtype.h"
-#include "model/model_config.h"
-#include "model/weights.h"
-#include "util/error.h"
-#include "util/json.h"
+#include "engine/model/dtype.h"
+#include "engine/model/model_config.h"
+#include "engine/model/weights.h"
+#include "engine/util/error.h"
+#include "engine/util/json.h"
 
 namespace fs = std::filesystem;
 using namespace pagoda;

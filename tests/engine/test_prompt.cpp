@@ -2,9 +2,9 @@
 // request with generation_config (vLLM's policy) and the one range check that names the field.
 #include <gtest/gtest.h>
 
-#include "chat/prompt.h"
-#include "core/sampling_params.h"
-#include "util/error.h"
+#include "engine/chat/prompt.h"
+#include "engine/core/sampling_params.h"
+#include "engine/util/error.h"
 
 namespace pagoda {
 namespace {

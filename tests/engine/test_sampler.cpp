@@ -8,8 +8,8 @@
 #include <set>
 #include <vector>
 
-#include "backend/philox.h"
-#include "backend/sampler.h"
+#include "engine/backend/philox.h"
+#include "engine/backend/sampler.h"
 
 namespace pagoda {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <random>
 
-#include "test_scheduler_fake.h"
+#include "tests/engine/test_scheduler_fake.h"
 
 namespace pagoda {
 namespace {

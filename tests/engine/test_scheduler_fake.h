@@ -9,8 +9,8 @@
 #include <memory>
 #include <vector>
 
-#include "core/block_manager.h"
-#include "core/scheduler.h"
+#include "engine/core/block_manager.h"
+#include "engine/core/scheduler.h"
 
 namespace pagoda::testing {
 

@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <numeric>
 
-#include "step_plan.h"
-#include "util/error.h"
+#include "kernels/step_plan.h"
+#include "engine/util/error.h"
 
 namespace pagoda::cuda {
 namespace {

@@ -6,10 +6,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include "tokenizer/tokenizer.h"
-#include "util/error.h"
-#include "util/json.h"
-#include "util/utf8.h"
+#include "engine/tokenizer/tokenizer.h"
+#include "engine/util/error.h"
+#include "engine/util/json.h"
+#include "engine/util/utf8.h"
 
 namespace fs = std::filesystem;
 using pagoda::IncrementalDetokenizer;

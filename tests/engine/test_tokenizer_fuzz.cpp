@@ -8,9 +8,9 @@
 #include <filesystem>
 #include <random>
 
-#include "tokenizer/tokenizer.h"
-#include "tokenizer/unicode.h"
-#include "util/utf8.h"
+#include "engine/tokenizer/tokenizer.h"
+#include "engine/tokenizer/unicode.h"
+#include "engine/util/utf8.h"
 
 namespace fs = std::filesystem;
 using pagoda::Tokenizer;

@@ -10,9 +10,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "tokenizer/tokenizer.h"
-#include "tokenizer/unicode.h"
-#include "util/json.h"
+#include "engine/tokenizer/tokenizer.h"
+#include "engine/tokenizer/unicode.h"
+#include "engine/util/json.h"
 
 namespace fs = std::filesystem;
 using pagoda::Json;

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "util/utf8.h"
+#include "engine/util/utf8.h"
 
 using namespace pagoda::utf8;
 

@@ -4,9 +4,7 @@ find_package(Qt6 6.4 REQUIRED COMPONENTS Test Widgets Charts)
 add_executable(test_ui_dashboard ${CMAKE_CURRENT_LIST_DIR}/test_ui_dashboard.cpp
                ${CMAKE_CURRENT_LIST_DIR}/ui_test_harness.h)
 set_target_properties(test_ui_dashboard PROPERTIES AUTOMOC ON)
-target_include_directories(test_ui_dashboard PRIVATE ${CMAKE_CURRENT_LIST_DIR}
-                           ${PROJECT_SOURCE_DIR}/tests/app)
-target_link_libraries(test_ui_dashboard PRIVATE pagoda_ui pagoda_server Qt6::Test Qt6::Charts
+target_link_libraries(test_ui_dashboard PRIVATE pagoda_ui pagoda_server pagoda::httplib Qt6::Test Qt6::Charts
                       ${CMAKE_DL_LIBS})
 target_compile_definitions(test_ui_dashboard PRIVATE PAGODA_FAKE_NVML="${PAGODA_FAKE_NVML_PATH}")
 add_dependencies(test_ui_dashboard pagoda_fake_nvml)
@@ -19,7 +17,6 @@ set_tests_properties(test_ui_dashboard PROPERTIES LABELS "gui" TIMEOUT 240
 add_executable(test_ui_chat_stats ${CMAKE_CURRENT_LIST_DIR}/test_ui_chat_stats.cpp
                ${CMAKE_CURRENT_LIST_DIR}/ui_test_harness.h)
 set_target_properties(test_ui_chat_stats PROPERTIES AUTOMOC ON)
-target_include_directories(test_ui_chat_stats PRIVATE ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(test_ui_chat_stats PRIVATE pagoda_ui pagoda_test_fake_openai Qt6::Test Qt6::Sql)
 pagoda_test_defs(test_ui_chat_stats)
 add_test(NAME test_ui_chat_stats COMMAND test_ui_chat_stats)

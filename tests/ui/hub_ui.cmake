@@ -4,7 +4,6 @@ if(TARGET pagoda_fake_hub)
   add_executable(test_ui_hub ${CMAKE_CURRENT_LIST_DIR}/test_ui_hub.cpp
                  ${CMAKE_CURRENT_LIST_DIR}/ui_test_harness.h)
   set_target_properties(test_ui_hub PROPERTIES AUTOMOC ON)
-  target_include_directories(test_ui_hub PRIVATE ${CMAKE_CURRENT_LIST_DIR})
   target_link_libraries(test_ui_hub PRIVATE pagoda_ui pagoda_fake_hub Qt6::Test)
   pagoda_test_defs(test_ui_hub)
   add_test(NAME test_ui_hub COMMAND test_ui_hub)

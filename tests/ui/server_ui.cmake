@@ -3,7 +3,6 @@ find_package(Qt6 6.4 REQUIRED COMPONENTS Test Widgets Network)
 add_executable(test_ui_server ${CMAKE_CURRENT_LIST_DIR}/test_ui_server.cpp
                ${CMAKE_CURRENT_LIST_DIR}/ui_test_harness.h)
 set_target_properties(test_ui_server PROPERTIES AUTOMOC ON)
-target_include_directories(test_ui_server PRIVATE ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(test_ui_server PRIVATE pagoda_ui Qt6::Test Qt6::Network)
 pagoda_test_defs(test_ui_server)
 add_test(NAME test_ui_server COMMAND test_ui_server)

@@ -15,18 +15,18 @@
 #include <QTimer>
 #include <cmath>
 
-#include "fake_hub.h"
-#include "fake_nvml_control.h"
-#include "services/api_server_service.h"
-#include "services/chat_types.h"
-#include "services/engine_service.h"
-#include "services/telemetry_service.h"
-#include "services/download_service.h"
-#include "services/hub_service.h"
+#include "tests/app/fake_hub/fake_hub.h"
+#include "tests/app/fake_nvml_control.h"
+#include "app/services/api_server_service.h"
+#include "app/services/chat_types.h"
+#include "app/services/engine_service.h"
+#include "app/services/telemetry_service.h"
+#include "app/services/download_service.h"
+#include "app/services/hub_service.h"
 #include "ui/chat_page.h"
 #include "ui/discover_page.h"
 #include "ui/ui_util.h"
-#include "ui_test_harness.h"
+#include "tests/ui/ui_test_harness.h"
 
 using pagoda::ui::MainWindow;
 
@@ -140,17 +140,8 @@ int main(int argc, char** argv) {
   }
   pagoda::test::FakeHub fake_hub(hub_root.path().toStdString());
   fake_hub.start();
-  pagoda::app::HubService hub(app.settings.get(), app.keys.get());
-  hub.setEndpointText(QString::fromStdString("ms+" + fake_hub.url()));
-  pagoda::app::DownloadService downloads(app.settings.get(), &hub, app.library.get());
-  pagoda::app::ApiServerService server(app.settings.get(), app.engine.get(), app.keys.get());
-  {
-    pagoda::ui::Services services = app.services();
-    services.server = &server;
-    services.hub = &hub;
-    services.downloads = &downloads;
-    app.window = std::make_unique<MainWindow>(services);
-  }
+  app.hub->setEndpointText(QString::fromStdString("ms+" + fake_hub.url()));
+  app.window = std::make_unique<MainWindow>(app.services());  // Discover on the fake hub
   app.window->resize(1280, 800);
   app.window->show();
   waitUntil([&] { return !app.library->models().isEmpty(); }, 20000);
@@ -175,22 +166,22 @@ int main(int argc, char** argv) {
 
   // The Server page: the API on with a key, and a few requests in its log (one without the key).
   using ServerState = pagoda::app::ApiServerService::State;
-  server.setApiKey(pagoda::app::ApiServerService::generateApiKey());
-  server.setEnabled(true);
+  app.server->setApiKey(pagoda::app::ApiServerService::generateApiKey());
+  app.server->setEnabled(true);
   const auto started = [&] {
-    return server.state() == ServerState::Listening || server.state() == ServerState::Failed;
+    return app.server->state() == ServerState::Listening || app.server->state() == ServerState::Failed;
   };
   waitUntil(started, 10000);
-  if (server.state() != ServerState::Listening) {  // 8000 is taken here: any free port
-    server.setPort(0);
+  if (app.server->state() != ServerState::Listening) {  // 8000 is taken here: any free port
+    app.server->setPort(0);
     waitUntil(started, 10000);
   }
   QNetworkAccessManager nam;
   nam.setProxy(QNetworkProxy::NoProxy);
   const auto call = [&](const char* route, const QByteArray& body, bool with_key) {
-    QNetworkRequest request(QUrl(server.baseUrl() + QString::fromLatin1(route)));
+    QNetworkRequest request(QUrl(app.server->baseUrl() + QString::fromLatin1(route)));
     request.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
-    if (with_key) request.setRawHeader("Authorization", "Bearer " + server.apiKey().toUtf8());
+    if (with_key) request.setRawHeader("Authorization", "Bearer " + app.server->apiKey().toUtf8());
     QNetworkReply* reply = body.isEmpty() ? nam.get(request) : nam.post(request, body);
     waitUntil([reply] { return reply->isFinished(); }, 60000);
     reply->deleteLater();
@@ -205,21 +196,21 @@ int main(int argc, char** argv) {
 
   // Downloads: one completed, two running slowly, one paused, one that failed.
   auto item_for = [&](const QString& model) {
-    for (const pagoda::app::DownloadItem& item : downloads.items())
+    for (const pagoda::app::DownloadItem& item : app.downloads->items())
       if (item.model_id == model) return item;
     return pagoda::app::DownloadItem{};
   };
-  downloads.enqueue("pagoda/tiny-yi-spm");
+  app.downloads->enqueue("pagoda/tiny-yi-spm");
   waitUntil([&] { return item_for("pagoda/tiny-yi-spm").state == "completed"; }, 30000);
   pagoda::test::FakeHubFaults slow;
   slow.bytes_per_second = 600 << 10;
   fake_hub.set_faults(slow);
-  downloads.setMaxConcurrent(2);
+  app.downloads->setMaxConcurrent(2);
   for (const char* model : {"pagoda/tiny-llama3", "pagoda/tiny-qwen2", "pagoda/tiny-mistral"})
-    downloads.enqueue(model);
+    app.downloads->enqueue(model);
   waitUntil([&] { return item_for("pagoda/tiny-qwen2").bytes_done > (1 << 20); }, 30000);
-  downloads.pause(item_for("pagoda/tiny-qwen2").id);
-  downloads.enqueue("pagoda/no-such-model");
+  app.downloads->pause(item_for("pagoda/tiny-qwen2").id);
+  app.downloads->enqueue("pagoda/no-such-model");
   waitUntil([&] { return item_for("pagoda/no-such-model").state == "failed"; }, 30000);
   waitUntil([&] { return item_for("pagoda/tiny-mistral").bytes_done > (1 << 20); }, 30000);
   // Discover: all models on the hub, tiny-qwen3 open with its card and fit estimate.

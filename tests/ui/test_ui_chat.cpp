@@ -14,12 +14,12 @@
 #include <QTimer>
 #include <QtTest>
 
-#include "test_services_fake_openai.h"
+#include "tests/app/test_services_fake_openai.h"
 #include "ui/chat_page.h"
 #include "ui/message_view.h"
 #include "ui/models_page.h"
 #include "ui/ui_util.h"
-#include "ui_test_harness.h"
+#include "tests/ui/ui_test_harness.h"
 
 using namespace pagoda;
 using ui::MainWindow;

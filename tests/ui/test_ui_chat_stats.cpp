@@ -6,12 +6,12 @@
 #include <QSqlQuery>
 #include <QtTest>
 
-#include "services/chat_store.h"
-#include "test_services_fake_openai.h"
+#include "app/services/chat_store.h"
+#include "tests/app/test_services_fake_openai.h"
 #include "ui/chat_page.h"
 #include "ui/message_view.h"
 #include "ui/ui_util.h"
-#include "ui_test_harness.h"
+#include "tests/ui/ui_test_harness.h"
 
 using namespace pagoda;
 using ui::MainWindow;

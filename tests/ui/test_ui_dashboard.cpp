@@ -11,15 +11,15 @@
 #include <QtTest>
 #include <thread>
 
-#include "core/engine.h"
-#include "fake_engine_counters.h"
-#include "fake_nvml_control.h"
-#include "server/api_server.h"
-#include "services/engine_service.h"
+#include "engine/core/engine.h"
+#include "tests/app/fake_engine_counters.h"
+#include "tests/app/fake_nvml_control.h"
+#include "app/server/api_server.h"
+#include "app/services/engine_service.h"
 #include "ui/dashboard_page.h"
 #include "ui/time_chart.h"
 #include "ui/ui_util.h"
-#include "ui_test_harness.h"
+#include "tests/ui/ui_test_harness.h"
 
 using pagoda::ui::DashboardPage;
 using pagoda::ui::MainWindow;

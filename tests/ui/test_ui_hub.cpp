@@ -17,14 +17,14 @@
 #include <cstdio>
 #include <memory>
 
-#include "fake_hub.h"
-#include "services/download_service.h"
-#include "services/hub_service.h"
+#include "tests/app/fake_hub/fake_hub.h"
+#include "app/services/download_service.h"
+#include "app/services/hub_service.h"
 #include "ui/discover_page.h"
 #include "ui/downloads_page.h"
 #include "ui/models_page.h"
 #include "ui/ui_util.h"
-#include "ui_test_harness.h"
+#include "tests/ui/ui_test_harness.h"
 
 using pagoda::app::DownloadItem;
 using pagoda::ui::MainWindow;
@@ -44,24 +44,17 @@ bool waitFor(const std::function<bool()>& done, int timeout_ms) {
 
 // The app as main() builds it, with the hub pointed at a fake hub over the fixture models.
 struct HubHarness {
-  HubHarness() : fake(PAGODA_TEST_DATA "/models") {
-    fake.start();
-    hub = std::make_unique<pagoda::app::HubService>(app.settings.get(), app.keys.get());
-    hub->setEndpointText(QString::fromStdString("ms+" + fake.url()));
-    downloads = std::make_unique<pagoda::app::DownloadService>(app.settings.get(), hub.get(),
-                                                               app.library.get());
-    pagoda::ui::Services services{app.settings.get(), app.store.get(), app.library.get(),
-                                  app.engine.get(),   app.chat.get(),  app.keys.get()};
-    services.hub = hub.get();
-    services.downloads = downloads.get();
-    app.window = std::make_unique<MainWindow>(services);
+  HubHarness()
+      : fake(PAGODA_TEST_DATA "/models"),
+        app({}, {}, QString::fromStdString("ms+" + started(fake).url())),
+        hub(app.hub.get()),
+        downloads(app.downloads.get()) {
     app.window->resize(1280, 800);
     app.window->show();
   }
-  ~HubHarness() {
-    app.window.reset();
-    downloads.reset();
-    hub.reset();
+  static pagoda::test::FakeHub& started(pagoda::test::FakeHub& f) {
+    f.start();
+    return f;
   }
   pagoda::ui::DiscoverPage* discover() const {
     return qobject_cast<pagoda::ui::DiscoverPage*>(app.window->page(MainWindow::Discover));
@@ -82,10 +75,10 @@ struct HubHarness {
     return nullptr;
   }
 
+  pagoda::test::FakeHub fake;  // first: the app's hub points at it, and it outlives the app
   AppHarness app;
-  pagoda::test::FakeHub fake;
-  std::unique_ptr<pagoda::app::HubService> hub;
-  std::unique_ptr<pagoda::app::DownloadService> downloads;
+  pagoda::app::HubService* hub;
+  pagoda::app::DownloadService* downloads;
 };
 
 QAbstractButton* buttonWithRole(QWidget* root, const QString& role) {
@@ -330,7 +323,7 @@ void HubUiTest::installedBadgePartialAndDeleteFromDisk() {
   QVERIFY(waitFor([&] { return libraryEntry(h, id).loadable; }, 10000));
   QCOMPARE(libraryEntry(h, id).path, partial.path);
   QVERIFY(waitFor([&] { return installedBadge(h.discover()) == "Installed"; }, 10000));
-  QSignalSpy refused(h.downloads.get(), &pagoda::app::DownloadService::enqueueFailed);
+  QSignalSpy refused(h.downloads, &pagoda::app::DownloadService::enqueueFailed);
   h.fake.reset_stats();
   h.downloads->remove(h.itemFor(id).id);
   QVERIFY(waitFor([&] { return h.itemFor(id).id.isEmpty(); }, 5000));

@@ -23,10 +23,10 @@
 #include <QTimer>
 #include <QtTest>
 
-#include "services/api_server_service.h"
+#include "app/services/api_server_service.h"
 #include "ui/server_page.h"
 #include "ui/ui_util.h"
-#include "ui_test_harness.h"
+#include "tests/ui/ui_test_harness.h"
 
 using namespace pagoda;
 using app::ApiServerService;
@@ -111,20 +111,16 @@ class TestUiServer : public QObject {
   }
 
   std::unique_ptr<AppHarness> app_;
-  std::unique_ptr<ApiServerService> server_;
+  ApiServerService* server_ = nullptr;
   ui::ServerPage* page_ = nullptr;
 };
 
 void TestUiServer::initTestCase() {
   ui::applyStyle();
   app_ = std::make_unique<AppHarness>();
-  server_ = std::make_unique<ApiServerService>(app_->settings.get(), app_->engine.get(),
-                                               app_->keys.get());
-  ui::Services services{app_->settings.get(), app_->store.get(), app_->library.get(),
-                        app_->engine.get(),   app_->chat.get(),  app_->keys.get()};
-  services.server = server_.get();
-  page_ = new ui::ServerPage(services);
-  app_->window->setPage(MainWindow::Server, page_);
+  server_ = app_->server.get();
+  page_ = qobject_cast<ui::ServerPage*>(app_->window->page(MainWindow::Server));
+  QVERIFY(page_);
   app_->window->show();
   app_->window->showPage(MainWindow::Server);
   QVERIFY(!server_->isEnabled());
@@ -134,10 +130,7 @@ void TestUiServer::initTestCase() {
 }
 
 void TestUiServer::cleanupTestCase() {
-  // main()'s order: the window (and this page), the server, then the rest.
-  app_->window.reset();
-  server_.reset();
-  app_.reset();
+  app_.reset();  // main()'s order: the window (and this page), the server, then the rest
 }
 
 void TestUiServer::setPort(int port) {
@@ -384,10 +377,7 @@ void TestUiServer::switchingOffRefusesConnections() {
 
 void TestUiServer::chineseTranslation() {
   ui::applyLanguage("zh_CN");
-  ui::Services services{app_->settings.get(), app_->store.get(), app_->library.get(),
-                        app_->engine.get(),   app_->chat.get(),  app_->keys.get()};
-  services.server = server_.get();
-  ui::ServerPage page(services);
+  ui::ServerPage page(app_->services());
   QVERIFY(page.findChild<QPushButton*>("Primary")->text() == QString::fromUtf8("开启"));
   QCOMPARE(page.requestTable()->horizontalHeaderItem(4)->text(), QString::fromUtf8("延迟"));
   ui::applyLanguage("en");

@@ -9,7 +9,7 @@
 #include "ui/models_page.h"
 #include "ui/settings_page.h"
 #include "ui/ui_util.h"
-#include "ui_test_harness.h"
+#include "tests/ui/ui_test_harness.h"
 
 using pagoda::ui::MainWindow;
 

@@ -3,7 +3,6 @@ find_package(Qt6 6.4 REQUIRED COMPONENTS Test Widgets)
 foreach(_t test_ui_shell test_ui_chat)
   add_executable(${_t} ${CMAKE_CURRENT_LIST_DIR}/${_t}.cpp ${CMAKE_CURRENT_LIST_DIR}/ui_test_harness.h)
   set_target_properties(${_t} PROPERTIES AUTOMOC ON)
-  target_include_directories(${_t} PRIVATE ${CMAKE_CURRENT_LIST_DIR})
   target_link_libraries(${_t} PRIVATE pagoda_ui pagoda_test_fake_openai Qt6::Test)
   target_compile_definitions(${_t} PRIVATE PAGODA_VERSION="${PAGODA_VERSION}"
                              PAGODA_APP="$<TARGET_FILE:pagoda>")
@@ -15,10 +14,8 @@ add_dependencies(test_ui_shell pagoda)
 
 # Not a test: renders every page to docs/screenshots (tests/ui/take-screenshots.sh runs it).
 add_executable(pagoda_screenshots ${CMAKE_CURRENT_LIST_DIR}/take_screenshots.cpp)
-target_include_directories(pagoda_screenshots PRIVATE ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(pagoda_screenshots PRIVATE pagoda_ui pagoda_test_fake_openai ${CMAKE_DL_LIBS})
 pagoda_test_defs(pagoda_screenshots)
 # The Dashboard shot uses the fake NVML (tests/app/telemetry.cmake) as its GPU driver.
-target_include_directories(pagoda_screenshots PRIVATE ${PROJECT_SOURCE_DIR}/tests/app)
 target_compile_definitions(pagoda_screenshots PRIVATE PAGODA_FAKE_NVML="${PAGODA_FAKE_NVML_PATH}")
 add_dependencies(pagoda_screenshots pagoda_fake_nvml)

@@ -1,21 +1,26 @@
 #pragma once
-// The whole app (services + main window) on temporary files, as main() builds it.
+// The whole app (every service + the main window) on temporary files, as main() builds it.
+// hub_endpoint: where Discover and Downloads go (a test's fake hub); empty: the default hub.
 #include <QTemporaryDir>
 #include <memory>
 
-#include "services/app_settings.h"
-#include "services/chat_service.h"
-#include "services/chat_store.h"
-#include "services/engine_service.h"
-#include "services/key_store.h"
-#include "services/model_library.h"
-#include "services/remote_client.h"
-#include "services/telemetry_service.h"
+#include "app/services/api_server_service.h"
+#include "app/services/app_settings.h"
+#include "app/services/chat_service.h"
+#include "app/services/chat_store.h"
+#include "app/services/download_service.h"
+#include "app/services/engine_service.h"
+#include "app/services/hub_service.h"
+#include "app/services/key_store.h"
+#include "app/services/model_library.h"
+#include "app/services/remote_client.h"
+#include "app/services/telemetry_service.h"
 #include "ui/main_window.h"
 
 struct AppHarness {
   explicit AppHarness(const QString& data_dir = {},
-                      const pagoda::app::TelemetryOptions& telemetry_options = {}) {
+                      const pagoda::app::TelemetryOptions& telemetry_options = {},
+                      const QString& hub_endpoint = {}) {
     const QString root = data_dir.isEmpty() ? temp.path() : data_dir;
     settings = std::make_unique<pagoda::app::AppSettings>(root + "/pagoda.conf");
     settings->setModelsFolder(root + "/models");
@@ -27,6 +32,12 @@ struct AppHarness {
         settings.get(), QStringList{QStringLiteral(PAGODA_TEST_DATA "/models/demo-chat")});
     chat = std::make_unique<pagoda::app::ChatService>(store.get(), engine.get(), remote.get(),
                                                       keys.get(), settings.get());
+    server = std::make_unique<pagoda::app::ApiServerService>(settings.get(), engine.get(),
+                                                             keys.get());
+    hub = std::make_unique<pagoda::app::HubService>(settings.get(), keys.get());
+    if (!hub_endpoint.isEmpty()) hub->setEndpointText(hub_endpoint);
+    downloads = std::make_unique<pagoda::app::DownloadService>(settings.get(), hub.get(),
+                                                               library.get());
     telemetry = std::make_unique<pagoda::app::TelemetryService>(settings.get(), engine.get(),
                                                                 keys.get(), telemetry_options);
     library->rescan();
@@ -35,14 +46,21 @@ struct AppHarness {
   pagoda::ui::Services services() const {
     pagoda::ui::Services s{settings.get(), store.get(), library.get(),
                            engine.get(),   chat.get(),  keys.get()};
+    s.server = server.get();
+    s.hub = hub.get();
+    s.downloads = downloads.get();
     s.telemetry = telemetry.get();
     return s;
   }
   ~AppHarness() {
-    // main()'s order: the window, then the chat (stops a reply), then the engine.
+    // main()'s order: the window, then the chat (stops a reply), the services that use the
+    // engine, hub and library, then those.
     window.reset();
     chat.reset();
     telemetry.reset();
+    downloads.reset();
+    hub.reset();
+    server.reset();
     library.reset();
     engine.reset();
     remote.reset();
@@ -59,6 +77,9 @@ struct AppHarness {
   std::unique_ptr<pagoda::app::EngineService> engine;
   std::unique_ptr<pagoda::app::ModelLibrary> library;
   std::unique_ptr<pagoda::app::ChatService> chat;
+  std::unique_ptr<pagoda::app::ApiServerService> server;
+  std::unique_ptr<pagoda::app::HubService> hub;
+  std::unique_ptr<pagoda::app::DownloadService> downloads;
   std::unique_ptr<pagoda::app::TelemetryService> telemetry;
   std::unique_ptr<pagoda::ui::MainWindow> window;
 };

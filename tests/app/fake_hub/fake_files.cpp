@@ -1,4 +1,4 @@
-#include "fake_files.h"
+#include "tests/app/fake_hub/fake_files.h"
 
 #include <algorithm>
 #include <chrono>
@@ -6,8 +6,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "hub/http.h"
-#include "hub/sha256.h"
+#include "app/hub/http.h"
+#include "app/hub/sha256.h"
 
 namespace pagoda::test {
 namespace {

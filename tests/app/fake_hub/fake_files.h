@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "fake_hub.h"
+#include "tests/app/fake_hub/fake_hub.h"
 
 namespace pagoda::test {
 

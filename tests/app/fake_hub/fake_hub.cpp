@@ -1,5 +1,5 @@
-#include "fake_hub.h"
-#include "fake_files.h"
+#include "tests/app/fake_hub/fake_hub.h"
+#include "tests/app/fake_hub/fake_files.h"
 
 #include <httplib.h>
 
@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "hub/sha256.h"
+#include "app/hub/sha256.h"
 
 namespace fs = std::filesystem;
 using Json = nlohmann::json;

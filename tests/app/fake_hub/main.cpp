@@ -4,7 +4,7 @@
 #include <csignal>
 #include <iostream>
 
-#include "fake_hub.h"
+#include "tests/app/fake_hub/fake_hub.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Fake model hub on 127.0.0.1 for tests and offline use"};

@@ -1,4 +1,4 @@
-#include "recording_proxy.h"
+#include "tests/app/fake_hub/recording_proxy.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

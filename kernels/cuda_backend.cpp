@@ -19,6 +19,8 @@
 #include "backend/sampler.h"
 #include "gpu_sampler.h"
 #include "kernels.h"
+#include "model/quant_weights.h"
+#include "quant_linear.h"
 #include "util/error.h"
 
 namespace pagoda::cuda {
@@ -141,7 +143,13 @@ class CudaBackend final : public Backend {
   std::string device_name() const override { return device_name_; }
 
   void load(const ModelConfig& config, const WeightStore& weights) override {
-    load_impl(config, [&](const std::string& name, std::initializer_list<int64_t> shape, bf16* dst,
+    const QuantFill quant_fill = [&](const LinearParts& parts, int64_t k) {
+      std::vector<QuantMatrix> host;
+      for (const auto& [module, rows] : parts)
+        host.push_back(read_quant_matrix(config.quant, weights, module, rows, k));
+      return quant_.upload(host);
+    };
+    load_impl(config, quant_fill, [&](const std::string& name, std::initializer_list<int64_t> shape, bf16* dst,
                           size_t offset_elems) {
       const TensorView& t = weights.get(name, shape);
       const size_t n = static_cast<size_t>(t.numel());
@@ -159,7 +167,13 @@ class CudaBackend final : public Backend {
 
   void load_random(const ModelConfig& config, uint64_t seed) {
     uint64_t counter = seed * 1000003ull;
-    load_impl(config, [&](const std::string& name, std::initializer_list<int64_t> shape, bf16* dst,
+    const QuantFill quant_fill = [&](const LinearParts& parts, int64_t k) {
+      std::vector<int> rows;
+      for (const auto& part : parts) rows.push_back(static_cast<int>(part.second));
+      counter += 1000;
+      return quant_.random(config.quant, rows, static_cast<int>(k), counter, stream_);
+    };
+    load_impl(config, quant_fill, [&](const std::string& name, std::initializer_list<int64_t> shape, bf16* dst,
                           size_t offset_elems) {
       size_t n = 1;
       for (int64_t d : shape) n *= static_cast<size_t>(d);
@@ -236,7 +250,10 @@ class CudaBackend final : public Backend {
  private:
   using Fill =
       std::function<void(const std::string&, std::initializer_list<int64_t>, bf16*, size_t)>;
-  void load_impl(const ModelConfig& config, const Fill& fill);
+  // A linear layer's checkpoint modules and their rows, concatenated along the rows.
+  using LinearParts = std::vector<std::pair<std::string, int64_t>>;
+  using QuantFill = std::function<const bf16*(const LinearParts&, int64_t k)>;
+  void load_impl(const ModelConfig& config, const QuantFill& quant_fill, const Fill& fill);
   void allocate_workspace();
   void warm_up();
   size_t kv_bytes_per_block(int block_size) const {
@@ -325,6 +342,9 @@ class CudaBackend final : public Backend {
   float* inv_freq_ = nullptr;
   float rope_scale_ = 1.0f;
   size_t weights_bytes_ = 0;
+  // Quantized checkpoints: layer weight pointers are keys into quant_ (quant_linear.h).
+  QuantLinears quant_;
+  bf16* dequant_scratch_ = nullptr;  // the largest quantized linear, dequantized for cuBLAS
 
   // Workspace, sized for max_tokens_ tokens and max_seqs_ sequences.
   int max_tokens_ = 0, max_seqs_ = 0, max_stride_ = 0, max_banned_ = 0, partial_rows_ = 0;
@@ -350,7 +370,8 @@ class CudaBackend final : public Backend {
   std::map<std::pair<int, int>, cudaGraphExec_t> graphs_;  // (padded batch, table stride)
 };
 
-void CudaBackend::load_impl(const ModelConfig& config, const Fill& fill) {
+void CudaBackend::load_impl(const ModelConfig& config, const QuantFill& quant_fill,
+                            const Fill& fill) {
   if (loaded_) throw Error("CUDA backend: load called twice");
   cfg_ = config;
   if (cfg_.num_heads <= 0 || cfg_.num_kv_heads <= 0 || cfg_.num_heads % cfg_.num_kv_heads != 0)
@@ -376,6 +397,18 @@ void CudaBackend::load_impl(const ModelConfig& config, const Fill& fill) {
   }
   final_norm_ = device_alloc<bf16>(H, "model.norm.weight");
   fill("model.norm.weight", {H}, final_norm_, 0);
+  auto linear = [&](const LinearParts& parts, int64_t k, const char* what) -> bf16* {
+    if (cfg_.quant.converts(parts.front().first)) return const_cast<bf16*>(quant_fill(parts, k));
+    int64_t n = 0;
+    for (const auto& part : parts) n += part.second;
+    bf16* dst = device_alloc<bf16>(n * k, what);
+    int64_t offset = 0;
+    for (const auto& [module, rows] : parts) {
+      fill(module + ".weight", {rows, k}, dst, offset);
+      offset += rows * k;
+    }
+    return dst;
+  };
   layers_.resize(cfg_.num_layers);
   for (int l = 0; l < cfg_.num_layers; ++l) {
     const std::string p = "model.layers." + std::to_string(l) + ".";
@@ -384,10 +417,10 @@ void CudaBackend::load_impl(const ModelConfig& config, const Fill& fill) {
     fill(p + "input_layernorm.weight", {H}, w.input_norm, 0);
     w.post_norm = device_alloc<bf16>(H, "norm weights");
     fill(p + "post_attention_layernorm.weight", {H}, w.post_norm, 0);
-    w.qkv = device_alloc<bf16>(qkv_dim_ * H, "attention weights");
-    fill(p + "self_attn.q_proj.weight", {nh * hd, H}, w.qkv, 0);
-    fill(p + "self_attn.k_proj.weight", {nkv * hd, H}, w.qkv, nh * hd * H);
-    fill(p + "self_attn.v_proj.weight", {nkv * hd, H}, w.qkv, (nh + nkv) * hd * H);
+    w.qkv = linear({{p + "self_attn.q_proj", nh * hd},
+                    {p + "self_attn.k_proj", nkv * hd},
+                    {p + "self_attn.v_proj", nkv * hd}},
+                   H, "attention weights");
     if (cfg_.attention_bias) {
       w.qkv_bias = device_alloc<bf16>(qkv_dim_, "attention biases");
       fill(p + "self_attn.q_proj.bias", {nh * hd}, w.qkv_bias, 0);
@@ -400,13 +433,9 @@ void CudaBackend::load_impl(const ModelConfig& config, const Fill& fill) {
       w.k_norm = device_alloc<bf16>(hd, "q/k norm weights");
       fill(p + "self_attn.k_norm.weight", {hd}, w.k_norm, 0);
     }
-    w.o = device_alloc<bf16>(H * nh * hd, "attention weights");
-    fill(p + "self_attn.o_proj.weight", {H, nh * hd}, w.o, 0);
-    w.gate_up = device_alloc<bf16>(2 * I * H, "MLP weights");
-    fill(p + "mlp.gate_proj.weight", {I, H}, w.gate_up, 0);
-    fill(p + "mlp.up_proj.weight", {I, H}, w.gate_up, I * H);
-    w.down = device_alloc<bf16>(H * I, "MLP weights");
-    fill(p + "mlp.down_proj.weight", {H, I}, w.down, 0);
+    w.o = linear({{p + "self_attn.o_proj", H}}, nh * hd, "attention weights");
+    w.gate_up = linear({{p + "mlp.gate_proj", I}, {p + "mlp.up_proj", I}}, H, "MLP weights");
+    w.down = linear({{p + "mlp.down_proj", H}}, I, "MLP weights");
   }
   const std::vector<float> inv_freq = rope_inv_freq(cfg_);
   if (static_cast<int64_t>(inv_freq.size()) * 2 != hd)
@@ -431,6 +460,8 @@ void CudaBackend::allocate_workspace() {
   max_tokens_ = std::max(opts_.max_num_batched_tokens, max_seqs_);
   const size_t T = max_tokens_, H = cfg_.hidden_size, I = cfg_.intermediate_size;
   const size_t nh = cfg_.num_heads, hd = cfg_.head_dim;
+  if (quant_.max_dequant_elems() > 0)
+    dequant_scratch_ = device_alloc<bf16>(quant_.max_dequant_elems(), "dequantized weights");
   residual_ = device_alloc<float>(T * H, "activations");
   normed_ = device_alloc<bf16>(T * H, "activations");
   qkv_ = device_alloc<bf16>(T * qkv_dim_, "activations");
@@ -471,6 +502,11 @@ void CudaBackend::allocate_workspace() {
 
 void CudaBackend::gemm(const bf16* x, const bf16* w, void* y, int tokens, int n, int k,
                        bool out_f32) {
+  if (const QuantLinear* q = quant_.find(w)) {
+    if (small_gemm_ && quant_.gemv(*q, x, y, tokens, out_f32, stream_)) return;
+    quant_.dequantize(*q, dequant_scratch_, stream_);
+    w = dequant_scratch_;
+  }
   if (small_gemm_ && gemm_small_m(x, w, y, tokens, n, k, out_f32, stream_)) return;
   const float one = 1.0f, zero = 0.0f;
   // Row-major y[t, n] = x[t, k] w[n, k]^T is column-major y^T = w^T x^T.

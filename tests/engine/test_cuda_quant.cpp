@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <vector>
 
@@ -110,6 +111,35 @@ void test_linear(const std::vector<quant_test::Case>& parts, bool expect_gemv) {
   }
 }
 
+// Effective bandwidth of the fused GEMV at one row on the 7B gate_up shape (printed, not checked).
+void time_gemv(const pagoda::QuantConfig& config, const char* what) {
+  const int n = 2 * 18944, k = 3584;
+  pagoda::cuda::QuantLinears linears;
+  const bf16* key = linears.random(config, {n}, k, 99, nullptr);
+  const pagoda::cuda::QuantLinear& lin = *linears.find(key);
+  const auto x = random_bf16_values(k);
+  std::vector<bf16> xb(k);
+  for (int i = 0; i < k; ++i) xb[i] = __float2bfloat16(x[i]);
+  DeviceBuffer<bf16> dx(k), y(n);
+  dx.upload(xb);
+  cudaEvent_t a, b;
+  CUDA_OK(cudaEventCreate(&a));
+  CUDA_OK(cudaEventCreate(&b));
+  for (int i = 0; i < 3; ++i) linears.gemv(lin, dx.ptr, y.ptr, 1, false, nullptr);
+  const int reps = 50;
+  CUDA_OK(cudaEventRecord(a));
+  for (int i = 0; i < reps; ++i) linears.gemv(lin, dx.ptr, y.ptr, 1, false, nullptr);
+  CUDA_OK(cudaEventRecord(b));
+  CUDA_OK(cudaEventSynchronize(b));
+  float ms = 0;
+  CUDA_OK(cudaEventElapsedTime(&ms, a, b));
+  const double bytes = static_cast<double>(config.linear_bytes(n, k));
+  std::printf("  gemv m=1 %s [%d x %d]: %.1f us, %.0f GB/s of packed weights\n", what, n, k,
+              1e3 * ms / reps, bytes / (ms / reps * 1e-3) / 1e9);
+  cudaEventDestroy(a);
+  cudaEventDestroy(b);
+}
+
 }  // namespace
 
 int main() {
@@ -145,6 +175,11 @@ int main() {
   test_linear({{awq(64), 64, 192}, {awq(64), 128, 192}}, true);
   test_linear({{fp8(128, 128), 130, 256}, {fp8(128, 128), 70, 256}}, true);
   CUDA_OK(cudaDeviceSynchronize());
+  if (!std::getenv("PAGODA_SKIP_TIMING")) {
+    time_gemv(awq(128), "int4 g128");
+    time_gemv(gptq(8, 128, true, false), "int8 g128");
+    time_gemv(fp8(128, 128), "fp8 128x128");
+  }
   if (g_failures) {
     std::printf("%d check(s) FAILED (seed %llu)\n", g_failures,
                 static_cast<unsigned long long>(seed));

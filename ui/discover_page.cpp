@@ -529,6 +529,7 @@ void DiscoverPage::showFit() {
   if (fit_entry_.parameters > 0)
     facts << tr("%1 parameters").arg(formatParameters(fit_entry_.parameters));
   if (!fit_entry_.dtype.isEmpty()) facts << fit_entry_.dtype;
+  if (!fit_entry_.quantization.isEmpty()) facts << fit_entry_.quantization;
   if (fit_entry_.context_length > 0) facts << tr("context %1").arg(fit_entry_.context_length);
   fit_->setText(text + (facts.isEmpty() ? QString() : "  " + facts.join(" · ")));
   fit_->setStyleSheet(fits ? "color: #166534; background: #dcfce7; border-radius: 6px; "

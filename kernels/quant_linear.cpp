@@ -1,6 +1,7 @@
 #include "quant_linear.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <string>
 
 #include "model/dtype.h"
@@ -159,6 +160,23 @@ bool QuantLinears::gemv(const QuantLinear& w, const __nv_bfloat16* x, void* y, i
     if (!quant_gemv_supported(p)) return false;
   for (const QuantPart& p : w.parts)
     quant_gemv(p, x, w.x_perm, y, tokens, w.n, out_f32, stream);
+  return true;
+}
+
+int QuantLinears::mma_rows() {
+  static const int rows = [] {
+    const char* v = std::getenv("PAGODA_CUDA_QUANT_MMA_ROWS");
+    return v && *v ? std::atoi(v) : kQuantMmaMaxRows;
+  }();
+  return rows;
+}
+
+bool QuantLinears::mma(const QuantLinear& w, const __nv_bfloat16* x, void* y, int tokens,
+                       bool out_f32, cudaStream_t stream) const {
+  if (tokens < 1 || tokens > mma_rows()) return false;
+  for (const QuantPart& p : w.parts)
+    if (!quant_mma_supported(p)) return false;
+  for (const QuantPart& p : w.parts) quant_mma(p, x, y, tokens, w.n, out_f32, stream);
   return true;
 }
 

@@ -44,6 +44,12 @@ class QuantLinears {
   // launched, the layout is not one it takes).
   bool gemv(const QuantLinear& w, const __nv_bfloat16* x, void* y, int tokens, bool out_f32,
             cudaStream_t stream) const;
+  // The same through tensor-core tiles for tokens <= mma_rows() (false: not launched).
+  bool mma(const QuantLinear& w, const __nv_bfloat16* x, void* y, int tokens, bool out_f32,
+           cudaStream_t stream) const;
+  // Batches up to this many tokens take mma(); larger ones dequantize for cuBLAS.
+  // PAGODA_CUDA_QUANT_MMA_ROWS overrides kQuantMmaMaxRows (0: never).
+  static int mma_rows();
   // Writes the whole bf16 weight into scratch (max_dequant_elems() elements).
   void dequantize(const QuantLinear& w, __nv_bfloat16* scratch, cudaStream_t stream) const;
 

@@ -2,7 +2,8 @@
 // checkpoint format (AWQ groups 32/64/128, GPTQ 4/8-bit sym/asym, act order with a shuffled
 // g_idx, group -1, both checkpoint formats, FP8 block-wise with partial blocks and per tensor),
 // through the loader's repacking, the fused GEMV at 1..8 rows (bf16 and float32 outputs, a fused
-// two-part linear) and the dequantize kernel. Exits 77 (skipped) without a GPU.
+// two-part linear), the tensor-core tiles at 9..130 rows and the dequantize kernel. Exits 77
+// (skipped) without a GPU.
 #include <cuda_runtime.h>
 
 #include <cmath>
@@ -41,7 +42,7 @@ void check(const std::string& what, const std::vector<float>& out, const std::ve
 }
 
 // One linear of the given parts (same k, each its own format instance), checked end to end.
-void test_linear(const std::vector<quant_test::Case>& parts, bool expect_gemv) {
+void test_linear(const std::vector<quant_test::Case>& parts, bool expect_fused) {
   pagoda::WeightStore store;
   std::vector<std::vector<double>> refs;
   std::vector<pagoda::QuantMatrix> host;
@@ -74,7 +75,7 @@ void test_linear(const std::vector<quant_test::Case>& parts, bool expect_gemv) {
   for (size_t i = 0; i < w.size(); ++i) got[i] = __bfloat162float(raw[i]);
   check(name + " dequantize", got, w, 5e-3);
 
-  for (int m : {1, 2, 3, 5, 8}) {
+  for (int m : {1, 2, 3, 5, 8, 9, 33, 64, 100, 130}) {
     for (bool out_f32 : {true, false}) {
       const auto x = random_bf16_values(static_cast<size_t>(m) * k);
       DeviceBuffer<bf16> dx(x.size());
@@ -88,25 +89,35 @@ void test_linear(const std::vector<quant_test::Case>& parts, bool expect_gemv) {
           for (int64_t c = 0; c < k; ++c) s += double(x[i * k + c]) * w[r * k + c];
           ref[i * n_total + r] = s;
         }
+      // m <= 8: the fused GEMV (float math on exact weights); above: tensor-core tiles of
+      // bf16-rounded weights and activations, float32 accumulation.
+      const bool small = m <= pagoda::cuda::kQuantGemvMaxRows;
+      auto run = [&](void* y, bool f32) {
+        return small ? linears.gemv(*lin, dx.ptr, y, m, f32, nullptr)
+                     : linears.mma(*lin, dx.ptr, y, m, f32, nullptr);
+      };
       std::vector<float> out(ref.size());
       if (out_f32) {
         DeviceBuffer<float> y(ref.size());
         y.poison();
-        const bool ran = linears.gemv(*lin, dx.ptr, y.ptr, m, true, nullptr);
-        expect(ran == expect_gemv, (name + ": fused GEMV taken/declined unexpectedly").c_str());
+        const bool ran = run(y.ptr, true);
+        // The tensor-core tiles need k % 64 == 0 (the shapes of real models).
+        const bool expected = expect_fused && (small || k % 64 == 0);
+        expect(ran == expected, (name + ": fused kernel taken/declined unexpectedly").c_str());
         if (!ran) return;
         CUDA_OK(cudaDeviceSynchronize());
         out = y.download();
       } else {
         DeviceBuffer<bf16> y(ref.size());
         y.poison();
-        if (!linears.gemv(*lin, dx.ptr, y.ptr, m, false, nullptr)) return;
+        if (!run(y.ptr, false)) return;
         CUDA_OK(cudaDeviceSynchronize());
         const auto yb = y.download();
         for (size_t i = 0; i < out.size(); ++i) out[i] = __bfloat162float(yb[i]);
       }
-      check(name + " gemv m=" + std::to_string(m) + (out_f32 ? " f32" : " bf16"), out, ref,
-            out_f32 ? 2e-5 : 8e-3);
+      check(name + (small ? " gemv m=" : " mma m=") + std::to_string(m) +
+                (out_f32 ? " f32" : " bf16"),
+            out, ref, out_f32 ? (small ? 2e-5 : 6e-3) : 8e-3);
     }
   }
 }

@@ -110,5 +110,9 @@ PAGODA_CUDA_GEMV=0 run_step 40 "$OUT/bench.log" "awq decode b1 without the fused
   "$T/pagoda-bench" --model qwen2.5-7b --quant awq --batches 1 --offline 0 --no-prefill \
   --tag awq_nogemv
 grep "nogemv" "$OUT/bench.log" | tee -a "$SUMMARY"
+PAGODA_CUDA_QUANT_MMA_ROWS=0 run_step 60 "$OUT/bench.log" "awq decode without the tensor-core tiles" \
+  "$T/pagoda-bench" --model qwen2.5-7b --quant awq --batches 8,32,128 --offline 0 --no-prefill \
+  --tag awq_nomma
+grep "nomma" "$OUT/bench.log" | tee -a "$SUMMARY"
 note "total $(( $(date +%s) - START )) s"
 rm -rf "$WORK"

@@ -1,5 +1,7 @@
 #include "hub/model_fit.h"
 
+#include <cctype>
+
 namespace pagoda::hub {
 
 int64_t estimate_weight_bytes(const ModelConfig& c) {
@@ -17,6 +19,28 @@ int64_t estimate_weight_bytes(const ModelConfig& c) {
   if (c.qk_norm) layer += 2 * int64_t{c.head_dim} * element;
   const int64_t embed = int64_t{c.vocab_size} * h * element;
   return embed * (c.tie_word_embeddings ? 1 : 2) + c.num_layers * layer + h * element;
+}
+
+std::vector<std::string> quantized_variant_ids(const std::string& model_id) {
+  static const char* const kSuffixes[] = {"-AWQ", "-GPTQ-Int4", "-GPTQ-Int8", "-FP8"};
+  auto ends_with_nocase = [](const std::string& s, const std::string& suffix) {
+    if (s.size() < suffix.size()) return false;
+    for (size_t i = 0; i < suffix.size(); ++i)
+      if (std::tolower(static_cast<unsigned char>(s[s.size() - suffix.size() + i])) !=
+          std::tolower(static_cast<unsigned char>(suffix[i])))
+        return false;
+    return true;
+  };
+  std::string base = model_id;
+  for (const char* suffix : kSuffixes) {
+    if (ends_with_nocase(base, suffix)) {
+      base.resize(base.size() - std::string(suffix).size());
+      break;
+    }
+  }
+  std::vector<std::string> out = {base};
+  for (const char* suffix : kSuffixes) out.push_back(base + suffix);
+  return out;
 }
 
 ModelFootprint fetch_footprint(const HubClient& client, const std::string& model_id,

@@ -201,6 +201,12 @@ int HubService::openModel(const QString& model_id, const QString& revision) {
   return request;
 }
 
+QStringList HubService::quantizedVariants(const QString& model_id) {
+  QStringList out;
+  for (const std::string& id : hub::quantized_variant_ids(model_id.toStdString())) out << q(id);
+  return out;
+}
+
 int HubService::estimateFit(const QString& model_id, const QString& revision) {
   const int request = next_request_++;
   const hub::HubEndpoint endpoint = hub::HubEndpoint::parse(endpointText().toStdString());

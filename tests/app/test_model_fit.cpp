@@ -58,3 +58,18 @@ TEST(ModelFit, MatchesTheQuantizedFixturesExactly) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(ModelFit, QuantizedVariantsOfAModel) {
+  const std::vector<std::string> expected = {
+      "Qwen/Qwen2.5-7B-Instruct", "Qwen/Qwen2.5-7B-Instruct-AWQ",
+      "Qwen/Qwen2.5-7B-Instruct-GPTQ-Int4", "Qwen/Qwen2.5-7B-Instruct-GPTQ-Int8",
+      "Qwen/Qwen2.5-7B-Instruct-FP8"};
+  EXPECT_EQ(hub::quantized_variant_ids("Qwen/Qwen2.5-7B-Instruct"), expected);
+  EXPECT_EQ(hub::quantized_variant_ids("Qwen/Qwen2.5-7B-Instruct-GPTQ-Int4"), expected);
+  EXPECT_EQ(hub::quantized_variant_ids("Qwen/Qwen2.5-7B-Instruct-awq"), expected);
+  EXPECT_EQ(hub::quantized_variant_ids("Qwen/Qwen3-8B-FP8").front(), "Qwen/Qwen3-8B");
+}
+
+}  // namespace

@@ -22,56 +22,72 @@ struct TileSmem {
   bf16 w[kTn][kTk + kPad];
 };
 
-// Thread t decodes 16 consecutive inputs of output row t / 4 of the tile into w.
+// One thread's share of a weight tile (16 consecutive inputs of output row t / 4), fetched a
+// tile ahead so the loads are in flight during the previous tile's products.
+struct RawWeights {
+  uint4 words = make_uint4(0, 0, 0, 0);
+  float scale = 0.0f, zero = 0.0f;
+};
+
 template <QuantKind K>
-__device__ __forceinline__ void load_weight_tile(const QuantPart& p, int n0, int k0,
-                                                 bf16 (*w)[kTk + kPad]) {
+__device__ __forceinline__ RawWeights fetch_weights(const QuantPart& p, int n0, int k0) {
   const int row = threadIdx.x / 4, part = threadIdx.x % 4;
   const int r = n0 + row, j0 = k0 + part * 16;
-  float v[16];
-  if (r < p.n) {
-    if constexpr (K == QuantKind::Fp8) {
-      const uint4 pk = __ldg(reinterpret_cast<const uint4*>(p.fp8 + static_cast<size_t>(r) * p.k + j0));
-      const float s = p.block_scales[(r / p.block_n) * p.blocks_k + j0 / p.block_k];
-      const uint32_t words[4] = {pk.x, pk.y, pk.z, pk.w};
-#pragma unroll
-      for (int t = 0; t < 4; ++t)
-#pragma unroll
-        for (int i = 0; i < 4; ++i) {
-          const __half_raw h = __nv_cvt_fp8_to_halfraw(
-              static_cast<__nv_fp8_storage_t>((words[t] >> (8 * i)) & 0xFF), __NV_E4M3);
-          v[4 * t + i] = __half2float(__half(h)) * s;
-        }
+  RawWeights raw;
+  if (r >= p.n || k0 >= p.k) return raw;
+  if constexpr (K == QuantKind::Fp8) {
+    raw.words = __ldg(reinterpret_cast<const uint4*>(p.fp8 + static_cast<size_t>(r) * p.k + j0));
+    raw.scale = p.block_scales[(r / p.block_n) * p.blocks_k + j0 / p.block_k];
+  } else {
+    const float2 sz =
+        __half22float2(p.scale_zero[static_cast<size_t>(r) * p.groups + j0 / p.group_size]);
+    raw.scale = sz.x;
+    raw.zero = sz.y;
+    if constexpr (K == QuantKind::Int4) {
+      const uint2 pk = __ldg(reinterpret_cast<const uint2*>(
+          p.packed + static_cast<size_t>(r) * (p.k / 8) + j0 / 8));
+      raw.words.x = pk.x;
+      raw.words.y = pk.y;
     } else {
-      const float2 sz = __half22float2(
-          p.scale_zero[static_cast<size_t>(r) * p.groups + j0 / p.group_size]);
-      if constexpr (K == QuantKind::Int4) {
-        const uint2 pk = __ldg(reinterpret_cast<const uint2*>(
-            p.packed + static_cast<size_t>(r) * (p.k / 8) + j0 / 8));
-        const uint32_t words[2] = {pk.x, pk.y};
-#pragma unroll
-        for (int t = 0; t < 2; ++t)
-#pragma unroll
-          for (int i = 0; i < 8; ++i)
-            v[8 * t + i] = (static_cast<float>((words[t] >> (4 * i)) & 15u) - sz.y) * sz.x;
-      } else {
-        const uint4 pk = __ldg(reinterpret_cast<const uint4*>(
-            p.packed + static_cast<size_t>(r) * (p.k / 4) + j0 / 4));
-        const uint32_t words[4] = {pk.x, pk.y, pk.z, pk.w};
-#pragma unroll
-        for (int t = 0; t < 4; ++t)
-#pragma unroll
-          for (int i = 0; i < 4; ++i)
-            v[4 * t + i] = (static_cast<float>((words[t] >> (8 * i)) & 255u) - sz.y) * sz.x;
-      }
+      raw.words = __ldg(reinterpret_cast<const uint4*>(p.packed + static_cast<size_t>(r) * (p.k / 4) +
+                                                       j0 / 4));
     }
+  }
+  return raw;
+}
+
+// Dequantizes the thread's share into the bf16 tile (rows past n hold zeros).
+template <QuantKind K>
+__device__ __forceinline__ void store_weights(const RawWeights& raw, bf16 (*w)[kTk + kPad]) {
+  const int row = threadIdx.x / 4, part = threadIdx.x % 4;
+  const uint32_t words[4] = {raw.words.x, raw.words.y, raw.words.z, raw.words.w};
+  float v[16];
+  if constexpr (K == QuantKind::Fp8) {
+#pragma unroll
+    for (int t = 0; t < 4; ++t)
+#pragma unroll
+      for (int i = 0; i < 4; ++i) {
+        const __half_raw h = __nv_cvt_fp8_to_halfraw(
+            static_cast<__nv_fp8_storage_t>((words[t] >> (8 * i)) & 0xFF), __NV_E4M3);
+        v[4 * t + i] = __half2float(__half(h)) * raw.scale;
+      }
+  } else if constexpr (K == QuantKind::Int4) {
+#pragma unroll
+    for (int t = 0; t < 2; ++t)
+#pragma unroll
+      for (int i = 0; i < 8; ++i)
+        v[8 * t + i] = (static_cast<float>((words[t] >> (4 * i)) & 15u) - raw.zero) * raw.scale;
   } else {
 #pragma unroll
-    for (int i = 0; i < 16; ++i) v[i] = 0.0f;
+    for (int t = 0; t < 4; ++t)
+#pragma unroll
+      for (int i = 0; i < 4; ++i)
+        v[4 * t + i] = (static_cast<float>((words[t] >> (8 * i)) & 255u) - raw.zero) * raw.scale;
   }
 #pragma unroll
   for (int i = 0; i < 16; i += 2)
-    *reinterpret_cast<__nv_bfloat162*>(&w[row][part * 16 + i]) = __floats2bfloat162_rn(v[i], v[i + 1]);
+    *reinterpret_cast<__nv_bfloat162*>(&w[row][part * 16 + i]) =
+        __floats2bfloat162_rn(v[i], v[i + 1]);
 }
 
 // Thread t loads 16 inputs of token t / 4 (through perm when the part has one).
@@ -110,10 +126,12 @@ __global__ void __launch_bounds__(kThreads)
   wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[2];
   wmma::fill_fragment(acc[0], 0.0f);
   wmma::fill_fragment(acc[1], 0.0f);
+  RawWeights next = fetch_weights<K>(p, n0, 0);
   for (int k0 = 0; k0 < p.k; k0 += kTk) {
     load_x_tile(p, x, m, m0, k0, s.x);
-    load_weight_tile<K>(p, n0, k0, s.w);
+    store_weights<K>(next, s.w);
     __syncthreads();
+    next = fetch_weights<K>(p, n0, k0 + kTk);
 #pragma unroll
     for (int kk = 0; kk < kTk; kk += 16) {
       // B = w^T: column-major view of the row-major [rows][k] tile.

@@ -1,5 +1,6 @@
 #include "quant_linear.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <string>
@@ -155,12 +156,20 @@ const QuantLinear* QuantLinears::find(const void* key) const {
 
 bool QuantLinears::gemv(const QuantLinear& w, const __nv_bfloat16* x, void* y, int tokens,
                         bool out_f32, cudaStream_t stream) const {
-  if (tokens < 1 || tokens > kQuantGemvMaxRows) return false;
+  if (tokens < 1 || tokens > gemv_rows()) return false;
   for (const QuantPart& p : w.parts)
     if (!quant_gemv_supported(p)) return false;
   for (const QuantPart& p : w.parts)
     quant_gemv(p, x, w.x_perm, y, tokens, w.n, out_f32, stream);
   return true;
+}
+
+int QuantLinears::gemv_rows() {
+  static const int rows = [] {
+    const char* v = std::getenv("PAGODA_CUDA_QUANT_GEMV_ROWS");
+    return v && *v ? std::clamp(std::atoi(v), 0, kQuantGemvMaxRows) : kQuantGemvMaxRows;
+  }();
+  return rows;
 }
 
 int QuantLinears::mma_rows() {

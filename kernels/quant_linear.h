@@ -40,7 +40,7 @@ class QuantLinears {
   // Elements of the largest bf16 [n, k] matrix a product dequantizes into.
   size_t max_dequant_elems() const { return max_elems_; }
 
-  // y[t, :] = x[t, :] w^T for tokens <= kQuantGemvMaxRows through the fused GEMV (false: not
+  // y[t, :] = x[t, :] w^T for tokens <= gemv_rows() through the fused GEMV (false: not
   // launched, the layout is not one it takes).
   bool gemv(const QuantLinear& w, const __nv_bfloat16* x, void* y, int tokens, bool out_f32,
             cudaStream_t stream) const;
@@ -50,6 +50,8 @@ class QuantLinears {
   // Batches up to this many tokens take mma(); larger ones dequantize for cuBLAS.
   // PAGODA_CUDA_QUANT_MMA_ROWS overrides kQuantMmaMaxRows (0: never).
   static int mma_rows();
+  // PAGODA_CUDA_QUANT_GEMV_ROWS lowers the GEMV's batch limit (kQuantGemvMaxRows; 0: never).
+  static int gemv_rows();
   // Writes the whole bf16 weight into scratch (max_dequant_elems() elements).
   void dequantize(const QuantLinear& w, __nv_bfloat16* scratch, cudaStream_t stream) const;
 

@@ -460,8 +460,10 @@ void CudaBackend::allocate_workspace() {
   max_tokens_ = std::max(opts_.max_num_batched_tokens, max_seqs_);
   const size_t T = max_tokens_, H = cfg_.hidden_size, I = cfg_.intermediate_size;
   const size_t nh = cfg_.num_heads, hd = cfg_.head_dim;
-  if (quant_.max_dequant_elems() > 0)
+  if (quant_.max_dequant_elems() > 0) {
     dequant_scratch_ = device_alloc<bf16>(quant_.max_dequant_elems(), "dequantized weights");
+    quant_.prepare(max_tokens_);
+  }
   residual_ = device_alloc<float>(T * H, "activations");
   normed_ = device_alloc<bf16>(T * H, "activations");
   qkv_ = device_alloc<bf16>(T * qkv_dim_, "activations");

@@ -18,7 +18,7 @@ constexpr int chunk_values() {
 __device__ __forceinline__ uint4 load_stream(const void* p) {
   uint4 v;
   // Weights are read once per step: keep them out of L1.
-  asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
+  asm("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
                : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
                : "l"(p));
   return v;
@@ -85,36 +85,53 @@ __global__ void __launch_bounds__(kWarps * 32)
   const int k = w.k, chunks = k / V;
   const uint8_t* row = K == QuantKind::Fp8
                            ? w.fp8 + static_cast<size_t>(r) * k
-                           : reinterpret_cast<const uint8_t*>(w.packed) + static_cast<size_t>(r) * (k / 2 * (K == QuantKind::Int4 ? 1 : 2));
+                           : reinterpret_cast<const uint8_t*>(w.packed) +
+                                 static_cast<size_t>(r) * (K == QuantKind::Int4 ? k / 2 : k);
   float acc[M];
 #pragma unroll
   for (int i = 0; i < M; ++i) acc[i] = 0.0f;
-#pragma unroll 2
-  for (int c = lane; c < chunks; c += 32) {
-    const uint4 pk = load_stream(row + static_cast<size_t>(c) * 16);
-    const int j0 = c * V;
-    float scale, zero = 0.0f;
-    if constexpr (K == QuantKind::Fp8) {
-      scale = w.block_scales[(r / w.block_n) * w.blocks_k + j0 / w.block_k];
-    } else {
-      const float2 sz = __half22float2(w.scale_zero[static_cast<size_t>(r) * w.groups + j0 / w.group_size]);
-      scale = sz.x;
-      zero = sz.y;
+  // kInFlight chunks per lane are loaded before any is used, so each warp keeps
+  // kInFlight x 512 bytes of weights in flight.
+  constexpr int kInFlight = 4;
+  for (int c0 = lane; c0 < chunks; c0 += 32 * kInFlight) {
+    uint4 pk[kInFlight];
+    float scale[kInFlight], zero[kInFlight];
+#pragma unroll
+    for (int u = 0; u < kInFlight; ++u) {
+      const int c = c0 + 32 * u;
+      if (c >= chunks) break;
+      pk[u] = load_stream(row + static_cast<size_t>(c) * 16);
+      const int j0 = c * V;
+      if constexpr (K == QuantKind::Fp8) {
+        scale[u] = w.block_scales[(r / w.block_n) * w.blocks_k + j0 / w.block_k];
+        zero[u] = 0.0f;
+      } else {
+        const float2 sz = __half22float2(
+            w.scale_zero[static_cast<size_t>(r) * w.groups + j0 / w.group_size]);
+        scale[u] = sz.x;
+        zero[u] = sz.y;
+      }
     }
-    float wv[V];
-    decode_chunk<K>(pk, zero, wv);
 #pragma unroll
-    for (int i = 0; i < M; ++i) {
-      if (i < m) {
-        float part = 0.0f;
+    for (int u = 0; u < kInFlight; ++u) {
+      const int c = c0 + 32 * u;
+      if (c >= chunks) break;
+      const int j0 = c * V;
+      float wv[V];
+      decode_chunk<K>(pk[u], zero[u], wv);
 #pragma unroll
-        for (int v = 0; v < V; v += 8) {
-          float xv[8];
-          load_x8(x + static_cast<size_t>(i) * k + j0 + v, xv);
+      for (int i = 0; i < M; ++i) {
+        if (i < m) {
+          float part = 0.0f;
 #pragma unroll
-          for (int e = 0; e < 8; ++e) part = fmaf(wv[v + e], xv[e], part);
+          for (int v = 0; v < V; v += 8) {
+            float xv[8];
+            load_x8(x + static_cast<size_t>(i) * k + j0 + v, xv);
+#pragma unroll
+            for (int e = 0; e < 8; ++e) part = fmaf(wv[v + e], xv[e], part);
+          }
+          acc[i] = fmaf(part, scale[u], acc[i]);
         }
-        acc[i] = fmaf(part, scale, acc[i]);
       }
     }
   }
@@ -168,6 +185,49 @@ __global__ void dequantize_kernel(QuantPart w, bf16* out) {
         dst[c] = __float2bfloat16((q - sz.y) * sz.x);
       }
     }
+  }
+}
+
+// One thread per 8 consecutive inputs of a row (k % 8 == 0, no permutation): one 16-byte store.
+__global__ void dequantize8_kernel(QuantPart w, bf16* out) {
+  const int per_row = w.k / 8;
+  const size_t total = static_cast<size_t>(w.n) * per_row;
+  for (size_t idx = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; idx < total;
+       idx += static_cast<size_t>(gridDim.x) * blockDim.x) {
+    const int r = static_cast<int>(idx / per_row);
+    const int j0 = static_cast<int>(idx % per_row) * 8;
+    float v[8];
+    if (w.kind == QuantKind::Fp8) {
+      const float scale = w.block_scales[(r / w.block_n) * w.blocks_k + j0 / w.block_k];
+      const uint2 pk = *reinterpret_cast<const uint2*>(w.fp8 + static_cast<size_t>(r) * w.k + j0);
+      const uint32_t words[2] = {pk.x, pk.y};
+      for (int t = 0; t < 2; ++t)
+        for (int i = 0; i < 4; ++i) {
+          const __half_raw h = __nv_cvt_fp8_to_halfraw(
+              static_cast<__nv_fp8_storage_t>((words[t] >> (8 * i)) & 0xFF), __NV_E4M3);
+          v[4 * t + i] = __half2float(__half(h)) * scale;
+        }
+    } else {
+      const float2 sz =
+          __half22float2(w.scale_zero[static_cast<size_t>(r) * w.groups + j0 / w.group_size]);
+      if (w.kind == QuantKind::Int4) {
+        const uint32_t word = w.packed[idx];
+        for (int i = 0; i < 8; ++i) v[i] = (static_cast<float>((word >> (4 * i)) & 15u) - sz.y) * sz.x;
+      } else {
+        const uint2 pk = reinterpret_cast<const uint2*>(w.packed)[idx];
+        const uint32_t words[2] = {pk.x, pk.y};
+        for (int t = 0; t < 2; ++t)
+          for (int i = 0; i < 4; ++i)
+            v[4 * t + i] = (static_cast<float>((words[t] >> (8 * i)) & 255u) - sz.y) * sz.x;
+      }
+    }
+    uint4 o;
+    uint32_t* ow = reinterpret_cast<uint32_t*>(&o);
+    for (int i = 0; i < 4; ++i) {
+      const __nv_bfloat162 pair = __floats2bfloat162_rn(v[2 * i], v[2 * i + 1]);
+      ow[i] = *reinterpret_cast<const uint32_t*>(&pair);
+    }
+    *reinterpret_cast<uint4*>(out + static_cast<size_t>(w.row0 + r) * w.k + j0) = o;
   }
 }
 
@@ -261,6 +321,13 @@ void quant_gemv(const QuantPart& w, const bf16* x, bf16* x_perm, void* y, int m,
 }
 
 void quant_dequantize(const QuantPart& w, bf16* out, cudaStream_t stream) {
+  if (w.k % 8 == 0 && !w.perm) {
+    const size_t items = static_cast<size_t>(w.n) * (w.k / 8);
+    if (items == 0) return;
+    const int blocks = static_cast<int>(std::min<size_t>((items + 255) / 256, 65536));
+    dequantize8_kernel<<<blocks, 256, 0, stream>>>(w, out);
+    return;
+  }
   const int per = w.kind == QuantKind::Int4 ? 8 : 4;
   const size_t words = static_cast<size_t>(w.n) * (w.k / per);
   if (words == 0) return;

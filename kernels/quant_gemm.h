@@ -44,8 +44,10 @@ void quant_gemv(const QuantPart& w, const __nv_bfloat16* x, __nv_bfloat16* x_per
 // y[i, row0 + r] = sum_c x[i, c] w[r, c], weights dequantized tile by tile in shared memory.
 constexpr int kQuantMmaMaxRows = 256;
 bool quant_mma_supported(const QuantPart& w);
+// accum (m * w.n floats, or null: no split) receives partial sums when the inputs are split
+// across blocks to give num_sms SMs enough work.
 void quant_mma(const QuantPart& w, const __nv_bfloat16* x, void* y, int m, int ldy, bool out_f32,
-               cudaStream_t stream);
+               float* accum, int num_sms, cudaStream_t stream);
 
 // out[(row0 + r) * k + c] = bf16(w[r, c]) (the part's rows of a bf16 [N, k] matrix).
 void quant_dequantize(const QuantPart& w, __nv_bfloat16* out, cudaStream_t stream);

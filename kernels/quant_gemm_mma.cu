@@ -6,6 +6,8 @@
 #include <cuda_fp8.h>
 #include <mma.h>
 
+#include <algorithm>
+
 #include "quant_gemm.h"
 
 namespace pagoda::cuda {
@@ -30,11 +32,11 @@ struct RawWeights {
 };
 
 template <QuantKind K>
-__device__ __forceinline__ RawWeights fetch_weights(const QuantPart& p, int n0, int k0) {
+__device__ __forceinline__ RawWeights fetch_weights(const QuantPart& p, int n0, int k0, int kend) {
   const int row = threadIdx.x / 4, part = threadIdx.x % 4;
   const int r = n0 + row, j0 = k0 + part * 16;
   RawWeights raw;
-  if (r >= p.n || k0 >= p.k) return raw;
+  if (r >= p.n || k0 >= kend) return raw;
   if constexpr (K == QuantKind::Fp8) {
     raw.words = __ldg(reinterpret_cast<const uint4*>(p.fp8 + static_cast<size_t>(r) * p.k + j0));
     raw.scale = p.block_scales[(r / p.block_n) * p.blocks_k + j0 / p.block_k];
@@ -115,7 +117,8 @@ __device__ __forceinline__ void load_x_tile(const QuantPart& p, const bf16* x, i
 // 8 warps as 2 (tokens) x 4 (rows); each warp owns a 32 x 16 output block (two fragments).
 template <QuantKind K, bool OutF32>
 __global__ void __launch_bounds__(kThreads)
-    quant_mma_kernel(QuantPart p, const bf16* __restrict__ x, int m, void* y, int ldy) {
+    quant_mma_kernel(QuantPart p, const bf16* __restrict__ x, int m, void* y, int ldy,
+                     float* accum, int k_per_split) {
   using namespace nvcuda;
   __shared__ __align__(128) unsigned char smem_raw[sizeof(TileSmem) > kTm * kTn * 4
                                                        ? sizeof(TileSmem)
@@ -126,12 +129,14 @@ __global__ void __launch_bounds__(kThreads)
   wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[2];
   wmma::fill_fragment(acc[0], 0.0f);
   wmma::fill_fragment(acc[1], 0.0f);
-  RawWeights next = fetch_weights<K>(p, n0, 0);
-  for (int k0 = 0; k0 < p.k; k0 += kTk) {
+  // Split K: this block's share of the inputs; partial sums meet in accum.
+  const int kbeg = blockIdx.z * k_per_split, kend = min(p.k, kbeg + k_per_split);
+  RawWeights next = fetch_weights<K>(p, n0, kbeg, kend);
+  for (int k0 = kbeg; k0 < kend; k0 += kTk) {
     load_x_tile(p, x, m, m0, k0, s.x);
     store_weights<K>(next, s.w);
     __syncthreads();
-    next = fetch_weights<K>(p, n0, k0 + kTk);
+    next = fetch_weights<K>(p, n0, k0 + kTk, kend);
 #pragma unroll
     for (int kk = 0; kk < kTk; kk += 16) {
       // B = w^T: column-major view of the row-major [rows][k] tile.
@@ -155,6 +160,10 @@ __global__ void __launch_bounds__(kThreads)
   for (int i = threadIdx.x; i < kTm * kTn; i += kThreads) {
     const int t = m0 + i / kTn, r = n0 + i % kTn;
     if (t >= m || r >= p.n) continue;
+    if (accum) {
+      atomicAdd(&accum[static_cast<size_t>(t) * p.n + r], out[i]);
+      continue;
+    }
     const size_t at = static_cast<size_t>(t) * ldy + p.row0 + r;
     if constexpr (OutF32)
       static_cast<float*>(y)[at] = out[i];
@@ -163,14 +172,27 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
+template <bool OutF32>
+__global__ void finish_split_kernel(const float* accum, int m, int n, void* y, int ldy, int row0) {
+  const int total = m * n;
+  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
+    const int t = i / n, r = i - t * n;
+    const size_t at = static_cast<size_t>(t) * ldy + row0 + r;
+    if constexpr (OutF32)
+      static_cast<float*>(y)[at] = accum[i];
+    else
+      static_cast<bf16*>(y)[at] = __float2bfloat16(accum[i]);
+  }
+}
+
 template <QuantKind K>
 void launch(const QuantPart& p, const bf16* x, int m, void* y, int ldy, bool out_f32,
-            cudaStream_t stream) {
-  const dim3 grid((p.n + kTn - 1) / kTn, (m + kTm - 1) / kTm);
+            float* accum, int splits, int k_per_split, cudaStream_t stream) {
+  const dim3 grid((p.n + kTn - 1) / kTn, (m + kTm - 1) / kTm, splits);
   if (out_f32)
-    quant_mma_kernel<K, true><<<grid, kThreads, 0, stream>>>(p, x, m, y, ldy);
+    quant_mma_kernel<K, true><<<grid, kThreads, 0, stream>>>(p, x, m, y, ldy, accum, k_per_split);
   else
-    quant_mma_kernel<K, false><<<grid, kThreads, 0, stream>>>(p, x, m, y, ldy);
+    quant_mma_kernel<K, false><<<grid, kThreads, 0, stream>>>(p, x, m, y, ldy, accum, k_per_split);
 }
 
 }  // namespace
@@ -182,18 +204,33 @@ bool quant_mma_supported(const QuantPart& p) {
 }
 
 void quant_mma(const QuantPart& p, const bf16* x, void* y, int m, int ldy, bool out_f32,
-               cudaStream_t stream) {
+               float* accum, int num_sms, cudaStream_t stream) {
   if (m <= 0) return;
+  // Enough blocks for two per SM: few output tiles (small n, decode m) split the inputs.
+  const int tiles = ((p.n + kTn - 1) / kTn) * ((m + kTm - 1) / kTm);
+  const int steps = p.k / kTk;
+  int splits = accum ? std::min(std::max(1, (2 * num_sms + tiles - 1) / tiles), std::min(steps, 32)) : 1;
+  const int k_per_split = ((steps + splits - 1) / splits) * kTk;
+  splits = (p.k + k_per_split - 1) / k_per_split;
+  float* acc = splits > 1 ? accum : nullptr;
+  if (acc) cudaMemsetAsync(acc, 0, sizeof(float) * static_cast<size_t>(m) * p.n, stream);
   switch (p.kind) {
     case QuantKind::Int4:
-      launch<QuantKind::Int4>(p, x, m, y, ldy, out_f32, stream);
+      launch<QuantKind::Int4>(p, x, m, y, ldy, out_f32, acc, splits, k_per_split, stream);
       break;
     case QuantKind::Int8:
-      launch<QuantKind::Int8>(p, x, m, y, ldy, out_f32, stream);
+      launch<QuantKind::Int8>(p, x, m, y, ldy, out_f32, acc, splits, k_per_split, stream);
       break;
     case QuantKind::Fp8:
-      launch<QuantKind::Fp8>(p, x, m, y, ldy, out_f32, stream);
+      launch<QuantKind::Fp8>(p, x, m, y, ldy, out_f32, acc, splits, k_per_split, stream);
       break;
+  }
+  if (acc) {
+    const int total = m * p.n, blocks = std::min((total + 255) / 256, 4096);
+    if (out_f32)
+      finish_split_kernel<true><<<blocks, 256, 0, stream>>>(acc, m, p.n, y, ldy, p.row0);
+    else
+      finish_split_kernel<false><<<blocks, 256, 0, stream>>>(acc, m, p.n, y, ldy, p.row0);
   }
 }
 

@@ -53,6 +53,7 @@ const __nv_bfloat16* QuantLinears::add(QuantLinear linear) {
     linear.x_perm = static_cast<__nv_bfloat16*>(
         alloc(sizeof(__nv_bfloat16) * kQuantGemvMaxRows * static_cast<size_t>(linear.k)));
   max_elems_ = std::max(max_elems_, static_cast<size_t>(linear.n) * linear.k);
+  for (const QuantPart& p : linear.parts) max_part_rows_ = std::max(max_part_rows_, p.n);
   // The first part's packed data is a unique device address: the key.
   const QuantPart& first = linear.parts.front();
   const void* key = first.kind == QuantKind::Fp8 ? static_cast<const void*>(first.fp8)
@@ -164,6 +165,16 @@ bool QuantLinears::gemv(const QuantLinear& w, const __nv_bfloat16* x, void* y, i
   return true;
 }
 
+void QuantLinears::prepare(int max_tokens) {
+  int device = 0;
+  check(cudaGetDevice(&device), "cudaGetDevice");
+  check(cudaDeviceGetAttribute(&num_sms_, cudaDevAttrMultiProcessorCount, device),
+        "cudaDeviceGetAttribute");
+  const size_t rows = static_cast<size_t>(std::min(max_tokens, mma_rows()));
+  if (linears_.empty() || rows == 0 || accum_) return;
+  accum_ = static_cast<float*>(alloc(sizeof(float) * rows * max_part_rows_));
+}
+
 int QuantLinears::gemv_rows() {
   static const int rows = [] {
     const char* v = std::getenv("PAGODA_CUDA_QUANT_GEMV_ROWS");
@@ -185,7 +196,8 @@ bool QuantLinears::mma(const QuantLinear& w, const __nv_bfloat16* x, void* y, in
   if (tokens < 1 || tokens > mma_rows()) return false;
   for (const QuantPart& p : w.parts)
     if (!quant_mma_supported(p)) return false;
-  for (const QuantPart& p : w.parts) quant_mma(p, x, y, tokens, w.n, out_f32, stream);
+  for (const QuantPart& p : w.parts)
+    quant_mma(p, x, y, tokens, w.n, out_f32, accum_, num_sms_, stream);
   return true;
 }
 

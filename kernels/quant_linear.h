@@ -35,6 +35,10 @@ class QuantLinears {
   const __nv_bfloat16* random(const QuantConfig& config, const std::vector<int>& rows, int k,
                               uint64_t seed, cudaStream_t stream);
 
+  // Allocates the split-K accumulator of the tensor-core tiles for steps of up to max_tokens
+  // (after every upload, before graph capture).
+  void prepare(int max_tokens);
+
   // The linear registered under key, or null for a bf16 weight.
   const QuantLinear* find(const void* key) const;
   // Elements of the largest bf16 [n, k] matrix a product dequantizes into.
@@ -62,6 +66,9 @@ class QuantLinears {
   std::vector<void*> allocations_;
   std::map<const void*, QuantLinear> linears_;
   size_t max_elems_ = 0;
+  int max_part_rows_ = 0;
+  float* accum_ = nullptr;  // [min(max_tokens, mma_rows), max_part_rows_]
+  int num_sms_ = 1;
 };
 
 }  // namespace pagoda::cuda

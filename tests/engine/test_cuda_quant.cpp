@@ -59,6 +59,7 @@ void test_linear(const std::vector<quant_test::Case>& parts, bool expect_fused) 
   if (parts.front().shuffled_gidx) name += " act order";
   pagoda::cuda::QuantLinears linears;
   const bf16* key = linears.upload(host);
+  linears.prepare(256);
   const pagoda::cuda::QuantLinear* lin = linears.find(key);
   expect(lin != nullptr, "uploaded linear not found by its key");
   if (!lin) return;

@@ -321,7 +321,9 @@ void quant_gemv(const QuantPart& w, const bf16* x, bf16* x_perm, void* y, int m,
 }
 
 void quant_dequantize(const QuantPart& w, bf16* out, cudaStream_t stream) {
-  if (w.k % 8 == 0 && !w.perm) {
+  const bool aligned_blocks =
+      w.kind != QuantKind::Fp8 || w.block_k % 8 == 0 || w.block_k >= w.k;
+  if (w.k % 8 == 0 && !w.perm && aligned_blocks) {
     const size_t items = static_cast<size_t>(w.n) * (w.k / 8);
     if (items == 0) return;
     const int blocks = static_cast<int>(std::min<size_t>((items + 255) / 256, 65536));

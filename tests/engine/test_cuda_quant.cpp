@@ -123,30 +123,39 @@ void test_linear(const std::vector<quant_test::Case>& parts, bool expect_fused) 
   }
 }
 
-// Effective bandwidth of the fused GEMV at one row on the 7B gate_up shape (printed, not checked).
-void time_gemv(const pagoda::QuantConfig& config, const char* what) {
+// Effective bandwidth of the fused GEMV (m <= 8) or the tensor-core tiles on the 7B gate_up
+// shape (printed, not checked).
+void time_product(const pagoda::QuantConfig& config, const char* what, int m) {
   const int n = 2 * 18944, k = 3584;
   pagoda::cuda::QuantLinears linears;
   const bf16* key = linears.random(config, {n}, k, 99, nullptr);
+  linears.prepare(256);
   const pagoda::cuda::QuantLinear& lin = *linears.find(key);
-  const auto x = random_bf16_values(k);
-  std::vector<bf16> xb(k);
-  for (int i = 0; i < k; ++i) xb[i] = __float2bfloat16(x[i]);
-  DeviceBuffer<bf16> dx(k), y(n);
+  const auto x = random_bf16_values(static_cast<size_t>(m) * k);
+  std::vector<bf16> xb(x.size());
+  for (size_t i = 0; i < x.size(); ++i) xb[i] = __float2bfloat16(x[i]);
+  DeviceBuffer<bf16> dx(x.size()), y(static_cast<size_t>(m) * n);
+  auto run = [&] {
+    if (m <= pagoda::cuda::kQuantGemvMaxRows)
+      linears.gemv(lin, dx.ptr, y.ptr, m, false, nullptr);
+    else
+      linears.mma(lin, dx.ptr, y.ptr, m, false, nullptr);
+  };
   dx.upload(xb);
   cudaEvent_t a, b;
   CUDA_OK(cudaEventCreate(&a));
   CUDA_OK(cudaEventCreate(&b));
-  for (int i = 0; i < 3; ++i) linears.gemv(lin, dx.ptr, y.ptr, 1, false, nullptr);
+  for (int i = 0; i < 3; ++i) run();
   const int reps = 50;
   CUDA_OK(cudaEventRecord(a));
-  for (int i = 0; i < reps; ++i) linears.gemv(lin, dx.ptr, y.ptr, 1, false, nullptr);
+  for (int i = 0; i < reps; ++i) run();
   CUDA_OK(cudaEventRecord(b));
   CUDA_OK(cudaEventSynchronize(b));
   float ms = 0;
   CUDA_OK(cudaEventElapsedTime(&ms, a, b));
   const double bytes = static_cast<double>(config.linear_bytes(n, k));
-  std::printf("  gemv m=1 %s [%d x %d]: %.1f us, %.0f GB/s of packed weights\n", what, n, k,
+  std::printf("  %s m=%d %s [%d x %d]: %.1f us, %.0f GB/s of packed weights\n",
+              m <= pagoda::cuda::kQuantGemvMaxRows ? "gemv" : "mma", m, what, n, k,
               1e3 * ms / reps, bytes / (ms / reps * 1e-3) / 1e9);
   cudaEventDestroy(a);
   cudaEventDestroy(b);
@@ -188,9 +197,11 @@ int main() {
   test_linear({{fp8(128, 128), 130, 256}, {fp8(128, 128), 70, 256}}, true);
   CUDA_OK(cudaDeviceSynchronize());
   if (!std::getenv("PAGODA_SKIP_TIMING")) {
-    time_gemv(awq(128), "int4 g128");
-    time_gemv(gptq(8, 128, true, false), "int8 g128");
-    time_gemv(fp8(128, 128), "fp8 128x128");
+    for (int m : {1, 8, 32, 128}) {
+      time_product(awq(128), "int4 g128", m);
+      time_product(gptq(8, 128, true, false), "int8 g128", m);
+      time_product(fp8(128, 128), "fp8 128x128", m);
+    }
   }
   if (g_failures) {
     std::printf("%d check(s) FAILED (seed %llu)\n", g_failures,

@@ -10,6 +10,8 @@
 # Steps past the time budget (BUDGET_S, 500 s) are skipped and reported as skipped.
 # Local dry runs: SKIP_BUILD=1 BUILD_DIR=build PYTHON=/usr/bin/python3 (tests without a GPU
 # report "skipped").
+# Shorter runs: SKIP_FIXTURES=1 (use the fixtures and goldens in tests/data: test_cuda_e2e then
+# runs its default list, which includes them), BENCH_FORMATS ("awq bf16 fp8 gptq8 gptq4").
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 START=$(date +%s)
@@ -46,9 +48,12 @@ source tests/gpu/unpack-deps.sh
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>&1 | tee -a "$SUMMARY"
 
 # Fixtures and goldens need only python (numpy, torch, transformers): start them now.
-(timeout 300 "${PYTHON:-python3}" tests/quant/make_quant_fixtures.py --out "$WORK/qf" >"$OUT/fixtures.log" 2>&1;
- echo "exit $?" >>"$OUT/fixtures.log") &
-FIXTURES_PID=$!
+FIXTURES_PID=
+if [ "${SKIP_FIXTURES:-0}" != 1 ]; then
+  (timeout 300 "${PYTHON:-python3}" tests/quant/make_quant_fixtures.py --out "$WORK/qf" \
+     >"$OUT/fixtures.log" 2>&1; echo "exit $?" >>"$OUT/fixtures.log") &
+  FIXTURES_PID=$!
+fi
 
 deps=()
 [ -d .deps/usr ] && deps=(-DPAGODA_DEPS_PREFIX="$PWD/.deps")
@@ -66,10 +71,16 @@ T=$BUILD_DIR/tests
 
 run_step 60 "$OUT/cuda-quant.log" "test_cuda_quant (kernels vs float64)" "$T/test_cuda_quant"
 run_step 30 "$OUT/cuda-quant.log" "test_quant_weights (loader, CPU)" "$T/test_quant_weights"
+if command -v compute-sanitizer >/dev/null; then
+  PAGODA_SKIP_TIMING=1 run_step 120 "$OUT/memcheck.log" "memcheck test_cuda_quant" \
+    compute-sanitizer --tool memcheck --error-exitcode 9 "$T/test_cuda_quant"
+  grep "ERROR SUMMARY" "$OUT/memcheck.log" | tee -a "$SUMMARY"
+else
+  note "compute-sanitizer: not found"
+fi
 
-wait "$FIXTURES_PID"
-note "fixtures + goldens: $(tail -1 "$OUT/fixtures.log")"
-QUANT_MODELS=$(ls "$WORK/qf/golden" 2>/dev/null | sed -n 's/^model-\(.*\)\.safetensors$/\1/p' | tr '\n' ' ')
+[ -n "$FIXTURES_PID" ] && wait "$FIXTURES_PID" && note "fixtures + goldens: $(tail -1 "$OUT/fixtures.log")"
+QUANT_MODELS=$([ -n "$FIXTURES_PID" ] && ls "$WORK/qf/golden" 2>/dev/null | sed -n 's/^model-\(.*\)\.safetensors$/\1/p' | tr '\n' ' ')
 if [ -n "$QUANT_MODELS" ]; then
   (cd "$WORK/qf" && tar cJf "$OUT/quant-fixtures.tar.xz" --exclude='*-dequant' models golden) &&
     note "quant-fixtures.tar.xz: $(du -h "$OUT/quant-fixtures.tar.xz" | cut -f1)"
@@ -80,27 +91,21 @@ if [ -n "$QUANT_MODELS" ]; then
   grep -E "graphs=|FAIL" "$OUT/e2e.log" | tee -a "$SUMMARY"
 fi
 
+run_step 90 "$OUT/e2e.log" "test_cuda_e2e, default list (plain and tests/data quantized fixtures)" \
+  "$T/test_cuda_e2e"
+grep -E "graphs=|FAIL" "$OUT/e2e.log" | tail -32 | tee -a "$SUMMARY"
+
 bench() {  # bench TAG [--quant FORMAT]
   local tag=$1
   shift
   run_step 75 "$OUT/bench.log" "pagoda-bench qwen2.5-7b $tag" "$T/pagoda-bench" --model qwen2.5-7b \
     --offline 0 "$@"
 }
-bench awq --quant awq
-bench bf16
-bench fp8 --quant fp8
-bench gptq8 --quant gptq8
-bench gptq4 --quant gptq4
+for f in ${BENCH_FORMATS:-awq bf16 fp8 gptq8 gptq4}; do
+  if [ "$f" = bf16 ]; then bench bf16; else bench "$f" --quant "$f"; fi
+done
 grep -E "^RESULT|weights|quantized" "$OUT/bench.log" | tee -a "$SUMMARY"
 
-run_step 90 "$OUT/e2e.log" "test_cuda_e2e on the plain fixtures (regression)" "$T/test_cuda_e2e"
-if command -v compute-sanitizer >/dev/null; then
-  PAGODA_SKIP_TIMING=1 run_step 120 "$OUT/memcheck.log" "memcheck test_cuda_quant" \
-    compute-sanitizer --tool memcheck --error-exitcode 9 "$T/test_cuda_quant"
-  grep "ERROR SUMMARY" "$OUT/memcheck.log" | tee -a "$SUMMARY"
-else
-  note "compute-sanitizer: not found"
-fi
 # Where a decode step's time goes (eager, per kernel kind), and the fused GEMV against
 # dequantize + cuBLAS at batch 1.
 PAGODA_CUDA_PROFILE=1 run_step 40 "$OUT/bench.log" "profile awq decode b1" "$T/pagoda-bench" \
@@ -110,6 +115,10 @@ PAGODA_CUDA_GEMV=0 run_step 40 "$OUT/bench.log" "awq decode b1 without the fused
   "$T/pagoda-bench" --model qwen2.5-7b --quant awq --batches 1 --offline 0 --no-prefill \
   --tag awq_nogemv
 grep "nogemv" "$OUT/bench.log" | tee -a "$SUMMARY"
+PAGODA_CUDA_QUANT_GEMV_ROWS=1 run_step 40 "$OUT/bench.log" "awq decode b8 through the tensor-core tiles" \
+  "$T/pagoda-bench" --model qwen2.5-7b --quant awq --batches 8 --offline 0 --no-prefill \
+  --tag awq_mma8
+grep "mma8" "$OUT/bench.log" | tee -a "$SUMMARY"
 PAGODA_CUDA_QUANT_MMA_ROWS=0 run_step 60 "$OUT/bench.log" "awq decode without the tensor-core tiles" \
   "$T/pagoda-bench" --model qwen2.5-7b --quant awq --batches 8,32,128 --offline 0 --no-prefill \
   --tag awq_nomma

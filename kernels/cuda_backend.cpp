@@ -505,8 +505,11 @@ void CudaBackend::allocate_workspace() {
 void CudaBackend::gemm(const bf16* x, const bf16* w, void* y, int tokens, int n, int k,
                        bool out_f32) {
   if (const QuantLinear* q = quant_.find(w)) {
-    if (small_gemm_ && quant_.gemv(*q, x, y, tokens, out_f32, stream_)) return;
-    if (quant_.mma(*q, x, y, tokens, out_f32, stream_)) return;
+    if (small_gemm_ && tokens <= QuantLinears::gemv_rows() &&
+        quant_.gemv(*q, x, y, tokens, out_f32, stream_))
+      return;
+    if (tokens <= QuantLinears::mma_rows() && quant_.mma(*q, x, y, tokens, out_f32, stream_))
+      return;
     quant_.dequantize(*q, dequant_scratch_, stream_);
     w = dequant_scratch_;
   }

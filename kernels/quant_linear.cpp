@@ -157,7 +157,7 @@ const QuantLinear* QuantLinears::find(const void* key) const {
 
 bool QuantLinears::gemv(const QuantLinear& w, const __nv_bfloat16* x, void* y, int tokens,
                         bool out_f32, cudaStream_t stream) const {
-  if (tokens < 1 || tokens > gemv_rows()) return false;
+  if (tokens < 1 || tokens > kQuantGemvMaxRows) return false;
   for (const QuantPart& p : w.parts)
     if (!quant_gemv_supported(p)) return false;
   for (const QuantPart& p : w.parts)
@@ -170,15 +170,16 @@ void QuantLinears::prepare(int max_tokens) {
   check(cudaGetDevice(&device), "cudaGetDevice");
   check(cudaDeviceGetAttribute(&num_sms_, cudaDevAttrMultiProcessorCount, device),
         "cudaDeviceGetAttribute");
-  const size_t rows = static_cast<size_t>(std::min(max_tokens, mma_rows()));
-  if (linears_.empty() || rows == 0 || accum_) return;
-  accum_ = static_cast<float*>(alloc(sizeof(float) * rows * max_part_rows_));
+  const int rows = std::min(max_tokens, kQuantMmaMaxRows);
+  if (linears_.empty() || rows <= 0 || accum_) return;
+  accum_ = static_cast<float*>(alloc(sizeof(float) * rows * static_cast<size_t>(max_part_rows_)));
+  accum_rows_ = rows;
 }
 
 int QuantLinears::gemv_rows() {
   static const int rows = [] {
     const char* v = std::getenv("PAGODA_CUDA_QUANT_GEMV_ROWS");
-    return v && *v ? std::clamp(std::atoi(v), 0, kQuantGemvMaxRows) : kQuantGemvMaxRows;
+    return v && *v ? std::clamp(std::atoi(v), 0, kQuantGemvMaxRows) : kDefaultGemvRows;
   }();
   return rows;
 }
@@ -186,14 +187,14 @@ int QuantLinears::gemv_rows() {
 int QuantLinears::mma_rows() {
   static const int rows = [] {
     const char* v = std::getenv("PAGODA_CUDA_QUANT_MMA_ROWS");
-    return v && *v ? std::atoi(v) : kQuantMmaMaxRows;
+    return v && *v ? std::clamp(std::atoi(v), 0, kQuantMmaMaxRows) : kDefaultMmaRows;
   }();
   return rows;
 }
 
 bool QuantLinears::mma(const QuantLinear& w, const __nv_bfloat16* x, void* y, int tokens,
                        bool out_f32, cudaStream_t stream) const {
-  if (tokens < 1 || tokens > mma_rows()) return false;
+  if (tokens < 1 || tokens > kQuantMmaMaxRows || (accum_ && tokens > accum_rows_)) return false;
   for (const QuantPart& p : w.parts)
     if (!quant_mma_supported(p)) return false;
   for (const QuantPart& p : w.parts)

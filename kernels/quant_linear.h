@@ -44,18 +44,23 @@ class QuantLinears {
   // Elements of the largest bf16 [n, k] matrix a product dequantizes into.
   size_t max_dequant_elems() const { return max_elems_; }
 
-  // y[t, :] = x[t, :] w^T for tokens <= gemv_rows() through the fused GEMV (false: not
+  // y[t, :] = x[t, :] w^T for tokens <= kQuantGemvMaxRows through the fused GEMV (false: not
   // launched, the layout is not one it takes).
   bool gemv(const QuantLinear& w, const __nv_bfloat16* x, void* y, int tokens, bool out_f32,
             cudaStream_t stream) const;
-  // The same through tensor-core tiles for tokens <= mma_rows() (false: not launched).
+  // The same through tensor-core tiles for tokens <= kQuantMmaMaxRows (and the steps prepare()
+  // sized for) (false: not launched).
   bool mma(const QuantLinear& w, const __nv_bfloat16* x, void* y, int tokens, bool out_f32,
            cudaStream_t stream) const;
-  // Batches up to this many tokens take mma(); larger ones dequantize for cuBLAS.
-  // PAGODA_CUDA_QUANT_MMA_ROWS overrides kQuantMmaMaxRows (0: never).
-  static int mma_rows();
-  // PAGODA_CUDA_QUANT_GEMV_ROWS lowers the GEMV's batch limit (kQuantGemvMaxRows; 0: never).
+
+  // Which route the backend takes for a step of t tokens, from the H200 measurements in
+  // docs/cuda-notes.md (q2): t <= gemv_rows() the GEMV, t <= mma_rows() the tensor-core tiles,
+  // larger steps dequantize into bf16 for cuBLAS. PAGODA_CUDA_QUANT_GEMV_ROWS and
+  // PAGODA_CUDA_QUANT_MMA_ROWS override them (0: never).
+  static constexpr int kDefaultGemvRows = 4;
+  static constexpr int kDefaultMmaRows = 16;
   static int gemv_rows();
+  static int mma_rows();
   // Writes the whole bf16 weight into scratch (max_dequant_elems() elements).
   void dequantize(const QuantLinear& w, __nv_bfloat16* scratch, cudaStream_t stream) const;
 
@@ -67,7 +72,8 @@ class QuantLinears {
   std::map<const void*, QuantLinear> linears_;
   size_t max_elems_ = 0;
   int max_part_rows_ = 0;
-  float* accum_ = nullptr;  // [min(max_tokens, mma_rows), max_part_rows_]
+  float* accum_ = nullptr;  // [accum_rows_, max_part_rows_]
+  int accum_rows_ = 0;
   int num_sms_ = 1;
 };
 

@@ -2,7 +2,8 @@
 
 namespace pagoda::cuda {
 
-void CudaBackend::load_impl(const ModelConfig& config, const Fill& fill) {
+void CudaBackend::load_impl(const ModelConfig& config, const QuantFill& quant_fill,
+                            const Fill& fill) {
   if (loaded_) throw Error("CUDA backend: load called twice");
   cfg_ = config;
   if (cfg_.num_heads <= 0 || cfg_.num_kv_heads <= 0 || cfg_.num_heads % cfg_.num_kv_heads != 0)
@@ -28,6 +29,18 @@ void CudaBackend::load_impl(const ModelConfig& config, const Fill& fill) {
   }
   final_norm_ = device_alloc<bf16>(H, "model.norm.weight");
   fill("model.norm.weight", {H}, final_norm_, 0);
+  auto linear = [&](const LinearParts& parts, int64_t k, const char* what) -> bf16* {
+    if (cfg_.quant.converts(parts.front().first)) return const_cast<bf16*>(quant_fill(parts, k));
+    int64_t n = 0;
+    for (const auto& part : parts) n += part.second;
+    bf16* dst = device_alloc<bf16>(n * k, what);
+    int64_t offset = 0;
+    for (const auto& [module, rows] : parts) {
+      fill(module + ".weight", {rows, k}, dst, offset);
+      offset += rows * k;
+    }
+    return dst;
+  };
   layers_.resize(cfg_.num_layers);
   for (int l = 0; l < cfg_.num_layers; ++l) {
     const std::string p = "model.layers." + std::to_string(l) + ".";
@@ -36,10 +49,10 @@ void CudaBackend::load_impl(const ModelConfig& config, const Fill& fill) {
     fill(p + "input_layernorm.weight", {H}, w.input_norm, 0);
     w.post_norm = device_alloc<bf16>(H, "norm weights");
     fill(p + "post_attention_layernorm.weight", {H}, w.post_norm, 0);
-    w.qkv = device_alloc<bf16>(qkv_dim_ * H, "attention weights");
-    fill(p + "self_attn.q_proj.weight", {nh * hd, H}, w.qkv, 0);
-    fill(p + "self_attn.k_proj.weight", {nkv * hd, H}, w.qkv, nh * hd * H);
-    fill(p + "self_attn.v_proj.weight", {nkv * hd, H}, w.qkv, (nh + nkv) * hd * H);
+    w.qkv = linear({{p + "self_attn.q_proj", nh * hd},
+                    {p + "self_attn.k_proj", nkv * hd},
+                    {p + "self_attn.v_proj", nkv * hd}},
+                   H, "attention weights");
     if (cfg_.attention_bias) {
       w.qkv_bias = device_alloc<bf16>(qkv_dim_, "attention biases");
       fill(p + "self_attn.q_proj.bias", {nh * hd}, w.qkv_bias, 0);
@@ -52,13 +65,9 @@ void CudaBackend::load_impl(const ModelConfig& config, const Fill& fill) {
       w.k_norm = device_alloc<bf16>(hd, "q/k norm weights");
       fill(p + "self_attn.k_norm.weight", {hd}, w.k_norm, 0);
     }
-    w.o = device_alloc<bf16>(H * nh * hd, "attention weights");
-    fill(p + "self_attn.o_proj.weight", {H, nh * hd}, w.o, 0);
-    w.gate_up = device_alloc<bf16>(2 * I * H, "MLP weights");
-    fill(p + "mlp.gate_proj.weight", {I, H}, w.gate_up, 0);
-    fill(p + "mlp.up_proj.weight", {I, H}, w.gate_up, I * H);
-    w.down = device_alloc<bf16>(H * I, "MLP weights");
-    fill(p + "mlp.down_proj.weight", {H, I}, w.down, 0);
+    w.o = linear({{p + "self_attn.o_proj", H}}, nh * hd, "attention weights");
+    w.gate_up = linear({{p + "mlp.gate_proj", I}, {p + "mlp.up_proj", I}}, H, "MLP weights");
+    w.down = linear({{p + "mlp.down_proj", H}}, I, "MLP weights");
   }
   const std::vector<float> inv_freq = rope_inv_freq(cfg_);
   if (static_cast<int64_t>(inv_freq.size()) * 2 != hd)
@@ -83,6 +92,10 @@ void CudaBackend::allocate_workspace() {
   max_tokens_ = std::max(opts_.max_num_batched_tokens, max_seqs_);
   const size_t T = max_tokens_, H = cfg_.hidden_size, I = cfg_.intermediate_size;
   const size_t nh = cfg_.num_heads, hd = cfg_.head_dim;
+  if (quant_.max_dequant_elems() > 0) {
+    dequant_scratch_ = device_alloc<bf16>(quant_.max_dequant_elems(), "dequantized weights");
+    quant_.prepare(max_tokens_);
+  }
   residual_ = device_alloc<float>(T * H, "activations");
   normed_ = device_alloc<bf16>(T * H, "activations");
   qkv_ = device_alloc<bf16>(T * qkv_dim_, "activations");
@@ -123,6 +136,15 @@ void CudaBackend::allocate_workspace() {
 
 void CudaBackend::gemm(const bf16* x, const bf16* w, void* y, int tokens, int n, int k,
                        bool out_f32) {
+  if (const QuantLinear* q = quant_.find(w)) {
+    if (small_gemm_ && tokens <= QuantLinears::gemv_rows() &&
+        quant_.gemv(*q, x, y, tokens, out_f32, stream_))
+      return;
+    if (tokens <= QuantLinears::mma_rows() && quant_.mma(*q, x, y, tokens, out_f32, stream_))
+      return;
+    quant_.dequantize(*q, dequant_scratch_, stream_);
+    w = dequant_scratch_;
+  }
   if (small_gemm_ && gemm_small_m(x, w, y, tokens, n, k, out_f32, stream_)) return;
   const float one = 1.0f, zero = 0.0f;
   // Row-major y[t, n] = x[t, k] w[n, k]^T is column-major y^T = w^T x^T.

@@ -25,6 +25,8 @@
 #include "kernels/gpu_sampler.h"
 #include "kernels/step_plan.h"
 #include "kernels/kernels.h"
+#include "kernels/quant_linear.h"
+#include "engine/model/quant_weights.h"
 #include "engine/util/error.h"
 
 namespace pagoda::cuda {
@@ -103,7 +105,13 @@ class CudaBackend final : public Backend {
   std::string device_name() const override { return device_name_; }
 
   void load(const ModelConfig& config, const WeightStore& weights) override {
-    load_impl(config, [&](const std::string& name, std::initializer_list<int64_t> shape, bf16* dst,
+    const QuantFill quant_fill = [&](const LinearParts& parts, int64_t k) {
+      std::vector<QuantMatrix> host;
+      for (const auto& [module, rows] : parts)
+        host.push_back(read_quant_matrix(config.quant, weights, module, rows, k));
+      return quant_.upload(host);
+    };
+    load_impl(config, quant_fill, [&](const std::string& name, std::initializer_list<int64_t> shape, bf16* dst,
                           size_t offset_elems) {
       const TensorView& t = weights.get(name, shape);
       const size_t n = static_cast<size_t>(t.numel());
@@ -121,7 +129,13 @@ class CudaBackend final : public Backend {
 
   void load_random(const ModelConfig& config, uint64_t seed) {
     uint64_t counter = seed * 1000003ull;
-    load_impl(config, [&](const std::string& name, std::initializer_list<int64_t> shape, bf16* dst,
+    const QuantFill quant_fill = [&](const LinearParts& parts, int64_t k) {
+      std::vector<int> rows;
+      for (const auto& part : parts) rows.push_back(static_cast<int>(part.second));
+      counter += 1000;
+      return quant_.random(config.quant, rows, static_cast<int>(k), counter, stream_);
+    };
+    load_impl(config, quant_fill, [&](const std::string& name, std::initializer_list<int64_t> shape, bf16* dst,
                           size_t offset_elems) {
       size_t n = 1;
       for (int64_t d : shape) n *= static_cast<size_t>(d);
@@ -198,7 +212,10 @@ class CudaBackend final : public Backend {
  private:
   using Fill =
       std::function<void(const std::string&, std::initializer_list<int64_t>, bf16*, size_t)>;
-  void load_impl(const ModelConfig& config, const Fill& fill);
+  // A linear layer's checkpoint modules and their rows, concatenated along the rows.
+  using LinearParts = std::vector<std::pair<std::string, int64_t>>;
+  using QuantFill = std::function<const bf16*(const LinearParts&, int64_t k)>;
+  void load_impl(const ModelConfig& config, const QuantFill& quant_fill, const Fill& fill);
   void allocate_workspace();
   void warm_up();
   size_t kv_bytes_per_block(int block_size) const {
@@ -288,6 +305,9 @@ class CudaBackend final : public Backend {
   float* inv_freq_ = nullptr;
   float rope_scale_ = 1.0f;
   size_t weights_bytes_ = 0;
+  // Quantized checkpoints: layer weight pointers are keys into quant_ (quant_linear.h).
+  QuantLinears quant_;
+  bf16* dequant_scratch_ = nullptr;  // the largest quantized linear, dequantized for cuBLAS
 
   // Workspace, sized for max_tokens_ tokens and max_seqs_ sequences.
   int max_tokens_ = 0, max_seqs_ = 0, max_stride_ = 0, max_banned_ = 0, partial_rows_ = 0;

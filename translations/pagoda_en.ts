@@ -1879,4 +1879,47 @@ on %2</source>
       </translation>
     </message>
   </context>
+  <context>
+    <name>pagoda::ui::QuantVariantsView</name>
+    <message>
+      <location filename="../ui/quant_variants_view.cpp" line="19" />
+      <source>Precisions of this model</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/quant_variants_view.cpp" line="24" />
+      <source>Repository</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/quant_variants_view.cpp" line="24" />
+      <source>Format</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/quant_variants_view.cpp" line="24" />
+      <source>Weights</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/quant_variants_view.cpp" line="24" />
+      <source>Fit</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/quant_variants_view.cpp" line="54" />
+      <source>checking…</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/quant_variants_view.cpp" line="62" />
+      <source>fits (~%1)</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/quant_variants_view.cpp" line="63" />
+      <source>too large (~%1)</source>
+      <translation />
+    </message>
+  </context>
 </TS>

@@ -1875,4 +1875,47 @@ on %2</source>
         </translation>
     </message>
 </context>
+<context>
+    <name>pagoda::ui::QuantVariantsView</name>
+    <message>
+        <location filename="../ui/quant_variants_view.cpp" line="19"/>
+        <source>Precisions of this model</source>
+        <translation>本模型的各精度版本</translation>
+    </message>
+    <message>
+        <location filename="../ui/quant_variants_view.cpp" line="24"/>
+        <source>Repository</source>
+        <translation>仓库</translation>
+    </message>
+    <message>
+        <location filename="../ui/quant_variants_view.cpp" line="24"/>
+        <source>Format</source>
+        <translation>格式</translation>
+    </message>
+    <message>
+        <location filename="../ui/quant_variants_view.cpp" line="24"/>
+        <source>Weights</source>
+        <translation>权重</translation>
+    </message>
+    <message>
+        <location filename="../ui/quant_variants_view.cpp" line="24"/>
+        <source>Fit</source>
+        <translation>是否可运行</translation>
+    </message>
+    <message>
+        <location filename="../ui/quant_variants_view.cpp" line="54"/>
+        <source>checking…</source>
+        <translation>检查中…</translation>
+    </message>
+    <message>
+        <location filename="../ui/quant_variants_view.cpp" line="62"/>
+        <source>fits (~%1)</source>
+        <translation>可运行（约 %1）</translation>
+    </message>
+    <message>
+        <location filename="../ui/quant_variants_view.cpp" line="63"/>
+        <source>too large (~%1)</source>
+        <translation>过大（约 %1）</translation>
+    </message>
+</context>
 </TS>

@@ -18,6 +18,7 @@
 #include "app/services/app_settings.h"
 #include "app/services/download_service.h"
 #include "app/services/model_library.h"
+#include "ui/quant_variants_view.h"
 #include "ui/ui_util.h"
 
 namespace pagoda::ui {
@@ -194,6 +195,10 @@ DiscoverPage::DiscoverPage(const Services& services, QWidget* parent)
   card_layout->addWidget(subtitle_);
   card_layout->addLayout(badges_box_);
   card_layout->addWidget(fit_);
+  variants_ = new QuantVariantsView(services_);
+  connect(variants_, &QuantVariantsView::variantActivated, this,
+          [this](const QString& id) { openModel(id); });
+  card_layout->addWidget(variants_);
   card_layout->addLayout(actions);
   card_layout->addWidget(download_note_);
   detail->addWidget(card);
@@ -432,6 +437,7 @@ void DiscoverPage::openModel(const QString& model_id, const QString& revision) {
   detail_request_ = services_.hub->openModel(model_id, revision);
   requested_revision_ = revision;
   fit_request_ = services_.hub->estimateFit(model_id, revision);
+  if (model_id != detail_.summary.id) variants_->showFor(model_id);
   fit_known_ = false;
   fit_error_.clear();
   if (detail_.summary.id != model_id) {
@@ -547,6 +553,7 @@ void DiscoverPage::showFit() {
   if (fit_entry_.parameters > 0)
     facts << tr("%1 parameters").arg(formatParameters(fit_entry_.parameters));
   if (!fit_entry_.dtype.isEmpty()) facts << fit_entry_.dtype;
+  if (!fit_entry_.quantization.isEmpty()) facts << fit_entry_.quantization;
   if (fit_entry_.context_length > 0) facts << tr("context %1").arg(fit_entry_.context_length);
   fit_->setText(text + (facts.isEmpty() ? QString() : "  " + facts.join(" · ")));
   fit_->setStyleSheet(fits ? "color: #166534; background: #dcfce7; border-radius: 6px; "

@@ -19,6 +19,8 @@ class QVBoxLayout;
 
 namespace pagoda::ui {
 
+class QuantVariantsView;
+
 class DiscoverPage : public QWidget {
   Q_OBJECT
  public:
@@ -65,6 +67,7 @@ class DiscoverPage : public QWidget {
   QLabel* subtitle_ = nullptr;
   QVBoxLayout* badges_box_ = nullptr;
   QLabel* fit_ = nullptr;
+  QuantVariantsView* variants_ = nullptr;
   QComboBox* revision_ = nullptr;
   QPushButton* download_all_ = nullptr;
   QPushButton* download_selected_ = nullptr;

@@ -210,6 +210,7 @@ QWidget* ModelsPage::makeCard(const ModelCardData& data) {
   if (e.parameters > 0)
     badges->addWidget(makeBadge(tr("%1 parameters").arg(formatParameters(e.parameters))));
   if (!e.dtype.isEmpty()) badges->addWidget(makeBadge(e.dtype));
+  if (!e.quantization.isEmpty()) badges->addWidget(makeBadge(e.quantization, "accent"));
   if (e.context_length > 0) badges->addWidget(makeBadge(tr("context %1").arg(e.context_length)));
   badges->addWidget(makeBadge(tr("%1 on disk").arg(formatBytes(e.disk_bytes))));
   if (e.loadable) {

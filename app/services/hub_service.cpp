@@ -209,6 +209,12 @@ int HubService::openModel(const QString& model_id, const QString& revision) {
   return request;
 }
 
+QStringList HubService::quantizedVariants(const QString& model_id) {
+  QStringList out;
+  for (const std::string& id : hub::quantized_variant_ids(model_id.toStdString())) out << q(id);
+  return out;
+}
+
 int HubService::estimateFit(const QString& model_id, const QString& revision) {
   const int request = next_request_++;
   const hub::HubEndpoint endpoint = hub::HubEndpoint::parse(endpointText().toStdString());
@@ -231,11 +237,9 @@ int HubService::estimateFit(const QString& model_id, const QString& revision) {
       entry.context_length = fp.config.max_position_embeddings;
       entry.kv_bytes_per_token = static_cast<qint64>(fp.kv_bytes_per_token);
       entry.disk_bytes = fp.download_bytes;
-      // Without safetensors sizes in the listing, the parameter count at the model's dtype.
-      entry.weights_bytes =
-          fp.weight_bytes > 0
-              ? fp.weight_bytes
-              : fp.num_parameters * static_cast<qint64>(dtype_size(fp.config.dtype));
+      entry.quantization = q(fp.config.quant.describe());
+      // Without safetensors sizes in the listing, the estimate from config.json.
+      entry.weights_bytes = fp.weight_bytes > 0 ? fp.weight_bytes : fp.estimated_weight_bytes;
     } catch (const std::exception& e) {
       error = q(e.what());
     }

@@ -102,6 +102,8 @@ class HubService : public QObject {
   // config.json and the listing, turned into a ModelEntry that ModelLibrary::estimateBytes and
   // ModelLibrary::fits understand.
   int estimateFit(const QString& model_id, const QString& revision = {});
+  // The model's repos in its published precisions (hub::quantized_variant_ids); no hub call.
+  static QStringList quantizedVariants(const QString& model_id);
 
  signals:
   void endpointChanged(const QString& endpoint_text);

@@ -133,6 +133,7 @@ ModelEntry ModelLibrary::inspect(const QString& path, const QString& source) {
       e.architecture = QString::fromStdString(config.architecture);
       e.dtype =
           QString::fromLatin1(dtype_name(config.dtype).data(), dtype_name(config.dtype).size());
+      e.quantization = QString::fromStdString(config.quant.describe());
       e.parameters = config.num_parameters();
       e.context_length = config.max_position_embeddings;
       e.kv_bytes_per_token =

@@ -24,6 +24,7 @@ struct ModelEntry {
   QString problem;  // why it cannot be loaded
   QString architecture;
   QString dtype;  // "BF16", ...
+  QString quantization;  // "AWQ 4-bit, group 128", ... (empty: not quantized)
   qint64 parameters = 0;
   int context_length = 0;  // max_position_embeddings
   qint64 disk_bytes = 0;

@@ -19,6 +19,7 @@
 #include "engine/cpu/cpu_math.h"
 #include "engine/cpu/thread_pool.h"
 #include "engine/util/error.h"
+#include "engine/model/quant_weights.h"
 
 namespace pagoda {
 
@@ -127,6 +128,16 @@ class CpuBackend final : public Backend {
     weights_bytes_ += out.size() * sizeof(float);
     return out;
   }
+  // A linear layer's [n, k] weight: widened, or dequantized once when the checkpoint stores it
+  // quantized (the float32 math is then the same as for a plain checkpoint).
+  std::vector<float> widen_linear(const WeightStore& weights, const ModelConfig& config,
+                                  const std::string& module, int64_t n, int64_t k) {
+    if (!config.quant.converts(module)) return widen(weights, module + ".weight", {n, k});
+    std::vector<float> out(static_cast<size_t>(n * k));
+    dequantize(read_quant_matrix(config.quant, weights, module, n, k), out.data());
+    weights_bytes_ += out.size() * sizeof(float);
+    return out;
+  }
   void validate(const StepInput& input) const;
   // The step in parts, in the order execute() runs them.
   int gather_tokens(const StepInput& input);  // positions, cache slots, embeddings; token count
@@ -191,9 +202,9 @@ void CpuBackend::load(const ModelConfig& config, const WeightStore& weights) {
     for (int i = 0; i < config.num_layers; ++i) {
       const std::string p = "model.layers." + std::to_string(i) + ".";
       LayerWeights& l = layers_[i];
-      auto q = widen(weights, p + "self_attn.q_proj.weight", {q_dim, h});
-      auto k = widen(weights, p + "self_attn.k_proj.weight", {kv_dim, h});
-      auto v = widen(weights, p + "self_attn.v_proj.weight", {kv_dim, h});
+      auto q = widen_linear(weights, config, p + "self_attn.q_proj", q_dim, h);
+      auto k = widen_linear(weights, config, p + "self_attn.k_proj", kv_dim, h);
+      auto v = widen_linear(weights, config, p + "self_attn.v_proj", kv_dim, h);
       l.qkv = std::move(q);
       l.qkv.insert(l.qkv.end(), k.begin(), k.end());
       l.qkv.insert(l.qkv.end(), v.begin(), v.end());
@@ -204,11 +215,11 @@ void CpuBackend::load(const ModelConfig& config, const WeightStore& weights) {
         l.qkv_bias.insert(l.qkv_bias.end(), kb.begin(), kb.end());
         l.qkv_bias.insert(l.qkv_bias.end(), vb.begin(), vb.end());
       }
-      l.o = widen(weights, p + "self_attn.o_proj.weight", {h, q_dim});
-      l.gate_up = widen(weights, p + "mlp.gate_proj.weight", {inter, h});
-      auto up = widen(weights, p + "mlp.up_proj.weight", {inter, h});
+      l.o = widen_linear(weights, config, p + "self_attn.o_proj", h, q_dim);
+      l.gate_up = widen_linear(weights, config, p + "mlp.gate_proj", inter, h);
+      auto up = widen_linear(weights, config, p + "mlp.up_proj", inter, h);
       l.gate_up.insert(l.gate_up.end(), up.begin(), up.end());
-      l.down = widen(weights, p + "mlp.down_proj.weight", {h, inter});
+      l.down = widen_linear(weights, config, p + "mlp.down_proj", h, inter);
       l.input_norm = widen(weights, p + "input_layernorm.weight", {h});
       l.post_norm = widen(weights, p + "post_attention_layernorm.weight", {h});
       if (config.qk_norm) {

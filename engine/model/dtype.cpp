@@ -1,6 +1,7 @@
 #include "engine/model/dtype.h"
 
 #include <cmath>
+#include <limits>
 
 namespace pagoda {
 
@@ -19,6 +20,7 @@ size_t dtype_size(DType t) {
     case DType::U8:
     case DType::I8:
     case DType::Bool:
+    case DType::F8E4M3:
       return 1;
   }
   return 0;
@@ -46,6 +48,8 @@ std::string_view dtype_name(DType t) {
       return "F64";
     case DType::I16:
       return "I16";
+    case DType::F8E4M3:
+      return "F8_E4M3";
   }
   return "?";
 }
@@ -69,6 +73,19 @@ float f16_to_float(uint16_t v) {
   float f;
   std::memcpy(&f, &bits, 4);
   return f;
+}
+
+float fp8_e4m3_to_float(uint8_t v) {
+  const int exponent = (v >> 3) & 0xF, mantissa = v & 7;
+  float f;
+  if (exponent == 0xF && mantissa == 7) {
+    f = std::numeric_limits<float>::quiet_NaN();
+  } else if (exponent == 0) {
+    f = std::ldexp(static_cast<float>(mantissa), -9);  // subnormal: mantissa/8 * 2^-6
+  } else {
+    f = std::ldexp(1.0f + mantissa / 8.0f, exponent - 7);
+  }
+  return (v & 0x80) ? -f : f;
 }
 
 uint16_t float_to_bf16(float f) {

@@ -242,6 +242,7 @@ ModelConfig parse_config(const Json& j, const std::string& file) {
   if (auto bos = r.opt_int("bos_token_id", 0, INT32_MAX))
     c.bos_token_id = static_cast<int32_t>(*bos);
   c.eos_token_ids = r.int_list("eos_token_id");
+  c.quant = QuantConfig::from_json(j, file);
   return c;
 }
 

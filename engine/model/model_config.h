@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/model/dtype.h"
+#include "engine/model/quant_config.h"
 
 namespace pagoda {
 
@@ -49,6 +50,7 @@ struct ModelConfig {
   RopeConfig rope;
   std::optional<int32_t> bos_token_id;
   std::vector<int32_t> eos_token_ids;
+  QuantConfig quant;  // quantization_config (method None for plain checkpoints)
 
   // Throws pagoda::Error naming config.json and the field for an unknown architecture or a
   // missing/invalid field.

@@ -18,7 +18,7 @@ bool parse_dtype(const std::string& s, DType& out) {
   static const std::pair<const char*, DType> kNames[] = {
       {"F32", DType::F32}, {"F16", DType::F16}, {"BF16", DType::BF16}, {"I32", DType::I32},
       {"I64", DType::I64}, {"U8", DType::U8},   {"I8", DType::I8},     {"BOOL", DType::Bool},
-      {"F64", DType::F64}, {"I16", DType::I16}};
+      {"F64", DType::F64}, {"I16", DType::I16}, {"F8_E4M3", DType::F8E4M3}};
   for (const auto& [name, t] : kNames) {
     if (s == name) {
       out = t;

@@ -1,4 +1,5 @@
-// pagoda-bench: measures the CUDA backend on random bf16 weights of a named model shape.
+// pagoda-bench: measures the CUDA backend on random bf16 weights of a named model shape (or, with
+//   --quant, random packed AWQ / GPTQ int4 / GPTQ int8 / FP8 linear weights, group or block 128).
 //   decode tok/s at several batch sizes (prompt and generation lengths given), prefill tok/s,
 //   and offline throughput on nano-vllm's workload (random ids, in/out lengths uniform in
 //   [100, 1024], ignore EOS) with TTFT and inter-token latency percentiles.
@@ -180,6 +181,7 @@ int main(int argc, char** argv) {
   int prompt = 128, gen = 128, offline = 256, max_tokens = 8192, max_seqs = 256;
   bool graphs = true, prefill = true;
   std::string tag;  // suffix of the result keys (A/B variants)
+  std::string quant;  // awq | gptq4 | gptq8 | fp8 (empty: bf16)
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -213,15 +215,33 @@ int main(int argc, char** argv) {
       prefill = false;
     } else if (a == "--tag") {
       tag = "_" + next();
+    } else if (a == "--quant") {
+      quant = next();
     } else {
       std::fprintf(stderr,
                    "usage: pagoda-bench [--model NAME] [--batches 1,8,32,128] [--prompt 128] "
                    "[--gen 128] [--offline 256 (0: skip)] [--max-batched-tokens 8192] "
-                   "[--no-graphs] [--no-prefill] [--tag NAME]\n");
+                   "[--no-graphs] [--no-prefill] [--tag NAME] [--quant awq|gptq4|gptq8|fp8]\n");
       return 2;
     }
   }
-  const pagoda::ModelConfig config = shape(model);
+  pagoda::ModelConfig config = shape(model);
+  if (!quant.empty()) {
+    pagoda::QuantConfig& q = config.quant;
+    q.group_size = 128;
+    if (quant == "awq") {
+      q.method = pagoda::QuantMethod::Awq, q.bits = 4;
+    } else if (quant == "gptq4" || quant == "gptq8") {
+      q.method = pagoda::QuantMethod::Gptq, q.bits = quant == "gptq4" ? 4 : 8;
+    } else if (quant == "fp8") {
+      q.method = pagoda::QuantMethod::Fp8, q.bits = 8, q.fp8_block_n = 128, q.fp8_block_k = 128;
+    } else {
+      std::fprintf(stderr, "unknown --quant %s (awq, gptq4, gptq8, fp8)\n", quant.c_str());
+      return 2;
+    }
+    if (tag.empty()) tag = "_" + quant;
+    std::printf("quantized linear weights: %s\n", q.describe().c_str());
+  }
   pagoda::BackendOptions opts;
   opts.max_num_batched_tokens = max_tokens;
   opts.max_num_seqs = max_seqs;
@@ -275,7 +295,8 @@ int main(int argc, char** argv) {
       const double t = driver.run(reqs);
       if (rep > 0) times.push_back(t);
     }
-    std::printf("RESULT %s prefill_tok_s %.1f\n", model.c_str(), 8.0 * per / percentile(times, 50));
+    std::printf("RESULT %s prefill_tok_s%s %.1f\n", model.c_str(), tag.c_str(),
+                8.0 * per / percentile(times, 50));
   }
 
   // Offline throughput on nano-vllm's workload.

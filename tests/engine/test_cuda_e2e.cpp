@@ -2,8 +2,12 @@
 // both driven through execute() with the golden prompts, teacher-forced with the golden greedy
 // tokens so every step compares the same context. The first sampled token of each prompt must
 // agree, and >= 95% of all steps. Exits 77 (skipped) without a GPU.
+// Arguments, optional: model names to run instead of the fixture list; PAGODA_E2E_DATA: a folder
+// with models/<name> and golden/model-<name>.safetensors to take them from (fixtures generated
+// on the GPU machine, e.g. by tests/quant/make_quant_fixtures.py).
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -59,10 +63,14 @@ double rel_error(const std::vector<float>& a, const std::vector<float>& b) {
   return std::sqrt(num / std::max(den, 1e-30));
 }
 
+std::string data_root() {
+  const char* env = std::getenv("PAGODA_E2E_DATA");
+  return env && *env ? env : PAGODA_TEST_DATA;
+}
+
 bool run_model(const std::string& name, bool graphs, Tally& tally) {
-  const std::string dir = std::string(PAGODA_TEST_DATA) + "/models/" + name;
-  const std::string golden =
-      std::string(PAGODA_TEST_DATA) + "/golden/model-" + name + ".safetensors";
+  const std::string dir = data_root() + "/models/" + name;
+  const std::string golden = data_root() + "/golden/model-" + name + ".safetensors";
   const pagoda::ModelConfig config = pagoda::ModelConfig::from_dir(dir);
   const pagoda::WeightStore weights = pagoda::WeightStore::open(dir);
   pagoda::BackendOptions opts;
@@ -193,7 +201,7 @@ bool run_model(const std::string& name, bool graphs, Tally& tally) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
   {
     pagoda::BackendOptions probe;
     char err[256] = {0};
@@ -204,23 +212,36 @@ int main() {
     }
   }
   int failures = 0;
-  for (const char* model :
-       {"tiny-qwen2", "tiny-qwen3", "tiny-llama3", "tiny-mistral", "tiny-yi-spm", "demo-chat"}) {
+  std::vector<std::string> models = {"tiny-qwen2", "tiny-qwen3", "tiny-llama3", "tiny-mistral",
+                                     "tiny-yi-spm", "demo-chat",
+                                     // quantized checkpoints (docs/quantization.md)
+                                     "tiny-qwen2-awq",
+                                     "tiny-qwen2-gptq4",
+                                     "tiny-qwen2-gptq8",
+                                     "tiny-qwen3-awq",
+                                     "tiny-qwen3-fp8",
+                                     "tiny-qwen3-gptq8-actorder",
+                                     "tiny-llama3-gptq4-actorder",
+                                     "tiny-llama3-gptq4-v2",
+                                     "tiny-llama3-awq",
+                                     "tiny-llama3-fp8-tensor"};
+  if (argc > 1) models.assign(argv + 1, argv + argc);
+  for (const std::string& model : models) {
     for (bool graphs : {true, false}) {
       Tally t;
       bool ok = false;
       try {
         ok = run_model(model, graphs, t);
       } catch (const std::exception& e) {
-        std::printf("FAIL: %s: %s\n", model, e.what());
+        std::printf("FAIL: %s: %s\n", model.c_str(), e.what());
       }
       const double rate = t.steps ? double(t.agree_cpu) / t.steps : 0;
       std::printf(
           "%-13s graphs=%d: %d steps, agree with CPU %.1f%%, with golden %.1f%%, first %d/%d\n",
-          model, graphs, t.steps, 100 * rate, t.steps ? 100.0 * t.agree_golden / t.steps : 0,
+          model.c_str(), graphs, t.steps, 100 * rate, t.steps ? 100.0 * t.agree_golden / t.steps : 0,
           t.first_agree, t.first_total);
       if (!ok || rate < 0.95 || t.first_agree != t.first_total) {
-        std::printf("FAIL: %s (graphs=%d)\n", model, graphs);
+        std::printf("FAIL: %s (graphs=%d)\n", model.c_str(), graphs);
         ++failures;
       }
     }

@@ -404,7 +404,7 @@ TEST(Safetensors, BadFilesGiveErrorsNamingFileAndTensor) {
   expect(safetensors_bytes("{}", "").substr(0, 8) + "{", "runs past the end");
   expect(safetensors_bytes("{\"a\":", ""), "invalid header JSON");
   expect(safetensors_bytes("[1,2]", ""), "not a JSON object");
-  expect(safetensors_bytes(R"({"w":{"dtype":"F8_E4M3","shape":[2],"data_offsets":[0,2]}})", data),
+  expect(safetensors_bytes(R"({"w":{"dtype":"F8_E5M2","shape":[2],"data_offsets":[0,2]}})", data),
          "tensor w: unsupported dtype");
   expect(safetensors_bytes(R"({"w":{"dtype":"F32","shape":[5],"data_offsets":[0,16]}})", data),
          "tensor w: shape [5]");

@@ -90,6 +90,8 @@ TEST(TokenizerModels, SpecialTokensFollowConfigFiles) {
   int folders = 0;
   for (const auto& entry : fs::directory_iterator(kData / "models")) {
     SCOPED_TRACE(entry.path().string());
+    // The quantized fixtures (tests/quant) carry weights only: their goldens use token ids.
+    if (!fs::exists(entry.path() / "tokenizer_config.json")) continue;
     ++folders;
     auto tok = Tokenizer::from_dir(entry.path());
     Json config = pagoda::read_json_file(entry.path() / "tokenizer_config.json");

@@ -1,0 +1,63 @@
+#pragma once
+// CUDA kernels for quantized linear weights (int4 AWQ/GPTQ, int8 GPTQ, FP8 e4m3) in the canonical
+// layout of engine/model/quant_weights.h: a fused dequantize-and-multiply GEMV for decode-sized
+// batches that reads each packed weight once, and a dequantize-into-bf16 kernel for cuBLAS.
+// Host launchers on a stream; no state, any thread.
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+namespace pagoda::cuda {
+
+enum class QuantKind : int { Int4 = 0, Int8 = 1, Fp8 = 2 };
+
+// One part of a (possibly fused) linear layer on the device: rows [row0, row0 + n) of the output.
+struct QuantPart {
+  QuantKind kind = QuantKind::Int4;
+  int n = 0, k = 0, row0 = 0;
+  // Int4 / Int8: packed [n, k * bits / 32], scale_zero [n, groups] (fp16 scale, fp16 zero).
+  const uint32_t* packed = nullptr;
+  const __half2* scale_zero = nullptr;
+  int group_size = 0, groups = 0;
+  const int32_t* perm = nullptr;  // [k]: position j holds input channel perm[j]; null: identity
+  // Fp8: fp8 [n, k], block_scales [ceil(n / block_n), blocks_k].
+  const uint8_t* fp8 = nullptr;
+  const float* block_scales = nullptr;
+  int block_n = 0, block_k = 0, blocks_k = 0;
+};
+
+// The largest batch the fused GEMV takes.
+constexpr int kQuantGemvMaxRows = 8;
+
+// Whether quant_gemv takes this part (k and the groups aligned to the 16-byte chunks it reads).
+bool quant_gemv_supported(const QuantPart& w);
+
+// y[i, row0 + r] = sum_c x[i, c] w[r, c] for i < m <= kQuantGemvMaxRows; x [m, k] bf16, y has
+// ldy columns (bf16 or float32). With w.perm, x_perm (m * k bf16 of scratch) receives the
+// permuted activations first.
+void quant_gemv(const QuantPart& w, const __nv_bfloat16* x, __nv_bfloat16* x_perm, void* y, int m,
+                int ldy, bool out_f32, cudaStream_t stream);
+
+// The tensor-core product (quant_gemm_mma.cu) for kQuantGemvMaxRows < m <= kQuantMmaMaxRows:
+// y[i, row0 + r] = sum_c x[i, c] w[r, c], weights dequantized tile by tile in shared memory.
+constexpr int kQuantMmaMaxRows = 256;
+bool quant_mma_supported(const QuantPart& w);
+// accum (m * w.n floats, or null: no split) receives partial sums when the inputs are split
+// across blocks to give num_sms SMs enough work.
+void quant_mma(const QuantPart& w, const __nv_bfloat16* x, void* y, int m, int ldy, bool out_f32,
+               float* accum, int num_sms, cudaStream_t stream);
+
+// out[(row0 + r) * k + c] = bf16(w[r, c]) (the part's rows of a bf16 [N, k] matrix).
+void quant_dequantize(const QuantPart& w, __nv_bfloat16* out, cudaStream_t stream);
+
+// Random contents for benchmarks and tests: words uniform, e4m3 bytes finite, scales uniform
+// in [lo, hi) as fp16 with zeros in [0, zero_max], fp8 block scales uniform in [lo, hi).
+void fill_random_u32(uint32_t* out, size_t n, uint64_t seed, cudaStream_t stream);
+void fill_random_fp8(uint8_t* out, size_t n, uint64_t seed, cudaStream_t stream);
+void fill_random_scale_zero(__half2* out, size_t n, uint64_t seed, float lo, float hi,
+                            int zero_max, cudaStream_t stream);
+void fill_random_f32(float* out, size_t n, uint64_t seed, float lo, float hi, cudaStream_t stream);
+
+}  // namespace pagoda::cuda

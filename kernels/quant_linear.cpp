@@ -1,0 +1,210 @@
+#include "kernels/quant_linear.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <string>
+
+#include "engine/model/dtype.h"
+#include "engine/util/error.h"
+
+namespace pagoda::cuda {
+
+namespace {
+
+QuantKind kind_of(QuantMatrix::Kind k) {
+  switch (k) {
+    case QuantMatrix::Kind::Int4:
+      return QuantKind::Int4;
+    case QuantMatrix::Kind::Int8:
+      return QuantKind::Int8;
+    case QuantMatrix::Kind::Fp8:
+      break;
+  }
+  return QuantKind::Fp8;
+}
+
+void check(cudaError_t e, const char* what) {
+  if (e != cudaSuccess)
+    throw Error(std::string("CUDA error in ") + what + ": " + cudaGetErrorString(e));
+}
+
+}  // namespace
+
+QuantLinears::~QuantLinears() {
+  for (void* p : allocations_) cudaFree(p);
+}
+
+void* QuantLinears::alloc(size_t bytes) {
+  void* p = nullptr;
+  if (cudaMalloc(&p, std::max<size_t>(bytes, 16)) != cudaSuccess) {
+    cudaGetLastError();
+    throw Error("Not enough GPU memory for the quantized weights (" + std::to_string(bytes) +
+                " bytes more)");
+  }
+  allocations_.push_back(p);
+  return p;
+}
+
+const __nv_bfloat16* QuantLinears::add(QuantLinear linear) {
+  bool permuted = false;
+  for (const QuantPart& p : linear.parts) permuted = permuted || p.perm;
+  if (permuted)
+    linear.x_perm = static_cast<__nv_bfloat16*>(
+        alloc(sizeof(__nv_bfloat16) * kQuantGemvMaxRows * static_cast<size_t>(linear.k)));
+  max_elems_ = std::max(max_elems_, static_cast<size_t>(linear.n) * linear.k);
+  for (const QuantPart& p : linear.parts) max_part_rows_ = std::max(max_part_rows_, p.n);
+  // The first part's packed data is a unique device address: the key.
+  const QuantPart& first = linear.parts.front();
+  const void* key = first.kind == QuantKind::Fp8 ? static_cast<const void*>(first.fp8)
+                                                 : static_cast<const void*>(first.packed);
+  linears_.emplace(key, std::move(linear));
+  return static_cast<const __nv_bfloat16*>(key);
+}
+
+const __nv_bfloat16* QuantLinears::upload(const std::vector<QuantMatrix>& parts) {
+  QuantLinear linear;
+  linear.k = static_cast<int>(parts.front().k);
+  for (const QuantMatrix& m : parts) {
+    if (m.k != linear.k) throw Error("quantized linear parts disagree on their input size");
+    QuantPart p;
+    p.kind = kind_of(m.kind);
+    p.n = static_cast<int>(m.n);
+    p.k = static_cast<int>(m.k);
+    p.row0 = linear.n;
+    auto copy = [&](const void* src, size_t bytes) {
+      void* d = alloc(bytes);
+      check(cudaMemcpy(d, src, bytes, cudaMemcpyHostToDevice), "quantized weights");
+      return d;
+    };
+    if (m.kind == QuantMatrix::Kind::Fp8) {
+      p.fp8 = static_cast<const uint8_t*>(copy(m.fp8.data(), m.fp8.size()));
+      p.block_scales = static_cast<const float*>(
+          copy(m.block_scales.data(), m.block_scales.size() * sizeof(float)));
+      p.block_n = static_cast<int>(m.block_n);
+      p.block_k = static_cast<int>(m.block_k);
+      p.blocks_k = static_cast<int>(m.blocks_k);
+    } else {
+      p.packed = static_cast<const uint32_t*>(copy(m.packed.data(), m.packed.size() * 4));
+      std::vector<uint16_t> sz(2 * m.scales.size());
+      for (size_t i = 0; i < m.scales.size(); ++i) {
+        sz[2 * i] = float_to_f16(m.scales[i]);
+        sz[2 * i + 1] = float_to_f16(static_cast<float>(m.zeros[i]));
+      }
+      p.scale_zero = static_cast<const __half2*>(copy(sz.data(), sz.size() * 2));
+      p.group_size = static_cast<int>(m.group_size);
+      p.groups = static_cast<int>(m.groups);
+      if (!m.perm.empty())
+        p.perm = static_cast<const int32_t*>(copy(m.perm.data(), m.perm.size() * 4));
+    }
+    linear.n += p.n;
+    linear.parts.push_back(p);
+  }
+  return add(std::move(linear));
+}
+
+const __nv_bfloat16* QuantLinears::random(const QuantConfig& config, const std::vector<int>& rows,
+                                          int k, uint64_t seed, cudaStream_t stream) {
+  QuantLinear linear;
+  linear.k = k;
+  for (int n : rows) {
+    QuantPart p;
+    p.n = n;
+    p.k = k;
+    p.row0 = linear.n;
+    ++seed;
+    // Scales so that a weight's spread is about 1/sqrt(k), like the bf16 benchmark weights.
+    const float spread = 1.0f / std::sqrt(static_cast<float>(k));
+    if (config.method == QuantMethod::Fp8) {
+      p.kind = QuantKind::Fp8;
+      p.block_n = config.fp8_block_n > 0 ? config.fp8_block_n : n;
+      p.block_k = config.fp8_block_k > 0 ? config.fp8_block_k : k;
+      p.blocks_k = (k + p.block_k - 1) / p.block_k;
+      const size_t blocks = static_cast<size_t>((n + p.block_n - 1) / p.block_n) * p.blocks_k;
+      auto* fp8 = static_cast<uint8_t*>(alloc(static_cast<size_t>(n) * k));
+      auto* scales = static_cast<float*>(alloc(blocks * sizeof(float)));
+      fill_random_fp8(fp8, static_cast<size_t>(n) * k, seed, stream);
+      fill_random_f32(scales, blocks, seed + 7, 0.05f * spread, 0.1f * spread, stream);
+      p.fp8 = fp8;
+      p.block_scales = scales;
+    } else {
+      p.kind = config.bits == 4 ? QuantKind::Int4 : QuantKind::Int8;
+      p.group_size = config.group_size > 0 ? config.group_size : k;
+      p.groups = (k + p.group_size - 1) / p.group_size;
+      const size_t words = static_cast<size_t>(n) * k * config.bits / 32;
+      const size_t groups = static_cast<size_t>(n) * p.groups;
+      auto* packed = static_cast<uint32_t*>(alloc(words * 4));
+      auto* sz = static_cast<__half2*>(alloc(groups * sizeof(__half2)));
+      const int levels = 1 << config.bits;
+      fill_random_u32(packed, words, seed, stream);
+      fill_random_scale_zero(sz, groups, seed + 7, 0.5f * spread * 4 / levels,
+                             spread * 4 / levels, levels - 1, stream);
+      p.packed = packed;
+      p.scale_zero = sz;
+    }
+    check(cudaGetLastError(), "random quantized weights");
+    linear.n += n;
+    linear.parts.push_back(p);
+  }
+  return add(std::move(linear));
+}
+
+const QuantLinear* QuantLinears::find(const void* key) const {
+  if (linears_.empty()) return nullptr;
+  auto it = linears_.find(key);
+  return it == linears_.end() ? nullptr : &it->second;
+}
+
+bool QuantLinears::gemv(const QuantLinear& w, const __nv_bfloat16* x, void* y, int tokens,
+                        bool out_f32, cudaStream_t stream) const {
+  if (tokens < 1 || tokens > kQuantGemvMaxRows) return false;
+  for (const QuantPart& p : w.parts)
+    if (!quant_gemv_supported(p)) return false;
+  for (const QuantPart& p : w.parts)
+    quant_gemv(p, x, w.x_perm, y, tokens, w.n, out_f32, stream);
+  return true;
+}
+
+void QuantLinears::prepare(int max_tokens) {
+  int device = 0;
+  check(cudaGetDevice(&device), "cudaGetDevice");
+  check(cudaDeviceGetAttribute(&num_sms_, cudaDevAttrMultiProcessorCount, device),
+        "cudaDeviceGetAttribute");
+  const int rows = std::min(max_tokens, kQuantMmaMaxRows);
+  if (linears_.empty() || rows <= 0 || accum_) return;
+  accum_ = static_cast<float*>(alloc(sizeof(float) * rows * static_cast<size_t>(max_part_rows_)));
+  accum_rows_ = rows;
+}
+
+int QuantLinears::gemv_rows() {
+  static const int rows = [] {
+    const char* v = std::getenv("PAGODA_CUDA_QUANT_GEMV_ROWS");
+    return v && *v ? std::clamp(std::atoi(v), 0, kQuantGemvMaxRows) : kDefaultGemvRows;
+  }();
+  return rows;
+}
+
+int QuantLinears::mma_rows() {
+  static const int rows = [] {
+    const char* v = std::getenv("PAGODA_CUDA_QUANT_MMA_ROWS");
+    return v && *v ? std::clamp(std::atoi(v), 0, kQuantMmaMaxRows) : kDefaultMmaRows;
+  }();
+  return rows;
+}
+
+bool QuantLinears::mma(const QuantLinear& w, const __nv_bfloat16* x, void* y, int tokens,
+                       bool out_f32, cudaStream_t stream) const {
+  if (tokens < 1 || tokens > kQuantMmaMaxRows || (accum_ && tokens > accum_rows_)) return false;
+  for (const QuantPart& p : w.parts)
+    if (!quant_mma_supported(p)) return false;
+  for (const QuantPart& p : w.parts)
+    quant_mma(p, x, y, tokens, w.n, out_f32, accum_, num_sms_, stream);
+  return true;
+}
+
+void QuantLinears::dequantize(const QuantLinear& w, __nv_bfloat16* scratch,
+                              cudaStream_t stream) const {
+  for (const QuantPart& p : w.parts) quant_dequantize(p, scratch, stream);
+}
+
+}  // namespace pagoda::cuda

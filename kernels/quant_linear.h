@@ -1,0 +1,80 @@
+#pragma once
+// The quantized linear layers of a model on the GPU: uploads canonical QuantMatrix parts
+// (engine/model/quant_weights.h) or random ones (benchmarks), and runs a product either through
+// the fused GEMV (decode-sized batches) or by dequantizing into a bf16 scratch for cuBLAS.
+// Used from the backend's thread only; owns its device memory.
+#include <cuda_runtime.h>
+
+#include <map>
+#include <vector>
+
+#include "engine/model/quant_config.h"
+#include "engine/model/quant_weights.h"
+#include "kernels/quant_gemm.h"
+
+namespace pagoda::cuda {
+
+// A linear layer [n, k] made of parts concatenated along n (q, k and v; gate and up).
+struct QuantLinear {
+  int n = 0, k = 0;
+  std::vector<QuantPart> parts;
+  __nv_bfloat16* x_perm = nullptr;  // [kQuantGemvMaxRows, k] when a part has a permutation
+};
+
+class QuantLinears {
+ public:
+  QuantLinears() = default;
+  QuantLinears(const QuantLinears&) = delete;
+  QuantLinears& operator=(const QuantLinears&) = delete;
+  ~QuantLinears();
+
+  // Uploads parts (same k) as one linear; returns the key the backend keeps in place of a bf16
+  // weight pointer. Throws pagoda::Error when the GPU has no room.
+  const __nv_bfloat16* upload(const std::vector<QuantMatrix>& parts);
+  // Random packed weights of config's format for parts of the given row counts (benchmarks).
+  const __nv_bfloat16* random(const QuantConfig& config, const std::vector<int>& rows, int k,
+                              uint64_t seed, cudaStream_t stream);
+
+  // Allocates the split-K accumulator of the tensor-core tiles for steps of up to max_tokens
+  // (after every upload, before graph capture).
+  void prepare(int max_tokens);
+
+  // The linear registered under key, or null for a bf16 weight.
+  const QuantLinear* find(const void* key) const;
+  // Elements of the largest bf16 [n, k] matrix a product dequantizes into.
+  size_t max_dequant_elems() const { return max_elems_; }
+
+  // y[t, :] = x[t, :] w^T for tokens <= kQuantGemvMaxRows through the fused GEMV (false: not
+  // launched, the layout is not one it takes).
+  bool gemv(const QuantLinear& w, const __nv_bfloat16* x, void* y, int tokens, bool out_f32,
+            cudaStream_t stream) const;
+  // The same through tensor-core tiles for tokens <= kQuantMmaMaxRows (and the steps prepare()
+  // sized for) (false: not launched).
+  bool mma(const QuantLinear& w, const __nv_bfloat16* x, void* y, int tokens, bool out_f32,
+           cudaStream_t stream) const;
+
+  // Which route the backend takes for a step of t tokens, from the H200 measurements in
+  // docs/cuda-notes.md (q2): t <= gemv_rows() the GEMV, t <= mma_rows() the tensor-core tiles,
+  // larger steps dequantize into bf16 for cuBLAS. PAGODA_CUDA_QUANT_GEMV_ROWS and
+  // PAGODA_CUDA_QUANT_MMA_ROWS override them (0: never).
+  static constexpr int kDefaultGemvRows = 4;
+  static constexpr int kDefaultMmaRows = 16;
+  static int gemv_rows();
+  static int mma_rows();
+  // Writes the whole bf16 weight into scratch (max_dequant_elems() elements).
+  void dequantize(const QuantLinear& w, __nv_bfloat16* scratch, cudaStream_t stream) const;
+
+ private:
+  void* alloc(size_t bytes);
+  const __nv_bfloat16* add(QuantLinear linear);
+
+  std::vector<void*> allocations_;
+  std::map<const void*, QuantLinear> linears_;
+  size_t max_elems_ = 0;
+  int max_part_rows_ = 0;
+  float* accum_ = nullptr;  // [accum_rows_, max_part_rows_]
+  int accum_rows_ = 0;
+  int num_sms_ = 1;
+};
+
+}  // namespace pagoda::cuda

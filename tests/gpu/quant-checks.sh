@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Issue 17 on the GPU machine, in one call (< 9 minutes): unpacks the carried -dev packages,
+# builds only the quantization targets, generates the quantized fixtures and their transformers
+# goldens (tests/quant/make_quant_fixtures.py, in the background during the build), runs the
+# quantized-kernel test (and compute-sanitizer memcheck on it), the CUDA-vs-CPU end-to-end test on
+# the quantized fixtures and on the plain ones, and pagoda-bench on the 7B shape for each
+# quantized format and bf16. Everything is written to $OUT (at most 8 files):
+#   quant-checks.log (summary), build.log, fixtures.log, cuda-quant.log, e2e.log, memcheck.log,
+#   bench.log, quant-fixtures.tar.xz (the quantized models and goldens, no float32 copies).
+# Steps past the time budget (BUDGET_S, 500 s) are skipped and reported as skipped.
+# Local dry runs: SKIP_BUILD=1 BUILD_DIR=build PYTHON=/usr/bin/python3 (tests without a GPU
+# report "skipped").
+# Shorter runs: SKIP_FIXTURES=1 (use the fixtures and goldens in tests/data: test_cuda_e2e then
+# runs its default list, which includes them), BENCH_FORMATS ("awq bf16 fp8 gptq8 gptq4").
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+START=$(date +%s)
+BUDGET_S=${BUDGET_S:-500}
+OUT=${OUT:-$(mktemp -d)}
+mkdir -p "$OUT"
+BUILD_DIR=${BUILD_DIR:-build-quant}
+WORK=$(mktemp -d)
+SUMMARY=$OUT/quant-checks.log
+note() { echo "== $1" | tee -a "$SUMMARY"; }
+left() { echo $((BUDGET_S - ($(date +%s) - START))); }
+# run_step SECONDS LOG NAME CMD...: runs CMD with a timeout of min(SECONDS, budget left).
+run_step() {
+  local want=$1 log=$2 name=$3
+  shift 3
+  local t
+  t=$(left)
+  [ "$t" -gt "$want" ] && t=$want
+  if [ "$t" -lt 10 ]; then
+    note "$name: SKIPPED (time budget spent)"
+    return 1
+  fi
+  echo "---- $name (timeout ${t}s)" >>"$log"
+  local s=$(date +%s)
+  timeout "$t" "$@" >>"$log" 2>&1
+  local rc=$?
+  if [ $rc -eq 0 ]; then note "$name: passed ($(( $(date +%s) - s )) s)"
+  elif [ $rc -eq 77 ]; then note "$name: skipped (no GPU)"
+  else note "$name: FAILED rc $rc ($(( $(date +%s) - s )) s)"; fi
+  return $rc
+}
+
+source tests/gpu/unpack-deps.sh
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>&1 | tee -a "$SUMMARY"
+
+# Fixtures and goldens need only python (numpy, torch, transformers): start them now.
+FIXTURES_PID=
+if [ "${SKIP_FIXTURES:-0}" != 1 ]; then
+  (timeout 300 "${PYTHON:-python3}" tests/quant/make_quant_fixtures.py --out "$WORK/qf" \
+     >"$OUT/fixtures.log" 2>&1; echo "exit $?" >>"$OUT/fixtures.log") &
+  FIXTURES_PID=$!
+fi
+
+deps=()
+[ -d .deps/usr ] && deps=(-DPAGODA_DEPS_PREFIX="$PWD/.deps")
+if [ "${SKIP_BUILD:-0}" = 1 ]; then
+  note "build: skipped (SKIP_BUILD=1)"
+elif ! cmake -S . -B "$BUILD_DIR" -G Ninja -DPAGODA_GUI=OFF -DPAGODA_CUDA=ON \
+    -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_BUILD_TYPE=Release "${deps[@]}" >"$OUT/build.log" 2>&1; then
+  note "configure: FAILED"; tail -30 "$OUT/build.log"
+else
+  run_step 330 "$OUT/build.log" "build" cmake --build "$BUILD_DIR" -j"$(nproc)" --target \
+    pagoda_cuda test_cuda_quant test_cuda_e2e test_quant_weights pagoda-bench
+  grep -E "error|FAILED" "$OUT/build.log" | head -20 | tee -a "$SUMMARY"
+fi
+T=$BUILD_DIR/tests
+
+run_step 60 "$OUT/cuda-quant.log" "test_cuda_quant (kernels vs float64)" "$T/test_cuda_quant"
+run_step 30 "$OUT/cuda-quant.log" "test_quant_weights (loader, CPU)" "$T/test_quant_weights"
+if command -v compute-sanitizer >/dev/null; then
+  PAGODA_SKIP_TIMING=1 run_step 120 "$OUT/memcheck.log" "memcheck test_cuda_quant" \
+    compute-sanitizer --tool memcheck --error-exitcode 9 "$T/test_cuda_quant"
+  grep "ERROR SUMMARY" "$OUT/memcheck.log" | tee -a "$SUMMARY"
+else
+  note "compute-sanitizer: not found"
+fi
+
+[ -n "$FIXTURES_PID" ] && wait "$FIXTURES_PID" && note "fixtures + goldens: $(tail -1 "$OUT/fixtures.log")"
+QUANT_MODELS=$([ -n "$FIXTURES_PID" ] && ls "$WORK/qf/golden" 2>/dev/null | sed -n 's/^model-\(.*\)\.safetensors$/\1/p' | tr '\n' ' ')
+if [ -n "$QUANT_MODELS" ]; then
+  (cd "$WORK/qf" && tar cJf "$OUT/quant-fixtures.tar.xz" --exclude='*-dequant' models golden) &&
+    note "quant-fixtures.tar.xz: $(du -h "$OUT/quant-fixtures.tar.xz" | cut -f1)"
+  (cd "$WORK/qf/models" && sha256sum */model.safetensors | grep -v dequant) >>"$OUT/fixtures.log"
+  # CUDA (bf16 activations) against the CPU backend (float32) on the quantized fixtures.
+  PAGODA_E2E_DATA=$WORK/qf run_step 120 "$OUT/e2e.log" "test_cuda_e2e on quantized fixtures" \
+    "$T/test_cuda_e2e" $QUANT_MODELS
+  grep -E "graphs=|FAIL" "$OUT/e2e.log" | tee -a "$SUMMARY"
+fi
+
+run_step 90 "$OUT/e2e.log" "test_cuda_e2e, default list (plain and tests/data quantized fixtures)" \
+  "$T/test_cuda_e2e"
+grep -E "graphs=|FAIL" "$OUT/e2e.log" | tail -32 | tee -a "$SUMMARY"
+
+bench() {  # bench TAG [--quant FORMAT]
+  local tag=$1
+  shift
+  run_step 75 "$OUT/bench.log" "pagoda-bench qwen2.5-7b $tag" "$T/pagoda-bench" --model qwen2.5-7b \
+    --offline 0 "$@"
+}
+for f in ${BENCH_FORMATS:-awq bf16 fp8 gptq8 gptq4}; do
+  if [ "$f" = bf16 ]; then bench bf16; else bench "$f" --quant "$f"; fi
+done
+grep -E "^RESULT|weights|quantized" "$OUT/bench.log" | tee -a "$SUMMARY"
+
+# Where a decode step's time goes (eager, per kernel kind), and the fused GEMV against
+# dequantize + cuBLAS at batch 1.
+PAGODA_CUDA_PROFILE=1 run_step 40 "$OUT/bench.log" "profile awq decode b1" "$T/pagoda-bench" \
+  --model qwen2.5-7b --quant awq --batches 1 --offline 0 --no-prefill --tag awq_eager
+grep "^profile" "$OUT/bench.log" | tee -a "$SUMMARY"
+PAGODA_CUDA_GEMV=0 run_step 40 "$OUT/bench.log" "awq decode b1 without the fused GEMV" \
+  "$T/pagoda-bench" --model qwen2.5-7b --quant awq --batches 1 --offline 0 --no-prefill \
+  --tag awq_nogemv
+grep "nogemv" "$OUT/bench.log" | tee -a "$SUMMARY"
+PAGODA_CUDA_QUANT_GEMV_ROWS=1 run_step 40 "$OUT/bench.log" "awq decode b8 through the tensor-core tiles" \
+  "$T/pagoda-bench" --model qwen2.5-7b --quant awq --batches 8 --offline 0 --no-prefill \
+  --tag awq_mma8
+grep "mma8" "$OUT/bench.log" | tee -a "$SUMMARY"
+PAGODA_CUDA_QUANT_MMA_ROWS=0 run_step 60 "$OUT/bench.log" "awq decode without the tensor-core tiles" \
+  "$T/pagoda-bench" --model qwen2.5-7b --quant awq --batches 8,32,128 --offline 0 --no-prefill \
+  --tag awq_nomma
+grep "nomma" "$OUT/bench.log" | tee -a "$SUMMARY"
+note "total $(( $(date +%s) - START )) s"
+rm -rf "$WORK"

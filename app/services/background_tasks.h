@@ -42,7 +42,8 @@ class BackgroundTasks {
         work();
         line->deliver([deliver = std::move(deliver)]() mutable { deliver(); });
       } else {
-        line->deliver([deliver = std::move(deliver), r = work()]() mutable { deliver(std::move(r)); });
+        line->deliver(
+            [deliver = std::move(deliver), r = work()]() mutable { deliver(std::move(r)); });
       }
     });
   }

@@ -75,62 +75,64 @@ void DownloadService::openQueue() {
   const hub::HttpOptions http =
       hub_ ? HubService::httpOptionsFor(hub::HubEndpoint::parse(hub_->endpointText().toStdString()))
            : hub::HttpOptions{};
-  queue_tasks_.run([self, target = this, folder = folder_.toStdString(), hub = hub_,
-                    max_concurrent = max_concurrent_, http] {
-    target->queue_.reset();
-    hub::DownloadQueueOptions options;
-    options.library_dir = folder;
-    options.max_concurrent = max_concurrent;
-    options.http = http;
-    options.token_for = [hub](const hub::HubEndpoint& endpoint) {
-      return hub ? hub->tokenFor(endpoint.str()) : std::string();
-    };
-    QString error;
-    try {
-      target->queue_ = std::make_shared<hub::DownloadQueue>(options);
-    } catch (const std::exception& e) {
-      error = q(e.what());
-    }
-    if (target->queue_) {
-      // Worker threads: copy the values and hop to the GUI thread.
-      target->queue_->set_callbacks(
-          [self, target](const hub::DownloadInfo& info) {
-            const DownloadItem item = toQt(info);
-            QMetaObject::invokeMethod(
-                target,
-                [self, item] {
-                  if (self) self->applyItem(item);
-                },
-                Qt::QueuedConnection);
-          },
-          [self, target](const std::string& id, const hub::DownloadProgress& p) {
-            DownloadItem progress;
-            progress.id = q(id);
-            copyProgress(p, progress);
-            QMetaObject::invokeMethod(
-                target,
-                [self, progress] {
-                  if (!self) return;
-                  DownloadItem item = self->item(progress.id);
-                  // A last chunk may report after a pause; the state change carries the totals.
-                  if (item.id.isEmpty() || item.state != "running") return;
-                  item.bytes_done = progress.bytes_done;
-                  item.bytes_total = progress.bytes_total;
-                  item.bytes_per_second = progress.bytes_per_second;
-                  item.eta_seconds = progress.eta_seconds;
-                  item.files_done = progress.files_done;
-                  item.files_total = progress.files_total;
-                  item.current_file = progress.current_file;
-                  self->applyItem(item);
-                },
-                Qt::QueuedConnection);
-          });
-    }
-    return error;
-  }, [this](const QString& error) {
-    error_ = error;
-    refreshList();
-  });
+  queue_tasks_.run(
+      [self, target = this, folder = folder_.toStdString(), hub = hub_,
+       max_concurrent = max_concurrent_, http] {
+        target->queue_.reset();
+        hub::DownloadQueueOptions options;
+        options.library_dir = folder;
+        options.max_concurrent = max_concurrent;
+        options.http = http;
+        options.token_for = [hub](const hub::HubEndpoint& endpoint) {
+          return hub ? hub->tokenFor(endpoint.str()) : std::string();
+        };
+        QString error;
+        try {
+          target->queue_ = std::make_shared<hub::DownloadQueue>(options);
+        } catch (const std::exception& e) {
+          error = q(e.what());
+        }
+        if (target->queue_) {
+          // Worker threads: copy the values and hop to the GUI thread.
+          target->queue_->set_callbacks(
+              [self, target](const hub::DownloadInfo& info) {
+                const DownloadItem item = toQt(info);
+                QMetaObject::invokeMethod(
+                    target,
+                    [self, item] {
+                      if (self) self->applyItem(item);
+                    },
+                    Qt::QueuedConnection);
+              },
+              [self, target](const std::string& id, const hub::DownloadProgress& p) {
+                DownloadItem progress;
+                progress.id = q(id);
+                copyProgress(p, progress);
+                QMetaObject::invokeMethod(
+                    target,
+                    [self, progress] {
+                      if (!self) return;
+                      DownloadItem item = self->item(progress.id);
+                      // A last chunk may report after a pause; the state change carries the totals.
+                      if (item.id.isEmpty() || item.state != "running") return;
+                      item.bytes_done = progress.bytes_done;
+                      item.bytes_total = progress.bytes_total;
+                      item.bytes_per_second = progress.bytes_per_second;
+                      item.eta_seconds = progress.eta_seconds;
+                      item.files_done = progress.files_done;
+                      item.files_total = progress.files_total;
+                      item.current_file = progress.current_file;
+                      self->applyItem(item);
+                    },
+                    Qt::QueuedConnection);
+              });
+        }
+        return error;
+      },
+      [this](const QString& error) {
+        error_ = error;
+        refreshList();
+      });
 }
 
 void DownloadService::onQueue(std::function<void(hub::DownloadQueue&)> fn) {

@@ -1,9 +1,9 @@
 #include "app/services/engine_service.h"
 
+#include <QHash>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QMutex>
-#include <QHash>
 #include <QMutexLocker>
 #include <QSet>
 #include <QThread>
@@ -13,9 +13,9 @@
 #include <future>
 #include <memory>
 
+#include "app/server/metrics.h"
 #include "engine/chat/prompt.h"
 #include "engine/core/engine.h"
-#include "app/server/metrics.h"
 #include "engine/util/error.h"
 
 namespace pagoda::app {
@@ -180,7 +180,8 @@ class EngineWorker : public QObject {
   void statsUpdated(const pagoda::app::EngineStatsSnapshot& stats);
 
  private:
-  // Times the request's tokens (on the engine thread); true with `live` filled when new tokens came.
+  // Times the request's tokens (on the engine thread); true with `live` filled when new tokens
+  // came.
   bool timeTokens(const QString& id, const RequestOutput& out, GenerationStats& live) {
     const Clock::time_point now = Clock::now();
     QMutexLocker lock(&mutex_);
@@ -280,7 +281,8 @@ class EngineWorker : public QObject {
     engine.reset();
     // Waits for the destruction itself (the next model needs its memory), not for a count; an
     // HTTP thread still unwinding an aborted request may be the one that destroys it.
-    if (destroyed.valid() && destroyed.wait_for(std::chrono::seconds(5)) != std::future_status::ready)
+    if (destroyed.valid() &&
+        destroyed.wait_for(std::chrono::seconds(5)) != std::future_status::ready)
       qWarning("the previous engine is still held after 5 s; loading the next one anyway");
     QMutexLocker lock(&mutex_);
     for (const QString& id : std::as_const(active_)) emit finished(id, "abort", {}, {});
@@ -329,29 +331,39 @@ EngineService::EngineService(QObject* parent) : QObject(parent) {
   thread_.setObjectName(QStringLiteral("pagoda-engine-worker"));
   worker_ = new EngineWorker;
   worker_->moveToThread(&thread_);
-  connect(worker_, &EngineWorker::loaded, this, [this](const LoadedModelInfo& info) {
-    loading_ = false;
-    loaded_ = true;
-    info_ = info;
-    emit loaded(info);
-  });
-  connect(worker_, &EngineWorker::loadFailed, this,
-          [this](const QString& path, const QString& reason) {
-            loading_ = false;
-            loaded_ = false;
-            info_ = {};
-            emit loadFailed(path, reason);
-          });
-  connect(worker_, &EngineWorker::unloaded, this, [this] {
-    loaded_ = false;
-    info_ = {};
-    emit unloaded();
-  });
-  connect(worker_, &EngineWorker::delta, this, &EngineService::delta);
-  connect(worker_, &EngineWorker::tokens, this, &EngineService::tokens);
-  connect(worker_, &EngineWorker::progress, this, &EngineService::progress);
-  connect(worker_, &EngineWorker::finished, this, &EngineService::finished);
-  connect(worker_, &EngineWorker::statsUpdated, this, &EngineService::statsUpdated);
+  connect(
+      worker_, &EngineWorker::loaded, this,
+      [this](const LoadedModelInfo& info) {
+        loading_ = false;
+        loaded_ = true;
+        info_ = info;
+        emit loaded(info);
+      },
+      Qt::QueuedConnection);
+  connect(
+      worker_, &EngineWorker::loadFailed, this,
+      [this](const QString& path, const QString& reason) {
+        loading_ = false;
+        loaded_ = false;
+        info_ = {};
+        emit loadFailed(path, reason);
+      },
+      Qt::QueuedConnection);
+  connect(
+      worker_, &EngineWorker::unloaded, this,
+      [this] {
+        loaded_ = false;
+        info_ = {};
+        emit unloaded();
+      },
+      Qt::QueuedConnection);
+  // The worker lives on the engine thread: every connection from it is queued, explicitly.
+  connect(worker_, &EngineWorker::delta, this, &EngineService::delta, Qt::QueuedConnection);
+  connect(worker_, &EngineWorker::tokens, this, &EngineService::tokens, Qt::QueuedConnection);
+  connect(worker_, &EngineWorker::progress, this, &EngineService::progress, Qt::QueuedConnection);
+  connect(worker_, &EngineWorker::finished, this, &EngineService::finished, Qt::QueuedConnection);
+  connect(worker_, &EngineWorker::statsUpdated, this, &EngineService::statsUpdated,
+          Qt::QueuedConnection);
   thread_.start();
   QMetaObject::invokeMethod(worker_, &EngineWorker::start, Qt::QueuedConnection);
 }

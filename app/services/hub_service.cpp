@@ -7,9 +7,9 @@
 
 #include "app/hub/hub_client.h"
 #include "app/hub/model_fit.h"
-#include "engine/model/dtype.h"
 #include "app/services/app_settings.h"
 #include "app/services/key_store.h"
+#include "engine/model/dtype.h"
 
 namespace pagoda::app {
 namespace {
@@ -59,10 +59,30 @@ HubService::HubService(AppSettings* settings, KeyStore* keys, QObject* parent)
 
 HubService::~HubService() = default;
 
-void HubService::runRequest(std::function<std::function<void(HubService*)>()> call) {
-  tasks_.run(std::move(call), [this](const std::function<void(HubService*)>& deliver) {
-    deliver(this);
-  });
+template <class Result, class Call>
+int HubService::callHub(const char* what, Call call,
+                        void (HubService::*finished)(int, const Result&)) {
+  const int request = next_request_++;
+  const hub::HubEndpoint endpoint = hub::HubEndpoint::parse(endpointText().toStdString());
+  const std::string token = tokenFor(endpoint.str());
+  const hub::HttpOptions http = httpOptionsFor(endpoint);
+  tasks_.run(
+      [endpoint, token, http, call = std::move(call)] {
+        std::pair<Result, QString> result_or_error;
+        try {
+          result_or_error.first = call(hub::HubClient(endpoint, token, http));
+        } catch (const std::exception& e) {
+          result_or_error.second = q(e.what());
+        }
+        return result_or_error;
+      },
+      [this, request, what, finished](const std::pair<Result, QString>& r) {
+        if (r.second.isEmpty())
+          emit(this->*finished)(request, r.first);
+        else
+          emit requestFailed(request, QString::fromLatin1(what), r.second);
+      });
+  return request;
 }
 
 QString HubService::endpointText() const {
@@ -130,7 +150,10 @@ std::string HubService::systemProxyFor(const QString& url) {
     QString auth;
     if (!p.user().isEmpty())
       auth = QUrl::toPercentEncoding(p.user()) + ":" + QUrl::toPercentEncoding(p.password()) + "@";
-    return QStringLiteral("%1://%2%3:%4").arg(scheme, auth, p.hostName()).arg(p.port()).toStdString();
+    return QStringLiteral("%1://%2%3:%4")
+        .arg(scheme, auth, p.hostName())
+        .arg(p.port())
+        .toStdString();
   }
   return {};  // no proxy: libcurl still honours http_proxy / https_proxy / no_proxy
 }
@@ -142,9 +165,6 @@ std::string HubService::tokenFor(const std::string& endpoint_str) const {
 }
 
 int HubService::search(const HubSearchQuery& query) {
-  const int request = next_request_++;
-  const hub::HubEndpoint endpoint = hub::HubEndpoint::parse(endpointText().toStdString());
-  const std::string token = tokenFor(endpoint.str());
   hub::SearchQuery sq;
   sq.text = query.text.trimmed().toStdString();
   sq.sort = sortFrom(query.sort);
@@ -152,61 +172,39 @@ int HubService::search(const HubSearchQuery& query) {
   sq.library = query.library.toStdString();
   sq.page_size = query.page_size;
   sq.page_token = query.page_token.toStdString();
-  const hub::HttpOptions http = httpOptionsFor(endpoint);
-  runRequest([request, endpoint, token, sq, http]() -> std::function<void(HubService*)> {
-    HubSearchResult result;
-    QString error;
-    try {
-      const hub::SearchPage page = hub::HubClient(endpoint, token, http).search(sq);
-      for (const hub::ModelSummary& m : page.models) result.models << toQt(m);
-      result.total_count = page.total_count;
-      result.next_page_token = q(page.next_page_token);
-      result.filtered_client_side = qList(page.filtered_client_side);
-    } catch (const std::exception& e) {
-      error = q(e.what());
-    }
-    return [request, result, error](HubService* self) {
-      if (error.isEmpty())
-        emit self->searchFinished(request, result);
-      else
-        emit self->requestFailed(request, "search", error);
-    };
-  });
-  return request;
+  return callHub<HubSearchResult>(
+      "search",
+      [sq](const hub::HubClient& client) {
+        HubSearchResult result;
+        const hub::SearchPage page = client.search(sq);
+        for (const hub::ModelSummary& m : page.models) result.models << toQt(m);
+        result.total_count = page.total_count;
+        result.next_page_token = q(page.next_page_token);
+        result.filtered_client_side = qList(page.filtered_client_side);
+        return result;
+      },
+      &HubService::searchFinished);
 }
 
 int HubService::openModel(const QString& model_id, const QString& revision) {
-  const int request = next_request_++;
-  const hub::HubEndpoint endpoint = hub::HubEndpoint::parse(endpointText().toStdString());
-  const std::string token = tokenFor(endpoint.str());
-  const hub::HttpOptions http = httpOptionsFor(endpoint);
-  runRequest([request, endpoint, token, http, id = model_id.toStdString(),
-              rev = revision.toStdString()]() -> std::function<void(HubService*)> {
-    HubModelDetail detail;
-    QString error;
-    try {
-      const hub::ModelDetail d = hub::HubClient(endpoint, token, http).model_info(id, rev);
-      detail.summary = toQt(d.summary);
-      detail.description = q(d.description);
-      detail.card_markdown = q(d.card_markdown);
-      detail.revision = q(d.revision);
-      detail.commit = q(d.commit);
-      for (const hub::RepoFile& f : d.files)
-        detail.files << HubFile{q(f.path), f.size, q(f.sha256)};
-      detail.branches = qList(d.revisions.branches);
-      detail.tags = qList(d.revisions.tags);
-      detail.total_bytes = d.total_bytes();
-    } catch (const std::exception& e) {
-      error = q(e.what());
-    }
-    return [request, detail, error](HubService* self) {
-      if (error.isEmpty())
-        emit self->detailFinished(request, detail);
-      else
-        emit self->requestFailed(request, "detail", error);
-    };
-  });
-  return request;
+  return callHub<HubModelDetail>(
+      "detail",
+      [id = model_id.toStdString(), rev = revision.toStdString()](const hub::HubClient& client) {
+        const hub::ModelDetail d = client.model_info(id, rev);
+        HubModelDetail detail;
+        detail.summary = toQt(d.summary);
+        detail.description = q(d.description);
+        detail.card_markdown = q(d.card_markdown);
+        detail.revision = q(d.revision);
+        detail.commit = q(d.commit);
+        for (const hub::RepoFile& f : d.files)
+          detail.files << HubFile{q(f.path), f.size, q(f.sha256)};
+        detail.branches = qList(d.revisions.branches);
+        detail.tags = qList(d.revisions.tags);
+        detail.total_bytes = d.total_bytes();
+        return detail;
+      },
+      &HubService::detailFinished);
 }
 
 QStringList HubService::quantizedVariants(const QString& model_id) {
@@ -216,41 +214,28 @@ QStringList HubService::quantizedVariants(const QString& model_id) {
 }
 
 int HubService::estimateFit(const QString& model_id, const QString& revision) {
-  const int request = next_request_++;
-  const hub::HubEndpoint endpoint = hub::HubEndpoint::parse(endpointText().toStdString());
-  const std::string token = tokenFor(endpoint.str());
-  const hub::HttpOptions http = httpOptionsFor(endpoint);
-  runRequest([request, endpoint, token, http, id = model_id.toStdString(),
-              rev = revision.toStdString()]() -> std::function<void(HubService*)> {
-    ModelEntry entry;
-    QString error;
-    try {
-      const hub::ModelFootprint fp = hub::fetch_footprint(hub::HubClient(endpoint, token, http), id, rev);
-      entry.path = q(id);
-      entry.name = q(id);
-      entry.source = "hub";
-      entry.loadable = true;
-      entry.architecture = q(fp.config.architecture);
-      const std::string_view dtype = dtype_name(fp.config.dtype);
-      entry.dtype = QString::fromLatin1(dtype.data(), dtype.size());
-      entry.parameters = fp.num_parameters;
-      entry.context_length = fp.config.max_position_embeddings;
-      entry.kv_bytes_per_token = static_cast<qint64>(fp.kv_bytes_per_token);
-      entry.disk_bytes = fp.download_bytes;
-      entry.quantization = q(fp.config.quant.describe());
-      // Without safetensors sizes in the listing, the estimate from config.json.
-      entry.weights_bytes = fp.weight_bytes > 0 ? fp.weight_bytes : fp.estimated_weight_bytes;
-    } catch (const std::exception& e) {
-      error = q(e.what());
-    }
-    return [request, entry, error](HubService* self) {
-      if (error.isEmpty())
-        emit self->fitFinished(request, entry);
-      else
-        emit self->requestFailed(request, "fit", error);
-    };
-  });
-  return request;
+  return callHub<ModelEntry>(
+      "fit",
+      [id = model_id.toStdString(), rev = revision.toStdString()](const hub::HubClient& client) {
+        const hub::ModelFootprint fp = hub::fetch_footprint(client, id, rev);
+        ModelEntry entry;
+        entry.path = q(id);
+        entry.name = q(id);
+        entry.source = "hub";
+        entry.loadable = true;
+        entry.architecture = q(fp.config.architecture);
+        const std::string_view dtype = dtype_name(fp.config.dtype);
+        entry.dtype = QString::fromLatin1(dtype.data(), dtype.size());
+        entry.parameters = fp.num_parameters;
+        entry.context_length = fp.config.max_position_embeddings;
+        entry.kv_bytes_per_token = static_cast<qint64>(fp.kv_bytes_per_token);
+        entry.disk_bytes = fp.download_bytes;
+        entry.quantization = q(fp.config.quant.describe());
+        // Without safetensors sizes in the listing, the estimate from config.json.
+        entry.weights_bytes = fp.weight_bytes > 0 ? fp.weight_bytes : fp.estimated_weight_bytes;
+        return entry;
+      },
+      &HubService::fitFinished);
 }
 
 }  // namespace pagoda::app

@@ -115,9 +115,11 @@ class HubService : public QObject {
 
  private:
   void loadToken(const QString& endpoint_text);
-  // Runs a hub call on a worker thread and hands its result to this object on the GUI thread,
-  // or drops it when this object is gone: quitting never waits for a stalled request.
-  void runRequest(std::function<std::function<void(HubService*)>()> call);
+  // Runs call(client) for the current endpoint on a worker thread; then emits `finished` with
+  // the result, or requestFailed(what), on the GUI thread (nothing once this object is gone:
+  // quitting never waits for a stalled request). Returns the request number.
+  template <class Result, class Call>
+  int callHub(const char* what, Call call, void (HubService::*finished)(int, const Result&));
 
   AppSettings* settings_;
   KeyStore* keys_;

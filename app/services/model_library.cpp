@@ -13,9 +13,9 @@
 #include <exception>
 
 #include "app/hub/library.h"
+#include "app/services/app_settings.h"
 #include "engine/model/dtype.h"
 #include "engine/model/model_config.h"
-#include "app/services/app_settings.h"
 
 namespace pagoda::app {
 namespace {
@@ -85,10 +85,10 @@ ModelEntry ModelLibrary::inspect(const QString& path, const QString& source) {
     }
     if (!lib->complete) {
       e.partial = lib->problem.rfind("partial", 0) == 0;
-      fail(e.partial ? tr("Partial download (only some files); download the whole model to "
-                          "load it.")
-                     : tr("The download is incomplete: %1")
-                           .arg(QString::fromStdString(lib->problem)));
+      fail(e.partial
+               ? tr("Partial download (only some files); download the whole model to "
+                    "load it.")
+               : tr("The download is incomplete: %1").arg(QString::fromStdString(lib->problem)));
     }
   }
 

@@ -119,8 +119,9 @@ class TelemetryWorker : public QObject {
     using Problem = telemetry::Nvml::Problem;
     switch (nvml_->problem()) {
       case Problem::NotInstalled:
-        return tr("No NVIDIA driver was found (NVML is not installed), so there are no GPU "
-                  "numbers. The engine's own numbers are shown.");
+        return tr(
+            "No NVIDIA driver was found (NVML is not installed), so there are no GPU "
+            "numbers. The engine's own numbers are shown.");
       case Problem::TooOld:
         return tr("The NVIDIA driver is too old for GPU telemetry (%1).").arg(detail);
       case Problem::StoppedAnswering:
@@ -189,19 +190,20 @@ TelemetryService::TelemetryService(AppSettings* settings, EngineService* engine,
       engine_(engine),
       keys_(keys),
       options_(options),
-      history_(static_cast<size_t>(std::max<qint64>(
-          1, qint64(options.history_s) * 1000 /
-                 (options.interval_ms > 0 ? options.interval_ms : 1000)))) {
+      history_(static_cast<size_t>(
+          std::max<qint64>(1, qint64(options.history_s) * 1000 /
+                                  (options.interval_ms > 0 ? options.interval_ms : 1000)))) {
   qRegisterMetaType<TelemetryTick>();
   qRegisterMetaType<telemetry::TelemetryPoint>();
   qRegisterMetaType<telemetry::EngineCounters>();
   thread_.setObjectName(QStringLiteral("pagoda-telemetry"));
   worker_ = new TelemetryWorker(options_);
   worker_->moveToThread(&thread_);
-  connect(worker_, &TelemetryWorker::ticked, this, &TelemetryService::record);
+  connect(worker_, &TelemetryWorker::ticked, this, &TelemetryService::record, Qt::QueuedConnection);
   if (engine_) {
     connect(engine_, &EngineService::statsUpdated, this, &TelemetryService::feedEngineStats);
-    connect(engine_, &EngineService::unloaded, worker_, &TelemetryWorker::onLocalUnloaded);
+    connect(engine_, &EngineService::unloaded, worker_, &TelemetryWorker::onLocalUnloaded,
+            Qt::QueuedConnection);
   }
   connect(settings_, &AppSettings::remoteEndpointsChanged, this, [this] {
     if (source_.startsWith("remote:") && settings_->remoteEndpoint(source_.mid(7)).id.isEmpty())

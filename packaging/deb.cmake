@@ -2,8 +2,8 @@
 # -DCMAKE_INSTALL_PREFIX=/usr, builds it and runs `cpack -G DEB`; see docs/packaging.md.
 #
 # One package per distribution release: it is built on the release it is for (Debian 12 or
-# Ubuntu 24.04), because the binaries link the sonames of the build system (cpp-httplib is 0.11
-# on Debian 12 and 0.14 on Ubuntu 24.04). The declared lists below name both releases' packages
+# Ubuntu 24.04), because the binaries link the sonames of the build system (utf8proc is 2 on
+# Debian 12 and 3 on Ubuntu 24.04). The declared lists below name both releases' packages
 # ("a | a-t64": Ubuntu 24.04 renamed many libraries with a t64 suffix), so one list serves both;
 # at package time deb-cpack.cmake replaces each linked library's entry by dpkg-shlibdeps' exact
 # one for the build release and fails if a library the binaries link is not declared here.
@@ -12,7 +12,7 @@ if(NOT PAGODA_GUI)
 endif()
 include(GNUInstallDirs)
 
-# Libraries the binaries link (now or once the branches that use them land).
+# Libraries the binaries link.
 set(PAGODA_DEB_LINKED
   "libc6" "libgcc-s1" "libstdc++6"
   "libqt6core6 (>= 6.4) | libqt6core6t64 (>= 6.4)"
@@ -29,8 +29,7 @@ set(PAGODA_DEB_LINKED
   "libxxhash0"                                      # prefix cache hashes
   "libssl3 | libssl3t64"                            # TLS, sha256 of downloads
   "libcurl4 | libcurl4t64"                          # the hub client
-  "libmicrohttpd12 | libmicrohttpd12t64"            # the API server
-  "libcpp-httplib0.11 | libcpp-httplib0.14")        # hub and server until curl/microhttpd land
+  "libmicrohttpd12 | libmicrohttpd12t64")           # the API server
 # Loaded at run time (Qt plugins), so dpkg-shlibdeps cannot see them.
 set(PAGODA_DEB_RUNTIME
   "libqt6svg6 (>= 6.4)"                             # SVG icon engine: every icon is an SVG

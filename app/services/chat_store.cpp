@@ -84,9 +84,8 @@ ChatStore::ChatStore(const QString& database_path, QObject* parent)
     case ChatMigrationResult::Migrated:
       // A new file has nothing to back up and nothing worth a log line.
       if (!migration_.backup_path.isEmpty())
-        qInfo("ChatStore: %s upgraded from schema %d to %d, backup: %s",
-              qPrintable(database_path), migration_.from_version, migration_.to_version,
-              qPrintable(migration_.backup_path));
+        qInfo("ChatStore: %s upgraded from schema %d to %d, backup: %s", qPrintable(database_path),
+              migration_.from_version, migration_.to_version, qPrintable(migration_.backup_path));
       break;
     case ChatMigrationResult::NewerThanApp:
       error_ = tr("The chat history %1 was written by a newer version of Pagoda (schema %2, this "
@@ -205,32 +204,31 @@ QList<ConversationInfo> ChatStore::conversations(const QString& search) const {
   return out;
 }
 
-ConversationInfo ChatStore::conversation(qint64 id) const {
+QSqlQuery ChatStore::select(const char* columns, const char* from_where,
+                            const QVariant& value) const {
   QSqlQuery q(QSqlDatabase::database(connection_, false));
-  q.prepare("SELECT " + QString::fromLatin1(kConversationColumns) +
-            " FROM conversations WHERE id = ?");
-  q.addBindValue(id);
-  if (q.exec() && q.next()) return readConversation(q);
-  return {};
+  q.prepare("SELECT " + QString::fromLatin1(columns) + QString::fromLatin1(from_where));
+  q.addBindValue(value);
+  q.exec();  // a failed query has no rows: next() is false
+  return q;
+}
+
+ConversationInfo ChatStore::conversation(qint64 id) const {
+  QSqlQuery q = select(kConversationColumns, " FROM conversations WHERE id = ?", id);
+  return q.next() ? readConversation(q) : ConversationInfo{};
 }
 
 QList<ChatMessage> ChatStore::messages(qint64 conversation_id) const {
-  QSqlQuery q(QSqlDatabase::database(connection_, false));
-  q.prepare("SELECT " + QString::fromLatin1(kMessageColumns) +
-            " FROM messages WHERE conversation_id = ? ORDER BY id");
-  q.addBindValue(conversation_id);
+  QSqlQuery q = select(kMessageColumns, " FROM messages WHERE conversation_id = ? ORDER BY id",
+                       conversation_id);
   QList<ChatMessage> out;
-  if (!q.exec()) return out;
   while (q.next()) out << readMessage(q);
   return out;
 }
 
 ChatMessage ChatStore::message(qint64 id) const {
-  QSqlQuery q(QSqlDatabase::database(connection_, false));
-  q.prepare("SELECT " + QString::fromLatin1(kMessageColumns) + " FROM messages WHERE id = ?");
-  q.addBindValue(id);
-  if (q.exec() && q.next()) return readMessage(q);
-  return {};
+  QSqlQuery q = select(kMessageColumns, " FROM messages WHERE id = ?", id);
+  return q.next() ? readMessage(q) : ChatMessage{};
 }
 
 qint64 ChatStore::addMessage(qint64 conversation_id, const QString& role, const QString& content,

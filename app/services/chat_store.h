@@ -4,6 +4,7 @@
 // last partial update. Opening a store turns every message still "streaming" into "interrupted".
 // Writes are single small statements, cheap enough for the GUI thread.
 #include <QObject>
+#include <QSqlQuery>
 #include <QString>
 
 #include "app/services/chat_store_migration.h"
@@ -57,6 +58,8 @@ class ChatStore : public QObject {
 
  private:
   bool exec(const QString& sql, const QVariantList& values = {}) const;
+  // SELECT columns + from_where with one bound value, executed (no rows when it failed).
+  QSqlQuery select(const char* columns, const char* from_where, const QVariant& value) const;
   void touch(qint64 conversation_id);
 
   QString connection_;

@@ -27,7 +27,8 @@ std::vector<JsonT> read_jsonl(const std::filesystem::path& path) {
 #ifdef PAGODA_CLI
 // Runs `pagoda-cli <command> --model <model>` with the given stdin; returns its stdout lines and
 // sets its exit status. Its output must end with a newline.
-inline std::vector<std::string> run_cli(const std::string& command, const std::filesystem::path& model,
+inline std::vector<std::string> run_cli(const std::string& command,
+                                        const std::filesystem::path& model,
                                         const std::string& input, int& status) {
   const std::filesystem::path in_file =
       std::filesystem::temp_directory_path() /

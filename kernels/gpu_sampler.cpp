@@ -15,6 +15,21 @@ namespace {
 // Result words per row: id, logprob, then kMaxTopLogprobs ids and as many logprobs.
 constexpr size_t kResultWords = 2 + 2 * kMaxTopLogprobs;
 
+// A device buffer and its pinned host twin, `bytes` each.
+template <typename T>
+void alloc_pair(T*& dev, T*& host, size_t bytes, const char* what) {
+  check(cudaMalloc(&dev, bytes), what);
+  check(cudaMallocHost(&host, bytes), what);
+}
+// Frees both (either may be null) and clears the pointers.
+template <typename T>
+void free_pair(T*& dev, T*& host) {
+  cudaFree(dev);
+  cudaFreeHost(host);
+  dev = nullptr;
+  host = nullptr;
+}
+
 }  // namespace
 
 GpuSampler::~GpuSampler() {
@@ -22,18 +37,9 @@ GpuSampler::~GpuSampler() {
 }
 
 void GpuSampler::free_buffers() {
-  cudaFree(params_dev_);
-  cudaFree(entries_dev_);
-  cudaFree(results_dev_);
-  cudaFreeHost(params_host_);
-  cudaFreeHost(entries_host_);
-  cudaFreeHost(results_host_);
-  params_dev_ = nullptr;
-  entries_dev_ = nullptr;
-  results_dev_ = nullptr;
-  params_host_ = nullptr;
-  entries_host_ = nullptr;
-  results_host_ = nullptr;
+  free_pair(params_dev_, params_host_);
+  free_pair(entries_dev_, entries_host_);
+  free_pair(results_dev_, results_host_);
   row_capacity_ = entry_capacity_ = 0;
 }
 
@@ -41,30 +47,19 @@ void GpuSampler::reserve(size_t rows, size_t entries) {
   // cudaFree waits for the device, so buffers of an earlier step are never freed in use.
   if (rows > row_capacity_) {
     const size_t n = std::max<size_t>({rows, 2 * row_capacity_, 64});
-    cudaFree(params_dev_);
-    cudaFree(results_dev_);
-    cudaFreeHost(params_host_);
-    cudaFreeHost(results_host_);
-    params_dev_ = nullptr;
-    results_dev_ = nullptr;
-    params_host_ = nullptr;
-    results_host_ = nullptr;
+    free_pair(params_dev_, params_host_);
+    free_pair(results_dev_, results_host_);
     row_capacity_ = 0;
-    check(cudaMalloc(&params_dev_, n * sizeof(SamplingRowParams)), "GPU sampling: parameters");
-    check(cudaMallocHost(&params_host_, n * sizeof(SamplingRowParams)), "GPU sampling: parameters");
-    check(cudaMalloc(&results_dev_, n * kResultWords * 4), "GPU sampling: results");
-    check(cudaMallocHost(&results_host_, n * kResultWords * 4), "GPU sampling: results");
+    alloc_pair(params_dev_, params_host_, n * sizeof(SamplingRowParams),
+               "GPU sampling: parameters");
+    alloc_pair(results_dev_, results_host_, n * kResultWords * 4, "GPU sampling: results");
     row_capacity_ = n;
   }
   if (entries > entry_capacity_) {
     const size_t n = std::max<size_t>({entries, 2 * entry_capacity_, 1024});
-    cudaFree(entries_dev_);
-    cudaFreeHost(entries_host_);
-    entries_dev_ = nullptr;
-    entries_host_ = nullptr;
+    free_pair(entries_dev_, entries_host_);
     entry_capacity_ = 0;
-    check(cudaMalloc(&entries_dev_, n * sizeof(PenaltyEntry)), "GPU sampling: penalty ids");
-    check(cudaMallocHost(&entries_host_, n * sizeof(PenaltyEntry)), "GPU sampling: penalty ids");
+    alloc_pair(entries_dev_, entries_host_, n * sizeof(PenaltyEntry), "GPU sampling: penalty ids");
     entry_capacity_ = n;
   }
 }

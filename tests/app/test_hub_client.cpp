@@ -12,18 +12,16 @@
 #include "app/hub/hub_client.h"
 #include "app/hub/model_fit.h"
 #include "app/hub/sha256.h"
+#include "tests/fixture_files.h"
 
 using namespace pagoda::hub;
 namespace fs = std::filesystem;
 
+using pagoda::testing::read_all;
+
 namespace {
 
 const fs::path kModels = fs::path(PAGODA_TEST_DATA) / "models";
-
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 class HubClientTest : public ::testing::TestWithParam<HubKind> {
  protected:

@@ -16,6 +16,7 @@
 #include "tests/app/fake_hub/recording_proxy.h"
 #include "app/hub/download_queue.h"
 #include "engine/model/model_config.h"
+#include "tests/fixture_files.h"
 
 using namespace pagoda::hub;
 using pagoda::test::FakeHub;
@@ -23,14 +24,11 @@ using pagoda::test::FakeHubFaults;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
+using pagoda::testing::read_all;
+
 namespace {
 
 const fs::path kModels = fs::path(PAGODA_TEST_DATA) / "models";
-
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // Every fixture file is in dir with the same bytes, and nothing else but the marker.
 void expect_identical(const fs::path& dir, const fs::path& fixture) {

@@ -14,17 +14,15 @@
 #include <thread>
 
 #include "tests/app/fake_hub/fake_hub.h"
+#include "tests/fixture_files.h"
 
 namespace fs = std::filesystem;
+
+using pagoda::testing::read_all;
 
 namespace {
 
 const fs::path kModels = fs::path(PAGODA_TEST_DATA) / "models";
-
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 pid_t spawn_driver(const std::string& hub, const fs::path& library, const std::string& model) {
   pid_t pid = fork();

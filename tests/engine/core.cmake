@@ -2,19 +2,10 @@
 # then the whole engine on the fixture models once every engine module has sources.
 find_package(GTest REQUIRED)
 
-add_executable(test_block_manager ${CMAKE_CURRENT_LIST_DIR}/test_block_manager.cpp)
-target_link_libraries(test_block_manager PRIVATE pagoda_scheduler GTest::gtest_main)
-add_test(NAME block_manager COMMAND test_block_manager)
-
-add_executable(test_scheduler ${CMAKE_CURRENT_LIST_DIR}/test_scheduler.cpp)
-target_link_libraries(test_scheduler PRIVATE pagoda_scheduler GTest::gtest_main)
-add_test(NAME scheduler COMMAND test_scheduler)
-
-add_executable(test_sampler ${CMAKE_CURRENT_LIST_DIR}/test_sampler.cpp)
-target_link_libraries(test_sampler PRIVATE pagoda_backend GTest::gtest_main)
-add_test(NAME sampler COMMAND test_sampler)
-
-set_tests_properties(block_manager scheduler sampler PROPERTIES LABELS "fast")
+pagoda_add_test(test_block_manager NAME block_manager LIBS pagoda_scheduler GTest::gtest_main
+                LABELS fast)
+pagoda_add_test(test_scheduler NAME scheduler LIBS pagoda_scheduler GTest::gtest_main LABELS fast)
+pagoda_add_test(test_sampler NAME sampler LIBS pagoda_backend GTest::gtest_main LABELS fast)
 
 # The end-to-end tests need the tokenizer, chat, model and CPU modules to have sources.
 set(_engine_ready TRUE)
@@ -25,15 +16,7 @@ foreach(_m pagoda_tokenizer pagoda_chat pagoda_jinja pagoda_model pagoda_cpu pag
   endif()
 endforeach()
 if(_engine_ready)
-  add_executable(test_engine ${CMAKE_CURRENT_LIST_DIR}/test_engine.cpp)
-  target_link_libraries(test_engine PRIVATE pagoda_engine GTest::gtest_main)
-  pagoda_test_defs(test_engine)
-  add_test(NAME engine COMMAND test_engine)
-  add_executable(test_engine_cli ${CMAKE_CURRENT_LIST_DIR}/test_engine_cli.cpp)
-  target_link_libraries(test_engine_cli PRIVATE pagoda_util GTest::gtest_main)
-  target_compile_definitions(test_engine_cli PRIVATE PAGODA_CLI="$<TARGET_FILE:pagoda-cli>")
-  add_dependencies(test_engine_cli pagoda-cli)
-  pagoda_test_defs(test_engine_cli)
-  add_test(NAME engine_cli COMMAND test_engine_cli)
-  set_tests_properties(engine engine_cli PROPERTIES LABELS "fast")
+  pagoda_add_test(test_engine NAME engine LIBS pagoda_engine GTest::gtest_main LABELS fast DATA)
+  pagoda_add_test(test_engine_cli NAME engine_cli LIBS pagoda_util GTest::gtest_main
+                  LABELS fast DATA CLI)
 endif()

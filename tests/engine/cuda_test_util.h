@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdint>
 #include <cstdlib>
+#include <memory>
 #include <random>
 #include <vector>
 
@@ -59,6 +61,28 @@ struct DeviceBuffer {
     return v;
   }
 };
+
+// Seeds g_rng afresh and prints (and returns) the seed, so that a failing run can be repeated.
+inline uint64_t seed_rng() {
+  const uint64_t seed = std::random_device{}();
+  std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
+  g_rng.seed(seed);
+  return seed;
+}
+
+// bf16 copies of float values on the device, and float values of downloaded bf16.
+inline std::unique_ptr<DeviceBuffer<__nv_bfloat16>> to_device_bf16(const std::vector<float>& v) {
+  auto d = std::make_unique<DeviceBuffer<__nv_bfloat16>>(v.size());
+  std::vector<__nv_bfloat16> b(v.size());
+  for (size_t i = 0; i < v.size(); ++i) b[i] = __float2bfloat16(v[i]);
+  d->upload(b);
+  return d;
+}
+inline std::vector<float> from_bf16(const std::vector<__nv_bfloat16>& b) {
+  std::vector<float> v(b.size());
+  for (size_t i = 0; i < b.size(); ++i) v[i] = __bfloat162float(b[i]);
+  return v;
+}
 
 // Exit code 77 tells CTest the test was skipped (SKIP_RETURN_CODE).
 inline bool have_gpu() {

@@ -89,39 +89,15 @@ void test_case(int nh, int nkv, int block_size, const std::vector<SeqSpec>& seqs
       for (auto& th : threads) th.join();
     }
   }
+  const auto ref = pagoda::testing::reference_attention(
+      seqs, q_start, tables, stride, {nh, nkv, HD, block_size}, q, kc, vc);
   double num = 0, den = 0;
   bool unwritten = false;
-  for (int s = 0; s < S; ++s) {
-    for (int i = 0; i < seqs[s].q_len; ++i) {
-      const int qpos = seqs[s].context + i;
-      for (int h = 0; h < nh; ++h) {
-        const size_t qrow = (static_cast<size_t>(q_start[s] + i) * nh + h) * HD;
-        std::vector<size_t> key_off(qpos + 1);
-        std::vector<double> sc(qpos + 1);
-        double mx = -1e300;
-        for (int j = 0; j <= qpos; ++j) {
-          key_off[j] = ((static_cast<size_t>(tables[s * stride + j / block_size]) * block_size +
-                         j % block_size) *
-                            nkv +
-                        h / group) *
-                       HD;
-          double dot = 0;
-          for (int d = 0; d < HD; ++d) dot += static_cast<double>(q[qrow + d]) * kc[key_off[j] + d];
-          sc[j] = dot / std::sqrt(static_cast<double>(HD));
-          mx = std::max(mx, sc[j]);
-        }
-        double sum = 0;
-        for (double& x : sc) sum += (x = std::exp(x - mx));
-        for (int d = 0; d < HD; ++d) {
-          double acc = 0;
-          for (int j = 0; j <= qpos; ++j) acc += sc[j] * vc[key_off[j] + d];
-          const double ref = acc / sum, got = __bfloat162float(out[qrow + d]);
-          unwritten = unwritten || std::isnan(got);
-          num += (got - ref) * (got - ref);
-          den += ref * ref;
-        }
-      }
-    }
+  for (size_t i = 0; i < ref.size(); ++i) {
+    const double got = __bfloat162float(out[i]);
+    unwritten = unwritten || std::isnan(got);
+    num += (got - ref[i]) * (got - ref[i]);
+    den += ref[i] * ref[i];
   }
   const double err = unwritten ? INFINITY : std::sqrt(num / den);
   std::printf("  hd=%d nh=%d nkv=%d bs=%d seqs=%d tokens=%d: rel err %.2e\n", HD, nh, nkv,

@@ -12,23 +12,18 @@
 #include "engine/chat/chat_template.h"
 #include "engine/util/error.h"
 #include "engine/util/json.h"
+#include "tests/engine/golden_test_util.h"
 
 namespace fs = std::filesystem;
 using pagoda::ChatTemplate;
 using pagoda::ChatTemplateInputs;
 using pagoda::OrderedJson;
 
+using pagoda::testing::read_jsonl;
+
 namespace {
 
 const fs::path kData = PAGODA_TEST_DATA;
-
-std::vector<OrderedJson> read_jsonl(const fs::path& path) {
-  std::ifstream in(path);
-  std::vector<OrderedJson> lines;
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) lines.push_back(OrderedJson::parse(line));
-  return lines;
-}
 
 ChatTemplateInputs inputs_of(const OrderedJson& c) {
   ChatTemplateInputs in;
@@ -43,7 +38,7 @@ ChatTemplateInputs inputs_of(const OrderedJson& c) {
 // message exactly, other errors (TypeError, UndefinedError) with Python's message after the
 // template line.
 void check_golden(const std::string& golden, const fs::path& folder) {
-  auto cases = read_jsonl(kData / "golden" / ("chat-template-" + golden + ".jsonl"));
+  auto cases = read_jsonl<OrderedJson>(kData / "golden" / ("chat-template-" + golden + ".jsonl"));
   ASSERT_GE(cases.size(), 8u) << golden;
   ChatTemplate t = ChatTemplate::from_dir(folder);
   EXPECT_FALSE(t.is_fallback());

@@ -9,46 +9,20 @@
 #include <fstream>
 
 #include "engine/util/json.h"
+#include "tests/engine/golden_test_util.h"
 
 namespace fs = std::filesystem;
 using pagoda::OrderedJson;
+
+using pagoda::testing::read_jsonl;
+using pagoda::testing::run_cli;
 
 namespace {
 
 const fs::path kData = PAGODA_TEST_DATA;
 
-std::vector<OrderedJson> read_jsonl(const fs::path& path) {
-  std::ifstream in(path);
-  std::vector<OrderedJson> lines;
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) lines.push_back(OrderedJson::parse(line));
-  return lines;
-}
-
-// Runs pagoda-cli render-template with the given stdin; returns its stdout lines and exit status.
-std::vector<std::string> run_cli(const fs::path& model, const std::string& input, int& status) {
-  fs::path in_file =
-      fs::temp_directory_path() / ("pagoda_render_template_" + std::to_string(getpid()) + ".txt");
-  std::ofstream(in_file, std::ios::binary) << input;
-  std::string command = std::string("'") + PAGODA_CLI + "' render-template --model '" +
-                        model.string() + "' < '" + in_file.string() + "'";
-  FILE* pipe = popen(command.c_str(), "r");
-  EXPECT_NE(pipe, nullptr);
-  std::string output;
-  char buffer[65536];
-  for (size_t n; pipe && (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) output.append(buffer, n);
-  status = pipe ? pclose(pipe) : -1;
-  fs::remove(in_file);
-  std::vector<std::string> lines;
-  size_t start = 0;
-  for (size_t end; (end = output.find('\n', start)) != std::string::npos; start = end + 1)
-    lines.push_back(output.substr(start, end - start));
-  EXPECT_EQ(start, output.size()) << "output must end with a newline";
-  return lines;
-}
-
 void check_golden(const std::string& golden, const fs::path& folder) {
-  auto cases = read_jsonl(kData / "golden" / ("chat-template-" + golden + ".jsonl"));
+  auto cases = read_jsonl<OrderedJson>(kData / "golden" / ("chat-template-" + golden + ".jsonl"));
   ASSERT_FALSE(cases.empty());
   std::string input;
   for (const OrderedJson& c : cases) {
@@ -59,7 +33,7 @@ void check_golden(const std::string& golden, const fs::path& folder) {
     input += request.dump() + "\n";
   }
   int status = -1;
-  auto lines = run_cli(folder, input, status);
+  auto lines = run_cli("render-template", folder, input, status);
   EXPECT_EQ(status, 0);
   ASSERT_EQ(lines.size(), cases.size());
   for (size_t i = 0; i < lines.size(); ++i) {
@@ -99,7 +73,7 @@ TEST(ChatTemplateCli, BadLinesGetAnErrorAndTheRestGoOn) {
       "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}], \"tools\": null, "
       "\"add_generation_prompt\": true}\n";
   int status = -1;
-  auto lines = run_cli(kData / "tokenizers" / "mistral", input, status);
+  auto lines = run_cli("render-template", kData / "tokenizers" / "mistral", input, status);
   EXPECT_EQ(status, 0);
   ASSERT_EQ(lines.size(), 6u);
   for (size_t i = 0; i < 4; ++i) {
@@ -113,7 +87,7 @@ TEST(ChatTemplateCli, BadLinesGetAnErrorAndTheRestGoOn) {
 
 TEST(ChatTemplateCli, MissingModelFolderFails) {
   int status = -1;
-  run_cli(kData / "models" / "no-such-model", "", status);
+  run_cli("render-template", kData / "models" / "no-such-model", "", status);
   EXPECT_NE(status, 0);
 }
 

@@ -15,6 +15,7 @@
 #include "engine/model/model_config.h"
 #include "engine/model/weights.h"
 #include "engine/util/error.h"
+#include "tests/fixture_files.h"
 
 namespace fs = std::filesystem;
 using namespace pagoda;
@@ -260,20 +261,7 @@ TEST_P(GoldenTest, BatchedSequences) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, GoldenTest,
-                         ::testing::Values("tiny-qwen2", "tiny-qwen3", "tiny-llama3",
-                                           "tiny-mistral", "tiny-yi-spm",
-                                           // quantized checkpoints (tests/quant), against
-                                           // transformers on their dequantized weights
-                                           "tiny-qwen2-awq",
-                                           "tiny-qwen2-gptq4",
-                                           "tiny-qwen2-gptq8",
-                                           "tiny-qwen3-awq",
-                                           "tiny-qwen3-fp8",
-                                           "tiny-qwen3-gptq8-actorder",
-                                           "tiny-llama3-gptq4-actorder",
-                                           "tiny-llama3-gptq4-v2",
-                                           "tiny-llama3-awq",
-                                           "tiny-llama3-fp8-tensor"),
+                         ::testing::ValuesIn(pagoda::testing::kGoldenModels),
                          [](const auto& info) {
                            std::string n = info.param;
                            std::replace(n.begin(), n.end(), '-', '_');

@@ -26,24 +26,6 @@ using namespace cuda_test;
 
 namespace {
 
-
-
-
-
-
-std::unique_ptr<DeviceBuffer<bf16>> to_device_bf16(const std::vector<float>& v) {
-  auto d = std::make_unique<DeviceBuffer<bf16>>(v.size());
-  std::vector<bf16> b(v.size());
-  for (size_t i = 0; i < v.size(); ++i) b[i] = __float2bfloat16(v[i]);
-  d->upload(b);
-  return d;
-}
-std::vector<float> from_bf16(const std::vector<bf16>& b) {
-  std::vector<float> v(b.size());
-  for (size_t i = 0; i < b.size(); ++i) v[i] = __bfloat162float(b[i]);
-  return v;
-}
-
 // ||out - ref|| / ||ref|| over all elements and the worst over rows of hd elements; NaN fails.
 struct RelError {
   double total = INFINITY, worst_row = INFINITY;
@@ -149,40 +131,8 @@ struct AttentionCase {
   }
 
   std::vector<double> reference() const {
-    std::vector<double> ref(static_cast<size_t>(tokens) * nh * hd);
-    const int group = nh / nkv;
-    for (size_t s = 0; s < seqs.size(); ++s) {
-      for (int i = 0; i < seqs[s].q_len; ++i) {
-        const int qpos = seqs[s].context + i;
-        for (int h = 0; h < nh; ++h) {
-          const int kvh = h / group;
-          const size_t qrow = (static_cast<size_t>(q_start[s] + i) * nh + h) * hd;
-          std::vector<size_t> key_off(qpos + 1);
-          std::vector<double> sc(qpos + 1);
-          double mx = -1e300;
-          for (int j = 0; j <= qpos; ++j) {
-            key_off[j] = ((static_cast<size_t>(tables[s * stride + j / block_size]) * block_size +
-                           j % block_size) *
-                              nkv +
-                          kvh) *
-                         hd;
-            double dot = 0;
-            for (int d = 0; d < hd; ++d)
-              dot += static_cast<double>(q[qrow + d]) * kc[key_off[j] + d];
-            sc[j] = dot / std::sqrt(static_cast<double>(hd));
-            mx = std::max(mx, sc[j]);
-          }
-          double den = 0;
-          for (double& x : sc) den += (x = std::exp(x - mx));
-          for (int d = 0; d < hd; ++d) {
-            double num = 0;
-            for (int j = 0; j <= qpos; ++j) num += sc[j] * vc[key_off[j] + d];
-            ref[qrow + d] = num / den;
-          }
-        }
-      }
-    }
-    return ref;
+    return pagoda::testing::reference_attention(seqs, q_start, tables, stride,
+                                                {nh, nkv, hd, block_size}, q, kc, vc);
   }
 };
 
@@ -265,9 +215,7 @@ int main() {
     std::printf("SKIP: the tensor-core attention needs compute capability 8.0+\n");
     return 77;
   }
-  const uint64_t seed = std::random_device{}();
-  std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
-  g_rng.seed(seed);
+  const uint64_t seed = seed_rng();
   pagoda::cuda::attention_init();
 
   // Where it does not apply it launches nothing (the caller falls back).

@@ -23,6 +23,7 @@
 #include "engine/model/model_config.h"
 #include "engine/model/weights.h"
 #include "nlohmann/json.hpp"
+#include "tests/fixture_files.h"
 
 namespace {
 
@@ -212,19 +213,9 @@ int main(int argc, char** argv) {
     }
   }
   int failures = 0;
-  std::vector<std::string> models = {"tiny-qwen2", "tiny-qwen3", "tiny-llama3", "tiny-mistral",
-                                     "tiny-yi-spm", "demo-chat",
-                                     // quantized checkpoints (docs/quantization.md)
-                                     "tiny-qwen2-awq",
-                                     "tiny-qwen2-gptq4",
-                                     "tiny-qwen2-gptq8",
-                                     "tiny-qwen3-awq",
-                                     "tiny-qwen3-fp8",
-                                     "tiny-qwen3-gptq8-actorder",
-                                     "tiny-llama3-gptq4-actorder",
-                                     "tiny-llama3-gptq4-v2",
-                                     "tiny-llama3-awq",
-                                     "tiny-llama3-fp8-tensor"};
+  // The golden models (quantized ones: docs/quantization.md), with demo-chat after the plain ones.
+  std::vector<std::string> models = pagoda::testing::kGoldenModels;
+  models.insert(models.begin() + 5, "demo-chat");
   if (argc > 1) models.assign(argv + 1, argv + argc);
   for (const std::string& model : models) {
     for (bool graphs : {true, false}) {

@@ -165,9 +165,7 @@ void time_product(const pagoda::QuantConfig& config, const char* what, int m) {
 
 int main() {
   if (!have_gpu()) return 77;
-  const uint64_t seed = std::random_device{}();
-  std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
-  g_rng.seed(seed);
+  const uint64_t seed = seed_rng();
   using quant_test::awq;
   using quant_test::Case;
   using quant_test::fp8;

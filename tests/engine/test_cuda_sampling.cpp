@@ -196,9 +196,7 @@ void run_batch(pagoda::cuda::GpuSampler& sampler, int vocab, int rows, Totals& t
 
 int main() {
   if (!have_gpu()) return 77;
-  const uint64_t seed = std::random_device{}();
-  std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
-  g_rng.seed(seed);
+  seed_rng();
 
   pagoda::cuda::GpuSampler sampler;
   Totals totals;

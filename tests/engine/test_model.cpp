@@ -14,6 +14,7 @@
 #include "engine/model/weights.h"
 #include "engine/util/error.h"
 #include "engine/util/json.h"
+#include "tests/fixture_files.h"
 
 namespace fs = std::filesystem;
 using namespace pagoda;
@@ -23,11 +24,6 @@ namespace {
 const fs::path kModels = fs::path(PAGODA_TEST_DATA) / "models";
 const char* const kTinyModels[] = {"tiny-qwen2", "tiny-qwen3", "tiny-llama3", "tiny-mistral",
                                    "tiny-yi-spm"};
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 class TempDir {
  public:
@@ -172,7 +168,7 @@ TEST(ModelConfig, ParameterCountMatchesTheWeights) {
 }
 
 TEST(ModelConfig, VariantsAndErrors) {
-  std::string base = read_text(kModels / "tiny-qwen2" / "config.json");
+  std::string base = pagoda::testing::read_all(kModels / "tiny-qwen2" / "config.json");
   auto with = [&](const std::function<void(Json&)>& edit) {
     Json j = Json::parse(base);
     edit(j);
@@ -227,7 +223,7 @@ TEST(ModelConfig, VariantsAndErrors) {
 }
 
 TEST(ModelConfig, FuzzedFieldsGiveErrorsNotCrashes) {
-  std::string base = read_text(kModels / "tiny-llama3" / "config.json");
+  std::string base = pagoda::testing::read_all(kModels / "tiny-llama3" / "config.json");
   Json original = Json::parse(base);
   const Json bad_values[] = {nullptr,
                              "x",

@@ -9,6 +9,7 @@
 #include "engine/tokenizer/tokenizer.h"
 #include "engine/util/error.h"
 #include "engine/util/json.h"
+#include "tests/engine/golden_test_util.h"
 #include "engine/util/utf8.h"
 
 namespace fs = std::filesystem;
@@ -16,19 +17,11 @@ using pagoda::IncrementalDetokenizer;
 using pagoda::Json;
 using pagoda::Tokenizer;
 
+using pagoda::testing::read_jsonl;
+
 namespace {
 
 const fs::path kData = PAGODA_TEST_DATA;
-
-std::vector<Json> read_jsonl(const fs::path& path) {
-  std::ifstream in(path);
-  EXPECT_TRUE(in) << path;
-  std::vector<Json> lines;
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) lines.push_back(Json::parse(line));
-  }
-  return lines;
-}
 
 std::string stream_decode(const Tokenizer& tok, const std::vector<int32_t>& ids, bool skip) {
   IncrementalDetokenizer detok(tok, skip);
@@ -51,7 +44,7 @@ class TokenizerGolden : public testing::TestWithParam<GoldenCase> {};
 TEST_P(TokenizerGolden, EncodesAndDecodesEveryLine) {
   auto tok = Tokenizer::from_dir(kData / GetParam().folder);
   auto lines =
-      read_jsonl(kData / "golden" / (std::string("tokenizer-") + GetParam().golden + ".jsonl"));
+      read_jsonl<Json>(kData / "golden" / (std::string("tokenizer-") + GetParam().golden + ".jsonl"));
   ASSERT_GT(lines.size(), 100u);
   for (const Json& line : lines) {
     std::string text = line["text"];
@@ -214,7 +207,7 @@ fs::path metaspace_variant(const std::string& prepend_scheme) {
 }
 
 TEST(Tokenizer, MetaspacePreTokenizerMatchesLegacyNormalizer) {
-  auto lines = read_jsonl(kData / "golden/tokenizer-llama2.jsonl");
+  auto lines = read_jsonl<Json>(kData / "golden/tokenizer-llama2.jsonl");
   for (const char* scheme : {"always", "first"}) {
     SCOPED_TRACE(scheme);
     fs::path dir = metaspace_variant(scheme);

@@ -8,52 +8,25 @@
 #include <fstream>
 
 #include "engine/util/json.h"
+#include "tests/engine/golden_test_util.h"
 
 namespace fs = std::filesystem;
 using pagoda::Json;
+
+using pagoda::testing::read_jsonl;
+using pagoda::testing::run_cli;
 
 namespace {
 
 const fs::path kData = PAGODA_TEST_DATA;
 
-std::vector<Json> read_jsonl(const fs::path& path) {
-  std::ifstream in(path);
-  std::vector<Json> lines;
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) lines.push_back(Json::parse(line));
-  }
-  return lines;
-}
-
-// Runs pagoda-cli tokenize with the given stdin; returns its stdout lines and exit status.
-std::vector<std::string> run_cli(const fs::path& model, const std::string& input, int& status) {
-  fs::path in_file =
-      fs::temp_directory_path() / ("pagoda_tokenize_" + std::to_string(getpid()) + ".txt");
-  std::ofstream(in_file, std::ios::binary) << input;
-  std::string command = std::string("'") + PAGODA_CLI + "' tokenize --model '" + model.string() +
-                        "' < '" + in_file.string() + "'";
-  FILE* pipe = popen(command.c_str(), "r");
-  EXPECT_NE(pipe, nullptr);
-  std::string output;
-  char buffer[65536];
-  for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) output.append(buffer, n);
-  status = pclose(pipe);
-  fs::remove(in_file);
-  std::vector<std::string> lines;
-  size_t start = 0;
-  for (size_t end; (end = output.find('\n', start)) != std::string::npos; start = end + 1)
-    lines.push_back(output.substr(start, end - start));
-  EXPECT_EQ(start, output.size()) << "output must end with a newline";
-  return lines;
-}
-
 void check_golden(const char* golden, const char* folder) {
-  auto expected = read_jsonl(kData / "golden" / (std::string("tokenizer-") + golden + ".jsonl"));
+  auto expected = read_jsonl<Json>(kData / "golden" / (std::string("tokenizer-") + golden + ".jsonl"));
   ASSERT_FALSE(expected.empty());
   std::string input;
   for (const Json& line : expected) input += Json(line["text"]).dump() + "\n";
   int status = -1;
-  auto lines = run_cli(kData / folder, input, status);
+  auto lines = run_cli("tokenize", kData / folder, input, status);
   EXPECT_EQ(status, 0);
   ASSERT_EQ(lines.size(), expected.size());
   for (size_t i = 0; i < lines.size(); ++i) {
@@ -75,7 +48,7 @@ TEST(TokenizeCli, SentencePieceModelGolden) {
 
 TEST(TokenizeCli, SpecialTokenTextIsMatchedAndBadLinesReportErrors) {
   int status = -1;
-  auto lines = run_cli(kData / "models/demo-chat",
+  auto lines = run_cli("tokenize", kData / "models/demo-chat",
                        "\"<|im_start|>hi<|im_end|>\"\nnot json\n42\n\"ok\"\n", status);
   EXPECT_EQ(status, 0);
   ASSERT_EQ(lines.size(), 4u);
@@ -94,7 +67,7 @@ TEST(TokenizeCli, SpecialTokenTextIsMatchedAndBadLinesReportErrors) {
 
 TEST(TokenizeCli, MissingModelFails) {
   int status = 0;
-  run_cli(kData / "no-such-model", "\"x\"\n", status);
+  run_cli("tokenize", kData / "no-such-model", "\"x\"\n", status);
   EXPECT_NE(status, 0);
 }
 

@@ -42,7 +42,7 @@ if ! cmake -S . -B "$BUILD_DIR" -G Ninja -DPAGODA_GUI=OFF -DPAGODA_CUDA=ON \
   exit 1
 fi
 if ! cmake --build "$BUILD_DIR" -j"$(nproc)" --target pagoda_cuda test_cuda_kernels test_cuda_e2e \
-    test_cuda_attention_mma test_cuda_sampling test_step_plan pagoda-bench pagoda-cli >>"$OUT/build.log" 2>&1; then
+    test_cuda_attention_mma test_cuda_sampling test_cuda_quant test_step_plan pagoda-bench pagoda-cli >>"$OUT/build.log" 2>&1; then
   grep -E "error|FAILED" "$OUT/build.log" | head -40
   echo "build FAILED"
   exit 1

@@ -27,6 +27,7 @@ function(pagoda_split_relations field out)
   set(${out} "${field}" PARENT_SCOPE)
 endfunction()
 
+# Extra arguments after `out` go to dpkg-shlibdeps.
 function(pagoda_shlibdeps files out)
   set(work ${CPACK_PACKAGE_DIRECTORY}/_CPack_Packages/pagoda-shlibdeps)
   file(MAKE_DIRECTORY ${work}/debian)
@@ -35,7 +36,7 @@ function(pagoda_shlibdeps files out)
   foreach(f ${files})
     list(APPEND args "-e${f}")
   endforeach()
-  execute_process(COMMAND dpkg-shlibdeps -O --warnings=0 ${args} WORKING_DIRECTORY ${work}
+  execute_process(COMMAND dpkg-shlibdeps -O --warnings=0 ${ARGN} ${args} WORKING_DIRECTORY ${work}
                   OUTPUT_VARIABLE stdout ERROR_VARIABLE stderr RESULT_VARIABLE rc)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "dpkg-shlibdeps failed on ${files}: ${stderr}")
@@ -102,7 +103,9 @@ string(JOIN ", " CPACK_DEBIAN_PACKAGE_DEPENDS ${_exact} ${_declared})
 
 if(_plugins)
   pagoda_split_relations("${CPACK_DEBIAN_PACKAGE_RECOMMENDS}" _recommended)
-  pagoda_shlibdeps("${_plugins}" _plugin_libs)
+  # The CUDA runtime libraries may come from NVIDIA's installer rather than a package (then
+  # dpkg-shlibdeps knows nothing of them): those are covered by the declared recommendations.
+  pagoda_shlibdeps("${_plugins}" _plugin_libs --ignore-missing-info)
   foreach(_r ${_plugin_libs})
     pagoda_find_declared("${_r}" "${_exact};${_declared};${_recommended}" _d)
     if(_d STREQUAL "")

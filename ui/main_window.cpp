@@ -1,9 +1,11 @@
 #include "ui/main_window.h"
 
 #include <QEvent>
+#include <QGuiApplication>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QListWidget>
+#include <QScreen>
 #include <QStackedWidget>
 #include <QTimer>
 #include <QVBoxLayout>
@@ -23,7 +25,10 @@ MainWindow::MainWindow(const Services& services, QWidget* parent)
     : QMainWindow(parent), services_(services) {
   setWindowTitle(tr("Pagoda"));
   setWindowIcon(icon("pagoda"));
-  resize(1280, 800);
+  // 1280x800, or the screen's free area when it is smaller (a 1024x700 laptop).
+  const QScreen* screen = QGuiApplication::primaryScreen();
+  resize(screen ? QSize(1280, 800).boundedTo(screen->availableGeometry().size())
+                : QSize(1280, 800));
   build();
   connect(services_.engine, &app::EngineService::loaded, this, &MainWindow::updateStatus);
   connect(services_.engine, &app::EngineService::unloaded, this, &MainWindow::updateStatus);

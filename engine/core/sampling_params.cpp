@@ -42,6 +42,7 @@ SamplingParams SamplingParams::with_defaults(const GenerationDefaults& defaults,
   take(p.skip_special_tokens, r.skip_special_tokens);
   take(p.include_stop_str_in_output, r.include_stop_str_in_output);
   take(p.logprobs, r.logprobs);
+  if (r.structured_output) p.structured_output = r.structured_output;
   return p;
 }
 

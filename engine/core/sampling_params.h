@@ -10,6 +10,16 @@
 
 namespace pagoda {
 
+// What the output must match, enforced by constrained decoding (engine/grammar): the sampler
+// masks every token that cannot continue a valid output. Set by the server from
+// response_format / guided_* fields, and by tool_choice "required" or a named function.
+struct StructuredOutput {
+  enum class Kind { json_object, json_schema, regex, choice };
+  Kind kind = Kind::json_object;
+  std::string spec;                  // json_schema: the schema's JSON text; regex: the pattern
+  std::vector<std::string> choices;  // choice: the output is exactly one of these
+};
+
 // What one request asks for, as the server, the CLI and the GUI receive it. An unset field
 // takes the model's generation_config.json value, then the neutral default below.
 struct SamplingRequest {
@@ -23,6 +33,7 @@ struct SamplingRequest {
   std::optional<std::vector<int32_t>> stop_token_ids;
   std::optional<bool> ignore_eos, skip_special_tokens, include_stop_str_in_output;
   std::optional<int> logprobs;
+  std::optional<StructuredOutput> structured_output;
 };
 
 // A parameter that is out of range: its name (OpenAI's `param`) and why.
@@ -50,6 +61,7 @@ struct SamplingParams {
   int logprobs = -1;  // -1: none; k >= 0: sampled token's logprob plus top k
   bool skip_special_tokens = true;
   bool include_stop_str_in_output = false;
+  std::optional<StructuredOutput> structured_output;  // none: unconstrained
 
   // vLLM's policy: each field the request sets wins; otherwise the model's generation_config
   // value (temperature, top_p, top_k, min_p, repetition_penalty, max_new_tokens) if it ships one;

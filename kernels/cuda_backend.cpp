@@ -137,7 +137,8 @@ void CudaBackend::allocate_workspace() {
 void CudaBackend::gemm(const bf16* x, const bf16* w, void* y, int tokens, int n, int k,
                        bool out_f32) {
   if (const QuantLinear* q = quant_.find(w)) {
-    if (small_gemm_ && tokens <= QuantLinears::gemv_rows() &&
+    // small_gemm_ switches the bf16-era GEMVs; int4 in fragment order has no other product.
+    if ((small_gemm_ || q->frag) && QuantLinears::fused_route(*q, tokens) &&
         quant_.gemv(*q, x, y, tokens, out_f32, stream_))
       return;
     if (tokens <= QuantLinears::mma_rows() && quant_.mma(*q, x, y, tokens, out_f32, stream_))

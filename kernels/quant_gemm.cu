@@ -294,6 +294,7 @@ void launch_gemv_rows(const QuantPart& w, const bf16* x, int m, void* y, int ldy
 
 bool quant_gemv_supported(const QuantPart& w) {
   const int v = w.kind == QuantKind::Int4 ? 32 : 16;
+  if (w.frag) return false;  // int4_frag_product takes it
   if (w.k <= 0 || w.n <= 0 || w.k % v != 0) return false;
   if (w.kind == QuantKind::Fp8) return w.block_k % v == 0 || w.block_k >= w.k;
   return w.group_size % v == 0 || w.group_size >= w.k;
@@ -303,8 +304,7 @@ void quant_gemv(const QuantPart& w, const bf16* x, bf16* x_perm, void* y, int m,
                 bool out_f32, cudaStream_t stream) {
   if (m <= 0) return;
   if (w.perm) {
-    const int total = m * w.k;
-    permute_x_kernel<<<(total + 255) / 256, 256, 0, stream>>>(x, w.perm, x_perm, m, w.k);
+    quant_permute_x(w.perm, x, x_perm, m, w.k, stream);
     x = x_perm;
   }
   switch (w.kind) {
@@ -320,7 +320,14 @@ void quant_gemv(const QuantPart& w, const bf16* x, bf16* x_perm, void* y, int m,
   }
 }
 
+void quant_permute_x(const int32_t* perm, const bf16* x, bf16* x_perm, int m, int k,
+                     cudaStream_t stream) {
+  const int total = m * k;
+  if (total > 0) permute_x_kernel<<<(total + 255) / 256, 256, 0, stream>>>(x, perm, x_perm, m, k);
+}
+
 void quant_dequantize(const QuantPart& w, bf16* out, cudaStream_t stream) {
+  if (w.frag) return int4_frag_dequantize(w, out, stream);
   const bool aligned_blocks =
       w.kind != QuantKind::Fp8 || w.block_k % 8 == 0 || w.block_k >= w.k;
   if (w.k % 8 == 0 && !w.perm && aligned_blocks) {

@@ -22,6 +22,9 @@ struct QuantPart {
   const __half2* scale_zero = nullptr;
   int group_size = 0, groups = 0;
   const int32_t* perm = nullptr;  // [k]: position j holds input channel perm[j]; null: identity
+  // Int4 only: the weights in mma fragment order (quant_int4_mma.cu) instead of packed, which
+  // is then null; int4_frag_words(n, k) words.
+  const uint32_t* frag = nullptr;
   // Fp8: fp8 [n, k], block_scales [ceil(n / block_n), blocks_k].
   const uint8_t* fp8 = nullptr;
   const float* block_scales = nullptr;
@@ -39,6 +42,42 @@ bool quant_gemv_supported(const QuantPart& w);
 // permuted activations first.
 void quant_gemv(const QuantPart& w, const __nv_bfloat16* x, __nv_bfloat16* x_perm, void* y, int m,
                 int ldy, bool out_f32, cudaStream_t stream);
+
+// x_perm[i, j] = x[i, perm[j]] for i < m (act-order weights multiply permuted activations).
+void quant_permute_x(const int32_t* perm, const __nv_bfloat16* x, __nv_bfloat16* x_perm, int m,
+                     int k, cudaStream_t stream);
+
+// int4 in mma fragment order (quant_int4_mma.cu): one layout for every batch size. The product
+// takes up to kQuantFragMaxRows tokens; larger steps dequantize it for cuBLAS.
+constexpr int kQuantFragMaxRows = 128;
+bool int4_frag_supported(int n, int k, int group_size);
+size_t int4_frag_words(int n, int k);
+// frag (int4_frag_words(n, k) words) from canonical packed [n, k / 8] words.
+void int4_repack_frag(const uint32_t* packed, int n, int k, uint32_t* frag, cudaStream_t stream);
+// y[i, row0 + r] = sum_c x[i, c] w[r, c] for i < m <= kQuantFragMaxRows (x already permuted):
+// up to kQuantFragGemvRows tokens one 16-row block per CTA with exact q - zero weights; above,
+// 128-row CTAs over activations staged in shared memory with bf16-rounded weights (as the
+// dequantize route), the inputs split across CTAs through accum (m * w.n floats; null: no
+// split) when the rows alone give num_sms SMs too little work.
+constexpr int kQuantFragGemvRows = 32;
+void int4_frag_product(const QuantPart& w, const __nv_bfloat16* x, void* y, int m, int ldy,
+                       bool out_f32, float* accum, int num_sms, cudaStream_t stream);
+void int4_frag_dequantize(const QuantPart& w, __nv_bfloat16* out, cudaStream_t stream);
+// Raises the product's shared-memory limit (once, before graph capture); false on failure.
+bool int4_frag_setup();
+// The two shapes of the 128-token product test_cuda_quant times (bf16 output): 0: one warp per
+// row block and all tokens; 1: two warps per row block, half the tokens each (the default).
+void int4_frag_gemm_variant(int variant, const QuantPart& w, const __nv_bfloat16* x, void* y,
+                            int m, int ldy, float* accum, int num_sms, cudaStream_t stream);
+// The launch shapes of the product that test_cuda_quant times (bf16 output, m <= 32).
+int int4_frag_variants();
+const char* int4_frag_variant_name(int variant);
+void int4_frag_product_variant(int variant, const QuantPart& w, const __nv_bfloat16* x, void* y,
+                               int m, int ldy, cudaStream_t stream);
+
+// y[t, row0 + r] = accum[t * n + r] for t < m (the end of a product split across blocks).
+void quant_finish_split(const float* accum, int m, int n, void* y, int ldy, int row0,
+                        bool out_f32, cudaStream_t stream);
 
 // The tensor-core product (quant_gemm_mma.cu) for kQuantGemvMaxRows < m <= kQuantMmaMaxRows:
 // y[i, row0 + r] = sum_c x[i, c] w[r, c], weights dequantized tile by tile in shared memory.

@@ -197,8 +197,17 @@ void launch(const QuantPart& p, const bf16* x, int m, void* y, int ldy, bool out
 
 }  // namespace
 
+void quant_finish_split(const float* accum, int m, int n, void* y, int ldy, int row0,
+                        bool out_f32, cudaStream_t stream) {
+  const int total = m * n, blocks = std::min((total + 255) / 256, 4096);
+  if (out_f32)
+    finish_split_kernel<true><<<blocks, 256, 0, stream>>>(accum, m, n, y, ldy, row0);
+  else
+    finish_split_kernel<false><<<blocks, 256, 0, stream>>>(accum, m, n, y, ldy, row0);
+}
+
 bool quant_mma_supported(const QuantPart& p) {
-  if (p.k <= 0 || p.n <= 0 || p.k % kTk != 0) return false;
+  if (p.k <= 0 || p.n <= 0 || p.k % kTk != 0 || p.frag) return false;
   if (p.kind == QuantKind::Fp8) return p.block_k % 16 == 0 || p.block_k >= p.k;
   return p.group_size % 16 == 0 || p.group_size >= p.k;
 }
@@ -225,13 +234,7 @@ void quant_mma(const QuantPart& p, const bf16* x, void* y, int m, int ldy, bool 
       launch<QuantKind::Fp8>(p, x, m, y, ldy, out_f32, acc, splits, k_per_split, stream);
       break;
   }
-  if (acc) {
-    const int total = m * p.n, blocks = std::min((total + 255) / 256, 4096);
-    if (out_f32)
-      finish_split_kernel<true><<<blocks, 256, 0, stream>>>(acc, m, p.n, y, ldy, p.row0);
-    else
-      finish_split_kernel<false><<<blocks, 256, 0, stream>>>(acc, m, p.n, y, ldy, p.row0);
-  }
+  if (acc) quant_finish_split(acc, m, p.n, y, ldy, p.row0, out_f32, stream);
 }
 
 }  // namespace pagoda::cuda

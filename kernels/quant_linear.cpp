@@ -47,17 +47,19 @@ void* QuantLinears::alloc(size_t bytes) {
 }
 
 const __nv_bfloat16* QuantLinears::add(QuantLinear linear) {
-  bool permuted = false;
-  for (const QuantPart& p : linear.parts) permuted = permuted || p.perm;
-  if (permuted)
-    linear.x_perm = static_cast<__nv_bfloat16*>(
-        alloc(sizeof(__nv_bfloat16) * kQuantGemvMaxRows * static_cast<size_t>(linear.k)));
+  linear.frag = true;
+  for (const QuantPart& p : linear.parts) {
+    linear.permuted = linear.permuted || p.perm;
+    linear.frag = linear.frag && p.frag;
+  }
+  if (linear.permuted) max_perm_k_ = std::max(max_perm_k_, linear.k);
   max_elems_ = std::max(max_elems_, static_cast<size_t>(linear.n) * linear.k);
   for (const QuantPart& p : linear.parts) max_part_rows_ = std::max(max_part_rows_, p.n);
   // The first part's packed data is a unique device address: the key.
   const QuantPart& first = linear.parts.front();
   const void* key = first.kind == QuantKind::Fp8 ? static_cast<const void*>(first.fp8)
-                                                 : static_cast<const void*>(first.packed);
+                    : first.frag                  ? static_cast<const void*>(first.frag)
+                                                  : static_cast<const void*>(first.packed);
   linears_.emplace(key, std::move(linear));
   return static_cast<const __nv_bfloat16*>(key);
 }
@@ -85,14 +87,28 @@ const __nv_bfloat16* QuantLinears::upload(const std::vector<QuantMatrix>& parts)
       p.block_k = static_cast<int>(m.block_k);
       p.blocks_k = static_cast<int>(m.blocks_k);
     } else {
-      p.packed = static_cast<const uint32_t*>(copy(m.packed.data(), m.packed.size() * 4));
+      p.group_size = static_cast<int>(m.group_size);
+      if (p.kind == QuantKind::Int4 && use_frag() && int4_frag_supported(p.n, p.k, p.group_size)) {
+        // Staged in a temporary buffer and repacked: only the fragment order stays resident.
+        void* staged = nullptr;
+        check(cudaMalloc(&staged, m.packed.size() * 4), "quantized weights staging");
+        check(cudaMemcpy(staged, m.packed.data(), m.packed.size() * 4, cudaMemcpyHostToDevice),
+              "quantized weights");
+        auto* frag = static_cast<uint32_t*>(alloc(int4_frag_words(p.n, p.k) * 4));
+        int4_repack_frag(static_cast<const uint32_t*>(staged), p.n, p.k, frag, nullptr);
+        const cudaError_t e = cudaDeviceSynchronize();
+        cudaFree(staged);
+        check(e, "int4 repacking");
+        p.frag = frag;
+      } else {
+        p.packed = static_cast<const uint32_t*>(copy(m.packed.data(), m.packed.size() * 4));
+      }
       std::vector<uint16_t> sz(2 * m.scales.size());
       for (size_t i = 0; i < m.scales.size(); ++i) {
         sz[2 * i] = float_to_f16(m.scales[i]);
         sz[2 * i + 1] = float_to_f16(static_cast<float>(m.zeros[i]));
       }
       p.scale_zero = static_cast<const __half2*>(copy(sz.data(), sz.size() * 2));
-      p.group_size = static_cast<int>(m.group_size);
       p.groups = static_cast<int>(m.groups);
       if (!m.perm.empty())
         p.perm = static_cast<const int32_t*>(copy(m.perm.data(), m.perm.size() * 4));
@@ -131,7 +147,11 @@ const __nv_bfloat16* QuantLinears::random(const QuantConfig& config, const std::
       p.kind = config.bits == 4 ? QuantKind::Int4 : QuantKind::Int8;
       p.group_size = config.group_size > 0 ? config.group_size : k;
       p.groups = (k + p.group_size - 1) / p.group_size;
-      const size_t words = static_cast<size_t>(n) * k * config.bits / 32;
+      const bool frag = p.kind == QuantKind::Int4 && use_frag() &&
+                        int4_frag_supported(n, k, p.group_size);
+      // Random words are random in either layout.
+      const size_t words =
+          frag ? int4_frag_words(n, k) : static_cast<size_t>(n) * k * config.bits / 32;
       const size_t groups = static_cast<size_t>(n) * p.groups;
       auto* packed = static_cast<uint32_t*>(alloc(words * 4));
       auto* sz = static_cast<__half2*>(alloc(groups * sizeof(__half2)));
@@ -139,7 +159,7 @@ const __nv_bfloat16* QuantLinears::random(const QuantConfig& config, const std::
       fill_random_u32(packed, words, seed, stream);
       fill_random_scale_zero(sz, groups, seed + 7, 0.5f * spread * 4 / levels,
                              spread * 4 / levels, levels - 1, stream);
-      p.packed = packed;
+      (frag ? p.frag : p.packed) = packed;
       p.scale_zero = sz;
     }
     check(cudaGetLastError(), "random quantized weights");
@@ -157,7 +177,21 @@ const QuantLinear* QuantLinears::find(const void* key) const {
 
 bool QuantLinears::gemv(const QuantLinear& w, const __nv_bfloat16* x, void* y, int tokens,
                         bool out_f32, cudaStream_t stream) const {
-  if (tokens < 1 || tokens > kQuantGemvMaxRows) return false;
+  if (w.frag) {
+    if (tokens < 1 || tokens > kQuantFragMaxRows || (w.permuted && !w.x_perm)) return false;
+    for (const QuantPart& p : w.parts) {
+      const __nv_bfloat16* xp = x;
+      if (p.perm) {
+        quant_permute_x(p.perm, x, w.x_perm, tokens, w.k, stream);
+        xp = w.x_perm;
+      }
+      // The split product needs the accumulator prepare() sized (accum_rows_ tokens).
+      int4_frag_product(p, xp, y, tokens, w.n, out_f32, tokens <= accum_rows_ ? accum_ : nullptr,
+                        num_sms_, stream);
+    }
+    return true;
+  }
+  if (tokens < 1 || tokens > kQuantGemvMaxRows || (w.permuted && !w.x_perm)) return false;
   for (const QuantPart& p : w.parts)
     if (!quant_gemv_supported(p)) return false;
   for (const QuantPart& p : w.parts)
@@ -170,6 +204,18 @@ void QuantLinears::prepare(int max_tokens) {
   check(cudaGetDevice(&device), "cudaGetDevice");
   check(cudaDeviceGetAttribute(&num_sms_, cudaDevAttrMultiProcessorCount, device),
         "cudaDeviceGetAttribute");
+  bool any_frag = false;
+  for (const auto& [key, linear] : linears_) any_frag = any_frag || linear.frag;
+  if (any_frag && !frag_ready_) {
+    if (!int4_frag_setup()) check(cudaGetLastError(), "int4 product setup");
+    frag_ready_ = true;
+  }
+  if (max_perm_k_ > 0 && !x_perm_) {
+    x_perm_ = static_cast<__nv_bfloat16*>(
+        alloc(sizeof(__nv_bfloat16) * kQuantFragMaxRows * static_cast<size_t>(max_perm_k_)));
+    for (auto& [key, linear] : linears_)
+      if (linear.permuted) linear.x_perm = x_perm_;
+  }
   const int rows = std::min(max_tokens, kQuantMmaMaxRows);
   if (linears_.empty() || rows <= 0 || accum_) return;
   accum_ = static_cast<float*>(alloc(sizeof(float) * rows * static_cast<size_t>(max_part_rows_)));
@@ -190,6 +236,22 @@ int QuantLinears::mma_rows() {
     return v && *v ? std::clamp(std::atoi(v), 0, kQuantMmaMaxRows) : kDefaultMmaRows;
   }();
   return rows;
+}
+
+int QuantLinears::frag_rows() {
+  static const int rows = [] {
+    const char* v = std::getenv("PAGODA_CUDA_QUANT_FRAG_ROWS");
+    return v && *v ? std::clamp(std::atoi(v), 0, kQuantFragMaxRows) : kDefaultFragRows;
+  }();
+  return rows;
+}
+
+bool QuantLinears::use_frag() {
+  static const bool on = [] {
+    const char* v = std::getenv("PAGODA_CUDA_QUANT_FRAG");
+    return !(v && std::string(v) == "0");
+  }();
+  return on;
 }
 
 bool QuantLinears::mma(const QuantLinear& w, const __nv_bfloat16* x, void* y, int tokens,

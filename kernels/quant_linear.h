@@ -18,7 +18,11 @@ namespace pagoda::cuda {
 struct QuantLinear {
   int n = 0, k = 0;
   std::vector<QuantPart> parts;
-  __nv_bfloat16* x_perm = nullptr;  // [kQuantGemvMaxRows, k] when a part has a permutation
+  // When a part has a permutation: the permuted activations, [kQuantFragMaxRows, k] (one
+  // buffer shared by every linear, set by QuantLinears::prepare).
+  __nv_bfloat16* x_perm = nullptr;
+  bool permuted = false;
+  bool frag = false;  // every part is int4 in fragment order (int4_frag_product)
 };
 
 class QuantLinears {
@@ -36,7 +40,7 @@ class QuantLinears {
                               uint64_t seed, cudaStream_t stream);
 
   // Allocates the split-K accumulator of the tensor-core tiles for steps of up to max_tokens
-  // (after every upload, before graph capture).
+  // and the permuted-activation buffer (after every upload, before graph capture).
   void prepare(int max_tokens);
 
   // The linear registered under key, or null for a bf16 weight.
@@ -44,8 +48,9 @@ class QuantLinears {
   // Elements of the largest bf16 [n, k] matrix a product dequantizes into.
   size_t max_dequant_elems() const { return max_elems_; }
 
-  // y[t, :] = x[t, :] w^T for tokens <= kQuantGemvMaxRows through the fused GEMV (false: not
-  // launched, the layout is not one it takes).
+  // y[t, :] = x[t, :] w^T through the fused product that reads each packed weight once:
+  // int4 in fragment order for tokens <= kQuantFragMaxRows, the other layouts' GEMV for tokens
+  // <= kQuantGemvMaxRows (false: not launched, the layout is not one it takes).
   bool gemv(const QuantLinear& w, const __nv_bfloat16* x, void* y, int tokens, bool out_f32,
             cudaStream_t stream) const;
   // The same through tensor-core tiles for tokens <= kQuantMmaMaxRows (and the steps prepare()
@@ -61,6 +66,17 @@ class QuantLinears {
   static constexpr int kDefaultMmaRows = 16;
   static int gemv_rows();
   static int mma_rows();
+  // The same for int4 in fragment order: its product up to frag_rows() tokens (measured on the
+  // H200, docs/cuda-notes.md q3; PAGODA_CUDA_QUANT_FRAG_ROWS overrides), dequantize above.
+  static constexpr int kDefaultFragRows = 32;
+  static int frag_rows();
+  // Whether the backend should take the fused product (gemv) for a step of t tokens.
+  static bool fused_route(const QuantLinear& w, int tokens) {
+    return tokens <= (w.frag ? frag_rows() : gemv_rows());
+  }
+  // Whether int4 weights are stored in fragment order (PAGODA_CUDA_QUANT_FRAG=0: canonical,
+  // the q2 kernels).
+  static bool use_frag();
   // Writes the whole bf16 weight into scratch (max_dequant_elems() elements).
   void dequantize(const QuantLinear& w, __nv_bfloat16* scratch, cudaStream_t stream) const;
 
@@ -71,6 +87,9 @@ class QuantLinears {
   std::vector<void*> allocations_;
   std::map<const void*, QuantLinear> linears_;
   size_t max_elems_ = 0;
+  int max_perm_k_ = 0;
+  bool frag_ready_ = false;
+  __nv_bfloat16* x_perm_ = nullptr;
   int max_part_rows_ = 0;
   float* accum_ = nullptr;  // [accum_rows_, max_part_rows_]
   int accum_rows_ = 0;

@@ -90,9 +90,15 @@ void test_linear(const std::vector<quant_test::Case>& parts, bool expect_fused) 
           for (int64_t c = 0; c < k; ++c) s += double(x[i * k + c]) * w[r * k + c];
           ref[i * n_total + r] = s;
         }
-      // m <= 8: the fused GEMV (float math on exact weights); above: tensor-core tiles of
-      // bf16-rounded weights and activations, float32 accumulation.
-      const bool small = m <= pagoda::cuda::kQuantGemvMaxRows;
+      // The fused product: int4 in fragment order up to kQuantFragMaxRows (tensor cores; up to
+      // kQuantFragGemvRows on q - zero, exact in bf16, scaled in float), the
+      // GEMV of the other layouts up to 8; above: tensor-core tiles of bf16-rounded weights
+      // and activations, float32 accumulation (int4 in fragment order: dequantize + cuBLAS).
+      const bool small = m <= (lin->frag ? pagoda::cuda::kQuantFragMaxRows
+                                         : pagoda::cuda::kQuantGemvMaxRows);
+      // Above kQuantFragGemvRows the fragment product rounds weights to bf16, as the tiles do.
+      const bool exact = m <= (lin->frag ? pagoda::cuda::kQuantFragGemvRows
+                                         : pagoda::cuda::kQuantGemvMaxRows);
       auto run = [&](void* y, bool f32) {
         return small ? linears.gemv(*lin, dx.ptr, y, m, f32, nullptr)
                      : linears.mma(*lin, dx.ptr, y, m, f32, nullptr);
@@ -103,7 +109,7 @@ void test_linear(const std::vector<quant_test::Case>& parts, bool expect_fused) 
         y.poison();
         const bool ran = run(y.ptr, true);
         // The tensor-core tiles need k % 64 == 0 (the shapes of real models).
-        const bool expected = expect_fused && (small || k % 64 == 0);
+        const bool expected = expect_fused && (small || (k % 64 == 0 && !lin->frag));
         expect(ran == expected, (name + ": fused kernel taken/declined unexpectedly").c_str());
         if (!ran) return;
         CUDA_OK(cudaDeviceSynchronize());
@@ -116,16 +122,17 @@ void test_linear(const std::vector<quant_test::Case>& parts, bool expect_fused) 
         const auto yb = y.download();
         for (size_t i = 0; i < out.size(); ++i) out[i] = __bfloat162float(yb[i]);
       }
-      check(name + (small ? " gemv m=" : " mma m=") + std::to_string(m) +
+      check(name + (small ? (lin->frag ? " frag m=" : " gemv m=") : " mma m=") + std::to_string(m) +
                 (out_f32 ? " f32" : " bf16"),
-            out, ref, out_f32 ? (small ? 2e-5 : 6e-3) : 8e-3);
+            out, ref, out_f32 ? (exact ? 2e-5 : 6e-3) : 8e-3);
     }
   }
 }
 
 // Effective bandwidth of the fused GEMV (m <= 8) or the tensor-core tiles on the 7B gate_up
 // shape (printed, not checked).
-void time_product(const pagoda::QuantConfig& config, const char* what, int m) {
+void time_product(const pagoda::QuantConfig& config, const char* what, int m,
+                  bool dequantize = false) {
   const int n = 2 * 18944, k = 3584;
   pagoda::cuda::QuantLinears linears;
   const bf16* key = linears.random(config, {n}, k, 99, nullptr);
@@ -135,10 +142,15 @@ void time_product(const pagoda::QuantConfig& config, const char* what, int m) {
   std::vector<bf16> xb(x.size());
   for (size_t i = 0; i < x.size(); ++i) xb[i] = __float2bfloat16(x[i]);
   DeviceBuffer<bf16> dx(x.size()), y(static_cast<size_t>(m) * n);
+  // The fused product where it takes m (whatever the backend's route), else the tiles; with
+  // dequantize, the dequantization alone (what the cuBLAS route adds to a bf16 product).
+  const bool fused = m <= (lin.frag ? pagoda::cuda::kQuantFragMaxRows
+                                    : pagoda::cuda::kQuantGemvMaxRows);
+  DeviceBuffer<bf16> scratch(dequantize ? linears.max_dequant_elems() : 1);
   auto run = [&] {
-    if (m <= pagoda::cuda::kQuantGemvMaxRows)
-      linears.gemv(lin, dx.ptr, y.ptr, m, false, nullptr);
-    else
+    if (dequantize)
+      linears.dequantize(lin, scratch.ptr, nullptr);
+    else if (!fused || !linears.gemv(lin, dx.ptr, y.ptr, m, false, nullptr))
       linears.mma(lin, dx.ptr, y.ptr, m, false, nullptr);
   };
   dx.upload(xb);
@@ -155,10 +167,66 @@ void time_product(const pagoda::QuantConfig& config, const char* what, int m) {
   CUDA_OK(cudaEventElapsedTime(&ms, a, b));
   const double bytes = static_cast<double>(config.linear_bytes(n, k));
   std::printf("  %s m=%d %s [%d x %d]: %.1f us, %.0f GB/s of packed weights\n",
-              m <= pagoda::cuda::kQuantGemvMaxRows ? "gemv" : "mma", m, what, n, k,
+              dequantize ? "dequantize" : !fused ? "mma" : lin.frag ? "frag" : "gemv", m, what, n, k,
               1e3 * ms / reps, bytes / (ms / reps * 1e-3) / 1e9);
   cudaEventDestroy(a);
   cudaEventDestroy(b);
+}
+
+// The int4 fragment product's launch shapes on the 7B linears (printed, not checked).
+void time_frag_variants() {
+  struct Shape {
+    const char* name;
+    int n, k;
+  };
+  const Shape shapes[] = {{"gate_up", 2 * 18944, 3584}, {"down", 3584, 18944}, {"qkv", 4608, 3584}};
+  const pagoda::QuantConfig config = quant_test::awq(128);
+  for (const Shape& sh : shapes) {
+    pagoda::cuda::QuantLinears linears;
+    const bf16* key = linears.random(config, {sh.n}, sh.k, 7, nullptr);
+    linears.prepare(256);  // the 128-token product's shared-memory limit
+    const pagoda::cuda::QuantLinear& lin = *linears.find(key);
+    if (!lin.frag) return;
+    int num_sms = 0;
+    CUDA_OK(cudaDeviceGetAttribute(&num_sms, cudaDevAttrMultiProcessorCount, 0));
+    DeviceBuffer<float> accum(static_cast<size_t>(128) * sh.n);
+    for (int m : {1, 8, 32, 128}) {
+      const auto x = random_bf16_values(static_cast<size_t>(m) * sh.k);
+      std::vector<bf16> xb(x.size());
+      for (size_t i = 0; i < x.size(); ++i) xb[i] = __float2bfloat16(x[i]);
+      DeviceBuffer<bf16> dx(x.size()), y(static_cast<size_t>(m) * sh.n);
+      dx.upload(xb);
+      const int variants = m <= 32 ? pagoda::cuda::int4_frag_variants() : 2;
+      for (int v = 0; v < variants; ++v) {
+        auto run = [&] {
+          if (m <= 32)
+            pagoda::cuda::int4_frag_product_variant(v, lin.parts[0], dx.ptr, y.ptr, m, sh.n, nullptr);
+          else
+            pagoda::cuda::int4_frag_gemm_variant(v, lin.parts[0], dx.ptr, y.ptr, m, sh.n, accum.ptr,
+                                                 num_sms, nullptr);
+        };
+        cudaEvent_t a, b;
+        CUDA_OK(cudaEventCreate(&a));
+        CUDA_OK(cudaEventCreate(&b));
+        for (int i = 0; i < 3; ++i) run();
+        const int reps = 50;
+        CUDA_OK(cudaEventRecord(a));
+        for (int i = 0; i < reps; ++i) run();
+        CUDA_OK(cudaEventRecord(b));
+        CUDA_OK(cudaEventSynchronize(b));
+        float ms = 0;
+        CUDA_OK(cudaEventElapsedTime(&ms, a, b));
+        const double bytes = static_cast<double>(config.linear_bytes(sh.n, sh.k));
+        std::printf("  frag variant %d (%s) %s [%d x %d] m=%d: %.1f us, %.0f GB/s\n", v,
+                    m <= 32 ? pagoda::cuda::int4_frag_variant_name(v)
+                            : (v == 0 ? "gemm 1 warp per block" : "gemm 2 warps per block"),
+                    sh.name, sh.n, sh.k, m,
+                    1e3 * ms / reps, bytes / (ms / reps * 1e-3) / 1e9);
+        cudaEventDestroy(a);
+        cudaEventDestroy(b);
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -195,8 +263,10 @@ int main() {
   test_linear({{fp8(128, 128), 130, 256}, {fp8(128, 128), 70, 256}}, true);
   CUDA_OK(cudaDeviceSynchronize());
   if (!std::getenv("PAGODA_SKIP_TIMING")) {
+    time_frag_variants();
+    for (int m : {1, 8, 16, 32, 64, 128}) time_product(awq(128), "int4 g128", m);
+    time_product(awq(128), "int4 g128", 1, true);
     for (int m : {1, 8, 32, 128}) {
-      time_product(awq(128), "int4 g128", m);
       time_product(gptq(8, 128, true, false), "int8 g128", m);
       time_product(fp8(128, 128), "fp8 128x128", m);
     }

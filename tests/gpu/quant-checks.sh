@@ -111,17 +111,15 @@ grep -E "^RESULT|weights|quantized" "$OUT/bench.log" | tee -a "$SUMMARY"
 PAGODA_CUDA_PROFILE=1 run_step 40 "$OUT/bench.log" "profile awq decode b1" "$T/pagoda-bench" \
   --model qwen2.5-7b --quant awq --batches 1 --offline 0 --no-prefill --tag awq_eager
 grep "^profile" "$OUT/bench.log" | tee -a "$SUMMARY"
-PAGODA_CUDA_GEMV=0 run_step 40 "$OUT/bench.log" "awq decode b1 without the fused GEMV" \
-  "$T/pagoda-bench" --model qwen2.5-7b --quant awq --batches 1 --offline 0 --no-prefill \
-  --tag awq_nogemv
-grep "nogemv" "$OUT/bench.log" | tee -a "$SUMMARY"
-PAGODA_CUDA_QUANT_GEMV_ROWS=1 run_step 40 "$OUT/bench.log" "awq decode b8 through the tensor-core tiles" \
-  "$T/pagoda-bench" --model qwen2.5-7b --quant awq --batches 8 --offline 0 --no-prefill \
-  --tag awq_mma8
-grep "mma8" "$OUT/bench.log" | tee -a "$SUMMARY"
-PAGODA_CUDA_QUANT_MMA_ROWS=0 run_step 60 "$OUT/bench.log" "awq decode without the tensor-core tiles" \
-  "$T/pagoda-bench" --model qwen2.5-7b --quant awq --batches 8,32,128 --offline 0 --no-prefill \
-  --tag awq_nomma
-grep "nomma" "$OUT/bench.log" | tee -a "$SUMMARY"
+# int4 in mma fragment order (q3) against the q2 kernels (canonical layout), and the fragment
+# product at every batch size against the dequantize + cuBLAS route above 32 tokens.
+PAGODA_CUDA_QUANT_FRAG=0 run_step 60 "$OUT/bench.log" "awq decode with the q2 kernels" \
+  "$T/pagoda-bench" --model qwen2.5-7b --quant awq --batches 1,8,32,128 --offline 0 \
+  --no-prefill --tag awq_q2
+grep "awq_q2" "$OUT/bench.log" | tee -a "$SUMMARY"
+PAGODA_CUDA_QUANT_FRAG_ROWS=128 run_step 60 "$OUT/bench.log" \
+  "awq decode through the fragment product at every batch" "$T/pagoda-bench" \
+  --model qwen2.5-7b --quant awq --batches 32,64,128 --offline 0 --no-prefill --tag awq_frag_all
+grep "frag_all" "$OUT/bench.log" | tee -a "$SUMMARY"
 note "total $(( $(date +%s) - START )) s"
 rm -rf "$WORK"

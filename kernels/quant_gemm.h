@@ -54,27 +54,25 @@ bool int4_frag_supported(int n, int k, int group_size);
 size_t int4_frag_words(int n, int k);
 // frag (int4_frag_words(n, k) words) from canonical packed [n, k / 8] words.
 void int4_repack_frag(const uint32_t* packed, int n, int k, uint32_t* frag, cudaStream_t stream);
-// y[i, row0 + r] = sum_c x[i, c] w[r, c] for i < m <= kQuantFragMaxRows (x already permuted):
-// up to kQuantFragGemvRows tokens one 16-row block per CTA with exact q - zero weights; above,
-// 128-row CTAs over activations staged in shared memory with bf16-rounded weights (as the
-// dequantize route), the inputs split across CTAs through accum (m * w.n floats; null: no
-// split) when the rows alone give num_sms SMs too little work.
+// Up to kInt4MaxParts parts of one linear (same k, consecutive row0) in one launch.
+constexpr int kInt4MaxParts = 3;
+struct Int4PartList {
+  QuantPart part[kInt4MaxParts];
+  int first_block[kInt4MaxParts + 1] = {};  // 16-row blocks before each part
+  int count = 0;
+};
+// y[i, row0 + r] = sum_c x[i, c] w[r, c] for i < m <= kQuantFragMaxRows, over count parts (x
+// already permuted; parts with different permutations go one at a time): up to
+// kQuantFragGemvRows tokens one 16-row block per CTA with exact q - zero weights, all parts in
+// one launch; above, per part, 64-row CTAs over activations staged in shared memory with
+// bf16-rounded weights (as the dequantize route), the inputs split across CTAs through accum
+// (m * n floats; null: no split) when the rows alone give num_sms SMs too little work.
 constexpr int kQuantFragGemvRows = 32;
-void int4_frag_product(const QuantPart& w, const __nv_bfloat16* x, void* y, int m, int ldy,
-                       bool out_f32, float* accum, int num_sms, cudaStream_t stream);
+void int4_frag_product(const QuantPart* parts, int count, const __nv_bfloat16* x, void* y, int m,
+                       int ldy, bool out_f32, float* accum, int num_sms, cudaStream_t stream);
 void int4_frag_dequantize(const QuantPart& w, __nv_bfloat16* out, cudaStream_t stream);
 // Raises the product's shared-memory limit (once, before graph capture); false on failure.
 bool int4_frag_setup();
-// The two shapes of the 128-token product test_cuda_quant times (bf16 output): 0: one warp per
-// row block and all tokens; 1: two warps per row block, half the tokens each (the default).
-void int4_frag_gemm_variant(int variant, const QuantPart& w, const __nv_bfloat16* x, void* y,
-                            int m, int ldy, float* accum, int num_sms, cudaStream_t stream);
-// The launch shapes of the product that test_cuda_quant times (bf16 output, m <= 32).
-int int4_frag_variants();
-const char* int4_frag_variant_name(int variant);
-void int4_frag_product_variant(int variant, const QuantPart& w, const __nv_bfloat16* x, void* y,
-                               int m, int ldy, cudaStream_t stream);
-
 // y[t, row0 + r] = accum[t * n + r] for t < m (the end of a product split across blocks).
 void quant_finish_split(const float* accum, int m, int n, void* y, int ldy, int row0,
                         bool out_f32, cudaStream_t stream);

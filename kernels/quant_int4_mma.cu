@@ -96,13 +96,18 @@ __device__ __forceinline__ void decode_group(const uint4& words, uint32_t zero_l
     }
 }
 
-// y[i, row0 + r] = sum_c x[i, c] w[r, c] for the 16 rows of block rb and i < m <= 8 * NT. The
-// WARPS warps of a block split the k groups; each keeps AHEAD 16-byte weight loads in flight.
-template <int NT, int WARPS, int AHEAD, int MINB, bool OutF32>
-__global__ void __launch_bounds__(WARPS * 32, MINB)
-    int4_mma_kernel(QuantPart w, const bf16* __restrict__ x, int m, void* y, int ldy) {
+// y[i, row0 + r] = sum_c x[i, c] w[r, c] for the 16 rows of one block of one part and
+// i < m <= 8 * NT: CTAs [first_block[p], first_block[p + 1]) take part p, so the q, k and v (or
+// gate and up) parts of a linear are one launch. The WARPS warps of a CTA split the k groups;
+// each keeps AHEAD 16-byte weight loads in flight (8 x 4 measured best, docs/cuda-notes.md q3b).
+template <int NT, int WARPS, int AHEAD, bool OutF32>
+__global__ void __launch_bounds__(WARPS * 32)
+    int4_mma_kernel(Int4PartList parts, const bf16* __restrict__ x, int m, void* y, int ldy) {
+  int pi = 0;
+  while (pi + 1 < parts.count && static_cast<int>(blockIdx.x) >= parts.first_block[pi + 1]) ++pi;
+  const QuantPart& w = parts.part[pi];
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  const int rb = blockIdx.x, g = lane >> 2, t = lane & 3;
+  const int rb = blockIdx.x - parts.first_block[pi], g = lane >> 2, t = lane & 3;
   const int kgroups = (w.k + 63) / 64;
   const uint4* frag = reinterpret_cast<const uint4*>(w.frag) + static_cast<size_t>(rb) * kgroups * 32;
   const uint32_t* sz = reinterpret_cast<const uint32_t*>(w.scale_zero);
@@ -393,31 +398,16 @@ int grid_for(size_t items) {
   return static_cast<int>(std::min<size_t>((items + 255) / 256, 65536));
 }
 
-template <int NT, int WARPS, int AHEAD, int MINB>
-void launch_int4_mma(const QuantPart& w, const bf16* x, int m, void* y, int ldy, bool out_f32,
-                     cudaStream_t stream) {
-  const int blocks = (w.n + 15) / 16;
+template <int NT>
+void launch_int4_mma(const Int4PartList& parts, const bf16* x, int m, void* y, int ldy,
+                     bool out_f32, cudaStream_t stream) {
+  constexpr int kWarps = 8, kAhead = 4;
+  const int blocks = parts.first_block[parts.count];
   if (out_f32)
-    int4_mma_kernel<NT, WARPS, AHEAD, MINB, true><<<blocks, WARPS * 32, 0, stream>>>(w, x, m, y, ldy);
+    int4_mma_kernel<NT, kWarps, kAhead, true><<<blocks, kWarps * 32, 0, stream>>>(parts, x, m, y, ldy);
   else
-    int4_mma_kernel<NT, WARPS, AHEAD, MINB, false><<<blocks, WARPS * 32, 0, stream>>>(w, x, m, y, ldy);
+    int4_mma_kernel<NT, kWarps, kAhead, false><<<blocks, kWarps * 32, 0, stream>>>(parts, x, m, y, ldy);
 }
-
-// Launch shapes timed by test_cuda_quant (docs/cuda-notes.md, q3): warps per block, 16-byte
-// loads in flight per lane, minimum blocks per SM.
-struct Variant {
-  const char* name;
-  void (*launch_nt1)(const QuantPart&, const bf16*, int, void*, int, bool, cudaStream_t);
-  void (*launch_nt4)(const QuantPart&, const bf16*, int, void*, int, bool, cudaStream_t);
-};
-#define PAGODA_VARIANT(W, A, B) \
-  {"warps " #W " ahead " #A " minblocks " #B, launch_int4_mma<1, W, A, B>, launch_int4_mma<4, W, A, B>}
-const Variant kVariants[] = {
-    PAGODA_VARIANT(8, 4, 1), PAGODA_VARIANT(4, 4, 4), PAGODA_VARIANT(4, 8, 2),
-    PAGODA_VARIANT(8, 2, 4), PAGODA_VARIANT(2, 8, 4), PAGODA_VARIANT(1, 8, 8),
-    PAGODA_VARIANT(2, 4, 8), PAGODA_VARIANT(4, 2, 8),
-};
-#undef PAGODA_VARIANT
 
 }  // namespace
 
@@ -435,40 +425,38 @@ void int4_repack_frag(const uint32_t* packed, int n, int k, uint32_t* frag, cuda
   repack_kernel<<<grid_for(int4_frag_words(n, k)), 256, 0, stream>>>(packed, n, k, frag);
 }
 
-void int4_frag_product(const QuantPart& w, const bf16* x, void* y, int m, int ldy, bool out_f32,
-                       float* accum, int num_sms, cudaStream_t stream) {
-  if (m <= 8)
-    launch_int4_mma<1, 8, 4, 1>(w, x, m, y, ldy, out_f32, stream);
-  else if (m <= 16)
-    launch_int4_mma<2, 8, 4, 1>(w, x, m, y, ldy, out_f32, stream);
-  else if (m <= kQuantFragGemvRows)
-    launch_int4_mma<4, 8, 4, 1>(w, x, m, y, ldy, out_f32, stream);
-  else if (m <= 64)
-    launch_int4_gemm<4, 2>(w, x, m, y, ldy, out_f32, accum, num_sms, stream);
-  else
-    launch_int4_gemm<8, 2>(w, x, m, y, ldy, out_f32, accum, num_sms, stream);
+void int4_frag_product(const QuantPart* parts, int count, const bf16* x, void* y, int m, int ldy,
+                       bool out_f32, float* accum, int num_sms, cudaStream_t stream) {
+  if (m > kQuantFragGemvRows) {
+    for (int i = 0; i < count; ++i) {
+      if (m <= 64)
+        launch_int4_gemm<4, 2>(parts[i], x, m, y, ldy, out_f32, accum, num_sms, stream);
+      else
+        launch_int4_gemm<8, 2>(parts[i], x, m, y, ldy, out_f32, accum, num_sms, stream);
+    }
+    return;
+  }
+  for (int i0 = 0; i0 < count; i0 += kInt4MaxParts) {
+    Int4PartList list;
+    list.count = std::min(count - i0, kInt4MaxParts);
+    list.first_block[0] = 0;
+    for (int i = 0; i < list.count; ++i) {
+      list.part[i] = parts[i0 + i];
+      list.first_block[i + 1] = list.first_block[i] + (parts[i0 + i].n + 15) / 16;
+    }
+    if (m <= 8)
+      launch_int4_mma<1>(list, x, m, y, ldy, out_f32, stream);
+    else if (m <= 16)
+      launch_int4_mma<2>(list, x, m, y, ldy, out_f32, stream);
+    else
+      launch_int4_mma<4>(list, x, m, y, ldy, out_f32, stream);
+  }
 }
 
 bool int4_frag_setup() {
   // More than the default 48 KB of dynamic shared memory, set before any graph capture.
   return allow_gemm_smem<4, 2, false>() && allow_gemm_smem<4, 2, true>() &&
-         allow_gemm_smem<8, 2, false>() && allow_gemm_smem<8, 2, true>() &&
-         allow_gemm_smem<16, 1, false>();
-}
-
-void int4_frag_gemm_variant(int variant, const QuantPart& w, const bf16* x, void* y, int m,
-                            int ldy, float* accum, int num_sms, cudaStream_t stream) {
-  if (variant == 0)
-    launch_int4_gemm<16, 1>(w, x, m, y, ldy, false, accum, num_sms, stream);
-  else
-    launch_int4_gemm<8, 2>(w, x, m, y, ldy, false, accum, num_sms, stream);
-}
-
-int int4_frag_variants() { return static_cast<int>(sizeof kVariants / sizeof kVariants[0]); }
-const char* int4_frag_variant_name(int v) { return kVariants[v].name; }
-void int4_frag_product_variant(int v, const QuantPart& w, const bf16* x, void* y, int m, int ldy,
-                               cudaStream_t stream) {
-  (m <= 8 ? kVariants[v].launch_nt1 : kVariants[v].launch_nt4)(w, x, m, y, ldy, false, stream);
+         allow_gemm_smem<8, 2, false>() && allow_gemm_smem<8, 2, true>();
 }
 
 void int4_frag_dequantize(const QuantPart& w, bf16* out, cudaStream_t stream) {

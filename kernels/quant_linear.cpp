@@ -179,15 +179,20 @@ bool QuantLinears::gemv(const QuantLinear& w, const __nv_bfloat16* x, void* y, i
                         bool out_f32, cudaStream_t stream) const {
   if (w.frag) {
     if (tokens < 1 || tokens > kQuantFragMaxRows || (w.permuted && !w.x_perm)) return false;
-    for (const QuantPart& p : w.parts) {
+    // The split product needs the accumulator prepare() sized (accum_rows_ tokens).
+    float* accum = tokens <= accum_rows_ ? accum_ : nullptr;
+    if (!w.permuted) {
+      int4_frag_product(w.parts.data(), static_cast<int>(w.parts.size()), x, y, tokens, w.n,
+                        out_f32, accum, num_sms_, stream);
+      return true;
+    }
+    for (const QuantPart& p : w.parts) {  // each part its own permutation of the activations
       const __nv_bfloat16* xp = x;
       if (p.perm) {
         quant_permute_x(p.perm, x, w.x_perm, tokens, w.k, stream);
         xp = w.x_perm;
       }
-      // The split product needs the accumulator prepare() sized (accum_rows_ tokens).
-      int4_frag_product(p, xp, y, tokens, w.n, out_f32, tokens <= accum_rows_ ? accum_ : nullptr,
-                        num_sms_, stream);
+      int4_frag_product(&p, 1, xp, y, tokens, w.n, out_f32, accum, num_sms_, stream);
     }
     return true;
   }

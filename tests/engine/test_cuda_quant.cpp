@@ -129,6 +129,25 @@ void test_linear(const std::vector<quant_test::Case>& parts, bool expect_fused) 
   }
 }
 
+// Milliseconds per call of fn on the default stream: 3 warm-up calls, the mean of 50.
+template <typename Fn>
+double time_ms(const Fn& fn) {
+  cudaEvent_t a, b;
+  CUDA_OK(cudaEventCreate(&a));
+  CUDA_OK(cudaEventCreate(&b));
+  for (int i = 0; i < 3; ++i) fn();
+  const int reps = 50;
+  CUDA_OK(cudaEventRecord(a));
+  for (int i = 0; i < reps; ++i) fn();
+  CUDA_OK(cudaEventRecord(b));
+  CUDA_OK(cudaEventSynchronize(b));
+  float ms = 0;
+  CUDA_OK(cudaEventElapsedTime(&ms, a, b));
+  cudaEventDestroy(a);
+  cudaEventDestroy(b);
+  return ms / reps;
+}
+
 // Effective bandwidth of the fused GEMV (m <= 8) or the tensor-core tiles on the 7B gate_up
 // shape (printed, not checked).
 void time_product(const pagoda::QuantConfig& config, const char* what, int m,
@@ -154,77 +173,43 @@ void time_product(const pagoda::QuantConfig& config, const char* what, int m,
       linears.mma(lin, dx.ptr, y.ptr, m, false, nullptr);
   };
   dx.upload(xb);
-  cudaEvent_t a, b;
-  CUDA_OK(cudaEventCreate(&a));
-  CUDA_OK(cudaEventCreate(&b));
-  for (int i = 0; i < 3; ++i) run();
-  const int reps = 50;
-  CUDA_OK(cudaEventRecord(a));
-  for (int i = 0; i < reps; ++i) run();
-  CUDA_OK(cudaEventRecord(b));
-  CUDA_OK(cudaEventSynchronize(b));
-  float ms = 0;
-  CUDA_OK(cudaEventElapsedTime(&ms, a, b));
+  const double ms = time_ms(run);
   const double bytes = static_cast<double>(config.linear_bytes(n, k));
   std::printf("  %s m=%d %s [%d x %d]: %.1f us, %.0f GB/s of packed weights\n",
               dequantize ? "dequantize" : !fused ? "mma" : lin.frag ? "frag" : "gemv", m, what, n, k,
-              1e3 * ms / reps, bytes / (ms / reps * 1e-3) / 1e9);
-  cudaEventDestroy(a);
-  cudaEventDestroy(b);
+              1e3 * ms, bytes / (ms * 1e-3) / 1e9);
 }
 
-// The int4 fragment product's launch shapes on the 7B linears (printed, not checked).
-void time_frag_variants() {
+// The int4 fragment product on the 7B linears, by the backend's entry point (printed, not
+// checked): qkv and gate_up as the fused multi-part linears the model has.
+void time_frag_shapes() {
   struct Shape {
     const char* name;
-    int n, k;
+    std::vector<int> rows;
+    int k;
   };
-  const Shape shapes[] = {{"gate_up", 2 * 18944, 3584}, {"down", 3584, 18944}, {"qkv", 4608, 3584}};
+  const Shape shapes[] = {{"qkv", {3584, 512, 512}, 3584},
+                          {"o_proj", {3584}, 3584},
+                          {"gate_up", {18944, 18944}, 3584},
+                          {"down", {3584}, 18944}};
   const pagoda::QuantConfig config = quant_test::awq(128);
   for (const Shape& sh : shapes) {
     pagoda::cuda::QuantLinears linears;
-    const bf16* key = linears.random(config, {sh.n}, sh.k, 7, nullptr);
-    linears.prepare(256);  // the 128-token product's shared-memory limit
+    const bf16* key = linears.random(config, sh.rows, sh.k, 7, nullptr);
+    linears.prepare(256);
     const pagoda::cuda::QuantLinear& lin = *linears.find(key);
     if (!lin.frag) return;
-    int num_sms = 0;
-    CUDA_OK(cudaDeviceGetAttribute(&num_sms, cudaDevAttrMultiProcessorCount, 0));
-    DeviceBuffer<float> accum(static_cast<size_t>(128) * sh.n);
-    for (int m : {1, 8, 32, 128}) {
+    double bytes = 0;
+    for (int n : sh.rows) bytes += static_cast<double>(config.linear_bytes(n, sh.k));
+    for (int m : {1, 8, 16, 32, 64, 128}) {
       const auto x = random_bf16_values(static_cast<size_t>(m) * sh.k);
       std::vector<bf16> xb(x.size());
       for (size_t i = 0; i < x.size(); ++i) xb[i] = __float2bfloat16(x[i]);
-      DeviceBuffer<bf16> dx(x.size()), y(static_cast<size_t>(m) * sh.n);
+      DeviceBuffer<bf16> dx(x.size()), y(static_cast<size_t>(m) * lin.n);
       dx.upload(xb);
-      const int variants = m <= 32 ? pagoda::cuda::int4_frag_variants() : 2;
-      for (int v = 0; v < variants; ++v) {
-        auto run = [&] {
-          if (m <= 32)
-            pagoda::cuda::int4_frag_product_variant(v, lin.parts[0], dx.ptr, y.ptr, m, sh.n, nullptr);
-          else
-            pagoda::cuda::int4_frag_gemm_variant(v, lin.parts[0], dx.ptr, y.ptr, m, sh.n, accum.ptr,
-                                                 num_sms, nullptr);
-        };
-        cudaEvent_t a, b;
-        CUDA_OK(cudaEventCreate(&a));
-        CUDA_OK(cudaEventCreate(&b));
-        for (int i = 0; i < 3; ++i) run();
-        const int reps = 50;
-        CUDA_OK(cudaEventRecord(a));
-        for (int i = 0; i < reps; ++i) run();
-        CUDA_OK(cudaEventRecord(b));
-        CUDA_OK(cudaEventSynchronize(b));
-        float ms = 0;
-        CUDA_OK(cudaEventElapsedTime(&ms, a, b));
-        const double bytes = static_cast<double>(config.linear_bytes(sh.n, sh.k));
-        std::printf("  frag variant %d (%s) %s [%d x %d] m=%d: %.1f us, %.0f GB/s\n", v,
-                    m <= 32 ? pagoda::cuda::int4_frag_variant_name(v)
-                            : (v == 0 ? "gemm 1 warp per block" : "gemm 2 warps per block"),
-                    sh.name, sh.n, sh.k, m,
-                    1e3 * ms / reps, bytes / (ms / reps * 1e-3) / 1e9);
-        cudaEventDestroy(a);
-        cudaEventDestroy(b);
-      }
+      const double ms = time_ms([&] { linears.gemv(lin, dx.ptr, y.ptr, m, false, nullptr); });
+      std::printf("  frag %s [%d x %d] m=%d: %.1f us, %.0f GB/s of packed weights\n", sh.name,
+                  lin.n, sh.k, m, 1e3 * ms, bytes / (ms * 1e-3) / 1e9);
     }
   }
 }
@@ -260,11 +245,11 @@ int main() {
                {gptq(4, 64, false, true), 32, 256, true}},
               true);
   test_linear({{awq(64), 64, 192}, {awq(64), 128, 192}}, true);
+  test_linear({{awq(128), 96, 256}, {awq(128), 40, 256}, {awq(128), 24, 256}}, true);  // one launch
   test_linear({{fp8(128, 128), 130, 256}, {fp8(128, 128), 70, 256}}, true);
   CUDA_OK(cudaDeviceSynchronize());
   if (!std::getenv("PAGODA_SKIP_TIMING")) {
-    time_frag_variants();
-    for (int m : {1, 8, 16, 32, 64, 128}) time_product(awq(128), "int4 g128", m);
+    time_frag_shapes();
     time_product(awq(128), "int4 g128", 1, true);
     for (int m : {1, 8, 32, 128}) {
       time_product(gptq(8, 128, true, false), "int8 g128", m);

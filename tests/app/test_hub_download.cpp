@@ -62,7 +62,9 @@ void expect_complete(const DownloadInfo& info, const std::string& name) {
 // A failed download whose error says each of `words`.
 void expect_failed(const DownloadInfo& info, std::initializer_list<std::string_view> words) {
   EXPECT_EQ(info.state, DownloadState::Failed);
-  for (std::string_view w : words) EXPECT_NE(info.error.find(w), std::string::npos) << info.error;
+  for (std::string_view w : words) {
+    EXPECT_NE(info.error.find(w), std::string::npos) << info.error;
+  }
 }
 
 // Every test runs twice: files straight from the hub, and through the signed CDN redirect on
@@ -74,9 +76,11 @@ class DownloadTest : public ::testing::TestWithParam<bool> {
     f.redirect = f.redirect_to_cdn = GetParam();
     return f;
   }
-  // The hub's faults: `f` with this run's redirect mode.
-  void set_faults(FakeHubFaults f) {
-    f.redirect = f.redirect_to_cdn = GetParam();
+  // The hub's faults: this run's redirect mode, changed by `edit`.
+  template <class Edit>
+  void set_faults(Edit edit) {
+    FakeHubFaults f = base_faults();
+    edit(f);
     hub_->set_faults(f);
   }
   void SetUp() override {
@@ -199,7 +203,7 @@ TEST_P(DownloadTest, HuggingFaceDialectAndIncludeGlobs) {
 }
 
 TEST_P(DownloadTest, DroppedConnectionsResumeWithRange) {
-  set_faults({.drop_after_bytes = 1 << 20, .drop_times = 4});
+  set_faults([](FakeHubFaults& f) { f.drop_after_bytes = 1 << 20; f.drop_times = 4; });
   ASSERT_NO_FATAL_FAILURE(expect_complete(download("pagoda/tiny-qwen2", options()), "tiny-qwen2"));
   EXPECT_GE(hub_->stats().range_requests, 4);
   // Resumed, not restarted: little more than the model's size went over the wire.
@@ -207,13 +211,13 @@ TEST_P(DownloadTest, DroppedConnectionsResumeWithRange) {
 }
 
 TEST_P(DownloadTest, ServerErrorsAreRetried) {
-  set_faults({.fail_status = 503, .fail_times = 3});
+  set_faults([](FakeHubFaults& f) { f.fail_status = 503; f.fail_times = 3; });
   DownloadInfo info = download("pagoda/tiny-yi-spm", options());
   ASSERT_NO_FATAL_FAILURE(expect_complete(info, "tiny-yi-spm"));
 }
 
 TEST_P(DownloadTest, RateLimitHonoursRetryAfter) {
-  set_faults({.fail_status = 429, .fail_times = 1, .retry_after_s = 1});
+  set_faults([](FakeHubFaults& f) { f.fail_status = 429; f.fail_times = 1; f.retry_after_s = 1; });
   auto t0 = std::chrono::steady_clock::now();
   DownloadInfo info = download("pagoda/tiny-yi-spm", options());
   ASSERT_EQ(info.state, DownloadState::Completed) << info.error;
@@ -221,7 +225,7 @@ TEST_P(DownloadTest, RateLimitHonoursRetryAfter) {
 }
 
 TEST_P(DownloadTest, PersistentErrorFailsClearlyAndRetryWorks) {
-  set_faults({.fail_status = 500, .fail_times = -1});
+  set_faults([](FakeHubFaults& f) { f.fail_status = 500; f.fail_times = -1; });
   DownloadQueueOptions o = options();
   o.max_attempts = 2;
   DownloadQueue q(o);
@@ -242,20 +246,24 @@ TEST_P(DownloadTest, NotFoundIsNotRetried) {
 }
 
 TEST_P(DownloadTest, IgnoredRangeRestartsTheFileCleanly) {
-  set_faults({.drop_after_bytes = 3 << 20, .drop_times = 2, .ignore_range = true});
+  set_faults([](FakeHubFaults& f) {
+    f.drop_after_bytes = 3 << 20;
+    f.drop_times = 2;
+    f.ignore_range = true;
+  });
   ASSERT_NO_FATAL_FAILURE(expect_complete(download("pagoda/tiny-qwen2", options()), "tiny-qwen2"));
   EXPECT_GE(hub_->stats().range_requests, 2);
 }
 
 TEST_P(DownloadTest, WrongChecksumFailsWithoutAModel) {
-  set_faults({.wrong_sha256 = true});
+  set_faults([](FakeHubFaults& f) { f.wrong_sha256 = true; });
   DownloadInfo info = download("pagoda/tiny-yi-spm", options());
   expect_failed(info, {"sha256 mismatch"});
   expect_no_model(library_);
 }
 
 TEST_P(DownloadTest, TraversalPathIsRefused) {
-  set_faults({.evil_path = true});
+  set_faults([](FakeHubFaults& f) { f.evil_path = true; });
   for (HubKind kind : {HubKind::ModelScope, HubKind::HuggingFace}) {
     DownloadQueue q(options());
     DownloadInfo info = q.wait(q.enqueue(request("pagoda/tiny-yi-spm", kind)));
@@ -306,7 +314,7 @@ TEST_P(DownloadTest, RunningDownloadResumesAfterRestart) {
 }
 
 TEST_P(DownloadTest, CancelDeletesPartialFiles) {
-  set_faults({.bytes_per_second = 4 << 20});
+  set_faults([](FakeHubFaults& f) { f.bytes_per_second = 4 << 20; });
   DownloadQueue q(options());
   std::string id = q.enqueue(request("pagoda/tiny-qwen2"));
   ASSERT_TRUE(
@@ -319,7 +327,7 @@ TEST_P(DownloadTest, CancelDeletesPartialFiles) {
 }
 
 TEST_P(DownloadTest, ConcurrencyLimitAndReorder) {
-  set_faults({.bytes_per_second = 40 << 20});
+  set_faults([](FakeHubFaults& f) { f.bytes_per_second = 40 << 20; });
   DownloadQueueOptions o = options();
   o.max_concurrent = 1;
   std::mutex m;
@@ -356,7 +364,7 @@ TEST_P(DownloadTest, ConcurrencyLimitAndReorder) {
 }
 
 TEST_P(DownloadTest, SameRequestIsNotQueuedTwice) {
-  set_faults({.bytes_per_second = 8 << 20});
+  set_faults([](FakeHubFaults& f) { f.bytes_per_second = 8 << 20; });
   DownloadQueue q(options());
   std::string a = q.enqueue(request("pagoda/tiny-qwen2"));
   std::string b = q.enqueue(request("pagoda/tiny-qwen2"));
@@ -373,13 +381,17 @@ TEST_P(DownloadTest, OneProcessPerLibrary) {
 }
 
 TEST_P(DownloadTest, ErrorsFromTheCdnAreRetried) {
-  set_faults({.fail_status = 500, .fail_times = 3, .fail_at_cdn = GetParam()});
+  set_faults([&](FakeHubFaults& f) {
+    f.fail_status = 500;
+    f.fail_times = 3;
+    f.fail_at_cdn = GetParam();
+  });
   DownloadInfo info = download("pagoda/tiny-yi-spm", options());
   ASSERT_NO_FATAL_FAILURE(expect_complete(info, "tiny-yi-spm"));
 }
 
 TEST_P(DownloadTest, FilesOfOneModelDownloadInParallel) {
-  set_faults({.bytes_per_second = 6 << 20});  // per connection
+  set_faults([](FakeHubFaults& f) { f.bytes_per_second = 6 << 20; });  // per connection
   DownloadQueueOptions o = options();
   o.files_per_model = 3;
   std::mutex m;

@@ -46,6 +46,156 @@ __device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
   return bits;
 }
 
+// One stage's K and V tile (keys kt .. kt + 63, zero past kv_end) into ks and vs by cp.async.
+template <int HD>
+__device__ __forceinline__ void load_kv_tile(const AttentionParams& p, const int32_t* table,
+                                             int kvh, int kv_end, bf16* ks, int kt) {
+  constexpr int kRow = smem_row<HD>();
+  constexpr int kChunks = HD / 8;  // 16-byte pieces of a K/V row
+  constexpr int kLoads = kKeys * kChunks / kThreads;
+  static_assert(kKeys * kChunks % kThreads == 0, "tile loads must divide evenly");
+  bf16* vs = ks + kKeys * kRow;
+#pragma unroll
+  for (int u = 0; u < kLoads; ++u) {
+    const int e = threadIdx.x + u * kThreads;
+    const int j = e / kChunks, c = e % kChunks;
+    const int key = kt + j;
+    const bool valid = key < kv_end;
+    size_t off = 0;
+    if (valid) {
+      const int blk = table[key / p.block_size];
+      off = ((static_cast<size_t>(blk) * p.block_size + key % p.block_size) * p.nkv + kvh) * HD +
+            c * 8;
+    }
+    // Keys past the end are zero-filled: V must be finite there (0 weight times NaN is NaN).
+    cp_async16(smem_addr(ks + j * kRow + c * 8), p.k_cache + off, valid);
+    cp_async16(smem_addr(vs + j * kRow + c * 8), p.v_cache + off, valid);
+  }
+}
+
+// S = Q K^T for the warp's 16 rows and the tile's 64 keys.
+template <int HD>
+__device__ __forceinline__ void score_tile(const bf16* ks, const uint32_t (&qf)[HD / 16][4],
+                                           int lane, float (&s)[kKeys / 8][4]) {
+  constexpr int kRow = smem_row<HD>();
+  constexpr int kKSteps = HD / 16;
+#pragma unroll
+  for (int n = 0; n < kKeys / 8; ++n) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.0f;
+  // K rows are B columns: matrices (keys 0-7, dims 0-7), (keys 0-7, dims 8-15),
+  // (keys 8-15, dims 0-7), (keys 8-15, dims 8-15) give b0b1/b2b3 of two n-tiles.
+  const uint32_t k_base =
+      smem_addr(ks + ((lane & 7) + ((lane >> 4) << 3)) * kRow + ((lane >> 3) & 1) * 8);
+#pragma unroll
+  for (int k = 0; k < kKSteps; ++k) {
+#pragma unroll
+    for (int np = 0; np < kKeys / 16; ++np) {
+      uint32_t b[4];
+      ldmatrix_x4(b, k_base + static_cast<uint32_t>((np * 16 * kRow + k * 16) * sizeof(bf16)));
+      mma_bf16(s[2 * np], qf[k], b[0], b[1]);
+      mma_bf16(s[2 * np + 1], qf[k], b[2], b[3]);
+    }
+  }
+}
+
+// Keys past kv_end or past a row's position get -inf.
+__device__ __forceinline__ void mask_scores(float (&s)[kKeys / 8][4], int kt, int kv_end,
+                                            int t4, const int (&pos)[2]) {
+#pragma unroll
+  for (int n = 0; n < kKeys / 8; ++n)
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      const int key = kt + n * 8 + 2 * t4 + (i & 1);
+      if (key >= kv_end || key > pos[i >> 1]) s[n][i] = -INFINITY;
+    }
+}
+
+// The online softmax step: S becomes the weights P (in place), m, l and O are rescaled.
+template <int HD>
+__device__ __forceinline__ void softmax_step(float (&s)[kKeys / 8][4], float (&m)[2],
+                                             float (&l)[2], float (&o)[HD / 8][4],
+                                             float scale_log2) {
+  constexpr int kOTiles = HD / 8;
+  // Online softmax; a row's 4 owners are the lanes of one quad.
+  float corr[2], base[2];
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    float mx = m[h];
+#pragma unroll
+    for (int n = 0; n < kKeys / 8; ++n) mx = fmaxf(mx, fmaxf(s[n][2 * h], s[n][2 * h + 1]));
+    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+    // A row with no visible key yet keeps m = -inf: weights 0, correction 1, no NaN.
+    base[h] = mx == -INFINITY ? 0.0f : mx * scale_log2;
+    corr[h] = mx == -INFINITY ? 1.0f : exp2f(m[h] * scale_log2 - base[h]);
+    m[h] = mx;
+  }
+  float row_sum[2] = {0.0f, 0.0f};
+#pragma unroll
+  for (int n = 0; n < kKeys / 8; ++n)
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      s[n][i] = exp2f(fmaf(s[n][i], scale_log2, -base[i >> 1]));
+      row_sum[i >> 1] += s[n][i];
+    }
+#pragma unroll
+  for (int h = 0; h < 2; ++h) l[h] = l[h] * corr[h] + row_sum[h];
+#pragma unroll
+  for (int n = 0; n < kOTiles; ++n) {
+    o[n][0] *= corr[0];
+    o[n][1] *= corr[0];
+    o[n][2] *= corr[1];
+    o[n][3] *= corr[1];
+  }
+}
+
+// O += P V for the warp's rows over the tile's 64 keys.
+template <int HD>
+__device__ __forceinline__ void accumulate_pv(const bf16* vs, const float (&s)[kKeys / 8][4],
+                                              int lane, float (&o)[HD / 8][4]) {
+  constexpr int kRow = smem_row<HD>();
+  // V rows are B rows (k = key): transposed matrices (keys 0-7, dims 0-7),
+  // (keys 8-15, dims 0-7), (keys 0-7, dims 8-15), (keys 8-15, dims 8-15).
+  const uint32_t v_base =
+      smem_addr(vs + ((lane & 7) + ((lane >> 3) & 1) * 8) * kRow + (lane >> 4) * 8);
+#pragma unroll
+  for (int j = 0; j < kKeys / 16; ++j) {
+    uint32_t a[4];
+    a[0] = pack_bf16(s[2 * j][0], s[2 * j][1]);
+    a[1] = pack_bf16(s[2 * j][2], s[2 * j][3]);
+    a[2] = pack_bf16(s[2 * j + 1][0], s[2 * j + 1][1]);
+    a[3] = pack_bf16(s[2 * j + 1][2], s[2 * j + 1][3]);
+#pragma unroll
+    for (int dp = 0; dp < HD / 16; ++dp) {
+      uint32_t b[4];
+      ldmatrix_x4_trans(
+          b, v_base + static_cast<uint32_t>((j * 16 * kRow + dp * 16) * sizeof(bf16)));
+      mma_bf16(o[2 * dp], a, b[0], b[1]);
+      mma_bf16(o[2 * dp + 1], a, b[2], b[3]);
+    }
+  }
+}
+
+// The quad's row sums, then this thread's two rows out as bf16 (invalid rows are not written).
+template <int HD>
+__device__ __forceinline__ void store_rows(float (&l)[2], const float (&o)[HD / 8][4],
+                                           bf16* (&out_row)[2], int t4) {
+  constexpr int kOTiles = HD / 8;
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    l[h] += __shfl_xor_sync(0xffffffffu, l[h], 1);
+    l[h] += __shfl_xor_sync(0xffffffffu, l[h], 2);
+  }
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    if (!out_row[h]) continue;
+    const float inv = l[h] > 0.0f ? 1.0f / l[h] : 0.0f;
+#pragma unroll
+    for (int n = 0; n < kOTiles; ++n)
+      *reinterpret_cast<__nv_bfloat162*>(out_row[h] + n * 8 + 2 * t4) =
+          __floats2bfloat162_rn(o[n][2 * h] * inv, o[n][2 * h + 1] * inv);
+  }
+}
+
 // qpt: queries per host tile (attention_queries_per_tile); hpc: heads per row chunk;
 // tiles_per_block: host tiles merged into one block (only the first of each run does the work).
 template <int HD>
@@ -54,11 +204,8 @@ __global__ void __launch_bounds__(kThreads)
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   constexpr int kRow = smem_row<HD>();
   constexpr int kTileElems = kKeys * kRow;
-  constexpr int kChunks = HD / 8;  // 16-byte pieces of a K/V row
   constexpr int kKSteps = HD / 16;
   constexpr int kOTiles = HD / 8;
-  constexpr int kLoads = kKeys * kChunks / kThreads;
-  static_assert(kKeys * kChunks % kThreads == 0, "tile loads must divide evenly");
   extern __shared__ __align__(16) unsigned char mma_smem[];
   bf16* const smem = reinterpret_cast<bf16*>(mma_smem);
 
@@ -122,24 +269,7 @@ __global__ void __launch_bounds__(kThreads)
 
   const int32_t* table = p.block_tables + static_cast<size_t>(seq) * p.block_table_stride;
   auto load_tile = [&](int stage, int kt) {
-    bf16* ks = smem + stage * 2 * kTileElems;
-    bf16* vs = ks + kTileElems;
-#pragma unroll
-    for (int u = 0; u < kLoads; ++u) {
-      const int e = threadIdx.x + u * kThreads;
-      const int j = e / kChunks, c = e % kChunks;
-      const int key = kt + j;
-      const bool valid = key < kv_end;
-      size_t off = 0;
-      if (valid) {
-        const int blk = table[key / p.block_size];
-        off = ((static_cast<size_t>(blk) * p.block_size + key % p.block_size) * p.nkv + kvh) * HD +
-              c * 8;
-      }
-      // Keys past the end are zero-filled: V must be finite there (0 weight times NaN is NaN).
-      cp_async16(smem_addr(ks + j * kRow + c * 8), p.k_cache + off, valid);
-      cp_async16(smem_addr(vs + j * kRow + c * 8), p.v_cache + off, valid);
-    }
+    load_kv_tile<HD>(p, table, kvh, kv_end, smem + stage * 2 * kTileElems, kt);
   };
 
   float o[kOTiles][4];
@@ -161,102 +291,18 @@ __global__ void __launch_bounds__(kThreads)
       const bf16* ks = smem + (it & 1) * 2 * kTileElems;
       const bf16* vs = ks + kTileElems;
       float s[kKeys / 8][4];
-#pragma unroll
-      for (int n = 0; n < kKeys / 8; ++n) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.0f;
-      // K rows are B columns: matrices (keys 0-7, dims 0-7), (keys 0-7, dims 8-15),
-      // (keys 8-15, dims 0-7), (keys 8-15, dims 8-15) give b0b1/b2b3 of two n-tiles.
-      const uint32_t k_base =
-          smem_addr(ks + ((lane & 7) + ((lane >> 4) << 3)) * kRow + ((lane >> 3) & 1) * 8);
-#pragma unroll
-      for (int k = 0; k < kKSteps; ++k) {
-#pragma unroll
-        for (int np = 0; np < kKeys / 16; ++np) {
-          uint32_t b[4];
-          ldmatrix_x4(b, k_base + static_cast<uint32_t>((np * 16 * kRow + k * 16) * sizeof(bf16)));
-          mma_bf16(s[2 * np], qf[k], b[0], b[1]);
-          mma_bf16(s[2 * np + 1], qf[k], b[2], b[3]);
-        }
-      }
+      score_tile<HD>(ks, qf, lane, s);
       // Causal and length mask, only where a key can exceed a row's position.
-      if (kt + kKeys - 1 > warp_min_pos || kt + kKeys > kv_end) {
-#pragma unroll
-        for (int n = 0; n < kKeys / 8; ++n)
-#pragma unroll
-          for (int i = 0; i < 4; ++i) {
-            const int key = kt + n * 8 + 2 * t4 + (i & 1);
-            if (key >= kv_end || key > pos[i >> 1]) s[n][i] = -INFINITY;
-          }
-      }
-      // Online softmax; a row's 4 owners are the lanes of one quad.
-      float corr[2], base[2];
-#pragma unroll
-      for (int h = 0; h < 2; ++h) {
-        float mx = m[h];
-#pragma unroll
-        for (int n = 0; n < kKeys / 8; ++n) mx = fmaxf(mx, fmaxf(s[n][2 * h], s[n][2 * h + 1]));
-        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-        // A row with no visible key yet keeps m = -inf: weights 0, correction 1, no NaN.
-        base[h] = mx == -INFINITY ? 0.0f : mx * scale_log2;
-        corr[h] = mx == -INFINITY ? 1.0f : exp2f(m[h] * scale_log2 - base[h]);
-        m[h] = mx;
-      }
-      float row_sum[2] = {0.0f, 0.0f};
-#pragma unroll
-      for (int n = 0; n < kKeys / 8; ++n)
-#pragma unroll
-        for (int i = 0; i < 4; ++i) {
-          s[n][i] = exp2f(fmaf(s[n][i], scale_log2, -base[i >> 1]));
-          row_sum[i >> 1] += s[n][i];
-        }
-#pragma unroll
-      for (int h = 0; h < 2; ++h) l[h] = l[h] * corr[h] + row_sum[h];
-#pragma unroll
-      for (int n = 0; n < kOTiles; ++n) {
-        o[n][0] *= corr[0];
-        o[n][1] *= corr[0];
-        o[n][2] *= corr[1];
-        o[n][3] *= corr[1];
-      }
-      // V rows are B rows (k = key): transposed matrices (keys 0-7, dims 0-7),
-      // (keys 8-15, dims 0-7), (keys 0-7, dims 8-15), (keys 8-15, dims 8-15).
-      const uint32_t v_base =
-          smem_addr(vs + ((lane & 7) + ((lane >> 3) & 1) * 8) * kRow + (lane >> 4) * 8);
-#pragma unroll
-      for (int j = 0; j < kKeys / 16; ++j) {
-        uint32_t a[4];
-        a[0] = pack_bf16(s[2 * j][0], s[2 * j][1]);
-        a[1] = pack_bf16(s[2 * j][2], s[2 * j][3]);
-        a[2] = pack_bf16(s[2 * j + 1][0], s[2 * j + 1][1]);
-        a[3] = pack_bf16(s[2 * j + 1][2], s[2 * j + 1][3]);
-#pragma unroll
-        for (int dp = 0; dp < HD / 16; ++dp) {
-          uint32_t b[4];
-          ldmatrix_x4_trans(
-              b, v_base + static_cast<uint32_t>((j * 16 * kRow + dp * 16) * sizeof(bf16)));
-          mma_bf16(o[2 * dp], a, b[0], b[1]);
-          mma_bf16(o[2 * dp + 1], a, b[2], b[3]);
-        }
-      }
+      if (kt + kKeys - 1 > warp_min_pos || kt + kKeys > kv_end)
+        mask_scores(s, kt, kv_end, t4, pos);
+      softmax_step<HD>(s, m, l, o, scale_log2);
+      accumulate_pv<HD>(vs, s, lane, o);
     }
     __syncthreads();  // the stage is consumed before the next iteration refills it
   }
   cp_async_wait<0>();
 
-#pragma unroll
-  for (int h = 0; h < 2; ++h) {
-    l[h] += __shfl_xor_sync(0xffffffffu, l[h], 1);
-    l[h] += __shfl_xor_sync(0xffffffffu, l[h], 2);
-  }
-#pragma unroll
-  for (int h = 0; h < 2; ++h) {
-    if (!out_row[h]) continue;
-    const float inv = l[h] > 0.0f ? 1.0f / l[h] : 0.0f;
-#pragma unroll
-    for (int n = 0; n < kOTiles; ++n)
-      *reinterpret_cast<__nv_bfloat162*>(out_row[h] + n * 8 + 2 * t4) =
-          __floats2bfloat162_rn(o[n][2 * h] * inv, o[n][2 * h + 1] * inv);
-  }
+  store_rows<HD>(l, o, out_row, t4);
 #else
   __trap();  // the host never launches this below sm_80
 #endif

@@ -25,6 +25,7 @@
 #include "kernels/gpu_sampler.h"
 #include "kernels/step_plan.h"
 #include "kernels/kernels.h"
+#include "kernels/kernel_args.h"
 #include "kernels/quant_linear.h"
 #include "engine/model/quant_weights.h"
 #include "engine/util/error.h"

@@ -32,43 +32,20 @@ void CudaBackend::forward(const StepShape& s) {
                   eps, stream_);
     });
     timed(kGemm, [&] { gemm(normed_, w.qkv, qkv_, s.tokens, qkv_dim_, H, false); });
-    RopeStoreParams rp;
-    rp.qkv = qkv_;
+    RopeStoreParams rp = rope_store_params(
+        qkv_, meta + meta_.positions, meta + meta_.slots, inv_freq_, q_,
+        cache + layer_elems * (2 * l), cache + layer_elems * (2 * l + 1), s.tokens, {nh, nkv, hd});
     rp.bias = w.qkv_bias;
     rp.q_norm = w.q_norm;
     rp.k_norm = w.k_norm;
     rp.eps = eps;
-    rp.positions = meta + meta_.positions;
-    rp.slots = meta + meta_.slots;
-    rp.inv_freq = inv_freq_;
     rp.rope_scale = rope_scale_;
-    rp.q_out = q_;
-    rp.k_cache = cache + layer_elems * (2 * l);
-    rp.v_cache = cache + layer_elems * (2 * l + 1);
-    rp.tokens = s.tokens;
-    rp.nh = nh;
-    rp.nkv = nkv;
-    rp.hd = hd;
     timed(kRope, [&] { rope_store(rp, stream_); });
-    AttentionParams ap;
-    ap.q = q_;
-    ap.k_cache = rp.k_cache;
-    ap.v_cache = rp.v_cache;
-    ap.out = attn_;
-    ap.tile_seq = meta + meta_.tile_seq;
-    ap.tile_q0 = meta + meta_.tile_q0;
-    ap.seq_q_start = meta + meta_.q_start;
-    ap.seq_q_len = meta + meta_.q_len;
-    ap.seq_kv_len = meta + meta_.kv_len;
-    ap.block_tables = meta + meta_.block_tables;
-    ap.block_table_stride = s.stride;
-    ap.num_tiles = s.tiles;
-    ap.tokens = s.tokens;
-    ap.nh = nh;
-    ap.nkv = nkv;
-    ap.hd = hd;
-    ap.block_size = block_size_;
-    ap.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+    AttentionParams ap = attention_params(
+        q_, rp.k_cache, rp.v_cache, attn_,
+        {meta + meta_.tile_seq, meta + meta_.tile_q0, meta + meta_.q_start, meta + meta_.q_len,
+         meta + meta_.kv_len, meta + meta_.block_tables},
+        {s.tiles, s.tokens, block_size_, s.stride}, {nh, nkv, hd});
     ap.splits = s.splits;
     ap.partial_out = partial_out_;
     ap.partial_ml = partial_ml_;

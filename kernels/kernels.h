@@ -1,6 +1,7 @@
 #pragma once
 // The CUDA kernels of the backend, as host launchers on a stream. Activations and weights are
-// bf16; the residual stream and logits are float32. Shared by the backend and the kernel tests.
+// bf16; the residual stream and logits are float32. Shared by the backend and the kernel tests;
+// kernels/kernel_args.h builds the parameter structs.
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
@@ -58,6 +59,7 @@ struct AttentionParams {
   float* partial_out = nullptr;  // [splits, tokens, nh, hd]
   float* partial_ml = nullptr;   // [splits, tokens, nh, 2]
 };
+
 // Queries per tile for a GQA group size (the kernel holds 32 query rows of one KV head).
 int attention_queries_per_tile(int nh, int nkv);
 // Raises shared-memory limits once (call before graph capture).

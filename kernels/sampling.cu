@@ -224,6 +224,62 @@ __device__ uint64_t radix_select(const Tokens& tokens, int n, long long k, doubl
   return prefix;
 }
 
+// The row's num_top most likely raw tokens, descending, with their raw logprobs (logit - lse).
+__device__ __forceinline__ void write_top_logprobs(const float* x, int vocab, int num_top,
+                                                   double lse, int r, int32_t* top_ids,
+                                                   float* top_logprobs, SelectShared& sm) {
+  const int tid = threadIdx.x;
+  const uint64_t threshold = radix_select<false>(RawTokens{x}, vocab, num_top, 0.0, false, sm);
+  if (tid == 0) sm.top_n = 0;
+  __syncthreads();
+  for (int i = tid; i < vocab; i += kThreads) {
+    const uint64_t key = order_key(x[i], i);
+    if (key >= threshold) {
+      const int slot = atomicAdd(&sm.top_n, 1);
+      if (slot < kMaxTopLogprobs) sm.top_keys[slot] = key;
+    }
+  }
+  __syncthreads();
+  if (tid == 0) {
+    const int n = min(sm.top_n, num_top);
+    for (int a = 1; a < n; ++a)  // at most 20: insertion sort, descending
+      for (int b = a; b > 0 && sm.top_keys[b] > sm.top_keys[b - 1]; --b) {
+        const unsigned long long t = sm.top_keys[b];
+        sm.top_keys[b] = sm.top_keys[b - 1];
+        sm.top_keys[b - 1] = t;
+      }
+    for (int j = 0; j < n; ++j) {
+      const int id = key_id(sm.top_keys[j]);
+      top_ids[static_cast<size_t>(r) * kMaxTopLogprobs + j] = id;
+      top_logprobs[static_cast<size_t>(r) * kMaxTopLogprobs + j] =
+          static_cast<float>(static_cast<double>(x[id]) - lse);
+    }
+  }
+  __syncthreads();
+}
+
+// Penalties and bans in place; each id occurs once per row, so no two threads share one.
+// The _rn intrinsics keep nvcc from fusing into FMAs the host does not use.
+__device__ __forceinline__ void apply_penalties(float* x, int vocab, const SamplingRowParams& p,
+                                                PenaltyEntry* entries) {
+  const int tid = threadIdx.x;
+  for (int e = p.entry_begin + tid; e < p.entry_end; e += kThreads) {
+    PenaltyEntry& entry = entries[e];
+    const int id = entry.id;
+    if (id < 0 || id >= vocab) continue;
+    float l = x[id];
+    entry.raw_logit = l;
+    if (entry.flags & kPenaltyRepeat)
+      l = l > 0.0f ? __fdiv_rn(l, p.repetition_penalty) : __fmul_rn(l, p.repetition_penalty);
+    if (entry.output_count > 0)
+      l = __fsub_rn(
+          l, __fadd_rn(__fmul_rn(p.frequency_penalty, static_cast<float>(entry.output_count)),
+                       p.presence_penalty));
+    if (entry.flags & kPenaltyBan) l = -INFINITY;
+    x[id] = l;
+  }
+}
+
 __global__ void __launch_bounds__(kThreads)
     sample_rows_kernel(float* logits, int vocab, const SamplingRowParams* params,
                        PenaltyEntry* entries, int32_t* ids, float* logprobs, int32_t* top_ids,
@@ -247,53 +303,9 @@ __global__ void __launch_bounds__(kThreads)
   const double lse = raw_max == -INFINITY ? static_cast<double>(raw_max) : raw_max + log(sum);
 
   const int num_top = min(min(p.num_top_logprobs, kMaxTopLogprobs), vocab);
-  if (num_top > 0) {
-    const uint64_t threshold = radix_select<false>(RawTokens{x}, vocab, num_top, 0.0, false, sm);
-    if (tid == 0) sm.top_n = 0;
-    __syncthreads();
-    for (int i = tid; i < vocab; i += kThreads) {
-      const uint64_t key = order_key(x[i], i);
-      if (key >= threshold) {
-        const int slot = atomicAdd(&sm.top_n, 1);
-        if (slot < kMaxTopLogprobs) sm.top_keys[slot] = key;
-      }
-    }
-    __syncthreads();
-    if (tid == 0) {
-      const int n = min(sm.top_n, num_top);
-      for (int a = 1; a < n; ++a)  // at most 20: insertion sort, descending
-        for (int b = a; b > 0 && sm.top_keys[b] > sm.top_keys[b - 1]; --b) {
-          const unsigned long long t = sm.top_keys[b];
-          sm.top_keys[b] = sm.top_keys[b - 1];
-          sm.top_keys[b - 1] = t;
-        }
-      for (int j = 0; j < n; ++j) {
-        const int id = key_id(sm.top_keys[j]);
-        top_ids[static_cast<size_t>(r) * kMaxTopLogprobs + j] = id;
-        top_logprobs[static_cast<size_t>(r) * kMaxTopLogprobs + j] =
-            static_cast<float>(static_cast<double>(x[id]) - lse);
-      }
-    }
-    __syncthreads();
-  }
+  if (num_top > 0) write_top_logprobs(x, vocab, num_top, lse, r, top_ids, top_logprobs, sm);
 
-  // Penalties and bans in place; each id occurs once per row, so no two threads share one.
-  // The _rn intrinsics keep nvcc from fusing into FMAs the host does not use.
-  for (int e = p.entry_begin + tid; e < p.entry_end; e += kThreads) {
-    PenaltyEntry& entry = entries[e];
-    const int id = entry.id;
-    if (id < 0 || id >= vocab) continue;
-    float l = x[id];
-    entry.raw_logit = l;
-    if (entry.flags & kPenaltyRepeat)
-      l = l > 0.0f ? __fdiv_rn(l, p.repetition_penalty) : __fmul_rn(l, p.repetition_penalty);
-    if (entry.output_count > 0)
-      l = __fsub_rn(
-          l, __fadd_rn(__fmul_rn(p.frequency_penalty, static_cast<float>(entry.output_count)),
-                       p.presence_penalty));
-    if (entry.flags & kPenaltyBan) l = -INFINITY;
-    x[id] = l;
-  }
+  apply_penalties(x, vocab, p, entries);
   __syncthreads();
 
   int token = 0;

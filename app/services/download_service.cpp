@@ -105,23 +105,15 @@ void DownloadService::openQueue() {
                     Qt::QueuedConnection);
               },
               [self, target](const std::string& id, const hub::DownloadProgress& p) {
-                DownloadItem progress;
-                progress.id = q(id);
-                copyProgress(p, progress);
+                // hub::DownloadProgress holds plain values: a copy crosses threads.
                 QMetaObject::invokeMethod(
                     target,
-                    [self, progress] {
+                    [self, id = q(id), p] {
                       if (!self) return;
-                      DownloadItem item = self->item(progress.id);
+                      DownloadItem item = self->item(id);
                       // A last chunk may report after a pause; the state change carries the totals.
                       if (item.id.isEmpty() || item.state != "running") return;
-                      item.bytes_done = progress.bytes_done;
-                      item.bytes_total = progress.bytes_total;
-                      item.bytes_per_second = progress.bytes_per_second;
-                      item.eta_seconds = progress.eta_seconds;
-                      item.files_done = progress.files_done;
-                      item.files_total = progress.files_total;
-                      item.current_file = progress.current_file;
+                      copyProgress(p, item);
                       self->applyItem(item);
                     },
                     Qt::QueuedConnection);

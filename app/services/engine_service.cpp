@@ -51,6 +51,8 @@ struct RequestClock {
 class EngineWorker : public QObject {
   Q_OBJECT
  public:
+  explicit EngineWorker(EngineService* service) : service_(service) {}
+
   std::shared_ptr<Engine> engine;
   std::future<void> engine_destroyed_;  // ready once `engine`'s last holder has destroyed it
 
@@ -80,7 +82,7 @@ class EngineWorker : public QObject {
         destroyed->set_value();
       });
     } catch (const std::exception& e) {
-      emit loadFailed(path, QString::fromStdString(e.what()));
+      report(&EngineService::onLoadFailed, path, QString::fromStdString(e.what()));
       return;
     }
     notifyObserver(engine);
@@ -105,18 +107,18 @@ class EngineWorker : public QObject {
     s.repetition_penalty = p.repetition_penalty;
     if (p.max_tokens > 0) s.max_tokens = p.max_tokens;
     info.defaults = s;
-    emit loaded(info);
+    report(&EngineService::onLoaded, info);
   }
 
   void unload() {
     destroyEngine();
-    emit unloaded();
+    report(&EngineService::onUnloaded);
   }
 
   void generate(const QString& request_id, const QJsonArray& messages,
                 const SamplingRequest& request) {
     if (!engine) {
-      emit finished(request_id, "error", {}, tr("No model is loaded."));
+      finish(request_id, "error", {}, tr("No model is loaded."));
       return;
     }
     std::vector<int32_t> prompt_ids;
@@ -131,12 +133,12 @@ class EngineWorker : public QObject {
       params.add_stops(prompt.stop, prompt.stop_token_ids);
       prompt_ids = std::move(prompt.ids);
     } catch (const std::exception& e) {
-      emit finished(request_id, "error", {},
-                    tr("Could not build the prompt: %1").arg(QString::fromStdString(e.what())));
+      finish(request_id, "error", {},
+             tr("Could not build the prompt: %1").arg(QString::fromStdString(e.what())));
       return;
     }
     if (auto e = params.check()) {
-      emit finished(request_id, "error", {}, QString::fromStdString(e->message));
+      finish(request_id, "error", {}, QString::fromStdString(e->message));
       return;
     }
     {
@@ -154,7 +156,7 @@ class EngineWorker : public QObject {
         active_.remove(request_id);
         clocks_.remove(request_id);
       }
-      emit finished(request_id, "error", {}, QString::fromStdString(e.what()));
+      finish(request_id, "error", {}, QString::fromStdString(e.what()));
     }
   }
 
@@ -168,18 +170,23 @@ class EngineWorker : public QObject {
     stats_timer_ = nullptr;
   }
 
- signals:
-  void loaded(const pagoda::app::LoadedModelInfo& info);
-  void loadFailed(const QString& path, const QString& reason);
-  void unloaded();
-  void delta(const QString& request_id, const QString& text);
-  void tokens(const QString& request_id, const QList<int>& ids);
-  void progress(const QString& request_id, const pagoda::app::GenerationStats& so_far);
-  void finished(const QString& request_id, const QString& reason,
-                const pagoda::app::GenerationStats& stats, const QString& error);
-  void statsUpdated(const pagoda::app::EngineStatsSnapshot& stats);
-
  private:
+  // Emits one of the service's signals (or runs one of its handlers) on the service's own thread:
+  // queued, so every report arrives in order on the GUI thread, as the service promises.
+  template <typename... Params, typename... Values>
+  void report(void (EngineService::*member)(Params...), Values&&... values) {
+    QMetaObject::invokeMethod(
+        service_,
+        [s = service_, member, ... v = std::decay_t<Values>(std::forward<Values>(values))] {
+          (s->*member)(v...);
+        },
+        Qt::QueuedConnection);
+  }
+  void finish(const QString& id, const QString& reason, const GenerationStats& stats = {},
+              const QString& error = {}) {
+    report(&EngineService::finished, id, reason, stats, error);
+  }
+
   // Times the request's tokens (on the engine thread); true with `live` filled when new tokens
   // came.
   bool timeTokens(const QString& id, const RequestOutput& out, GenerationStats& live) {
@@ -211,10 +218,11 @@ class EngineWorker : public QObject {
   void onOutput(const RequestOutput& out) {
     const QString id = QString::fromStdString(out.request_id);
     if (!out.token_ids.empty())
-      emit tokens(id, QList<int>(out.token_ids.begin(), out.token_ids.end()));
+      report(&EngineService::tokens, id, QList<int>(out.token_ids.begin(), out.token_ids.end()));
     GenerationStats live;
-    if (timeTokens(id, out, live)) emit progress(id, live);
-    if (!out.text_delta.empty()) emit delta(id, QString::fromStdString(out.text_delta));
+    if (timeTokens(id, out, live)) report(&EngineService::progress, id, live);
+    if (!out.text_delta.empty())
+      report(&EngineService::delta, id, QString::fromStdString(out.text_delta));
     if (out.finish == FinishReason::None) return;
     {
       QMutexLocker lock(&mutex_);
@@ -228,8 +236,8 @@ class EngineWorker : public QObject {
     const double decode =
         out.timing.decode_s > 0 ? out.timing.decode_s : out.timing.e2e_s - out.timing.ttft_s;
     stats.tokens_per_s = decode > 0 ? out.completion_tokens / decode : 0;
-    emit finished(id, QString::fromLatin1(finish_reason_name(out.finish)), stats,
-                  QString::fromStdString(out.error));
+    finish(id, QString::fromLatin1(finish_reason_name(out.finish)), stats,
+           QString::fromStdString(out.error));
   }
 
   void pollStats() {
@@ -263,7 +271,7 @@ class EngineWorker : public QObject {
       c.ttft = countsOf(ttft_);
       c.itl = countsOf(itl_);
     }
-    emit statsUpdated(snap);
+    report(&EngineService::statsUpdated, snap);
   }
 
   // Aborts everything, destroys the engine (joining its thread), then reports every request
@@ -285,7 +293,7 @@ class EngineWorker : public QObject {
         destroyed.wait_for(std::chrono::seconds(5)) != std::future_status::ready)
       qWarning("the previous engine is still held after 5 s; loading the next one anyway");
     QMutexLocker lock(&mutex_);
-    for (const QString& id : std::as_const(active_)) emit finished(id, "abort", {}, {});
+    for (const QString& id : std::as_const(active_)) finish(id, "abort");
     active_.clear();
     clocks_.clear();
     // A new engine's counters start at zero; so do its latencies.
@@ -312,6 +320,7 @@ class EngineWorker : public QObject {
   }
 
  private:
+  EngineService* service_;  // lives on the GUI thread; outlives the worker's last slot
   QTimer* stats_timer_ = nullptr;
   QMutex mutex_;  // guards active_, clocks_ and the histograms (engine and worker threads)
   QSet<QString> active_;
@@ -329,41 +338,9 @@ EngineService::EngineService(QObject* parent) : QObject(parent) {
   qRegisterMetaType<GenerationStats>();
   qRegisterMetaType<SamplingSettings>();
   thread_.setObjectName(QStringLiteral("pagoda-engine-worker"));
-  worker_ = new EngineWorker;
+  // The worker reports through report(): the service's signals are emitted on this thread.
+  worker_ = new EngineWorker(this);
   worker_->moveToThread(&thread_);
-  connect(
-      worker_, &EngineWorker::loaded, this,
-      [this](const LoadedModelInfo& info) {
-        loading_ = false;
-        loaded_ = true;
-        info_ = info;
-        emit loaded(info);
-      },
-      Qt::QueuedConnection);
-  connect(
-      worker_, &EngineWorker::loadFailed, this,
-      [this](const QString& path, const QString& reason) {
-        loading_ = false;
-        loaded_ = false;
-        info_ = {};
-        emit loadFailed(path, reason);
-      },
-      Qt::QueuedConnection);
-  connect(
-      worker_, &EngineWorker::unloaded, this,
-      [this] {
-        loaded_ = false;
-        info_ = {};
-        emit unloaded();
-      },
-      Qt::QueuedConnection);
-  // The worker lives on the engine thread: every connection from it is queued, explicitly.
-  connect(worker_, &EngineWorker::delta, this, &EngineService::delta, Qt::QueuedConnection);
-  connect(worker_, &EngineWorker::tokens, this, &EngineService::tokens, Qt::QueuedConnection);
-  connect(worker_, &EngineWorker::progress, this, &EngineService::progress, Qt::QueuedConnection);
-  connect(worker_, &EngineWorker::finished, this, &EngineService::finished, Qt::QueuedConnection);
-  connect(worker_, &EngineWorker::statsUpdated, this, &EngineService::statsUpdated,
-          Qt::QueuedConnection);
   thread_.start();
   QMetaObject::invokeMethod(worker_, &EngineWorker::start, Qt::QueuedConnection);
 }
@@ -375,6 +352,26 @@ EngineService::~EngineService() {
   thread_.quit();
   thread_.wait();
   delete worker_;
+}
+
+void EngineService::onLoaded(const LoadedModelInfo& info) {
+  loading_ = false;
+  loaded_ = true;
+  info_ = info;
+  emit loaded(info);
+}
+
+void EngineService::onLoadFailed(const QString& path, const QString& reason) {
+  loading_ = false;
+  loaded_ = false;
+  info_ = {};
+  emit loadFailed(path, reason);
+}
+
+void EngineService::onUnloaded() {
+  loaded_ = false;
+  info_ = {};
+  emit unloaded();
 }
 
 void EngineService::load(const QString& model_dir, const QString& device, int context_length) {

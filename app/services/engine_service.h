@@ -104,6 +104,11 @@ class EngineService : public QObject {
   void statsUpdated(const pagoda::app::EngineStatsSnapshot& stats);
 
  private:
+  friend class EngineWorker;  // reports through the handlers and signals below, queued
+  void onLoaded(const LoadedModelInfo& info);
+  void onLoadFailed(const QString& path, const QString& reason);
+  void onUnloaded();
+
   QThread thread_;
   EngineWorker* worker_ = nullptr;
   LoadedModelInfo info_;

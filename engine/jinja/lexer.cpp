@@ -2,6 +2,7 @@
 
 #include <cstdint>
 
+#include "engine/jinja/token_cursor.h"
 #include "engine/util/error.h"
 #include "engine/util/utf8.h"
 
@@ -377,6 +378,33 @@ class Lexer {
 std::vector<Token> tokenize(std::string_view source, const LexerOptions& options,
                             const std::string& name) {
   return Lexer(source, options, name).run();
+}
+
+std::string describe(const Token& t) {
+  switch (t.type) {
+    case Token::Type::kText:
+      return "text";
+    case Token::Type::kPrintBegin:
+      return "'{{'";
+    case Token::Type::kPrintEnd:
+      return "'}}'";
+    case Token::Type::kBlockBegin:
+      return "'{%'";
+    case Token::Type::kBlockEnd:
+      return "'%}'";
+    case Token::Type::kName:
+      return "'" + t.text + "'";
+    case Token::Type::kString:
+      return "string";
+    case Token::Type::kInt:
+    case Token::Type::kFloat:
+      return "number " + t.text;
+    case Token::Type::kOperator:
+      return "'" + t.text + "'";
+    case Token::Type::kEnd:
+      return "end of template";
+  }
+  return "token";
 }
 
 }  // namespace pagoda::jinja

@@ -4,17 +4,16 @@
 #include <cstdlib>
 #include <initializer_list>
 
+#include "engine/jinja/token_cursor.h"
 #include "engine/util/error.h"
 
 namespace pagoda::jinja {
 namespace {
 
-using T = Token::Type;
-
-class Parser {
+class Parser : TokenCursor {
  public:
   Parser(const std::vector<Token>& tokens, const std::string& name, int max_depth)
-      : tokens_(tokens), name_(name), max_depth_(max_depth) {}
+      : TokenCursor(tokens, name), max_depth_(max_depth) {}
 
   Body run() {
     std::string end;
@@ -31,74 +30,6 @@ class Parser {
     }
     ~DepthGuard() { --p.depth_; }
   };
-
-  const Token& peek(size_t ahead = 0) const {
-    size_t i = pos_ + ahead;
-    return i < tokens_.size() ? tokens_[i] : tokens_.back();
-  }
-  const Token& next() {
-    const Token& t = peek();
-    if (pos_ < tokens_.size() - 1) ++pos_;
-    return t;
-  }
-  [[noreturn]] void fail(const std::string& message) const { fail_at(peek().line, message); }
-  [[noreturn]] void fail_at(int line, const std::string& message) const {
-    throw Error(name_ + " line " + std::to_string(line) + ": " + message);
-  }
-  static std::string describe(const Token& t) {
-    switch (t.type) {
-      case T::kText:
-        return "text";
-      case T::kPrintBegin:
-        return "'{{'";
-      case T::kPrintEnd:
-        return "'}}'";
-      case T::kBlockBegin:
-        return "'{%'";
-      case T::kBlockEnd:
-        return "'%}'";
-      case T::kName:
-        return "'" + t.text + "'";
-      case T::kString:
-        return "string";
-      case T::kInt:
-      case T::kFloat:
-        return "number " + t.text;
-      case T::kOperator:
-        return "'" + t.text + "'";
-      case T::kEnd:
-        return "end of template";
-    }
-    return "token";
-  }
-
-  bool is_op(std::string_view op, size_t ahead = 0) const {
-    return peek(ahead).type == T::kOperator && peek(ahead).text == op;
-  }
-  bool is_name(std::string_view name, size_t ahead = 0) const {
-    return peek(ahead).type == T::kName && peek(ahead).text == name;
-  }
-  bool accept_op(std::string_view op) {
-    if (!is_op(op)) return false;
-    next();
-    return true;
-  }
-  bool accept_name(std::string_view name) {
-    if (!is_name(name)) return false;
-    next();
-    return true;
-  }
-  void expect_op(std::string_view op) {
-    if (!accept_op(op)) fail("expected '" + std::string(op) + "', got " + describe(peek()));
-  }
-  std::string expect_name() {
-    if (peek().type != T::kName) fail("expected a name, got " + describe(peek()));
-    return next().text;
-  }
-  void expect_block_end() {
-    if (peek().type != T::kBlockEnd) fail("expected '%}', got " + describe(peek()));
-    next();
-  }
 
   ExprPtr make(Expr::Kind kind, int line) {
     auto e = std::make_unique<Expr>();
@@ -616,10 +547,7 @@ class Parser {
     }
   }
 
-  const std::vector<Token>& tokens_;
-  const std::string& name_;
   int max_depth_;
-  size_t pos_ = 0;
   int depth_ = 0;
   int loop_depth_ = 0;
 };

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <string_view>
 #include <thread>
 
 #include "tests/app/fake_hub/fake_hub.h"
@@ -52,6 +53,20 @@ void expect_no_model(const fs::path& library) {
     EXPECT_EQ(e.path().filename(), ".downloads") << "unexpected " << e.path();
 }
 
+// A completed download, identical to the hub's copy of fixture model `name`.
+void expect_complete(const DownloadInfo& info, const std::string& name) {
+  ASSERT_EQ(info.state, DownloadState::Completed) << info.error;
+  expect_identical(info.model_dir, kModels / name);
+}
+
+// A failed download whose error says each of `words`.
+void expect_failed(const DownloadInfo& info, std::initializer_list<std::string_view> words) {
+  EXPECT_EQ(info.state, DownloadState::Failed);
+  for (std::string_view w : words) {
+    EXPECT_NE(info.error.find(w), std::string::npos) << info.error;
+  }
+}
+
 // Every test runs twice: files straight from the hub, and through the signed CDN redirect on
 // another host (the fault modes then apply where the body is sent, as with real LFS storage).
 class DownloadTest : public ::testing::TestWithParam<bool> {
@@ -60,6 +75,13 @@ class DownloadTest : public ::testing::TestWithParam<bool> {
     FakeHubFaults f;
     f.redirect = f.redirect_to_cdn = GetParam();
     return f;
+  }
+  // The hub's faults: this run's redirect mode, changed by `edit`.
+  template <class Edit>
+  void set_faults(Edit edit) {
+    FakeHubFaults f = base_faults();
+    edit(f);
+    hub_->set_faults(f);
   }
   void SetUp() override {
     hub_ = std::make_unique<FakeHub>(kModels);
@@ -106,6 +128,20 @@ class DownloadTest : public ::testing::TestWithParam<bool> {
       std::this_thread::sleep_for(5ms);
     }
     return false;
+  }
+  // Starts tiny-qwen2 at 8 MiB/s, waits for its first 2 MiB, pauses it when asked, then drops the
+  // queue as an app that quits does: the next queue finds the download again by `id`.
+  void interrupt_download(bool pause, std::string& id) {
+    FakeHubFaults f = base_faults();
+    f.bytes_per_second = 8 << 20;
+    hub_->set_faults(f);
+    DownloadQueue q(options());
+    id = q.enqueue(request("pagoda/tiny-qwen2"));
+    ASSERT_TRUE(
+        wait_until(q, id, [](const DownloadInfo& i) { return i.progress.bytes_done > (2 << 20); }));
+    if (!pause) return;  // destroyed while running
+    q.pause(id);
+    EXPECT_EQ(q.find(id)->state, DownloadState::Paused);
   }
   std::unique_ptr<FakeHub> hub_;
   fs::path library_;
@@ -163,39 +199,25 @@ TEST_P(DownloadTest, HuggingFaceDialectAndIncludeGlobs) {
   r.include = {"*.nothing"};
   r.model_id = "pagoda/tiny-mistral";
   DownloadInfo none = q.wait(q.enqueue(r));
-  EXPECT_EQ(none.state, DownloadState::Failed);
-  EXPECT_NE(none.error.find("no files match"), std::string::npos) << none.error;
+  expect_failed(none, {"no files match"});
 }
 
 TEST_P(DownloadTest, DroppedConnectionsResumeWithRange) {
-  FakeHubFaults f = base_faults();
-  f.drop_after_bytes = 1 << 20;
-  f.drop_times = 4;
-  hub_->set_faults(f);
-  DownloadInfo info = download("pagoda/tiny-qwen2", options());
-  ASSERT_EQ(info.state, DownloadState::Completed) << info.error;
-  expect_identical(info.model_dir, kModels / "tiny-qwen2");
+  set_faults([](FakeHubFaults& f) { f.drop_after_bytes = 1 << 20; f.drop_times = 4; });
+  ASSERT_NO_FATAL_FAILURE(expect_complete(download("pagoda/tiny-qwen2", options()), "tiny-qwen2"));
   EXPECT_GE(hub_->stats().range_requests, 4);
   // Resumed, not restarted: little more than the model's size went over the wire.
   EXPECT_LT(hub_->stats().bytes_sent, 22'000'000);
 }
 
 TEST_P(DownloadTest, ServerErrorsAreRetried) {
-  FakeHubFaults f = base_faults();
-  f.fail_status = 503;
-  f.fail_times = 3;
-  hub_->set_faults(f);
+  set_faults([](FakeHubFaults& f) { f.fail_status = 503; f.fail_times = 3; });
   DownloadInfo info = download("pagoda/tiny-yi-spm", options());
-  ASSERT_EQ(info.state, DownloadState::Completed) << info.error;
-  expect_identical(info.model_dir, kModels / "tiny-yi-spm");
+  ASSERT_NO_FATAL_FAILURE(expect_complete(info, "tiny-yi-spm"));
 }
 
 TEST_P(DownloadTest, RateLimitHonoursRetryAfter) {
-  FakeHubFaults f = base_faults();
-  f.fail_status = 429;
-  f.fail_times = 1;
-  f.retry_after_s = 1;
-  hub_->set_faults(f);
+  set_faults([](FakeHubFaults& f) { f.fail_status = 429; f.fail_times = 1; f.retry_after_s = 1; });
   auto t0 = std::chrono::steady_clock::now();
   DownloadInfo info = download("pagoda/tiny-yi-spm", options());
   ASSERT_EQ(info.state, DownloadState::Completed) << info.error;
@@ -203,64 +225,49 @@ TEST_P(DownloadTest, RateLimitHonoursRetryAfter) {
 }
 
 TEST_P(DownloadTest, PersistentErrorFailsClearlyAndRetryWorks) {
-  FakeHubFaults f = base_faults();
-  f.fail_status = 500;
-  f.fail_times = -1;
-  hub_->set_faults(f);
+  set_faults([](FakeHubFaults& f) { f.fail_status = 500; f.fail_times = -1; });
   DownloadQueueOptions o = options();
   o.max_attempts = 2;
   DownloadQueue q(o);
   std::string id = q.enqueue(request("pagoda/tiny-yi-spm"));
   DownloadInfo info = q.wait(id);
-  ASSERT_EQ(info.state, DownloadState::Failed);
-  EXPECT_NE(info.error.find("HTTP 500"), std::string::npos) << info.error;
-  EXPECT_NE(info.error.find("giving up"), std::string::npos) << info.error;
+  expect_failed(info, {"HTTP 500", "giving up"});
   expect_no_model(library_);
   hub_->set_faults(base_faults());
   q.retry(id);
   info = q.wait(id);
-  ASSERT_EQ(info.state, DownloadState::Completed) << info.error;
-  expect_identical(info.model_dir, kModels / "tiny-yi-spm");
+  ASSERT_NO_FATAL_FAILURE(expect_complete(info, "tiny-yi-spm"));
 }
 
 TEST_P(DownloadTest, NotFoundIsNotRetried) {
   DownloadInfo info = download("pagoda/no-such-model", options());
-  ASSERT_EQ(info.state, DownloadState::Failed);
-  EXPECT_NE(info.error.find("pagoda/no-such-model"), std::string::npos) << info.error;
+  expect_failed(info, {"pagoda/no-such-model"});
   expect_no_model(library_);
 }
 
 TEST_P(DownloadTest, IgnoredRangeRestartsTheFileCleanly) {
-  FakeHubFaults f = base_faults();
-  f.ignore_range = true;
-  f.drop_after_bytes = 3 << 20;
-  f.drop_times = 2;
-  hub_->set_faults(f);
-  DownloadInfo info = download("pagoda/tiny-qwen2", options());
-  ASSERT_EQ(info.state, DownloadState::Completed) << info.error;
-  expect_identical(info.model_dir, kModels / "tiny-qwen2");
+  set_faults([](FakeHubFaults& f) {
+    f.drop_after_bytes = 3 << 20;
+    f.drop_times = 2;
+    f.ignore_range = true;
+  });
+  ASSERT_NO_FATAL_FAILURE(expect_complete(download("pagoda/tiny-qwen2", options()), "tiny-qwen2"));
   EXPECT_GE(hub_->stats().range_requests, 2);
 }
 
 TEST_P(DownloadTest, WrongChecksumFailsWithoutAModel) {
-  FakeHubFaults f = base_faults();
-  f.wrong_sha256 = true;
-  hub_->set_faults(f);
+  set_faults([](FakeHubFaults& f) { f.wrong_sha256 = true; });
   DownloadInfo info = download("pagoda/tiny-yi-spm", options());
-  ASSERT_EQ(info.state, DownloadState::Failed);
-  EXPECT_NE(info.error.find("sha256 mismatch"), std::string::npos) << info.error;
+  expect_failed(info, {"sha256 mismatch"});
   expect_no_model(library_);
 }
 
 TEST_P(DownloadTest, TraversalPathIsRefused) {
-  FakeHubFaults f = base_faults();
-  f.evil_path = true;
-  hub_->set_faults(f);
+  set_faults([](FakeHubFaults& f) { f.evil_path = true; });
   for (HubKind kind : {HubKind::ModelScope, HubKind::HuggingFace}) {
     DownloadQueue q(options());
     DownloadInfo info = q.wait(q.enqueue(request("pagoda/tiny-yi-spm", kind)));
-    ASSERT_EQ(info.state, DownloadState::Failed);
-    EXPECT_NE(info.error.find("unsafe file path '../../evil'"), std::string::npos) << info.error;
+    expect_failed(info, {"unsafe file path '../../evil'"});
     q.remove(info.id);
   }
   expect_no_model(library_);
@@ -273,25 +280,13 @@ TEST_P(DownloadTest, DiskSpaceIsCheckedFirst) {
   DownloadQueueOptions o = options();
   o.disk_reserve_bytes = int64_t(1) << 60;
   DownloadInfo info = download("pagoda/tiny-yi-spm", o);
-  ASSERT_EQ(info.state, DownloadState::Failed);
-  EXPECT_NE(info.error.find("not enough disk space"), std::string::npos) << info.error;
-  EXPECT_NE(info.error.find("kept free (the reserve)"), std::string::npos) << info.error;
+  expect_failed(info, {"not enough disk space", "kept free (the reserve)"});
   EXPECT_EQ(hub_->stats().file_requests, 0);
 }
 
 TEST_P(DownloadTest, PauseRestartResume) {
-  FakeHubFaults f = base_faults();
-  f.bytes_per_second = 8 << 20;
-  hub_->set_faults(f);
   std::string id;
-  {
-    DownloadQueue q(options());
-    id = q.enqueue(request("pagoda/tiny-qwen2"));
-    ASSERT_TRUE(
-        wait_until(q, id, [](const DownloadInfo& i) { return i.progress.bytes_done > (2 << 20); }));
-    q.pause(id);
-    EXPECT_EQ(q.find(id)->state, DownloadState::Paused);
-  }  // the "app" quits; a new one starts
+  ASSERT_NO_FATAL_FAILURE(interrupt_download(/*pause=*/true, id));
   bool has_part = false;
   for (auto& e : fs::recursive_directory_iterator(library_ / ".downloads" / id))
     has_part |= e.path().extension() == ".part";
@@ -304,34 +299,22 @@ TEST_P(DownloadTest, PauseRestartResume) {
   EXPECT_EQ(q.find(id)->state, DownloadState::Paused);  // a paused download stays paused
   q.resume(id);
   DownloadInfo info = q.wait(id);
-  ASSERT_EQ(info.state, DownloadState::Completed) << info.error;
-  expect_identical(info.model_dir, kModels / "tiny-qwen2");
+  ASSERT_NO_FATAL_FAILURE(expect_complete(info, "tiny-qwen2"));
   EXPECT_GE(hub_->stats().range_requests, 1);
   EXPECT_LT(hub_->stats().bytes_sent, 20'000'000);
 }
 
 TEST_P(DownloadTest, RunningDownloadResumesAfterRestart) {
-  FakeHubFaults f = base_faults();
-  f.bytes_per_second = 8 << 20;
-  hub_->set_faults(f);
   std::string id;
-  {
-    DownloadQueue q(options());
-    id = q.enqueue(request("pagoda/tiny-qwen2"));
-    ASSERT_TRUE(
-        wait_until(q, id, [](const DownloadInfo& i) { return i.progress.bytes_done > (2 << 20); }));
-  }  // destroyed while running
+  ASSERT_NO_FATAL_FAILURE(interrupt_download(/*pause=*/false, id));
   hub_->set_faults(base_faults());
   DownloadQueue q(options());
   DownloadInfo info = q.wait(id);  // queued again on load
-  ASSERT_EQ(info.state, DownloadState::Completed) << info.error;
-  expect_identical(info.model_dir, kModels / "tiny-qwen2");
+  ASSERT_NO_FATAL_FAILURE(expect_complete(info, "tiny-qwen2"));
 }
 
 TEST_P(DownloadTest, CancelDeletesPartialFiles) {
-  FakeHubFaults f = base_faults();
-  f.bytes_per_second = 4 << 20;
-  hub_->set_faults(f);
+  set_faults([](FakeHubFaults& f) { f.bytes_per_second = 4 << 20; });
   DownloadQueue q(options());
   std::string id = q.enqueue(request("pagoda/tiny-qwen2"));
   ASSERT_TRUE(
@@ -344,9 +327,7 @@ TEST_P(DownloadTest, CancelDeletesPartialFiles) {
 }
 
 TEST_P(DownloadTest, ConcurrencyLimitAndReorder) {
-  FakeHubFaults f = base_faults();
-  f.bytes_per_second = 40 << 20;
-  hub_->set_faults(f);
+  set_faults([](FakeHubFaults& f) { f.bytes_per_second = 40 << 20; });
   DownloadQueueOptions o = options();
   o.max_concurrent = 1;
   std::mutex m;
@@ -383,9 +364,7 @@ TEST_P(DownloadTest, ConcurrencyLimitAndReorder) {
 }
 
 TEST_P(DownloadTest, SameRequestIsNotQueuedTwice) {
-  FakeHubFaults f = base_faults();
-  f.bytes_per_second = 8 << 20;
-  hub_->set_faults(f);
+  set_faults([](FakeHubFaults& f) { f.bytes_per_second = 8 << 20; });
   DownloadQueue q(options());
   std::string a = q.enqueue(request("pagoda/tiny-qwen2"));
   std::string b = q.enqueue(request("pagoda/tiny-qwen2"));
@@ -402,20 +381,17 @@ TEST_P(DownloadTest, OneProcessPerLibrary) {
 }
 
 TEST_P(DownloadTest, ErrorsFromTheCdnAreRetried) {
-  FakeHubFaults f = base_faults();
-  f.fail_status = 500;
-  f.fail_times = 3;
-  f.fail_at_cdn = GetParam();
-  hub_->set_faults(f);
+  set_faults([&](FakeHubFaults& f) {
+    f.fail_status = 500;
+    f.fail_times = 3;
+    f.fail_at_cdn = GetParam();
+  });
   DownloadInfo info = download("pagoda/tiny-yi-spm", options());
-  ASSERT_EQ(info.state, DownloadState::Completed) << info.error;
-  expect_identical(info.model_dir, kModels / "tiny-yi-spm");
+  ASSERT_NO_FATAL_FAILURE(expect_complete(info, "tiny-yi-spm"));
 }
 
 TEST_P(DownloadTest, FilesOfOneModelDownloadInParallel) {
-  FakeHubFaults f = base_faults();
-  f.bytes_per_second = 6 << 20;  // per connection
-  hub_->set_faults(f);
+  set_faults([](FakeHubFaults& f) { f.bytes_per_second = 6 << 20; });  // per connection
   DownloadQueueOptions o = options();
   o.files_per_model = 3;
   std::mutex m;
@@ -428,8 +404,7 @@ TEST_P(DownloadTest, FilesOfOneModelDownloadInParallel) {
     most_active = std::max(most_active, n);
   });
   DownloadInfo info = q.wait(q.enqueue(request("pagoda/tiny-qwen2")));
-  ASSERT_EQ(info.state, DownloadState::Completed) << info.error;
-  expect_identical(info.model_dir, kModels / "tiny-qwen2");
+  ASSERT_NO_FATAL_FAILURE(expect_complete(info, "tiny-qwen2"));
   std::lock_guard l(m);
   EXPECT_GE(most_active, 2u);  // the two weight shards went at once
   EXPECT_LE(most_active, 3u);
@@ -500,8 +475,7 @@ TEST_P(DownloadTest, OverLongPathComponentIsRefusedBeforeDownloading) {
   hub_->start();
   hub_->set_faults(base_faults());
   DownloadInfo info = download("pagoda/long-name", options());
-  ASSERT_EQ(info.state, DownloadState::Failed);
-  EXPECT_NE(info.error.find("the file system allows"), std::string::npos) << info.error;
+  expect_failed(info, {"the file system allows"});
   EXPECT_EQ(hub_->stats().file_requests, 0);
   fs::remove_all(root);
 }

@@ -1,10 +1,11 @@
 #pragma once
-// What the golden-file tests share: reading a .jsonl golden, and running the built pagoda-cli
+// What the golden-file tests share: the fixture tree, reading a .jsonl golden, and running the built pagoda-cli
 // (PAGODA_CLI) on a stdin text to get its stdout lines. Header-only; any thread, but run_cli's
 // temporary file is named by process id, so one run_cli at a time per process.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -23,6 +24,18 @@ std::vector<JsonT> read_jsonl(const std::filesystem::path& path) {
     if (!line.empty()) lines.push_back(JsonT::parse(line));
   return lines;
 }
+
+#ifdef PAGODA_TEST_DATA
+inline const std::filesystem::path kData = PAGODA_TEST_DATA;  // the fixture tree
+
+// golden/<name>.jsonl (e.g. "tokenizer-qwen3"); a missing or empty golden fails the test.
+template <typename JsonT>
+std::vector<JsonT> read_golden(const std::string& name) {
+  std::vector<JsonT> lines = read_jsonl<JsonT>(kData / "golden" / (name + ".jsonl"));
+  EXPECT_FALSE(lines.empty()) << name;
+  return lines;
+}
+#endif
 
 #ifdef PAGODA_CLI
 // Runs `pagoda-cli <command> --model <model>` with the given stdin; returns its stdout lines and
@@ -48,6 +61,18 @@ inline std::vector<std::string> run_cli(const std::string& command,
   for (size_t end; (end = output.find('\n', start)) != std::string::npos; start = end + 1)
     lines.push_back(output.substr(start, end - start));
   EXPECT_EQ(start, output.size()) << "output must end with a newline";
+  return lines;
+}
+
+// run_cli on one request per line: exits 0 and answers each with one line.
+inline std::vector<std::string> run_cli_lines(const std::string& command,
+                                              const std::filesystem::path& model,
+                                              const std::string& input, size_t requests) {
+  int status = -1;
+  std::vector<std::string> lines = run_cli(command, model, input, status);
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(lines.size(), requests);
+  lines.resize(std::min(lines.size(), requests));
   return lines;
 }
 #endif

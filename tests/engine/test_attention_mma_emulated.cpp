@@ -11,6 +11,7 @@
 
 #include "attention_mma_emulated.cpp"
 #include "tests/engine/paged_tables.h"
+#include "kernels/kernel_args.h"
 #include "kernels/step_plan.h"
 
 namespace {
@@ -47,25 +48,10 @@ void test_case(int nh, int nkv, int block_size, const std::vector<SeqSpec>& seqs
   // The backend's own tiling (kernels/step_plan.h).
   auto [tile_seq, tile_q0, q_start, q_len, kv_len] = attention_tiles(seqs, qpt);
   std::vector<bf16> out(static_cast<size_t>(T) * nh * HD, __float2bfloat16(NAN));
-  AttentionParams p;
-  p.q = qb.data();
-  p.k_cache = kb.data();
-  p.v_cache = vb.data();
-  p.out = out.data();
-  p.tile_seq = tile_seq.data();
-  p.tile_q0 = tile_q0.data();
-  p.seq_q_start = q_start.data();
-  p.seq_q_len = q_len.data();
-  p.seq_kv_len = kv_len.data();
-  p.block_tables = tables.data();
-  p.block_table_stride = stride;
-  p.num_tiles = static_cast<int>(tile_seq.size());
-  p.tokens = T;
-  p.nh = nh;
-  p.nkv = nkv;
-  p.hd = HD;
-  p.block_size = block_size;
-  p.scale = 1.0f / std::sqrt(static_cast<float>(HD));
+  const AttentionParams p = attention_params(
+      qb.data(), kb.data(), vb.data(), out.data(),
+      {tile_seq.data(), tile_q0.data(), q_start.data(), q_len.data(), kv_len.data(), tables.data()},
+      {static_cast<int>(tile_seq.size()), T, block_size, stride}, {nh, nkv, HD});
   // The grid and arguments as attention_mma() launches them.
   const int group = nh / nkv, hpc = std::min(group, kRows);
   const int tiles_per_block = kRows / (qpt * hpc), chunks = (group + hpc - 1) / hpc;

@@ -19,11 +19,9 @@ using pagoda::ChatTemplate;
 using pagoda::ChatTemplateInputs;
 using pagoda::OrderedJson;
 
-using pagoda::testing::read_jsonl;
+using namespace pagoda::testing;
 
 namespace {
-
-const fs::path kData = PAGODA_TEST_DATA;
 
 ChatTemplateInputs inputs_of(const OrderedJson& c) {
   ChatTemplateInputs in;

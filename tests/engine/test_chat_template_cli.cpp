@@ -14,15 +14,12 @@
 namespace fs = std::filesystem;
 using pagoda::OrderedJson;
 
-using pagoda::testing::read_jsonl;
-using pagoda::testing::run_cli;
+using namespace pagoda::testing;
 
 namespace {
 
-const fs::path kData = PAGODA_TEST_DATA;
-
 void check_golden(const std::string& golden, const fs::path& folder) {
-  auto cases = read_jsonl<OrderedJson>(kData / "golden" / ("chat-template-" + golden + ".jsonl"));
+  auto cases = read_golden<OrderedJson>("chat-template-" + golden);
   ASSERT_FALSE(cases.empty());
   std::string input;
   for (const OrderedJson& c : cases) {
@@ -32,10 +29,7 @@ void check_golden(const std::string& golden, const fs::path& folder) {
                            {"extra", c["extra"]}};
     input += request.dump() + "\n";
   }
-  int status = -1;
-  auto lines = run_cli("render-template", folder, input, status);
-  EXPECT_EQ(status, 0);
-  ASSERT_EQ(lines.size(), cases.size());
+  auto lines = run_cli_lines("render-template", folder, input, cases.size());
   for (size_t i = 0; i < lines.size(); ++i) {
     SCOPED_TRACE(golden + " / " + cases[i].value("case", ""));
     OrderedJson out = OrderedJson::parse(lines[i]);

@@ -18,6 +18,7 @@
 #include "tests/engine/paged_tables.h"
 #include "kernels/step_plan.h"
 #include "kernels/kernels.h"
+#include "kernels/kernel_args.h"
 #include "tests/engine/cuda_test_util.h"
 
 using pagoda::cuda::bf16;
@@ -107,27 +108,10 @@ struct AttentionCase {
   }
 
   pagoda::cuda::AttentionParams params(bf16* out) const {
-    pagoda::cuda::AttentionParams p;
-    p.q = d_q->ptr;
-    p.k_cache = d_k->ptr;
-    p.v_cache = d_v->ptr;
-    p.out = out;
-    p.tile_seq = d_ts->ptr;
-    p.tile_q0 = d_tq->ptr;
-    p.seq_q_start = d_qs->ptr;
-    p.seq_q_len = d_ql->ptr;
-    p.seq_kv_len = d_kl->ptr;
-    p.block_tables = d_tab->ptr;
-    p.block_table_stride = stride;
-    p.num_tiles = num_tiles;
-    p.tokens = tokens;
-    p.nh = nh;
-    p.nkv = nkv;
-    p.hd = hd;
-    p.block_size = block_size;
-    p.scale = 1.0f / std::sqrt(static_cast<float>(hd));
-    p.splits = 1;
-    return p;
+    return pagoda::cuda::attention_params(
+        d_q->ptr, d_k->ptr, d_v->ptr, out,
+        {d_ts->ptr, d_tq->ptr, d_qs->ptr, d_ql->ptr, d_kl->ptr, d_tab->ptr},
+        {num_tiles, tokens, block_size, stride}, {nh, nkv, hd});
   }
 
   std::vector<double> reference() const {

@@ -13,6 +13,7 @@
 
 #include "engine/backend/sampler.h"
 #include "kernels/kernels.h"
+#include "kernels/kernel_args.h"
 #include "tests/engine/paged_tables.h"
 #include "kernels/step_plan.h"
 #include "tests/engine/cuda_test_util.h"
@@ -133,21 +134,11 @@ void test_rope_store(int hd, int nh, int nkv, bool bias, bool qk_norm) {
   q.poison();
   k.poison();
   v.poison();
-  pagoda::cuda::RopeStoreParams p;
-  p.qkv = d_qkv->ptr;
+  pagoda::cuda::RopeStoreParams p = pagoda::cuda::rope_store_params(
+      d_qkv->ptr, d_pos.ptr, d_slots.ptr, d_freq.ptr, q.ptr, k.ptr, v.ptr, tokens, {nh, nkv, hd});
   p.bias = bias ? d_b->ptr : nullptr;
   p.q_norm = qk_norm ? d_qn->ptr : nullptr;
   p.k_norm = qk_norm ? d_kn->ptr : nullptr;
-  p.positions = d_pos.ptr;
-  p.slots = d_slots.ptr;
-  p.inv_freq = d_freq.ptr;
-  p.q_out = q.ptr;
-  p.k_cache = k.ptr;
-  p.v_cache = v.ptr;
-  p.tokens = tokens;
-  p.nh = nh;
-  p.nkv = nkv;
-  p.hd = hd;
   pagoda::cuda::rope_store(p, 0);
   CUDA_OK(cudaGetLastError());
   const auto q_out = from_bf16(q.download()), k_out = from_bf16(k.download()),
@@ -229,25 +220,10 @@ void test_attention(int hd, int nh, int nkv, int block_size, const std::vector<S
   DeviceBuffer<float> po(static_cast<size_t>(splits) * T * nh * hd),
       pml(static_cast<size_t>(splits) * T * nh * 2);
   out.poison();
-  pagoda::cuda::AttentionParams p;
-  p.q = d_q->ptr;
-  p.k_cache = d_k->ptr;
-  p.v_cache = d_v->ptr;
-  p.out = out.ptr;
-  p.tile_seq = d_ts.ptr;
-  p.tile_q0 = d_tq.ptr;
-  p.seq_q_start = d_qs.ptr;
-  p.seq_q_len = d_ql.ptr;
-  p.seq_kv_len = d_kl.ptr;
-  p.block_tables = d_tab.ptr;
-  p.block_table_stride = stride;
-  p.num_tiles = static_cast<int>(tile_seq.size());
-  p.tokens = T;
-  p.nh = nh;
-  p.nkv = nkv;
-  p.hd = hd;
-  p.block_size = block_size;
-  p.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  pagoda::cuda::AttentionParams p = pagoda::cuda::attention_params(
+      d_q->ptr, d_k->ptr, d_v->ptr, out.ptr,
+      {d_ts.ptr, d_tq.ptr, d_qs.ptr, d_ql.ptr, d_kl.ptr, d_tab.ptr},
+      {static_cast<int>(tile_seq.size()), T, block_size, stride}, {nh, nkv, hd});
   p.splits = splits;
   p.partial_out = po.ptr;
   p.partial_ml = pml.ptr;

@@ -17,11 +17,9 @@ using pagoda::IncrementalDetokenizer;
 using pagoda::Json;
 using pagoda::Tokenizer;
 
-using pagoda::testing::read_jsonl;
+using namespace pagoda::testing;
 
 namespace {
-
-const fs::path kData = PAGODA_TEST_DATA;
 
 std::string stream_decode(const Tokenizer& tok, const std::vector<int32_t>& ids, bool skip) {
   IncrementalDetokenizer detok(tok, skip);
@@ -44,7 +42,7 @@ class TokenizerGolden : public testing::TestWithParam<GoldenCase> {};
 TEST_P(TokenizerGolden, EncodesAndDecodesEveryLine) {
   auto tok = Tokenizer::from_dir(kData / GetParam().folder);
   auto lines =
-      read_jsonl<Json>(kData / "golden" / (std::string("tokenizer-") + GetParam().golden + ".jsonl"));
+      read_golden<Json>(std::string("tokenizer-") + GetParam().golden);
   ASSERT_GT(lines.size(), 100u);
   for (const Json& line : lines) {
     std::string text = line["text"];

@@ -13,22 +13,16 @@
 namespace fs = std::filesystem;
 using pagoda::Json;
 
-using pagoda::testing::read_jsonl;
-using pagoda::testing::run_cli;
+using namespace pagoda::testing;
 
 namespace {
 
-const fs::path kData = PAGODA_TEST_DATA;
-
 void check_golden(const char* golden, const char* folder) {
-  auto expected = read_jsonl<Json>(kData / "golden" / (std::string("tokenizer-") + golden + ".jsonl"));
+  auto expected = read_golden<Json>(std::string("tokenizer-") + golden);
   ASSERT_FALSE(expected.empty());
   std::string input;
   for (const Json& line : expected) input += Json(line["text"]).dump() + "\n";
-  int status = -1;
-  auto lines = run_cli("tokenize", kData / folder, input, status);
-  EXPECT_EQ(status, 0);
-  ASSERT_EQ(lines.size(), expected.size());
+  auto lines = run_cli_lines("tokenize", kData / folder, input, expected.size());
   for (size_t i = 0; i < lines.size(); ++i) {
     Json out = Json::parse(lines[i]);
     EXPECT_EQ(out["ids"], expected[i]["ids"]) << expected[i]["text"];

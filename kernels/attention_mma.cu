@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "kernels/attention_mma.h"
-#include "kernels/kernel_common.cuh"
+#include "kernels/mma_primitives.cuh"
 
 namespace pagoda::cuda {
 
@@ -26,17 +26,6 @@ constexpr int smem_row() {
 template <int HD>
 constexpr size_t smem_bytes() {
   return sizeof(bf16) * 2 /*stages*/ * 2 /*K, V*/ * kKeys * smem_row<HD>();
-}
-
-__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], uint32_t addr) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(addr));
-}
-__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], uint32_t addr) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(addr));
 }
 
 __device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {

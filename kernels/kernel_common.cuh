@@ -1,7 +1,7 @@
 #pragma once
 // Device helpers shared by the kernels' .cu files (one file per op, each with its host
-// launcher): warp and block reductions, the argmax merge with ties to the lower index,
-// cp.async staging and the bf16 tensor-core product.
+// launcher): warp and block reductions, and the argmax merge with ties to the lower
+// index (the tensor-core primitives are in mma_primitives.cuh).
 // Internal linkage: every .cu compiles its own inline copy.
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
@@ -14,30 +14,13 @@
 namespace pagoda::cuda {
 namespace {
 
-__device__ __forceinline__ uint32_t smem_addr(const void* p) {
-  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
-}
-
-// 16 bytes global -> shared, asynchronously; zero-filled when !valid (src is then not read).
-__device__ __forceinline__ void cp_async16(uint32_t dst, const void* src, bool valid) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src),
-               "r"(valid ? 16 : 0));
-}
-__device__ __forceinline__ void cp_async_commit() {
-  asm volatile("cp.async.commit_group;\n" ::);
-}
-template <int N>
-__device__ __forceinline__ void cp_async_wait() {
-  asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
-}
-
-// c += a (16x16, row-major) * b (16x8, column-major); bf16 inputs, fp32 accumulate.
-__device__ __forceinline__ void mma_bf16(float (&c)[4], const uint32_t (&a)[4], uint32_t b0,
-                                         uint32_t b1) {
-  asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, "
-      "{%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
-      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+__device__ __forceinline__ uint4 load_stream(const void* p) {
+  uint4 v;
+  // 16 bytes of weights, read once per step: kept out of L1.
+  asm("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
+               : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+               : "l"(p));
+  return v;
 }
 
 __device__ __forceinline__ float warp_sum(float v) {

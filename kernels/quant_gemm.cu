@@ -1,5 +1,6 @@
 #include <cuda_fp8.h>
 
+#include "kernels/kernel_common.cuh"
 #include "kernels/quant_gemm.h"
 
 namespace pagoda::cuda {
@@ -13,15 +14,6 @@ constexpr int kWarps = 8;  // output rows per block of the GEMV, one per warp
 template <QuantKind K>
 constexpr int chunk_values() {
   return K == QuantKind::Int4 ? 32 : 16;
-}
-
-__device__ __forceinline__ uint4 load_stream(const void* p) {
-  uint4 v;
-  // Weights are read once per step: keep them out of L1.
-  asm("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
-               : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
-               : "l"(p));
-  return v;
 }
 
 __device__ __forceinline__ float bf16_lo(uint32_t v) { return __uint_as_float(v << 16); }

@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "kernels/kernel_common.cuh"
+#include "kernels/mma_primitives.cuh"
 #include "kernels/quant_gemm.h"
 
 namespace pagoda::cuda {
@@ -18,15 +19,6 @@ namespace pagoda::cuda {
 namespace {
 
 using bf16 = __nv_bfloat16;
-
-__device__ __forceinline__ uint4 load_stream(const void* p) {
-  uint4 v;
-  // Weights are read once per step: keep them out of L1.
-  asm("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
-      : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
-      : "l"(p));
-  return v;
-}
 
 __device__ __forceinline__ uint32_t bf16x2_bits(__nv_bfloat162 v) {
   return *reinterpret_cast<uint32_t*>(&v);

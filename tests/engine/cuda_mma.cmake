@@ -10,27 +10,23 @@ add_test(NAME cuda_attention_mma COMMAND test_cuda_attention_mma)
 set_tests_properties(cuda_attention_mma PROPERTIES LABELS "gpu" SKIP_RETURN_CODE 77)
 
 # On the CPU, no GPU needed: the kernel's own source with the PTX primitives (cp.async, ldmatrix,
-# mma.sync, shuffles, barriers) replaced by an emulation, one std::thread per CUDA thread. The
-# copy is cut at the primitives' definitions and the host launchers.
+# mma.sync; kernels/mma_primitives.cuh) swapped for an emulation, one std::thread per CUDA
+# thread. The copy is cut before the host launchers.
 set(_mma_src ${PROJECT_SOURCE_DIR}/kernels/attention_mma.cu)
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${_mma_src})
 file(READ ${_mma_src} _k)
-string(FIND "${_k}" "__device__ __forceinline__ uint32_t smem_addr" _prim_begin)
-string(FIND "${_k}" "__device__ __forceinline__ uint32_t pack_bf16" _prim_end)
+set(_prims "#include \"kernels/mma_primitives.cuh\"")
+string(FIND "${_k}" "${_prims}" _prims_at)
 string(FIND "${_k}" "template <int HD>\nbool launch(" _host_begin)
 string(FIND "${_k}" "extern __shared__ __align__(16) unsigned char mma_smem[];" _shared_at)
 string(FIND "${_k}" "#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800" _arch_at)
-if(_prim_begin LESS 0 OR _prim_end LESS _prim_begin OR _host_begin LESS _prim_end
-   OR _shared_at LESS 0 OR _arch_at LESS 0)
+if(_prims_at LESS 0 OR _host_begin LESS 0 OR _shared_at LESS 0 OR _arch_at LESS 0)
   message(WARNING "attention_mma.cu changed shape: the CPU emulation test is not built")
   return()
 endif()
-string(SUBSTRING "${_k}" 0 ${_prim_begin} _head)
-math(EXPR _mid_len "${_host_begin} - ${_prim_end}")
-string(SUBSTRING "${_k}" ${_prim_end} ${_mid_len} _mid)
-set(_k "${_head}${_mid}}  // namespace\n}  // namespace pagoda::cuda\n")
-string(REPLACE "#include \"kernels/attention_mma.h\"" "#include \"kernels/attention_mma.h\"\n#include \"tests/engine/mma_emulation.h\""
-       _k "${_k}")
+string(SUBSTRING "${_k}" 0 ${_host_begin} _k)
+set(_k "${_k}}  // namespace\n}  // namespace pagoda::cuda\n")
+string(REPLACE "${_prims}" "#include \"tests/engine/mma_emulation.h\"" _k "${_k}")
 string(REPLACE "extern __shared__ __align__(16) unsigned char mma_smem[];"
        "unsigned char* mma_smem = emu::smem;" _k "${_k}")
 string(REPLACE "#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800" "#if 1" _k "${_k}")

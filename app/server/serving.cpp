@@ -555,6 +555,9 @@ void check_sequences(const ServingContext& ctx, size_t prompts, int n) {
 
 HttpResponse serve_chat(const ServingContext& ctx, const std::string& body) {
   GenerationRequest req = parse_generation(ctx, body, parse_chat_request);
+  // The template writes the tools with tojson: in the client's key order, as vLLM does (the
+  // validated request was parsed into sorted objects).
+  if (!req.chat.tools.is_null()) req.chat.tools = OrderedJson::parse(body).at("tools");
   const Engine& engine = *ctx.engine;
   check_sequences(ctx, 1, req.params.n);
   // Rendered first, so that a text that cannot fit is refused before the tokenizer runs.

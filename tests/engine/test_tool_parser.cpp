@@ -6,9 +6,11 @@
 
 #include <random>
 
+#include "engine/chat/prompt.h"
 #include "engine/chat/reasoning_parser.h"
 #include "engine/chat/tool_parser.h"
 #include "engine/util/json.h"
+#include "tests/engine/golden_test_util.h"
 
 namespace pagoda {
 namespace {
@@ -294,6 +296,39 @@ TEST(ToolParser, Fuzz) {
       stream(o, text, 1 + rng() % 9);
     }
   }
+}
+
+// An OpenAI client sends a tool-call turn back as it received it: arguments as a JSON string,
+// content null, ids on the call and the result. normalize_messages makes that render exactly as
+// transformers renders the same conversation given mappings (the golden).
+TEST(ToolRoundTrip, OpenAiShapedHistoryRendersAsTheGolden) {
+  const std::filesystem::path data = PAGODA_TEST_DATA;
+  auto cases = pagoda::testing::read_jsonl<OrderedJson>(data / "golden/chat-template-qwen3.jsonl");
+  const OrderedJson* golden = nullptr;
+  for (const auto& c : cases)
+    if (c.value("case", "") == "tools_call_roundtrip") golden = &c;
+  ASSERT_NE(golden, nullptr);
+  OrderedJson messages = (*golden)["messages"];
+  for (auto& m : messages) {
+    if (m.contains("tool_calls")) {
+      if (m["content"] == "") m["content"] = nullptr;
+      for (auto& call : m["tool_calls"]) {
+        call["id"] = "call_1";
+        call["function"]["arguments"] = call["function"]["arguments"].dump();
+      }
+    }
+    if (m["role"] == "tool") m["tool_call_id"] = "call_1";
+  }
+  ChatTemplate t = ChatTemplate::from_dir(data / "tokenizers/qwen3");
+  ASSERT_TRUE(t.supports_tools());
+  ChatTemplateInputs in;
+  in.messages = normalize_messages(messages);
+  in.tools = (*golden)["tools"];
+  in.add_generation_prompt = true;
+  EXPECT_EQ(t.render(in), (*golden)["rendered"].get<std::string>());
+  ChatPrompt p = render_chat_prompt(t, in);
+  EXPECT_EQ(p.tool_format, ToolCallFormat::hermes);
+  EXPECT_EQ(p.reasoning_format, ReasoningFormat::think);
 }
 
 // ---- reasoning ----

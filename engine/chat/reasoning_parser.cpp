@@ -1,5 +1,7 @@
 #include "engine/chat/reasoning_parser.h"
 
+#include "engine/chat/marker_match.h"
+
 namespace pagoda {
 namespace {
 
@@ -8,12 +10,6 @@ constexpr std::string_view kClose = "</think>";
 
 bool is_ws(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
-// How many bytes at the end of `text` could begin `tag`.
-size_t partial_tag(std::string_view text, std::string_view tag) {
-  for (size_t n = std::min(text.size(), tag.size() - 1); n > 0; --n)
-    if (text.substr(text.size() - n) == tag.substr(0, n)) return n;
-  return 0;
-}
 
 }  // namespace
 
@@ -55,7 +51,7 @@ ReasoningDelta ReasoningStreamParser::step(bool at_end) {
     size_t at = pending_.find(tag);
     size_t usable = at != std::string::npos ? at
                     : at_end               ? pending_.size()
-                                           : pending_.size() - partial_tag(pending_, tag);
+                                           : pending_.size() - partial_marker_length(pending_, tag);
     std::string piece = pending_.substr(0, usable);
     if (in_reasoning_) {
       saw_reasoning_ = true;

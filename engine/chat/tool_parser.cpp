@@ -3,6 +3,7 @@
 #include <cctype>
 #include <random>
 
+#include "engine/chat/marker_match.h"
 #include "engine/util/json.h"
 
 namespace pagoda {
@@ -169,13 +170,6 @@ struct Analysis {
 
 bool is_ws(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
-// How many bytes at the end of `text` could begin `marker`.
-size_t partial_marker(std::string_view text, std::string_view marker) {
-  if (marker.empty()) return 0;
-  for (size_t n = std::min(text.size(), marker.size() - 1); n > 0; --n)
-    if (text.substr(text.size() - n) == marker.substr(0, n)) return n;
-  return 0;
-}
 
 class Analyzer {
  public:
@@ -216,7 +210,7 @@ class Analyzer {
 
   // The text [from, end) holds no call: content, less a tail that may start `marker`.
   void tail(size_t from, std::string_view marker, bool after_call) {
-    size_t hold = at_end_ ? 0 : partial_marker(t_.substr(from), marker);
+    size_t hold = at_end_ ? 0 : partial_marker_length(t_.substr(from), marker);
     add_content(from, t_.size() - hold, after_call);
   }
 

@@ -6,8 +6,6 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
-#include <cstdio>
-
 #include "app/server/api_server.h"
 #include "app/server/chat_tools.h"
 #include "tests/app/test_server_fake_engine.h"
@@ -364,16 +362,8 @@ TEST_F(ToolsTest, ParserOverrides) {
 
 // ---- the unmodified openai npm client ----
 
-std::pair<int, std::string> run(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return {-1, ""};
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int rc = ::pclose(p);
-  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out};
-}
+using pagoda::testing::run_command;
+std::pair<int, std::string> run(const std::string& cmd) { return run_command(cmd); }
 
 TEST_F(ToolsTest, OpenAiNpmClient) {
   if (run("command -v node && command -v npm").first != 0)

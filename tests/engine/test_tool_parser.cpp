@@ -4,6 +4,8 @@
 // is checked against the whole-text parse over every split of the text, and fuzzed.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <map>
 #include <random>
 
 #include "engine/chat/prompt.h"
@@ -290,7 +292,9 @@ TEST(ToolParser, Fuzz) {
       ToolParseOptions o = opts(f);
       o.forced_name = "search";
       ParsedToolOutput p = parse_tool_calls(o, text);
-      if (p.calls.empty()) EXPECT_EQ(p.content, text);
+      if (p.calls.empty()) {
+        EXPECT_EQ(p.content, text);
+      }
       for (const auto& c : p.calls)
         EXPECT_TRUE(Json::parse(c.arguments, nullptr, false).is_object()) << text;
       stream(o, text, 1 + rng() % 9);
@@ -331,6 +335,47 @@ TEST(ToolRoundTrip, OpenAiShapedHistoryRendersAsTheGolden) {
   EXPECT_EQ(p.reasoning_format, ReasoningFormat::think);
 }
 
+// Tool-style templates of three families (tests/data/tool-templates, written for these tests in
+// the style of Qwen2.5's, Llama 3.1's and Mistral v0.3's) against Jinja2 in transformers'
+// environment (make_goldens.py): OpenAI-shaped histories render byte for byte, the probe finds
+// their tool support, and their markers pick the parser.
+TEST(ToolRoundTrip, ToolTemplatesOfThreeFamilies) {
+  const std::filesystem::path dir = std::filesystem::path(PAGODA_SOURCE_DIR) / "tests/data/tool-templates";
+  auto cases = pagoda::testing::read_jsonl<OrderedJson>(dir / "goldens.jsonl");
+  ASSERT_GE(cases.size(), 12u);
+  const std::map<std::string, std::pair<ToolCallFormat, OrderedJson>> templates = {
+      {"qwen2.5-style.jinja", {ToolCallFormat::hermes, OrderedJson::object()}},
+      {"llama3.1-style.jinja",
+       {ToolCallFormat::llama3_json,
+        {{"bos_token", "<|begin_of_text|>"}, {"eos_token", "<|eot_id|>"}}}},
+      {"mistral-v3-style.jinja",
+       {ToolCallFormat::mistral, {{"bos_token", "<s>"}, {"eos_token", "</s>"}}}},
+  };
+  for (const auto& [name, expected] : templates) {
+    std::ifstream in(dir / name);
+    std::string source((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ChatTemplate t = ChatTemplate::from_source(source, expected.second);
+    EXPECT_TRUE(t.supports_tools()) << name;
+    EXPECT_EQ(detect_tool_call_format(source), expected.first) << name;
+    for (const auto& c : cases) {
+      if (c["template"] != name) continue;
+      SCOPED_TRACE(name + " / " + c["case"].get<std::string>());
+      ChatTemplateInputs inputs;
+      inputs.messages = normalize_messages(c["messages"]);
+      inputs.tools = c["tools"];
+      try {
+        std::string out = t.render(inputs);
+        ASSERT_TRUE(c.contains("rendered")) << "rendered, but Jinja2 raised " << c["error"];
+        EXPECT_EQ(out, c["rendered"].get<std::string>());
+      } catch (const std::exception& e) {
+        ASSERT_TRUE(c.contains("error")) << "threw: " << e.what();
+        EXPECT_NE(std::string(e.what()).find(c["error"].get<std::string>()), std::string::npos)
+            << e.what();
+      }
+    }
+  }
+}
+
 // ---- reasoning ----
 
 TEST(ReasoningParser, SplitsThinkSections) {
@@ -360,7 +405,7 @@ TEST(ReasoningParser, SplitsThinkSections) {
 }
 
 TEST(ReasoningParser, StreamingMatchesWholeForEverySplit) {
-  for (const std::string text :
+  for (const std::string& text :
        {std::string("<think>\nA < B, so </thi is not a tag.\n\n</think>\n\nAnswer <b>.\n"),
         std::string("Prefix <think>x</think> mid <think> y \n"), std::string("</think>x"),
         std::string("plain <thin")}) {

@@ -75,6 +75,10 @@ ChatPrompt build_chat_prompt(const ChatTemplate& chat_template, const Tokenizer&
 void tokenize_chat_prompt(const Tokenizer& tokenizer, ChatPrompt& p) {
   // The template wrote the special tokens as text; adding BOS again would double it.
   p.ids = tokenizer.encode(p.text, false);
+  // Llama 3.1+ ends a turn that calls a tool with <|eom_id|> ("end of message": the tool's
+  // answer comes next); a model whose generation_config lacks it must still stop there.
+  if (p.tool_format == ToolCallFormat::llama3_json)
+    if (auto eom = tokenizer.token_to_id("<|eom_id|>")) p.stop_token_ids.push_back(*eom);
 }
 
 std::vector<int32_t> encode_text_prompt(const Tokenizer& tokenizer, std::string_view text) {

@@ -21,7 +21,8 @@ struct ChatPrompt {
   std::string text;          // the template's output
   std::vector<int32_t> ids;  // text tokenized; the template already wrote BOS and the like
   // Stop strings / ids the format needs beyond the model's EOS ids; the caller adds them to the
-  // request's SamplingParams (SamplingParams::add_stops).
+  // request's SamplingParams (SamplingParams::add_stops): Llama 3.1's <|eom_id|> for templates
+  // of the llama3_json tool format.
   std::vector<std::string> stop;
   std::vector<int32_t> stop_token_ids;
   bool supports_system = true;  // the template renders a system message (ChatTemplate probes)

@@ -5,6 +5,7 @@
 // trip, parser overrides; then the unmodified `openai` npm client (openai-client/tools.mjs).
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <unistd.h>
 
 #include "app/server/api_server.h"
 #include "app/server/chat_tools.h"
@@ -358,6 +359,83 @@ TEST_F(ToolsTest, ParserOverrides) {
   ASSERT_EQ(m["tool_calls"].size(), 1u);
   EXPECT_EQ(m["tool_calls"][0]["id"].get<std::string>().size(), 9u);
   EXPECT_FALSE(engine->last_params().skip_special_tokens);  // [TOOL_CALLS] is a special token
+}
+
+// A fixture model folder with another family's tool template (tests/data/tool-templates): the
+// parser is chosen from the template's markers, end to end.
+fs::path model_with_template(const fs::path& base, const std::string& template_file) {
+  fs::path dir = fs::temp_directory_path() / ("pagoda-tools-" + template_file + "-" +
+                                              std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  for (const auto& e : fs::directory_iterator(base))
+    if (e.path().extension() != ".safetensors") fs::copy_file(e.path(), dir / e.path().filename());
+  fs::copy_file(fs::path(PAGODA_SOURCE_DIR) / "tests/data/tool-templates" / template_file,
+                dir / "chat_template.jinja");
+  return dir;
+}
+
+TEST_F(ToolsTest, Llama31StyleTemplateEndToEnd) {
+  fs::path dir = model_with_template(kLlama3, "llama3.1-style.jinja");
+  start(dir);
+  ASSERT_TRUE(engine->chat_template().supports_tools());
+  engine->set_script([](const std::string&) {
+    return std::optional<std::string>(
+        "{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Beijing\"}}");
+  });
+  Json r = chat(request("Weather in Beijing?"));
+  EXPECT_EQ(r["choices"][0]["finish_reason"], "tool_calls");
+  ASSERT_EQ(r["choices"][0]["message"]["tool_calls"].size(), 1u);
+  EXPECT_EQ(r["choices"][0]["message"]["tool_calls"][0]["function"]["name"], "get_weather");
+  EXPECT_FALSE(r["choices"][0]["message"].contains("reasoning_content"));
+  fs::remove_all(dir);
+}
+
+TEST_F(ToolsTest, MistralStyleTemplateEndToEndAndRoundTrip) {
+  fs::path dir = model_with_template(fs::path(PAGODA_TEST_DATA) / "models/tiny-mistral",
+                                     "mistral-v3-style.jinja");
+  start(dir);
+  engine->set_script([this](const std::string& prompt) -> std::optional<std::string> {
+    {
+      std::lock_guard lock(mu);
+      last_prompt = prompt;
+    }
+    if (prompt.find("[TOOL_RESULTS]") != std::string::npos) return "It is 21 degrees.";
+    return "[TOOL_CALLS] [{\"name\": \"get_time\", \"arguments\": {\"tz\": \"UTC\"}}]";
+  });
+  Json b = request("What time is it?");
+  b["stream"] = true;
+  auto [code, body] = post(b);
+  ASSERT_EQ(code, 200) << body;
+  Streamed s;
+  for (const Json& e : pagoda::testing::sse_events(body))
+    for (const Json& c : e.value("choices", Json::array()))
+      if (c["delta"].contains("tool_calls")) {
+        const Json& t = c["delta"]["tool_calls"][0];
+        if (t.contains("id")) s.calls.push_back({{"id", t["id"]}, {"name", t["function"]["name"]}, {"arguments", ""}});
+        else s.calls.back()["arguments"] = s.calls.back()["arguments"].get<std::string>() + t["function"]["arguments"].get<std::string>();
+      }
+  ASSERT_EQ(s.calls.size(), 1u);
+  const std::string id = s.calls[0]["id"];
+  EXPECT_EQ(id.size(), 9u);
+  // The id goes back through the template, which insists on 9 alphanumerics.
+  Json back = {{"model", "fake-model"},
+               {"tools", kTools},
+               {"messages",
+                {{{"role", "user"}, {"content", "What time is it?"}},
+                 {{"role", "assistant"},
+                  {"content", nullptr},
+                  {"tool_calls",
+                   {{{"id", id},
+                     {"type", "function"},
+                     {"function", {{"name", "get_time"}, {"arguments", s.calls[0]["arguments"]}}}}}}},
+                 {{"role", "tool"}, {"tool_call_id", id}, {"content", "{\"time\": \"12:00\"}"}}}}};
+  Json r = chat(back);
+  EXPECT_EQ(r["choices"][0]["message"]["content"], "It is 21 degrees.");
+  EXPECT_NE(prompt().find("[TOOL_CALLS] [{\"name\": \"get_time\", \"arguments\": {\"tz\": \"UTC\"}, \"id\": \"" + id + "\"}]"),
+            std::string::npos)
+      << prompt();
+  fs::remove_all(dir);
 }
 
 // ---- the unmodified openai npm client ----

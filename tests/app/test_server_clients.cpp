@@ -70,7 +70,7 @@ TEST_F(ClientsTest, OpenAiNpmClient) {
                        kKey + "' demo-chat");
   std::cout << out;
   EXPECT_EQ(rc, 0) << out;
-  EXPECT_NE(out.find("PASS 15 checks"), std::string::npos) << out;
+  EXPECT_NE(out.find("PASS 17 checks"), std::string::npos) << out;
   EXPECT_EQ(engine_->stats().kv_blocks_used, 0);
 }
 

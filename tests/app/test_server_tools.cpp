@@ -408,16 +408,22 @@ TEST_F(ToolsTest, MistralStyleTemplateEndToEndAndRoundTrip) {
   auto [code, body] = post(b);
   ASSERT_EQ(code, 200) << body;
   Streamed s;
-  for (const Json& e : pagoda::testing::sse_events(body))
-    for (const Json& c : e.value("choices", Json::array()))
-      if (c["delta"].contains("tool_calls")) {
-        const Json& t = c["delta"]["tool_calls"][0];
-        if (t.contains("id")) s.calls.push_back({{"id", t["id"]}, {"name", t["function"]["name"]}, {"arguments", ""}});
-        else s.calls.back()["arguments"] = s.calls.back()["arguments"].get<std::string>() + t["function"]["arguments"].get<std::string>();
-      }
-  ASSERT_EQ(s.calls.size(), 1u);
+  for (const Json& e : pagoda::testing::sse_events(body)) {
+    if (!e.is_object() || !e.contains("choices")) continue;
+    for (const Json& c : e["choices"]) {
+      if (!c["delta"].contains("tool_calls")) continue;
+      const Json& t = c["delta"]["tool_calls"][0];
+      if (t.contains("id"))
+        s.calls.push_back({{"id", t["id"]}, {"name", t["function"]["name"]}, {"arguments", ""}});
+      else if (!s.calls.empty())
+        s.calls.back()["arguments"] = s.calls.back()["arguments"].get<std::string>() +
+                                      t["function"]["arguments"].get<std::string>();
+    }
+  }
+  ASSERT_EQ(s.calls.size(), 1u) << body;
   const std::string id = s.calls[0]["id"];
   EXPECT_EQ(id.size(), 9u);
+  EXPECT_EQ(Json::parse(s.calls[0]["arguments"].get<std::string>()), Json({{"tz", "UTC"}}));
   // The id goes back through the template, which insists on 9 alphanumerics.
   Json back = {{"model", "fake-model"},
                {"tools", kTools},

@@ -157,6 +157,14 @@ void add_serve_command(CLI::App& root) {
                   "Seconds an idle connection stays open between requests")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cmd->add_option("--tool-call-parser", o->server.tool_call_parser,
+                  "How tool calls are read from the output: hermes, llama3_json, mistral or "
+                  "none (default: from the chat template's markers)")
+      ->check(CLI::IsMember({"hermes", "llama3_json", "llama", "mistral", "none"}));
+  cmd->add_option("--reasoning-parser", o->server.reasoning_parser,
+                  "How reasoning is split from the answer: deepseek_r1, qwen3 (both <think>) or "
+                  "none (default: <think> when the chat template mentions it)")
+      ->check(CLI::IsMember({"deepseek_r1", "qwen3", "none"}));
   cmd->add_flag("--quiet", o->quiet, "Do not log each request");
   cmd->callback([o] { serve(*o); });
 }

@@ -113,6 +113,7 @@ struct ApiServer::Impl {
     ctx.jobs = &jobs;
     ctx.stopping = &stopping;
     ctx.max_sequences = options.max_sequences;
+    ctx.chat_output = {options.tool_call_parser, options.reasoning_parser};
     int fd = conn->fd();
     ctx.client_gone = [fd] { return peer_closed(fd); };
     return ctx;

@@ -42,6 +42,9 @@ struct ServerOptions {
   int max_connections_per_client = 768;
   int max_idle_connections = 256;
   std::string served_model_name;  // empty: the engine's model_name()
+  // vLLM's --tool-call-parser / --reasoning-parser names; empty: chosen from the chat template.
+  std::string tool_call_parser;
+  std::string reasoning_parser;
   int request_timeout_s = 10;     // headers and body must arrive within this: 408, closed
   int keep_alive_timeout_s = 5;   // an idle connection between requests is closed after this
   int write_timeout_s = 60;       // a client that stops reading its response is dropped

@@ -198,10 +198,7 @@ GenerationRequest parse_chat_request(const Json& b, const GenerationDefaults& de
     if (!kw->is_object()) bad("chat_template_kwargs", "'chat_template_kwargs' must be an object");
     r.chat.extra = OrderedJson::parse(kw->dump());
   }
-  if (auto tools = b.find("tools"); tools != b.end() && !tools->is_null()) {
-    if (!tools->is_array()) bad("tools", "'tools' must be a list");
-    r.chat.tools = OrderedJson::parse(tools->dump());
-  }
+  r.tools = parse_tool_request(b, s, r.chat);
   finish_params(r, s, defaults);
   return r;
 }
@@ -324,9 +321,12 @@ Json chat_response(const ResponseHeader& h, const std::vector<ChoiceResult>& cho
     const auto& c = choices[i];
     cs.push_back(
         {{"index", i},
-         {"message", {{"role", "assistant"}, {"content", c.text}, {"tool_calls", Json::array()}}},
+         {"message", c.message.is_null() ? Json{{"role", "assistant"},
+                                                {"content", c.text},
+                                                {"tool_calls", Json::array()}}
+                                          : c.message},
          {"logprobs", logprobs ? chat_logprobs_json(tok, c.logprobs, tokens_as_ids) : Json()},
-         {"finish_reason", finish_reason_json(c.finish)},
+         {"finish_reason", c.tool_calls_finish ? Json("tool_calls") : finish_reason_json(c.finish)},
          {"stop_reason", stop_reason_json(c)}});
   }
   return {{"id", h.id},           {"object", "chat.completion"},

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "app/server/chat_tools.h"
 #include "engine/chat/chat_template.h"
 #include "engine/core/engine.h"
 #include "engine/core/sampling_params.h"
@@ -49,6 +50,7 @@ struct GenerationRequest {
   bool max_tokens_given = false;
   // Chat: the template inputs. Completions: the prompts (text, or token ids when given as ids).
   ChatTemplateInputs chat;
+  ToolRequest tools;  // chat: tools and tool_choice
   std::vector<std::string> prompt_texts;
   std::vector<std::vector<int32_t>> prompt_ids;
 };
@@ -65,6 +67,10 @@ struct ChoiceResult {
   std::vector<TokenLogprob> logprobs;
   FinishReason finish = FinishReason::None;
   std::string stop_reason;
+  // Chat: the message as tools / reasoning shaped it (null: {"role","content":text}), and
+  // whether finish_reason is "tool_calls".
+  Json message;
+  bool tool_calls_finish = false;
 };
 
 struct Usage {

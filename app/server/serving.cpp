@@ -189,6 +189,7 @@ struct Stream {
   bool tokens_as_ids = false;
   std::vector<std::string> echo_texts;  // completions with echo: per choice
   std::vector<size_t> text_offsets;
+  std::vector<ChatOutputStream> outputs;  // chat: per choice
   bool started = false;
   bool finished = false;
 
@@ -197,17 +198,33 @@ struct Stream {
     if (jobs && job) jobs->remove(job.get());
   }
 
+  // A chat choice's chunks for one output: its text through the tool / reasoning parsers may
+  // give several deltas (a call's name, then its arguments), or none while a marker is held back.
+  std::vector<Json> chat_chunks(int ci, const RequestOutput& out) {
+    const Tokenizer& tok = job->engine().tokenizer();
+    const bool last = out.finish != FinishReason::None;
+    std::vector<Json> deltas = outputs[ci].feed(out.text_delta, last);
+    const bool has_logprobs = logprobs && !out.logprobs.empty();
+    if (deltas.empty() && (has_logprobs || last)) deltas.push_back(Json::object());
+    std::vector<Json> chunks;
+    for (size_t k = 0; k < deltas.size(); ++k) {
+      Json c = {{"index", ci}, {"delta", std::move(deltas[k])}};
+      c["logprobs"] =
+          k == 0 && has_logprobs ? chat_logprobs_json(tok, out.logprobs, tokens_as_ids) : Json();
+      const bool final_chunk = last && k + 1 == deltas.size();
+      c["finish_reason"] = !final_chunk                            ? Json()
+                           : outputs[ci].tool_calls_finish(out.finish) ? Json("tool_calls")
+                                                                   : finish_reason_json(out.finish);
+      if (final_chunk) c["stop_reason"] = stop_reason_json(st.choices[ci]);
+      chunks.push_back(std::move(c));
+    }
+    return chunks;
+  }
+
   Json choice_chunk(int ci, const RequestOutput& out) {
     const Tokenizer& tok = job->engine().tokenizer();
     Json c = {{"index", ci}};
-    if (chat) {
-      Json delta = Json::object();
-      if (!out.text_delta.empty()) delta["content"] = out.text_delta;
-      c["delta"] = delta;
-      c["logprobs"] =
-          logprobs && !out.logprobs.empty() ? chat_logprobs_json(tok, out.logprobs, tokens_as_ids)
-                                            : Json();
-    } else {
+    {
       c["text"] = out.text_delta;
       c["logprobs"] = logprobs && !out.logprobs.empty()
                           ? completion_logprobs_json(tok, out.logprobs, text_offsets[ci], tokens_as_ids)
@@ -257,7 +274,11 @@ struct Stream {
       }
       if (out.text_delta.empty() && out.logprobs.empty() && out.finish == FinishReason::None)
         continue;
-      buf += sse_event(wrap(Json::array({choice_chunk(ci, out)})));
+      if (chat) {
+        for (Json& c : chat_chunks(ci, out)) buf += sse_event(wrap(Json::array({std::move(c)})));
+      } else {
+        buf += sse_event(wrap(Json::array({choice_chunk(ci, out)})));
+      }
     }
     thread_request_tokens().completion = st.usage().completion_tokens;
     if (job->closed()) {
@@ -282,8 +303,10 @@ struct Stream {
   }
 };
 
+// `output`: how a chat reply is read (tools, reasoning); null for completions.
 HttpResponse run_generation(const ServingContext& ctx, const GenerationRequest& req,
-                            const std::vector<Prompt>& prompts, bool chat) {
+                            const std::vector<Prompt>& prompts, const ChatOutputConfig* output) {
+  const bool chat = output != nullptr;
   const Engine& engine = *ctx.engine;
   if (ctx.input_ready) ctx.input_ready();  // parsing and tokenizing are over
   for (const auto& p : prompts) check_length(engine, p, req);
@@ -322,6 +345,7 @@ HttpResponse run_generation(const ServingContext& ctx, const GenerationRequest& 
     s->logprobs = logprobs;
     s->tokens_as_ids = req.tokens_as_ids;
     s->text_offsets.assign(s->st.choices.size(), 0);
+    if (chat) s->outputs.assign(s->st.choices.size(), ChatOutputStream(*output));
     if (req.echo)
       for (size_t i = 0; i < s->st.choices.size(); ++i)
         s->echo_texts.push_back(prompts[i / n].text);
@@ -355,9 +379,15 @@ HttpResponse run_generation(const ServingContext& ctx, const GenerationRequest& 
                           "service_unavailable");
   if (!st.error.empty()) return error_response(500, st.error, "internal_server_error");
   const Tokenizer& tok = engine.tokenizer();
-  if (chat)
+  if (chat) {
+    for (auto& c : st.choices) {
+      ChatMessage m = chat_message(*output, c.text, c.finish);
+      c.message = std::move(m.message);
+      c.tool_calls_finish = m.tool_calls_finish;
+    }
     return json_response(
         200, chat_response(header, st.choices, st.usage(), tok, logprobs, req.tokens_as_ids));
+  }
   if (req.echo)
     for (size_t i = 0; i < st.choices.size(); ++i)
       st.choices[i].text = prompts[i / n].text + st.choices[i].text;
@@ -416,14 +446,19 @@ void check_sequences(const ServingContext& ctx, size_t prompts, int n) {
 
 HttpResponse serve_chat(const ServingContext& ctx, const std::string& body) {
   GenerationRequest req = parse_generation(ctx, body, parse_chat_request);
+  // The template writes the tools with tojson: in the client's key order, as vLLM does (the
+  // validated request was parsed into sorted objects).
+  if (!req.chat.tools.is_null()) req.chat.tools = OrderedJson::parse(body).at("tools");
   const Engine& engine = *ctx.engine;
   check_sequences(ctx, 1, req.params.n);
   // Rendered first, so that a text that cannot fit is refused before the tokenizer runs.
   ChatPrompt chat = render_chat_prompt(engine.chat_template(), req.chat);
   check_text_fits(ctx, chat.text.size(), "messages");
+  ChatOutputConfig output = chat_output_config(req.tools, chat, ctx.chat_output);
+  adjust_params_for_tools(output, req.tools, req.params);
   tokenize_chat_prompt(engine.tokenizer(), chat);
   req.params.add_stops(chat.stop, chat.stop_token_ids);
-  return run_generation(ctx, req, {Prompt{std::move(chat.ids), std::move(chat.text)}}, true);
+  return run_generation(ctx, req, {Prompt{std::move(chat.ids), std::move(chat.text)}}, &output);
 }
 
 HttpResponse serve_completions(const ServingContext& ctx, const std::string& body) {
@@ -438,7 +473,7 @@ HttpResponse serve_completions(const ServingContext& ctx, const std::string& bod
     check_token_ids(engine, ids, "prompt");
     prompts.push_back({ids, req.echo ? engine.tokenizer().decode(ids) : std::string()});
   }
-  return run_generation(ctx, req, prompts, false);
+  return run_generation(ctx, req, prompts, nullptr);
 }
 
 HttpResponse serve_models(const ServingContext& ctx, const std::string&) {

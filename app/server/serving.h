@@ -46,6 +46,7 @@ struct ServingContext {
   ServerMetrics* metrics = nullptr;
   JobRegistry* jobs = nullptr;
   const std::atomic<bool>* stopping = nullptr;
+  ChatOutputOverrides chat_output;  // --tool-call-parser / --reasoning-parser
   int max_sequences = 256;  // prompts x n of one request
   // True once the client has gone away; polled by non-streaming waits every engine step, so an
   // abandoned request aborts and frees its KV blocks. Empty: never gone.

@@ -2,6 +2,8 @@
 
 #include <QRegularExpression>
 
+#include "engine/chat/reasoning_parser.h"
+
 namespace pagoda::app {
 
 QJsonObject SamplingSettings::toJson() const {
@@ -63,34 +65,13 @@ GenerationStats GenerationStats::fromJson(const QJsonObject& json) {
 }
 
 ThinkSplit splitThink(const QString& text) {
+  // The server's reasoning_content split (engine/chat/reasoning_parser.h); a reply that only
+  // closes </think> had it opened by the template (Qwen3).
+  const ReasoningSplit split = split_reasoning_guess(text.toStdString());
   ThinkSplit out;
-  static const QString kOpen = QStringLiteral("<think>");
-  static const QString kClose = QStringLiteral("</think>");
-  qsizetype pos = 0;
-  while (pos < text.size()) {
-    const qsizetype open = text.indexOf(kOpen, pos);
-    if (open < 0) {
-      out.answer += text.mid(pos);
-      break;
-    }
-    out.answer += text.mid(pos, open - pos);
-    const qsizetype close = text.indexOf(kClose, open + kOpen.size());
-    if (close < 0) {
-      out.reasoning += text.mid(open + kOpen.size());
-      out.reasoning_open = true;
-      break;
-    }
-    out.reasoning += text.mid(open + kOpen.size(), close - open - kOpen.size());
-    pos = close + kClose.size();
-  }
-  // Some templates (Qwen3) put "<think>" into the prompt, so the reply only closes it.
-  if (!text.contains(kOpen)) {
-    const qsizetype close = text.indexOf(kClose);
-    if (close >= 0) {
-      out.reasoning = text.left(close);
-      out.answer = text.mid(close + kClose.size());
-    }
-  }
+  out.reasoning = QString::fromStdString(split.reasoning);
+  out.answer = QString::fromStdString(split.content);
+  out.reasoning_open = split.reasoning_open;
   out.reasoning = out.reasoning.trimmed();
   out.answer = out.answer.trimmed();
   return out;

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "engine/chat/chat_template.h"
+#include "engine/chat/reasoning_parser.h"
+#include "engine/chat/tool_parser.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "engine/util/json.h"
 
@@ -19,18 +21,24 @@ struct ChatPrompt {
   std::string text;          // the template's output
   std::vector<int32_t> ids;  // text tokenized; the template already wrote BOS and the like
   // Stop strings / ids the format needs beyond the model's EOS ids; the caller adds them to the
-  // request's SamplingParams (SamplingParams::add_stops). Nothing fills them yet: tool-call
-  // formats (a later issue) will.
+  // request's SamplingParams (SamplingParams::add_stops): Llama 3.1's <|eom_id|> for templates
+  // of the llama3_json tool format.
   std::vector<std::string> stop;
   std::vector<int32_t> stop_token_ids;
   bool supports_system = true;  // the template renders a system message (ChatTemplate probes)
   bool supports_tools = false;  // the template renders the tools it is given
+  // How the template asks the model to write tool calls and reasoning (from its markers).
+  ToolCallFormat tool_format = ToolCallFormat::none;
+  ReasoningFormat reasoning_format = ReasoningFormat::none;
+  bool opens_reasoning = false;  // the rendered prompt ends inside <think>
 };
 
 // One OpenAI-style message, normalized: every field is kept (name, tool_calls, tool_call_id,
 // ...); content given as parts [{"type":"text","text":...}] becomes one string joined by
-// newlines, as vLLM does for text-only models; absent content becomes null. Throws
-// InvalidArgument saying what is wrong.
+// newlines, as vLLM does for text-only models; absent content becomes null. An assistant
+// message's tool_calls[].function.arguments given as a JSON string (as OpenAI clients send them)
+// becomes the object, as vLLM passes it to templates (which write it with tojson), and its null
+// content becomes "". Throws InvalidArgument saying what is wrong.
 OrderedJson normalize_message(const OrderedJson& message);
 // normalize_message over a non-empty list.
 OrderedJson normalize_messages(const OrderedJson& messages);

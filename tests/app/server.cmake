@@ -43,3 +43,15 @@ if(_server_ready AND TARGET pagoda_server)
   # It measures a normal client's latency during each attack: alone, not beside other tests.
   set_tests_properties(server_attacks PROPERTIES RUN_SERIAL TRUE)
 endif()
+
+# Tools and reasoning: scripted model outputs through real templates, and the openai npm client
+# (openai-client/tools.mjs).
+if(_server_ready AND TARGET pagoda_server)
+  add_executable(test_server_tools ${CMAKE_CURRENT_LIST_DIR}/test_server_tools.cpp)
+  target_link_libraries(test_server_tools PRIVATE pagoda_server_testing GTest::gtest_main)
+  pagoda_test_defs(test_server_tools)
+  target_compile_definitions(test_server_tools PRIVATE
+    PAGODA_OPENAI_CLIENT_DIR="${CMAKE_CURRENT_LIST_DIR}/openai-client")
+  add_test(NAME server_tools COMMAND test_server_tools)
+  set_tests_properties(server_tools PROPERTIES LABELS "fast" TIMEOUT 300)
+endif()

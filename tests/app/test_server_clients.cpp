@@ -16,16 +16,8 @@ namespace fs = std::filesystem;
 const fs::path kModel = fs::path(PAGODA_TEST_DATA) / "models/demo-chat";
 const std::string kKey = "test-key-123";
 
-std::pair<int, std::string> run(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return {-1, ""};
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int rc = ::pclose(p);
-  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out};
-}
+using pagoda::testing::run_command;
+std::pair<int, std::string> run(const std::string& cmd) { return run_command(cmd); }
 
 bool have(const std::string& tool) {
   return run("command -v " + tool).first == 0;
@@ -78,7 +70,7 @@ TEST_F(ClientsTest, OpenAiNpmClient) {
                        kKey + "' demo-chat");
   std::cout << out;
   EXPECT_EQ(rc, 0) << out;
-  EXPECT_NE(out.find("PASS 15 checks"), std::string::npos) << out;
+  EXPECT_NE(out.find("PASS 17 checks"), std::string::npos) << out;
   EXPECT_EQ(engine_->stats().kv_blocks_used, 0);
 }
 

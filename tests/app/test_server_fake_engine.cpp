@@ -24,6 +24,8 @@ FakeEngine::~FakeEngine() {
 
 std::string FakeEngine::reply_for(const std::vector<int32_t>& prompt_ids) const {
   std::string prompt = tokenizer_->decode(prompt_ids, false);
+  if (script_)
+    if (std::optional<std::string> scripted = script_(prompt)) return *scripted;
   const std::string user = "<|im_start|>user\n", end = "<|im_end|>";
   size_t u = prompt.rfind(user);
   if (u != std::string::npos) {
@@ -52,6 +54,7 @@ void FakeEngine::add_request(const std::string& request_id, std::vector<int32_t>
     std::lock_guard lock(mu_);
     if (requests_.count(request_id)) throw InvalidArgument("duplicate request id " + request_id);
     prompt_total_ += static_cast<int64_t>(r.prompt.size());
+    last_params_ = params;
     requests_.emplace(request_id, std::move(r));
     kv_used_ = 0;
     for (auto& [id, q] : requests_) kv_used_ += blocks_for(q);
@@ -141,6 +144,7 @@ void FakeEngine::loop() {
             }
             bool eos = s.pos == s.reply.size() && !r.params.ignore_eos;
             std::vector<int32_t> gen(s.reply.begin(), s.reply.begin() + s.pos);
+            if (eos) gen.pop_back();  // as the real engine: an EOS id is never text
             std::string full = tokenizer_->decode(gen, r.params.skip_special_tokens);
             full.resize(utf8::complete_prefix_length(full));
             for (const auto& stop : r.params.stop) {

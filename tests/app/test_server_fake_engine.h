@@ -4,6 +4,8 @@
 // n, max_tokens, stop strings, logprobs, abort and KV-block accounting like the real engine.
 #include <atomic>
 #include <condition_variable>
+#include <functional>
+#include <optional>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -40,6 +42,16 @@ class FakeEngine : public Engine {
   int added_count() const { return added_; }
   // Holds new requests in "waiting" until released (tests of queuing and disconnects).
   void pause(bool paused);
+  // Scripted replies (what a real model would write, e.g. tool calls): given the prompt text
+  // (special tokens written out), the reply, or nothing for the default "You said: ...". Set
+  // before requests arrive.
+  using Script = std::function<std::optional<std::string>(const std::string& prompt)>;
+  void set_script(Script script) { script_ = std::move(script); }
+  // The parameters of the latest request, as the engine received them.
+  SamplingParams last_params() const {
+    std::lock_guard lock(mu_);
+    return last_params_;
+  }
 
  private:
   struct Seq {
@@ -74,6 +86,8 @@ class FakeEngine : public Engine {
   std::atomic<bool> paused_{false};
   std::atomic<int> aborted_{0}, added_{0};
   int64_t kv_used_ = 0, prompt_total_ = 0, gen_total_ = 0, finished_total_ = 0;
+  Script script_;
+  SamplingParams last_params_;
   std::thread thread_;
 };
 

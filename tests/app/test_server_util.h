@@ -7,7 +7,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <sys/wait.h>
+
 #include <chrono>
+#include <cstdio>
+#include <utility>
 #include <string>
 #include <thread>
 #include <vector>
@@ -15,6 +19,18 @@
 #include "engine/util/json.h"
 
 namespace pagoda::testing {
+
+// Runs a shell command; its exit code and its output (stdout and stderr).
+inline std::pair<int, std::string> run_command(const std::string& cmd) {
+  std::string out;
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  if (!p) return {-1, ""};
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int rc = ::pclose(p);
+  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out};
+}
 
 inline int connect_loopback(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);

@@ -13,3 +13,8 @@ pagoda_add_test(test_chat_template_cli NAME chat_template_cli LIBS pagoda_util G
 
 # The request front end: chat/prompt.h and SamplingParams::with_defaults / check().
 pagoda_add_test(test_prompt NAME prompt LIBS pagoda_core GTest::gtest_main LABELS fast)
+
+# Tool-call and reasoning parsers on recorded-style outputs of each family, streamed and fuzzed.
+pagoda_add_test(test_tool_parser NAME tool_parser LIBS pagoda_chat GTest::gtest_main LABELS fast
+                DATA)
+set_tests_properties(tool_parser PROPERTIES TIMEOUT 120)

@@ -15,12 +15,23 @@ TEST(Prompt, MessagesKeepEveryField) {
                       {"function", {{"name", "get_weather"}, {"arguments", "{\"city\":\"Paris\"}"}}}};
   OrderedJson m = {{"role", "assistant"}, {"content", nullptr}, {"name", "bot"},
                    {"tool_calls", OrderedJson::array({call})}};
-  EXPECT_EQ(normalize_message(m), m);
+  // Every field is kept; as vLLM passes them to templates, the arguments string becomes the
+  // object (templates write it with tojson) and a tool-call turn's null content "".
+  OrderedJson templated = m;
+  templated["content"] = "";
+  templated["tool_calls"][0]["function"]["arguments"] = {{"city", "Paris"}};
+  EXPECT_EQ(normalize_message(m), templated);
   OrderedJson tool = {{"role", "tool"}, {"tool_call_id", "call_1"}, {"content", "sunny"}};
   EXPECT_EQ(normalize_message(tool), tool);
   OrderedJson no_content = {{"role", "assistant"}, {"tool_calls", OrderedJson::array({call})}};
-  EXPECT_TRUE(normalize_message(no_content)["content"].is_null());
-  EXPECT_EQ(normalize_message(no_content)["tool_calls"][0], call);
+  EXPECT_EQ(normalize_message(no_content)["content"], "");
+  EXPECT_EQ(normalize_message(no_content)["tool_calls"][0], templated["tool_calls"][0]);
+  // Arguments that are not a JSON object stay as they were sent.
+  OrderedJson odd = no_content;
+  odd["tool_calls"][0]["function"]["arguments"] = "not json";
+  EXPECT_EQ(normalize_message(odd)["tool_calls"][0]["function"]["arguments"], "not json");
+  EXPECT_TRUE(normalize_message({{"role", "user"}})["content"].is_null());
+  EXPECT_THROW(normalize_message({{"role", "assistant"}, {"tool_calls", "x"}}), InvalidArgument);
 }
 
 TEST(Prompt, TextPartsAreJoinedAndBadShapesRefused) {

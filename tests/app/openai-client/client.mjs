@@ -126,6 +126,22 @@ await check("error: bad messages", () => expectError(400, "invalid_request_error
   client.chat.completions.create({ model, messages: "hello" })));
 await check("error: prompt too long", () => expectError(400, "invalid_request_error", () =>
   client.completions.create({ model, prompt: "word ".repeat(100000), max_tokens: 1 })));
+await check("error: tools on a template without tool support", async () => {
+  try {
+    await client.chat.completions.create({ model, messages: question,
+      tools: [{ type: "function", function: { name: "get_weather", parameters: { type: "object" } } }] });
+  } catch (e) {
+    assert.ok(e instanceof OpenAI.BadRequestError, String(e));
+    assert.equal(e.param ?? e.error?.param, "tools");
+    return;
+  }
+  assert.fail("expected HTTP 400");
+});
+await check("tool_choice none on that template answers", async () => {
+  const r = await client.chat.completions.create({ model, messages: question, temperature: 0, tool_choice: "none",
+    tools: [{ type: "function", function: { name: "get_weather" } }] });
+  assert.equal(r.choices[0].message.content, answer);
+});
 await check("error: wrong key", () => expectError(401, "authentication_error", () =>
   new OpenAI({ baseURL, apiKey: "wrong", maxRetries: 0 }).models.list()));
 

@@ -1,0 +1,168 @@
+#include "engine/grammar/grammar.h"
+
+#include <algorithm>
+#include <atomic>
+#include <list>
+
+#include "engine/grammar/json_schema.h"
+#include "engine/grammar/regex.h"
+#include "engine/util/error.h"
+
+namespace pagoda::grammar {
+
+namespace {
+
+constexpr size_t kGrammarCacheSize = 32;
+constexpr size_t kMaskCacheBytes = 32u << 20;  // per grammar, all vocabularies together
+std::atomic<bool> g_mask_cache{true};
+
+std::string cache_key(const StructuredOutput& s) {
+  std::string key = std::to_string(static_cast<int>(s.kind)) + '\n';
+  if (s.kind == StructuredOutput::Kind::choice) {
+    for (const auto& c : s.choices) key += std::to_string(c.size()) + ':' + c;
+  } else {
+    key += s.spec;
+  }
+  return key;
+}
+
+Dfa build_dfa(const StructuredOutput& s) {
+  NfaBuilder b;
+  Frag f;
+  bool recursion_cut = false;
+  switch (s.kind) {
+    case StructuredOutput::Kind::json_object:
+      f = build_any_json_object(b);
+      break;
+    case StructuredOutput::Kind::json_schema: {
+      OrderedJson schema;  // properties keep the schema's order
+      try {
+        schema = OrderedJson::parse(s.spec);
+      } catch (const OrderedJson::exception& e) {
+        throw InvalidArgument(std::string("the JSON schema is not valid JSON: ") + e.what());
+      }
+      f = build_json_schema(b, schema, &recursion_cut);
+      break;
+    }
+    case StructuredOutput::Kind::regex:
+      f = build_regex(b, parse_regex(s.spec), CharEncoding::Raw);
+      break;
+    case StructuredOutput::Kind::choice: {
+      if (s.choices.empty()) throw InvalidArgument("the list of choices is empty");
+      std::vector<Frag> parts;
+      for (const auto& c : s.choices) {
+        if (c.empty()) throw InvalidArgument("a choice must not be empty");
+        parts.push_back(b.literal(c));
+      }
+      f = b.alt(parts);
+      break;
+    }
+  }
+  try {
+    return Dfa::build(b, f);
+  } catch (const InvalidArgument&) {
+    if (recursion_cut)
+      throw InvalidArgument("JSON schema keyword '$ref' recurses deeper than " +
+                            std::to_string(kMaxRefDepth) + " levels, which is not supported");
+    throw;
+  }
+}
+
+class GrammarCache {
+ public:
+  std::shared_ptr<const Grammar> get(const StructuredOutput& s) {
+    const std::string key = cache_key(s);
+    {
+      std::lock_guard lock(mu_);
+      for (auto it = lru_.begin(); it != lru_.end(); ++it)
+        if ((*it)->key() == key) {
+          lru_.splice(lru_.begin(), lru_, it);
+          return *it;
+        }
+    }
+    // Compiled outside the lock: two threads may compile the same grammar once each.
+    auto g = std::make_shared<const Grammar>(build_dfa(s), key);
+    std::lock_guard lock(mu_);
+    lru_.push_front(g);
+    if (lru_.size() > kGrammarCacheSize) lru_.pop_back();
+    return g;
+  }
+
+ private:
+  std::mutex mu_;
+  std::list<std::shared_ptr<const Grammar>> lru_;
+};
+
+}  // namespace
+
+std::shared_ptr<const Grammar> compile_grammar(const StructuredOutput& spec) {
+  static GrammarCache cache;
+  return cache.get(spec);
+}
+
+void Grammar::set_mask_cache_enabled(bool enabled) {
+  g_mask_cache = enabled;
+}
+
+void Grammar::token_mask(const TokenVocabulary& vocab, int32_t state, bool first,
+                         std::span<uint32_t> words) const {
+  if (!g_mask_cache) {
+    vocab.fill_mask(dfa_, state, first, words);
+    return;
+  }
+  const uint64_t key = (vocab.serial() << 33) | (static_cast<uint64_t>(state) << 1) | first;
+  std::shared_ptr<const std::vector<uint32_t>> hit;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = masks_.find(key); it != masks_.end()) hit = it->second;
+  }
+  if (hit) {
+    std::copy(hit->begin(), hit->end(), words.begin());
+    return;
+  }
+  vocab.fill_mask(dfa_, state, first, words);
+  std::lock_guard lock(mu_);
+  const size_t bytes = words.size() * sizeof(uint32_t);
+  if (cached_bytes_ + bytes > kMaskCacheBytes) return;
+  cached_bytes_ += bytes;
+  masks_.emplace(key, std::make_shared<const std::vector<uint32_t>>(words.begin(), words.end()));
+}
+
+GrammarMatcher::GrammarMatcher(std::shared_ptr<const Grammar> grammar,
+                               std::shared_ptr<const TokenVocabulary> vocab)
+    : grammar_(std::move(grammar)), vocab_(std::move(vocab)) {}
+
+bool GrammarMatcher::is_eos(int32_t token) const {
+  const auto& e = vocab_->eos_ids();
+  return std::find(e.begin(), e.end(), token) != e.end();
+}
+
+void GrammarMatcher::fill_mask(std::span<uint32_t> words) const {
+  if (terminated_) {
+    std::fill(words.begin(), words.end(), 0u);
+    return;
+  }
+  grammar_->token_mask(*vocab_, state_, first_, words);
+  if (is_complete())
+    for (int32_t id : vocab_->eos_ids())
+      if (id >= 0 && static_cast<size_t>(id) < words.size() * 32)
+        words[id >> 5] |= 1u << (id & 31);
+}
+
+bool GrammarMatcher::accept(int32_t token) {
+  if (terminated_) return false;
+  if (is_eos(token)) {
+    if (!is_complete()) return false;
+    terminated_ = true;
+    return true;
+  }
+  const std::string_view bytes = vocab_->bytes(token, first_);
+  if (bytes.empty()) return false;
+  const int32_t next = grammar_->dfa().walk(state_, bytes);
+  if (next == Dfa::kDead) return false;
+  state_ = next;
+  first_ = false;
+  return true;
+}
+
+}  // namespace pagoda::grammar

@@ -129,12 +129,12 @@ void Grammar::token_mask(const TokenVocabulary& vocab, int32_t state, bool first
 }
 
 GrammarMatcher::GrammarMatcher(std::shared_ptr<const Grammar> grammar,
-                               std::shared_ptr<const TokenVocabulary> vocab)
-    : grammar_(std::move(grammar)), vocab_(std::move(vocab)) {}
+                               std::shared_ptr<const TokenVocabulary> vocab,
+                               std::vector<int32_t> end_ids)
+    : grammar_(std::move(grammar)), vocab_(std::move(vocab)), end_ids_(std::move(end_ids)) {}
 
-bool GrammarMatcher::is_eos(int32_t token) const {
-  const auto& e = vocab_->eos_ids();
-  return std::find(e.begin(), e.end(), token) != e.end();
+bool GrammarMatcher::is_end(int32_t token) const {
+  return std::find(end_ids_.begin(), end_ids_.end(), token) != end_ids_.end();
 }
 
 void GrammarMatcher::fill_mask(std::span<uint32_t> words) const {
@@ -143,15 +143,19 @@ void GrammarMatcher::fill_mask(std::span<uint32_t> words) const {
     return;
   }
   grammar_->token_mask(*vocab_, state_, first_, words);
-  if (is_complete())
-    for (int32_t id : vocab_->eos_ids())
-      if (id >= 0 && static_cast<size_t>(id) < words.size() * 32)
-        words[id >> 5] |= 1u << (id & 31);
+  const bool complete = is_complete();
+  for (int32_t id : end_ids_) {
+    if (id < 0 || static_cast<size_t>(id) >= words.size() * 32) continue;
+    if (complete)
+      words[id >> 5] |= 1u << (id & 31);
+    else
+      words[id >> 5] &= ~(1u << (id & 31));  // a text stop token must not end it early
+  }
 }
 
 bool GrammarMatcher::accept(int32_t token) {
   if (terminated_) return false;
-  if (is_eos(token)) {
+  if (is_end(token)) {
     if (!is_complete()) return false;
     terminated_ = true;
     return true;

@@ -47,11 +47,13 @@ std::shared_ptr<const Grammar> compile_grammar(const StructuredOutput& spec);
 
 class GrammarMatcher {
  public:
+  // end_ids: the ids that end the output (EOS, stop token ids): allowed exactly when the output
+  // is complete.
   GrammarMatcher(std::shared_ptr<const Grammar> grammar,
-                 std::shared_ptr<const TokenVocabulary> vocab);
+                 std::shared_ptr<const TokenVocabulary> vocab, std::vector<int32_t> end_ids);
 
   // Writes the allowed next tokens (vocab.mask_words() words): tokens that keep the output
-  // valid, plus EOS when it is complete; nothing once terminated.
+  // valid, plus the end ids when it is complete; nothing once terminated.
   void fill_mask(std::span<uint32_t> words) const;
   // Advances by a sampled token; false (state unchanged) when the token is not allowed.
   bool accept(int32_t token);
@@ -62,10 +64,11 @@ class GrammarMatcher {
   const TokenVocabulary& vocabulary() const { return *vocab_; }
 
  private:
-  bool is_eos(int32_t token) const;
+  bool is_end(int32_t token) const;
 
   std::shared_ptr<const Grammar> grammar_;
   std::shared_ptr<const TokenVocabulary> vocab_;
+  std::vector<int32_t> end_ids_;
   int32_t state_ = 0;
   bool first_ = true;  // no token with bytes accepted yet
   bool terminated_ = false;

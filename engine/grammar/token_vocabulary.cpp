@@ -10,16 +10,11 @@ namespace {
 std::atomic<uint64_t> g_serial{0};
 }
 
-TokenVocabulary::TokenVocabulary(const Tokenizer& tokenizer, int32_t vocab_size,
-                                 std::vector<int32_t> eos_ids)
-    : size_(std::max(vocab_size, tokenizer.vocab_size())),
-      eos_ids_(std::move(eos_ids)),
-      serial_(++g_serial) {
+TokenVocabulary::TokenVocabulary(const Tokenizer& tokenizer, int32_t vocab_size)
+    : size_(std::max(vocab_size, tokenizer.vocab_size())), serial_(++g_serial) {
   bytes_.resize(size_);
   for (int32_t id = 0; id < tokenizer.vocab_size(); ++id)
     if (!tokenizer.is_special(id)) bytes_[id] = tokenizer.token_bytes(id);
-  for (int32_t id : eos_ids_)
-    if (id >= 0 && id < size_) bytes_[id].clear();
   trie_.build(bytes_);
   if (const size_t strip = tokenizer.leading_spaces_stripped(); strip > 0) {
     first_bytes_ = bytes_;

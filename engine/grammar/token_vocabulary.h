@@ -2,7 +2,7 @@
 // A tokenizer's vocabulary as constrained decoding sees it: every id's raw bytes (after the
 // decoder: byte-level BPE and SentencePiece byte fallback give single bytes), laid out as a trie
 // in depth-first order so that one linear pass with subtree skips checks shared prefixes once.
-// Special tokens and tokens without bytes are never allowed; EOS is added by the matcher.
+// Special tokens and tokens without bytes are never allowed; EOS is the matcher's business.
 // Threading: immutable after construction; one instance serves every thread.
 #include <cstdint>
 #include <span>
@@ -17,18 +17,16 @@ namespace pagoda::grammar {
 
 class TokenVocabulary {
  public:
-  // vocab_size: the model's logits width (may exceed the tokenizer's); eos_ids: every id that
-  // ends generation.
-  TokenVocabulary(const Tokenizer& tokenizer, int32_t vocab_size, std::vector<int32_t> eos_ids);
+  // vocab_size: the model's logits width (may exceed the tokenizer's).
+  TokenVocabulary(const Tokenizer& tokenizer, int32_t vocab_size);
 
   int32_t size() const { return size_; }
   size_t mask_words() const { return (static_cast<size_t>(size_) + 31) / 32; }
-  const std::vector<int32_t>& eos_ids() const { return eos_ids_; }
   // A token's bytes as text after it; first: as the first output token (the SentencePiece
   // leading-space rule of the detokenizer applies). Empty for special / unusable tokens.
   std::string_view bytes(int32_t id, bool first) const;
   // Sets the bit of every token whose bytes the DFA accepts from `state` without dying (EOS
-  // excluded); words must hold mask_words() and is overwritten.
+  // words must hold mask_words() and is overwritten.
   void fill_mask(const Dfa& dfa, int32_t state, bool first, std::span<uint32_t> words) const;
   // Distinguishes vocabularies in caches (never reused within a process).
   uint64_t serial() const { return serial_; }
@@ -45,7 +43,6 @@ class TokenVocabulary {
     void fill(const Dfa& dfa, int32_t state, std::span<uint32_t> words) const;
   };
   int32_t size_ = 0;
-  std::vector<int32_t> eos_ids_;
   std::vector<std::string> bytes_, first_bytes_;  // first_bytes_: only when spaces are stripped
   Trie trie_, first_trie_;
   uint64_t serial_ = 0;

@@ -191,13 +191,12 @@ TEST(Grammar, CompiledOnce) {
 void check_masks(const std::string& folder, bool with_cache) {
   auto tok = Tokenizer::from_dir(kData / folder);
   const int32_t eos = tok->eos_id().value_or(0);
-  auto vocab = std::make_shared<TokenVocabulary>(*tok, tok->vocab_size() + 7,
-                                                 std::vector<int32_t>{eos});
+  auto vocab = std::make_shared<TokenVocabulary>(*tok, tok->vocab_size() + 7);
   Grammar::set_mask_cache_enabled(with_cache);
   const auto g = compile_grammar(schema(R"({"type":"object","properties":{"name":{"type":"string",
       "maxLength":12},"n":{"type":"integer"},"tags":{"type":"array","items":{"enum":["a","b"]}}},
       "required":["name","n","tags"],"additionalProperties":false})"));
-  GrammarMatcher m(g, vocab);
+  GrammarMatcher m(g, vocab, {eos});
   const std::string target = R"({"name":"Zoë \"q\"","n":-42,"tags":["a","b"]})";
   std::vector<uint32_t> words(vocab->mask_words());
   std::mt19937 rng(7);
@@ -253,8 +252,8 @@ TEST(TokenMask, SentencePieceMatchesTokenByTokenWalk) {
 TEST(Matcher, EosOnlyWhenComplete) {
   auto tok = Tokenizer::from_dir(kData / "tokenizers/qwen3");
   const int32_t eos = *tok->eos_id();
-  auto vocab = std::make_shared<TokenVocabulary>(*tok, tok->vocab_size(), std::vector<int32_t>{eos});
-  GrammarMatcher m(compile_grammar(regex("[0-9]{1,3}")), vocab);
+  auto vocab = std::make_shared<TokenVocabulary>(*tok, tok->vocab_size());
+  GrammarMatcher m(compile_grammar(regex("[0-9]{1,3}")), vocab, {eos});
   EXPECT_FALSE(m.accept(eos));
   EXPECT_FALSE(m.accept(*tok->token_to_id("a")));
   EXPECT_TRUE(m.accept(*tok->token_to_id("1")));

@@ -40,10 +40,11 @@ void GpuSampler::free_buffers() {
   free_pair(params_dev_, params_host_);
   free_pair(entries_dev_, entries_host_);
   free_pair(results_dev_, results_host_);
-  row_capacity_ = entry_capacity_ = 0;
+  free_pair(masks_dev_, masks_host_);
+  row_capacity_ = entry_capacity_ = mask_capacity_ = 0;
 }
 
-void GpuSampler::reserve(size_t rows, size_t entries) {
+void GpuSampler::reserve(size_t rows, size_t entries, size_t mask_words) {
   // cudaFree waits for the device, so buffers of an earlier step are never freed in use.
   if (rows > row_capacity_) {
     const size_t n = std::max<size_t>({rows, 2 * row_capacity_, 64});
@@ -62,6 +63,13 @@ void GpuSampler::reserve(size_t rows, size_t entries) {
     alloc_pair(entries_dev_, entries_host_, n * sizeof(PenaltyEntry), "GPU sampling: penalty ids");
     entry_capacity_ = n;
   }
+  if (mask_words > mask_capacity_) {
+    const size_t n = std::max<size_t>({mask_words, 2 * mask_capacity_, 8192});
+    free_pair(masks_dev_, masks_host_);
+    mask_capacity_ = 0;
+    alloc_pair(masks_dev_, masks_host_, n * sizeof(uint32_t), "GPU sampling: token masks");
+    mask_capacity_ = n;
+  }
 }
 
 void GpuSampler::enqueue(float* logits, int vocab, std::span<const SamplingRow* const> rows,
@@ -69,6 +77,7 @@ void GpuSampler::enqueue(float* logits, int vocab, std::span<const SamplingRow* 
   const size_t n = rows.size();
   params_.clear();
   entries_.clear();
+  masks_.clear();
   num_logprobs_.assign(n, -1);
   vocab_ = vocab;
   if (n == 0 || vocab <= 0) return;
@@ -123,10 +132,18 @@ void GpuSampler::enqueue(float* logits, int vocab, std::span<const SamplingRow* 
     for (int32_t id : row->banned_ids)
       if (PenaltyEntry* e = entry(id)) e->flags |= kPenaltyBan;
     q.entry_end = static_cast<int>(entries_.size());
+    if (!row->allowed_tokens.empty()) {  // the whole vocabulary's words; missing ones stay 0
+      const size_t words = (static_cast<size_t>(vocab) + 31) / 32;
+      q.mask_offset = static_cast<long long>(masks_.size());
+      q.mask_words = static_cast<int>(words);
+      masks_.resize(masks_.size() + words, 0u);
+      std::copy_n(row->allowed_tokens.begin(), std::min(words, row->allowed_tokens.size()),
+                  masks_.begin() + q.mask_offset);
+    }
     params_.push_back(q);
   }
 
-  reserve(n, entries_.size());
+  reserve(n, entries_.size(), masks_.size());
   std::memcpy(params_host_, params_.data(), n * sizeof(SamplingRowParams));
   check(cudaMemcpyAsync(params_dev_, params_host_, n * sizeof(SamplingRowParams),
                         cudaMemcpyHostToDevice, stream),
@@ -137,13 +154,19 @@ void GpuSampler::enqueue(float* logits, int vocab, std::span<const SamplingRow* 
                           cudaMemcpyHostToDevice, stream),
           "penalty ids");
   }
+  if (!masks_.empty()) {
+    std::memcpy(masks_host_, masks_.data(), masks_.size() * sizeof(uint32_t));
+    check(cudaMemcpyAsync(masks_dev_, masks_host_, masks_.size() * sizeof(uint32_t),
+                          cudaMemcpyHostToDevice, stream),
+          "token masks");
+  }
   auto* words = static_cast<int32_t*>(results_dev_);
   int32_t* ids = words;
   auto* logprobs = reinterpret_cast<float*>(words + n);
   int32_t* top_ids = words + 2 * n;
   auto* top_logprobs = reinterpret_cast<float*>(words + 2 * n + n * kMaxTopLogprobs);
-  sample_rows(logits, static_cast<int>(n), vocab, params_dev_, entries_dev_, ids, logprobs, top_ids,
-              top_logprobs, stream);
+  sample_rows(logits, static_cast<int>(n), vocab, params_dev_, entries_dev_, masks_dev_, ids,
+              logprobs, top_ids, top_logprobs, stream);
   check(cudaGetLastError(), "GPU sampling: kernel launch");
   check(cudaMemcpyAsync(results_host_, results_dev_, n * kResultWords * 4, cudaMemcpyDeviceToHost,
                         stream),

@@ -364,14 +364,16 @@ class SchemaCompiler {
     const int min_props = count(s, "minProperties", 0), max_props = count(s, "maxProperties", -1);
     if (min_props > static_cast<int>(required.size()))
       unsupported("minProperties", "above the number of required properties");
+    int extra_limit = -1;  // extra members at most (-1: unbounded)
     if (max_props >= 0) {
       if (max_props < static_cast<int>(props.size()))
         unsupported("maxProperties", "below the number of declared properties");
-      extra = OrderedJson(false);
+      extra_limit = max_props - static_cast<int>(props.size());  // as if all declared appear
+      if (extra_limit == 0) extra = OrderedJson(false);
     }
     std::vector<bool> is_required;
     for (const auto& [name, v] : props) is_required.push_back(required.count(name) > 0);
-    return object_of(props, is_required, extra, props.empty(), depth);
+    return object_of(props, is_required, extra, props.empty(), depth, extra_limit);
   }
 
   // Names of extra properties: ASCII words that differ from every declared name, so that a
@@ -435,7 +437,8 @@ class SchemaCompiler {
   // number of extra ones when `extra` is not false. Frontiers: `none` = nothing written yet,
   // `some` = at least one member written (the next one needs a comma).
   Frag object_of(const std::vector<std::pair<std::string, OrderedJson>>& props,
-                 const std::vector<bool>& required, const OrderedJson& extra, bool any_keys, int depth) {
+                 const std::vector<bool>& required, const OrderedJson& extra, bool any_keys,
+                 int depth, int extra_limit = -1) {
     Frag open = b_.seq(b_.literal("{"), ws());
     int32_t none = open.end, some = -1;
     auto enter = [&](int32_t none_from, int32_t some_from) {
@@ -470,13 +473,22 @@ class SchemaCompiler {
     }
     if (extra != OrderedJson(false)) {
       const int32_t s = enter(none, some);
-      Frag key = any_keys ? string_of(0, -1) : extra_key(props);
-      Frag member = b_.seq(b_.seq(key, punct(":")), value(extra, depth));
-      b_.link(s, member.start);
-      Frag again = punct(",");
-      b_.link(member.end, again.start);
-      b_.link(again.end, member.start);
-      some = join(some, member.end);
+      auto member = [&] {
+        Frag key = any_keys ? string_of(0, -1) : extra_key(props);
+        return b_.seq(b_.seq(key, punct(":")), value(extra, depth));
+      };
+      Frag first = member();
+      b_.link(s, first.start);
+      if (extra_limit < 0) {  // one copy, looped: any-JSON values nest without blowing up
+        Frag again = punct(",");
+        b_.link(first.end, again.start);
+        b_.link(again.end, first.start);
+        some = join(some, first.end);
+      } else {
+        Frag more = b_.repeat([&] { return b_.seq(punct(","), member()); }, 0, extra_limit - 1);
+        b_.link(first.end, more.start);
+        some = join(some, more.end);
+      }
     }
     Frag close = b_.seq(ws(), b_.literal("}"));
     if (none >= 0) b_.link(none, close.start);

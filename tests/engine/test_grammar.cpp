@@ -142,6 +142,11 @@ TEST(JsonSchema, ExtraPropertiesNeverShadowDeclaredOnes) {
   EXPECT_TRUE(accepts(s, R"({"id":1,"idx":true,"i":false})"));
   EXPECT_FALSE(accepts(s, R"({"id":1,"id":true})"));
   EXPECT_FALSE(accepts(s, R"({"id":1,"x":2})"));
+  const auto bounded = schema(R"({"type":"object","properties":{"id":{"type":"integer"}},
+      "additionalProperties":true,"maxProperties":3})");
+  EXPECT_TRUE(accepts(bounded, R"({"id":1,"a":2,"b":[]})"));
+  EXPECT_TRUE(accepts(bounded, R"({"a":2,"b":{}})"));
+  EXPECT_FALSE(accepts(bounded, R"({"id":1,"a":2,"b":3,"c":4})"));
 }
 
 TEST(JsonSchema, AnyObjectAndRecursion) {

@@ -192,10 +192,21 @@ std::shared_ptr<const grammar::TokenVocabulary> LlmEngine::token_vocabulary() {
 }
 
 void LlmEngine::fill_masks(const std::vector<SeqState*>& states) {
-  for (SeqState* s : states) {
-    s->mask.resize(s->matcher->vocabulary().mask_words());
-    s->matcher->fill_mask(s->mask);
-  }
+  if (states.empty()) return;
+  auto fill = [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      SeqState* s = states[i];
+      s->mask.resize(s->matcher->vocabulary().mask_words());
+      s->matcher->fill_mask(s->mask);
+    }
+  };
+  if (states.size() == 1) return fill(0, 1);
+  // A mask the grammar has not cached walks the whole vocabulary trie (up to milliseconds):
+  // rows go to a few threads. Cached masks are a copy, cheap either way.
+  if (!mask_pool_)
+    mask_pool_ = std::make_unique<cpu::ThreadPool>(
+        static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 8u)));
+  mask_pool_->parallel_for(static_cast<int64_t>(states.size()), fill, int64_t{1} << 30);
 }
 
 bool LlmEngine::advance_grammar(SeqState& state, int32_t token) {

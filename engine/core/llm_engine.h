@@ -15,6 +15,7 @@
 #include "engine/core/engine.h"
 #include "engine/core/scheduler.h"
 #include "engine/core/sequence_output.h"
+#include "engine/cpu/thread_pool.h"
 #include "engine/grammar/grammar.h"
 #include "engine/model/weights.h"
 
@@ -129,6 +130,7 @@ class LlmEngine final : public Engine {
   std::atomic<int64_t> logits_counter_{0};
   std::mutex vocab_mutex_;
   std::shared_ptr<const grammar::TokenVocabulary> token_vocab_;
+  std::unique_ptr<cpu::ThreadPool> mask_pool_;  // step-owned; made at the first constrained step
   std::thread thread_;
 };
 

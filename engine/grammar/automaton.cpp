@@ -1,8 +1,8 @@
 #include "engine/grammar/automaton.h"
 
 #include <algorithm>
-#include <map>
 #include <string>
+#include <unordered_map>
 
 #include "engine/util/error.h"
 
@@ -173,6 +173,14 @@ void closure(const std::vector<NfaBuilder::State>& st, std::vector<int32_t>& set
   std::sort(set.begin(), set.end());
 }
 
+struct SetHash {
+  size_t operator()(const std::vector<int32_t>& v) const {
+    uint64_t h = 1469598103934665603ull;
+    for (int32_t x : v) h = (h ^ static_cast<uint32_t>(x)) * 1099511628211ull;
+    return static_cast<size_t>(h);
+  }
+};
+
 }  // namespace
 
 Dfa Dfa::build(const NfaBuilder& nfa, Frag whole, size_t max_states) {
@@ -195,7 +203,9 @@ Dfa Dfa::build(const NfaBuilder& nfa, Frag whole, size_t max_states) {
 
   std::vector<uint32_t> mark(st.size(), 0);
   uint32_t epoch = 0;
-  std::map<std::vector<int32_t>, int32_t> ids;
+  std::unordered_map<std::vector<int32_t>, int32_t, SetHash> ids;
+  // Per DFA state: raw target set -> state, so classes that move alike share one closure.
+  std::unordered_map<std::vector<int32_t>, int32_t, SetHash> seen_targets;
   std::vector<std::vector<int32_t>> sets;
   std::vector<int32_t> first{whole.start};
   closure(st, first, mark, ++epoch);
@@ -208,19 +218,28 @@ Dfa Dfa::build(const NfaBuilder& nfa, Frag whole, size_t max_states) {
       for (const auto& e : st[s].edges)
         for (int c = d.byte_class_[e.lo]; c <= d.byte_class_[e.hi]; ++c) targets[c].push_back(e.to);
     d.accepting_.push_back(std::binary_search(sets[cur].begin(), sets[cur].end(), whole.end));
+    seen_targets.clear();
     for (int c = 0; c < nc; ++c) {
       if (targets[c].empty()) {
         d.next_.push_back(kDead);
         continue;
       }
-      closure(st, targets[c], mark, ++epoch);
-      auto [it, added] = ids.emplace(targets[c], static_cast<int32_t>(sets.size()));
+      std::sort(targets[c].begin(), targets[c].end());
+      targets[c].erase(std::unique(targets[c].begin(), targets[c].end()), targets[c].end());
+      if (auto hit = seen_targets.find(targets[c]); hit != seen_targets.end()) {
+        d.next_.push_back(hit->second);
+        continue;
+      }
+      std::vector<int32_t> set = targets[c];
+      closure(st, set, mark, ++epoch);
+      auto [it, added] = ids.emplace(std::move(set), static_cast<int32_t>(sets.size()));
       if (added) {
         if (sets.size() >= max_states)
           throw InvalidArgument("the grammar needs more than " + std::to_string(max_states) +
                                 " automaton states; simplify the schema");
-        sets.push_back(targets[c]);
+        sets.push_back(it->first);
       }
+      seen_targets.emplace(targets[c], it->second);
       d.next_.push_back(it->second);
     }
   }

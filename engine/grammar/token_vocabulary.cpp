@@ -50,7 +50,7 @@ void TokenVocabulary::Trie::build(const std::vector<std::string>& all) {
   const std::string* prev = nullptr;
   auto close_from = [&](size_t depth) {  // nodes at depth >= depth end their subtree here
     while (open.size() > depth) {
-      skip[open.back()] = static_cast<uint32_t>(byte.size());
+      nodes[open.back()].skip = static_cast<uint32_t>(nodes.size());
       open.pop_back();
     }
   };
@@ -61,32 +61,31 @@ void TokenVocabulary::Trie::build(const std::vector<std::string>& all) {
       while (common < s.size() && common < prev->size() && s[common] == (*prev)[common]) ++common;
     close_from(common);
     for (size_t d = common; d < s.size(); ++d) {
-      open.push_back(static_cast<uint32_t>(byte.size()));
-      byte.push_back(static_cast<uint8_t>(s[d]));
-      depth.push_back(static_cast<uint16_t>(d + 1));
-      skip.push_back(0);
-      tok_begin.push_back(static_cast<uint32_t>(ids.size()));
+      open.push_back(static_cast<uint32_t>(nodes.size()));
+      nodes.push_back({0, static_cast<uint32_t>(ids.size()), static_cast<uint16_t>(d + 1),
+                       static_cast<uint8_t>(s[d])});
       max_depth = std::max<uint16_t>(max_depth, static_cast<uint16_t>(d + 1));
     }
     ids.push_back(id);  // ends at the deepest open node
     prev = &s;
   }
   close_from(0);
-  tok_begin.push_back(static_cast<uint32_t>(ids.size()));
+  nodes.push_back({0, static_cast<uint32_t>(ids.size()), 0, 0});  // sentinel: the last tok_end
 }
 
 void TokenVocabulary::Trie::fill(const Dfa& dfa, int32_t state, std::span<uint32_t> words) const {
   std::vector<int32_t> at(max_depth + 1u);
   at[0] = state;
-  const uint32_t n = static_cast<uint32_t>(byte.size());
+  const uint32_t n = static_cast<uint32_t>(nodes.size()) - 1;
   for (uint32_t i = 0; i < n;) {
-    const int32_t s = dfa.next(at[depth[i] - 1], byte[i]);
+    const Node& node = nodes[i];
+    const int32_t s = dfa.next(at[node.depth - 1], node.byte);
     if (s == Dfa::kDead) {
-      i = skip[i];
+      i = node.skip;
       continue;
     }
-    at[depth[i]] = s;
-    for (uint32_t t = tok_begin[i]; t < tok_begin[i + 1]; ++t)
+    at[node.depth] = s;
+    for (uint32_t t = node.tok_begin, end = nodes[i + 1].tok_begin; t < end; ++t)
       words[static_cast<uint32_t>(ids[t]) >> 5] |= 1u << (ids[t] & 31);
     ++i;
   }

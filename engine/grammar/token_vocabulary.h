@@ -32,11 +32,14 @@ class TokenVocabulary {
   uint64_t serial() const { return serial_; }
 
  private:
+  struct Node {
+    uint32_t skip;       // the next node outside this subtree
+    uint32_t tok_begin;  // tokens ending here: ids[tok_begin, next node's tok_begin)
+    uint16_t depth;      // 1 for a root child
+    uint8_t byte;
+  };
   struct Trie {
-    std::vector<uint8_t> byte;
-    std::vector<uint16_t> depth;    // 1 for a root child
-    std::vector<uint32_t> skip;     // the next node outside this subtree
-    std::vector<uint32_t> tok_begin;  // tokens ending here: ids[tok_begin[i], tok_begin[i+1])
+    std::vector<Node> nodes;  // depth-first order, plus one sentinel
     std::vector<int32_t> ids;
     uint16_t max_depth = 0;
     void build(const std::vector<std::string>& bytes);

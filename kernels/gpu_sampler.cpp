@@ -30,6 +30,18 @@ void free_pair(T*& dev, T*& host) {
   host = nullptr;
 }
 
+// Grows a pair to hold `needed` elements (at least `minimum`, doubling), keeping nothing.
+template <typename T>
+void grow_pair(T*& dev, T*& host, size_t& capacity, size_t needed, size_t minimum,
+               const char* what) {
+  if (needed <= capacity) return;
+  const size_t n = std::max<size_t>({needed, 2 * capacity, minimum});
+  free_pair(dev, host);
+  capacity = 0;
+  alloc_pair(dev, host, n * sizeof(T), what);
+  capacity = n;
+}
+
 }  // namespace
 
 GpuSampler::~GpuSampler() {
@@ -56,20 +68,10 @@ void GpuSampler::reserve(size_t rows, size_t entries, size_t mask_words) {
     alloc_pair(results_dev_, results_host_, n * kResultWords * 4, "GPU sampling: results");
     row_capacity_ = n;
   }
-  if (entries > entry_capacity_) {
-    const size_t n = std::max<size_t>({entries, 2 * entry_capacity_, 1024});
-    free_pair(entries_dev_, entries_host_);
-    entry_capacity_ = 0;
-    alloc_pair(entries_dev_, entries_host_, n * sizeof(PenaltyEntry), "GPU sampling: penalty ids");
-    entry_capacity_ = n;
-  }
-  if (mask_words > mask_capacity_) {
-    const size_t n = std::max<size_t>({mask_words, 2 * mask_capacity_, 8192});
-    free_pair(masks_dev_, masks_host_);
-    mask_capacity_ = 0;
-    alloc_pair(masks_dev_, masks_host_, n * sizeof(uint32_t), "GPU sampling: token masks");
-    mask_capacity_ = n;
-  }
+  grow_pair(entries_dev_, entries_host_, entry_capacity_, entries, 1024,
+            "GPU sampling: penalty ids");
+  grow_pair(masks_dev_, masks_host_, mask_capacity_, mask_words, 8192,
+            "GPU sampling: token masks");
 }
 
 void GpuSampler::enqueue(float* logits, int vocab, std::span<const SamplingRow* const> rows,

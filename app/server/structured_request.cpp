@@ -52,6 +52,15 @@ std::optional<StructuredOutput> response_format(const Json& rf) {
   return StructuredOutput{Kind::json_schema, schema->dump(), {}};
 }
 
+// Compiles (cached: the engine finds it compiled); a refusal is a 400 naming the field.
+void compile(const StructuredOutput& so, const std::string& param) {
+  try {
+    grammar::compile_grammar(so);
+  } catch (const InvalidArgument& e) {
+    bad(param, e.what());
+  }
+}
+
 }  // namespace
 
 void parse_structured_output(const Json& b, SamplingRequest& s) {
@@ -87,32 +96,33 @@ void parse_structured_output(const Json& b, SamplingRequest& s) {
   if (given("guided_grammar"))
     bad("guided_grammar", "'guided_grammar' is not supported; use guided_json or guided_regex");
   if (!so) return;
-  try {
-    grammar::compile_grammar(*so);  // cached: the engine finds it compiled
-  } catch (const InvalidArgument& e) {
-    bad(param, e.what());
-  }
+  // A schema is compiled by keep_schema_order, once its key order is known.
+  if (so->kind != Kind::json_schema) compile(*so, param);
   s.structured_output = std::move(so);
 }
 
 void keep_schema_order(const std::string& raw_body, SamplingParams& params) {
   if (!params.structured_output || params.structured_output->kind != Kind::json_schema) return;
+  StructuredOutput& so = *params.structured_output;
+  std::string param = "response_format";
   const OrderedJson b = OrderedJson::parse(raw_body, nullptr, false);
-  if (!b.is_object()) return;
-  const OrderedJson* schema = nullptr;
-  if (auto rf = b.find("response_format"); rf != b.end() && rf->is_object()) {
-    if (auto js = rf->find("json_schema"); js != rf->end() && js->is_object())
-      if (auto sc = js->find("schema"); sc != js->end()) schema = &*sc;
-  } else if (auto g = b.find("guided_json"); g != b.end()) {
-    if (g->is_string()) {
-      const OrderedJson inner = OrderedJson::parse(g->get<std::string>(), nullptr, false);
-      if (!inner.is_discarded()) params.structured_output->spec = inner.dump();
-      return;
+  if (b.is_object()) {
+    const OrderedJson* schema = nullptr;
+    if (auto rf = b.find("response_format"); rf != b.end() && rf->is_object()) {
+      if (auto js = rf->find("json_schema"); js != rf->end() && js->is_object())
+        if (auto sc = js->find("schema"); sc != js->end()) schema = &*sc;
+    } else if (auto g = b.find("guided_json"); g != b.end()) {
+      param = "guided_json";
+      if (g->is_string()) {
+        const OrderedJson inner = OrderedJson::parse(g->get<std::string>(), nullptr, false);
+        if (!inner.is_discarded()) so.spec = inner.dump();
+      } else {
+        schema = &*g;
+      }
     }
-    schema = &*g;
+    if (schema && (schema->is_object() || schema->is_boolean())) so.spec = schema->dump();
   }
-  if (schema && (schema->is_object() || schema->is_boolean()))
-    params.structured_output->spec = schema->dump();
+  compile(so, param);
 }
 
 }  // namespace pagoda::server

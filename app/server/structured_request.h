@@ -13,7 +13,8 @@ namespace pagoda::server {
 void parse_structured_output(const Json& body, SamplingRequest& s);
 
 // Json sorts object keys, but a schema's property order is the order the output is written in:
-// re-reads a json_schema constraint from the raw body text with its keys in order.
+// re-reads a json_schema constraint from the raw body text with its keys in order, then compiles
+// it (a refusal is a 400 naming the field). Call after parse_structured_output.
 void keep_schema_order(const std::string& raw_body, SamplingParams& params);
 
 }  // namespace pagoda::server

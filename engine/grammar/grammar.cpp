@@ -13,8 +13,10 @@ namespace pagoda::grammar {
 namespace {
 
 constexpr size_t kGrammarCacheSize = 32;
-constexpr size_t kMaskCacheBytes = 32u << 20;  // per grammar, all vocabularies together
+constexpr size_t kMaskCacheBytes = 32u << 20;        // per grammar, all vocabularies together
+constexpr size_t kAllMaskCachesBytes = 256u << 20;  // every live grammar together
 std::atomic<bool> g_mask_cache{true};
+std::atomic<size_t> g_mask_bytes{0};
 
 std::string cache_key(const StructuredOutput& s) {
   std::string key = std::to_string(static_cast<int>(s.kind)) + '\n';
@@ -100,6 +102,10 @@ std::shared_ptr<const Grammar> compile_grammar(const StructuredOutput& spec) {
   return cache.get(spec);
 }
 
+Grammar::~Grammar() {
+  g_mask_bytes -= cached_bytes_;
+}
+
 void Grammar::set_mask_cache_enabled(bool enabled) {
   g_mask_cache = enabled;
 }
@@ -124,6 +130,10 @@ void Grammar::token_mask(const TokenVocabulary& vocab, int32_t state, bool first
   std::lock_guard lock(mu_);
   const size_t bytes = words.size() * sizeof(uint32_t);
   if (cached_bytes_ + bytes > kMaskCacheBytes) return;
+  if (g_mask_bytes.fetch_add(bytes) + bytes > kAllMaskCachesBytes) {
+    g_mask_bytes -= bytes;
+    return;
+  }
   cached_bytes_ += bytes;
   masks_.emplace(key, std::make_shared<const std::vector<uint32_t>>(words.begin(), words.end()));
 }

@@ -22,11 +22,12 @@ namespace pagoda::grammar {
 class Grammar {
  public:
   Grammar(Dfa dfa, std::string key) : dfa_(std::move(dfa)), key_(std::move(key)) {}
+  ~Grammar();
   const Dfa& dfa() const { return dfa_; }
   const std::string& key() const { return key_; }  // kind + spec, the cache key
 
-  // The allowed tokens from `state` (EOS not included), from a cache per vocabulary and state;
-  // states past the cache's budget are computed each time.
+  // The allowed tokens from `state` (EOS not included), from a cache per vocabulary and state
+  // (32 MiB per grammar, 256 MiB for all); states past the budget are computed each time.
   void token_mask(const TokenVocabulary& vocab, int32_t state, bool first,
                   std::span<uint32_t> words) const;
   // Tests and benchmarks: bypass the per-state cache.

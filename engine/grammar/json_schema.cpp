@@ -518,7 +518,8 @@ class SchemaCompiler {
     return array_of(prefix, items, min, max, depth);
   }
 
-  Frag array_of(const std::vector<OrderedJson>& prefix, const OrderedJson& items, int min, int max, int depth) {
+  Frag array_of(const std::vector<OrderedJson>& prefix, const OrderedJson& items, int min,
+                int max, int depth) {
     const int k = static_cast<int>(prefix.size());
     auto element = [&](int i) {
       Frag e = value(i < k ? prefix[i] : items, depth);

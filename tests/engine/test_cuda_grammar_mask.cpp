@@ -129,7 +129,8 @@ void run_batch(pagoda::cuda::GpuSampler& sampler, int vocab, std::vector<Row>& r
     for (size_t j = 0; top_ok && j < want.top_logprobs.size(); ++j)
       top_ok = got.top_logprobs[j].first == want.top_logprobs[j].first &&
                (std::fabs(got.top_logprobs[j].second - want.top_logprobs[j].second) <= 1e-3f ||
-                (std::isinf(got.top_logprobs[j].second) && std::isinf(want.top_logprobs[j].second)));
+                (std::isinf(got.top_logprobs[j].second) &&
+                 std::isinf(want.top_logprobs[j].second)));
     if (!top_ok) {
       std::printf("FAIL: vocab %d row %d: top logprobs differ\n", vocab, r);
       ++g_failures;

@@ -115,13 +115,15 @@ TEST(JsonSchema, NumbersArraysEnumsRefs) {
   EXPECT_TRUE(accepts(n, "10"));
   EXPECT_FALSE(accepts(n, "10.5"));
   EXPECT_FALSE(accepts(n, "0"));
-  const auto a = schema(R"({"type":"array","items":{"enum":["x",1,null]},"minItems":1,"maxItems":3})");
+  const auto a =
+      schema(R"({"type":"array","items":{"enum":["x",1,null]},"minItems":1,"maxItems":3})");
   EXPECT_TRUE(accepts(a, R"(["x"])"));
   EXPECT_TRUE(accepts(a, R"(["x", 1,null])"));
   EXPECT_FALSE(accepts(a, R"([])"));
   EXPECT_FALSE(accepts(a, R"(["x",1,null,1])"));
   EXPECT_FALSE(accepts(a, R"(["y"])"));
-  const auto t = schema(R"({"type":"array","prefixItems":[{"type":"boolean"},{"const":"k"}],"items":false})");
+  const auto t = schema(R"({"type":"array","prefixItems":[{"type":"boolean"},{"const":"k"}],
+      "items":false})");
   EXPECT_TRUE(accepts(t, R"([true,"k"])"));
   EXPECT_TRUE(accepts(t, R"([])"));
   EXPECT_FALSE(accepts(t, R"([true,"k",1])"));
@@ -160,18 +162,18 @@ TEST(JsonSchema, AnyObjectAndRecursion) {
       "$ref":"#/$defs/n"})");
   EXPECT_TRUE(accepts(tree, R"({"v":1,"kids":[{"v":2,"kids":[{"v":3}]}]})"));
   EXPECT_FALSE(accepts(tree, R"({"v":1,"kids":[{"v":2,"kids":[{"v":3,"kids":[{"v":4}]}]}]})"));
-  const auto forced = schema(R"({"$defs":{"n":{"type":"object","properties":{"k":{"$ref":"#/$defs/n"}},
-      "required":["k"]}},"$ref":"#/$defs/n"})");
+  const auto forced = schema(R"({"$defs":{"n":{"type":"object",
+      "properties":{"k":{"$ref":"#/$defs/n"}},"required":["k"]}},"$ref":"#/$defs/n"})");
   EXPECT_NE(refusal(forced).find("'$ref'"), std::string::npos) << refusal(forced);
 }
 
 TEST(JsonSchema, RefusedKeywordsAreNamed) {
   for (const char* kw : {"patternProperties", "not", "if", "uniqueItems", "multipleOf",
                          "propertyNames", "contains"}) {
-    std::string body = std::string(R"({"type":"object","properties":{"a":{"type":"array",")") +
-                       kw + R"(":)" +
-                       (std::string(kw) == "uniqueItems" ? "true" : std::string(kw) == "multipleOf" ? "2" : "{}") +
-                       "}}}";
+    const std::string k = kw;
+    const std::string value = k == "uniqueItems" ? "true" : k == "multipleOf" ? "2" : "{}";
+    const std::string body =
+        R"({"type":"object","properties":{"a":{"type":"array",")" + k + R"(":)" + value + "}}}";
     const std::string why = refusal(schema(body));
     EXPECT_NE(why.find(std::string("'") + kw + "'"), std::string::npos) << kw << ": " << why;
   }

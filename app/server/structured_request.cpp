@@ -104,11 +104,12 @@ void parse_structured_output(const Json& b, SamplingRequest& s) {
 void keep_schema_order(const std::string& raw_body, SamplingParams& params) {
   if (!params.structured_output || params.structured_output->kind != Kind::json_schema) return;
   StructuredOutput& so = *params.structured_output;
-  std::string param = "response_format";
+  std::string param = "tools";  // neither field: the schema of a forced tool call
   const OrderedJson b = OrderedJson::parse(raw_body, nullptr, false);
   if (b.is_object()) {
     const OrderedJson* schema = nullptr;
     if (auto rf = b.find("response_format"); rf != b.end() && rf->is_object()) {
+      param = "response_format";
       if (auto js = rf->find("json_schema"); js != rf->end() && js->is_object())
         if (auto sc = js->find("schema"); sc != js->end()) schema = &*sc;
     } else if (auto g = b.find("guided_json"); g != b.end()) {

@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
 #include <regex>
 
 #include "app/server/api_server.h"
@@ -219,6 +222,30 @@ TEST_F(StructuredServer, BadRequestsAre400WithParam) {
                           {"$ref", "#/$defs/n"}};
   expect_400("/v1/chat/completions", chat({{"response_format", schema_rf(recursive)}}),
              "response_format", "$ref");
+}
+
+// The official `openai` npm client, unmodified (openai-client/structured.mjs), installed into the
+// build tree from the committed lock file.
+TEST_F(StructuredServer, OpenAiNpmClient) {
+  if (std::system("command -v node > /dev/null && command -v npm > /dev/null") != 0)
+    GTEST_SKIP() << "node/npm not installed: openai client test skipped";
+  const fs::path src = PAGODA_OPENAI_CLIENT_DIR;
+  const fs::path dir = fs::path(PAGODA_TEST_DATA).parent_path() / "openai-client-structured";
+  fs::create_directories(dir);
+  for (const char* f : {"package.json", "package-lock.json", "structured.mjs"})
+    fs::copy_file(src / f, dir / f, fs::copy_options::overwrite_existing);
+  if (!fs::exists(dir / "node_modules/openai"))
+    ASSERT_EQ(std::system(("cd '" + dir.string() + "' && npm ci --no-audit --no-fund").c_str()), 0);
+  const std::string cmd = "cd '" + dir.string() + "' && node structured.mjs http://127.0.0.1:" +
+                          std::to_string(server_->port()) + "/v1 tiny-qwen2 2>&1";
+  std::string out;
+  if (FILE* p = popen(cmd.c_str(), "r")) {
+    char buf[4096];
+    while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+    EXPECT_EQ(pclose(p), 0) << out;
+  }
+  std::cout << out;
+  EXPECT_NE(out.find("PASS 4 checks"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -11,7 +11,7 @@ PACKAGES=(build-essential cmake ninja-build pkg-config git xz-utils
   qt6-translations-l10n qtkeychain-qt6-dev libgl-dev libqt6opengl6-dev libqt6svg6
   libsentencepiece-dev libpcre2-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev
   libxxhash-dev libutf8proc-dev libopenblas-dev libssl-dev libcurl4-openssl-dev libmicrohttpd-dev libgtest-dev libbenchmark-dev
-  curl fonts-noto-cjk librsvg2-bin desktop-file-utils appstream)
+  curl fonts-noto-cjk librsvg2-bin desktop-file-utils appstream python3-jsonschema)
 # Only for `./dev.sh package` and the clean-root package test (packaging/test-clean-root.sh).
 PACKAGE_TOOLS=(dpkg-dev lintian mmdebstrap)
 

@@ -30,6 +30,18 @@ void free_pair(T*& dev, T*& host) {
   host = nullptr;
 }
 
+// Grows a pair to hold `needed` elements (at least `minimum`, doubling), keeping nothing.
+template <typename T>
+void grow_pair(T*& dev, T*& host, size_t& capacity, size_t needed, size_t minimum,
+               const char* what) {
+  if (needed <= capacity) return;
+  const size_t n = std::max<size_t>({needed, 2 * capacity, minimum});
+  free_pair(dev, host);
+  capacity = 0;
+  alloc_pair(dev, host, n * sizeof(T), what);
+  capacity = n;
+}
+
 }  // namespace
 
 GpuSampler::~GpuSampler() {
@@ -40,10 +52,11 @@ void GpuSampler::free_buffers() {
   free_pair(params_dev_, params_host_);
   free_pair(entries_dev_, entries_host_);
   free_pair(results_dev_, results_host_);
-  row_capacity_ = entry_capacity_ = 0;
+  free_pair(masks_dev_, masks_host_);
+  row_capacity_ = entry_capacity_ = mask_capacity_ = 0;
 }
 
-void GpuSampler::reserve(size_t rows, size_t entries) {
+void GpuSampler::reserve(size_t rows, size_t entries, size_t mask_words) {
   // cudaFree waits for the device, so buffers of an earlier step are never freed in use.
   if (rows > row_capacity_) {
     const size_t n = std::max<size_t>({rows, 2 * row_capacity_, 64});
@@ -55,13 +68,10 @@ void GpuSampler::reserve(size_t rows, size_t entries) {
     alloc_pair(results_dev_, results_host_, n * kResultWords * 4, "GPU sampling: results");
     row_capacity_ = n;
   }
-  if (entries > entry_capacity_) {
-    const size_t n = std::max<size_t>({entries, 2 * entry_capacity_, 1024});
-    free_pair(entries_dev_, entries_host_);
-    entry_capacity_ = 0;
-    alloc_pair(entries_dev_, entries_host_, n * sizeof(PenaltyEntry), "GPU sampling: penalty ids");
-    entry_capacity_ = n;
-  }
+  grow_pair(entries_dev_, entries_host_, entry_capacity_, entries, 1024,
+            "GPU sampling: penalty ids");
+  grow_pair(masks_dev_, masks_host_, mask_capacity_, mask_words, 8192,
+            "GPU sampling: token masks");
 }
 
 void GpuSampler::enqueue(float* logits, int vocab, std::span<const SamplingRow* const> rows,
@@ -69,6 +79,7 @@ void GpuSampler::enqueue(float* logits, int vocab, std::span<const SamplingRow* 
   const size_t n = rows.size();
   params_.clear();
   entries_.clear();
+  masks_.clear();
   num_logprobs_.assign(n, -1);
   vocab_ = vocab;
   if (n == 0 || vocab <= 0) return;
@@ -123,10 +134,18 @@ void GpuSampler::enqueue(float* logits, int vocab, std::span<const SamplingRow* 
     for (int32_t id : row->banned_ids)
       if (PenaltyEntry* e = entry(id)) e->flags |= kPenaltyBan;
     q.entry_end = static_cast<int>(entries_.size());
+    if (!row->allowed_tokens.empty()) {  // the whole vocabulary's words; missing ones stay 0
+      const size_t words = (static_cast<size_t>(vocab) + 31) / 32;
+      q.mask_offset = static_cast<long long>(masks_.size());
+      q.mask_words = static_cast<int>(words);
+      masks_.resize(masks_.size() + words, 0u);
+      std::copy_n(row->allowed_tokens.begin(), std::min(words, row->allowed_tokens.size()),
+                  masks_.begin() + q.mask_offset);
+    }
     params_.push_back(q);
   }
 
-  reserve(n, entries_.size());
+  reserve(n, entries_.size(), masks_.size());
   std::memcpy(params_host_, params_.data(), n * sizeof(SamplingRowParams));
   check(cudaMemcpyAsync(params_dev_, params_host_, n * sizeof(SamplingRowParams),
                         cudaMemcpyHostToDevice, stream),
@@ -137,13 +156,19 @@ void GpuSampler::enqueue(float* logits, int vocab, std::span<const SamplingRow* 
                           cudaMemcpyHostToDevice, stream),
           "penalty ids");
   }
+  if (!masks_.empty()) {
+    std::memcpy(masks_host_, masks_.data(), masks_.size() * sizeof(uint32_t));
+    check(cudaMemcpyAsync(masks_dev_, masks_host_, masks_.size() * sizeof(uint32_t),
+                          cudaMemcpyHostToDevice, stream),
+          "token masks");
+  }
   auto* words = static_cast<int32_t*>(results_dev_);
   int32_t* ids = words;
   auto* logprobs = reinterpret_cast<float*>(words + n);
   int32_t* top_ids = words + 2 * n;
   auto* top_logprobs = reinterpret_cast<float*>(words + 2 * n + n * kMaxTopLogprobs);
-  sample_rows(logits, static_cast<int>(n), vocab, params_dev_, entries_dev_, ids, logprobs, top_ids,
-              top_logprobs, stream);
+  sample_rows(logits, static_cast<int>(n), vocab, params_dev_, entries_dev_, masks_dev_, ids,
+              logprobs, top_ids, top_logprobs, stream);
   check(cudaGetLastError(), "GPU sampling: kernel launch");
   check(cudaMemcpyAsync(results_host_, results_dev_, n * kResultWords * 4, cudaMemcpyDeviceToHost,
                         stream),

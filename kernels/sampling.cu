@@ -282,13 +282,23 @@ __device__ __forceinline__ void apply_penalties(float* x, int vocab, const Sampl
 
 __global__ void __launch_bounds__(kThreads)
     sample_rows_kernel(float* logits, int vocab, const SamplingRowParams* params,
-                       PenaltyEntry* entries, int32_t* ids, float* logprobs, int32_t* top_ids,
-                       float* top_logprobs) {
+                       PenaltyEntry* entries, const uint32_t* masks, int32_t* ids,
+                       float* logprobs, int32_t* top_ids, float* top_logprobs) {
   __shared__ SelectShared sm;
   const int r = blockIdx.x, tid = threadIdx.x;
   const SamplingRowParams p = params[r];
   if (p.skip) return;
   float* x = logits + static_cast<size_t>(r) * vocab;
+
+  // The grammar's mask before anything else, as the reference sampler.
+  if (p.mask_words > 0) {
+    const uint32_t* mask = masks + p.mask_offset;
+    for (int i = tid; i < vocab; i += kThreads) {
+      const int w = i >> 5;
+      if (w >= p.mask_words || !((mask[w] >> (i & 31)) & 1u)) x[i] = -INFINITY;
+    }
+    __syncthreads();
+  }
 
   // Raw log-softmax statistics, as log_sum_exp in the reference.
   float raw_max = -INFINITY;
@@ -368,11 +378,11 @@ __global__ void __launch_bounds__(kThreads)
 }  // namespace
 
 void sample_rows(float* logits, int rows, int vocab, const SamplingRowParams* params,
-                 PenaltyEntry* entries, int32_t* ids, float* logprobs, int32_t* top_ids,
-                 float* top_logprobs, cudaStream_t stream) {
+                 PenaltyEntry* entries, const uint32_t* masks, int32_t* ids, float* logprobs,
+                 int32_t* top_ids, float* top_logprobs, cudaStream_t stream) {
   if (rows <= 0 || vocab <= 0) return;
-  sample_rows_kernel<<<rows, kThreads, 0, stream>>>(logits, vocab, params, entries, ids, logprobs,
-                                                    top_ids, top_logprobs);
+  sample_rows_kernel<<<rows, kThreads, 0, stream>>>(logits, vocab, params, entries, masks, ids,
+                                                    logprobs, top_ids, top_logprobs);
 }
 
 }  // namespace pagoda::cuda

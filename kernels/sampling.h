@@ -32,13 +32,18 @@ struct SamplingRowParams {
   int num_top_logprobs = 0;  // 0..kMaxTopLogprobs
   int entry_begin = 0, entry_end = 0;
   int skip = 0;  // 1: leave the row alone (sampled elsewhere)
+  // Constrained decoding: the row's allowed-token bitset is masks[mask_offset, + mask_words);
+  // ids past it are masked too. 0 words: unconstrained.
+  int mask_words = 0;
+  long long mask_offset = 0;
 };
 
-// For each row r of logits [rows, vocab] (overwritten with the penalized logits): ids[r], the
-// raw log-softmax logprobs[r] of that id, and the top num_top_logprobs raw logprobs in
-// top_ids/top_logprobs[r * kMaxTopLogprobs ...] (descending, ties by lower id).
+// For each row r of logits [rows, vocab] (overwritten with the masked, penalized logits):
+// first the row's mask (masked ids become -inf), then ids[r], the log-softmax logprobs[r] of
+// that id, and the top num_top_logprobs logprobs in top_ids/top_logprobs[r * kMaxTopLogprobs ...]
+// (descending, ties by lower id), all of the masked logits before penalties.
 void sample_rows(float* logits, int rows, int vocab, const SamplingRowParams* params,
-                 PenaltyEntry* entries, int32_t* ids, float* logprobs, int32_t* top_ids,
-                 float* top_logprobs, cudaStream_t stream);
+                 PenaltyEntry* entries, const uint32_t* masks, int32_t* ids, float* logprobs,
+                 int32_t* top_ids, float* top_logprobs, cudaStream_t stream);
 
 }  // namespace pagoda::cuda

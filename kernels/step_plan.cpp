@@ -79,8 +79,9 @@ SampleRoute route_of(const SamplingRow& r, const StepPlanConfig& c, int banned_s
   if (c.gpu_sampling)
     return r.num_logprobs <= c.gpu_sampler_max_logprobs ? SampleRoute::kGpuSampler
                                                         : SampleRoute::kHost;
-  // The greedy kernel reads banned ids from the metadata and applies no penalties.
-  const bool plain_greedy = is_greedy(r.temperature) && r.repetition_penalty == 1.0f &&
+  // The greedy kernel reads banned ids from the metadata and applies no penalties or masks.
+  const bool plain_greedy = is_greedy(r.temperature) && r.allowed_tokens.empty() &&
+                            r.repetition_penalty == 1.0f &&
                             r.presence_penalty == 0.0f && r.frequency_penalty == 0.0f &&
                             r.num_logprobs <= 0 &&
                             banned_so_far + static_cast<int>(r.banned_ids.size()) <= c.max_banned;

@@ -2,6 +2,8 @@
 // pagoda-cli chat: an interactive terminal chat through the model's own chat template.
 #include <algorithm>
 #include <condition_variable>
+#include <fstream>
+#include <sstream>
 #include <iostream>
 #include <mutex>
 #include <optional>
@@ -28,6 +30,8 @@ struct SamplingOptions {
   std::optional<int> top_k;
   std::optional<uint64_t> seed;
   bool ignore_eos = false;
+  std::string json_schema_file, regex;  // structured output (constrained decoding)
+  std::vector<std::string> choices;
 };
 
 struct GenerateOptions : SamplingOptions {
@@ -47,6 +51,28 @@ void add_sampling_options(CLI::App* cmd, SamplingOptions& o) {
   cmd->add_option("--top-k", o.top_k, "Keep the k most likely tokens (0 = off)");
   cmd->add_option("--seed", o.seed, "Seed for reproducible sampling");
   cmd->add_flag("--ignore-eos", o.ignore_eos, "Keep generating after the end-of-sequence token");
+  auto* schema = cmd->add_option("--json-schema", o.json_schema_file,
+                                 "Constrain the output to JSON matching this schema file")
+                     ->check(CLI::ExistingFile);
+  auto* regex = cmd->add_option("--regex", o.regex, "Constrain the output to this regex");
+  auto* choice = cmd->add_option("--choice", o.choices,
+                                 "Constrain the output to one of these strings (repeatable)");
+  schema->excludes(regex)->excludes(choice);
+  regex->excludes(choice);
+}
+
+// --json-schema / --regex / --choice as a StructuredOutput.
+std::optional<pagoda::StructuredOutput> structured_output(const SamplingOptions& o) {
+  using Kind = pagoda::StructuredOutput::Kind;
+  if (!o.json_schema_file.empty()) {
+    std::ifstream in(o.json_schema_file, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    return pagoda::StructuredOutput{Kind::json_schema, text.str(), {}};
+  }
+  if (!o.regex.empty()) return pagoda::StructuredOutput{Kind::regex, o.regex, {}};
+  if (!o.choices.empty()) return pagoda::StructuredOutput{Kind::choice, "", o.choices};
+  return std::nullopt;
 }
 
 std::unique_ptr<Engine> open_engine(const SamplingOptions& o) {
@@ -66,6 +92,7 @@ SamplingParams sampling_params(const Engine& engine, const SamplingOptions& o) {
   r.top_k = o.top_k;
   r.seed = o.seed;
   if (o.ignore_eos) r.ignore_eos = true;
+  r.structured_output = structured_output(o);
   auto p = SamplingParams::with_defaults(engine.generation_defaults(), r);
   if (p.max_tokens < 0) p.max_tokens = 512;  // a terminal wants an end; the server has none
   if (auto e = p.check()) {

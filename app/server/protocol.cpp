@@ -3,6 +3,7 @@
 #include <limits>
 #include <random>
 
+#include "app/server/structured_request.h"
 #include "engine/chat/prompt.h"
 #include "engine/util/utf8.h"
 
@@ -122,6 +123,7 @@ void parse_common(const Json& b, GenerationRequest& r, SamplingRequest& s) {
   s.include_stop_str_in_output = get_bool(b, "include_stop_str_in_output");
   r.tokens_as_ids = get_bool(b, "return_tokens_as_token_ids").value_or(false);
   if (b.contains("suffix") && !b["suffix"].is_null()) bad("suffix", "'suffix' is not supported");
+  parse_structured_output(b, s);
 }
 
 // The one merge of request and generation_config, and the one range check.

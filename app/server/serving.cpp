@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "app/server/structured_request.h"
 #include "engine/chat/prompt.h"
 #include "engine/util/utf8.h"
 
@@ -172,6 +173,7 @@ GenerationRequest parse_generation(const ServingContext& ctx, const std::string&
   const Engine& engine = require_engine(ctx);
   Json j = parse_body(body);
   GenerationRequest req = parse(j, engine.generation_defaults());
+  keep_schema_order(body, req.params);
   check_model(ctx, req.model);
   return req;
 }

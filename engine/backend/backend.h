@@ -34,7 +34,17 @@ struct SamplingRow {
   std::span<const int32_t> prompt_ids;
   std::span<const int32_t> output_ids;
   std::span<const int32_t> banned_ids;  // e.g. EOS while output < min_tokens
+  // Constrained decoding: bit (id % 32) of word id / 32 set = id may be sampled; ids past the
+  // words are masked too. Empty = unconstrained. Applied before anything else (logprobs too).
+  std::span<const uint32_t> allowed_tokens;
 };
+
+// True when id is allowed by a row's mask (an empty mask allows everything).
+inline bool token_allowed(std::span<const uint32_t> mask, int32_t id) {
+  if (mask.empty()) return true;
+  const size_t w = static_cast<size_t>(id) >> 5;
+  return w < mask.size() && ((mask[w] >> (id & 31)) & 1u);
+}
 
 struct SeqChunk {
   int64_t seq_id = 0;

@@ -104,8 +104,12 @@ SampledToken sample_row(std::span<float> logits, const SamplingRow& row) {
   SampledToken out;
   if (logits.empty()) return out;
   const int32_t vocab = static_cast<int32_t>(logits.size());
+  // The grammar's mask comes first: masked tokens do not exist for anything below.
+  if (!row.allowed_tokens.empty())
+    for (int32_t id = 0; id < vocab; ++id)
+      if (!token_allowed(row.allowed_tokens, id)) logits[id] = kNegInf;
 
-  // Logprobs describe the model's raw distribution, before any penalty or filter.
+  // Logprobs describe the model's distribution (after the mask), before any penalty or filter.
   const double raw_lse = log_sum_exp(logits);
   // Penalties and temperature rewrite logits in place; the sampled token's logprob needs the raw
   // one.

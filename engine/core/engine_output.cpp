@@ -89,10 +89,22 @@ void LlmEngine::postprocess(const SchedulerOutput& sched, const StepInput& input
       req->logits_out->assign(output.logits.begin() + row * vocab,
                               output.logits.begin() + (row + 1) * vocab);
     RequestOutput out = make_output(state, seq);
+    if (!advance_grammar(state, tok.token_id)) {
+      // Only a backend that ignored the mask gets here: never emit invalid output.
+      state.output->finish_with(FinishReason::Error);
+      out.error = "constrained decoding: the backend sampled token " +
+                  std::to_string(tok.token_id) + ", which the grammar does not allow";
+      finish_seq(seq_id, out);
+      emits.emplace_back(req->callback, std::move(out));
+      continue;
+    }
     out.token_ids.push_back(tok.token_id);
     if (req->params.logprobs >= 0)
       out.logprobs.push_back({tok.token_id, tok.logprob, tok.top_logprobs});
     out.text_delta = state.output->push(tok.token_id, seq.num_output_tokens(), seq.num_tokens());
+    // With ignore_eos the grammar still ends the output once it accepted an end id.
+    if (state.matcher && state.matcher->terminated() && !state.output->finished())
+      out.text_delta += state.output->finish_stop();
     if (state.output->finished()) finish_seq(seq_id, out);
     emits.emplace_back(req->callback, std::move(out));
   }

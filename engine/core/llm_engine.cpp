@@ -69,6 +69,10 @@ void LlmEngine::add_request(const std::string& request_id, std::vector<int32_t> 
   req->prompt = std::move(prompt_ids);
   req->arrival = Clock::now();
   req->seed = params.seed ? *params.seed : std::random_device{}() * 0x100000001ull;
+  if (params.structured_output) {
+    req->grammar = grammar::compile_grammar(*params.structured_output);  // cached
+    token_vocabulary();  // built here, off the step thread, the first time
+  }
   enqueue(std::move(req));
 }
 
@@ -146,6 +150,13 @@ void LlmEngine::admit(const std::shared_ptr<Request>& req) {
     state.index = i;
     state.output = std::make_unique<SequenceOutput>(*parts_.tokenizer, req->params, eos_ids_,
                                                     max_tokens, parts_.max_model_len);
+    if (req->grammar) {
+      std::vector<int32_t> end_ids = eos_ids_;
+      end_ids.insert(end_ids.end(), req->params.stop_token_ids.begin(),
+                     req->params.stop_token_ids.end());
+      state.matcher =
+          std::make_unique<grammar::GrammarMatcher>(req->grammar, token_vocab_, end_ids);
+    }
     req->seq_ids.push_back(seq->seq_id);
     scheduler_.add(std::move(seq));
   }
@@ -172,6 +183,36 @@ SamplingRow LlmEngine::sampling_row(const Sequence& seq, const SeqState& state,
   return row;
 }
 
+std::shared_ptr<const grammar::TokenVocabulary> LlmEngine::token_vocabulary() {
+  std::lock_guard lock(vocab_mutex_);
+  if (!token_vocab_)
+    token_vocab_ =
+        std::make_shared<grammar::TokenVocabulary>(*parts_.tokenizer, parts_.model.vocab_size);
+  return token_vocab_;
+}
+
+void LlmEngine::fill_masks(const std::vector<SeqState*>& states) {
+  if (states.empty()) return;
+  auto fill = [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      SeqState* s = states[i];
+      s->mask.resize(s->matcher->vocabulary().mask_words());
+      s->matcher->fill_mask(s->mask);
+    }
+  };
+  if (states.size() == 1) return fill(0, 1);
+  // A mask the grammar has not cached walks the whole vocabulary trie (up to milliseconds):
+  // rows go to a few threads. Cached masks are a copy, cheap either way.
+  if (!mask_pool_)
+    mask_pool_ = std::make_unique<cpu::ThreadPool>(
+        static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 8u)));
+  mask_pool_->parallel_for(static_cast<int64_t>(states.size()), fill, int64_t{1} << 30);
+}
+
+bool LlmEngine::advance_grammar(SeqState& state, int32_t token) {
+  return !state.matcher || state.matcher->accept(token);
+}
+
 bool LlmEngine::step_locked() {
   std::vector<Emit> emits;
   drain_inbox(emits);
@@ -190,6 +231,11 @@ bool LlmEngine::step_locked() {
     } else {
       StepInput input;
       std::vector<std::vector<int32_t>> banned(sched.chunks.size());
+      std::vector<SeqState*> constrained;
+      for (const auto& c : sched.chunks)
+        if (c.sample)
+          if (SeqState& st = seqs_.at(c.seq->seq_id); st.matcher) constrained.push_back(&st);
+      fill_masks(constrained);
       for (size_t i = 0; i < sched.chunks.size(); ++i) {
         const auto& c = sched.chunks[i];
         SeqState& state = seqs_.at(c.seq->seq_id);
@@ -206,6 +252,14 @@ bool LlmEngine::step_locked() {
         chunk.sample = c.sample;
         if (c.sample) {
           chunk.sampling = sampling_row(*c.seq, state, banned[i]);
+          if (state.matcher) {
+            chunk.sampling.allowed_tokens = state.mask;
+            // Only an end id can follow: min_tokens must not ban it.
+            if (state.matcher->is_complete() && !state.matcher->can_continue()) {
+              banned[i].clear();
+              chunk.sampling.banned_ids = {};
+            }
+          }
           if (state.request->logits_out) input.return_logits = true;
         }
         input.chunks.push_back(chunk);

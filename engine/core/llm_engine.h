@@ -15,6 +15,8 @@
 #include "engine/core/engine.h"
 #include "engine/core/scheduler.h"
 #include "engine/core/sequence_output.h"
+#include "engine/cpu/thread_pool.h"
+#include "engine/grammar/grammar.h"
 #include "engine/model/weights.h"
 
 namespace pagoda {
@@ -64,6 +66,7 @@ class LlmEngine final : public Engine {
     int num_unfinished = 0;
     std::vector<int64_t> seq_ids;
     std::vector<float>* logits_out = nullptr;  // prompt_logits
+    std::shared_ptr<const grammar::Grammar> grammar;  // structured output, compiled once
   };
   struct SeqState {
     std::shared_ptr<Request> request;
@@ -71,6 +74,8 @@ class LlmEngine final : public Engine {
     std::unique_ptr<SequenceOutput> output;
     Clock::time_point first_scheduled, first_token;
     bool scheduled = false;
+    std::unique_ptr<grammar::GrammarMatcher> matcher;  // structured output only
+    std::vector<uint32_t> mask;                         // this step's allowed tokens
   };
   struct WindowEntry {
     Clock::time_point start, end;
@@ -91,6 +96,12 @@ class LlmEngine final : public Engine {
   RequestOutput make_output(const SeqState& state, const Sequence& seq) const;
   SamplingRow sampling_row(const Sequence& seq, const SeqState& state,
                            std::vector<int32_t>& banned_storage) const;
+  // The token vocabulary of constrained decoding, built on first use (any thread).
+  std::shared_ptr<const grammar::TokenVocabulary> token_vocabulary();
+  // Fills the masks of the step's constrained rows (in parallel when there are many).
+  void fill_masks(const std::vector<SeqState*>& states);
+  // Advances a sequence's matcher by its sampled token; false when the grammar rejects it.
+  bool advance_grammar(SeqState& state, int32_t token);
   void record_step(Clock::time_point start, int64_t prompt_tokens, int64_t gen_tokens);
   void run_loop();
 
@@ -117,6 +128,9 @@ class LlmEngine final : public Engine {
   std::deque<WindowEntry> window_;
   Clock::time_point last_memory_refresh_{};  // step-owned
   std::atomic<int64_t> logits_counter_{0};
+  std::mutex vocab_mutex_;
+  std::shared_ptr<const grammar::TokenVocabulary> token_vocab_;
+  std::unique_ptr<cpu::ThreadPool> mask_pool_;  // step-owned; made at the first constrained step
   std::thread thread_;
 };
 

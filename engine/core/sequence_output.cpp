@@ -51,6 +51,14 @@ std::string SequenceOutput::push(int32_t token, int num_output_tokens, int num_t
   return out;
 }
 
+std::string SequenceOutput::finish_stop() {
+  if (finished()) return {};
+  std::string out = held_ + detok_.flush();
+  held_.clear();
+  finish_ = FinishReason::Stop;
+  return out;
+}
+
 std::string SequenceOutput::release(const std::string& text, int num_output_tokens, bool final) {
   held_ += text;
   if (!params_.stop.empty() && num_output_tokens >= params_.min_tokens &&

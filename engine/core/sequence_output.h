@@ -24,6 +24,9 @@ class SequenceOutput {
   std::string push(int32_t token, int num_output_tokens, int num_tokens);
   // Ends the sequence from outside (abort, error): returns nothing more.
   void finish_with(FinishReason reason) { finish_ = reason; }
+  // Ends it as a stop (a grammar that accepted its end with ignore_eos set) and returns the text
+  // still held back.
+  std::string finish_stop();
 
   FinishReason finish() const { return finish_; }
   bool finished() const { return finish_ != FinishReason::None; }

@@ -108,6 +108,38 @@ TEST(Sampler, BannedIdsAreNeverChosen) {
   EXPECT_EQ(sample({0.0f, 1.0f, 5.0f}, greedy).token_id, 1);
 }
 
+// Constrained decoding: the mask comes before everything, logprobs included; ids past the
+// mask's words are masked too.
+TEST(Sampler, AllowedTokensMaskComesFirst) {
+  std::vector<float> logits(40, 0.0f);
+  logits[3] = 9.0f;   // the best token, masked
+  logits[5] = 1.0f;
+  logits[7] = 2.0f;
+  logits[35] = 8.0f;  // past the mask's one word: masked
+  const std::vector<uint32_t> mask = {(1u << 5) | (1u << 7)};
+  SamplingRow greedy;
+  greedy.allowed_tokens = mask;
+  greedy.num_logprobs = 3;
+  const SampledToken g = sample(logits, greedy);
+  EXPECT_EQ(g.token_id, 7);
+  // log-softmax over the allowed tokens only: e^2 / (e^1 + e^2)
+  EXPECT_NEAR(g.logprob, std::log(std::exp(2.0) / (std::exp(1.0) + std::exp(2.0))), 1e-5);
+  ASSERT_EQ(g.top_logprobs.size(), 3u);
+  EXPECT_EQ(g.top_logprobs[0].first, 7);
+  EXPECT_EQ(g.top_logprobs[1].first, 5);
+  EXPECT_TRUE(std::isinf(g.top_logprobs[2].second));
+  std::set<int32_t> seen;
+  const std::vector<int32_t> output = {3, 35};
+  for (uint64_t s = 0; s < 300; ++s) {
+    auto row = random_row(s, s);
+    row.allowed_tokens = mask;
+    row.output_ids = output;
+    row.presence_penalty = -2.0f;  // raises 3 and 35, after the mask: they stay masked
+    seen.insert(sample(logits, row).token_id);
+  }
+  EXPECT_EQ(seen, (std::set<int32_t>{5, 7}));
+}
+
 std::set<int32_t> support(const std::vector<float>& logits, SamplingRow row, int draws = 2000) {
   std::set<int32_t> seen;
   for (int i = 0; i < draws; ++i) {

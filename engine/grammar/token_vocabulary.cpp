@@ -1,0 +1,94 @@
+#include "engine/grammar/token_vocabulary.h"
+
+#include <algorithm>
+#include <atomic>
+#include <numeric>
+
+namespace pagoda::grammar {
+
+namespace {
+std::atomic<uint64_t> g_serial{0};
+}
+
+TokenVocabulary::TokenVocabulary(const Tokenizer& tokenizer, int32_t vocab_size)
+    : size_(std::max(vocab_size, tokenizer.vocab_size())), serial_(++g_serial) {
+  bytes_.resize(size_);
+  for (int32_t id = 0; id < tokenizer.vocab_size(); ++id)
+    if (!tokenizer.is_special(id)) bytes_[id] = tokenizer.token_bytes(id);
+  trie_.build(bytes_);
+  if (const size_t strip = tokenizer.leading_spaces_stripped(); strip > 0) {
+    first_bytes_ = bytes_;
+    for (auto& b : first_bytes_) {
+      size_t n = 0;
+      while (n < strip && n < b.size() && b[n] == ' ') ++n;
+      b.erase(0, n);
+    }
+    first_trie_.build(first_bytes_);
+  }
+}
+
+std::string_view TokenVocabulary::bytes(int32_t id, bool first) const {
+  if (id < 0 || id >= size_) return {};
+  return first && !first_bytes_.empty() ? first_bytes_[id] : bytes_[id];
+}
+
+void TokenVocabulary::fill_mask(const Dfa& dfa, int32_t state, bool first,
+                                std::span<uint32_t> words) const {
+  std::fill(words.begin(), words.end(), 0u);
+  if (state == Dfa::kDead) return;
+  (first && !first_bytes_.empty() ? first_trie_ : trie_).fill(dfa, state, words);
+}
+
+void TokenVocabulary::Trie::build(const std::vector<std::string>& all) {
+  std::vector<int32_t> order;
+  for (int32_t id = 0; id < static_cast<int32_t>(all.size()); ++id)
+    if (!all[id].empty() && all[id].size() < 65535) order.push_back(id);
+  std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+    return all[a] < all[b] || (all[a] == all[b] && a < b);
+  });
+  std::vector<uint32_t> open;  // node index at each depth - 1 on the current path
+  const std::string* prev = nullptr;
+  auto close_from = [&](size_t depth) {  // nodes at depth >= depth end their subtree here
+    while (open.size() > depth) {
+      nodes[open.back()].skip = static_cast<uint32_t>(nodes.size());
+      open.pop_back();
+    }
+  };
+  for (int32_t id : order) {
+    const std::string& s = all[id];
+    size_t common = 0;
+    if (prev)
+      while (common < s.size() && common < prev->size() && s[common] == (*prev)[common]) ++common;
+    close_from(common);
+    for (size_t d = common; d < s.size(); ++d) {
+      open.push_back(static_cast<uint32_t>(nodes.size()));
+      nodes.push_back({0, static_cast<uint32_t>(ids.size()), static_cast<uint16_t>(d + 1),
+                       static_cast<uint8_t>(s[d])});
+      max_depth = std::max<uint16_t>(max_depth, static_cast<uint16_t>(d + 1));
+    }
+    ids.push_back(id);  // ends at the deepest open node
+    prev = &s;
+  }
+  close_from(0);
+  nodes.push_back({0, static_cast<uint32_t>(ids.size()), 0, 0});  // sentinel: the last tok_end
+}
+
+void TokenVocabulary::Trie::fill(const Dfa& dfa, int32_t state, std::span<uint32_t> words) const {
+  std::vector<int32_t> at(max_depth + 1u);
+  at[0] = state;
+  const uint32_t n = static_cast<uint32_t>(nodes.size()) - 1;
+  for (uint32_t i = 0; i < n;) {
+    const Node& node = nodes[i];
+    const int32_t s = dfa.next(at[node.depth - 1], node.byte);
+    if (s == Dfa::kDead) {
+      i = node.skip;
+      continue;
+    }
+    at[node.depth] = s;
+    for (uint32_t t = node.tok_begin, end = nodes[i + 1].tok_begin; t < end; ++t)
+      words[static_cast<uint32_t>(ids[t]) >> 5] |= 1u << (ids[t] & 31);
+    ++i;
+  }
+}
+
+}  // namespace pagoda::grammar

@@ -1,0 +1,54 @@
+#pragma once
+// A tokenizer's vocabulary as constrained decoding sees it: every id's raw bytes (after the
+// decoder: byte-level BPE and SentencePiece byte fallback give single bytes), laid out as a trie
+// in depth-first order so that one linear pass with subtree skips checks shared prefixes once.
+// Special tokens and tokens without bytes are never allowed; EOS is the matcher's business.
+// Threading: immutable after construction; one instance serves every thread.
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/grammar/automaton.h"
+#include "engine/tokenizer/tokenizer.h"
+
+namespace pagoda::grammar {
+
+class TokenVocabulary {
+ public:
+  // vocab_size: the model's logits width (may exceed the tokenizer's).
+  TokenVocabulary(const Tokenizer& tokenizer, int32_t vocab_size);
+
+  int32_t size() const { return size_; }
+  size_t mask_words() const { return (static_cast<size_t>(size_) + 31) / 32; }
+  // A token's bytes as text after it; first: as the first output token (the SentencePiece
+  // leading-space rule of the detokenizer applies). Empty for special / unusable tokens.
+  std::string_view bytes(int32_t id, bool first) const;
+  // Sets the bit of every token whose bytes the DFA accepts from `state` without dying (EOS
+  // words must hold mask_words() and is overwritten.
+  void fill_mask(const Dfa& dfa, int32_t state, bool first, std::span<uint32_t> words) const;
+  // Distinguishes vocabularies in caches (never reused within a process).
+  uint64_t serial() const { return serial_; }
+
+ private:
+  struct Node {
+    uint32_t skip;       // the next node outside this subtree
+    uint32_t tok_begin;  // tokens ending here: ids[tok_begin, next node's tok_begin)
+    uint16_t depth;      // 1 for a root child
+    uint8_t byte;
+  };
+  struct Trie {
+    std::vector<Node> nodes;  // depth-first order, plus one sentinel
+    std::vector<int32_t> ids;
+    uint16_t max_depth = 0;
+    void build(const std::vector<std::string>& bytes);
+    void fill(const Dfa& dfa, int32_t state, std::span<uint32_t> words) const;
+  };
+  int32_t size_ = 0;
+  std::vector<std::string> bytes_, first_bytes_;  // first_bytes_: only when spaces are stripped
+  Trie trie_, first_trie_;
+  uint64_t serial_ = 0;
+};
+
+}  // namespace pagoda::grammar

@@ -13,6 +13,8 @@
 #                  length distribution; all 256 take transformers several minutes)
 #   PROFILE_MODELS shapes that also run a decode-b1 and a prefill step with per-kernel-kind
 #                  device timings (PAGODA_CUDA_PROFILE=1, eager)
+#   QUANT_FORMATS  pagoda-bench --quant formats on the 7B shape (awq gptq4 fp8 gptq8; "" none)
+#   GRAMMAR_SHAPES bench_grammar shapes, constrained vs unconstrained (qwen2.5-0.5b; "" none)
 #   SKIP_BENCH=1   tests only
 #   SKIP_MEMCHECK=1  no compute-sanitizer pass
 #   OUT            folder for logs (a temporary one otherwise)
@@ -26,6 +28,8 @@ HF_MODELS=${HF_MODELS-"qwen2.5-0.5b qwen2.5-7b"}
 HF_OFFLINE=${HF_OFFLINE:-64}
 HF_OFFLINE_MODELS=${HF_OFFLINE_MODELS:-"qwen2.5-0.5b"}
 PROFILE_MODELS=${PROFILE_MODELS-"qwen2.5-0.5b qwen2.5-7b"}
+QUANT_FORMATS=${QUANT_FORMATS-"awq gptq4 fp8 gptq8"}
+GRAMMAR_SHAPES=${GRAMMAR_SHAPES-"qwen2.5-0.5b"}
 OUT=${OUT:-$(mktemp -d)}
 mkdir -p "$OUT"
 STATUS=()
@@ -42,7 +46,8 @@ if ! cmake -S . -B "$BUILD_DIR" -G Ninja -DPAGODA_GUI=OFF -DPAGODA_CUDA=ON \
   exit 1
 fi
 if ! cmake --build "$BUILD_DIR" -j"$(nproc)" --target pagoda_cuda test_cuda_kernels test_cuda_e2e \
-    test_cuda_attention_mma test_cuda_sampling test_cuda_quant test_step_plan pagoda-bench pagoda-cli >>"$OUT/build.log" 2>&1; then
+    test_cuda_attention_mma test_cuda_sampling test_cuda_quant test_cuda_grammar_mask \
+    test_quant_weights test_step_plan pagoda-bench bench_grammar pagoda-cli >>"$OUT/build.log" 2>&1; then
   grep -E "error|FAILED" "$OUT/build.log" | head -40
   echo "build FAILED"
   exit 1
@@ -81,8 +86,8 @@ fi
 cat "$OUT/engine-e2e.log"
 
 if [ "${SKIP_MEMCHECK:-0}" != 1 ] && command -v compute-sanitizer >/dev/null; then
-  for t in ${MEMCHECK_TESTS:-test_cuda_kernels test_cuda_sampling test_cuda_attention_mma}; do
-    if timeout "${MEMCHECK_TIMEOUT:-150}" compute-sanitizer --tool memcheck --error-exitcode 9 \
+  for t in ${MEMCHECK_TESTS:-test_cuda_kernels test_cuda_sampling test_cuda_attention_mma test_cuda_quant test_cuda_grammar_mask}; do
+    if PAGODA_SKIP_TIMING=1 timeout "${MEMCHECK_TIMEOUT:-150}" compute-sanitizer --tool memcheck --error-exitcode 9 \
         "$BUILD_DIR/tests/$t" >"$OUT/memcheck-$t.log" 2>&1; then
       note "memcheck $t: clean"
     else
@@ -117,6 +122,15 @@ EOF
     case " $OFFLINE_MODELS " in *" $m "*) off=256 ;; esac
     timeout 240 "$BUILD_DIR/tests/pagoda-bench" --model "$m" --offline $off 2>&1 | tee -a "$OUT/bench.log" ||
       note "pagoda-bench $m: FAILED or timed out"
+  done
+  # Quantized 7B shapes (docs/quantization.md) and constrained decoding (docs/structured-output.md).
+  for f in $QUANT_FORMATS; do
+    timeout 120 "$BUILD_DIR/tests/pagoda-bench" --model qwen2.5-7b --quant "$f" --offline 0 \
+      --tag "_$f" 2>&1 | tee -a "$OUT/bench.log" || note "pagoda-bench --quant $f: FAILED or timed out"
+  done
+  for m in $GRAMMAR_SHAPES; do
+    timeout 150 "$BUILD_DIR/tests/bench_grammar" --shape "$m" --requests 32 --tokens 128 2>&1 |
+      tee -a "$OUT/grammar-bench.log" || note "bench_grammar $m: FAILED or timed out"
   done
   # Where a step's time goes: device time per kernel kind (eager, events around each launch).
   for m in $PROFILE_MODELS; do

@@ -134,6 +134,7 @@ class TestUiChatLayout : public QObject {
   void noModelKeepsMessageOnce();
   void welcomeSaysWhichGpu();
   void welcomeWithoutGpu();
+  void welcomeInChinese();
   void welcomePromptsAnswered();
   void narrowWindowFoldsPanels();
   void renameAndElide();
@@ -314,6 +315,27 @@ void TestUiChatLayout::welcomeWithoutGpu() {
   QTRY_COMPARE(welcome->hardwareText(),
                QString("No NVIDIA GPU found — Pagoda runs on the CPU, slowly"));
   QVERIFY(!welcome->hardwareText().contains("CUDA"));
+}
+
+void TestUiChatLayout::welcomeInChinese() {
+  app::TelemetryOptions options;
+  options.nvml_library = QDir::temp().filePath("no-such-libnvidia-ml.so.1");
+  options.interval_ms = 50;
+  AppHarness app({}, options);
+  showActive(app, {1024, 700});
+  app.window->showPage(MainWindow::Chat);
+  ui::applyLanguage("zh_CN");
+  // The window rebuilds its pages in the new language.
+  QTRY_VERIFY(app.window->chatPage()->welcome()->hardwareText() ==
+              QString::fromUtf8("未找到 NVIDIA GPU — Pagoda 将在 CPU 上运行，速度较慢"));
+  ui::ChatPage* page = app.window->chatPage();
+  QCOMPARE(page->findChild<QPushButton*>("ChatListToggle")->text(), QString::fromUtf8("对话"));
+  QPushButton* load = nullptr;
+  for (QPushButton* b : page->welcome()->findChildren<QPushButton*>())
+    if (b->property("role") == "loadOffered") load = b;
+  QTRY_VERIFY(load && load->text() == QString::fromUtf8("加载 demo-chat"));
+  ui::applyLanguage("en");
+  QTRY_VERIFY(app.window->chatPage()->findChild<QPushButton*>("ChatListToggle")->text() == "Chats");
 }
 
 void TestUiChatLayout::welcomePromptsAnswered() {

@@ -2006,7 +2006,7 @@ on %2</source>
     <message>
         <location filename="../ui/chat_welcome.cpp" line="61"/>
         <source>%1, %2 — models up to %3 in 4-bit fit</source>
-        <translation>%1，%2 — 可容纳最大约 %3 参数的 4 位量化模型</translation>
+        <translation>%1，%2 — 可运行最大 %3 参数的 4 位量化模型</translation>
     </message>
     <message numerus="yes">
         <location filename="../ui/chat_welcome.cpp" line="20"/>

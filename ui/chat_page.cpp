@@ -106,9 +106,9 @@ ChatPage::ChatPage(const Services& services, QWidget* parent)
   list_toggle_->setCheckable(true);
   list_toggle_->setChecked(true);
   list_toggle_->setToolTip(tr("Show or hide the list of chats"));
-  title_ = new QLabel;
+  title_ = new ElidedLabel;
   title_->setObjectName("PageTitle");
-  title_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);  // elided in updateTitle
+  title_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);  // elided to fit
   target_ = new QComboBox;
   target_->setObjectName("Target");
   target_->setMinimumWidth(160);
@@ -135,6 +135,13 @@ ChatPage::ChatPage(const Services& services, QWidget* parent)
   transcript_->setContentsMargins(0, 8, 8, 8);
   transcript_->setSpacing(12);
   scroll_->setWidget(transcript_widget);
+  // Bubbles settle their heights over a few layout passes: a reader at the bottom stays there.
+  QScrollBar* bar = scroll_->verticalScrollBar();
+  connect(bar, &QScrollBar::valueChanged, this,
+          [this, bar](int value) { stick_to_bottom_ = value >= bar->maximum() - 40; });
+  connect(bar, &QScrollBar::rangeChanged, this, [this, bar](int, int maximum) {
+    if (stick_to_bottom_) bar->setValue(maximum);
+  });
   center_layout->addWidget(scroll_, 1);
   welcome_ = new ChatWelcome(services_);
   center_layout->addWidget(welcome_, 1);
@@ -664,11 +671,12 @@ void ChatPage::exportConversation(qint64 id, bool json) {
 }
 
 void ChatPage::updateTitle() {
-  title_text_ = conversation_id_ ? services_.store->conversation(conversation_id_).title
-                                 : tr("Chat");
-  title_->setToolTip(title_text_);
-  title_->setText(title_->fontMetrics().elidedText(title_text_, Qt::ElideRight,
-                                                   std::max(40, title_->width())));
+  title_->setFullText(conversation_id_ ? services_.store->conversation(conversation_id_).title
+                                       : tr("Chat"));
+}
+
+QString ChatPage::titleText() const {
+  return title_->fullText();
 }
 
 void ChatPage::resizeEvent(QResizeEvent* event) {
@@ -682,7 +690,6 @@ void ChatPage::resizeEvent(QResizeEvent* event) {
     list_toggle_->setChecked(state & 1);
     options_toggle_->setChecked(state & 2);
   }
-  updateTitle();
 }
 
 bool ChatPage::chatListShown() const {

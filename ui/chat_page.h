@@ -49,7 +49,7 @@ class ChatPage : public QWidget {
   QString liveText() const;
   int liveContextPercent() const;
   // The conversation's whole title (the label elides it to fit).
-  QString titleText() const { return title_text_; }
+  QString titleText() const;
   ChatWelcome* welcome() const { return welcome_; }
   // Deletes a conversation after a few seconds unless Undo is pressed (gone from the list at once).
   void deleteWithUndo(qint64 id);
@@ -88,8 +88,7 @@ class ChatPage : public QWidget {
   QLineEdit* search_;
   QListWidget* conversations_;
   // Transcript
-  QLabel* title_;
-  QString title_text_;
+  ElidedLabel* title_;
   ChatWelcome* welcome_;
   QWidget* banner_;
   QLabel* banner_label_;

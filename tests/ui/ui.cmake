@@ -24,3 +24,10 @@ pagoda_test_defs(pagoda_screenshots)
 # The Dashboard shot uses the fake NVML (tests/app/telemetry.cmake) as its GPU driver.
 target_compile_definitions(pagoda_screenshots PRIVATE PAGODA_FAKE_NVML="${PAGODA_FAKE_NVML_PATH}")
 add_dependencies(pagoda_screenshots pagoda_fake_nvml)
+
+# Not a test: the chat page and the first-run welcome at 1024x700 and 1600x1000 (en, zh_CN).
+add_executable(pagoda_chat_screenshots ${CMAKE_CURRENT_LIST_DIR}/take_chat_screenshots.cpp)
+target_link_libraries(pagoda_chat_screenshots PRIVATE pagoda_ui ${CMAKE_DL_LIBS})
+pagoda_test_defs(pagoda_chat_screenshots)
+target_compile_definitions(pagoda_chat_screenshots PRIVATE PAGODA_FAKE_NVML="${PAGODA_FAKE_NVML_PATH}")
+add_dependencies(pagoda_chat_screenshots pagoda_fake_nvml)

@@ -1980,16 +1980,6 @@ on %2</source>
       <translation />
     </message>
     <message>
-      <location filename="../ui/chat_page.cpp" line="706" />
-      <source>Load %1</source>
-      <translation />
-    </message>
-    <message>
-      <location filename="../ui/chat_page.cpp" line="706" />
-      <source>Load demo-chat</source>
-      <translation />
-    </message>
-    <message>
       <location filename="../ui/chat_page.cpp" line="718" />
       <source>Deleted “%1”</source>
       <translation />

@@ -1976,16 +1976,6 @@ on %2</source>
         <translation>尚未加载模型。您的消息没有发送，仍保留在输入框中。</translation>
     </message>
     <message>
-        <location filename="../ui/chat_page.cpp" line="706"/>
-        <source>Load %1</source>
-        <translation>加载 %1</translation>
-    </message>
-    <message>
-        <location filename="../ui/chat_page.cpp" line="706"/>
-        <source>Load demo-chat</source>
-        <translation>加载 demo-chat</translation>
-    </message>
-    <message>
         <location filename="../ui/chat_page.cpp" line="718"/>
         <source>Deleted “%1”</source>
         <translation>已删除“%1”</translation>

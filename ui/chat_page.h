@@ -15,6 +15,7 @@
 
 class QComboBox;
 class QDoubleSpinBox;
+class QHBoxLayout;
 class QLabel;
 class QLineEdit;
 class QListWidget;
@@ -77,6 +78,9 @@ class ChatPage : public QWidget {
   void showNoModelBanner();
   void finishPendingDelete();
   void buildShortcuts();
+  // The construction, in parts (chat_page_parts.cpp).
+  void buildOptions(QHBoxLayout* row);
+  void connectServices();
 
   Services services_;
   qint64 conversation_id_ = 0;

@@ -126,6 +126,10 @@ ChatWelcome::ChatWelcome(const Services& services, QWidget* parent)
   refresh();
 }
 
+QString ChatWelcome::loadText(const ModelOffer& offer) {
+  return offer.last_used ? tr("Load %1").arg(offer.name) : tr("Load demo-chat");
+}
+
 QString ChatWelcome::hardwareText() const {
   return hardware_->text();
 }
@@ -150,7 +154,7 @@ void ChatWelcome::refresh() {
                               "questions below (capitals, small sums, counting) and nothing "
                               "more."));
   }
-  load_->setText(offer.last_used ? tr("Load %1").arg(offer.name) : tr("Load demo-chat"));
+  load_->setText(loadText(offer));
   load_->setVisible(!engine->isLoaded() && !offer.path.isEmpty());
   load_->setEnabled(!engine->isLoading());
   for (QPushButton* chip : chips_) chip->setEnabled(!engine->isLoading());

@@ -37,6 +37,8 @@ class ChatWelcome : public QFrame {
   explicit ChatWelcome(const Services& services, QWidget* parent = nullptr);
 
   QString hardwareText() const;
+  // "Load demo-chat", or "Load <the last model>".
+  static QString loadText(const ModelOffer& offer);
   // The prompts shown as chips (demo-chat answers each; see its README).
   static QStringList examplePrompts();
   // The hardware line for a telemetry sample (sampled: whether any sample arrived yet).

@@ -48,6 +48,17 @@ void showActive(AppHarness& app, QSize size) {
   QCoreApplication::processEvents();
 }
 
+// The chat page shown at `size` on a new conversation that talks to the fake server.
+qint64 remoteChat(AppHarness& app, const FakeOpenAiServer& server, QSize size) {
+  showActive(app, size);
+  app.window->showPage(MainWindow::Chat);
+  ui::ChatPage* page = app.window->chatPage();
+  const qint64 id = page->newConversation();
+  app.store->setTarget(id, remoteTarget(app, server));
+  page->selectConversation(id);
+  return id;
+}
+
 QList<ui::MessageView*> views(AppHarness& app) {
   QList<ui::MessageView*> out = app.window->chatPage()->messageViews();
   std::sort(out.begin(), out.end(),
@@ -205,12 +216,9 @@ void TestUiChatLayout::stoppedLongReplyKeepsBottomAndFocus() {
   for (int i = 0; i < 400; ++i) server.chunks << QStringLiteral("word%1 ").arg(i);
   server.interval_ms = 5;
   AppHarness app;
-  showActive(app, {1024, 700});
-  app.window->showPage(MainWindow::Chat);
+  const qint64 id = remoteChat(app, server, {1024, 700});
   ui::ChatPage* page = app.window->chatPage();
-  const qint64 id = page->newConversation();
-  app.store->setTarget(id, remoteTarget(app, server));
-  page->selectConversation(id);
+  QCOMPARE(page->currentConversation(), id);
   ui::Composer* composer = page->composer();
   composer->setFocus();
   QTest::keyClicks(composer, "Tell me a long story");
@@ -394,6 +402,8 @@ void TestUiChatLayout::narrowWindowFoldsPanels() {
   QScrollArea* transcript = page->transcriptArea();
   QVERIFY(!page->chatListShown());
   QVERIFY(!page->optionsShown());
+  qInfo() << "1024x700: the transcript is" << transcript->width() << "px of"
+          << app.window->width() << "px";
   QVERIFY2(transcript->width() >= 0.6 * app.window->width(),
            qPrintable(QString("transcript %1 px of %2").arg(transcript->width()).arg(app.window->width())));
   // The toggles bring them back.
@@ -459,13 +469,8 @@ void TestUiChatLayout::keyboard() {
   for (int i = 0; i < 300; ++i) server.chunks << QStringLiteral("w%1 ").arg(i);
   server.interval_ms = 10;
   AppHarness app;
-  showActive(app, {1280, 800});
-  app.window->showPage(MainWindow::Chat);
+  const qint64 id = remoteChat(app, server, {1280, 800});
   ui::ChatPage* page = app.window->chatPage();
-  const QString target = remoteTarget(app, server);
-  const qint64 id = page->newConversation();
-  app.store->setTarget(id, target);
-  page->selectConversation(id);
   ui::Composer* composer = page->composer();
   composer->setFocus();
   // Shift+Enter: a new line; Enter: sends.
@@ -520,12 +525,7 @@ void TestUiChatLayout::replyVersions() {
   server.chunks = {"First ", "answer."};
   server.interval_ms = 1;
   AppHarness app;
-  showActive(app, {1280, 800});
-  app.window->showPage(MainWindow::Chat);
-  ui::ChatPage* page = app.window->chatPage();
-  const qint64 id = page->newConversation();
-  app.store->setTarget(id, remoteTarget(app, server));
-  page->selectConversation(id);
+  const qint64 id = remoteChat(app, server, {1280, 800});
   QSignalSpy finished(app.chat.get(), &app::ChatService::generationFinished);
   QVERIFY(app.chat->send(id, "Question"));
   QVERIFY(finished.wait(10000));

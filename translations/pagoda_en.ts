@@ -1922,4 +1922,184 @@ on %2</source>
       <translation />
     </message>
   </context>
+  <context>
+    <name>pagoda::ui::ChatPage</name>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="62" />
+      <source>New chat (Ctrl+N)</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="66" />
+      <source>Search chats (Ctrl+F or Ctrl+K)</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="40" />
+      <source>Undo</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="104" />
+      <source>Chats</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="108" />
+      <source>Show or hide the list of chats</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="121" />
+      <source>Show or hide the system prompt and sampling options</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="184" />
+      <source>Send (Enter; Shift+Enter for a new line)</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="187" />
+      <source>Stop the reply (Esc)</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="190" />
+      <source>Write the last reply again (the current one stays as a version)</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="699" />
+      <source>Loading %1… Your message stays in the box: press Enter once it is loaded.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="703" />
+      <source>No model is loaded. Your message was not sent; it stays in the box.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_page.cpp" line="718" />
+      <source>Deleted “%1”</source>
+      <translation />
+    </message>
+  </context>
+  <context>
+    <name>pagoda::ui::ChatWelcome</name>
+    <message>
+      <location filename="../ui/chat_welcome.cpp" line="55" />
+      <source>Looking for a GPU…</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_welcome.cpp" line="57" />
+      <source>No NVIDIA GPU found — Pagoda runs on the CPU, slowly</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_welcome.cpp" line="61" />
+      <source>%1, %2 — models up to %3 in 4-bit fit</source>
+      <translation />
+    </message>
+    <message numerus="yes">
+      <location filename="../ui/chat_welcome.cpp" line="20" />
+      <source>(%n more GPU(s) found)</source>
+      <translation>
+        <numerusform>(%n more GPU found)</numerusform>
+        <numerusform>(%n more GPUs found)</numerusform>
+      </translation>
+    </message>
+    <message>
+      <location filename="../ui/chat_welcome.cpp" line="76" />
+      <source>Welcome to Pagoda</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_welcome.cpp" line="90" />
+      <source>Try one of these:</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_welcome.cpp" line="100" />
+      <source>Send this to the loaded model</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_welcome.cpp" line="140" />
+      <source>%1 is loaded and ready.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_welcome.cpp" line="142" />
+      <source>Loading %1…</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_welcome.cpp" line="144" />
+      <source>No model yet: find one on the Discover page.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_welcome.cpp" line="147" />
+      <source>Pick up where you left off, or load another model on the Models page.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_welcome.cpp" line="149" />
+      <source>demo-chat is a tiny model bundled with Pagoda: it answers the questions below (capitals, small sums, counting) and nothing more.</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_welcome.cpp" line="153" />
+      <source>Load %1</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/chat_welcome.cpp" line="153" />
+      <source>Load demo-chat</source>
+      <translation />
+    </message>
+  </context>
+  <context>
+    <name>pagoda::ui::MessageView</name>
+    <message>
+      <location filename="../ui/message_view.cpp" line="44" />
+      <source>Previous version</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/message_view.cpp" line="52" />
+      <source>Next version</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/message_view.cpp" line="120" />
+      <source>Send the edited message (Enter)</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/message_view.cpp" line="84" />
+      <source>Copy</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/message_view.cpp" line="99" />
+      <source>Edit</source>
+      <translation />
+    </message>
+    <message>
+      <location filename="../ui/message_view.cpp" line="142" />
+      <source>Regenerate (the current reply stays as a version)</source>
+      <translation />
+    </message>
+  </context>
+  <context>
+    <name>pagoda::ui::MainWindow</name>
+    <message>
+      <location filename="../ui/main_window.cpp" line="81" />
+      <source>%1 (Ctrl+%2)</source>
+      <translation />
+    </message>
+  </context>
 </TS>

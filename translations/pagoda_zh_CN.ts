@@ -1918,4 +1918,183 @@ on %2</source>
         <translation>过大（约 %1）</translation>
     </message>
 </context>
+<context>
+    <name>pagoda::ui::ChatPage</name>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="62"/>
+        <source>New chat (Ctrl+N)</source>
+        <translation>新对话（Ctrl+N）</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="66"/>
+        <source>Search chats (Ctrl+F or Ctrl+K)</source>
+        <translation>搜索对话（Ctrl+F 或 Ctrl+K）</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="40"/>
+        <source>Undo</source>
+        <translation>撤销</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="104"/>
+        <source>Chats</source>
+        <translation>对话</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="108"/>
+        <source>Show or hide the list of chats</source>
+        <translation>显示或隐藏对话列表</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="121"/>
+        <source>Show or hide the system prompt and sampling options</source>
+        <translation>显示或隐藏系统提示词和采样选项</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="184"/>
+        <source>Send (Enter; Shift+Enter for a new line)</source>
+        <translation>发送（Enter；Shift+Enter 换行）</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="187"/>
+        <source>Stop the reply (Esc)</source>
+        <translation>停止回复（Esc）</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="190"/>
+        <source>Write the last reply again (the current one stays as a version)</source>
+        <translation>重新生成最后一条回复（当前回复保留为一个版本）</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="699"/>
+        <source>Loading %1… Your message stays in the box: press Enter once it is loaded.</source>
+        <translation>正在加载 %1… 您的消息仍在输入框中：加载完成后按 Enter 发送。</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="703"/>
+        <source>No model is loaded. Your message was not sent; it stays in the box.</source>
+        <translation>尚未加载模型。您的消息没有发送，仍保留在输入框中。</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_page.cpp" line="718"/>
+        <source>Deleted “%1”</source>
+        <translation>已删除“%1”</translation>
+    </message>
+</context>
+<context>
+    <name>pagoda::ui::ChatWelcome</name>
+    <message>
+        <location filename="../ui/chat_welcome.cpp" line="55"/>
+        <source>Looking for a GPU…</source>
+        <translation>正在查找 GPU…</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_welcome.cpp" line="57"/>
+        <source>No NVIDIA GPU found — Pagoda runs on the CPU, slowly</source>
+        <translation>未找到 NVIDIA GPU — Pagoda 将在 CPU 上运行，速度较慢</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_welcome.cpp" line="61"/>
+        <source>%1, %2 — models up to %3 in 4-bit fit</source>
+        <translation>%1，%2 — 可运行最大 %3 参数的 4 位量化模型</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../ui/chat_welcome.cpp" line="20"/>
+        <source>(%n more GPU(s) found)</source>
+        <translation>
+            <numerusform>（另找到 %n 块 GPU）</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_welcome.cpp" line="76"/>
+        <source>Welcome to Pagoda</source>
+        <translation>欢迎使用 Pagoda</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_welcome.cpp" line="90"/>
+        <source>Try one of these:</source>
+        <translation>试试这些问题：</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_welcome.cpp" line="100"/>
+        <source>Send this to the loaded model</source>
+        <translation>发送给已加载的模型</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_welcome.cpp" line="140"/>
+        <source>%1 is loaded and ready.</source>
+        <translation>%1 已加载，可以开始对话。</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_welcome.cpp" line="142"/>
+        <source>Loading %1…</source>
+        <translation>正在加载 %1…</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_welcome.cpp" line="144"/>
+        <source>No model yet: find one on the Discover page.</source>
+        <translation>还没有模型：请在“发现”页面查找。</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_welcome.cpp" line="147"/>
+        <source>Pick up where you left off, or load another model on the Models page.</source>
+        <translation>继续使用上次的模型，或在“模型”页面加载其他模型。</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_welcome.cpp" line="149"/>
+        <source>demo-chat is a tiny model bundled with Pagoda: it answers the questions below (capitals, small sums, counting) and nothing more.</source>
+        <translation>demo-chat 是 Pagoda 自带的一个很小的模型：它只会回答下面这类问题（首都、简单的加法、数数），别的都不会。</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_welcome.cpp" line="153"/>
+        <source>Load %1</source>
+        <translation>加载 %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/chat_welcome.cpp" line="153"/>
+        <source>Load demo-chat</source>
+        <translation>加载 demo-chat</translation>
+    </message>
+</context>
+<context>
+    <name>pagoda::ui::MessageView</name>
+    <message>
+        <location filename="../ui/message_view.cpp" line="44"/>
+        <source>Previous version</source>
+        <translation>上一个版本</translation>
+    </message>
+    <message>
+        <location filename="../ui/message_view.cpp" line="52"/>
+        <source>Next version</source>
+        <translation>下一个版本</translation>
+    </message>
+    <message>
+        <location filename="../ui/message_view.cpp" line="120"/>
+        <source>Send the edited message (Enter)</source>
+        <translation>发送修改后的消息（Enter）</translation>
+    </message>
+    <message>
+        <location filename="../ui/message_view.cpp" line="84"/>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <location filename="../ui/message_view.cpp" line="99"/>
+        <source>Edit</source>
+        <translation>编辑</translation>
+    </message>
+    <message>
+        <location filename="../ui/message_view.cpp" line="142"/>
+        <source>Regenerate (the current reply stays as a version)</source>
+        <translation>重新生成（当前回复保留为一个版本）</translation>
+    </message>
+</context>
+<context>
+    <name>pagoda::ui::MainWindow</name>
+    <message>
+        <location filename="../ui/main_window.cpp" line="81"/>
+        <source>%1 (Ctrl+%2)</source>
+        <translation>%1（Ctrl+%2）</translation>
+    </message>
+</context>
 </TS>

@@ -14,9 +14,11 @@
 #include <QMenu>
 #include <QMessageBox>
 #include <QProgressBar>
+#include <QResizeEvent>
 #include <QPushButton>
 #include <QScrollArea>
 #include <QScrollBar>
+#include <QShortcut>
 #include <QSpinBox>
 #include <QVBoxLayout>
 
@@ -24,36 +26,41 @@
 #include "app/services/chat_service.h"
 #include "app/services/chat_store.h"
 #include "app/services/engine_service.h"
+#include "app/services/model_library.h"
+#include "ui/chat_welcome.h"
 #include "ui/message_view.h"
 #include "ui/ui_util.h"
 
 namespace pagoda::ui {
+namespace {
 
-void Composer::keyPressEvent(QKeyEvent* event) {
-  if ((event->key() == Qt::Key_Return || event->key() == Qt::Key_Enter) &&
-      !(event->modifiers() & Qt::ShiftModifier)) {
-    emit submitted();
-    return;
-  }
-  QPlainTextEdit::keyPressEvent(event);
-}
+constexpr int kUndoDeleteMs = 6000;
+
+}  // namespace
 
 ChatPage::ChatPage(const Services& services, QWidget* parent)
     : QWidget(parent), services_(services) {
   auto* row = new QHBoxLayout(this);
+  // The side panels fold away below a width (resizeEvent): they must not hold the window wider.
+  row->setSizeConstraint(QLayout::SetNoConstraint);
+  setMinimumWidth(560);
   row->setContentsMargins(0, 0, 0, 0);
   row->setSpacing(0);
 
   // Conversation list.
   auto* side = new QFrame;
+  side_ = side;
   side->setObjectName("ChatSide");
   side->setFixedWidth(250);
   auto* side_layout = new QVBoxLayout(side);
   side_layout->setContentsMargins(12, 20, 12, 12);
   auto* new_chat = new QPushButton(tr("New chat"));
   new_chat->setObjectName("Primary");
+  new_chat->setToolTip(tr("New chat (Ctrl+N)"));
   search_ = new QLineEdit;
+  search_->setObjectName("ChatSearch");
   search_->setPlaceholderText(tr("Search chats"));
+  search_->setToolTip(tr("Search chats (Ctrl+F or Ctrl+K)"));
   search_->addAction(icon("search"), QLineEdit::LeadingPosition);
   search_->setClearButtonEnabled(true);
   conversations_ = new QListWidget;
@@ -62,25 +69,57 @@ ChatPage::ChatPage(const Services& services, QWidget* parent)
   side_layout->addWidget(new_chat);
   side_layout->addWidget(search_);
   side_layout->addWidget(conversations_, 1);
+  // Undo for a deleted chat, under the list.
+  undo_bar_ = new QFrame;
+  undo_bar_->setObjectName("UndoBar");
+  auto* undo_layout = new QHBoxLayout(undo_bar_);
+  undo_layout->setContentsMargins(8, 4, 4, 4);
+  undo_label_ = new QLabel;
+  undo_label_->setWordWrap(true);
+  auto* undo = new QPushButton(tr("Undo"));
+  undo->setObjectName("UndoButton");
+  undo_layout->addWidget(undo_label_, 1);
+  undo_layout->addWidget(undo);
+  undo_bar_->hide();
+  side_layout->addWidget(undo_bar_);
   row->addWidget(side);
+  undo_timer_.setSingleShot(true);
+  undo_timer_.setInterval(kUndoDeleteMs);
+  connect(&undo_timer_, &QTimer::timeout, this, &ChatPage::finishPendingDelete);
+  connect(undo, &QPushButton::clicked, this, [this] {
+    undo_timer_.stop();
+    pending_delete_ = 0;
+    undo_bar_->hide();
+    reloadConversations();
+  });
 
   // Transcript and composer.
   auto* center = new QWidget;
   auto* center_layout = new QVBoxLayout(center);
   center_layout->setContentsMargins(24, 18, 24, 12);
   auto* header = new QHBoxLayout;
-  title_ = new QLabel;
+  list_toggle_ = new QPushButton(icon("chat"), tr("Chats"));
+  list_toggle_->setObjectName("ChatListToggle");
+  list_toggle_->setCheckable(true);
+  list_toggle_->setChecked(true);
+  list_toggle_->setToolTip(tr("Show or hide the list of chats"));
+  title_ = new ElidedLabel;
   title_->setObjectName("PageTitle");
-  title_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);  // long titles are cut
+  title_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);  // elided to fit
   target_ = new QComboBox;
   target_->setObjectName("Target");
-  target_->setMinimumWidth(220);
-  auto* options_toggle = new QPushButton(icon("tune"), tr("Options"));
-  options_toggle->setCheckable(true);
-  options_toggle->setChecked(true);
+  target_->setMinimumWidth(160);
+  target_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  target_->setMinimumContentsLength(14);
+  options_toggle_ = new QPushButton(icon("tune"), tr("Options"));
+  options_toggle_->setObjectName("OptionsToggle");
+  options_toggle_->setCheckable(true);
+  options_toggle_->setChecked(true);
+  options_toggle_->setToolTip(tr("Show or hide the system prompt and sampling options"));
+  header->addWidget(list_toggle_);
   header->addWidget(title_, 1);
   header->addWidget(target_);
-  header->addWidget(options_toggle);
+  header->addWidget(options_toggle_);
   center_layout->addLayout(header);
 
   scroll_ = new QScrollArea;
@@ -93,12 +132,39 @@ ChatPage::ChatPage(const Services& services, QWidget* parent)
   transcript_->setContentsMargins(0, 8, 8, 8);
   transcript_->setSpacing(12);
   scroll_->setWidget(transcript_widget);
+  // Bubbles settle their heights over a few layout passes: a reader at the bottom stays there.
+  QScrollBar* bar = scroll_->verticalScrollBar();
+  connect(bar, &QScrollBar::valueChanged, this,
+          [this, bar](int value) { stick_to_bottom_ = value >= bar->maximum() - 40; });
+  connect(bar, &QScrollBar::rangeChanged, this, [this, bar](int, int maximum) {
+    if (stick_to_bottom_) bar->setValue(maximum);
+  });
   center_layout->addWidget(scroll_, 1);
-  empty_hint_ = new QLabel;
-  empty_hint_->setObjectName("Muted");
-  empty_hint_->setAlignment(Qt::AlignCenter);
-  empty_hint_->setWordWrap(true);
-  center_layout->addWidget(empty_hint_);
+  welcome_ = new ChatWelcome(services_);
+  center_layout->addWidget(welcome_, 1);
+  connect(welcome_, &ChatWelcome::promptChosen, this, [this](const QString& prompt) {
+    composer_->setPlainText(prompt);
+    sendCurrent();
+  });
+
+  // Sent with no model loaded: the message stays in the composer; one click loads a model.
+  banner_ = new QFrame;
+  banner_->setObjectName("NoModelBanner");
+  auto* banner_layout = new QHBoxLayout(banner_);
+  banner_layout->setContentsMargins(10, 6, 6, 6);
+  banner_label_ = new QLabel;
+  banner_label_->setWordWrap(true);
+  banner_load_ = new QPushButton;
+  banner_load_->setObjectName("Primary");
+  banner_load_->setProperty("role", "loadOffered");
+  banner_layout->addWidget(banner_label_, 1);
+  banner_layout->addWidget(banner_load_);
+  banner_->hide();
+  center_layout->addWidget(banner_);
+  connect(banner_load_, &QPushButton::clicked, this, [this] {
+    loadOffered(services_, offeredModel(services_));
+    showNoModelBanner();
+  });
 
   error_ = new QLabel;
   error_->setObjectName("Problem");
@@ -119,10 +185,13 @@ ChatPage::ChatPage(const Services& services, QWidget* parent)
   auto* buttons = new QVBoxLayout;
   send_ = new QPushButton(tr("Send"));
   send_->setObjectName("Primary");
+  send_->setToolTip(tr("Send (Enter; Shift+Enter for a new line)"));
   stop_ = new QPushButton(icon("stop"), tr("Stop"));
   stop_->setObjectName("StopButton");
+  stop_->setToolTip(tr("Stop the reply (Esc)"));
   regenerate_ = new QPushButton(icon("regenerate"), tr("Regenerate"));
   regenerate_->setObjectName("RegenerateButton");
+  regenerate_->setToolTip(tr("Write the last reply again (the current one stays as a version)"));
   buttons->addWidget(send_);
   buttons->addWidget(stop_);
   buttons->addWidget(regenerate_);
@@ -153,61 +222,9 @@ ChatPage::ChatPage(const Services& services, QWidget* parent)
   center_layout->addWidget(footer_);
   row->addWidget(center, 1);
 
-  // Options.
-  options_ = new QFrame;
-  options_->setObjectName("ChatOptions");
-  options_->setFixedWidth(280);
-  auto* options_layout = new QVBoxLayout(options_);
-  options_layout->setContentsMargins(16, 20, 16, 16);
-  auto* system_label = new QLabel(tr("System prompt"));
-  system_label->setObjectName("Role");
-  system_prompt_ = new QPlainTextEdit;
-  system_prompt_->setObjectName("SystemPrompt");
-  system_prompt_->setPlaceholderText(tr("Optional instructions for the model"));
-  system_prompt_->setFixedHeight(110);
-  options_layout->addWidget(system_label);
-  options_layout->addWidget(system_prompt_);
-  options_layout->addSpacing(8);
-  auto* sampling_label = new QLabel(tr("Sampling"));
-  sampling_label->setObjectName("Role");
-  options_layout->addWidget(sampling_label);
-  auto* form = new QFormLayout;
-  form->setLabelAlignment(Qt::AlignLeft);
-  preset_ = new QComboBox;
-  preset_->setObjectName("Preset");
-  preset_->addItem(tr("Custom"));
-  preset_->addItem(tr("Precise"), "precise");
-  preset_->addItem(tr("Balanced"), "balanced");
-  preset_->addItem(tr("Creative"), "creative");
-  preset_->addItem(tr("Model defaults"), "model");
-  temperature_ = new QDoubleSpinBox;
-  temperature_->setRange(0, 2);
-  temperature_->setSingleStep(0.05);
-  top_p_ = new QDoubleSpinBox;
-  top_p_->setRange(0.01, 1);
-  top_p_->setSingleStep(0.05);
-  top_k_ = new QSpinBox;
-  top_k_->setRange(0, 1000);
-  top_k_->setSpecialValueText(tr("off"));
-  max_tokens_ = new QSpinBox;
-  max_tokens_->setRange(1, 1 << 20);
-  repetition_penalty_ = new QDoubleSpinBox;
-  repetition_penalty_->setRange(0.5, 2);
-  repetition_penalty_->setSingleStep(0.01);
-  seed_ = new QSpinBox;
-  seed_->setRange(-1, std::numeric_limits<int>::max());
-  seed_->setSpecialValueText(tr("random"));
-  form->addRow(tr("Preset"), preset_);
-  form->addRow(tr("Temperature"), temperature_);
-  form->addRow(tr("Top-p"), top_p_);
-  form->addRow(tr("Top-k"), top_k_);
-  form->addRow(tr("Max tokens"), max_tokens_);
-  form->addRow(tr("Repetition penalty"), repetition_penalty_);
-  form->addRow(tr("Seed"), seed_);
-  options_layout->addLayout(form);
-  options_layout->addStretch();
-  row->addWidget(options_);
-  connect(options_toggle, &QPushButton::toggled, options_, &QWidget::setVisible);
+  buildOptions(row);
+  connect(options_toggle_, &QPushButton::toggled, options_, &QWidget::setVisible);
+  connect(list_toggle_, &QPushButton::toggled, side_, &QWidget::setVisible);
 
   render_timer_.setSingleShot(true);
   render_timer_.setInterval(40);
@@ -243,17 +260,15 @@ ChatPage::ChatPage(const Services& services, QWidget* parent)
     menu.addAction(tr("Export as Markdown…"), this, [this, id] { exportConversation(id, false); });
     menu.addAction(tr("Export as JSON…"), this, [this, id] { exportConversation(id, true); });
     menu.addSeparator();
-    menu.addAction(tr("Delete"), this, [this, id] {
-      if (services_.chat->isGenerating() && services_.chat->generatingConversation() == id)
-        services_.chat->stop();
-      services_.store->deleteConversation(id);
-      if (id == conversation_id_) selectConversation(0);
-    });
+    menu.addAction(tr("Delete"), this, [this, id] { deleteWithUndo(id); });
     menu.exec(conversations_->viewport()->mapToGlobal(pos));
   });
   connect(composer_, &Composer::submitted, this, &ChatPage::sendCurrent);
   connect(send_, &QPushButton::clicked, this, &ChatPage::sendCurrent);
-  connect(stop_, &QPushButton::clicked, services_.chat, &app::ChatService::stop);
+  connect(stop_, &QPushButton::clicked, this, [this] {
+    composer_->setFocus();  // before Stop hides itself: focus must not wander to the options
+    services_.chat->stop();
+  });
   connect(regenerate_, &QPushButton::clicked, this, [this] {
     error_->hide();
     services_.chat->regenerate(conversation_id_);
@@ -273,56 +288,7 @@ ChatPage::ChatPage(const Services& services, QWidget* parent)
       if (!loading_options_) preset_->setCurrentIndex(0), saveSampling();
     });
 
-  connect(services_.store, &app::ChatStore::conversationsChanged, this,
-          &ChatPage::reloadConversations);
-  connect(services_.chat, &app::ChatService::messagesChanged, this, [this](qint64 id) {
-    if (id == conversation_id_) reloadTranscript();
-    updateButtons();
-  });
-  connect(services_.chat, &app::ChatService::streamUpdated, this,
-          [this](qint64 conversation, qint64, const QString& text) {
-            if (conversation != conversation_id_) return;
-            stream_text_ = text;
-            if (!render_timer_.isActive()) render_timer_.start();
-          });
-  connect(services_.chat, &app::ChatService::generationStarted, this,
-          [this](qint64 conversation) {
-            if (conversation == conversation_id_) showLive({}, services_.chat->streamingContextLength());
-          });
-  connect(services_.chat, &app::ChatService::streamStats, this,
-          [this](qint64 conversation, qint64, const app::GenerationStats& so_far, int context) {
-            if (conversation == conversation_id_) showLive(so_far, context);
-          });
-  connect(services_.chat, &app::ChatService::generationFinished, this,
-          [this](qint64 conversation, qint64 message, const QString& state,
-                 const app::GenerationStats& stats, const QString& error) {
-            render_timer_.stop();
-            live_->hide();
-            if (conversation == conversation_id_) {
-              // Only the streamed message changed: update it in place instead of rebuilding.
-              if (streaming_view_ && streaming_view_->messageId() == message) {
-                streaming_view_->setText(services_.store->message(message).content, state);
-                streaming_view_->setStats(stats);
-              } else
-                reloadTranscript();
-              streaming_view_ = nullptr;
-            }
-            if (conversation == conversation_id_ && state == app::kStateError) showError(error);
-            if (state != app::kStateError)
-              footer_->setText(tr("Last reply: %1 tokens · %2 tokens/s · time to first token %3 s")
-                                   .arg(stats.completion_tokens)
-                                   .arg(stats.tokens_per_s, 0, 'f', 1)
-                                   .arg(stats.ttft_s, 0, 'f', 2));
-            updateButtons();
-          });
-  connect(services_.chat, &app::ChatService::error, this, &ChatPage::showError);
-  auto targets_changed = [this] {
-    if (conversation_id_) loadOptions();
-    updateButtons();
-  };
-  connect(services_.engine, &app::EngineService::loaded, this, targets_changed);
-  connect(services_.engine, &app::EngineService::unloaded, this, targets_changed);
-  connect(services_.settings, &app::AppSettings::remoteEndpointsChanged, this, targets_changed);
+  connectServices();
 
   footer_->setText(tr("Replies show their token count, speed and time to first token here."));
   reloadConversations();
@@ -330,6 +296,10 @@ ChatPage::ChatPage(const Services& services, QWidget* parent)
     conversations_->setCurrentRow(0);
   else
     selectConversation(0);
+}
+
+ChatPage::~ChatPage() {
+  finishPendingDelete();
 }
 
 qint64 ChatPage::newConversation() {
@@ -351,11 +321,13 @@ void ChatPage::reloadConversations() {
   const QSignalBlocker block(conversations_);
   conversations_->clear();
   for (const app::ConversationInfo& c : services_.store->conversations(search_->text())) {
+    if (c.id == pending_delete_) continue;  // deleted, still undoable
     auto* item = new QListWidgetItem(c.title, conversations_);
     item->setData(Qt::UserRole, c.id);
     item->setToolTip(c.updated.toString(QLocale().dateTimeFormat(QLocale::ShortFormat)));
     if (c.id == conversation_id_) conversations_->setCurrentItem(item);
   }
+  updateTitle();  // a rename
 }
 
 void ChatPage::selectConversation(qint64 id) {
@@ -368,7 +340,8 @@ void ChatPage::selectConversation(qint64 id) {
       if (conversations_->item(i)->data(Qt::UserRole).toLongLong() == id)
         conversations_->setCurrentRow(i);
   }
-  title_->setText(id ? services_.store->conversation(id).title : tr("Chat"));
+  banner_->hide();
+  updateTitle();
   if (services_.chat->isGenerating() && services_.chat->generatingConversation() == id)
     showLive(services_.chat->streamingStats(), services_.chat->streamingContextLength());
   else
@@ -381,7 +354,6 @@ void ChatPage::selectConversation(qint64 id) {
 void ChatPage::loadOptions() {
   loading_options_ = true;
   const app::ConversationInfo c = services_.store->conversation(conversation_id_);
-  title_->setText(conversation_id_ ? c.title : tr("Chat"));
   target_->clear();
   const QString local_name = services_.engine->isLoaded()
                                  ? tr("Local: %1").arg(services_.engine->info().name)
@@ -449,11 +421,18 @@ void ChatPage::reloadTranscript() {
     }
     connect(view, &MessageView::editSubmitted, this, [this](qint64 id, const QString& text) {
       error_->hide();
+      composer_->setFocus();  // the edit box goes away with the transcript's reload
       services_.chat->editAndResend(conversation_id_, id, text);
     });
     connect(view, &MessageView::regenerateRequested, this, [this] {
       error_->hide();
       services_.chat->regenerate(conversation_id_);
+    });
+    connect(view, &MessageView::versionRequested, this, [this](qint64 id, int step) {
+      const QList<qint64> versions = services_.store->siblings(id);
+      const int to = int(versions.indexOf(id)) + step;
+      if (to >= 0 && to < versions.size())
+        services_.chat->selectVersion(conversation_id_, versions[to]);
     });
     const bool user = m.role == "user";
     auto* line = new QHBoxLayout;
@@ -463,14 +442,9 @@ void ChatPage::reloadTranscript() {
     transcript_->addLayout(line);
   }
   transcript_->addStretch();
-  if (conversation_id_ == 0)
-    empty_hint_->setText(tr("Start a new chat, or pick one on the left."));
-  else if (messages.isEmpty())
-    empty_hint_->setText(services_.engine->isLoaded() || target_->currentData() != "local"
-                             ? tr("Ask anything. Try: What is the capital of China?")
-                             : tr("Load a model on the Models page (demo-chat is ready to go), "
-                                  "then ask it something."));
-  empty_hint_->setVisible(messages.isEmpty());
+  // An empty chat (or none) shows the welcome instead of a blank transcript.
+  welcome_->setVisible(messages.isEmpty());
+  scroll_->setVisible(!messages.isEmpty());
   stick_to_bottom_ = true;
   scrollToBottom();
 }
@@ -499,12 +473,19 @@ void ChatPage::sendCurrent() {
   if (text.isEmpty()) return;
   if (!conversation_id_) newConversation();
   error_->hide();
-  if (services_.chat->send(conversation_id_, text)) composer_->clear();
+  composer_->setFocus();
+  if (services_.chat->send(conversation_id_, text)) {
+    composer_->clear();
+    banner_->hide();
+  }
 }
 
 void ChatPage::updateButtons() {
   const bool generating = services_.chat->isGenerating();
   const bool here = generating && services_.chat->generatingConversation() == conversation_id_;
+  // Send and Stop swap places: focus on either goes back to the composer, never further down
+  // the chain (the system prompt editor).
+  if (stop_->hasFocus() || send_->hasFocus()) composer_->setFocus();
   stop_->setVisible(here);
   send_->setVisible(!here);
   send_->setEnabled(!generating);

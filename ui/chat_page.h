@@ -1,16 +1,21 @@
 #pragma once
 // Chat: the conversation list, the streaming transcript, the composer and per-conversation
-// options (target, system prompt, sampling).
+// options (target, system prompt, sampling). An empty chat shows the welcome (ChatWelcome); a
+// message sent with no model loaded stays in the composer and a banner offers a model. Narrow
+// windows fold the chat list and the options away (their toggles bring them back). Deleting a
+// chat can be undone for a few seconds. GUI thread only.
 #include <QPlainTextEdit>
 #include <QPointer>
 #include <QTimer>
 #include <QWidget>
 
 #include "app/services/chat_types.h"
+#include "ui/message_text.h"
 #include "ui/services.h"
 
 class QComboBox;
 class QDoubleSpinBox;
+class QHBoxLayout;
 class QLabel;
 class QLineEdit;
 class QListWidget;
@@ -24,22 +29,15 @@ namespace pagoda::ui {
 
 class MessageView;
 
+class ChatWelcome;
 // Enter sends, Shift+Enter starts a new line.
-class Composer : public QPlainTextEdit {
-  Q_OBJECT
- public:
-  using QPlainTextEdit::QPlainTextEdit;
- signals:
-  void submitted();
-
- protected:
-  void keyPressEvent(QKeyEvent* event) override;
-};
+using Composer = SubmitEdit;
 
 class ChatPage : public QWidget {
   Q_OBJECT
  public:
   explicit ChatPage(const Services& services, QWidget* parent = nullptr);
+  ~ChatPage() override;  // a deletion still undoable becomes final
 
   qint64 currentConversation() const { return conversation_id_; }
   void selectConversation(qint64 id);
@@ -51,6 +49,18 @@ class ChatPage : public QWidget {
   // The live line while a reply streams here (empty otherwise) and its context fill in percent.
   QString liveText() const;
   int liveContextPercent() const;
+  // The conversation's whole title (the label elides it to fit).
+  QString titleText() const;
+  ChatWelcome* welcome() const { return welcome_; }
+  // Deletes a conversation after a few seconds unless Undo is pressed (gone from the list at once).
+  void deleteWithUndo(qint64 id);
+  // The folded-away panels (narrow windows, or their toggles).
+  bool chatListShown() const;
+  bool optionsShown() const;
+  QScrollArea* transcriptArea() const { return scroll_; }
+
+ protected:
+  void resizeEvent(QResizeEvent* event) override;
 
  private:
   void reloadConversations();
@@ -64,19 +74,37 @@ class ChatPage : public QWidget {
   void showError(const QString& message);
   void showLive(const app::GenerationStats& so_far, int context_length);
   void exportConversation(qint64 id, bool json);
+  void updateTitle();
+  void showNoModelBanner();
+  void finishPendingDelete();
+  void buildShortcuts();
+  // The construction, in parts (chat_page_parts.cpp).
+  void buildOptions(QHBoxLayout* row);
+  void connectServices();
 
   Services services_;
   qint64 conversation_id_ = 0;
   bool loading_options_ = false;
   // Conversation list
+  QWidget* side_;
+  QPushButton* list_toggle_;
+  QPushButton* options_toggle_;
   QLineEdit* search_;
   QListWidget* conversations_;
   // Transcript
-  QLabel* title_;
+  ElidedLabel* title_;
+  ChatWelcome* welcome_;
+  QWidget* banner_;
+  QLabel* banner_label_;
+  QPushButton* banner_load_;
+  QWidget* undo_bar_;
+  QLabel* undo_label_;
+  QTimer undo_timer_;
+  qint64 pending_delete_ = 0;
+  int narrow_state_ = -1;  // which panels the width allowed last (bit 0: list, bit 1: options)
   QComboBox* target_;
   QScrollArea* scroll_;
   QVBoxLayout* transcript_;
-  QLabel* empty_hint_;
   QLabel* error_;
   Composer* composer_;
   QPushButton* send_;

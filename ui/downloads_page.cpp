@@ -174,10 +174,7 @@ QWidget* DownloadsPage::makeCard(const app::DownloadItem& item, int index, int c
     add_button(tr("Remove"), "remove", [downloads, id] { downloads->remove(id); });
   auto add_move = [&](const char* icon_name, const QString& tip, const QString& role, int delta,
                       bool enabled) {
-    auto* button = new QToolButton;
-    button->setObjectName("Small");
-    button->setIcon(icon(QString::fromLatin1(icon_name)));
-    button->setToolTip(tip);
+    QToolButton* button = makeIconButton(QString::fromLatin1(icon_name), tip, tip);
     button->setProperty("role", role);
     button->setEnabled(enabled);
     connect(button, &QToolButton::clicked, this,

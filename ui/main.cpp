@@ -47,6 +47,9 @@ int main(int argc, char** argv) {
   // Matches the installed .desktop entry (Wayland takes the window's icon from it).
   QGuiApplication::setDesktopFileName(QStringLiteral("io.github.pagoda_app.Pagoda"));
   pagoda::ui::applyStyle();
+  // A missing Qt SVG plugin leaves every icon blank: say so (buttons fall back to text).
+  if (pagoda::ui::icon(QStringLiteral("pagoda")).pixmap(32, 32).isNull())
+    qWarning("pagoda: SVG icons cannot be drawn (is libqt6svg6 installed?); buttons show text");
 
   using namespace pagoda::app;
   AppSettings settings;

@@ -6,6 +6,7 @@
 #include <QLabel>
 #include <QListWidget>
 #include <QScreen>
+#include <QShortcut>
 #include <QStackedWidget>
 #include <QTimer>
 #include <QVBoxLayout>
@@ -30,6 +31,10 @@ MainWindow::MainWindow(const Services& services, QWidget* parent)
   resize(screen ? QSize(1280, 800).boundedTo(screen->availableGeometry().size())
                 : QSize(1280, 800));
   build();
+  // Ctrl+1 ... Ctrl+7: the pages in the order of the sidebar.
+  for (int p = 0; p < PageCount; ++p)
+    connect(new QShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + p)), this),
+            &QShortcut::activated, this, [this, p] { showPage(Page(p)); });
   connect(services_.engine, &app::EngineService::loaded, this, &MainWindow::updateStatus);
   connect(services_.engine, &app::EngineService::unloaded, this, &MainWindow::updateStatus);
   connect(services_.engine, &app::EngineService::loadStarted, this, &MainWindow::updateStatus);
@@ -71,8 +76,10 @@ void MainWindow::build() {
                {"models", tr("Models")},       {"chat", tr("Chat")},
                {"dashboard", tr("Dashboard")}, {"server", tr("Server")},
                {"settings", tr("Settings")}};
-  for (const auto& item : items)
-    new QListWidgetItem(icon(QString::fromLatin1(item.icon_name)), item.label, nav_);
+  for (const auto& item : items) {
+    auto* entry = new QListWidgetItem(icon(QString::fromLatin1(item.icon_name)), item.label, nav_);
+    entry->setToolTip(tr("%1 (Ctrl+%2)").arg(item.label).arg(nav_->count()));
+  }
   side->addWidget(nav_, 1);
   status_ = new QLabel;
   status_->setObjectName("SidebarStatus");

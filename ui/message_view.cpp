@@ -5,27 +5,14 @@
 #include <QClipboard>
 #include <QHBoxLayout>
 #include <QLabel>
-#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include "ui/message_text.h"
 #include "ui/ui_util.h"
 
 namespace pagoda::ui {
-namespace {
-
-QToolButton* smallButton(const QString& icon_name, const QString& tip, QWidget* parent) {
-  auto* b = new QToolButton(parent);
-  b->setObjectName("Small");
-  b->setIcon(icon(icon_name));
-  b->setIconSize(QSize(15, 15));
-  b->setToolTip(tip);
-  b->setAutoRaise(true);
-  return b;
-}
-
-}  // namespace
 
 MessageView::MessageView(const app::ChatMessage& message, bool is_last_reply, QWidget* parent)
     : QFrame(parent), message_(message) {
@@ -45,7 +32,38 @@ MessageView::MessageView(const app::ChatMessage& message, bool is_last_reply, QW
   header->addWidget(role);
   header->addWidget(state_);
   header->addStretch();
+  // "< 2/3 >": the versions of this message.
+  versions_ = new QWidget;
+  auto* versions = new QHBoxLayout(versions_);
+  versions->setContentsMargins(0, 0, 0, 0);
+  versions->setSpacing(0);
+  auto* previous = new QToolButton;
+  previous->setObjectName("Small");
+  previous->setProperty("role", "previousVersion");
+  previous->setText(QStringLiteral("<"));
+  previous->setAccessibleName(tr("Previous version"));
+  previous->setToolTip(tr("Previous version"));
+  version_label_ = new QLabel;
+  version_label_->setObjectName("Muted");
+  auto* next = new QToolButton;
+  next->setObjectName("Small");
+  next->setProperty("role", "nextVersion");
+  next->setText(QStringLiteral(">"));
+  next->setAccessibleName(tr("Next version"));
+  next->setToolTip(tr("Next version"));
+  versions->addWidget(previous);
+  versions->addWidget(version_label_);
+  versions->addWidget(next);
+  previous->setEnabled(message.sibling_index > 0);
+  next->setEnabled(message.sibling_index + 1 < message.sibling_count);
+  version_label_->setText(
+      QStringLiteral("%1/%2").arg(message.sibling_index + 1).arg(message.sibling_count));
+  connect(previous, &QToolButton::clicked, this,
+          [this] { emit versionRequested(message_.id, -1); });
+  connect(next, &QToolButton::clicked, this, [this] { emit versionRequested(message_.id, 1); });
+  header->addWidget(versions_);
   layout->addLayout(header);
+  versions_->setVisible(message.sibling_count > 1);  // once parented: never a window of its own
 
   reasoning_toggle_ = new QToolButton;
   reasoning_toggle_->setObjectName("Small");
@@ -60,12 +78,8 @@ MessageView::MessageView(const app::ChatMessage& message, bool is_last_reply, QW
   layout->addWidget(reasoning_toggle_, 0, Qt::AlignLeft);
   layout->addWidget(reasoning_label_);
 
-  body_ = new QLabel;
+  body_ = new MessageText;
   body_->setObjectName("MessageBody");
-  body_->setTextFormat(Qt::MarkdownText);
-  body_->setWordWrap(true);
-  body_->setTextInteractionFlags(Qt::TextBrowserInteraction);
-  body_->setOpenExternalLinks(true);
   body_->setContextMenuPolicy(Qt::ActionsContextMenu);
   auto* copy_all = new QAction(tr("Copy message"), body_);
   connect(copy_all, &QAction::triggered, this,
@@ -82,7 +96,7 @@ MessageView::MessageView(const app::ChatMessage& message, bool is_last_reply, QW
   edit_page->hide();
   auto* edit_layout = new QVBoxLayout(edit_page);
   edit_layout->setContentsMargins(0, 0, 0, 0);
-  editor_ = new QPlainTextEdit;
+  editor_ = new SubmitEdit;  // Enter saves and resends, Shift+Enter: a new line (as the composer)
   editor_->setObjectName("EditBox");
   editor_->setMinimumHeight(80);
   auto* edit_buttons = new QHBoxLayout;
@@ -96,31 +110,36 @@ MessageView::MessageView(const app::ChatMessage& message, bool is_last_reply, QW
   edit_layout->addLayout(edit_buttons);
   layout->addWidget(edit_page);
   connect(cancel, &QPushButton::clicked, this, [this] { showEditor(false); });
-  connect(resend, &QPushButton::clicked, this, [this] {
+  auto submit = [this] {
+    if (editor_->toPlainText().trimmed().isEmpty()) return;
     showEditor(false);
     emit editSubmitted(message_.id, editor_->toPlainText());
-  });
+  };
+  connect(resend, &QPushButton::clicked, this, submit);
+  connect(editor_, &SubmitEdit::submitted, this, submit);
+  resend->setToolTip(tr("Send the edited message (Enter)"));
 
   actions_ = new QWidget;
   auto* actions = new QHBoxLayout(actions_);
   actions->setContentsMargins(0, 0, 0, 0);
   actions->setSpacing(2);
-  auto* copy = smallButton("copy", tr("Copy message"), actions_);
+  auto* copy = makeIconButton("copy", tr("Copy"), tr("Copy message"), actions_);
   connect(copy, &QToolButton::clicked, copy_all, &QAction::trigger);
   actions->addWidget(copy);
-  copy_code_ = smallButton("copy", tr("Copy code"), actions_);
-  copy_code_->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
-  copy_code_->setText(tr("Code"));
+  copy_code_ = makeIconButton("copy", tr("Code"), tr("Copy code"), actions_);
+  copy_code_->setToolButtonStyle(copy_code_->icon().pixmap(15, 15).isNull()
+                                     ? Qt::ToolButtonTextOnly
+                                     : Qt::ToolButtonTextBesideIcon);
   connect(copy_code_, &QToolButton::clicked, copy_code, &QAction::trigger);
   actions->addWidget(copy_code_);
   if (user) {
-    auto* edit = smallButton("edit", tr("Edit and resend"), actions_);
-    edit->setObjectName("Small");
+    auto* edit = makeIconButton("edit", tr("Edit"), tr("Edit and resend"), actions_);
     edit->setProperty("role", "edit");
     connect(edit, &QToolButton::clicked, this, &MessageView::startEdit);
     actions->addWidget(edit);
   } else if (is_last_reply) {
-    auto* again = smallButton("regenerate", tr("Regenerate"), actions_);
+    auto* again = makeIconButton("regenerate", tr("Regenerate"),
+                              tr("Regenerate (the current reply stays as a version)"), actions_);
     again->setProperty("role", "regenerate");
     connect(again, &QToolButton::clicked, this, &MessageView::regenerateRequested);
     actions->addWidget(again);
@@ -152,7 +171,7 @@ void MessageView::render() {
   const bool streaming = message_.state == app::kStateStreaming;
   QString shown = answer_;
   if (shown.isEmpty() && streaming) shown = QStringLiteral("…");
-  body_->setText(shown);
+  body_->setMarkdownText(shown);
   copy_code_->setVisible(!app::codeBlocks(answer_).isEmpty());
   QString state;
   if (message_.state == app::kStateStopped)
@@ -206,6 +225,11 @@ void MessageView::showEditor(bool editing) {
 
 void MessageView::setActionsEnabled(bool enabled) {
   actions_->setEnabled(enabled);
+  versions_->setEnabled(enabled);
+}
+
+QString MessageView::versionText() const {
+  return versions_->isHidden() ? QString() : version_label_->text();
 }
 
 }  // namespace pagoda::ui

@@ -1,15 +1,19 @@
 #pragma once
 // One message of a transcript: Markdown body, collapsed <think> reasoning, and its actions
-// (copy, copy code, edit-and-resend for the user's messages, regenerate for the last reply).
+// (copy, copy code, edit-and-resend for the user's messages, regenerate for the last reply), and
+// "< 2/3 >" to flip between the versions of a message (regenerated replies, edited questions).
+// GUI thread only.
 #include <QFrame>
 
 #include "app/services/chat_types.h"
 
 class QLabel;
-class QPlainTextEdit;
 class QToolButton;
 
 namespace pagoda::ui {
+
+class MessageText;
+class SubmitEdit;
 
 class MessageView : public QFrame {
   Q_OBJECT
@@ -28,10 +32,15 @@ class MessageView : public QFrame {
   bool reasoningExpanded() const;
   void startEdit();
   void setActionsEnabled(bool enabled);
+  MessageText* body() const { return body_; }
+  // "2/3" when the message has versions, else empty.
+  QString versionText() const;
 
  signals:
   void editSubmitted(qint64 message_id, const QString& text);
   void regenerateRequested();
+  // The previous (-1) or next (+1) version of this message was asked for.
+  void versionRequested(qint64 message_id, int step);
 
  private:
   void render();
@@ -40,13 +49,15 @@ class MessageView : public QFrame {
   app::ChatMessage message_;
   QString answer_;
   QString reasoning_;
-  QLabel* body_ = nullptr;
+  MessageText* body_ = nullptr;
+  QWidget* versions_ = nullptr;
+  QLabel* version_label_ = nullptr;
   QLabel* state_ = nullptr;
   QLabel* stats_ = nullptr;
   QToolButton* reasoning_toggle_ = nullptr;
   QLabel* reasoning_label_ = nullptr;
   QWidget* edit_page_ = nullptr;
-  QPlainTextEdit* editor_ = nullptr;
+  SubmitEdit* editor_ = nullptr;
   QWidget* actions_ = nullptr;
   QToolButton* copy_code_ = nullptr;
 };

@@ -3,6 +3,7 @@
 #include <QBoxLayout>
 #include <QLocale>
 #include <QScrollArea>
+#include <QToolButton>
 
 namespace pagoda::ui {
 
@@ -19,6 +20,22 @@ QString formatParameters(qint64 count) {
 
 QIcon icon(const QString& name) {
   return QIcon(QStringLiteral(":/icons/%1.svg").arg(name));
+}
+
+QToolButton* makeIconButton(const QString& icon_name, const QString& name, const QString& tip,
+                            QWidget* parent) {
+  auto* b = new QToolButton(parent);
+  b->setObjectName("Small");
+  const QIcon image = icon(icon_name);
+  b->setIcon(image);
+  b->setIconSize(QSize(15, 15));
+  b->setText(name);
+  b->setAccessibleName(name);
+  b->setToolTip(tip);
+  b->setAutoRaise(true);
+  b->setToolButtonStyle(image.pixmap(15, 15).isNull() ? Qt::ToolButtonTextOnly
+                                                      : Qt::ToolButtonIconOnly);
+  return b;
 }
 
 QLabel* makeBadge(const QString& text, const QString& kind, QWidget* parent) {

@@ -7,6 +7,7 @@
 
 class QBoxLayout;
 class QLayout;
+class QToolButton;
 class QWidget;
 
 namespace pagoda::ui {
@@ -14,6 +15,10 @@ namespace pagoda::ui {
 QString formatBytes(qint64 bytes);       // "10.5 MB"
 QString formatParameters(qint64 count);  // "5.2M", "7.6B"
 QIcon icon(const QString& name);         // :/icons/<name>.svg
+// An icon-only tool button ("Small" style): `name` is its accessible name and, when the icon
+// cannot be drawn (no SVG image plugin), its text; `tip` its tooltip.
+QToolButton* makeIconButton(const QString& icon_name, const QString& name, const QString& tip,
+                            QWidget* parent = nullptr);
 // kind: "" (neutral), "good", "bad", "accent"
 QLabel* makeBadge(const QString& text, const QString& kind = {}, QWidget* parent = nullptr);
 // The title and one-line description at the top of a page.

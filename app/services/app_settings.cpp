@@ -77,6 +77,14 @@ void AppSettings::setLanguage(const QString& language) {
   emit languageChanged(language);
 }
 
+QString AppSettings::lastModelPath() const {
+  return settings_.value("engine/last_model").toString();
+}
+
+void AppSettings::setLastModelPath(const QString& path) {
+  settings_.setValue("engine/last_model", path);
+}
+
 QList<RemoteEndpoint> AppSettings::remoteEndpoints() const {
   QList<RemoteEndpoint> out;
   const int n = settings_.beginReadArray("remote");

@@ -41,6 +41,9 @@ class AppSettings : public QObject {
   void setContextLength(int tokens);
   QString language() const;  // "en" or "zh_CN"
   void setLanguage(const QString& language);
+  // The folder of the model loaded last (empty before the first load): the chat offers it again.
+  QString lastModelPath() const;
+  void setLastModelPath(const QString& path);
 
   QList<RemoteEndpoint> remoteEndpoints() const;
   RemoteEndpoint remoteEndpoint(const QString& id) const;  // empty id when missing

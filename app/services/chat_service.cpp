@@ -26,6 +26,9 @@ ChatService::ChatService(ChatStore* store, EngineService* engine, RemoteClient* 
   connect(engine_, &EngineService::progress, this, &ChatService::onProgress);
   connect(remote_, &RemoteClient::progress, this, &ChatService::onProgress);
   connect(remote_, &RemoteClient::finished, this, &ChatService::onFinished);
+  // What the chat offers again when nothing is loaded.
+  connect(engine_, &EngineService::loaded, this,
+          [this](const LoadedModelInfo& info) { settings_->setLastModelPath(info.path); });
 }
 
 ChatService::~ChatService() {
@@ -63,53 +66,77 @@ bool ChatService::send(qint64 conversation_id, const QString& text) {
   if (text.trimmed().isEmpty()) return false;
   const ConversationInfo c = store_->conversation(conversation_id);
   if (c.id == 0) return false;
+  // Checked before storing: a message that cannot be answered stays in the composer only.
+  if (!canReply(conversation_id)) return false;
   if (store_->messages(conversation_id).isEmpty() && c.title == tr("New chat")) {
     QString title = text.simplified();
     if (title.size() > 48) title = title.left(47) + QChar(0x2026);
     store_->renameConversation(conversation_id, title);
   }
-  store_->addMessage(conversation_id, "user", text);
+  const qint64 question = store_->addMessage(conversation_id, "user", text);
   emit messagesChanged(conversation_id);
-  return startReply(conversation_id);
+  return startReply(conversation_id, question);
 }
 
 bool ChatService::regenerate(qint64 conversation_id) {
   if (isGenerating()) return false;
   const QList<ChatMessage> all = store_->messages(conversation_id);
-  if (all.isEmpty()) return false;
-  if (all.last().role == "assistant") store_->deleteMessagesFrom(conversation_id, all.last().id);
-  emit messagesChanged(conversation_id);
-  return startReply(conversation_id);
+  if (all.isEmpty() || !canReply(conversation_id)) return false;
+  // A new version beside the last reply (the earlier one stays, one click away).
+  const qint64 question = all.last().role == "assistant" ? all.last().parent_id : all.last().id;
+  return startReply(conversation_id, question);
 }
 
 bool ChatService::editAndResend(qint64 conversation_id, qint64 message_id, const QString& text) {
   if (isGenerating() || text.trimmed().isEmpty()) return false;
   const ChatMessage m = store_->message(message_id);
   if (m.conversation_id != conversation_id || m.role != "user") return false;
-  store_->deleteMessagesFrom(conversation_id, message_id);
-  store_->addMessage(conversation_id, "user", text);
+  if (!canReply(conversation_id)) return false;
+  // The edited question is a new version beside the old one, which keeps its replies.
+  const qint64 question = store_->addVersion(conversation_id, m.parent_id, "user", text);
   emit messagesChanged(conversation_id);
-  return startReply(conversation_id);
+  return startReply(conversation_id, question);
 }
 
-bool ChatService::startReply(qint64 conversation_id) {
+bool ChatService::selectVersion(qint64 conversation_id, qint64 message_id) {
+  if (isGenerating() && generatingConversation() == conversation_id) return false;
+  if (store_->message(message_id).conversation_id != conversation_id) return false;
+  store_->selectVersion(message_id);
+  emit messagesChanged(conversation_id);
+  return true;
+}
+
+bool ChatService::canReply(qint64 conversation_id) {
+  const QString unavailable = replyUnavailable(conversation_id);
+  if (unavailable.isEmpty()) return true;
+  if (!store_->conversation(conversation_id).target.startsWith("remote:"))
+    emit noModel(conversation_id);
+  emit error(unavailable);
+  return false;
+}
+
+QString ChatService::replyUnavailable(qint64 conversation_id) const {
   const ConversationInfo c = store_->conversation(conversation_id);
-  const QJsonArray messages = history(conversation_id);
-  const bool remote = c.target.startsWith("remote:");
-  RemoteEndpoint endpoint;
-  if (remote) {
-    endpoint = settings_->remoteEndpoint(c.target.mid(7));
-    if (endpoint.id.isEmpty()) {
-      emit error(tr("The remote endpoint of this chat was removed. Pick another target."));
-      return false;
-    }
+  if (c.target.startsWith("remote:")) {
+    if (settings_->remoteEndpoint(c.target.mid(7)).id.isEmpty())
+      return tr("The remote endpoint of this chat was removed. Pick another target.");
   } else if (!engine_->isLoaded()) {
-    emit error(tr("No model is loaded. Load one on the Models page."));
-    return false;
+    return tr("No model is loaded. Load one on the Models page.");
   }
+  return {};
+}
+
+bool ChatService::startReply(qint64 conversation_id, qint64 question_id) {
+  if (!canReply(conversation_id)) return false;
+  const ConversationInfo c = store_->conversation(conversation_id);
+  const bool remote = c.target.startsWith("remote:");
+  const RemoteEndpoint endpoint =
+      remote ? settings_->remoteEndpoint(c.target.mid(7)) : RemoteEndpoint{};
   conversation_id_ = conversation_id;
-  message_id_ =
-      store_->addMessage(conversation_id, "assistant", {}, QString::fromLatin1(kStateStreaming));
+  message_id_ = store_->addVersion(conversation_id, question_id, "assistant", {},
+                                   QString::fromLatin1(kStateStreaming));
+  // The branch up to the question, the new (empty) reply left out by its state.
+  const QJsonArray messages = history(conversation_id);
   text_.clear();
   live_ = {};
   context_length_ = remote ? 0 : engine_->info().max_model_len;

@@ -27,12 +27,19 @@ class ChatService : public QObject {
 
   ChatStore* store() const { return store_; }
 
-  // Adds the user message and starts a reply. Returns false (and emits error) when busy.
+  // Adds the user message and starts a reply. Returns false (and emits error or noModel) when
+  // busy or when nothing can answer; then nothing is stored.
   bool send(qint64 conversation_id, const QString& text);
-  // Replaces the last assistant reply.
+  // Why this conversation cannot get a reply now (empty: it can): no model loaded for a local
+  // chat, or its remote endpoint was removed.
+  QString replyUnavailable(qint64 conversation_id) const;
+  // A new version of the last reply (the earlier ones stay as its siblings).
   bool regenerate(qint64 conversation_id);
-  // Replaces a user message, drops everything after it and replies again.
+  // A new version of a user message (the old one keeps its replies) and a reply to it.
   bool editAndResend(qint64 conversation_id, qint64 message_id, const QString& text);
+  // Shows another version of a message; the history sent next follows it. Not while this
+  // conversation's reply streams.
+  bool selectVersion(qint64 conversation_id, qint64 message_id);
   void stop();
 
   bool isGenerating() const { return !request_id_.isEmpty(); }
@@ -59,9 +66,14 @@ class ChatService : public QObject {
   void generationFinished(qint64 conversation_id, qint64 message_id, const QString& state,
                           const pagoda::app::GenerationStats& stats, const QString& error);
   void error(const QString& message);
+  // A local chat was sent to with no model loaded (the message was not stored).
+  void noModel(qint64 conversation_id);
 
  private:
-  bool startReply(qint64 conversation_id);
+  // Emits noModel / error and returns false when replyUnavailable().
+  bool canReply(qint64 conversation_id);
+  // Adds the reply as a new child of question_id and starts it.
+  bool startReply(qint64 conversation_id, qint64 question_id);
   void onDelta(const QString& request_id, const QString& text);
   void onProgress(const QString& request_id, const GenerationStats& so_far);
   void onFinished(const QString& request_id, const QString& reason, const GenerationStats& stats,

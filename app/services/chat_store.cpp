@@ -3,6 +3,7 @@
 #include <QAtomicInt>
 #include <QDir>
 #include <QFileInfo>
+#include <QHash>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSqlDatabase>
@@ -49,12 +50,14 @@ ChatMessage readMessage(const QSqlQuery& q) {
   m.state = q.value(4).toString();
   m.stats = GenerationStats::fromJson(QJsonDocument::fromJson(q.value(5).toByteArray()).object());
   m.created = fromMs(q.value(6).toLongLong());
+  m.parent_id = q.value(7).toLongLong();  // NULL reads 0
   return m;
 }
 
 constexpr auto kConversationColumns =
     "id, title, system_prompt, target, sampling, created_ms, updated_ms";
-constexpr auto kMessageColumns = "id, conversation_id, role, content, state, stats, created_ms";
+constexpr auto kMessageColumns =
+    "id, conversation_id, role, content, state, stats, created_ms, parent_id, active";
 
 }  // namespace
 
@@ -221,9 +224,57 @@ ConversationInfo ChatStore::conversation(qint64 id) const {
 QList<ChatMessage> ChatStore::messages(qint64 conversation_id) const {
   QSqlQuery q = select(kMessageColumns, " FROM messages WHERE conversation_id = ? ORDER BY id",
                        conversation_id);
+  // Children by parent, oldest first; the walk takes the active child (the newest active one
+  // if several claim it, the newest child if none does).
+  QHash<qint64, QList<ChatMessage>> children;
+  QHash<qint64, bool> active;
+  int rows = 0;
+  while (q.next()) {
+    ++rows;
+    const ChatMessage m = readMessage(q);
+    children[m.parent_id] << m;
+    active[m.id] = q.value(8).toInt() != 0;
+  }
   QList<ChatMessage> out;
-  while (q.next()) out << readMessage(q);
+  qint64 parent = 0;
+  while (children.contains(parent)) {
+    const QList<ChatMessage>& versions = children[parent];
+    int chosen = int(versions.size()) - 1;
+    for (int i = int(versions.size()) - 1; i >= 0; --i)
+      if (active.value(versions[i].id)) {
+        chosen = i;
+        break;
+      }
+    ChatMessage m = versions[chosen];
+    m.sibling_index = chosen;
+    m.sibling_count = int(versions.size());
+    out << m;
+    if (out.size() >= rows) break;  // a cycle: never in a file this store wrote
+    parent = m.id;
+  }
   return out;
+}
+
+QList<qint64> ChatStore::siblings(qint64 message_id) const {
+  const ChatMessage m = message(message_id);
+  QList<qint64> out;
+  if (m.id == 0) return out;
+  QSqlQuery q(QSqlDatabase::database(connection_, false));
+  q.prepare("SELECT id FROM messages WHERE conversation_id = ? AND "
+            "coalesce(parent_id, 0) = ? ORDER BY id");
+  q.addBindValue(m.conversation_id);
+  q.addBindValue(m.parent_id);
+  if (q.exec())
+    while (q.next()) out << q.value(0).toLongLong();
+  return out;
+}
+
+void ChatStore::selectVersion(qint64 message_id) {
+  const ChatMessage m = message(message_id);
+  if (m.id == 0) return;
+  exec("UPDATE messages SET active = (id = ?) WHERE conversation_id = ? AND "
+       "coalesce(parent_id, 0) = ?",
+       {m.id, m.conversation_id, m.parent_id});
 }
 
 ChatMessage ChatStore::message(qint64 id) const {
@@ -233,22 +284,31 @@ ChatMessage ChatStore::message(qint64 id) const {
 
 qint64 ChatStore::addMessage(qint64 conversation_id, const QString& role, const QString& content,
                              const QString& state) {
+  const QList<ChatMessage> branch = messages(conversation_id);
+  return addVersion(conversation_id, branch.isEmpty() ? 0 : branch.last().id, role, content, state);
+}
+
+qint64 ChatStore::addVersion(qint64 conversation_id, qint64 parent_id, const QString& role,
+                             const QString& content, const QString& state) {
   QSqlQuery q(QSqlDatabase::database(connection_, false));
   q.prepare(
-      "INSERT INTO messages (conversation_id, role, content, state, created_ms) "
-      "VALUES (?, ?, ?, ?, ?)");
+      "INSERT INTO messages (conversation_id, role, content, state, created_ms, parent_id) "
+      "VALUES (?, ?, ?, ?, ?, ?)");
   q.addBindValue(conversation_id);
   q.addBindValue(text(role));
   q.addBindValue(text(content));
   q.addBindValue(text(state));
   q.addBindValue(QDateTime::currentMSecsSinceEpoch());
+  q.addBindValue(parent_id > 0 ? QVariant(parent_id) : QVariant(QMetaType(QMetaType::LongLong)));
   if (!q.exec()) {
     error_ = q.lastError().text();
     qWarning("ChatStore: %s", qPrintable(error_));
     return 0;
   }
+  const qint64 id = q.lastInsertId().toLongLong();
+  selectVersion(id);
   touch(conversation_id);
-  return q.lastInsertId().toLongLong();
+  return id;
 }
 
 void ChatStore::updateMessage(qint64 id, const QString& content, const QString& state,

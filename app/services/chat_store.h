@@ -41,13 +41,25 @@ class ChatStore : public QObject {
   QList<ConversationInfo> conversations(const QString& search = {}) const;
   ConversationInfo conversation(qint64 id) const;  // id 0 when missing
 
+  // Messages form a tree (each version of a reply or question is a sibling); this is the branch
+  // shown and sent: from the first message down, the active child at each step.
   QList<ChatMessage> messages(qint64 conversation_id) const;
   ChatMessage message(qint64 id) const;
+  // Appends to the end of the shown branch.
   qint64 addMessage(qint64 conversation_id, const QString& role, const QString& content,
                     const QString& state = QString::fromLatin1(kStateComplete));
+  // Adds a child of parent_id (0: a first message), made the active one of its siblings: a new
+  // version beside the earlier ones, which stay.
+  qint64 addVersion(qint64 conversation_id, qint64 parent_id, const QString& role,
+                    const QString& content,
+                    const QString& state = QString::fromLatin1(kStateComplete));
+  // The versions of a message, itself included, oldest first.
+  QList<qint64> siblings(qint64 message_id) const;
+  // Shows this version (and below it the versions chosen last time).
+  void selectVersion(qint64 message_id);
   void updateMessage(qint64 id, const QString& content, const QString& state,
                      const GenerationStats& stats = {});
-  // Deletes this message and every later one of its conversation (edit, regenerate).
+  // Deletes this message and every later one of its conversation, every branch.
   void deleteMessagesFrom(qint64 conversation_id, qint64 message_id);
 
   QString exportMarkdown(qint64 conversation_id) const;

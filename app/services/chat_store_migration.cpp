@@ -52,6 +52,20 @@ const std::vector<ChatMigrationStep>& chatMigrationSteps() {
         QStringLiteral(
             "CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages(conversation_id, "
             "id)")}},
+      // Reply versions: regenerate and edit keep the earlier message as a sibling. Each message
+      // names its parent (NULL: the first of the chat); among siblings the `active` one is on
+      // the branch shown and sent. Version-1 chats are linear: each message's parent is the one
+      // before it.
+      {2,
+       QStringLiteral("reply versions (messages form a tree)"),
+       {QStringLiteral("ALTER TABLE messages ADD COLUMN parent_id INTEGER"),
+        QStringLiteral("ALTER TABLE messages ADD COLUMN active INTEGER NOT NULL DEFAULT 1"),
+        QStringLiteral(
+            "UPDATE messages SET parent_id = (SELECT max(p.id) FROM messages p WHERE "
+            "p.conversation_id = messages.conversation_id AND p.id < messages.id)"),
+        QStringLiteral(
+            "CREATE INDEX IF NOT EXISTS messages_by_parent ON messages(conversation_id, "
+            "parent_id)")}},
   };
   return steps;
 }

@@ -53,6 +53,11 @@ struct ChatMessage {
   QString state = kStateComplete;
   GenerationStats stats;
   QDateTime created;
+  qint64 parent_id = 0;  // the message it answers or follows (0: the first of the chat)
+  // Its versions (regenerated replies, edited questions): this one is sibling_index of
+  // sibling_count (0-based; a count of 1 when it has none).
+  int sibling_index = 0;
+  int sibling_count = 1;
 };
 
 struct ConversationInfo {

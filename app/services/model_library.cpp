@@ -13,6 +13,7 @@
 #include <exception>
 
 #include "app/hub/library.h"
+#include "app/hub/model_fit.h"
 #include "app/services/app_settings.h"
 #include "engine/model/dtype.h"
 #include "engine/model/model_config.h"
@@ -156,6 +157,24 @@ qint64 ModelLibrary::estimateBytes(const ModelEntry& entry, int context_length) 
   const qint64 weights = entry.weights_bytes;
   const qint64 kv = entry.kv_bytes_per_token * std::max(0, context_length);
   return weights + kv + weights / 10 + (256ll << 20);  // activations, workspace, runtime
+}
+
+qint64 ModelLibrary::largestFitting4Bit(qint64 memory_bytes, int context_length) {
+  // The largest weight size that estimateBytes() still fits (it grows with the weights).
+  qint64 low = 0, high = std::max<qint64>(0, memory_bytes);
+  while (low < high) {
+    ModelEntry entry;
+    entry.weights_bytes = low + (high - low + 1) / 2;
+    if (estimateBytes(entry, context_length) <= memory_bytes)
+      low = entry.weights_bytes;
+    else
+      high = entry.weights_bytes - 1;
+  }
+  QuantConfig awq;
+  awq.method = QuantMethod::Awq;
+  awq.bits = 4;
+  awq.group_size = 128;
+  return hub::parameters_in_weight_bytes(low, awq);
 }
 
 qint64 ModelLibrary::totalRamBytes() {

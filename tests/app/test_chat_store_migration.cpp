@@ -133,6 +133,7 @@ class TestChatStoreMigration : public QObject {
   void newerDatabaseIsRefusedUntouched();
   void failingStepChangesNothing();
   void laterStepAddsColumn();
+  void versionOneChatsBecomeBranches();
 };
 
 void TestChatStoreMigration::stepsAreConsecutive() {
@@ -296,6 +297,70 @@ void TestChatStoreMigration::laterStepAddsColumn() {
     QCOMPARE(int(migrateChatDatabase(db, path, steps).status), int(ChatMigrationResult::UpToDate));
   });
   QCOMPARE(backups(dir.path()).size(), 1);
+}
+
+// A file of schema 1 (linear chats, as the release before reply versions wrote them): after the
+// upgrade each message follows the one before it, the chats read as before, and a regenerated
+// reply or an edited question becomes a sibling instead of replacing the old one.
+void TestChatStoreMigration::versionOneChatsBecomeBranches() {
+  QTemporaryDir dir;
+  const QString path = dir.filePath("chats.sqlite3");
+  const std::vector<ChatMigrationStep> version_one(chatMigrationSteps().begin(),
+                                                  chatMigrationSteps().begin() + 1);
+  QCOMPARE(version_one.back().version, 1);
+  withConnection(path, [&](QSqlDatabase& db) {
+    QCOMPARE(int(migrateChatDatabase(db, path, version_one).status),
+             int(ChatMigrationResult::Migrated));
+    writePreviousReleaseChats(db);
+    // A longer chat: two turns.
+    const QString msg =
+        "INSERT INTO messages (conversation_id, role, content, state, created_ms) "
+        "VALUES (?, ?, ?, ?, ?)";
+    exec(db, msg, {1, "user", "And of Canada?", "complete", 1700000003000LL});
+    exec(db, msg, {1, "assistant", "Ottawa.", "complete", 1700000004000LL});
+    QCOMPARE(scalar(db, "PRAGMA user_version"), 1);
+  });
+  QVERIFY(currentChatSchemaVersion() >= 2);
+  {
+    ChatStore store(path);
+    QVERIFY2(store.ok(), qPrintable(store.errorString()));
+    QCOMPARE(store.migration().from_version, 1);
+    QCOMPARE(store.migration().to_version, currentChatSchemaVersion());
+    QVERIFY(!store.migration().backup_path.isEmpty());
+    const QList<ChatMessage> first = store.messages(1);
+    QCOMPARE(first.size(), 4);
+    QCOMPARE(first[0].parent_id, 0);
+    for (int i = 1; i < first.size(); ++i) QCOMPARE(first[i].parent_id, first[i - 1].id);
+    QCOMPARE(first[2].content, QString("And of Canada?"));
+    QCOMPARE(first[3].content, QString("Ottawa."));
+    for (const ChatMessage& m : first) QCOMPARE(m.sibling_count, 1);
+    QCOMPARE(store.messages(2).size(), 2);
+    QCOMPARE(store.messages(2)[1].state, QString(kStateInterrupted));
+    // A second version of the last reply: shown instead, the first one kept.
+    const qint64 again = store.addVersion(1, first[2].id, "assistant", "Ottawa, Canada.");
+    QList<ChatMessage> now = store.messages(1);
+    QCOMPARE(now.size(), 4);
+    QCOMPARE(now[3].id, again);
+    QCOMPARE(now[3].sibling_index, 1);
+    QCOMPARE(now[3].sibling_count, 2);
+    QCOMPARE(store.siblings(again), (QList<qint64>{first[3].id, again}));
+    // An edited first question starts a branch of its own; the old branch stays whole.
+    const qint64 edited = store.addVersion(1, 0, "user", "What is the capital of France?");
+    QCOMPARE(store.messages(1).size(), 1);
+    store.addMessage(1, "assistant", "Paris.");
+    QCOMPARE(store.messages(1).size(), 2);
+    store.selectVersion(first[0].id);
+    now = store.messages(1);
+    QCOMPARE(now.size(), 4);  // back on the old branch, with its reply chosen last
+    QCOMPARE(now[3].id, again);
+    QCOMPARE(store.siblings(edited).size(), 2);
+  }
+  // Reopened: the choice is kept.
+  ChatStore reopened(path);
+  QVERIFY(reopened.ok());
+  QCOMPARE(int(reopened.migration().status), int(ChatMigrationResult::UpToDate));
+  QCOMPARE(reopened.messages(1).size(), 4);
+  QCOMPARE(reopened.messages(1).last().content, QString("Ottawa, Canada."));
 }
 
 QTEST_GUILESS_MAIN(TestChatStoreMigration)

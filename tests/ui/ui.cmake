@@ -1,6 +1,6 @@
 # Widget tests of the desktop app (offscreen), and the screenshot tool.
 find_package(Qt6 6.4 REQUIRED COMPONENTS Test Widgets)
-foreach(_t test_ui_shell test_ui_chat)
+foreach(_t test_ui_shell test_ui_chat test_ui_chat_layout)
   add_executable(${_t} ${CMAKE_CURRENT_LIST_DIR}/${_t}.cpp ${CMAKE_CURRENT_LIST_DIR}/ui_test_harness.h)
   set_target_properties(${_t} PROPERTIES AUTOMOC ON)
   target_link_libraries(${_t} PRIVATE pagoda_ui pagoda_test_fake_openai Qt6::Test)
@@ -11,6 +11,11 @@ foreach(_t test_ui_shell test_ui_chat)
   set_tests_properties(${_t} PROPERTIES LABELS "gui" ENVIRONMENT "QT_QPA_PLATFORM=offscreen")
 endforeach()
 add_dependencies(test_ui_shell pagoda)
+# The welcome's GPU line reads the fake NVML (tests/app/telemetry.cmake).
+target_compile_definitions(test_ui_chat_layout PRIVATE PAGODA_FAKE_NVML="${PAGODA_FAKE_NVML_PATH}")
+target_link_libraries(test_ui_chat_layout PRIVATE ${CMAKE_DL_LIBS})
+add_dependencies(test_ui_chat_layout pagoda_fake_nvml)
+set_tests_properties(test_ui_chat_layout PROPERTIES TIMEOUT 300)
 
 # Not a test: renders every page to docs/screenshots (tests/ui/take-screenshots.sh runs it).
 add_executable(pagoda_screenshots ${CMAKE_CURRENT_LIST_DIR}/take_screenshots.cpp)
@@ -19,3 +24,10 @@ pagoda_test_defs(pagoda_screenshots)
 # The Dashboard shot uses the fake NVML (tests/app/telemetry.cmake) as its GPU driver.
 target_compile_definitions(pagoda_screenshots PRIVATE PAGODA_FAKE_NVML="${PAGODA_FAKE_NVML_PATH}")
 add_dependencies(pagoda_screenshots pagoda_fake_nvml)
+
+# Not a test: the chat page and the first-run welcome at 1024x700 and 1600x1000 (en, zh_CN).
+add_executable(pagoda_chat_screenshots ${CMAKE_CURRENT_LIST_DIR}/take_chat_screenshots.cpp)
+target_link_libraries(pagoda_chat_screenshots PRIVATE pagoda_ui ${CMAKE_DL_LIBS})
+pagoda_test_defs(pagoda_chat_screenshots)
+target_compile_definitions(pagoda_chat_screenshots PRIVATE PAGODA_FAKE_NVML="${PAGODA_FAKE_NVML_PATH}")
+add_dependencies(pagoda_chat_screenshots pagoda_fake_nvml)

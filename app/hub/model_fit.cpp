@@ -21,13 +21,6 @@ int64_t estimate_weight_bytes(const ModelConfig& c) {
   return embed * (c.tie_word_embeddings ? 1 : 2) + c.num_layers * layer + h * element;
 }
 
-int64_t parameters_in_weight_bytes(int64_t weight_bytes, const QuantConfig& quant) {
-  constexpr int64_t kSide = 4096;
-  const double bytes_per_parameter =
-      static_cast<double>(quant.linear_bytes(kSide, kSide)) / static_cast<double>(kSide * kSide);
-  return weight_bytes <= 0 ? 0 : static_cast<int64_t>(weight_bytes / bytes_per_parameter);
-}
-
 std::vector<std::string> quantized_variant_ids(const std::string& model_id) {
   static const char* const kSuffixes[] = {"-AWQ", "-GPTQ-Int4", "-GPTQ-Int8", "-FP8"};
   auto ends_with_nocase = [](const std::string& s, const std::string& suffix) {

@@ -24,11 +24,6 @@ struct ModelFootprint {
 // scales and zeros; FP8: one byte per weight and the block scales) or at the dtype.
 int64_t estimate_weight_bytes(const ModelConfig& config);
 
-// How many parameters fit in weight_bytes when the decoder linears are packed as `quant` says
-// (the same per-linear cost as estimate_weight_bytes, on square 4096x4096 blocks). For the
-// plain-words "models up to ~7B in 4-bit fit" of a GPU's memory.
-int64_t parameters_in_weight_bytes(int64_t weight_bytes, const QuantConfig& quant);
-
 // The repos of one model in its published precisions, side by side: the base id and the
 // ModelScope/Hugging Face naming of its quantized siblings ("<base>-AWQ", "-GPTQ-Int4",
 // "-GPTQ-Int8", "-FP8"), whichever of them model_id is. Some may not exist on a given hub.

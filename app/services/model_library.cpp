@@ -160,21 +160,30 @@ qint64 ModelLibrary::estimateBytes(const ModelEntry& entry, int context_length) 
 }
 
 qint64 ModelLibrary::largestFitting4Bit(qint64 memory_bytes, int context_length) {
-  // The largest weight size that estimateBytes() still fits (it grows with the weights).
-  qint64 low = 0, high = std::max<qint64>(0, memory_bytes);
-  while (low < high) {
+  // A typical 4-bit checkpoint of P parameters, from published ones: Qwen2.5-7B-Instruct-AWQ
+  // is 5.58 GB for 7.62B parameters and Llama-3.1-8B AWQ 5.73 GB for 8.03B (4-bit decoder
+  // linears with their scales, embeddings and lm_head in bf16): ~0.72 bytes per parameter. Its
+  // bf16 KV cache per token: Llama-3.1-8B 128 KiB, Qwen2.5-7B 56 KiB; 16 KiB per billion
+  // parameters errs on the large side.
+  constexpr double kBytesPerParameter = 0.72;
+  constexpr double kKvBytesPerTokenPerParameter = 16.0 * 1024 / 1e9;
+  auto fits_in_memory = [&](qint64 parameters) {
     ModelEntry entry;
-    entry.weights_bytes = low + (high - low + 1) / 2;
-    if (estimateBytes(entry, context_length) <= memory_bytes)
-      low = entry.weights_bytes;
+    entry.weights_bytes = static_cast<qint64>(kBytesPerParameter * parameters);
+    entry.kv_bytes_per_token = static_cast<qint64>(kKvBytesPerTokenPerParameter * parameters);
+    return estimateBytes(entry, context_length) <= memory_bytes;
+  };
+  // The same estimate as every model card's fit (estimateBytes), in steps of 100M parameters.
+  constexpr qint64 kStep = 100'000'000;
+  qint64 low = 0, high = std::max<qint64>(0, memory_bytes) / kStep;
+  while (low < high) {
+    const qint64 mid = low + (high - low + 1) / 2;
+    if (fits_in_memory(mid * kStep))
+      low = mid;
     else
-      high = entry.weights_bytes - 1;
+      high = mid - 1;
   }
-  QuantConfig awq;
-  awq.method = QuantMethod::Awq;
-  awq.bits = 4;
-  awq.group_size = 128;
-  return hub::parameters_in_weight_bytes(low, awq);
+  return low * kStep;
 }
 
 qint64 ModelLibrary::totalRamBytes() {

@@ -56,9 +56,9 @@ class ModelLibrary : public QObject {
   // Weights + KV cache for context_length tokens + a margin for activations.
   static qint64 estimateBytes(const ModelEntry& entry, int context_length);
   static qint64 totalRamBytes();
-  // The largest model, in parameters, whose 4-bit weights (AWQ, group 128) fit memory_bytes at
-  // context_length tokens by estimateBytes() (its KV cache not counted: it depends on the
-  // model's shape).
+  // The largest model, in parameters, that fits memory_bytes in 4-bit (AWQ/GPTQ) with a KV
+  // cache of context_length tokens by estimateBytes(), for a typical checkpoint's bytes per
+  // parameter and KV bytes per token (model_library.cpp says where they come from).
   static qint64 largestFitting4Bit(qint64 memory_bytes, int context_length);
 
   // The memory the fit estimate is checked against: the loaded engine's device when known,

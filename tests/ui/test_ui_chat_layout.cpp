@@ -293,8 +293,9 @@ void TestUiChatLayout::welcomeSaysWhichGpu() {
   QVERIFY(welcome->isVisible());  // a fresh home: no chat yet, the welcome instead
   const qint64 fits =
       app::ModelLibrary::largestFitting4Bit(memory, app.settings->contextLength());
-  // The estimate: 4-bit weights of that many parameters, plus the overhead, fill the memory.
-  QVERIFY(fits > 5'000'000'000 && fits < 25'000'000'000);
+  // A 7B model in 4-bit fits a 10 GB card with its KV cache; a 14B one (Qwen2.5-14B-AWQ is
+  // 9.98 GB of weights alone) does not.
+  QVERIFY2(fits >= 7'000'000'000 && fits < 14'000'000'000, qPrintable(QString::number(fits)));
   QTRY_VERIFY(welcome->hardwareText().startsWith("NVIDIA GeForce RTX 3080, 10 GB — models up to ~"));
   const QString size = welcome->hardwareText().section('~', 1).section(' ', 0, 0);
   QVERIFY2(size == QStringLiteral("%1B").arg(fits / 1'000'000'000), qPrintable(size));

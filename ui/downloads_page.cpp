@@ -166,7 +166,15 @@ QWidget* DownloadsPage::makeCard(const app::DownloadItem& item, int index, int c
     add_button(
         tr("Retry"), "retry", [downloads, id] { downloads->retry(id); }, true);
   if (s == "running" || s == "queued" || s == "paused")
-    add_button(tr("Cancel"), "cancel", [downloads, id] { downloads->cancel(id); });
+    add_button(tr("Cancel"), "cancel", [this, downloads, id] {
+      // Canceling deletes what was downloaded so far: ask, naming how much.
+      const app::DownloadItem now = downloads->item(id);
+      if (confirmDestructive(this, "CancelDownloadConfirm", tr("Cancel the download"),
+                             tr("Cancel the download of %1? The %2 downloaded so far are deleted.")
+                                 .arg(now.model_id, formatBytes(now.bytes_done)),
+                             tr("Cancel download")))
+        downloads->cancel(id);
+    });
   if (s == "completed")
     add_button(
         tr("Show in Models"), "models", [this] { emit modelsRequested(); }, true);

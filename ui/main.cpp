@@ -46,10 +46,12 @@ int main(int argc, char** argv) {
   QApplication::setApplicationVersion(PAGODA_VERSION);
   // Matches the installed .desktop entry (Wayland takes the window's icon from it).
   QGuiApplication::setDesktopFileName(QStringLiteral("io.github.pagoda_app.Pagoda"));
-  pagoda::ui::applyStyle();
 
   using namespace pagoda::app;
   AppSettings settings;
+  pagoda::ui::applyStyle(settings.theme());
+  QObject::connect(&settings, &AppSettings::themeChanged,
+                   [](const QString& theme) { pagoda::ui::applyStyle(theme); });
   pagoda::ui::applyLanguage(settings.language());
   QObject::connect(&settings, &AppSettings::languageChanged, &pagoda::ui::applyLanguage);
   ChatStore store(ChatStore::defaultPath());

@@ -1,4 +1,5 @@
 #include "app/services/engine_service.h"
+#include "app/services/engine_messages.h"
 
 #include <QHash>
 #include <QJsonDocument>
@@ -346,7 +347,7 @@ EngineService::EngineService(QObject* parent) : QObject(parent) {
         loading_ = false;
         loaded_ = false;
         info_ = {};
-        emit loadFailed(path, reason);
+        emit loadFailed(path, engineMessageText(reason));
       },
       Qt::QueuedConnection);
   connect(

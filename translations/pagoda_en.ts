@@ -1975,6 +1975,38 @@ on %2</source>
     <source>Unknown device &quot;%1&quot;: choose CPU, CUDA or automatic.</source>
     <translation />
   </message>
+  <message>
+    <source>Connection trouble: retrying in %1 s.</source>
+    <translation />
+  </message>
+  <message>
+    <source>A file arrived damaged: downloading it again.</source>
+    <translation />
+  </message>
+  <message>
+    <source>The hub has no such model, revision or file.</source>
+    <translation />
+  </message>
+  <message>
+    <source>The hub refused access: this model needs an access token (Discover).</source>
+    <translation />
+  </message>
+  <message>
+    <source>The hub had a server error; retry later.</source>
+    <translation />
+  </message>
+  <message>
+    <source>A downloaded file was damaged (checksum mismatch).</source>
+    <translation />
+  </message>
+  <message>
+    <source>The disk is full.</source>
+    <translation />
+  </message>
+  <message>
+    <source>Cannot reach the hub: check the network connection.</source>
+    <translation />
+  </message>
 </context>
 <context>
   <name>pagoda::ui::SettingsPage</name>
@@ -2097,6 +2129,10 @@ on %2</source>
   </message>
   <message>
     <source>Cancel download</source>
+    <translation />
+  </message>
+  <message>
+    <source>The download failed.</source>
     <translation />
   </message>
 </context>

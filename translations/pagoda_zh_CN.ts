@@ -1461,7 +1461,7 @@ on %2</source>
     <message>
         <location filename="../ui/server_page.cpp" line="178"/>
         <source>Kept only in the system keychain. Clients send it as &quot;Authorization: Bearer &lt;key&gt;&quot;; the examples read it from the PAGODA_API_KEY environment variable.</source>
-        <translation>仅保存在系统钥匙串中。客户端以 &quot;Authorization: Bearer &lt;key&gt;&quot; 发送；示例从环境变量 PAGODA_API_KEY 读取。</translation>
+        <translation>仅保存在系统钥匙串中。客户端以 &quot;Authorization: Bearer &lt;密钥&gt;&quot; 发送；示例从环境变量 PAGODA_API_KEY 读取。</translation>
     </message>
     <message>
         <location filename="../ui/server_page.cpp" line="188"/>
@@ -1971,6 +1971,38 @@ on %2</source>
         <source>Unknown device &quot;%1&quot;: choose CPU, CUDA or automatic.</source>
         <translation>未知设备“%1”：请选择 CPU、CUDA 或自动。</translation>
     </message>
+    <message>
+        <source>Connection trouble: retrying in %1 s.</source>
+        <translation>连接出现问题：%1 秒后重试。</translation>
+    </message>
+    <message>
+        <source>A file arrived damaged: downloading it again.</source>
+        <translation>有文件下载后损坏：正在重新下载。</translation>
+    </message>
+    <message>
+        <source>The hub has no such model, revision or file.</source>
+        <translation>模型仓库中没有这个模型、版本或文件。</translation>
+    </message>
+    <message>
+        <source>The hub refused access: this model needs an access token (Discover).</source>
+        <translation>模型仓库拒绝访问：此模型需要访问令牌（在“发现”页面设置）。</translation>
+    </message>
+    <message>
+        <source>The hub had a server error; retry later.</source>
+        <translation>模型仓库服务器出错，请稍后重试。</translation>
+    </message>
+    <message>
+        <source>A downloaded file was damaged (checksum mismatch).</source>
+        <translation>下载的文件已损坏（校验和不匹配）。</translation>
+    </message>
+    <message>
+        <source>The disk is full.</source>
+        <translation>磁盘已满。</translation>
+    </message>
+    <message>
+        <source>Cannot reach the hub: check the network connection.</source>
+        <translation>无法连接模型仓库：请检查网络连接。</translation>
+    </message>
 </context>
 <context>
     <name>pagoda::ui::SettingsPage</name>
@@ -2094,6 +2126,10 @@ on %2</source>
     <message>
         <source>Cancel download</source>
         <translation>取消下载</translation>
+    </message>
+    <message>
+        <source>The download failed.</source>
+        <translation>下载失败。</translation>
     </message>
 </context>
 <!-- ui-rest strings: end -->

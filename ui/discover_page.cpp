@@ -173,6 +173,10 @@ DiscoverPage::DiscoverPage(const Services& services, QWidget* parent)
   subtitle_ = new QLabel;
   subtitle_->setObjectName("Muted");
   subtitle_->setWordWrap(true);
+  description_ = new QLabel;  // the hub's words
+  description_->setObjectName("Muted");
+  description_->setWordWrap(true);
+  description_->setProperty(kDataText, true);
   badges_box_ = new QVBoxLayout;
   fit_ = new QLabel;
   fit_->setObjectName("HubFit");
@@ -183,6 +187,7 @@ DiscoverPage::DiscoverPage(const Services& services, QWidget* parent)
   auto* actions = new QHBoxLayout;
   revision_ = new QComboBox;
   revision_->setObjectName("HubRevision");
+  revision_->setProperty(kDataText, true);  // branch and tag names
   revision_->setToolTip(tr("Branch or tag to download"));
   download_all_ = new QPushButton(tr("Download"));
   download_all_->setObjectName("Primary");
@@ -204,6 +209,7 @@ DiscoverPage::DiscoverPage(const Services& services, QWidget* parent)
   download_note_->setTextFormat(Qt::RichText);
   card_layout->addWidget(title_);
   card_layout->addWidget(subtitle_);
+  card_layout->addWidget(description_);
   card_layout->addLayout(badges_box_);
   card_layout->addWidget(fit_);
   variants_ = new QuantVariantsView(services_);
@@ -469,8 +475,9 @@ void DiscoverPage::showDetail(const app::HubModelDetail& detail) {
         << tr("%1 likes").arg(formatCount(s.likes));
   if (!s.last_modified.isEmpty()) facts << tr("updated %1").arg(shortDate(s.last_modified));
   facts << tr("Files: %1 (%2)").arg(detail.files.size()).arg(formatBytes(detail.total_bytes));
-  subtitle_->setText(facts.join(QStringLiteral(" · ")) +
-                     (detail.description.isEmpty() ? QString() : "\n" + detail.description));
+  subtitle_->setText(facts.join(QStringLiteral(" · ")));
+  description_->setText(detail.description);
+  description_->setVisible(!detail.description.isEmpty());
 
   clearLayout(badges_box_);
   auto* badges = new QHBoxLayout;
@@ -480,7 +487,11 @@ void DiscoverPage::showDetail(const app::HubModelDetail& detail) {
   QStringList tags = s.tasks + s.libraries;
   for (const QString& tag : s.tags)
     if (!tags.contains(tag) && !tag.contains(':')) tags << tag;
-  for (int i = 0; i < tags.size() && i < 8; ++i) badges->addWidget(makeBadge(tags[i]));
+  for (int i = 0; i < tags.size() && i < 8; ++i) {
+    QLabel* badge = makeBadge(tags[i]);
+    badge->setProperty(kDataText, true);  // the hub's tags
+    badges->addWidget(badge);
+  }
   // Already downloaded? An "Update" is offered when the hub's commit moved on.
   const app::ModelEntry installed =
       services_.library ? services_.library->installed(s.id) : app::ModelEntry{};

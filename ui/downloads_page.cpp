@@ -9,6 +9,8 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include "app/services/download_service.h"
+#include "app/services/engine_messages.h"
 #include "ui/ui_util.h"
 
 namespace pagoda::ui {
@@ -199,7 +201,7 @@ QWidget* DownloadsPage::makeCard(const app::DownloadItem& item, int index, int c
   QStringList origin{item.endpoint};
   if (!item.revision.isEmpty()) origin << tr("revision %1").arg(item.revision);
   if (!item.include.isEmpty()) origin << tr("only %1").arg(item.include.join(", "));
-  auto* origin_label = new QLabel(origin.join(QStringLiteral(" · ")));
+  auto* origin_label = new ElidedLabel(origin.join(QStringLiteral(" · ")), Qt::ElideRight);
   origin_label->setObjectName("Muted");
   layout->addWidget(origin_label);
 
@@ -218,6 +220,13 @@ QWidget* DownloadsPage::makeCard(const app::DownloadItem& item, int index, int c
   row.status->setTextInteractionFlags(Qt::TextSelectableByMouse);
   row.status->setObjectName(s == "failed" ? "Problem" : "Muted");
   layout->addWidget(row.status);
+  // The hub's own words (English, technical) under the translated sentence.
+  row.status_detail = new QLabel;
+  row.status_detail->setObjectName("Muted");
+  row.status_detail->setWordWrap(true);
+  row.status_detail->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  row.status_detail->setProperty(kDataText, true);
+  layout->addWidget(row.status_detail);
   rows_.insert(item.id, row);
   updateRow(item);
   return card;
@@ -234,9 +243,13 @@ void DownloadsPage::updateRow(const app::DownloadItem& item) {
                       (item.bytes_total > 0 || item.state == "running"));
   it->detail->setText(detailText(item));
   it->detail->setVisible(!it->detail->text().isEmpty());
-  const QString status = item.state == "failed" ? item.error : item.status_message;
+  const QString raw = item.state == "failed" ? item.error : item.status_message;
+  QString status = app::hubMessageText(raw);
+  if (status.isEmpty() && item.state == "failed") status = tr("The download failed.");
   it->status->setText(status);
   it->status->setVisible(!status.isEmpty());
+  it->status_detail->setText(raw);
+  it->status_detail->setVisible(!raw.isEmpty());
 }
 
 }  // namespace pagoda::ui

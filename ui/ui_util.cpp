@@ -1,6 +1,7 @@
 #include "ui/ui_util.h"
 
 #include <QBoxLayout>
+#include <QRegularExpression>
 #include <QEvent>
 #include <QDir>
 #include <QStandardPaths>
@@ -93,8 +94,9 @@ QString safeFileName(const QString& title, const QString& fallback) {
     name += (c.category() == QChar::Other_Control || QStringLiteral("/\\:*?\"<>|").contains(c))
                 ? QChar(' ')
                 : c;
-  name = name.simplified().left(80).trimmed();
-  while (name.startsWith('.')) name.remove(0, 1);  // no hidden files, no ".."
+  // No hidden files and no "..": leading dots go, and a name of dots alone is no name.
+  name = name.simplified().remove(QRegularExpression(QStringLiteral("^[.\\s]+")));
+  name = name.left(80).trimmed();
   return name.isEmpty() ? fallback : name;
 }
 

@@ -34,6 +34,10 @@ class ElidedLabel : public QLabel {
   Qt::TextElideMode mode_;
 };
 
+// A widget property: true when the widget shows data the app did not write (a model card, hub
+// tags, a server's error message) and so is not translated.
+inline constexpr char kDataText[] = "pagodaDataText";
+
 QString formatBytes(qint64 bytes);       // "10.5 MB"
 QString formatParameters(qint64 count);  // "5.2M", "7.6B"
 QIcon icon(const QString& name);         // :/icons/<name>.svg

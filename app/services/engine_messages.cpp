@@ -36,4 +36,37 @@ QString engineMessageText(const QString& message) {
   return message;
 }
 
+QString hubMessageText(const QString& message) {
+  static const struct {
+    const char* pattern;
+    const char* text;
+  } kinds[] = {
+      {"^retrying in (\\d+) s: ",
+       QT_TRANSLATE_NOOP("EngineMessages", "Connection trouble: retrying in %1 s.")},
+      {"; downloading it again$",
+       QT_TRANSLATE_NOOP("EngineMessages", "A file arrived damaged: downloading it again.")},
+      {"HTTP 404\\b",
+       QT_TRANSLATE_NOOP("EngineMessages", "The hub has no such model, revision or file.")},
+      {"HTTP 40[13]\\b",
+       QT_TRANSLATE_NOOP("EngineMessages",
+                         "The hub refused access: this model needs an access token (Discover).")},
+      {"HTTP 5\\d\\d\\b",
+       QT_TRANSLATE_NOOP("EngineMessages", "The hub had a server error; retry later.")},
+      {"sha256 mismatch",
+       QT_TRANSLATE_NOOP("EngineMessages", "A downloaded file was damaged (checksum mismatch).")},
+      {"No space left|disk full",
+       QT_TRANSLATE_NOOP("EngineMessages", "The disk is full.")},
+      {"resolve host|Could not connect|Couldn't connect|timed out|Timeout|Connection refused",
+       QT_TRANSLATE_NOOP("EngineMessages", "Cannot reach the hub: check the network connection.")},
+  };
+  for (const auto& kind : kinds) {
+    const QRegularExpressionMatch m =
+        QRegularExpression(QString::fromLatin1(kind.pattern)).match(message);
+    if (!m.hasMatch()) continue;
+    const QString text = QCoreApplication::translate("EngineMessages", kind.text);
+    return m.lastCapturedIndex() >= 1 ? text.arg(m.captured(1)) : text;
+  }
+  return {};
+}
+
 }  // namespace pagoda::app

@@ -16,9 +16,12 @@ constexpr auto kService = "pagoda-remote-endpoints";
 
 // QtKeychain's own messages are English ("Unknown error"): the UI shows these instead.
 QString describe(const QKeychain::Job* job) {
+  // Without a session bus or keychain daemon QtKeychain says only "Unknown error" (OtherError).
+  const bool unexplained =
+      job->errorString().isEmpty() || job->errorString() == QLatin1String("Unknown error");
+  if (job->error() == QKeychain::NoBackendAvailable || unexplained)
+    return KeyStore::tr("no system keychain (Secret Service or KWallet) is running");
   switch (job->error()) {
-    case QKeychain::NoBackendAvailable:
-      return KeyStore::tr("no system keychain (Secret Service or KWallet) is running");
     case QKeychain::AccessDenied:
     case QKeychain::AccessDeniedByUser:
       return KeyStore::tr("the system keychain refused access");

@@ -17,6 +17,8 @@
 #include <QTableWidget>
 #include <QTextDocument>
 #include <QTreeWidget>
+#include <QPushButton>
+#include <QTimer>
 #include <QtTest>
 
 #include "app/services/app_settings.h"
@@ -34,7 +36,9 @@ const QStringList kNames = {
     "localhost", "RAM", "VRAM", "KV", "SIMD", "AVX", "BF16", "FP16", "F16", "F32", "FP32",
     "AWQ", "GPTQ", "safetensors", "Bearer", "Authorization", "PAGODA_API_KEY", "SentencePiece",
     "sha256", "Qwen", "Llama", "Mistral", "Yi", "GB", "MB", "kB", "KB", "B", "ms", "s", "MiB",
-    "GiB", "tok", "RTX", "Xorg", "python3", "pagoda", "pagoda-cli", "Apache-2.0", "MIT", "README"};
+    "GiB", "tok", "RTX", "Xorg", "python3", "pagoda", "pagoda-cli", "README", "vLLM", "NVML",
+    "Transformers", "Top-p", "Top-k", "English", "Ctrl", "Shift", "Alt", "Esc", "Del", "Enter",
+    "Tab", "Backspace", "Home", "End", "PgUp", "PgDown", "Ins"};
 
 // What is left of `text` once names, model names, numbers, units, paths and URLs are taken out.
 QString englishIn(QString text, const QStringList& model_names) {
@@ -44,14 +48,16 @@ QString englishIn(QString text, const QStringList& model_names) {
     text = doc.toPlainText();
   }
   text.remove(QRegularExpression(QStringLiteral("(https?|ms\\+https?)://\\S+")));
-  text.remove(QRegularExpression(QStringLiteral("(^|\\s|\\()[~.]?/\\S*")));  // paths
+  text.remove(QRegularExpression(QStringLiteral("(^|\\s|\\(|：|（)[~.]?/\\S*")));  // paths
+  text.remove(QRegularExpression(QStringLiteral("\\b[\\w-]*(\\.[\\w-]+)+\\b")));  // host names
+  text.remove(QRegularExpression(QStringLiteral("\\b[a-z]+(-[0-9.]+)+\\b")));  // apache-2.0
   text.remove(QRegularExpression(QStringLiteral("sk-pagoda-\\w+")));
   for (const QString& name : model_names) text.remove(name, Qt::CaseInsensitive);
   text.remove(QRegularExpression(QStringLiteral("\\b[\\w.-]+/[\\w.-]+\\b")));  // hub ids
   text.remove(QRegularExpression(QStringLiteral("\\b\\w*ForCausalLM\\b")));   // architectures
   text.remove(QRegularExpression(QStringLiteral("&(?=\\w)")));               // mnemonics
   for (const QString& name : kNames)
-    text.remove(QRegularExpression("\\b" + QRegularExpression::escape(name) + "\\b"));
+    text.remove(QRegularExpression("\\b" + QRegularExpression::escape(name) + "(?=\\d|\\b)"));
   QStringList words;
   for (auto it = QRegularExpression(QStringLiteral("[A-Za-z]{2,}")).globalMatch(text);
        it.hasNext();)
@@ -77,10 +83,14 @@ void walk(QWidget* root, const QStringList& names, QList<Finding>& out) {
   QList<QWidget*> widgets = root->findChildren<QWidget*>();
   widgets.prepend(root);
   for (QWidget* w : widgets) {
-    if (!w->isVisible()) continue;
+    if (!w->isVisible() || w->property(pagoda::ui::kDataText).toBool()) continue;
     const QString where = pagoda::test::widgetPath(w, root);
     if (w->inherits("QChartView") || w->inherits("QPlainTextEdit")) continue;  // data, code
-    if (auto* label = qobject_cast<QLabel*>(w)) check(where, label->text(), names, out);
+    if (auto* label = qobject_cast<QLabel*>(w)) {
+      // An eliding label's whole text is its tooltip.
+      const bool elided = label->text().contains(QChar(0x2026)) && !label->toolTip().isEmpty();
+      check(where, elided ? label->toolTip() : label->text(), names, out);
+    }
     if (auto* button = qobject_cast<QAbstractButton*>(w)) check(where, button->text(), names, out);
     if (auto* group = qobject_cast<QGroupBox*>(w)) check(where, group->title(), names, out);
     if (auto* edit = qobject_cast<QLineEdit*>(w)) check(where, edit->placeholderText(), names, out);
@@ -116,6 +126,7 @@ class TestUiTranslation : public QObject {
   void everyPageIsChinese_data();
   void everyPageIsChinese();
   void qtStringsAreChinese();
+  void confirmationsAreChinese();
   void localeFollowsLanguage();
   void firstStartFollowsSystemLocale();
 
@@ -135,7 +146,7 @@ QStringList TestUiTranslation::modelNames() const {
   for (const pagoda::app::ModelEntry& e : populated->app.library->models())
     names << e.name << QFileInfo(e.path).fileName() << e.architecture << e.dtype;
   for (const pagoda::app::DownloadItem& item : populated->app.downloads->items())
-    names << item.model_id;
+    names << item.model_id << item.revision;
   names << "Office GPU server" << "Qwen/Qwen3-8B";  // the user's own endpoint
   names.removeAll(QString());
   // Longest first, so that "tiny-qwen3" goes before "qwen3".
@@ -197,6 +208,38 @@ void TestUiTranslation::qtStringsAreChinese() {
   pagoda::test::settle(100);
   walk(&dialog, {"tmp", "home", "root", "usr"}, findings);
   dialog.hide();
+  QVERIFY2(findings.isEmpty(), qPrintable("\n" + report(findings)));
+}
+
+// The questions before destructive actions, with their buttons, as the pages open them.
+void TestUiTranslation::confirmationsAreChinese() {
+  MainWindow* window = populated->app.window.get();
+  QList<Finding> findings;
+  int seen = 0;
+  auto walkNextBox = [&] {
+    QTimer::singleShot(300, [&] {
+      auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+      if (!box) return;
+      ++seen;
+      walk(box, modelNames(), findings);
+      box->button(QMessageBox::Cancel)->click();
+    });
+  };
+  window->showPage(MainWindow::Server);
+  pagoda::test::settle();
+  const QString key = populated->app.server->apiKey();
+  walkNextBox();
+  window->page(MainWindow::Server)->findChild<QPushButton*>("ServerGenerateKey")->click();
+  QCOMPARE(populated->app.server->apiKey(), key);
+  window->showPage(MainWindow::Models);
+  pagoda::test::settle();
+  for (QAbstractButton* b : window->page(MainWindow::Models)->findChildren<QAbstractButton*>())
+    if (b->property("role").toString() == "delete" && b->isVisible()) {
+      walkNextBox();
+      b->click();
+      break;
+    }
+  QCOMPARE(seen, 2);
   QVERIFY2(findings.isEmpty(), qPrintable("\n" + report(findings)));
 }
 

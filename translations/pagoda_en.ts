@@ -2109,6 +2109,10 @@ on %2</source>
     <translation />
   </message>
   <message>
+    <source>Clients send it as &quot;Authorization: Bearer &lt;key&gt;&quot;.</source>
+    <translation />
+  </message>
+  <message>
     <source>The model loaded in Pagoda</source>
     <translation />
   </message>

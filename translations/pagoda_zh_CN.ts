@@ -364,7 +364,7 @@
     <message numerus="yes">
         <source>Writing: %n tokens</source>
         <translation>
-            <numerusform>正在生成：%n 个 token</numerusform>
+            <numerusform>正在生成：%n 个词元</numerusform>
         </translation>
     </message>
     <message>
@@ -557,7 +557,7 @@ on %2</source>
     <message numerus="yes">
         <source>%n tokens</source>
         <translation>
-            <numerusform>%n 个 token</numerusform>
+            <numerusform>%n 个词元</numerusform>
         </translation>
     </message>
     <message>
@@ -2103,6 +2103,10 @@ on %2</source>
     <message>
         <source>Model</source>
         <translation>模型</translation>
+    </message>
+    <message>
+        <source>Clients send it as &quot;Authorization: Bearer &lt;key&gt;&quot;.</source>
+        <translation>客户端以 &quot;Authorization: Bearer &lt;密钥&gt;&quot; 发送它。</translation>
     </message>
     <message>
         <source>The model loaded in Pagoda</source>

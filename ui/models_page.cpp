@@ -44,6 +44,7 @@ ModelsPage::ModelsPage(const Services& services, QWidget* parent)
   notice_label_ = new QLabel;
   notice_label_->setObjectName("ModelsNotice");
   notice_label_->setWordWrap(true);
+  notice_label_->hide();  // until there is something to say
   layout->addWidget(notice_label_);
 
   auto* fit_row = new QHBoxLayout;
@@ -116,10 +117,12 @@ ModelsPage::ModelsPage(const Services& services, QWidget* parent)
   connect(services_.library, &app::ModelLibrary::removed, this,
           [this](const QString& path, qint64 freed) {
             notice_label_->setText(tr("Deleted %1 (%2 freed).").arg(path, formatBytes(freed)));
+            notice_label_->show();
           });
   connect(services_.library, &app::ModelLibrary::removeFailed, this,
           [this](const QString& path, const QString& error) {
             notice_label_->setText(tr("Could not delete %1: %2").arg(path, error));
+            notice_label_->show();
           });
   connect(chat_, &QPushButton::clicked, this, &ModelsPage::chatRequested);
   auto engine_changed = [this] {
@@ -155,6 +158,7 @@ void ModelsPage::confirmDelete(const app::ModelEntry& e) {
 bool ModelsPage::importFolder(const QString& dir) {
   const QString refusal = app::ModelLibrary::importRefusal(dir);
   notice_label_->setText(refusal);
+  notice_label_->setVisible(!refusal.isEmpty());
   notice_label_->setStyleSheet(refusal.isEmpty() ? QString() : themed("color: #b91c1c;"));
   if (!refusal.isEmpty()) return false;
   services_.settings->addImportedFolder(dir);

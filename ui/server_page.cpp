@@ -180,11 +180,11 @@ ServerPage::ServerPage(const Services& services, QWidget* parent)
   key_buttons->addWidget(reveal_);
   key_buttons->addStretch();
   key_buttons->addWidget(remove_key_);
-  auto* key_note = new QLabel(
+  key_note_ = new QLabel(
       tr("Kept only in the system keychain. Clients send it as \"Authorization: Bearer <key>\"; "
          "the examples read it from the PAGODA_API_KEY environment variable."));
-  key_note->setObjectName("Muted");
-  key_note->setWordWrap(true);
+  key_note_->setObjectName("Muted");
+  key_note_->setWordWrap(true);
   // Where the key is kept when that is not the keychain, or why it could not be read.
   key_storage_ = new QLabel;
   key_storage_->setObjectName("ServerKeyStorage");
@@ -193,7 +193,7 @@ ServerPage::ServerPage(const Services& services, QWidget* parent)
   key_layout->addWidget(key_);
   key_layout->addLayout(key_buttons);
   key_layout->addWidget(key_storage_);
-  key_layout->addWidget(key_note);
+  key_layout->addWidget(key_note_);
   left->addWidget(key_box);
   left->addWidget(makeModelBox());
   left->addStretch();
@@ -473,9 +473,11 @@ void ServerPage::updateKey() {
                                   ApiServerService::kKeyId)) == app::KeyStore::Storage::File)
     storage = tr("There is no system keychain on this desktop, so the key is kept in %1, a file "
                  "only you can read.")
-                  .arg(QDir::toNativeSeparators(services_.keys->fallbackFile()));
+                  .arg(QDir::toNativeSeparators(services_.keys->fallbackFile())) +
+              " " + tr("Clients send it as \"Authorization: Bearer <key>\".");
   key_storage_->setText(storage);
   key_storage_->setVisible(!storage.isEmpty());
+  key_note_->setVisible(storage.isEmpty());  // it says "only in the system keychain"
   copy_key_->setEnabled(!key.isEmpty());
   reveal_->setEnabled(!key.isEmpty());
   remove_key_->setEnabled(!key.isEmpty());

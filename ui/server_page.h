@@ -60,6 +60,7 @@ class ServerPage : public QWidget {
   QPushButton* copy_key_;
   QPushButton* remove_key_;
   QLabel* key_storage_;
+  QLabel* key_note_;
   QComboBox* served_model_;
   QLineEdit* public_name_;
   QLabel* base_url_;

@@ -4,14 +4,32 @@
 #include <QRegularExpression>
 
 namespace pagoda::app {
+namespace {
+
+// A kind of message: a pattern on the English text, and the translated sentence, into which
+// the first capture (the detail) goes as %1.
+struct MessageKind {
+  const char* pattern;
+  const char* text;
+};
+
+template <size_t N>
+QString translateKind(const MessageKind (&kinds)[N], const QString& message) {
+  for (const MessageKind& kind : kinds) {
+    const QRegularExpressionMatch m =
+        QRegularExpression(QString::fromLatin1(kind.pattern)).match(message);
+    if (!m.hasMatch()) continue;
+    const QString text = QCoreApplication::translate("EngineMessages", kind.text);
+    return m.lastCapturedIndex() >= 1 ? text.arg(m.captured(1)) : text;
+  }
+  return {};
+}
+
+}  // namespace
 
 QString engineMessageText(const QString& message) {
-  // One pattern per message kind of engine/device/backend_factory.cpp and engine_load.cpp;
-  // the first capture is the detail.
-  static const struct {
-    const char* pattern;
-    const char* text;
-  } kinds[] = {
+  // One pattern per message kind of engine/device/backend_factory.cpp and engine_load.cpp.
+  static const MessageKind kinds[] = {
       {"^Using the CPU backend, as requested\\.$",
        QT_TRANSLATE_NOOP("EngineMessages", "Running on the CPU, as chosen in Settings.")},
       {"^Using the CUDA backend on (.+)\\.$",
@@ -26,21 +44,13 @@ QString engineMessageText(const QString& message) {
       {"^unknown device '(.+)'; expected cpu, cuda or auto$",
        QT_TRANSLATE_NOOP("EngineMessages", "Unknown device \"%1\": choose CPU, CUDA or automatic.")},
   };
-  for (const auto& kind : kinds) {
-    const QRegularExpressionMatch m =
-        QRegularExpression(QString::fromLatin1(kind.pattern)).match(message);
-    if (!m.hasMatch()) continue;
-    const QString text = QCoreApplication::translate("EngineMessages", kind.text);
-    return m.lastCapturedIndex() >= 1 ? text.arg(m.captured(1)) : text;
-  }
-  return message;
+  const QString text = translateKind(kinds, message);
+  return text.isEmpty() ? message : text;
 }
 
 QString hubMessageText(const QString& message) {
-  static const struct {
-    const char* pattern;
-    const char* text;
-  } kinds[] = {
+  // The messages of app/hub (http.cpp, download_job.cpp) and curl's network errors.
+  static const MessageKind kinds[] = {
       {"^retrying in (\\d+) s: ",
        QT_TRANSLATE_NOOP("EngineMessages", "Connection trouble: retrying in %1 s.")},
       {"; downloading it again$",
@@ -59,14 +69,7 @@ QString hubMessageText(const QString& message) {
       {"resolve host|Could not connect|Couldn't connect|timed out|Timeout|Connection refused",
        QT_TRANSLATE_NOOP("EngineMessages", "Cannot reach the hub: check the network connection.")},
   };
-  for (const auto& kind : kinds) {
-    const QRegularExpressionMatch m =
-        QRegularExpression(QString::fromLatin1(kind.pattern)).match(message);
-    if (!m.hasMatch()) continue;
-    const QString text = QCoreApplication::translate("EngineMessages", kind.text);
-    return m.lastCapturedIndex() >= 1 ? text.arg(m.captured(1)) : text;
-  }
-  return {};
+  return translateKind(kinds, message);
 }
 
 }  // namespace pagoda::app

@@ -2,7 +2,10 @@
 // as under offscreen: QtKeychain has no backend), the served model and its public name, the
 // one context-length control, confirmations before destructive actions, refusing to import a
 // folder that is not a model, the export file name, and the theme choice.
+#include <QCheckBox>
 #include <QComboBox>
+#include <QListWidget>
+#include <QVBoxLayout>
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
@@ -62,6 +65,7 @@ class TestUiKeysAndSettings : public QObject {
   void importRefusesNonModelFolder();
   void exportProposesSafeName();
   void themeChoice();
+  void focusIsVisible();
 
  private:
   QTemporaryDir home_;
@@ -247,6 +251,33 @@ void TestUiKeysAndSettings::themeChoice() {
   app.settings->setTheme("system");
   QCOMPARE(pagoda::ui::isDarkTheme(), pagoda::ui::systemPrefersDark());
   QCOMPARE(pagoda::app::AppSettings(app.settings->fileName()).theme(), QString("system"));
+}
+
+// Keyboard focus changes how a button, a check box and a list look, in both themes.
+void TestUiKeysAndSettings::focusIsVisible() {
+  for (const QString theme : {QStringLiteral("light"), QStringLiteral("dark")}) {
+    pagoda::ui::applyStyle(theme);
+    QWidget window;
+    auto* layout = new QVBoxLayout(&window);
+    auto* other = new QLineEdit;
+    QList<QWidget*> focusable = {new QPushButton("Load"), new QCheckBox("Allow"),
+                                 new QListWidget};
+    layout->addWidget(other);
+    for (QWidget* w : focusable) layout->addWidget(w);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    for (QWidget* w : focusable) {
+      other->setFocus();
+      QTRY_VERIFY(other->hasFocus());
+      const QImage before = w->grab().toImage();
+      w->setFocus(Qt::TabFocusReason);
+      QTRY_VERIFY(w->hasFocus());
+      QCoreApplication::processEvents();
+      QVERIFY2(w->grab().toImage() != before,
+               qPrintable(theme + ": no focus ring on " + w->metaObject()->className()));
+    }
+  }
+  pagoda::ui::applyStyle("light");
 }
 
 QTEST_MAIN(TestUiKeysAndSettings)

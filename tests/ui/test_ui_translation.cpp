@@ -22,6 +22,7 @@
 #include <QtTest>
 
 #include "app/services/app_settings.h"
+#include "app/services/engine_messages.h"
 #include "tests/ui/layout_audit.h"
 #include "tests/ui/populated_app.h"
 
@@ -127,6 +128,7 @@ class TestUiTranslation : public QObject {
   void everyPageIsChinese();
   void qtStringsAreChinese();
   void confirmationsAreChinese();
+  void engineAndHubMessagesTranslated();
   void localeFollowsLanguage();
   void firstStartFollowsSystemLocale();
 
@@ -241,6 +243,24 @@ void TestUiTranslation::confirmationsAreChinese() {
     }
   QCOMPARE(seen, 2);
   QVERIFY2(findings.isEmpty(), qPrintable("\n" + report(findings)));
+}
+
+// The engine's and the hub's English messages, in the UI language with their detail kept.
+void TestUiTranslation::engineAndHubMessagesTranslated() {
+  const QString detail = "libpagoda_cuda.so was not found (this build has no CUDA backend)";
+  const QString cpu = pagoda::app::engineMessageText("Using the CPU backend because " + detail + ".");
+  QVERIFY2(cpu.contains(detail) && englishIn(QString(cpu).remove(detail), {}).isEmpty(),
+           qPrintable(cpu));
+  const QString cuda = pagoda::app::engineMessageText("CUDA backend unavailable: no GPU");
+  QVERIFY2(cuda.endsWith("no GPU") && englishIn(cuda.chopped(6), {}).isEmpty(), qPrintable(cuda));
+  QCOMPARE(pagoda::app::engineMessageText("something new"), QString("something new"));
+  for (const char* hub : {"file list of a/b@main: HTTP 404 (not found)",
+                          "model.safetensors: sha256 mismatch (hub lists 1, downloaded file has 2)",
+                          "retrying in 5 s: Could not resolve host: hub", "HTTP 403 (gated)"}) {
+    const QString text = pagoda::app::hubMessageText(QString::fromLatin1(hub));
+    QVERIFY2(!text.isEmpty() && englishIn(text, {}).isEmpty(), hub);
+  }
+  QVERIFY(pagoda::app::hubMessageText("something new").isEmpty());
 }
 
 // Sizes and dates follow the chosen language (QLocale::setDefault).

@@ -105,6 +105,12 @@ DiscoverPage::DiscoverPage(const Services& services, QWidget* parent)
   library_filter_->addItem(tr("Any library"), "");
   library_filter_->addItem(QStringLiteral("Transformers"), "transformers");
   library_filter_->addItem(QStringLiteral("safetensors"), "safetensors");
+  // The filters give up width before the search field does (1024 px windows).
+  for (QComboBox* filter : {sort_, task_, library_filter_}) {
+    filter->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    filter->setMinimumContentsLength(7);
+  }
+  query_->setMinimumWidth(160);
   auto* go = new QPushButton(tr("Search"));
   go->setObjectName("Primary");
   search_row->addWidget(query_, 1);

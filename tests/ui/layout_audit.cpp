@@ -168,6 +168,14 @@ void audit(const QWidget* w, const QWidget* root, QStringList& out) {
                  .arg(area->widget() ? area->widget()->width() : 0)
                  .arg(area->viewport()->width());
   }
+  if (auto* view = qobject_cast<const QAbstractItemView*>(w)) {
+    // The widgets a view shows in its rows (setItemWidget / setIndexWidget) are laid out too.
+    for (const QObject* child : view->viewport()->children()) {
+      auto* cw = qobject_cast<const QWidget*>(child);
+      if (cw && cw->isVisible() && !cw->isWindow()) audit(cw, root, out);
+    }
+    return;
+  }
   if (isLeaf(w)) return;
   checkOverlaps(w, root, out);
   for (const QObject* child : w->children()) {

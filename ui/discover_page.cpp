@@ -106,7 +106,7 @@ DiscoverPage::DiscoverPage(const Services& services, QWidget* parent)
   library_filter_->addItem(QStringLiteral("Transformers"), "transformers");
   library_filter_->addItem(QStringLiteral("safetensors"), "safetensors");
   // The filters give up width before the search field does (1024 px windows).
-  for (QComboBox* filter : {sort_, task_, library_filter_}) {
+  for (QComboBox* filter : {task_, library_filter_}) {
     filter->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     filter->setMinimumContentsLength(7);
   }

@@ -43,7 +43,11 @@ void ElidedLabel::resizeEvent(QResizeEvent* event) {
 
 void ElidedLabel::changeEvent(QEvent* event) {
   QLabel::changeEvent(event);
-  if (event->type() == QEvent::FontChange || event->type() == QEvent::StyleChange) updateShown();
+  // A style sheet's font arrives after construction: the size hint changes with it.
+  if (event->type() == QEvent::FontChange || event->type() == QEvent::StyleChange) {
+    updateGeometry();
+    updateShown();
+  }
 }
 
 void ElidedLabel::updateShown() {

@@ -77,13 +77,20 @@ case "${1:-}" in
     # gpu tests skip themselves when no GPU is present.
     ctest --output-on-failure --parallel "$(nproc)" --timeout 600 -LE slow "${@:2}"
     ;;
+  screenshots)
+    # docs/screenshots under Xvfb (tests/ui/take-screenshots.sh).
+    PACKAGES+=(xvfb xauth imagemagick)
+    install_packages
+    configure_and_build
+    exec tests/ui/take-screenshots.sh "$BUILD"
+    ;;
   package)
     PACKAGES+=("${PACKAGE_TOOLS[@]}")
     install_packages
     package_deb
     ;;
   *)
-    echo "usage: $0 run|test|package" >&2
+    echo "usage: $0 run|test|screenshots|package" >&2
     exit 2
     ;;
 esac

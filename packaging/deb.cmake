@@ -33,7 +33,8 @@ set(PAGODA_DEB_LINKED
 # Loaded at run time (Qt plugins), so dpkg-shlibdeps cannot see them.
 set(PAGODA_DEB_RUNTIME
   "libqt6svg6 (>= 6.4)"                             # SVG icon engine: every icon is an SVG
-  "libqt6sql6-sqlite (>= 6.4)")                     # the chat history
+  "libqt6sql6-sqlite (>= 6.4)"                      # the chat history
+  "qt6-translations-l10n (>= 6.4)")                 # Qt's own menus and dialogs in Chinese
 set(PAGODA_DEB_RECOMMENDS
   "qt6-wayland"                                     # native Wayland windows (else XWayland)
   "qt6-translations-l10n"                           # Qt's own dialogs in Chinese

@@ -2102,4 +2102,223 @@ on %2</source>
       <translation />
     </message>
   </context>
+<!-- ui-rest strings: begin -->
+<context>
+  <name>pagoda::app::KeyStore</name>
+  <message>
+    <source>no system keychain (Secret Service or KWallet) is running</source>
+    <translation />
+  </message>
+  <message>
+    <source>the system keychain refused access</source>
+    <translation />
+  </message>
+  <message>
+    <source>the system keychain is not available (%1)</source>
+    <translation />
+  </message>
+</context>
+<context>
+  <name>pagoda::app::ModelLibrary</name>
+  <message>
+    <source>%1 is not a folder.</source>
+    <translation />
+  </message>
+  <message>
+    <source>%1 is not a model folder: it has no config.json. Choose the folder that holds the model&apos;s config.json and *.safetensors files.</source>
+    <translation />
+  </message>
+</context>
+<context>
+  <name>EngineMessages</name>
+  <message>
+    <source>Running on the CPU, as chosen in Settings.</source>
+    <translation />
+  </message>
+  <message>
+    <source>Running on the NVIDIA GPU %1 (CUDA).</source>
+    <translation />
+  </message>
+  <message>
+    <source>Running on the CPU (slower): the NVIDIA GPU cannot be used, because %1.</source>
+    <translation />
+  </message>
+  <message>
+    <source>The NVIDIA GPU (CUDA) cannot be used: %1</source>
+    <translation />
+  </message>
+  <message>
+    <source>No engine can run on the device &quot;%1&quot;.</source>
+    <translation />
+  </message>
+  <message>
+    <source>Unknown device &quot;%1&quot;: choose CPU, CUDA or automatic.</source>
+    <translation />
+  </message>
+  <message>
+    <source>Connection trouble: retrying in %1 s.</source>
+    <translation />
+  </message>
+  <message>
+    <source>A file arrived damaged: downloading it again.</source>
+    <translation />
+  </message>
+  <message>
+    <source>The hub has no such model, revision or file.</source>
+    <translation />
+  </message>
+  <message>
+    <source>The hub refused access: this model needs an access token (Discover).</source>
+    <translation />
+  </message>
+  <message>
+    <source>The hub had a server error; retry later.</source>
+    <translation />
+  </message>
+  <message>
+    <source>A downloaded file was damaged (checksum mismatch).</source>
+    <translation />
+  </message>
+  <message>
+    <source>The disk is full.</source>
+    <translation />
+  </message>
+  <message>
+    <source>Cannot reach the hub: check the network connection.</source>
+    <translation />
+  </message>
+</context>
+<context>
+  <name>pagoda::ui::SettingsPage</name>
+  <message>
+    <source>Set on the Models page (capped at each model&apos;s maximum).</source>
+    <translation />
+  </message>
+  <message>
+    <source>Same as the system</source>
+    <translation />
+  </message>
+  <message>
+    <source>Light</source>
+    <translation />
+  </message>
+  <message>
+    <source>Dark</source>
+    <translation />
+  </message>
+  <message>
+    <source>Theme</source>
+    <translation />
+  </message>
+</context>
+<context>
+  <name>pagoda::ui::ModelsPage</name>
+  <message>
+    <source>Context length</source>
+    <translation />
+  </message>
+  <message>
+    <source>How many tokens of conversation a loaded model keeps; each model is capped at its own maximum.</source>
+    <translation />
+  </message>
+  <message>
+    <source>runs with %1 tokens (its maximum)</source>
+    <translation />
+  </message>
+</context>
+<context>
+  <name>pagoda::ui::ServerPage</name>
+  <message>
+    <source>Replace the API key</source>
+    <translation />
+  </message>
+  <message>
+    <source>Generate a new API key? Clients that use the current key will be refused until they get the new one.</source>
+    <translation />
+  </message>
+  <message>
+    <source>Replace key</source>
+    <translation />
+  </message>
+  <message>
+    <source>Remove the API key</source>
+    <translation />
+  </message>
+  <message>
+    <source>Remove the API key? Any program on this computer can then use the API without one.</source>
+    <translation />
+  </message>
+  <message>
+    <source>Remove key</source>
+    <translation />
+  </message>
+  <message>
+    <source>The saved key could not be read</source>
+    <translation />
+  </message>
+  <message>
+    <source>The saved key could not be read: %1. Generate a new key.</source>
+    <translation />
+  </message>
+  <message>
+    <source>There is no system keychain on this desktop, so the key is kept in %1, a file only you can read.</source>
+    <translation />
+  </message>
+  <message>
+    <source>Served model</source>
+    <translation />
+  </message>
+  <message>
+    <source>Pin a model to have it loaded whenever the API is on.</source>
+    <translation />
+  </message>
+  <message>
+    <source>The model&apos;s own name</source>
+    <translation />
+  </message>
+  <message>
+    <source>The name clients send as &quot;model&quot; and /v1/models lists.</source>
+    <translation />
+  </message>
+  <message>
+    <source>Public name</source>
+    <translation />
+  </message>
+  <message>
+    <source>Model</source>
+    <translation />
+  </message>
+  <message>
+    <source>Clients send it as &quot;Authorization: Bearer &lt;key&gt;&quot;.</source>
+    <translation />
+  </message>
+  <message>
+    <source>The model loaded in Pagoda</source>
+    <translation />
+  </message>
+  <message>
+    <source>Serving %1 (%2). Clients name it &quot;%3&quot;.</source>
+    <translation />
+  </message>
+</context>
+<context>
+  <name>pagoda::ui::DownloadsPage</name>
+  <message>
+    <source>Cancel the download</source>
+    <translation />
+  </message>
+  <message>
+    <source>Cancel the download of %1? The %2 downloaded so far are deleted.</source>
+    <translation />
+  </message>
+  <message>
+    <source>Cancel download</source>
+    <translation />
+  </message>
+  <message>
+    <source>The download failed.</source>
+    <translation />
+  </message>
+</context>
+<!-- ui-rest strings: end -->
 </TS>

@@ -248,7 +248,7 @@
     <message>
         <location filename="../ui/chat_page.cpp" line="184"/>
         <source>Max tokens</source>
-        <translation>最大 token 数</translation>
+        <translation>最大词元数</translation>
     </message>
     <message>
         <location filename="../ui/chat_page.cpp" line="185"/>
@@ -293,12 +293,12 @@
     <message>
         <location filename="../ui/chat_page.cpp" line="282"/>
         <source>Last reply: %1 tokens · %2 tokens/s · time to first token %3 s</source>
-        <translation>上次回复：%1 个 token · %2 token/秒 · 首 token 延迟 %3 秒</translation>
+        <translation>上次回复：%1 个词元 · %2 词元/秒 · 首词元延迟 %3 秒</translation>
     </message>
     <message>
         <location filename="../ui/chat_page.cpp" line="297"/>
         <source>Replies show their token count, speed and time to first token here.</source>
-        <translation>此处显示回复的 token 数、速度和首 token 延迟。</translation>
+        <translation>此处显示回复的词元数、速度和首词元延迟。</translation>
     </message>
     <message>
         <location filename="../ui/chat_page.cpp" line="341"/>
@@ -359,12 +359,12 @@
     </message>
     <message>
         <source>Waiting for the first token…</source>
-        <translation>正在等待第一个 token…</translation>
+        <translation>正在等待第一个词元…</translation>
     </message>
     <message numerus="yes">
         <source>Writing: %n tokens</source>
         <translation>
-            <numerusform>正在生成：%n 个 token</numerusform>
+            <numerusform>正在生成：%n 个词元</numerusform>
         </translation>
     </message>
     <message>
@@ -373,7 +373,7 @@
     </message>
     <message>
         <source>context %1 / %2 tokens (%3 %)</source>
-        <translation>上下文 %1 / %2 个 token（%3 %）</translation>
+        <translation>上下文 %1 / %2 个词元（%3 %）</translation>
     </message>
     <message>
         <source>How much of the model&apos;s context this conversation fills</source>
@@ -557,7 +557,7 @@ on %2</source>
     <message numerus="yes">
         <source>%n tokens</source>
         <translation>
-            <numerusform>%n 个 token</numerusform>
+            <numerusform>%n 个词元</numerusform>
         </translation>
     </message>
     <message>
@@ -566,7 +566,7 @@ on %2</source>
     </message>
     <message>
         <source>first token %1 s</source>
-        <translation>首 token %1 秒</translation>
+        <translation>首词元 %1 秒</translation>
     </message>
     <message>
         <source>prompt %1 (%2 cached)</source>
@@ -578,7 +578,7 @@ on %2</source>
     </message>
     <message>
         <source>Reply tokens · generation speed · time to first token · prompt tokens (served from the prefix cache)</source>
-        <translation>回复 token 数 · 生成速度 · 首 token 延迟 · 提示词 token 数（来自前缀缓存的部分）</translation>
+        <translation>回复词元数 · 生成速度 · 首词元延迟 · 提示词词元数（来自前缀缓存的部分）</translation>
     </message>
 </context>
 <context>
@@ -611,7 +611,7 @@ on %2</source>
     <message>
         <location filename="../ui/models_page.cpp" line="47"/>
         <source> tokens</source>
-        <translation> 个 token</translation>
+        <translation> 个词元</translation>
     </message>
     <message>
         <location filename="../ui/models_page.cpp" line="66"/>
@@ -642,7 +642,7 @@ on %2</source>
     <message>
         <location filename="../ui/models_page.cpp" line="140"/>
         <source>&lt;b&gt;%1&lt;/b&gt; is loaded on %2 (%3), context %4 tokens.</source>
-        <translation>&lt;b&gt;%1&lt;/b&gt; 已加载到 %2（%3），上下文 %4 个 token。</translation>
+        <translation>&lt;b&gt;%1&lt;/b&gt; 已加载到 %2（%3），上下文 %4 个词元。</translation>
     </message>
     <message>
         <location filename="../ui/models_page.cpp" line="147"/>
@@ -816,7 +816,7 @@ on %2</source>
     <message>
         <location filename="../ui/settings_page.cpp" line="74"/>
         <source> tokens</source>
-        <translation> 个 token</translation>
+        <translation> 个词元</translation>
     </message>
     <message>
         <location filename="../ui/settings_page.cpp" line="76"/>
@@ -1166,12 +1166,12 @@ on %2</source>
     <message>
         <location filename="../ui/discover_page.cpp" line="524"/>
         <source>Fits %1: needs about %2 with a %3-token context.</source>
-        <translation>可以在 %1 上运行：%3 个 token 的上下文约需 %2。</translation>
+        <translation>可以在 %1 上运行：%3 个词元的上下文约需 %2。</translation>
     </message>
     <message>
         <location filename="../ui/discover_page.cpp" line="525"/>
         <source>Too large for %1: needs about %2 with a %3-token context.</source>
-        <translation>对 %1 来说太大：%3 个 token 的上下文约需 %2。</translation>
+        <translation>对 %1 来说太大：%3 个词元的上下文约需 %2。</translation>
     </message>
     <message>
         <location filename="../ui/discover_page.cpp" line="530"/>
@@ -1461,7 +1461,7 @@ on %2</source>
     <message>
         <location filename="../ui/server_page.cpp" line="178"/>
         <source>Kept only in the system keychain. Clients send it as &quot;Authorization: Bearer &lt;key&gt;&quot;; the examples read it from the PAGODA_API_KEY environment variable.</source>
-        <translation>仅保存在系统钥匙串中。客户端以 &quot;Authorization: Bearer &lt;key&gt;&quot; 发送；示例从环境变量 PAGODA_API_KEY 读取。</translation>
+        <translation>仅保存在系统钥匙串中。客户端以 &quot;Authorization: Bearer &lt;密钥&gt;&quot; 发送；示例从环境变量 PAGODA_API_KEY 读取。</translation>
     </message>
     <message>
         <location filename="../ui/server_page.cpp" line="188"/>
@@ -1722,11 +1722,11 @@ on %2</source>
     </message>
     <message>
         <source>Time to first token</source>
-        <translation>首 token</translation>
+        <translation>首词元</translation>
     </message>
     <message>
         <source>Inter-token</source>
-        <translation>token 间隔</translation>
+        <translation>词元间隔</translation>
     </message>
     <message>
         <source>GPU utilization and memory (%)</source>
@@ -1738,7 +1738,7 @@ on %2</source>
     </message>
     <message>
         <source>Tokens per second</source>
-        <translation>每秒 token 数</translation>
+        <translation>每秒词元数</translation>
     </message>
     <message>
         <source>Requests</source>
@@ -2097,4 +2097,223 @@ on %2</source>
         <translation>%1（Ctrl+%2）</translation>
     </message>
 </context>
+<!-- ui-rest strings: begin -->
+<context>
+    <name>pagoda::app::KeyStore</name>
+    <message>
+        <source>no system keychain (Secret Service or KWallet) is running</source>
+        <translation>没有正在运行的系统钥匙串（Secret Service 或 KWallet）</translation>
+    </message>
+    <message>
+        <source>the system keychain refused access</source>
+        <translation>系统钥匙串拒绝了访问</translation>
+    </message>
+    <message>
+        <source>the system keychain is not available (%1)</source>
+        <translation>系统钥匙串不可用（%1）</translation>
+    </message>
+</context>
+<context>
+    <name>pagoda::app::ModelLibrary</name>
+    <message>
+        <source>%1 is not a folder.</source>
+        <translation>%1 不是文件夹。</translation>
+    </message>
+    <message>
+        <source>%1 is not a model folder: it has no config.json. Choose the folder that holds the model&apos;s config.json and *.safetensors files.</source>
+        <translation>%1 不是模型文件夹：其中没有 config.json。请选择包含模型的 config.json 和 *.safetensors 文件的文件夹。</translation>
+    </message>
+</context>
+<context>
+    <name>EngineMessages</name>
+    <message>
+        <source>Running on the CPU, as chosen in Settings.</source>
+        <translation>按设置在 CPU 上运行。</translation>
+    </message>
+    <message>
+        <source>Running on the NVIDIA GPU %1 (CUDA).</source>
+        <translation>在 NVIDIA GPU %1 上运行（CUDA）。</translation>
+    </message>
+    <message>
+        <source>Running on the CPU (slower): the NVIDIA GPU cannot be used, because %1.</source>
+        <translation>在 CPU 上运行（较慢）：无法使用 NVIDIA GPU，原因：%1。</translation>
+    </message>
+    <message>
+        <source>The NVIDIA GPU (CUDA) cannot be used: %1</source>
+        <translation>无法使用 NVIDIA GPU（CUDA）：%1</translation>
+    </message>
+    <message>
+        <source>No engine can run on the device &quot;%1&quot;.</source>
+        <translation>没有可在设备“%1”上运行的引擎。</translation>
+    </message>
+    <message>
+        <source>Unknown device &quot;%1&quot;: choose CPU, CUDA or automatic.</source>
+        <translation>未知设备“%1”：请选择 CPU、CUDA 或自动。</translation>
+    </message>
+    <message>
+        <source>Connection trouble: retrying in %1 s.</source>
+        <translation>连接出现问题：%1 秒后重试。</translation>
+    </message>
+    <message>
+        <source>A file arrived damaged: downloading it again.</source>
+        <translation>有文件下载后损坏：正在重新下载。</translation>
+    </message>
+    <message>
+        <source>The hub has no such model, revision or file.</source>
+        <translation>模型仓库中没有这个模型、版本或文件。</translation>
+    </message>
+    <message>
+        <source>The hub refused access: this model needs an access token (Discover).</source>
+        <translation>模型仓库拒绝访问：此模型需要访问令牌（在“发现”页面设置）。</translation>
+    </message>
+    <message>
+        <source>The hub had a server error; retry later.</source>
+        <translation>模型仓库服务器出错，请稍后重试。</translation>
+    </message>
+    <message>
+        <source>A downloaded file was damaged (checksum mismatch).</source>
+        <translation>下载的文件已损坏（校验和不匹配）。</translation>
+    </message>
+    <message>
+        <source>The disk is full.</source>
+        <translation>磁盘已满。</translation>
+    </message>
+    <message>
+        <source>Cannot reach the hub: check the network connection.</source>
+        <translation>无法连接模型仓库：请检查网络连接。</translation>
+    </message>
+</context>
+<context>
+    <name>pagoda::ui::SettingsPage</name>
+    <message>
+        <source>Set on the Models page (capped at each model&apos;s maximum).</source>
+        <translation>在“模型”页面设置（不超过每个模型的上限）。</translation>
+    </message>
+    <message>
+        <source>Same as the system</source>
+        <translation>跟随系统</translation>
+    </message>
+    <message>
+        <source>Light</source>
+        <translation>浅色</translation>
+    </message>
+    <message>
+        <source>Dark</source>
+        <translation>深色</translation>
+    </message>
+    <message>
+        <source>Theme</source>
+        <translation>主题</translation>
+    </message>
+</context>
+<context>
+    <name>pagoda::ui::ModelsPage</name>
+    <message>
+        <source>Context length</source>
+        <translation>上下文长度</translation>
+    </message>
+    <message>
+        <source>How many tokens of conversation a loaded model keeps; each model is capped at its own maximum.</source>
+        <translation>已加载的模型能保留多少词元的对话；每个模型不超过其自身的上限。</translation>
+    </message>
+    <message>
+        <source>runs with %1 tokens (its maximum)</source>
+        <translation>以 %1 个词元运行（其上限）</translation>
+    </message>
+</context>
+<context>
+    <name>pagoda::ui::ServerPage</name>
+    <message>
+        <source>Replace the API key</source>
+        <translation>替换 API 密钥</translation>
+    </message>
+    <message>
+        <source>Generate a new API key? Clients that use the current key will be refused until they get the new one.</source>
+        <translation>生成新的 API 密钥？使用当前密钥的客户端将被拒绝，直到它们换用新密钥。</translation>
+    </message>
+    <message>
+        <source>Replace key</source>
+        <translation>替换密钥</translation>
+    </message>
+    <message>
+        <source>Remove the API key</source>
+        <translation>删除 API 密钥</translation>
+    </message>
+    <message>
+        <source>Remove the API key? Any program on this computer can then use the API without one.</source>
+        <translation>删除 API 密钥？之后本机上的任何程序都无需密钥即可使用 API。</translation>
+    </message>
+    <message>
+        <source>Remove key</source>
+        <translation>删除密钥</translation>
+    </message>
+    <message>
+        <source>The saved key could not be read</source>
+        <translation>无法读取已保存的密钥</translation>
+    </message>
+    <message>
+        <source>The saved key could not be read: %1. Generate a new key.</source>
+        <translation>无法读取已保存的密钥：%1。请生成新密钥。</translation>
+    </message>
+    <message>
+        <source>There is no system keychain on this desktop, so the key is kept in %1, a file only you can read.</source>
+        <translation>此桌面没有系统钥匙串，因此密钥保存在 %1 中，该文件只有你能读取。</translation>
+    </message>
+    <message>
+        <source>Served model</source>
+        <translation>提供的模型</translation>
+    </message>
+    <message>
+        <source>Pin a model to have it loaded whenever the API is on.</source>
+        <translation>固定一个模型，API 开启时就会加载它。</translation>
+    </message>
+    <message>
+        <source>The model&apos;s own name</source>
+        <translation>模型自身的名称</translation>
+    </message>
+    <message>
+        <source>The name clients send as &quot;model&quot; and /v1/models lists.</source>
+        <translation>客户端以 &quot;model&quot; 发送、/v1/models 列出的名称。</translation>
+    </message>
+    <message>
+        <source>Public name</source>
+        <translation>公开名称</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Clients send it as &quot;Authorization: Bearer &lt;key&gt;&quot;.</source>
+        <translation>客户端以 &quot;Authorization: Bearer &lt;密钥&gt;&quot; 发送它。</translation>
+    </message>
+    <message>
+        <source>The model loaded in Pagoda</source>
+        <translation>Pagoda 中已加载的模型</translation>
+    </message>
+    <message>
+        <source>Serving %1 (%2). Clients name it &quot;%3&quot;.</source>
+        <translation>正在提供 %1（%2）。客户端使用名称“%3”。</translation>
+    </message>
+</context>
+<context>
+    <name>pagoda::ui::DownloadsPage</name>
+    <message>
+        <source>Cancel the download</source>
+        <translation>取消下载</translation>
+    </message>
+    <message>
+        <source>Cancel the download of %1? The %2 downloaded so far are deleted.</source>
+        <translation>取消下载 %1？已下载的 %2 将被删除。</translation>
+    </message>
+    <message>
+        <source>Cancel download</source>
+        <translation>取消下载</translation>
+    </message>
+    <message>
+        <source>The download failed.</source>
+        <translation>下载失败。</translation>
+    </message>
+</context>
+<!-- ui-rest strings: end -->
 </TS>

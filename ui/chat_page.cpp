@@ -536,7 +536,8 @@ int ChatPage::liveContextPercent() const {
 void ChatPage::exportConversation(qint64 id, bool json) {
   const QString title = services_.store->conversation(id).title;
   const QString path =
-      QFileDialog::getSaveFileName(this, tr("Export chat"), title + (json ? ".json" : ".md"),
+      QFileDialog::getSaveFileName(this, tr("Export chat"),
+                                   proposedSavePath(title, json ? ".json" : ".md"),
                                    json ? tr("JSON (*.json)") : tr("Markdown (*.md)"));
   if (path.isEmpty()) return;
   QFile file(path);

@@ -154,14 +154,15 @@ QWidget* DashboardPage::makeFigure(const QString& name, const QString& title) {
   auto* layout = new QVBoxLayout(card);
   layout->setContentsMargins(12, 8, 12, 8);
   layout->setSpacing(1);
-  auto* caption = new QLabel(title);
+  // Long texts (a GPU's name) are elided with "…" and shown whole in the tooltip.
+  auto* caption = new ElidedLabel(title, Qt::ElideRight);
   caption->setObjectName("FigureTitle");
   Figure f;
   f.value = new QLabel(kDash);
   f.value->setObjectName("FigureValue");
-  f.detail = new QLabel;
+  f.detail = new ElidedLabel({}, Qt::ElideRight);
   f.detail->setObjectName("FigureDetail");
-  for (QLabel* l : {caption, f.value, f.detail}) {
+  for (QLabel* l : {static_cast<QLabel*>(caption), f.value, static_cast<QLabel*>(f.detail)}) {
     l->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);  // long text is cut, not widening
     layout->addWidget(l);
   }
@@ -194,7 +195,7 @@ void DashboardPage::reloadSources() {
 
 QString DashboardPage::figureText(const QString& name) const {
   const Figure f = figures_.value(name);
-  return f.value ? f.value->text() + QStringLiteral(" | ") + f.detail->text() : QString();
+  return f.value ? f.value->text() + QStringLiteral(" | ") + f.detail->fullText() : QString();
 }
 
 QString DashboardPage::gpuStatusText() const {
@@ -327,7 +328,7 @@ void DashboardPage::updateFigures() {
   auto set = [this](const QString& name, const QString& value, const QString& detail) {
     const Figure f = figures_.value(name);
     if (f.value->text() != value) f.value->setText(value);
-    if (f.detail->text() != detail) f.detail->setText(detail);
+    if (f.detail->fullText() != detail) f.detail->setFullText(detail);
   };
   auto status = [](QLabel* label, const QString& text) {
     if (label->text() != text) label->setText(text);

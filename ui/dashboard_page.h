@@ -17,6 +17,8 @@ class QLabel;
 
 namespace pagoda::ui {
 
+class ElidedLabel;
+
 class TimeChart;
 
 class DashboardPage : public QWidget {
@@ -42,7 +44,7 @@ class DashboardPage : public QWidget {
  private:
   struct Figure {
     QLabel* value = nullptr;
-    QLabel* detail = nullptr;
+    ElidedLabel* detail = nullptr;
   };
   QWidget* makeFigure(const QString& name, const QString& title);
   QWidget* makeChartCard(const QString& title, QWidget* body);

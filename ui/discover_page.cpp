@@ -105,6 +105,12 @@ DiscoverPage::DiscoverPage(const Services& services, QWidget* parent)
   library_filter_->addItem(tr("Any library"), "");
   library_filter_->addItem(QStringLiteral("Transformers"), "transformers");
   library_filter_->addItem(QStringLiteral("safetensors"), "safetensors");
+  // The filters give up width before the search field does (1024 px windows).
+  for (QComboBox* filter : {task_, library_filter_}) {
+    filter->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    filter->setMinimumContentsLength(7);
+  }
+  query_->setMinimumWidth(160);
   auto* go = new QPushButton(tr("Search"));
   go->setObjectName("Primary");
   search_row->addWidget(query_, 1);
@@ -121,7 +127,7 @@ DiscoverPage::DiscoverPage(const Services& services, QWidget* parent)
   auto* left = new QVBoxLayout;
   results_ = new QListWidget;
   results_->setObjectName("HubResults");
-  results_->setStyleSheet(kListStyle);
+  results_->setStyleSheet(themed(QString::fromUtf8(kListStyle)));
   results_->setVerticalScrollMode(QAbstractItemView::ScrollPerPixel);
   results_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
   results_status_ = new QLabel;
@@ -143,8 +149,11 @@ DiscoverPage::DiscoverPage(const Services& services, QWidget* parent)
   auto* left_widget = new QWidget;
   left_widget->setLayout(left);
   left->setContentsMargins(0, 0, 0, 0);
-  left_widget->setFixedWidth(360);
-  body->addWidget(left_widget);
+  // The results share the width with the open model (2 : 3), within bounds that keep both
+  // readable from the smallest window (1024 px) up.
+  left_widget->setMinimumWidth(250);
+  left_widget->setMaximumWidth(380);
+  body->addWidget(left_widget, 2);
 
   auto* right = new QVBoxLayout;
   right->setContentsMargins(0, 0, 0, 0);
@@ -170,21 +179,34 @@ DiscoverPage::DiscoverPage(const Services& services, QWidget* parent)
   subtitle_ = new QLabel;
   subtitle_->setObjectName("Muted");
   subtitle_->setWordWrap(true);
+  description_ = new QLabel;  // the hub's words
+  description_->setObjectName("Muted");
+  description_->setWordWrap(true);
+  description_->setProperty(kDataText, true);
   badges_box_ = new QVBoxLayout;
   fit_ = new QLabel;
   fit_->setObjectName("HubFit");
   fit_->setWordWrap(true);
+  // Margins rather than style-sheet padding: QLabel's height-for-width counts only these, so
+  // padding would cut the last wrapped line.
+  fit_->setContentsMargins(8, 4, 8, 4);
   auto* actions = new QHBoxLayout;
   revision_ = new QComboBox;
   revision_->setObjectName("HubRevision");
+  revision_->setProperty(kDataText, true);  // branch and tag names
   revision_->setToolTip(tr("Branch or tag to download"));
   download_all_ = new QPushButton(tr("Download"));
   download_all_->setObjectName("Primary");
   download_all_->setProperty("role", "download-all");
   download_selected_ = new QPushButton(tr("Download selected files"));
   download_selected_->setProperty("role", "download-selected");
-  actions->addWidget(new QLabel(tr("Revision")));
-  actions->addWidget(revision_);
+  // Revision on one row, the download buttons on the next: side by side they need more room
+  // than the detail column has in a narrow window (and in Chinese).
+  auto* revision_row = new QHBoxLayout;
+  revision_row->addWidget(new QLabel(tr("Revision")));
+  revision_row->addWidget(revision_, 1);
+  revision_->setMinimumContentsLength(12);
+  revision_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
   actions->addStretch();
   actions->addWidget(download_selected_);
   actions->addWidget(download_all_);
@@ -193,19 +215,21 @@ DiscoverPage::DiscoverPage(const Services& services, QWidget* parent)
   download_note_->setTextFormat(Qt::RichText);
   card_layout->addWidget(title_);
   card_layout->addWidget(subtitle_);
+  card_layout->addWidget(description_);
   card_layout->addLayout(badges_box_);
   card_layout->addWidget(fit_);
   variants_ = new QuantVariantsView(services_);
   connect(variants_, &QuantVariantsView::variantActivated, this,
           [this](const QString& id) { openModel(id); });
   card_layout->addWidget(variants_);
+  card_layout->addLayout(revision_row);
   card_layout->addLayout(actions);
   card_layout->addWidget(download_note_);
   detail->addWidget(card);
 
   files_ = new QTreeWidget;
   files_->setObjectName("HubFiles");
-  files_->setStyleSheet(kFilesStyle);
+  files_->setStyleSheet(themed(QString::fromUtf8(kFilesStyle)));
   files_->setRootIsDecorated(false);
   files_->setColumnCount(2);
   files_->setHeaderLabels({tr("File"), tr("Size")});
@@ -216,11 +240,11 @@ DiscoverPage::DiscoverPage(const Services& services, QWidget* parent)
   detail->addWidget(files_);
   readme_ = new QTextBrowser;
   readme_->setObjectName("HubReadme");
-  readme_->setStyleSheet(kReadmeStyle);
+  readme_->setStyleSheet(themed(QString::fromUtf8(kReadmeStyle)));
   readme_->setOpenExternalLinks(true);
   readme_->document()->setDefaultStyleSheet(
-      "th, td { padding: 3px 10px; } th { background: #f1f5f9; } "
-      "pre, code { background: #f1f5f9; }");
+      themed("th, td { padding: 3px 10px; } th { background: #f1f5f9; } "
+             "pre, code { background: #f1f5f9; }"));
   detail->addWidget(readme_, 1);
   detail_panel_->hide();
   right->addWidget(detail_panel_, 1);
@@ -457,8 +481,9 @@ void DiscoverPage::showDetail(const app::HubModelDetail& detail) {
         << tr("%1 likes").arg(formatCount(s.likes));
   if (!s.last_modified.isEmpty()) facts << tr("updated %1").arg(shortDate(s.last_modified));
   facts << tr("Files: %1 (%2)").arg(detail.files.size()).arg(formatBytes(detail.total_bytes));
-  subtitle_->setText(facts.join(QStringLiteral(" · ")) +
-                     (detail.description.isEmpty() ? QString() : "\n" + detail.description));
+  subtitle_->setText(facts.join(QStringLiteral(" · ")));
+  description_->setText(detail.description);
+  description_->setVisible(!detail.description.isEmpty());
 
   clearLayout(badges_box_);
   auto* badges = new QHBoxLayout;
@@ -468,7 +493,11 @@ void DiscoverPage::showDetail(const app::HubModelDetail& detail) {
   QStringList tags = s.tasks + s.libraries;
   for (const QString& tag : s.tags)
     if (!tags.contains(tag) && !tag.contains(':')) tags << tag;
-  for (int i = 0; i < tags.size() && i < 8; ++i) badges->addWidget(makeBadge(tags[i]));
+  for (int i = 0; i < tags.size() && i < 8; ++i) {
+    QLabel* badge = makeBadge(tags[i]);
+    badge->setProperty(kDataText, true);  // the hub's tags
+    badges->addWidget(badge);
+  }
   // Already downloaded? An "Update" is offered when the hub's commit moved on.
   const app::ModelEntry installed =
       services_.library ? services_.library->installed(s.id) : app::ModelEntry{};
@@ -529,16 +558,17 @@ void DiscoverPage::showDetail(const app::HubModelDetail& detail) {
 void DiscoverPage::showFit() {
   if (!fit_known_) {
     fit_->setText(tr("Estimating whether it fits…"));
-    fit_->setStyleSheet("color: #64748b;");
+    fit_->setStyleSheet(themed("color: #64748b;"));
     return;
   }
   if (!fit_error_.isEmpty()) {
     fit_->setText(tr("No fit estimate: %1").arg(fit_error_));
-    fit_->setStyleSheet("color: #64748b;");
+    fit_->setStyleSheet(themed("color: #64748b;"));
     return;
   }
   const app::ModelLibrary* library = services_.library;
-  const int context = services_.settings ? services_.settings->contextLength() : 4096;
+  const int context = app::ModelLibrary::cappedContext(
+      fit_entry_, services_.settings ? services_.settings->contextLength() : 4096);
   const qint64 need = app::ModelLibrary::estimateBytes(fit_entry_, context);
   const bool fits = !library || library->fits(fit_entry_, context);
   const QString where = library
@@ -556,10 +586,9 @@ void DiscoverPage::showFit() {
   if (!fit_entry_.quantization.isEmpty()) facts << fit_entry_.quantization;
   if (fit_entry_.context_length > 0) facts << tr("context %1").arg(fit_entry_.context_length);
   fit_->setText(text + (facts.isEmpty() ? QString() : "  " + facts.join(" · ")));
-  fit_->setStyleSheet(fits ? "color: #166534; background: #dcfce7; border-radius: 6px; "
-                             "padding: 4px 8px;"
-                           : "color: #991b1b; background: #fee2e2; border-radius: 6px; "
-                             "padding: 4px 8px;");
+  fit_->setStyleSheet(
+      themed(fits ? "color: #166534; background: #dcfce7; border-radius: 6px;"
+                  : "color: #991b1b; background: #fee2e2; border-radius: 6px;"));
 }
 
 void DiscoverPage::startDownload(bool selected_only) {

@@ -64,6 +64,7 @@ class DiscoverPage : public QWidget {
   QWidget* detail_panel_ = nullptr;
   QLabel* detail_placeholder_ = nullptr;
   QLabel* title_ = nullptr;
+  QLabel* description_;
   QLabel* subtitle_ = nullptr;
   QVBoxLayout* badges_box_ = nullptr;
   QLabel* fit_ = nullptr;

@@ -9,6 +9,8 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include "app/services/download_service.h"
+#include "app/services/engine_messages.h"
 #include "ui/ui_util.h"
 
 namespace pagoda::ui {
@@ -166,7 +168,15 @@ QWidget* DownloadsPage::makeCard(const app::DownloadItem& item, int index, int c
     add_button(
         tr("Retry"), "retry", [downloads, id] { downloads->retry(id); }, true);
   if (s == "running" || s == "queued" || s == "paused")
-    add_button(tr("Cancel"), "cancel", [downloads, id] { downloads->cancel(id); });
+    add_button(tr("Cancel"), "cancel", [this, downloads, id] {
+      // Canceling deletes what was downloaded so far: ask, naming how much.
+      const app::DownloadItem now = downloads->item(id);
+      if (confirmDestructive(this, "CancelDownloadConfirm", tr("Cancel the download"),
+                             tr("Cancel the download of %1? The %2 downloaded so far are deleted.")
+                                 .arg(now.model_id, formatBytes(now.bytes_done)),
+                             tr("Cancel download")))
+        downloads->cancel(id);
+    });
   if (s == "completed")
     add_button(
         tr("Show in Models"), "models", [this] { emit modelsRequested(); }, true);
@@ -188,7 +198,7 @@ QWidget* DownloadsPage::makeCard(const app::DownloadItem& item, int index, int c
   QStringList origin{item.endpoint};
   if (!item.revision.isEmpty()) origin << tr("revision %1").arg(item.revision);
   if (!item.include.isEmpty()) origin << tr("only %1").arg(item.include.join(", "));
-  auto* origin_label = new QLabel(origin.join(QStringLiteral(" · ")));
+  auto* origin_label = new ElidedLabel(origin.join(QStringLiteral(" · ")), Qt::ElideRight);
   origin_label->setObjectName("Muted");
   layout->addWidget(origin_label);
 
@@ -207,6 +217,13 @@ QWidget* DownloadsPage::makeCard(const app::DownloadItem& item, int index, int c
   row.status->setTextInteractionFlags(Qt::TextSelectableByMouse);
   row.status->setObjectName(s == "failed" ? "Problem" : "Muted");
   layout->addWidget(row.status);
+  // The hub's own words (English, technical) under the translated sentence.
+  row.status_detail = new QLabel;
+  row.status_detail->setObjectName("Muted");
+  row.status_detail->setWordWrap(true);
+  row.status_detail->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  row.status_detail->setProperty(kDataText, true);
+  layout->addWidget(row.status_detail);
   rows_.insert(item.id, row);
   updateRow(item);
   return card;
@@ -223,9 +240,13 @@ void DownloadsPage::updateRow(const app::DownloadItem& item) {
                       (item.bytes_total > 0 || item.state == "running"));
   it->detail->setText(detailText(item));
   it->detail->setVisible(!it->detail->text().isEmpty());
-  const QString status = item.state == "failed" ? item.error : item.status_message;
+  const QString raw = item.state == "failed" ? item.error : item.status_message;
+  QString status = app::hubMessageText(raw);
+  if (status.isEmpty() && item.state == "failed") status = tr("The download failed.");
   it->status->setText(status);
   it->status->setVisible(!status.isEmpty());
+  it->status_detail->setText(raw);
+  it->status_detail->setVisible(!raw.isEmpty());
 }
 
 }  // namespace pagoda::ui

@@ -26,7 +26,8 @@ class DownloadsPage : public QWidget {
   struct Row {
     QProgressBar* bar = nullptr;
     QLabel* detail = nullptr;
-    QLabel* status = nullptr;
+    QLabel* status = nullptr;         // translated (app::hubMessageText)
+    QLabel* status_detail = nullptr;  // the hub's message as it came
     QString state;
   };
   void rebuild();

@@ -46,13 +46,15 @@ int main(int argc, char** argv) {
   QApplication::setApplicationVersion(PAGODA_VERSION);
   // Matches the installed .desktop entry (Wayland takes the window's icon from it).
   QGuiApplication::setDesktopFileName(QStringLiteral("io.github.pagoda_app.Pagoda"));
-  pagoda::ui::applyStyle();
-  // A missing Qt SVG plugin leaves every icon blank: say so (buttons fall back to text).
-  if (pagoda::ui::icon(QStringLiteral("pagoda")).pixmap(32, 32).isNull())
-    qWarning("pagoda: SVG icons cannot be drawn (is libqt6svg6 installed?); buttons show text");
 
   using namespace pagoda::app;
   AppSettings settings;
+  pagoda::ui::applyStyle(settings.theme());
+  QObject::connect(&settings, &AppSettings::themeChanged,
+                   [](const QString& theme) { pagoda::ui::applyStyle(theme); });
+  // A missing Qt SVG plugin leaves every icon blank: say so (buttons fall back to text).
+  if (pagoda::ui::icon(QStringLiteral("pagoda")).pixmap(32, 32).isNull())
+    qWarning("pagoda: SVG icons cannot be drawn (is libqt6svg6 installed?); buttons show text");
   pagoda::ui::applyLanguage(settings.language());
   QObject::connect(&settings, &AppSettings::languageChanged, &pagoda::ui::applyLanguage);
   ChatStore store(ChatStore::defaultPath());

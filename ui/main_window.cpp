@@ -30,6 +30,9 @@ MainWindow::MainWindow(const Services& services, QWidget* parent)
   const QScreen* screen = QGuiApplication::primaryScreen();
   resize(screen ? QSize(1280, 800).boundedTo(screen->availableGeometry().size())
                 : QSize(1280, 800));
+  // Every page lays out whole down to this size (tests/ui/test_ui_layout.cpp), which leaves
+  // room for a title bar and a panel on a 1024x700 screen.
+  setMinimumSize(kMinimumSize);
   build();
   // Ctrl+1 ... Ctrl+7: the pages in the order of the sidebar.
   for (int p = 0; p < PageCount; ++p)

@@ -21,6 +21,7 @@ class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
   enum Page { Discover, Downloads, Models, Chat, Dashboard, Server, Settings, PageCount };
+  static constexpr QSize kMinimumSize{960, 640};
   explicit MainWindow(const Services& services, QWidget* parent = nullptr);
 
   void showPage(Page page);

@@ -1,5 +1,6 @@
 #include "ui/models_page.h"
 
+#include <QDir>
 #include <QFileDialog>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -11,6 +12,7 @@
 #include <QVBoxLayout>
 
 #include "app/services/app_settings.h"
+#include "app/services/engine_messages.h"
 #include "app/services/engine_service.h"
 #include "app/services/model_library.h"
 #include "ui/ui_util.h"
@@ -29,7 +31,7 @@ ModelsPage::ModelsPage(const Services& services, QWidget* parent)
                 tr("Models on this computer. Load one, then chat with it on the Chat page."));
 
   auto* tools = new QHBoxLayout;
-  folder_label_ = new QLabel;
+  folder_label_ = new ElidedLabel;
   folder_label_->setObjectName("Muted");
   folder_label_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   auto* import_button = new QPushButton(icon("folder"), tr("Import folder…"));
@@ -42,15 +44,22 @@ ModelsPage::ModelsPage(const Services& services, QWidget* parent)
   notice_label_ = new QLabel;
   notice_label_->setObjectName("ModelsNotice");
   notice_label_->setWordWrap(true);
+  notice_label_->hide();  // until there is something to say
   layout->addWidget(notice_label_);
 
   auto* fit_row = new QHBoxLayout;
-  auto* fit_label = new QLabel(tr("Estimate memory for a context of"));
+  // The one context control of the app: models load with it (capped at each model's maximum)
+  // and the fit estimates below use it.
+  auto* fit_label = new QLabel(tr("Context length"));
   context_ = new QSpinBox;
+  context_->setObjectName("ContextLength");
   context_->setRange(256, 1 << 20);
   context_->setSingleStep(1024);
   context_->setSuffix(tr(" tokens"));
+  context_->setToolTip(tr("How many tokens of conversation a loaded model keeps; each model is "
+                          "capped at its own maximum."));
   context_->setValue(services_.settings->contextLength());
+  fit_label->setBuddy(context_);
   memory_label_ = new QLabel;
   memory_label_->setObjectName("Muted");
   fit_row->addWidget(fit_label);
@@ -91,10 +100,16 @@ ModelsPage::ModelsPage(const Services& services, QWidget* parent)
 
   connect(import_button, &QPushButton::clicked, this, [this] {
     const QString dir = QFileDialog::getExistingDirectory(this, tr("Import a model folder"));
-    if (!dir.isEmpty()) services_.settings->addImportedFolder(dir);
+    if (!dir.isEmpty()) importFolder(dir);
   });
   connect(rescan, &QPushButton::clicked, services_.library, &app::ModelLibrary::rescan);
-  connect(context_, &QSpinBox::valueChanged, this, &ModelsPage::rebuildList);
+  connect(context_, &QSpinBox::valueChanged, services_.settings,
+          &app::AppSettings::setContextLength);
+  connect(services_.settings, &app::AppSettings::engineDefaultsChanged, this, [this] {
+    const QSignalBlocker block(context_);
+    context_->setValue(services_.settings->contextLength());
+    rebuildList();
+  });
   connect(services_.library, &app::ModelLibrary::modelsChanged, this, &ModelsPage::rebuildList);
   connect(services_.library, &app::ModelLibrary::deviceMemoryChanged, this,
           &ModelsPage::rebuildList);
@@ -102,10 +117,12 @@ ModelsPage::ModelsPage(const Services& services, QWidget* parent)
   connect(services_.library, &app::ModelLibrary::removed, this,
           [this](const QString& path, qint64 freed) {
             notice_label_->setText(tr("Deleted %1 (%2 freed).").arg(path, formatBytes(freed)));
+            notice_label_->show();
           });
   connect(services_.library, &app::ModelLibrary::removeFailed, this,
           [this](const QString& path, const QString& error) {
             notice_label_->setText(tr("Could not delete %1: %2").arg(path, error));
+            notice_label_->show();
           });
   connect(chat_, &QPushButton::clicked, this, &ModelsPage::chatRequested);
   auto engine_changed = [this] {
@@ -138,8 +155,20 @@ void ModelsPage::confirmDelete(const app::ModelEntry& e) {
   if (box.clickedButton() == yes) services_.library->removeFromDisk(e.path);
 }
 
+bool ModelsPage::importFolder(const QString& dir) {
+  const QString refusal = app::ModelLibrary::importRefusal(dir);
+  notice_label_->setText(refusal);
+  notice_label_->setVisible(!refusal.isEmpty());
+  notice_label_->setStyleSheet(refusal.isEmpty() ? QString() : themed("color: #b91c1c;"));
+  if (!refusal.isEmpty()) return false;
+  services_.settings->addImportedFolder(dir);
+  return true;
+}
+
 void ModelsPage::loadModel(const QString& path) {
-  services_.engine->load(path, services_.settings->device(), context_->value());
+  services_.engine->load(
+      path, services_.settings->device(),
+      app::ModelLibrary::cappedContext(services_.library->model(path), context_->value()));
 }
 
 void ModelsPage::updateEngineBar() {
@@ -158,7 +187,8 @@ void ModelsPage::updateEngineBar() {
             .arg(info.name.toHtmlEscaped(), info.backend.toUpper(), info.device.toHtmlEscaped())
             .arg(info.max_model_len);
     if (!info.note.isEmpty())
-      text += "<br><span style='color:#64748b'>" + info.note.toHtmlEscaped() + "</span>";
+      text += "<br><span style='color:#64748b'>" +
+              app::engineMessageText(info.note).toHtmlEscaped() + "</span>";
     engine_label_->setText(text);
   } else {
     engine_label_->setText(tr("No model is loaded."));
@@ -167,7 +197,8 @@ void ModelsPage::updateEngineBar() {
 
 void ModelsPage::rebuildList() {
   const app::ModelLibrary* library = services_.library;
-  folder_label_->setText(tr("Models folder: %1").arg(services_.settings->modelsFolder()));
+  folder_label_->setFullText(tr("Models folder: %1")
+                                 .arg(QDir::toNativeSeparators(services_.settings->modelsFolder())));
   memory_label_->setText(
       tr("checked against %1: %2")
           .arg(library->deviceLabel(), formatBytes(library->deviceMemoryBytes())));
@@ -196,7 +227,7 @@ QWidget* ModelsPage::makeCard(const ModelCardData& data) {
   auto* text = new QVBoxLayout;
   text->setSpacing(6);
   auto* title_row = new QHBoxLayout;
-  auto* title = new QLabel(e.name);
+  auto* title = new ElidedLabel(e.name, Qt::ElideRight);
   title->setObjectName("CardTitle");
   title_row->addWidget(title);
   if (e.source == "bundled") title_row->addWidget(makeBadge(tr("Bundled demo"), "accent"));
@@ -212,17 +243,25 @@ QWidget* ModelsPage::makeCard(const ModelCardData& data) {
   if (!e.dtype.isEmpty()) badges->addWidget(makeBadge(e.dtype));
   if (!e.quantization.isEmpty()) badges->addWidget(makeBadge(e.quantization, "accent"));
   if (e.context_length > 0) badges->addWidget(makeBadge(tr("context %1").arg(e.context_length)));
+  const int context = app::ModelLibrary::cappedContext(e, context_->value());
+  if (context < context_->value())
+    badges->addWidget(makeBadge(tr("runs with %1 tokens (its maximum)").arg(context)));
+  // What it needs on a second row: one row of every badge is wider than a card at 1024 px.
+  badges->addStretch();
+  text->addLayout(badges);
+  badges = new QHBoxLayout;
+  badges->setSpacing(6);
   badges->addWidget(makeBadge(tr("%1 on disk").arg(formatBytes(e.disk_bytes))));
   if (e.loadable) {
-    const qint64 need = app::ModelLibrary::estimateBytes(e, context_->value());
-    const bool fits = services_.library->fits(e, context_->value());
+    const qint64 need = app::ModelLibrary::estimateBytes(e, context);
+    const bool fits = services_.library->fits(e, context);
     badges->addWidget(makeBadge(fits ? tr("Fits: ~%1").arg(formatBytes(need))
                                      : tr("Needs ~%1: too large").arg(formatBytes(need)),
                                 fits ? "good" : "bad"));
   }
   badges->addStretch();
   text->addLayout(badges);
-  auto* path = new QLabel(e.path);
+  auto* path = new ElidedLabel(QDir::toNativeSeparators(e.path));
   path->setObjectName("Muted");
   path->setTextInteractionFlags(Qt::TextSelectableByMouse);
   text->addWidget(path);

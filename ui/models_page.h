@@ -14,12 +14,16 @@ class QVBoxLayout;
 
 namespace pagoda::ui {
 
+class ElidedLabel;
+
 class ModelsPage : public QWidget {
   Q_OBJECT
  public:
   explicit ModelsPage(const Services& services, QWidget* parent = nullptr);
   // Loads with the device and context length from Settings.
   void loadModel(const QString& path);
+  // Adds a model folder to the library, or says on the page why it is not one.
+  bool importFolder(const QString& dir);
 
  signals:
   void chatRequested();
@@ -32,7 +36,7 @@ class ModelsPage : public QWidget {
   void confirmDelete(const app::ModelEntry& entry);
 
   Services services_;
-  QLabel* folder_label_;
+  ElidedLabel* folder_label_;
   QLabel* memory_label_;
   QSpinBox* context_;
   QLabel* engine_label_;

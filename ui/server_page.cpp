@@ -2,6 +2,8 @@
 
 #include <QApplication>
 #include <QCheckBox>
+#include <QComboBox>
+#include <QDir>
 #include <QClipboard>
 #include <QFontDatabase>
 #include <QFormLayout>
@@ -23,6 +25,8 @@
 
 #include "app/services/api_server_service.h"
 #include "app/services/engine_service.h"
+#include "app/services/key_store.h"
+#include "app/services/model_library.h"
 #include "ui/ui_util.h"
 
 namespace pagoda::ui {
@@ -47,9 +51,9 @@ QPlainTextEdit* makeCodeBox() {
   mono.setPointSizeF(9);
   box->setFont(mono);
   // The page's style sheet sets a size for every widget; this keeps the monospace one.
-  box->setStyleSheet(QStringLiteral("QPlainTextEdit { font-family: \"%1\"; font-size: 9pt; "
-                                    "background: #f8fafc; }")
-                         .arg(mono.family()));
+  box->setStyleSheet(themed(QStringLiteral("QPlainTextEdit { font-family: \"%1\"; "
+                                           "font-size: 9pt; background: #f8fafc; }")
+                                .arg(mono.family())));
   return box;
 }
 
@@ -105,9 +109,9 @@ ServerPage::ServerPage(const Services& services, QWidget* parent)
 
   lan_warning_ = new QFrame;
   lan_warning_->setObjectName("ServerWarning");
-  lan_warning_->setStyleSheet(
+  lan_warning_->setStyleSheet(themed(
       "#ServerWarning { background: #fef3c7; border: 1px solid #fcd34d; border-radius: 10px; }"
-      "#ServerWarning QLabel { color: #92400e; }");
+      "#ServerWarning QLabel { color: #92400e; }"));
   auto* warning_layout = new QVBoxLayout(lan_warning_);
   warning_layout->setContentsMargins(16, 10, 16, 10);
   lan_warning_text_ = new QLabel;
@@ -116,16 +120,20 @@ ServerPage::ServerPage(const Services& services, QWidget* parent)
   warning_layout->addWidget(lan_warning_text_);
   layout->addWidget(lan_warning_);
 
-  auto* columns = new QHBoxLayout;
-  columns->setSpacing(16);
+  columns_ = new QHBoxLayout;
+  columns_->setSpacing(16);
   auto* left = new QVBoxLayout;
   auto* right = new QVBoxLayout;
-  columns->addLayout(left, 2);
-  columns->addLayout(right, 3);
-  layout->addLayout(columns);
+  left_column_ = left;
+  right_column_ = right;
+  columns_->addLayout(left, 2);
+  columns_->addLayout(right, 3);
+  layout->addLayout(columns_);
 
   auto* connection = new QGroupBox(tr("Connection"));
   auto* connection_form = new QFormLayout(connection);
+  // Labels above their fields when the column is narrow (1024 px windows), not clipped.
+  connection_form->setRowWrapPolicy(QFormLayout::WrapLongRows);
   port_ = new QSpinBox;
   port_->setObjectName("ServerPort");
   port_->setRange(1, 65535);
@@ -172,15 +180,22 @@ ServerPage::ServerPage(const Services& services, QWidget* parent)
   key_buttons->addWidget(reveal_);
   key_buttons->addStretch();
   key_buttons->addWidget(remove_key_);
-  auto* key_note = new QLabel(
+  key_note_ = new QLabel(
       tr("Kept only in the system keychain. Clients send it as \"Authorization: Bearer <key>\"; "
          "the examples read it from the PAGODA_API_KEY environment variable."));
-  key_note->setObjectName("Muted");
-  key_note->setWordWrap(true);
+  key_note_->setObjectName("Muted");
+  key_note_->setWordWrap(true);
+  // Where the key is kept when that is not the keychain, or why it could not be read.
+  key_storage_ = new QLabel;
+  key_storage_->setObjectName("ServerKeyStorage");
+  key_storage_->setWordWrap(true);
+  key_storage_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   key_layout->addWidget(key_);
   key_layout->addLayout(key_buttons);
-  key_layout->addWidget(key_note);
+  key_layout->addWidget(key_storage_);
+  key_layout->addWidget(key_note_);
   left->addWidget(key_box);
+  left->addWidget(makeModelBox());
   left->addStretch();
 
   auto* usage = new QGroupBox(tr("Use it"));
@@ -205,11 +220,11 @@ ServerPage::ServerPage(const Services& services, QWidget* parent)
   examples->setDocumentMode(true);
   examples->addTab(python_, tr("Python (openai package)"));
   examples->addTab(curl_, QStringLiteral("curl"));
-  examples->setStyleSheet(
+  examples->setStyleSheet(themed(
       "QTabBar::tab { padding: 6px 12px; border: none; color: #64748b; background: transparent; }"
       "QTabBar::tab:selected { color: #4338ca; border-bottom: 2px solid #4f46e5; "
       "font-weight: 600; }"
-      "QTabWidget::pane { border: none; }");
+      "QTabWidget::pane { border: none; }"));
   auto* copy_example = new QPushButton(icon("copy"), tr("Copy"));
   copy_example->setObjectName("ServerCopyExample");
   examples->setCornerWidget(copy_example);
@@ -238,12 +253,12 @@ ServerPage::ServerPage(const Services& services, QWidget* parent)
   requests_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
   requests_->horizontalHeader()->setSectionResizeMode(1, QHeaderView::Stretch);
   requests_->setMinimumHeight(200);
-  requests_->setStyleSheet(
+  requests_->setStyleSheet(themed(
       "QTableWidget { background: #ffffff; alternate-background-color: #f8fafc;"
       " border: 1px solid #e2e8f0; border-radius: 8px; }"
       "QTableWidget::item { padding: 0 4px; }"
       "QHeaderView::section { background: #f1f5f9; border: none; padding: 5px 8px;"
-      " color: #475569; font-weight: 600; }");
+      " color: #475569; font-weight: 600; }"));
   auto* log_note = new QLabel(tr("The latest %1 requests, newest first. Prompts and replies are "
                                  "not recorded.")
                                   .arg(ApiServerService::kMaxLogEntries));
@@ -268,15 +283,30 @@ ServerPage::ServerPage(const Services& services, QWidget* parent)
     services_.server->setAllowedHosts(
         allowed_hosts_->text().split(QRegularExpression("[,\\s]+"), Qt::SkipEmptyParts));
   });
-  connect(generate, &QPushButton::clicked, server,
-          [server] { server->setApiKey(ApiServerService::generateApiKey()); });
+  connect(generate, &QPushButton::clicked, this, [this] {
+    // A working key is replaced only when the user says so: its clients stop working.
+    if (!services_.server->apiKey().isEmpty() &&
+        !confirmDestructive(this, "ReplaceKeyConfirm", tr("Replace the API key"),
+                            tr("Generate a new API key? Clients that use the current key will be "
+                               "refused until they get the new one."),
+                            tr("Replace key")))
+      return;
+    services_.server->setApiKey(ApiServerService::generateApiKey());
+  });
   connect(copy_key_, &QPushButton::clicked, this,
           [this] { QApplication::clipboard()->setText(services_.server->apiKey()); });
   connect(reveal_, &QPushButton::toggled, this, [this](bool shown) {
     key_->setEchoMode(shown ? QLineEdit::Normal : QLineEdit::Password);
     reveal_->setText(shown ? tr("Hide") : tr("Show"));
   });
-  connect(remove_key_, &QPushButton::clicked, server, [server] { server->setApiKey({}); });
+  connect(remove_key_, &QPushButton::clicked, this, [this] {
+    if (confirmDestructive(this, "RemoveKeyConfirm", tr("Remove the API key"),
+                           tr("Remove the API key? Any program on this computer can then use the "
+                              "API without one."),
+                           tr("Remove key")))
+      services_.server->setApiKey({});
+  });
+  connect(services_.keys, &app::KeyStore::keyStored, this, &ServerPage::updateKey);
   connect(copy_url, &QPushButton::clicked, this,
           [this] { QApplication::clipboard()->setText(base_url_->text()); });
   connect(clear, &QPushButton::clicked, server, &ApiServerService::clearLog);
@@ -313,6 +343,51 @@ ServerPage::ServerPage(const Services& services, QWidget* parent)
   updateState();
   updateKey();
   updateExamples();
+}
+
+QWidget* ServerPage::makeModelBox() {
+  auto* box = new QGroupBox(tr("Served model"));
+  auto* form = new QFormLayout(box);
+  form->setRowWrapPolicy(QFormLayout::WrapLongRows);
+  served_model_ = new QComboBox;
+  served_model_->setObjectName("ServerModel");
+  served_model_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  served_model_->setMinimumContentsLength(14);
+  served_model_->setToolTip(tr("Pin a model to have it loaded whenever the API is on."));
+  public_name_ = new QLineEdit(services_.server->publicModelName());
+  public_name_->setObjectName("ServerPublicName");
+  public_name_->setPlaceholderText(tr("The model's own name"));
+  public_name_->setToolTip(tr("The name clients send as \"model\" and /v1/models lists."));
+  form->addRow(tr("Model"), served_model_);
+  form->addRow(tr("Public name"), public_name_);
+  auto fill = [this] {
+    const QSignalBlocker block(served_model_);
+    served_model_->clear();
+    served_model_->addItem(tr("The model loaded in Pagoda"), QString());
+    for (const app::ModelEntry& e : services_.library->models())
+      if (e.loadable) served_model_->addItem(e.name, e.path);
+    const QString pinned = services_.server->pinnedModel();
+    if (!pinned.isEmpty() && served_model_->findData(pinned) < 0)
+      served_model_->addItem(QDir::toNativeSeparators(pinned), pinned);
+    served_model_->setCurrentIndex(std::max(0, served_model_->findData(pinned)));
+  };
+  fill();
+  connect(services_.library, &app::ModelLibrary::modelsChanged, this, fill);
+  connect(served_model_, &QComboBox::activated, this, [this] {
+    services_.server->setPinnedModel(served_model_->currentData().toString());
+  });
+  connect(public_name_, &QLineEdit::editingFinished, this,
+          [this] { services_.server->setPublicModelName(public_name_->text()); });
+  return box;
+}
+
+void ServerPage::resizeEvent(QResizeEvent* event) {
+  QWidget::resizeEvent(event);
+  // Side by side when both columns fit (with the page's margins and scroll bar), else stacked:
+  // a 1024 px window has no room for both.
+  const int need = left_column_->minimumSize().width() + right_column_->minimumSize().width() +
+                   columns_->spacing() + 2 * 32 + 16;
+  columns_->setDirection(width() >= need ? QBoxLayout::LeftToRight : QBoxLayout::TopToBottom);
 }
 
 void ServerPage::updateState() {
@@ -356,7 +431,12 @@ void ServerPage::updateState() {
   setStyleName(state_,
                server->state() == ApiServerService::State::Failed ? "Problem" : "ServerState");
   const app::EngineService* engine = services_.engine;
-  if (engine->isLoaded())
+  const QString public_name = server->publicModelName();
+  if (engine->isLoaded() && !public_name.isEmpty())
+    model_note_->setText(tr("Serving %1 (%2). Clients name it \"%3\".")
+                             .arg(engine->info().name, engine->info().backend.toUpper(),
+                                  public_name));
+  else if (engine->isLoaded())
     model_note_->setText(tr("Serving %1 (%2). Clients name it \"%1\".")
                              .arg(engine->info().name, engine->info().backend.toUpper()));
   else if (engine->isLoading())
@@ -383,6 +463,21 @@ void ServerPage::updateState() {
 void ServerPage::updateKey() {
   const QString key = services_.server->apiKey();
   key_->setText(key);
+  const QString error = services_.server->keyError();
+  key_->setPlaceholderText(error.isEmpty() ? tr("No key: every client is accepted")
+                                           : tr("The saved key could not be read"));
+  QString storage;
+  if (!error.isEmpty())
+    storage = tr("The saved key could not be read: %1. Generate a new key.").arg(error);
+  else if (!key.isEmpty() && services_.keys->storage(QString::fromLatin1(
+                                  ApiServerService::kKeyId)) == app::KeyStore::Storage::File)
+    storage = tr("There is no system keychain on this desktop, so the key is kept in %1, a file "
+                 "only you can read.")
+                  .arg(QDir::toNativeSeparators(services_.keys->fallbackFile())) +
+              " " + tr("Clients send it as \"Authorization: Bearer <key>\".");
+  key_storage_->setText(storage);
+  key_storage_->setVisible(!storage.isEmpty());
+  key_note_->setVisible(storage.isEmpty());  // it says "only in the system keychain"
   copy_key_->setEnabled(!key.isEmpty());
   reveal_->setEnabled(!key.isEmpty());
   remove_key_->setEnabled(!key.isEmpty());
@@ -395,8 +490,9 @@ void ServerPage::updateExamples() {
                           ? server->baseUrl()
                           : QStringLiteral("http://127.0.0.1:%1/v1").arg(server->port());
   base_url_->setText(url);
-  const QString model =
+  QString model =
       services_.engine->isLoaded() ? services_.engine->info().name : QStringLiteral("MODEL");
+  if (!server->publicModelName().isEmpty()) model = server->publicModelName();
   const bool has_key = !server->apiKey().isEmpty();
   QString curl = QStringLiteral("curl %1/chat/completions \\\n").arg(url);
   curl += QStringLiteral("  -H \"Content-Type: application/json\" \\\n");
@@ -431,7 +527,7 @@ void ServerPage::addLogRow(const app::ServerLogEntry& entry) {
   set(0, entry.time.toLocalTime().toString("HH:mm:ss"));
   set(1, entry.method + " " + entry.route);
   QTableWidgetItem* status = set(2, QString::number(entry.status));
-  if (entry.status >= 400) status->setForeground(QColor("#b91c1c"));
+  if (entry.status >= 400) status->setForeground(themedColor("#b91c1c"));
   const bool has_tokens = entry.prompt_tokens > 0 || entry.completion_tokens > 0;
   set(3,
       has_tokens ? QStringLiteral("%1 / %2").arg(entry.prompt_tokens).arg(entry.completion_tokens)

@@ -1,11 +1,15 @@
 #pragma once
 // The Server page: the switch of the local OpenAI-compatible API, its port, network exposure,
-// API key and CORS origins, ready-to-copy client examples, and the live request log.
+// API key (and where it is kept), the served model and its public name, CORS origins,
+// ready-to-copy client examples, and the live request log.
 #include <QWidget>
 
 #include "ui/services.h"
 
+class QBoxLayout;
 class QCheckBox;
+class QLayout;
+class QComboBox;
 class QFrame;
 class QLabel;
 class QLineEdit;
@@ -27,13 +31,20 @@ class ServerPage : public QWidget {
 
   QTableWidget* requestTable() const { return requests_; }
 
+ protected:
+  void resizeEvent(QResizeEvent* event) override;
+
  private:
   void updateState();
   void updateKey();
   void updateExamples();
   void addLogRow(const app::ServerLogEntry& entry);
+  QWidget* makeModelBox();  // which model is served, under which name
 
   Services services_;
+  QBoxLayout* columns_;  // the settings and the examples: side by side, or stacked when narrow
+  QLayout* left_column_;
+  QLayout* right_column_;
   QPushButton* switch_;
   QLabel* badge_;
   QLabel* state_;
@@ -48,6 +59,10 @@ class ServerPage : public QWidget {
   QPushButton* reveal_;
   QPushButton* copy_key_;
   QPushButton* remove_key_;
+  QLabel* key_storage_;
+  QLabel* key_note_;
+  QComboBox* served_model_;
+  QLineEdit* public_name_;
   QLabel* base_url_;
   QPlainTextEdit* curl_;
   QPlainTextEdit* python_;

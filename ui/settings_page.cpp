@@ -10,7 +10,6 @@
 #include <QListWidget>
 #include <QPushButton>
 #include <QScrollArea>
-#include <QSpinBox>
 #include <QVBoxLayout>
 
 #include "app/services/app_settings.h"
@@ -57,18 +56,15 @@ SettingsPage::SettingsPage(const Services& services, QWidget* parent)
   device_->addItem(tr("CPU"), "cpu");
   device_->addItem(tr("NVIDIA GPU (CUDA)"), "cuda");
   device_->setCurrentIndex(std::max(0, device_->findData(settings->device())));
-  context_ = new QSpinBox;
-  context_->setObjectName("ContextLength");
-  context_->setRange(256, 1 << 20);
-  context_->setSingleStep(1024);
-  context_->setSuffix(tr(" tokens"));
-  context_->setValue(settings->contextLength());
+  // The context length has one control, on the Models page, beside the fit estimate it drives.
+  auto* context_note = new QLabel(tr("Set on the Models page (capped at each model's maximum)."));
+  context_note->setObjectName("Muted");
+  context_note->setWordWrap(true);
   engine_form->addRow(tr("Default device"), device_);
-  engine_form->addRow(tr("Context length"), context_);
+  engine_form->addRow(tr("Context length"), context_note);
   layout->addWidget(engine);
   connect(device_, &QComboBox::activated, this,
           [this] { services_.settings->setDevice(device_->currentData().toString()); });
-  connect(context_, &QSpinBox::valueChanged, settings, &app::AppSettings::setContextLength);
 
   auto* appearance = new QGroupBox(tr("Appearance"));
   auto* appearance_form = new QFormLayout(appearance);
@@ -78,9 +74,18 @@ SettingsPage::SettingsPage(const Services& services, QWidget* parent)
   language_->addItem(QString::fromUtf8("简体中文"), "zh_CN");
   language_->setCurrentIndex(std::max(0, language_->findData(settings->language())));
   appearance_form->addRow(tr("Language"), language_);
+  theme_ = new QComboBox;
+  theme_->setObjectName("Theme");
+  theme_->addItem(tr("Same as the system"), "system");
+  theme_->addItem(tr("Light"), "light");
+  theme_->addItem(tr("Dark"), "dark");
+  theme_->setCurrentIndex(std::max(0, theme_->findData(settings->theme())));
+  appearance_form->addRow(tr("Theme"), theme_);
   layout->addWidget(appearance);
   connect(language_, &QComboBox::activated, this,
           [this] { services_.settings->setLanguage(language_->currentData().toString()); });
+  connect(theme_, &QComboBox::activated, this,
+          [this] { services_.settings->setTheme(theme_->currentData().toString()); });
 
   auto* remote = new QGroupBox(tr("Remote endpoints"));
   auto* remote_layout = new QHBoxLayout(remote);

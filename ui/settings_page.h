@@ -1,5 +1,6 @@
 #pragma once
-// Preferences: models folder, default device and context length, language, remote endpoints.
+// Preferences: models folder, default device, language and theme, remote endpoints. (The
+// context length is set on the Models page, where its memory estimate is shown.)
 #include <QWidget>
 
 #include "ui/services.h"
@@ -8,7 +9,6 @@ class QComboBox;
 class QLabel;
 class QLineEdit;
 class QListWidget;
-class QSpinBox;
 
 namespace pagoda::ui {
 
@@ -24,8 +24,8 @@ class SettingsPage : public QWidget {
   Services services_;
   QLineEdit* models_folder_;
   QComboBox* device_;
-  QSpinBox* context_;
   QComboBox* language_;
+  QComboBox* theme_;
   QListWidget* endpoints_;
   QLineEdit* endpoint_name_;
   QLineEdit* endpoint_url_;

@@ -14,8 +14,6 @@
 namespace pagoda::app {
 namespace {
 
-constexpr auto kKeyId = "local-api-server";  // the keychain entry of the server's own key
-
 ServerLogEntry toLogEntry(const server::RequestLogEntry& e) {
   ServerLogEntry out;
   out.time = QDateTime::fromMSecsSinceEpoch(
@@ -88,6 +86,35 @@ void ApiServerService::setEnabled(bool enabled) {
   settings_->setValue("server/enabled", enabled);
   emit settingsChanged();
   apply();
+}
+
+QString ApiServerService::pinnedModel() const {
+  return settings_->value("server/model_path").toString();
+}
+
+void ApiServerService::setPinnedModel(const QString& model_dir) {
+  if (model_dir == pinnedModel()) return;
+  settings_->setValue("server/model_path", model_dir);
+  emit settingsChanged();
+  loadPinnedModel();
+}
+
+QString ApiServerService::publicModelName() const {
+  return settings_->value("server/model_name").toString();
+}
+
+void ApiServerService::setPublicModelName(const QString& name) {
+  if (name.trimmed() == publicModelName()) return;
+  settings_->setValue("server/model_name", name.trimmed());
+  emit settingsChanged();
+  if (isEnabled()) apply();
+}
+
+void ApiServerService::loadPinnedModel() {
+  const QString pinned = pinnedModel();
+  if (!isEnabled() || pinned.isEmpty() || engine_service_->isLoading()) return;
+  if (engine_service_->isLoaded() && engine_service_->info().path == pinned) return;
+  engine_service_->load(pinned, settings_->device(), settings_->contextLength());
 }
 
 int ApiServerService::port() const {
@@ -194,10 +221,12 @@ void ApiServerService::apply() {
     emit stateChanged();
     return;
   }
+  loadPinnedModel();
   server::ServerOptions options;
   options.host = lanExposed() ? "0.0.0.0" : "127.0.0.1";
   options.port = port();
   options.api_key = api_key_.toStdString();
+  options.served_model_name = publicModelName().toStdString();
   for (const QString& o : corsOrigins()) options.cors_origins.push_back(o.toStdString());
   for (const QString& h : allowedHosts()) options.allowed_hosts.push_back(h.toStdString());
   QString refusal;

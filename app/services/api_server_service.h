@@ -43,6 +43,7 @@ class ApiServerService : public QObject {
   enum class State { Stopped, WaitingForKey, Starting, Listening, Failed };
   static constexpr int kDefaultPort = 8000;
   static constexpr int kMaxLogEntries = 500;
+  static constexpr auto kKeyId = "local-api-server";  // the KeyStore entry of the server's key
 
   ApiServerService(AppSettings* settings, EngineService* engine, KeyStore* keys,
                    QObject* parent = nullptr);
@@ -67,6 +68,15 @@ class ApiServerService : public QObject {
   // The key in memory (read from the keychain at start-up); empty: no authentication.
   QString apiKey() const { return api_key_; }
   void setApiKey(const QString& key);  // empty removes it from the keychain
+  // Why the saved key could not be read (translated); empty when it was, or none was saved.
+  QString keyError() const { return key_error_; }
+  // The model the API serves: empty follows whatever the app has loaded; a model folder is
+  // loaded (with the Settings device and context) whenever the server is on and it is not.
+  QString pinnedModel() const;
+  void setPinnedModel(const QString& model_dir);
+  // The name clients use and /v1/models reports; empty: the model's own name.
+  QString publicModelName() const;
+  void setPublicModelName(const QString& name);
   static QString generateApiKey();     // "sk-pagoda-" and 32 random hex digits
 
   State state() const { return state_; }
@@ -93,6 +103,7 @@ class ApiServerService : public QObject {
   // Saves a list setting (entries trimmed, empty ones dropped) and restarts when it changed.
   void setList(const QString& key, const QStringList& items);
   void onEngineChanged(const std::shared_ptr<pagoda::Engine>& engine);
+  void loadPinnedModel();  // when on and the pinned model is neither loaded nor loading
 
   AppSettings* settings_;
   EngineService* engine_service_;

@@ -1,5 +1,7 @@
 #include "app/services/app_settings.h"
 
+#include <QLocale>
+
 #include <QDir>
 #include <QStandardPaths>
 #include <QUuid>
@@ -68,13 +70,30 @@ void AppSettings::setContextLength(int tokens) {
 }
 
 QString AppSettings::language() const {
-  return settings_.value("ui/language", "en").toString();
+  // Until the user picks one in Settings, the desktop's language.
+  if (!settings_.contains("ui/language")) return languageForLocale(QLocale::system());
+  return settings_.value("ui/language").toString();
+}
+
+QString AppSettings::languageForLocale(const QLocale& locale) {
+  return locale.language() == QLocale::Chinese ? QStringLiteral("zh_CN") : QStringLiteral("en");
 }
 
 void AppSettings::setLanguage(const QString& language) {
-  if (language == this->language()) return;
-  settings_.setValue("ui/language", language);
-  emit languageChanged(language);
+  const bool changed = language != this->language();
+  settings_.setValue("ui/language", language);  // stored even when equal: the choice now wins
+  if (changed) emit languageChanged(language);
+}
+
+QString AppSettings::theme() const {
+  const QString theme = settings_.value("ui/theme", "system").toString();
+  return theme == "light" || theme == "dark" ? theme : QStringLiteral("system");
+}
+
+void AppSettings::setTheme(const QString& theme) {
+  if (theme == this->theme()) return;
+  settings_.setValue("ui/theme", theme);
+  emit themeChanged(this->theme());
 }
 
 QString AppSettings::lastModelPath() const {

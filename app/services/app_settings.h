@@ -1,6 +1,7 @@
 #pragma once
 // The app's preferences (QSettings, INI format). API keys are never stored here: see KeyStore.
 #include <QList>
+#include <QLocale>
 #include <QObject>
 #include <QSettings>
 #include <QString>
@@ -39,7 +40,10 @@ class AppSettings : public QObject {
   void setDevice(const QString& device);
   int contextLength() const;
   void setContextLength(int tokens);
-  QString language() const;  // "en" or "zh_CN"
+  QString language() const;  // "en" or "zh_CN"; until one is chosen, the system locale's
+  static QString languageForLocale(const QLocale& locale);  // zh_CN for Chinese, else en
+  QString theme() const;  // "system" (the default), "light" or "dark"
+  void setTheme(const QString& theme);
   void setLanguage(const QString& language);
   // The folder of the model loaded last (empty before the first load): the chat offers it again.
   QString lastModelPath() const;
@@ -54,6 +58,7 @@ class AppSettings : public QObject {
  signals:
   void modelsFoldersChanged();
   void languageChanged(const QString& language);
+  void themeChanged(const QString& theme);
   void remoteEndpointsChanged();
   void engineDefaultsChanged();
 

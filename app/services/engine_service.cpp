@@ -1,4 +1,5 @@
 #include "app/services/engine_service.h"
+#include "app/services/engine_messages.h"
 
 #include <QHash>
 #include <QJsonDocument>
@@ -365,7 +366,7 @@ void EngineService::onLoadFailed(const QString& path, const QString& reason) {
   loading_ = false;
   loaded_ = false;
   info_ = {};
-  emit loadFailed(path, reason);
+  emit loadFailed(path, engineMessageText(reason));
 }
 
 void EngineService::onUnloaded() {

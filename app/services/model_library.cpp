@@ -153,9 +153,23 @@ ModelEntry ModelLibrary::inspect(const QString& path, const QString& source) {
   return e;
 }
 
+QString ModelLibrary::importRefusal(const QString& dir) {
+  const QFileInfo info(dir);
+  if (!info.isDir()) return tr("%1 is not a folder.").arg(QDir::toNativeSeparators(dir));
+  if (!QFileInfo(QDir(dir).filePath(QStringLiteral("config.json"))).isFile())
+    return tr("%1 is not a model folder: it has no config.json. Choose the folder that holds "
+              "the model's config.json and *.safetensors files.")
+        .arg(QDir::toNativeSeparators(dir));
+  return {};
+}
+
+int ModelLibrary::cappedContext(const ModelEntry& entry, int requested) {
+  return entry.context_length > 0 ? std::min(requested, entry.context_length) : requested;
+}
+
 qint64 ModelLibrary::estimateBytes(const ModelEntry& entry, int context_length) {
   const qint64 weights = entry.weights_bytes;
-  const qint64 kv = entry.kv_bytes_per_token * std::max(0, context_length);
+  const qint64 kv = entry.kv_bytes_per_token * std::max(0, cappedContext(entry, context_length));
   return weights + kv + weights / 10 + (256ll << 20);  // activations, workspace, runtime
 }
 

@@ -51,9 +51,15 @@ class ModelLibrary : public QObject {
   // Folders outside the library folder (imported, bundled) are refused.
   void removeFromDisk(const QString& path);
 
+  // Why `dir` cannot be imported as a model folder (translated), or empty when it can: it must
+  // exist and hold a config.json (a folder that has one but lacks files is listed as broken).
+  static QString importRefusal(const QString& dir);
   // Inspects one folder (blocking: call off the GUI thread). Never throws.
   static ModelEntry inspect(const QString& dir, const QString& source);
-  // Weights + KV cache for context_length tokens + a margin for activations.
+  // The context a model is loaded and estimated with: the requested one, at most the model's
+  // max_position_embeddings (when known).
+  static int cappedContext(const ModelEntry& entry, int requested);
+  // Weights + KV cache for context_length tokens (capped as above) + a margin for activations.
   static qint64 estimateBytes(const ModelEntry& entry, int context_length);
   static qint64 totalRamBytes();
   // The largest model, in parameters, that fits memory_bytes in 4-bit (AWQ/GPTQ) with a KV

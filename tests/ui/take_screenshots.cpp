@@ -1,5 +1,6 @@
-// Renders every page of the app at 1280x800 into a folder (docs/screenshots), with demo-chat
-// loaded and a short conversation, in English and one in Simplified Chinese. The Dashboard is
+// Renders every page of the app at 1024x700 and 1600x1000 into a folder (docs/screenshots),
+// with demo-chat loaded and a short conversation, in English and in Simplified Chinese, as
+// <page>-<language>-<width>x<height>.png. tests/ui/take-screenshots.sh runs it under Xvfb. The Dashboard is
 // taken during a burst of real CPU generations on demo-chat, with the fake NVML library
 // (tests/app/fake_nvml.cpp) standing in for a GPU driver and following the engine's load.
 // Usage: pagoda_screenshots <output folder>
@@ -142,7 +143,7 @@ int main(int argc, char** argv) {
   fake_hub.start();
   app.hub->setEndpointText(QString::fromStdString("ms+" + fake_hub.url()));
   app.window = std::make_unique<MainWindow>(app.services());  // Discover on the fake hub
-  app.window->resize(1280, 800);
+  app.window->resize(1024, 700);
   app.window->show();
   waitUntil([&] { return !app.library->models().isEmpty(); }, 20000);
   app.engine->load(QStringLiteral(PAGODA_TEST_DATA "/models/demo-chat"), "cpu", 4096);
@@ -219,44 +220,49 @@ int main(int argc, char** argv) {
   discover->openModel("pagoda/tiny-qwen3");
   waitUntil([&] { return discover->openModelId() == "pagoda/tiny-qwen3"; }, 20000);
 
+  // Every page at two window sizes in both languages. The Dashboard first gets a minute of a
+  // real burst of generations, then a short burst before each of its shots keeps it live.
   const struct {
     MainWindow::Page page;
     const char* name;
   } pages[] = {{MainWindow::Chat, "chat"},           {MainWindow::Models, "models"},
                {MainWindow::Settings, "settings"},   {MainWindow::Discover, "discover"},
-               {MainWindow::Downloads, "downloads"}, {MainWindow::Server, "server"}};
-  for (const auto& p : pages) {
-    app.window->showPage(p.page);
-    settle();
-    app.window->grab().save(QStringLiteral("%1/%2.png").arg(out, QString::fromLatin1(p.name)));
-  }
-  app.settings->setLanguage("zh_CN");
-  settle();
-  const qint64 chinese = app.window->chatPage()->newConversation();
-  app.store->setSampling(chinese, pagoda::app::SamplingSettings::preset("precise"));
-  for (const char* question : {"中国的首都是哪里?"}) {
-    app.chat->send(chinese, QString::fromUtf8(question));
-    waitUntil([&] { return !app.chat->isGenerating(); }, 60000);
-  }
-  app.window->chatPage()->selectConversation(chinese);
-  app.window->showPage(MainWindow::Chat);
-  settle();
-  app.window->grab().save(out + "/chat-zh_CN.png");
-  app.window->showPage(MainWindow::Downloads);
-  settle();
-  app.window->grab().save(out + "/downloads-zh_CN.png");
-  app.window->showPage(MainWindow::Server);
-  settle();
-  app.window->grab().save(out + "/server-zh_CN.png");
-  // The Dashboard during a burst of generations (one minute of history in a 1-minute window).
-  app.settings->setLanguage("en");
+               {MainWindow::Downloads, "downloads"}, {MainWindow::Server, "server"},
+               {MainWindow::Dashboard, "dashboard"}};
   app.window->showPage(MainWindow::Dashboard);
   app.telemetry->setWindowMinutes(1);
-  generationBurst(app, gpu, 62);
-  app.window->grab().save(out + "/dashboard.png");
-  app.settings->setLanguage("zh_CN");
-  generationBurst(app, gpu, 4);
-  app.window->grab().save(out + "/dashboard-zh_CN.png");
+  generationBurst(app, gpu, 50);
+  qint64 chat_shown = chat;
+  for (const char* language : {"en", "zh_CN"}) {
+    if (app.settings->language() != QLatin1String(language)) {
+      app.settings->setLanguage(QString::fromLatin1(language));
+      settle();
+      discover = qobject_cast<pagoda::ui::DiscoverPage*>(app.window->page(MainWindow::Discover));
+      discover->search("");
+      discover->openModel("pagoda/tiny-qwen3");
+      waitUntil([&] { return discover->openModelId() == "pagoda/tiny-qwen3"; }, 20000);
+    }
+    if (QLatin1String(language) == QLatin1String("zh_CN")) {
+      chat_shown = app.window->chatPage()->newConversation();
+      app.store->setSampling(chat_shown, pagoda::app::SamplingSettings::preset("precise"));
+      app.chat->send(chat_shown, QString::fromUtf8("中国的首都是哪里?"));
+      waitUntil([&] { return !app.chat->isGenerating(); }, 60000);
+    }
+    app.window->chatPage()->selectConversation(chat_shown);
+    for (const QSize size : {QSize(1024, 700), QSize(1600, 1000)}) {
+      app.window->resize(size);
+      for (const auto& p : pages) {
+        app.window->showPage(p.page);
+        if (p.page == MainWindow::Dashboard) generationBurst(app, gpu, 3);
+        settle();
+        app.window->grab().save(QStringLiteral("%1/%2-%3-%4x%5.png")
+                                    .arg(out, QString::fromLatin1(p.name),
+                                         QString::fromLatin1(language))
+                                    .arg(size.width())
+                                    .arg(size.height()));
+      }
+    }
+  }
   app.settings->setLanguage("en");
   app.telemetry->setWindowMinutes(5);
   app.window.reset();  // before the hub and download services it shows

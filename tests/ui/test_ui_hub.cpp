@@ -184,7 +184,10 @@ void HubUiTest::pauseResumeCancelThrottled() {
   QVERIFY(h.fake.stats().range_requests > 0);  // resumed where it stopped
 
   QVERIFY(waitFor([&] { return h.cardButton(id, "cancel") != nullptr; }, 5000));
+  // Canceling asks first (the partial files are deleted); the test says yes.
+  const auto asked = answerConfirmation("CancelDownloadConfirm", true);
   h.cardButton(id, "cancel")->click();
+  QVERIFY2(asked->contains("pagoda/tiny-qwen3"), qPrintable(*asked));
   QVERIFY(waitFor([&] { return h.itemFor("pagoda/tiny-qwen3").state == "canceled"; }, 10000));
   QVERIFY(waitFor([&] { return h.cardButton(id, "retry") != nullptr; }, 5000));
   QVERIFY(!QDir(h.app.settings->modelsFolder()).exists("pagoda--tiny-qwen3"));

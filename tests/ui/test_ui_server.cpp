@@ -257,6 +257,7 @@ void TestUiServer::apiKeyIsRequiredAndNeverSaved() {
   waitForState(ApiServerService::State::Listening);
   QCOMPARE(http("GET", url("/v1/models")).status, 401);
 
+  answerConfirmation("RemoveKeyConfirm", true);
   QTest::mouseClick(find<QPushButton>("ServerRemoveKey"), Qt::LeftButton);
   QVERIFY(server_->apiKey().isEmpty());
   waitForState(ApiServerService::State::Listening);
@@ -317,6 +318,7 @@ void TestUiServer::networkExposureWarns() {
   find<QCheckBox>("ServerLan")->click();
   QVERIFY(!server_->lanExposed());
   QVERIFY(!warning->isVisibleTo(page_));
+  answerConfirmation("RemoveKeyConfirm", true);
   QTest::mouseClick(find<QPushButton>("ServerRemoveKey"), Qt::LeftButton);
   QVERIFY(server_->apiKey().isEmpty());
   waitForState(ApiServerService::State::Listening);

@@ -1,7 +1,11 @@
 #pragma once
 // The whole app (every service + the main window) on temporary files, as main() builds it.
 // hub_endpoint: where Discover and Downloads go (a test's fake hub); empty: the default hub.
+#include <QAbstractButton>
+#include <QApplication>
+#include <QMessageBox>
 #include <QTemporaryDir>
+#include <QTimer>
 #include <memory>
 
 #include "app/services/api_server_service.h"
@@ -83,3 +87,26 @@ struct AppHarness {
   std::unique_ptr<pagoda::app::TelemetryService> telemetry;
   std::unique_ptr<pagoda::ui::MainWindow> window;
 };
+
+// Answers the next confirmation box named `name` (ui::confirmDestructive) once it is open:
+// its destructive button when `accept`, else Cancel. Returns the text it asked, once answered.
+inline std::shared_ptr<QString> answerConfirmation(const QString& name, bool accept) {
+  auto asked = std::make_shared<QString>();
+  auto* poll = new QTimer(qApp);
+  poll->setInterval(20);
+  auto tries = std::make_shared<int>(0);
+  QObject::connect(poll, &QTimer::timeout, poll, [poll, name, accept, asked, tries] {
+    auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+    if (++*tries > 500) poll->deleteLater();  // 10 s: the box never came
+    if (!box || box->objectName() != name) return;
+    *asked = box->text();
+    for (QAbstractButton* b : box->buttons())
+      if ((box->buttonRole(b) == QMessageBox::DestructiveRole) == accept) {
+        b->click();
+        break;
+      }
+    poll->deleteLater();
+  });
+  poll->start();
+  return asked;
+}

@@ -103,7 +103,7 @@ ChatPage::ChatPage(const Services& services, QWidget* parent)
   list_toggle_->setCheckable(true);
   list_toggle_->setChecked(true);
   list_toggle_->setToolTip(tr("Show or hide the list of chats"));
-  title_ = new ElidedLabel;
+  title_ = new ElidedLabel({}, Qt::ElideRight);
   title_->setObjectName("PageTitle");
   title_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);  // elided to fit
   target_ = new QComboBox;

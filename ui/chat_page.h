@@ -11,6 +11,7 @@
 
 #include "app/services/chat_types.h"
 #include "ui/message_text.h"
+#include "ui/ui_util.h"
 #include "ui/services.h"
 
 class QComboBox;

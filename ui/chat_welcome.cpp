@@ -43,8 +43,12 @@ void loadOffered(const Services& services, const ModelOffer& offer) {
 }
 
 QStringList ChatWelcome::examplePrompts() {
-  // Questions of the kinds demo-chat was trained on (resources/models/demo-chat/README.md); the
-  // GUI test checks its reply to each.
+  // Questions of the kinds demo-chat was trained on (resources/models/demo-chat/README.md), in
+  // the UI's language where it knows them (its Chinese is capitals and greetings); the GUI test
+  // checks its reply to each English one.
+  if (QLocale().language() == QLocale::Chinese)
+    return {QString::fromUtf8("中国的首都是哪里?"), QString::fromUtf8("你是谁?"),
+            QString::fromUtf8("你好")};
   return {QStringLiteral("What is the capital of China?"), QStringLiteral("What is 7 + 5?"),
           QStringLiteral("What is 8 times 9?"), QStringLiteral("Count from 1 to 9."),
           QString::fromUtf8("你是谁?")};

@@ -77,24 +77,4 @@ void SubmitEdit::keyPressEvent(QKeyEvent* event) {
   QPlainTextEdit::keyPressEvent(event);
 }
 
-void ElidedLabel::setFullText(const QString& text) {
-  full_text_ = text;
-  setToolTip(text);
-  elide();
-}
-
-QSize ElidedLabel::minimumSizeHint() const {
-  return {fontMetrics().horizontalAdvance(QChar(0x2026)) * 3, QLabel::minimumSizeHint().height()};
-}
-
-void ElidedLabel::resizeEvent(QResizeEvent* event) {
-  QLabel::resizeEvent(event);
-  elide();
-}
-
-void ElidedLabel::elide() {
-  const QString shown = fontMetrics().elidedText(full_text_, Qt::ElideRight, width());
-  if (shown != text()) setText(shown);
-}
-
 }  // namespace pagoda::ui

@@ -4,8 +4,7 @@
 // word-wrapped QLabel in a scroll area gets its height-for-width wrong: cut last lines, blank
 // gaps). Long unbreakable words wrap anywhere rather than run past the bubble; it never scrolls
 // itself (the wheel goes to the transcript). SubmitEdit is a plain-text box where Enter submits
-// and Shift+Enter starts a new line (the composer and the edit box of a message). ElidedLabel
-// shows one line cut with "…" at whatever width it gets (the whole text in its tooltip).
+// and Shift+Enter starts a new line (the composer and the edit box of a message).
 // GUI thread only.
 #include <QLabel>
 #include <QPlainTextEdit>
@@ -43,20 +42,5 @@ class SubmitEdit : public QPlainTextEdit {
   void keyPressEvent(QKeyEvent* event) override;
 };
 
-class ElidedLabel : public QLabel {
-  Q_OBJECT
- public:
-  using QLabel::QLabel;
-  void setFullText(const QString& text);
-  QString fullText() const { return full_text_; }
-  QSize minimumSizeHint() const override;
-
- protected:
-  void resizeEvent(QResizeEvent* event) override;
-
- private:
-  void elide();
-  QString full_text_;
-};
 
 }  // namespace pagoda::ui

@@ -53,7 +53,8 @@ std::vector<uint32_t> random_mask(int vocab) {
     if (static_cast<size_t>(id >> 5) < m.size()) m[id >> 5] |= 1u << (id & 31);
   };
   if (kind == 0) {
-    set(uniform_int(0, vocab - 1));  // a single allowed token
+    // A single allowed token, inside the (maybe short) mask: an empty mask is not a grammar's.
+    set(uniform_int(0, std::min<int>(vocab, static_cast<int>(m.size()) * 32) - 1));
   } else {
     const double density = kind == 1 ? 0.001 : kind == 2 ? 0.1 : 0.9;
     for (int id = 0; id < vocab; ++id)

@@ -228,10 +228,53 @@ __device__ __forceinline__ void store_rows(const AttentionParams& p, const AttnR
   }
 }
 
+// The merge of the splits' partial softmax states for one row and dim (attention_combine_kernel
+// and the last split block of attention_kernel). Partials written by other blocks of this launch
+// are read through L2 (__ldcg), never a stale L1 line.
+__device__ __forceinline__ float combine_splits(const AttentionParams& p, size_t row, int d) {
+  const size_t rows = static_cast<size_t>(p.tokens) * p.nh;
+  float big = -INFINITY;
+  for (int z = 0; z < p.splits; ++z) big = fmaxf(big, __ldcg(&p.partial_ml[(z * rows + row) * 2]));
+  float num = 0.0f, den = 0.0f;
+  for (int z = 0; z < p.splits; ++z) {
+    const float mz = __ldcg(&p.partial_ml[(z * rows + row) * 2]);
+    if (mz == -INFINITY) continue;
+    const float w = __expf(mz - big);
+    den += __ldcg(&p.partial_ml[(z * rows + row) * 2 + 1]) * w;
+    num += __ldcg(&p.partial_out[(z * rows + row) * p.hd + d]) * w;
+  }
+  return den > 0.0f ? num / den : 0.0f;
+}
+
+// Called by every block of a split launch after its partials are stored: the last block of the
+// (tile, head chunk) to arrive merges all splits for its rows and resets the counter.
+__device__ __forceinline__ void merge_if_last(const AttentionParams& p, const AttnRows& b,
+                                              int valid_rows) {
+  __shared__ int is_last;
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    __threadfence();  // this block's partials before its arrival
+    int* counter = p.split_counters + blockIdx.x * gridDim.y + blockIdx.y;
+    is_last = atomicAdd(counter, 1) == p.splits - 1;
+    if (is_last) *counter = 0;  // every other split has arrived
+  }
+  __syncthreads();
+  if (!is_last) return;
+  __threadfence();
+  for (int e = threadIdx.x; e < valid_rows * p.hd; e += blockDim.x) {
+    const int r = e / p.hd, d = e % p.hd;
+    const int head = b.kvh * b.group + b.chunk * b.hpc + r % b.heads_here;
+    const size_t row = static_cast<size_t>(b.q_start + b.q0 + r / b.heads_here) * p.nh + head;
+    p.out[row * p.hd + d] = __float2bfloat16(combine_splits(p, row, d));
+  }
+}
+
 template <int DPL>
 __global__ void __launch_bounds__(kAttnWarps * 32) attention_kernel(AttentionParams p) {
   constexpr int HDP = DPL * 32;
   extern __shared__ float at_smem[];
+  pdl_wait();
+  pdl_trigger();
   const int hd = p.hd;
   float* p_s = at_smem;                         // [32 rows][32 keys] softmax weights
   float* q_s = p_s + kAttnRows * kKeysPerTile;  // [32][HDP]
@@ -294,25 +337,16 @@ __global__ void __launch_bounds__(kAttnWarps * 32) attention_kernel(AttentionPar
   }
 
   store_rows<DPL>(p, rows, split, nv, warp, lane, m, l, acc);
+  if (p.splits > 1 && p.split_counters) merge_if_last(p, rows, valid_rows);
 }
 
 // One block per (token, head) row: merges the splits' partial softmax states.
 __global__ void attention_combine_kernel(AttentionParams p) {
+  pdl_wait();
+  pdl_trigger();
   const size_t row = blockIdx.x;
-  const size_t rows = static_cast<size_t>(p.tokens) * p.nh;
-  float big = -INFINITY;
-  for (int z = 0; z < p.splits; ++z) big = fmaxf(big, p.partial_ml[(z * rows + row) * 2]);
-  for (int d = threadIdx.x; d < p.hd; d += blockDim.x) {
-    float num = 0.0f, den = 0.0f;
-    for (int z = 0; z < p.splits; ++z) {
-      const float mz = p.partial_ml[(z * rows + row) * 2];
-      if (mz == -INFINITY) continue;
-      const float w = __expf(mz - big);
-      den += p.partial_ml[(z * rows + row) * 2 + 1] * w;
-      num += p.partial_out[(z * rows + row) * p.hd + d] * w;
-    }
-    p.out[row * p.hd + d] = __float2bfloat16(den > 0.0f ? num / den : 0.0f);
-  }
+  for (int d = threadIdx.x; d < p.hd; d += blockDim.x)
+    p.out[row * p.hd + d] = __float2bfloat16(combine_splits(p, row, d));
 }
 
 }  // namespace
@@ -331,7 +365,8 @@ void set_attention_smem() {
 }
 template <int DPL>
 void launch_attention(const AttentionParams& p, dim3 grid, cudaStream_t stream) {
-  attention_kernel<DPL><<<grid, kAttnWarps * 32, attention_smem_bytes<DPL>(p.hd), stream>>>(p);
+  launch_kernel(attention_kernel<DPL>, grid, dim3(kAttnWarps * 32), attention_smem_bytes<DPL>(p.hd),
+                stream, p);
 }
 }  // namespace
 
@@ -349,19 +384,23 @@ void attention(const AttentionParams& p, cudaStream_t stream) {
   const int hpc = group < kAttnRows ? group : kAttnRows;
   const int chunks = (group + hpc - 1) / hpc;
   const dim3 grid(p.num_tiles, p.nkv * chunks, p.splits);
+  AttentionParams q = p;
+  if (q.splits <= 1 || static_cast<int64_t>(grid.x) * grid.y > q.split_counter_count)
+    q.split_counters = nullptr;  // the combine kernel merges the splits
+  const AttentionParams& pp = q;
   if (p.hd <= 32)
-    launch_attention<1>(p, grid, stream);
+    launch_attention<1>(pp, grid, stream);
   else if (p.hd <= 64)
-    launch_attention<2>(p, grid, stream);
+    launch_attention<2>(pp, grid, stream);
   else if (p.hd <= 96)
-    launch_attention<3>(p, grid, stream);
+    launch_attention<3>(pp, grid, stream);
   else if (p.hd <= 128)
-    launch_attention<4>(p, grid, stream);
+    launch_attention<4>(pp, grid, stream);
   else
-    launch_attention<8>(p, grid, stream);
-  if (p.splits > 1) {
+    launch_attention<8>(pp, grid, stream);
+  if (p.splits > 1 && !pp.split_counters) {
     const int threads = p.hd < 128 ? 64 : 128;
-    attention_combine_kernel<<<p.tokens * p.nh, threads, 0, stream>>>(p);
+    launch_kernel(attention_combine_kernel, dim3(p.tokens * p.nh), dim3(threads), 0, stream, pp);
   }
 }
 

@@ -81,6 +81,10 @@ void CudaBackend::load_impl(const ModelConfig& config, const QuantFill& quant_fi
   size_t after_free = 0;
   check(cudaMemGetInfo(&after_free, &total), "cudaMemGetInfo");
   weights_bytes_ = before_free - after_free;
+  fused_shapes_ok_ = H % 8 == 0 && I % 8 == 0 && (nh * hd) % 8 == 0 && H <= 16384;
+  for (const LayerWeights& w : layers_)
+    for (const bf16* m : {w.qkv, w.o, w.gate_up, w.down})
+      if (quant_.find(m)) fused_shapes_ok_ = false;
   allocate_workspace();
   loaded_ = true;
 }
@@ -109,6 +113,15 @@ void CudaBackend::allocate_workspace() {
   partial_rows_ = std::max(max_seqs_ * kMaxSplits, 4096);
   partial_out_ = device_alloc<float>(static_cast<size_t>(partial_rows_) * nh * hd, "attention");
   partial_ml_ = device_alloc<float>(static_cast<size_t>(partial_rows_) * nh * 2, "attention");
+  {
+    const int group = cfg_.num_heads / cfg_.num_kv_heads;
+    const int chunks = (group + 31) / 32;
+    split_counter_count_ = max_tokens_ * cfg_.num_kv_heads * chunks;
+    split_counters_ = device_alloc<int>(split_counter_count_, "attention");
+    check(cudaMemset(split_counters_, 0, split_counter_count_ * sizeof(int)), "attention");
+    const size_t sites = 2 * static_cast<size_t>(cfg_.num_layers) + 1;
+    norm_sumsq_ = device_alloc<float>(sites * kGemvMaxTokens, "activations");
+  }
   sampled_ids_ = device_alloc<int32_t>(max_seqs_, "sampling");
   sampled_logprobs_ = device_alloc<float>(max_seqs_, "sampling");
 
@@ -175,6 +188,27 @@ void load_random_weights(Backend& cuda_backend, const ModelConfig& config, uint6
 
 void set_cuda_graphs_enabled(Backend& cuda_backend, bool enabled) {
   dynamic_cast<CudaBackend&>(cuda_backend).set_graphs_enabled(enabled);
+}
+
+void CudaBackend::set_step_timing(bool on) {
+  if (on && !step_events_[0])
+    for (cudaEvent_t& e : step_events_) check(cudaEventCreate(&e), "cudaEventCreate");
+  step_timing_ = on;
+  timings_ = {};
+}
+
+StepTimings CudaBackend::take_step_timings() {
+  StepTimings t = timings_;
+  timings_ = {};
+  return t;
+}
+
+void set_step_timing(Backend& cuda_backend, bool enabled) {
+  dynamic_cast<CudaBackend&>(cuda_backend).set_step_timing(enabled);
+}
+
+StepTimings take_step_timings(Backend& cuda_backend) {
+  return dynamic_cast<CudaBackend&>(cuda_backend).take_step_timings();
 }
 
 }  // namespace pagoda::cuda

@@ -73,11 +73,14 @@ class CudaBackend final : public Backend {
     check(cudaMalloc(&cublas_ws_, kCublasWorkspace), "cudaMalloc(cuBLAS workspace)");
     check(cublasSetWorkspace(cublas_, cublas_ws_, kCublasWorkspace), "cublasSetWorkspace");
     attention_init();
+    gemv_init();
     const CudaEnvOptions env = CudaEnvOptions::from_env();
     small_gemm_ = env.small_gemm;
     profile_ = env.profile;
     gpu_sampling_ = env.gpu_sampling;
     mma_attention_ = env.mma_attention;
+    fused_decode_ = env.fused_decode;
+    set_programmatic_launch(env.programmatic_launch && prop.major >= 9);
   }
 
   ~CudaBackend() override {
@@ -96,6 +99,7 @@ class CudaBackend final : public Backend {
     }
     for (cudaEvent_t e : event_pool_) cudaEventDestroy(e);
     for (auto& [key, exec] : graphs_) cudaGraphExecDestroy(exec);
+    for (cudaEvent_t e : step_events_) cudaEventDestroy(e);
     for (void* p : allocations_) cudaFree(p);
     for (void* p : host_allocations_) cudaFreeHost(p);
     cublasDestroy(cublas_);
@@ -209,6 +213,8 @@ class CudaBackend final : public Backend {
   }
 
   void set_graphs_enabled(bool on) { graphs_enabled_ = on; }
+  void set_step_timing(bool on);
+  StepTimings take_step_timings();
 
  private:
   using Fill =
@@ -237,7 +243,15 @@ class CudaBackend final : public Backend {
   void gemm(const bf16* x, const bf16* w, void* y, int tokens, int n, int k, bool out_f32);
   int splits_for(int tiles, int max_kv) const;
   void forward(const StepShape& s);
+  // Decode-sized bf16 steps: six kernels a layer (kernels.h's GemvParams fusions).
+  bool fused_step(const StepShape& s) const {
+    return fused_decode_ && fused_shapes_ok_ && small_gemm_ && s.tokens <= kGemvMaxTokens;
+  }
+  void forward_fused(const StepShape& s);
+  AttentionParams layer_attention(const StepShape& s, int layer, const RopeStoreParams& rp) const;
+  RopeStoreParams layer_rope(const StepShape& s, int layer) const;
   void run_graph(const StepShape& s);
+  void step_sync(std::chrono::steady_clock::time_point wall_start);
 
   BackendOptions opts_;
   std::string device_name_;
@@ -253,6 +267,13 @@ class CudaBackend final : public Backend {
   // PAGODA_CUDA_GPU_SAMPLING=0: only plain greedy rows on the GPU, the rest via sample_row.
   bool gpu_sampling_ = true;
   bool mma_attention_ = true;  // PAGODA_CUDA_MMA_ATTENTION=0: CUDA-core attention for prefill too
+  bool fused_decode_ = true;   // PAGODA_CUDA_FUSE=0: the ten-kernel decode layer
+  bool fused_shapes_ok_ = false;  // bf16 linears whose shapes the fused products take
+  // set_step_timing: device events around the forward pass and the sampling of every step.
+  bool step_timing_ = false;
+  cudaEvent_t step_events_[3] = {};
+  StepTimings timings_;
+  std::map<std::pair<int, int>, int> graph_kernels_;  // kernel nodes of each captured graph
   GpuSampler sampler_;
 
   // PAGODA_CUDA_PROFILE=1: eager steps with device events around each kind of kernel; the
@@ -318,6 +339,9 @@ class CudaBackend final : public Backend {
        *gate_up_ = nullptr, *act_ = nullptr, *final_hidden_ = nullptr;
   float* logits_ = nullptr;
   float *partial_out_ = nullptr, *partial_ml_ = nullptr;
+  int* split_counters_ = nullptr;  // attention's last-block merge, zero between launches
+  int split_counter_count_ = 0;
+  float* norm_sumsq_ = nullptr;  // fused decode: [2 layers + 1][kGemvMaxTokens] sums of squares
   int32_t* sampled_ids_ = nullptr;
   float* sampled_logprobs_ = nullptr;
   size_t meta_capacity_ = 0;

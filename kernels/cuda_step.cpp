@@ -13,14 +13,49 @@ int CudaBackend::splits_for(int tiles, int max_kv) const {
   return std::clamp(splits, 1, kMaxSplits);
 }
 
-void CudaBackend::forward(const StepShape& s) {
-  const int H = cfg_.hidden_size, I = cfg_.intermediate_size;
+RopeStoreParams CudaBackend::layer_rope(const StepShape& s, int l) const {
   const int nh = cfg_.num_heads, nkv = cfg_.num_kv_heads, hd = cfg_.head_dim;
+  const size_t layer_elems = static_cast<size_t>(num_blocks_) * block_size_ * nkv * hd;
+  bf16* cache = static_cast<bf16*>(kv_cache_);
+  const int32_t* meta = meta_dev_;
+  const LayerWeights& w = layers_[l];
+  RopeStoreParams rp = rope_store_params(
+      qkv_, meta + s.meta.positions, meta + s.meta.slots, inv_freq_, q_,
+      cache + layer_elems * (2 * l), cache + layer_elems * (2 * l + 1), s.tokens, {nh, nkv, hd});
+  rp.bias = w.qkv_bias;
+  rp.q_norm = w.q_norm;
+  rp.k_norm = w.k_norm;
+  rp.eps = static_cast<float>(cfg_.rms_norm_eps);
+  rp.rope_scale = rope_scale_;
+  return rp;
+}
+
+AttentionParams CudaBackend::layer_attention(const StepShape& s, int l,
+                                             const RopeStoreParams& rp) const {
+  (void)l;
+  const int32_t* meta = meta_dev_;
+  const MetaLayout& m = s.meta;
+  AttentionParams ap = attention_params(
+      q_, rp.k_cache, rp.v_cache, attn_,
+      {meta + m.tile_seq, meta + m.tile_q0, meta + m.q_start, meta + m.q_len, meta + m.kv_len,
+       meta + m.block_tables},
+      {s.tiles, s.tokens, block_size_, s.stride},
+      {cfg_.num_heads, cfg_.num_kv_heads, cfg_.head_dim});
+  ap.splits = s.splits;
+  ap.partial_out = partial_out_;
+  ap.partial_ml = partial_ml_;
+  ap.split_counters = split_counters_;
+  ap.split_counter_count = split_counter_count_;
+  return ap;
+}
+
+void CudaBackend::forward(const StepShape& s) {
+  if (fused_step(s)) return forward_fused(s);
+  const int H = cfg_.hidden_size, I = cfg_.intermediate_size;
+  const int nh = cfg_.num_heads, hd = cfg_.head_dim;
   const float eps = static_cast<float>(cfg_.rms_norm_eps);
   const int32_t* meta = meta_dev_;
   const MetaLayout& meta_ = s.meta;
-  const size_t layer_elems = static_cast<size_t>(num_blocks_) * block_size_ * nkv * hd;
-  bf16* cache = static_cast<bf16*>(kv_cache_);
 
   timed(kNorm, [&] {
     embedding(meta + meta_.ids, embed_, residual_, s.tokens, H, cfg_.vocab_size, stream_);
@@ -32,23 +67,9 @@ void CudaBackend::forward(const StepShape& s) {
                   eps, stream_);
     });
     timed(kGemm, [&] { gemm(normed_, w.qkv, qkv_, s.tokens, qkv_dim_, H, false); });
-    RopeStoreParams rp = rope_store_params(
-        qkv_, meta + meta_.positions, meta + meta_.slots, inv_freq_, q_,
-        cache + layer_elems * (2 * l), cache + layer_elems * (2 * l + 1), s.tokens, {nh, nkv, hd});
-    rp.bias = w.qkv_bias;
-    rp.q_norm = w.q_norm;
-    rp.k_norm = w.k_norm;
-    rp.eps = eps;
-    rp.rope_scale = rope_scale_;
+    const RopeStoreParams rp = layer_rope(s, l);
     timed(kRope, [&] { rope_store(rp, stream_); });
-    AttentionParams ap = attention_params(
-        q_, rp.k_cache, rp.v_cache, attn_,
-        {meta + meta_.tile_seq, meta + meta_.tile_q0, meta + meta_.q_start, meta + meta_.q_len,
-         meta + meta_.kv_len, meta + meta_.block_tables},
-        {s.tiles, s.tokens, block_size_, s.stride}, {nh, nkv, hd});
-    ap.splits = s.splits;
-    ap.partial_out = partial_out_;
-    ap.partial_ml = partial_ml_;
+    const AttentionParams ap = layer_attention(s, l, rp);
     timed(kAttention, [&] {
       // Tensor-core attention for steps with prefill rows unless PAGODA_CUDA_MMA_ATTENTION=0;
       // decode-only steps and head dims it declines keep the CUDA-core kernel. It runs unsplit:
@@ -72,6 +93,56 @@ void CudaBackend::forward(const StepShape& s) {
   check(cudaGetLastError(), "forward");
 }
 
+// The same layer as forward() in six kernels: the input norm runs inside the QKV product and the
+// post-attention norm inside the gate/up product (from sums of squares that the embedding and the
+// residual epilogues of the o and down products accumulate), SiLU * up is the gate/up product's
+// epilogue, and the attention splits merge in the attention kernel.
+void CudaBackend::forward_fused(const StepShape& s) {
+  const int H = cfg_.hidden_size, I = cfg_.intermediate_size;
+  const int attn_dim = cfg_.num_heads * cfg_.head_dim;
+  const int L = cfg_.num_layers;
+  const float eps = static_cast<float>(cfg_.rms_norm_eps);
+  const int32_t* meta = meta_dev_;
+  // Sites of sums of squares: 2 l before layer l's QKV, 2 l + 1 before its gate/up.
+  auto sums = [&](int site) { return norm_sumsq_ + site * kGemvMaxTokens; };
+  auto run = [&](const GemvParams& p) {
+    if (!gemv(p, stream_)) throw Error("CUDA backend: fused decode product refused its shape");
+  };
+
+  timed(kNorm, [&] {
+    embedding(meta + s.meta.ids, embed_, residual_, s.tokens, H, cfg_.vocab_size, stream_,
+              norm_sumsq_, 2 * L + 1);
+  });
+  for (int l = 0; l < L; ++l) {
+    const LayerWeights& w = layers_[l];
+    GemvParams qkv;
+    qkv.norm_residual = residual_, qkv.norm_sumsq = sums(2 * l), qkv.norm_weight = w.input_norm;
+    qkv.eps = eps, qkv.w = w.qkv, qkv.m = s.tokens, qkv.n = qkv_dim_, qkv.k = H, qkv.y = qkv_;
+    timed(kGemm, [&] { run(qkv); });
+    const RopeStoreParams rp = layer_rope(s, l);
+    timed(kRope, [&] { rope_store(rp, stream_); });
+    const AttentionParams ap = layer_attention(s, l, rp);
+    timed(kAttention, [&] { attention(ap, stream_); });
+    GemvParams o;
+    o.x = attn_, o.w = w.o, o.m = s.tokens, o.n = H, o.k = attn_dim;
+    o.residual = residual_, o.sumsq_out = sums(2 * l + 1);
+    timed(kGemm, [&] { run(o); });
+    GemvParams gate_up;
+    gate_up.norm_residual = residual_, gate_up.norm_sumsq = sums(2 * l + 1);
+    gate_up.norm_weight = w.post_norm, gate_up.eps = eps, gate_up.w = w.gate_up;
+    gate_up.m = s.tokens, gate_up.n = I, gate_up.k = H, gate_up.swiglu = true, gate_up.y = act_;
+    timed(kGemm, [&] { run(gate_up); });
+    GemvParams down;
+    down.x = act_, down.w = w.down, down.m = s.tokens, down.n = H, down.k = I;
+    down.residual = residual_, down.sumsq_out = sums(2 * l + 2);
+    timed(kGemm, [&] { run(down); });
+  }
+  add_rmsnorm(nullptr, residual_, final_norm_, final_hidden_, meta + s.meta.sample_rows, s.samples,
+              H, eps, stream_);
+  gemm(final_hidden_, lm_head_, logits_, s.samples, cfg_.vocab_size, H, true);
+  check(cudaGetLastError(), "forward");
+}
+
 void CudaBackend::run_graph(const StepShape& s) {
   const auto key = std::make_pair(s.seqs, s.stride);
   auto it = graphs_.find(key);
@@ -86,6 +157,9 @@ void CudaBackend::run_graph(const StepShape& s) {
       throw;
     }
     check(cudaStreamEndCapture(stream_, &graph), "graph capture");
+    size_t nodes = 0;
+    cudaGraphGetNodes(graph, nullptr, &nodes);
+    graph_kernels_[key] = static_cast<int>(nodes);
     cudaGraphExec_t exec = nullptr;
     const cudaError_t e = cudaGraphInstantiate(&exec, graph, 0);
     cudaGraphDestroy(graph);
@@ -93,6 +167,28 @@ void CudaBackend::run_graph(const StepShape& s) {
     it = graphs_.emplace(key, exec).first;
   }
   check(cudaGraphLaunch(it->second, stream_), "cudaGraphLaunch");
+  if (step_timing_) {
+    ++timings_.graph_steps;
+    timings_.graph_kernels += graph_kernels_[key];
+  }
+}
+
+// Waits for the step's device work; accounts its time (PAGODA_CUDA_PROFILE, set_step_timing).
+void CudaBackend::step_sync(std::chrono::steady_clock::time_point wall_start) {
+  if (step_timing_) check(cudaEventRecord(step_events_[2], stream_), "step timing");
+  check(cudaStreamSynchronize(stream_), "step");
+  const double wall_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wall_start)
+          .count();
+  collect_profile(wall_ms);
+  if (!step_timing_) return;
+  float forward = 0, sample = 0;
+  cudaEventElapsedTime(&forward, step_events_[0], step_events_[1]);
+  cudaEventElapsedTime(&sample, step_events_[1], step_events_[2]);
+  ++timings_.steps;
+  timings_.execute_ms += wall_ms;
+  timings_.forward_ms += forward;
+  timings_.sample_ms += sample;
 }
 
 void CudaBackend::execute(const StepInput& input, StepOutput& output) {
@@ -127,6 +223,7 @@ void CudaBackend::execute(const StepInput& input, StepOutput& output) {
   while (shape.splits > 1 && shape.splits * plan.tokens > partial_rows_) --shape.splits;
   shape.meta = meta_;
 
+  if (step_timing_) check(cudaEventRecord(step_events_[0], stream_), "step timing");
   check(cudaMemcpyAsync(meta_dev_, meta_host_, plan.metadata_words * sizeof(int32_t),
                         cudaMemcpyHostToDevice, stream_),
         "step metadata");
@@ -134,14 +231,10 @@ void CudaBackend::execute(const StepInput& input, StepOutput& output) {
     run_graph(shape);
   else
     forward(shape);
+  if (step_timing_) check(cudaEventRecord(step_events_[1], stream_), "step timing");
 
-  auto wall_ms = [&] {
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wall_start)
-        .count();
-  };
   if (samples == 0) {
-    check(cudaStreamSynchronize(stream_), "step");
-    collect_profile(wall_ms());
+    step_sync(wall_start);
     return;
   }
   const size_t V = cfg_.vocab_size;
@@ -159,8 +252,7 @@ void CudaBackend::execute(const StepInput& input, StepOutput& output) {
                              ? nullptr
                              : &input.chunks[plan.sample_chunk[i]].sampling;
     timed(kSample, [&] { sampler_.enqueue(logits_, static_cast<int>(V), sample_params, stream_); });
-    check(cudaStreamSynchronize(stream_), "step");
-    collect_profile(wall_ms());
+    step_sync(wall_start);
     output.sampled.resize(samples);
     for (int i = 0; i < samples; ++i)
       if (sample_params[i]) output.sampled[i] = sampler_.result(i);
@@ -177,8 +269,7 @@ void CudaBackend::execute(const StepInput& input, StepOutput& output) {
     check(cudaMemcpyAsync(result_logprobs_host_, sampled_logprobs_, samples * sizeof(float),
                           cudaMemcpyDeviceToHost, stream_),
           "sampled logprobs");
-    check(cudaStreamSynchronize(stream_), "step");
-    collect_profile(wall_ms());
+    step_sync(wall_start);
     output.sampled.resize(samples);
     for (int i = 0; i < samples; ++i) {
       output.sampled[i].token_id = result_ids_host_[i];

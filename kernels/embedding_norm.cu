@@ -6,19 +6,32 @@ namespace pagoda::cuda {
 namespace {
 
 __global__ void embedding_kernel(const int32_t* ids, const bf16* table, float* residual, int hidden,
-                                 int vocab) {
+                                 int vocab, float* sumsq, int sumsq_sites) {
+  __shared__ float scratch[32];
+  pdl_wait();
+  pdl_trigger();
   const int t = blockIdx.x;
   const int id = ids[t];
   const bool ok = id >= 0 && id < vocab;
   const bf16* row = table + static_cast<size_t>(ok ? id : 0) * hidden;
   float* dst = residual + static_cast<size_t>(t) * hidden;
-  for (int i = threadIdx.x; i < hidden; i += blockDim.x)
-    dst[i] = ok ? __bfloat162float(row[i]) : 0.0f;
+  float ss = 0.0f;
+  for (int i = threadIdx.x; i < hidden; i += blockDim.x) {
+    const float v = ok ? __bfloat162float(row[i]) : 0.0f;
+    dst[i] = v;
+    ss += v * v;
+  }
+  if (!sumsq) return;  // uniform across the block
+  ss = block_sum(ss, scratch);
+  if (threadIdx.x == 0) sumsq[t] = ss;
+  for (int s = 1 + threadIdx.x; s < sumsq_sites; s += blockDim.x) sumsq[s * kGemvMaxTokens + t] = 0.0f;
 }
 
 __global__ void add_rmsnorm_kernel(const bf16* delta, float* residual, const bf16* weight,
                                    bf16* out, const int32_t* rows, int hidden, float eps) {
   __shared__ float scratch[32];
+  pdl_wait();
+  pdl_trigger();
   const int i = blockIdx.x;
   const int r = rows ? rows[i] : i;
   float* res = residual + static_cast<size_t>(r) * hidden;
@@ -41,17 +54,19 @@ __global__ void add_rmsnorm_kernel(const bf16* delta, float* residual, const bf1
 }  // namespace
 
 void embedding(const int32_t* ids, const bf16* table, float* residual, int tokens, int hidden,
-               int vocab, cudaStream_t stream) {
+               int vocab, cudaStream_t stream, float* sumsq, int sumsq_sites) {
   if (tokens <= 0) return;
-  embedding_kernel<<<tokens, 256, 0, stream>>>(ids, table, residual, hidden, vocab);
+  if (tokens > kGemvMaxTokens) sumsq = nullptr;
+  launch_kernel(embedding_kernel, dim3(tokens), dim3(256), 0, stream, ids, table, residual, hidden, vocab,
+         sumsq, sumsq_sites);
 }
 
 void add_rmsnorm(const bf16* delta, float* residual, const bf16* weight, bf16* out,
                  const int32_t* rows, int num_rows, int hidden, float eps, cudaStream_t stream) {
   if (num_rows <= 0) return;
   const int threads = hidden >= 4096 ? 1024 : (hidden >= 1024 ? 512 : 128);
-  add_rmsnorm_kernel<<<num_rows, threads, 0, stream>>>(delta, residual, weight, out, rows, hidden,
-                                                       eps);
+  launch_kernel(add_rmsnorm_kernel, dim3(num_rows), dim3(threads), 0, stream, delta, residual, weight, out,
+         rows, hidden, eps);
 }
 
 }  // namespace pagoda::cuda

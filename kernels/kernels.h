@@ -11,9 +11,17 @@ namespace pagoda::cuda {
 
 using bf16 = __nv_bfloat16;
 
-// residual[t, :] = table[ids[t], :] (ids outside [0, vocab) give zeros).
+// Whether the forward pass's kernels are launched as programmatic dependent launches (each may
+// be scheduled while the previous one drains; sm_90 and later). Set once per process by the
+// backend before it captures graphs (PAGODA_CUDA_PDL=0 turns it off).
+void set_programmatic_launch(bool enabled);
+bool programmatic_launch_enabled();
+
+// residual[t, :] = table[ids[t], :] (ids outside [0, vocab) give zeros). With sumsq (fused decode,
+// tokens <= kGemvMaxTokens): sumsq[t] = the row's sum of squares, and sumsq[s * kGemvMaxTokens + t]
+// = 0 for the other sites s < sumsq_sites (the norms' accumulators for this step).
 void embedding(const int32_t* ids, const bf16* table, float* residual, int tokens, int hidden,
-               int vocab, cudaStream_t stream);
+               int vocab, cudaStream_t stream, float* sumsq = nullptr, int sumsq_sites = 0);
 
 // With rows == nullptr: residual[r] += delta[r] (delta may be null), out[r] = rmsnorm(residual[r]).
 // With rows: out[i] = rmsnorm(residual[rows[i]] + delta[rows[i]]), residual untouched (the final
@@ -58,6 +66,10 @@ struct AttentionParams {
   int splits = 1;                // KV split count (flash-decoding); > 1 needs the partials
   float* partial_out = nullptr;  // [splits, tokens, nh, hd]
   float* partial_ml = nullptr;   // [splits, tokens, nh, 2]
+  // With splits > 1: one counter per (tile, KV head chunk), all zero; the last split block to
+  // finish merges the partials itself (and resets its counter) instead of a combine kernel.
+  int* split_counters = nullptr;
+  int split_counter_count = 0;
 };
 
 // Queries per tile for a GQA group size (the kernel holds 32 query rows of one KV head).
@@ -80,6 +92,35 @@ void greedy_sample(float* logits, int rows, int vocab, const int32_t* banned,
 // Returns false (nothing launched) for other shapes.
 bool gemm_small_m(const bf16* x, const bf16* w, void* y, int m, int n, int k, bool out_f32,
                   cudaStream_t stream);
+
+// The decode-sized product with the layer's neighbours fused in (m = 1..kGemvMaxTokens token
+// rows, k % 8 == 0), so a decode layer is six kernels instead of ten:
+// - an RMSNorm prologue in place of x: x[t, c] = bf16(norm_residual[t, c] *
+//   rsqrt(norm_sumsq[t] / k + eps) * norm_weight[c]) (add_rmsnorm's arithmetic, with the sum of
+//   squares summed by the kernel that last wrote the residual);
+// - a SwiGLU epilogue: w holds 2 n rows (gate, then up) and y[t, j] = silu(g) * u as silu_mul()
+//   computes it from the bf16-rounded products;
+// - a residual epilogue in place of y: residual[t, j] += bf16(product), and the new rows' sums of
+//   squares added into sumsq_out[t] (for the next norm).
+constexpr int kGemvMaxTokens = 4;
+struct GemvParams {
+  const bf16* x = nullptr;  // [m, k]; null with the norm prologue
+  const float* norm_residual = nullptr;  // [m, k]
+  const float* norm_sumsq = nullptr;     // [m]
+  const bf16* norm_weight = nullptr;     // [k]
+  float eps = 1e-6f;
+  const bf16* w = nullptr;  // [n, k], or [2 n, k] with swiglu
+  int m = 0, n = 0, k = 0;
+  void* y = nullptr;  // [m, n] bf16, or float32 with out_f32
+  bool out_f32 = false;
+  bool swiglu = false;
+  float* residual = nullptr;   // [m, n]: the residual epilogue (y unused)
+  float* sumsq_out = nullptr;  // [m], zeroed before the first kernel that adds into it
+};
+// Returns false (nothing launched) for shapes it does not take.
+bool gemv(const GemvParams& p, cudaStream_t stream);
+// Raises shared-memory limits once (call before graph capture).
+void gemv_init();
 
 // Fills n bf16 values with uniform(-scale, scale) from a counter hash (benchmarks).
 void fill_random_bf16(bf16* out, size_t n, uint64_t seed, float scale, float offset,

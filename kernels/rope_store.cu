@@ -8,6 +8,8 @@ namespace {
 // One warp per head; the head is staged in shared memory so any even head_dim works.
 __global__ void rope_store_kernel(RopeStoreParams p) {
   extern __shared__ float rs_smem[];
+  pdl_wait();
+  pdl_trigger();
   const int t = blockIdx.x;
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
   const int nwarps = blockDim.x >> 5;
@@ -69,7 +71,7 @@ void rope_store(const RopeStoreParams& p, cudaStream_t stream) {
   if (p.tokens <= 0) return;
   const int heads = p.nh + 2 * p.nkv;
   const int warps = heads < 16 ? heads : 16;
-  rope_store_kernel<<<p.tokens, warps * 32, warps * p.hd * sizeof(float), stream>>>(p);
+  launch_kernel(rope_store_kernel, dim3(p.tokens), dim3(warps * 32), warps * p.hd * sizeof(float), stream, p);
 }
 
 }  // namespace pagoda::cuda

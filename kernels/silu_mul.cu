@@ -6,6 +6,8 @@ namespace pagoda::cuda {
 namespace {
 
 __global__ void silu_mul_kernel(const bf16* gate_up, bf16* out, int inter) {
+  pdl_wait();
+  pdl_trigger();
   const size_t t = blockIdx.y;
   for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < inter; i += gridDim.x * blockDim.x) {
     const float g = __bfloat162float(gate_up[t * 2 * inter + i]);
@@ -20,7 +22,7 @@ void silu_mul(const bf16* gate_up, bf16* out, int tokens, int inter, cudaStream_
   if (tokens <= 0) return;
   const int threads = 256;
   const dim3 grid((inter + threads - 1) / threads, tokens);
-  silu_mul_kernel<<<grid, threads, 0, stream>>>(gate_up, out, inter);
+  launch_kernel(silu_mul_kernel, grid, dim3(threads), 0, stream, gate_up, out, inter);
 }
 
 }  // namespace pagoda::cuda

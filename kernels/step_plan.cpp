@@ -45,6 +45,8 @@ CudaEnvOptions CudaEnvOptions::from_env() {
   o.profile = starts("PAGODA_CUDA_PROFILE", '1');
   o.gpu_sampling = !starts("PAGODA_CUDA_GPU_SAMPLING", '0');
   o.mma_attention = !is("PAGODA_CUDA_MMA_ATTENTION", '0');
+  o.fused_decode = !is("PAGODA_CUDA_FUSE", '0');
+  o.programmatic_launch = !is("PAGODA_CUDA_PDL", '0');
   return o;
 }
 

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
@@ -56,6 +57,9 @@ class Driver {
     for (int64_t i = num_blocks - 1; i >= 0; --i) free_.push_back(static_cast<int32_t>(i));
   }
 
+  // Called after every step with whether it had prompt tokens in it.
+  std::function<void(bool)> after_step;
+
   // Runs all requests to completion; returns the wall time.
   double run(std::vector<Request>& reqs) {
     const auto t0 = Clock::now();
@@ -75,6 +79,7 @@ class Driver {
       if (running.empty()) break;
       pagoda::StepInput in;
       int budget = max_tokens_;
+      bool had_prompt = false;
       std::vector<Request*> owners;
       for (Request* r : running) {
         if (r->prefilled < r->prompt_len) continue;
@@ -95,6 +100,7 @@ class Driver {
         c.context_len = r->prefilled;
         c.block_table = r->blocks;
         c.sample = r->prefilled + n == r->prompt_len;
+        had_prompt = true;
         in.chunks.push_back(c);
         owners.push_back(r);
         r->prefilled += n;
@@ -102,6 +108,7 @@ class Driver {
       }
       pagoda::StepOutput out;
       backend_.execute(in, out);
+      if (after_step) after_step(had_prompt);
       const double now = seconds_since(t0);
       size_t k = 0;
       for (size_t i = 0; i < in.chunks.size(); ++i) {
@@ -147,7 +154,7 @@ std::vector<Request> random_requests(int n, int in_lo, int in_hi, int out_lo, in
 
 int main(int argc, char** argv) {
   std::string model = "qwen2.5-0.5b";
-  std::vector<int> batches = {1, 8, 32, 128};
+  std::vector<int> batches = {1, 8, 32, 128, 256};
   int prompt = 128, gen = 128, offline = 256, max_tokens = 8192, max_seqs = 256;
   bool graphs = true, prefill = true;
   std::string tag;  // suffix of the result keys (A/B variants)
@@ -254,6 +261,42 @@ int main(int argc, char** argv) {
     const double t_last = *std::max_element(last.begin(), last.end());
     const double tps = b * (gen - 1) / (t_last - t_first);
     std::printf("RESULT %s decode_b%d_tok_s%s %.1f\n", model.c_str(), b, tag.c_str(), tps);
+
+    // Where a decode step's time goes: the same run again with device events around each step's
+    // forward pass and sampling (prefill steps left out).
+    for (Request& r : reqs) {
+      r.tokens.resize(r.prompt_len);
+      r.prefilled = 0;
+      r.token_times.clear();
+      r.done = false;
+    }
+    pagoda::cuda::StepTimings sum;
+    pagoda::cuda::set_step_timing(*backend, true);
+    driver.after_step = [&](bool had_prompt) {
+      const pagoda::cuda::StepTimings t = pagoda::cuda::take_step_timings(*backend);
+      if (had_prompt) return;
+      sum.steps += t.steps, sum.execute_ms += t.execute_ms, sum.forward_ms += t.forward_ms;
+      sum.sample_ms += t.sample_ms, sum.graph_steps += t.graph_steps;
+      sum.graph_kernels += t.graph_kernels;
+    };
+    driver.run(reqs);
+    driver.after_step = nullptr;
+    pagoda::cuda::set_step_timing(*backend, false);
+    if (sum.steps > 0) {
+      const double n = static_cast<double>(sum.steps);
+      const double period = 1e3 * b / tps;  // ms per decode step in the untimed run
+      const char* m = model.c_str();
+      const char* t = tag.c_str();
+      std::printf("RESULT %s step_b%d_ms%s %.3f\n", m, b, t, period);
+      std::printf("RESULT %s step_b%d_forward_gpu_ms%s %.3f\n", m, b, t, sum.forward_ms / n);
+      std::printf("RESULT %s step_b%d_sample_gpu_ms%s %.3f\n", m, b, t, sum.sample_ms / n);
+      std::printf("RESULT %s step_b%d_execute_ms%s %.3f\n", m, b, t, sum.execute_ms / n);
+      std::printf("RESULT %s step_b%d_gpu_idle_ms%s %.3f\n", m, b, t,
+                  period - (sum.forward_ms + sum.sample_ms) / n);
+      if (sum.graph_steps > 0)
+        std::printf("RESULT %s step_b%d_kernels%s %.0f\n", m, b, t,
+                    static_cast<double>(sum.graph_kernels) / sum.graph_steps);
+    }
   }
 
   // Prefill: steps of max_tokens prompt tokens (8 sequences of max_tokens / 8), median of 5.

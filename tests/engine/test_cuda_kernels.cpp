@@ -104,6 +104,30 @@ void test_embedding_rmsnorm() {
   }
   check_rel("add_rmsnorm gathered rows", from_bf16(out2.download()), ref2);
   check_rel("gathered norm leaves residual", residual.download(), ref_res, 1e-6);
+
+  // Fused decode: up to kGemvMaxTokens rows also give their sums of squares and zero the other
+  // norm sites' accumulators.
+  {
+    const int few = 3, sites = 5;
+    DeviceBuffer<float> sums(sites * pagoda::cuda::kGemvMaxTokens);
+    sums.poison();
+    pagoda::cuda::embedding(d_ids.ptr, d_table->ptr, residual.ptr, few, hidden, vocab, 0,
+                            sums.ptr, sites);
+    CUDA_OK(cudaGetLastError());
+    const auto got = sums.download();
+    std::vector<float> first(got.begin(), got.begin() + few);
+    std::vector<double> ref(few);
+    for (int t = 0; t < few; ++t)
+      for (int c = 0; c < hidden; ++c) {
+        const double v = table[static_cast<size_t>(ids[t]) * hidden + c];
+        ref[t] += v * v;
+      }
+    check_rel("embedding sums of squares", first, ref, 1e-5);
+    bool zeroed = true;
+    for (int s = 1; s < sites; ++s)
+      for (int t = 0; t < few; ++t) zeroed = zeroed && got[s * pagoda::cuda::kGemvMaxTokens + t] == 0.0f;
+    expect(zeroed, "embedding zeroes the other norm sites' sums");
+  }
 }
 
 void test_rope_store(int hd, int nh, int nkv, bool bias, bool qk_norm) {
@@ -196,8 +220,10 @@ void test_rope_store(int hd, int nh, int nkv, bool bias, bool qk_norm) {
 
 using SeqSpec = pagoda::cuda::SeqShape;  // tokens already cached, new tokens
 
+// merge_in_kernel: the split blocks merge their partials themselves (split counters), twice in a
+// row, so a counter left non-zero by the first launch would fail the second.
 void test_attention(int hd, int nh, int nkv, int block_size, const std::vector<SeqSpec>& seqs,
-                    int splits) {
+                    int splits, bool merge_in_kernel = false) {
   const int S = static_cast<int>(seqs.size());
   const auto [num_blocks, stride, T, tables] = pagoda::testing::shuffled_tables(seqs, block_size, g_rng);
   const size_t cache_elems = static_cast<size_t>(num_blocks) * block_size * nkv * hd;
@@ -227,16 +253,107 @@ void test_attention(int hd, int nh, int nkv, int block_size, const std::vector<S
   p.splits = splits;
   p.partial_out = po.ptr;
   p.partial_ml = pml.ptr;
-  pagoda::cuda::attention(p, 0);
-  CUDA_OK(cudaGetLastError());
-  CUDA_OK(cudaDeviceSynchronize());
-  const auto got = from_bf16(out.download());
+  const int chunks = (nh / nkv + 31) / 32;
+  DeviceBuffer<int> counters(tile_seq.size() * nkv * chunks);
+  if (merge_in_kernel) {
+    CUDA_OK(cudaMemset(counters.ptr, 0, counters.n * sizeof(int)));
+    p.split_counters = counters.ptr;
+    p.split_counter_count = static_cast<int>(counters.n);
+  }
   const auto ref = pagoda::testing::reference_attention(
       seqs, q_start, tables, stride, {nh, nkv, hd, block_size}, q, kc, vc);
-  char name[96];
-  std::snprintf(name, sizeof name, "attention hd=%d nh=%d nkv=%d bs=%d seqs=%d splits=%d", hd, nh,
-                nkv, block_size, S, splits);
-  check_rel(name, got, ref);
+  for (int rep = 0; rep < (merge_in_kernel ? 2 : 1); ++rep) {
+    out.poison();
+    pagoda::cuda::attention(p, 0);
+    CUDA_OK(cudaGetLastError());
+    CUDA_OK(cudaDeviceSynchronize());
+    const auto got = from_bf16(out.download());
+    char name[128];
+    std::snprintf(name, sizeof name, "attention hd=%d nh=%d nkv=%d bs=%d seqs=%d splits=%d%s", hd,
+                  nh, nkv, block_size, S, splits, merge_in_kernel ? " merged in kernel" : "");
+    check_rel(name, got, ref);
+  }
+}
+
+// The fused decode products (kernels.h GemvParams) against float64: the RMSNorm prologue, the
+// SwiGLU epilogue and the residual epilogue with its sums of squares, at 1..4 tokens, with a row
+// count that leaves a partial block and one that makes the norm's capped grid loop.
+void test_gemv_fused() {
+  for (int m = 1; m <= 4; ++m) {
+    for (int n : {333, 5000}) {
+      const int k = 904;
+      const float eps = 1e-6f;
+      const auto res = random_bf16_values(static_cast<size_t>(m) * k, -3, 3);
+      const auto norm_w = random_bf16_values(k, 0.5f, 1.5f);
+      const auto x = random_bf16_values(static_cast<size_t>(m) * k);
+      const auto w = random_bf16_values(static_cast<size_t>(2) * n * k);
+      std::vector<float> sumsq(m);
+      std::vector<double> xn(static_cast<size_t>(m) * k);  // the normalized input
+      for (int t = 0; t < m; ++t) {
+        double ss = 0;
+        for (int c = 0; c < k; ++c) ss += double(res[t * k + c]) * res[t * k + c];
+        sumsq[t] = static_cast<float>(ss);
+        const double inv = 1.0 / std::sqrt(ss / k + eps);
+        for (int c = 0; c < k; ++c) xn[t * k + c] = res[t * k + c] * inv * norm_w[c];
+      }
+      auto dot = [&](const std::vector<double>& in, int t, int row) {
+        double acc = 0;
+        for (int c = 0; c < k; ++c) acc += in[t * k + c] * w[static_cast<size_t>(row) * k + c];
+        return acc;
+      };
+      const std::vector<double> xd(x.begin(), x.end());
+      DeviceBuffer<float> d_res(res.size()), d_ss(m), d_sum_out(m);
+      d_res.upload(res);
+      d_ss.upload(sumsq);
+      std::unique_ptr<DeviceBuffer<bf16>> d_nw(to_device_bf16(norm_w)), d_x(to_device_bf16(x)),
+          d_w(to_device_bf16(w));
+      DeviceBuffer<bf16> y(static_cast<size_t>(m) * n);
+      char name[96];
+
+      // Norm prologue, plain and SwiGLU outputs.
+      for (bool swiglu : {false, true}) {
+        pagoda::cuda::GemvParams p;
+        p.norm_residual = d_res.ptr, p.norm_sumsq = d_ss.ptr, p.norm_weight = d_nw->ptr;
+        p.eps = eps, p.w = d_w->ptr, p.m = m, p.n = n, p.k = k, p.y = y.ptr, p.swiglu = swiglu;
+        y.poison();
+        expect(pagoda::cuda::gemv(p, 0), "gemv takes the norm prologue");
+        CUDA_OK(cudaGetLastError());
+        std::vector<double> ref(static_cast<size_t>(m) * n);
+        for (int t = 0; t < m; ++t)
+          for (int j = 0; j < n; ++j) {
+            const double g = dot(xn, t, j);
+            ref[t * n + j] = swiglu ? g / (1 + std::exp(-g)) * dot(xn, t, n + j) : g;
+          }
+        std::snprintf(name, sizeof name, "gemv norm prologue%s m=%d n=%d", swiglu ? "+swiglu" : "",
+                      m, n);
+        check_rel(name, from_bf16(y.download()), ref);
+      }
+
+      // Residual epilogue: residual += x w^T, and the new rows' sums of squares added to 5.
+      pagoda::cuda::GemvParams p;
+      p.x = d_x->ptr, p.w = d_w->ptr, p.m = m, p.n = n, p.k = k;
+      DeviceBuffer<float> d_resid(static_cast<size_t>(m) * n);
+      const auto resid0 = random_bf16_values(static_cast<size_t>(m) * n, -3, 3);
+      d_resid.upload(resid0);
+      d_sum_out.upload(std::vector<float>(m, 5.0f));
+      p.residual = d_resid.ptr, p.sumsq_out = d_sum_out.ptr;
+      expect(pagoda::cuda::gemv(p, 0), "gemv takes the residual epilogue");
+      CUDA_OK(cudaGetLastError());
+      std::vector<double> ref(static_cast<size_t>(m) * n), ref_ss(m, 5.0);
+      for (int t = 0; t < m; ++t)
+        for (int j = 0; j < n; ++j) {
+          ref[t * n + j] = resid0[t * n + j] + dot(xd, t, j);
+          ref_ss[t] += ref[t * n + j] * ref[t * n + j];
+        }
+      std::snprintf(name, sizeof name, "gemv residual epilogue m=%d n=%d", m, n);
+      check_rel(name, d_resid.download(), ref, 2e-3);
+      std::snprintf(name, sizeof name, "gemv residual sums of squares m=%d n=%d", m, n);
+      check_rel(name, d_sum_out.download(), ref_ss, 4e-3);
+    }
+  }
+  pagoda::cuda::GemvParams bad;
+  bad.m = 5, bad.n = 8, bad.k = 8;
+  expect(!pagoda::cuda::gemv(bad, 0), "gemv declines m = 5");
 }
 
 void test_silu_mul() {
@@ -333,18 +450,23 @@ int main() {
   if (!have_gpu()) return 77;
   const uint64_t seed = seed_rng();
   pagoda::cuda::attention_init();
+  pagoda::cuda::gemv_init();
   test_embedding_rmsnorm();
   for (int hd : {8, 16, 64, 80, 96, 128}) test_rope_store(hd, 4, 2, true, hd == 16 || hd == 128);
   test_rope_store(128, 28, 4, true, false);
   test_silu_mul();
   test_greedy_sample();
   test_gemm_small_m();
+  test_gemv_fused();
   // Prefill, chunked prefill with earlier context, and decode, over GQA ratios and head dims.
   const std::vector<SeqSpec> mixed = {{0, 45}, {37, 20}, {100, 1}, {0, 1}, {300, 1}, {15, 33}};
   for (int hd : {8, 10, 12, 16, 64, 80, 96, 128, 256}) test_attention(hd, 4, 2, 16, mixed, 1);
   test_attention(128, 28, 4, 16, mixed, 1);                          // Qwen2.5-7B: group 7
   test_attention(64, 14, 2, 16, mixed, 3);                           // Qwen2.5-0.5B, split KV
   test_attention(128, 32, 8, 16, {{700, 1}, {1500, 1}, {3, 1}}, 8);  // Llama-3-8B decode
+  test_attention(64, 14, 2, 16, mixed, 3, true);
+  test_attention(128, 32, 8, 16, {{700, 1}, {1500, 1}, {3, 1}}, 8, true);
+  test_attention(128, 40, 1, 8, mixed, 2, true);
   test_attention(128, 40, 1, 8, mixed, 2);             // MQA with a group above 32 rows
   test_attention(16, 4, 4, 32, {{5, 70}, {0, 1}}, 1);  // MHA, block size 32
   CUDA_OK(cudaDeviceSynchronize());

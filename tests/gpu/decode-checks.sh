@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# The decode work of issue 22 in one call on the GPU machine: builds the CUDA backend, checks it
+# (kernel tests, the engine against the CPU with the fused decode and programmatic launches on
+# and off, demo-chat's answers through pagoda-cli), then pagoda-bench's decode steps with each
+# change switched off in turn (PAGODA_CUDA_FUSE=0, PAGODA_CUDA_PDL=0), and optionally a
+# per-kernel profile of a batch-1 decode step (ncu). Logs under $OUT.
+#
+# Environment (all optional):
+#   BUILD_DIR       build folder (build-gpu)
+#   AB_SHAPES       shapes for the on/off comparison (qwen2.5-0.5b qwen2.5-7b)
+#   AB_BATCHES      their batch sizes (1,8,32)
+#   FULL_SHAPES     shapes for the full pagoda-bench run (batches 1..256, context 128 and 1024,
+#                   prefill, offline workload) (qwen2.5-0.5b qwen2.5-7b)
+#   OFFLINE_SHAPES  shapes whose full run includes the 256-request offline workload (qwen2.5-0.5b)
+#   NCU_SHAPES      shapes profiled per kernel with ncu at batch 1 ("": none)
+#   SKIP_TESTS=1    benchmarks only
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+source tests/gpu/unpack-deps.sh
+BUILD_DIR=${BUILD_DIR:-build-gpu}
+AB_SHAPES=${AB_SHAPES-"qwen2.5-0.5b qwen2.5-7b"}
+AB_BATCHES=${AB_BATCHES:-1,8,32}
+FULL_SHAPES=${FULL_SHAPES-"qwen2.5-0.5b qwen2.5-7b"}
+OFFLINE_SHAPES=${OFFLINE_SHAPES-"qwen2.5-0.5b"}
+NCU_SHAPES=${NCU_SHAPES-""}
+OUT=${OUT:-$(mktemp -d)}
+mkdir -p "$OUT"
+STATUS=()
+note() { STATUS+=("$1"); echo "== $1"; }
+
+deps=()
+[ -d .deps/usr ] && deps=(-DPAGODA_DEPS_PREFIX="$PWD/.deps")
+cmake -S . -B "$BUILD_DIR" -G Ninja -DPAGODA_GUI=OFF -DPAGODA_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 \
+  -DCMAKE_BUILD_TYPE=Release "${deps[@]}" >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
+if ! cmake --build "$BUILD_DIR" -j"$(nproc)" --target pagoda_cuda test_cuda_kernels test_cuda_e2e \
+    test_cuda_attention_mma test_cuda_sampling test_step_plan pagoda-bench pagoda-cli \
+    >>"$OUT/build.log" 2>&1; then
+  grep -E "error|FAILED" "$OUT/build.log" | head -40
+  exit 1
+fi
+note "build: ok"
+B=$BUILD_DIR/tests
+
+if [ "${SKIP_TESTS:-0}" != 1 ]; then
+  for t in test_cuda_kernels test_cuda_attention_mma test_cuda_sampling; do
+    if timeout 300 "$B/$t" >"$OUT/$t.log" 2>&1; then note "$t: passed"; else
+      note "$t: FAILED"; grep -E "FAIL|error" "$OUT/$t.log" | head -20; fi
+  done
+  grep -E "gemv|merged|embedding sums" "$OUT/test_cuda_kernels.log"
+  for v in "" "PAGODA_CUDA_FUSE=0 PAGODA_CUDA_PDL=0"; do
+    if env $v timeout 300 "$B/test_cuda_e2e" >"$OUT/e2e${v:+-off}.log" 2>&1; then
+      note "test_cuda_e2e ${v:-(fused, PDL)}: passed"
+    else
+      note "test_cuda_e2e ${v:-(fused, PDL)}: FAILED"
+    fi
+    grep -E "agree|FAIL|graphs=" "$OUT/e2e${v:+-off}.log" | head -40
+  done
+  if python3 tests/gpu/engine_e2e.py "$BUILD_DIR" >"$OUT/engine-e2e.log" 2>&1; then
+    note "engine on CUDA via pagoda-cli: passed"
+  else
+    note "engine on CUDA via pagoda-cli: FAILED"
+  fi
+  tail -15 "$OUT/engine-e2e.log"
+fi
+
+# On/off comparison: each change switched off alone, same binary, same run.
+for m in $AB_SHAPES; do
+  for v in "" "PAGODA_CUDA_FUSE=0" "PAGODA_CUDA_PDL=0" "PAGODA_CUDA_FUSE=0 PAGODA_CUDA_PDL=0"; do
+    tag=$(echo "${v:-on}" | tr -d ' =' | sed 's/PAGODA_CUDA_//g')
+    env $v timeout 200 "$B/pagoda-bench" --model "$m" --batches "$AB_BATCHES" --gen 64 \
+      --no-prefill --offline 0 --tag "$tag" 2>&1 | grep RESULT | tee -a "$OUT/ab.log"
+  done
+done
+
+for m in $FULL_SHAPES; do
+  off=0
+  case " $OFFLINE_SHAPES " in *" $m "*) off=256 ;; esac
+  timeout 300 "$B/pagoda-bench" --model "$m" --offline $off 2>&1 | tee -a "$OUT/bench.log" | grep RESULT
+  timeout 200 "$B/pagoda-bench" --model "$m" --prompt 1024 --no-prefill --offline 0 --tag ctx1024 \
+    2>&1 | tee -a "$OUT/bench.log" | grep RESULT
+done
+
+for m in $NCU_SHAPES; do
+  # Kernel durations of batch-1 decode steps (graph nodes profiled one by one), summed by name.
+  ncu --clock-control none --metrics gpu__time_duration.sum --csv --page raw \
+    -k 'regex:gemv|rope|attention|embedding|rmsnorm|silu|greedy|sampl|argmax|topk|softmax' \
+    --launch-skip 1500 --launch-count 600 \
+    "$B/pagoda-bench" --model "$m" --batches 1 --gen 64 --no-prefill --offline 0 \
+    >"$OUT/ncu-$m.csv" 2>"$OUT/ncu-$m.err"
+  python3 - "$OUT/ncu-$m.csv" <<'EOF' | tee "$OUT/ncu-$m.txt"
+import csv, sys, collections
+rows = [r for r in csv.reader(open(sys.argv[1])) if len(r) > 5]
+head = rows[0]
+name_i = head.index("Kernel Name"); t_i = head.index("gpu__time_duration.sum")
+tot = collections.defaultdict(float); cnt = collections.Counter()
+for r in rows[2:]:
+    try: v = float(r[t_i])
+    except ValueError: continue
+    k = r[name_i].split("(")[0].split("<")[0]
+    tot[k] += v; cnt[k] += 1
+n_embed = max(cnt.get("embedding_kernel", 0), 1)
+unit = rows[1][t_i]
+scale = {"nsecond": 1e-3, "usecond": 1.0, "msecond": 1e3}.get(unit, 1e-3)
+print(f"per decode step ({n_embed} steps seen), kernel: count, us (ncu unit {unit})")
+for k in sorted(tot, key=lambda k: -tot[k]):
+    print(f"  {k:40s} {cnt[k] / n_embed:6.1f} {tot[k] / n_embed * scale:9.1f}")
+print(f"  total kernel time per step: {sum(tot.values()) / n_embed * scale:.1f} us")
+EOF
+done
+
+echo
+printf '%s\n' "${STATUS[@]}"

@@ -81,7 +81,7 @@ void CudaBackend::load_impl(const ModelConfig& config, const QuantFill& quant_fi
   size_t after_free = 0;
   check(cudaMemGetInfo(&after_free, &total), "cudaMemGetInfo");
   weights_bytes_ = before_free - after_free;
-  fused_shapes_ok_ = H % 8 == 0 && I % 8 == 0 && (nh * hd) % 8 == 0 && H <= 16384;
+  fused_shapes_ok_ = H % 8 == 0 && I % 8 == 0 && (nh * hd) % 8 == 0;
   for (const LayerWeights& w : layers_)
     for (const bf16* m : {w.qkv, w.o, w.gate_up, w.down})
       if (quant_.find(m)) fused_shapes_ok_ = false;

@@ -73,7 +73,6 @@ class CudaBackend final : public Backend {
     check(cudaMalloc(&cublas_ws_, kCublasWorkspace), "cudaMalloc(cuBLAS workspace)");
     check(cublasSetWorkspace(cublas_, cublas_ws_, kCublasWorkspace), "cublasSetWorkspace");
     attention_init();
-    gemv_init();
     const CudaEnvOptions env = CudaEnvOptions::from_env();
     small_gemm_ = env.small_gemm;
     profile_ = env.profile;

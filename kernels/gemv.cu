@@ -17,68 +17,94 @@ __device__ __forceinline__ void prefetch_l2(const void* p, int bytes) {
 #endif
 }
 
+// The kGemvBatch 16-byte chunks c0 + 32 b (b < kGemvBatch) of token m's input row, as bf16:
+// read from x, or normalized on the fly from the residual (each element exactly as add_rmsnorm
+// rounds it).
+template <bool NORM>
+__device__ __forceinline__ uint4 input_chunk(const GemvParams& p, int m, int c, float inv) {
+  if constexpr (!NORM) {
+    return __ldg(reinterpret_cast<const uint4*>(p.x + static_cast<size_t>(m) * p.k) + c);
+  } else {
+    const float4* r = reinterpret_cast<const float4*>(p.norm_residual + static_cast<size_t>(m) * p.k) + 2 * c;
+    const float4 r0 = __ldg(r), r1 = __ldg(r + 1);
+    const uint4 wv = __ldg(reinterpret_cast<const uint4*>(p.norm_weight) + c);
+    const __nv_bfloat162* w2 = reinterpret_cast<const __nv_bfloat162*>(&wv);
+    const float rv[8] = {r0.x, r0.y, r0.z, r0.w, r1.x, r1.y, r1.z, r1.w};
+    uint4 out;
+    __nv_bfloat162* o2 = reinterpret_cast<__nv_bfloat162*>(&out);
+#pragma unroll
+    for (int u = 0; u < 4; ++u) {
+      const float2 wf = __bfloat1622float2(w2[u]);
+      o2[u] = __halves2bfloat162(__float2bfloat16(rv[2 * u] * inv * wf.x),
+                                 __float2bfloat16(rv[2 * u + 1] * inv * wf.y));
+    }
+    return out;
+  }
+}
+
+// 16-byte weight loads each lane keeps in flight (half as many per row with SwiGLU's two rows).
+constexpr int kGemvBatch = 8;
+
 // One warp per output row (two rows, gate and up, with SwiGLU): streams the weight row once with
-// 16-byte loads and dots it with every token's row. Warps loop over rows when the grid is capped.
+// 16-byte loads, kGemvBatch in flight per lane, and dots it with every token's row.
 template <int M, bool NORM, int EPI>
 __global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
-  extern __shared__ __align__(16) unsigned char gemv_smem[];
+  constexpr int BATCH = EPI == kSwiglu ? kGemvBatch / 2 : kGemvBatch;
   __shared__ float block_sums[kGemvWarps][M];
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
   const int k = p.k, chunks = k / 8;
-  const int row_step = gridDim.x * kGemvWarps;
-  const int first = blockIdx.x * kGemvWarps + warp;
-  // The weights do not depend on earlier kernels: start this warp's first row(s) towards L2
-  // while the previous kernel drains.
-  if (lane == 0 && first < p.n) {
-    prefetch_l2(p.w + static_cast<size_t>(first) * k, k * 2);
-    if (EPI == kSwiglu) prefetch_l2(p.w + static_cast<size_t>(first + p.n) * k, k * 2);
+  const int n = blockIdx.x * kGemvWarps + warp;
+  // The weights do not depend on earlier kernels: start this warp's row(s) towards L2 while the
+  // previous kernel drains.
+  if (lane == 0 && n < p.n) {
+    prefetch_l2(p.w + static_cast<size_t>(n) * k, k * 2);
+    if (EPI == kSwiglu) prefetch_l2(p.w + static_cast<size_t>(n + p.n) * k, k * 2);
   }
   pdl_wait();
   pdl_trigger();
 
-  const bf16* x = p.x;
-  if constexpr (NORM) {
-    bf16* xs = reinterpret_cast<bf16*>(gemv_smem);
-#pragma unroll
-    for (int t = 0; t < M; ++t) {
-      const float inv = rsqrtf(p.norm_sumsq[t] / k + p.eps);
-      const float* res = p.norm_residual + static_cast<size_t>(t) * k;
-      for (int c = threadIdx.x; c < k; c += blockDim.x)
-        xs[t * k + c] = __float2bfloat16(res[c] * inv * __bfloat162float(p.norm_weight[c]));
-    }
-    __syncthreads();
-    x = xs;
-  }
-
   float sums[M];
 #pragma unroll
   for (int m = 0; m < M; ++m) sums[m] = 0.0f;
-  for (int n = first; n < p.n; n += row_step) {
+  if (n < p.n) {
+    float inv[M];
+#pragma unroll
+    for (int m = 0; m < M; ++m) inv[m] = NORM ? rsqrtf(p.norm_sumsq[m] / k + p.eps) : 0.0f;
     const uint4* wr = reinterpret_cast<const uint4*>(p.w + static_cast<size_t>(n) * k);
     const uint4* wu = reinterpret_cast<const uint4*>(p.w + static_cast<size_t>(n + p.n) * k);
     float acc[M], acc_up[M];
 #pragma unroll
     for (int m = 0; m < M; ++m) acc[m] = acc_up[m] = 0.0f;
-#pragma unroll 4
-    for (int c = lane; c < chunks; c += 32) {
-      const uint4 wv = load_stream(wr + c);
-      uint4 uv = make_uint4(0, 0, 0, 0);
-      if (EPI == kSwiglu) uv = load_stream(wu + c);
-      const __nv_bfloat162* w2 = reinterpret_cast<const __nv_bfloat162*>(&wv);
-      const __nv_bfloat162* u2 = reinterpret_cast<const __nv_bfloat162*>(&uv);
+    for (int c0 = lane; c0 < chunks; c0 += 32 * BATCH) {
+      uint4 wv[BATCH], uv[BATCH];
 #pragma unroll
-      for (int m = 0; m < M; ++m) {
-        const uint4* xr = reinterpret_cast<const uint4*>(x + static_cast<size_t>(m) * k) + c;
-        const uint4 xv = NORM ? *xr : __ldg(xr);
-        const __nv_bfloat162* x2 = reinterpret_cast<const __nv_bfloat162*>(&xv);
+      for (int b = 0; b < BATCH; ++b) {
+        const int c = c0 + 32 * b;
+        wv[b] = uv[b] = make_uint4(0, 0, 0, 0);
+        if (c < chunks) {
+          wv[b] = load_stream(wr + c);
+          if (EPI == kSwiglu) uv[b] = load_stream(wu + c);
+        }
+      }
 #pragma unroll
-        for (int u = 0; u < 4; ++u) {
-          const float2 xf = __bfloat1622float2(x2[u]);
-          const float2 wf = __bfloat1622float2(w2[u]);
-          acc[m] += wf.x * xf.x + wf.y * xf.y;
-          if (EPI == kSwiglu) {
-            const float2 uf = __bfloat1622float2(u2[u]);
-            acc_up[m] += uf.x * xf.x + uf.y * xf.y;
+      for (int b = 0; b < BATCH; ++b) {
+        const int c = c0 + 32 * b;
+        if (c >= chunks) break;
+        const __nv_bfloat162* w2 = reinterpret_cast<const __nv_bfloat162*>(&wv[b]);
+        const __nv_bfloat162* u2 = reinterpret_cast<const __nv_bfloat162*>(&uv[b]);
+#pragma unroll
+        for (int m = 0; m < M; ++m) {
+          const uint4 xv = input_chunk<NORM>(p, m, c, inv[m]);
+          const __nv_bfloat162* x2 = reinterpret_cast<const __nv_bfloat162*>(&xv);
+#pragma unroll
+          for (int u = 0; u < 4; ++u) {
+            const float2 xf = __bfloat1622float2(x2[u]);
+            const float2 wf = __bfloat1622float2(w2[u]);
+            acc[m] += wf.x * xf.x + wf.y * xf.y;
+            if (EPI == kSwiglu) {
+              const float2 uf = __bfloat1622float2(u2[u]);
+              acc_up[m] += uf.x * xf.x + uf.y * xf.y;
+            }
           }
         }
       }
@@ -88,22 +114,23 @@ __global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
       acc[m] = warp_sum(acc[m]);
       if (EPI == kSwiglu) acc_up[m] = warp_sum(acc_up[m]);
     }
-    if (lane != 0) continue;
+    if (lane == 0) {
 #pragma unroll
-    for (int m = 0; m < M; ++m) {
-      const size_t at = static_cast<size_t>(m) * p.n + n;
-      if (EPI == kStoreF32) {
-        static_cast<float*>(p.y)[at] = acc[m];
-      } else if (EPI == kStoreBf16) {
-        static_cast<bf16*>(p.y)[at] = __float2bfloat16(acc[m]);
-      } else if (EPI == kSwiglu) {
-        const float g = __bfloat162float(__float2bfloat16(acc[m]));
-        const float u = __bfloat162float(__float2bfloat16(acc_up[m]));
-        static_cast<bf16*>(p.y)[at] = __float2bfloat16(g / (1.0f + __expf(-g)) * u);
-      } else {
-        const float r = p.residual[at] + __bfloat162float(__float2bfloat16(acc[m]));
-        p.residual[at] = r;
-        sums[m] += r * r;
+      for (int m = 0; m < M; ++m) {
+        const size_t at = static_cast<size_t>(m) * p.n + n;
+        if (EPI == kStoreF32) {
+          static_cast<float*>(p.y)[at] = acc[m];
+        } else if (EPI == kStoreBf16) {
+          static_cast<bf16*>(p.y)[at] = __float2bfloat16(acc[m]);
+        } else if (EPI == kSwiglu) {
+          const float g = __bfloat162float(__float2bfloat16(acc[m]));
+          const float u = __bfloat162float(__float2bfloat16(acc_up[m]));
+          static_cast<bf16*>(p.y)[at] = __float2bfloat16(g / (1.0f + __expf(-g)) * u);
+        } else {
+          const float r = p.residual[at] + __bfloat162float(__float2bfloat16(acc[m]));
+          p.residual[at] = r;
+          sums[m] = r * r;
+        }
       }
     }
   }
@@ -121,24 +148,10 @@ __global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
   }
 }
 
-int sm_count() {
-  static const int count = [] {
-    int dev = 0, n = 0;
-    cudaGetDevice(&dev);
-    cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, dev);
-    return n > 0 ? n : 1;
-  }();
-  return count;
-}
-
 template <int M, bool NORM, int EPI>
 void launch_gemv(const GemvParams& p, cudaStream_t stream) {
-  int blocks = (p.n + kGemvWarps - 1) / kGemvWarps;
-  // Each block of the norm prologue normalizes the whole input first: fewer, longer-lived
-  // blocks amortize that.
-  if (NORM) blocks = std::min(blocks, 2 * sm_count());
-  const size_t smem = NORM ? static_cast<size_t>(M) * p.k * sizeof(bf16) : 0;
-  launch_kernel(gemv_kernel<M, NORM, EPI>, dim3(blocks), dim3(kGemvWarps * 32), smem, stream, p);
+  const int blocks = (p.n + kGemvWarps - 1) / kGemvWarps;
+  launch_kernel(gemv_kernel<M, NORM, EPI>, dim3(blocks), dim3(kGemvWarps * 32), 0, stream, p);
 }
 
 template <int M>
@@ -159,35 +172,15 @@ void launch_gemv_m(const GemvParams& p, cudaStream_t stream) {
 #undef PAGODA_GEMV_EPI
 }
 
-template <int M>
-void set_gemv_smem() {
-  // The norm prologue stages M rows of up to 16384 bf16 values.
-  const int bytes = M * 16384 * static_cast<int>(sizeof(bf16));
-  cudaFuncSetAttribute(gemv_kernel<M, true, kStoreBf16>,
-                       cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
-  cudaFuncSetAttribute(gemv_kernel<M, true, kStoreF32>,
-                       cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
-  cudaFuncSetAttribute(gemv_kernel<M, true, kResidual>,
-                       cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
-  cudaFuncSetAttribute(gemv_kernel<M, true, kSwiglu>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                       bytes);
-}
-
 }  // namespace
 
 void set_programmatic_launch(bool enabled) { g_programmatic_launch = enabled; }
 bool programmatic_launch_enabled() { return g_programmatic_launch; }
 
-void gemv_init() {
-  set_gemv_smem<1>();
-  set_gemv_smem<2>();
-  set_gemv_smem<3>();
-  set_gemv_smem<4>();
-}
 
 bool gemv(const GemvParams& p, cudaStream_t stream) {
   if (p.m < 1 || p.m > kGemvMaxTokens || p.k % 8 != 0 || p.n <= 0) return false;
-  if (p.norm_residual && (!p.norm_sumsq || !p.norm_weight || p.k > 16384)) return false;
+  if (p.norm_residual && (!p.norm_sumsq || !p.norm_weight)) return false;
   if (!p.norm_residual && !p.x) return false;
   if (p.residual && !p.sumsq_out) return false;
   if (!p.residual && !p.y) return false;

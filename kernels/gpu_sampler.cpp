@@ -53,6 +53,8 @@ void GpuSampler::free_buffers() {
   free_pair(entries_dev_, entries_host_);
   free_pair(results_dev_, results_host_);
   free_pair(masks_dev_, masks_host_);
+  if (stats_dev_) cudaFree(stats_dev_);
+  stats_dev_ = nullptr;
   row_capacity_ = entry_capacity_ = mask_capacity_ = 0;
 }
 
@@ -62,10 +64,14 @@ void GpuSampler::reserve(size_t rows, size_t entries, size_t mask_words) {
     const size_t n = std::max<size_t>({rows, 2 * row_capacity_, 64});
     free_pair(params_dev_, params_host_);
     free_pair(results_dev_, results_host_);
+    if (stats_dev_) cudaFree(stats_dev_);
+    stats_dev_ = nullptr;
     row_capacity_ = 0;
     alloc_pair(params_dev_, params_host_, n * sizeof(SamplingRowParams),
                "GPU sampling: parameters");
     alloc_pair(results_dev_, results_host_, n * kResultWords * 4, "GPU sampling: results");
+    check(cudaMalloc(&stats_dev_, n * kMaxRowSegments * sizeof(RowSegmentStats)),
+          "GPU sampling: row statistics");
     row_capacity_ = n;
   }
   grow_pair(entries_dev_, entries_host_, entry_capacity_, entries, 1024,
@@ -168,7 +174,7 @@ void GpuSampler::enqueue(float* logits, int vocab, std::span<const SamplingRow* 
   int32_t* top_ids = words + 2 * n;
   auto* top_logprobs = reinterpret_cast<float*>(words + 2 * n + n * kMaxTopLogprobs);
   sample_rows(logits, static_cast<int>(n), vocab, params_dev_, entries_dev_, masks_dev_, ids,
-              logprobs, top_ids, top_logprobs, stream);
+              logprobs, top_ids, top_logprobs, stats_dev_, stream);
   check(cudaGetLastError(), "GPU sampling: kernel launch");
   check(cudaMemcpyAsync(results_host_, results_dev_, n * kResultWords * 4, cudaMemcpyDeviceToHost,
                         stream),

@@ -55,6 +55,7 @@ class GpuSampler {
   // [ids | logprobs | top ids | top logprobs], 4-byte elements, one copy back per step.
   void* results_dev_ = nullptr;
   void* results_host_ = nullptr;  // pinned
+  RowSegmentStats* stats_dev_ = nullptr;  // [rows][kMaxRowSegments]
 };
 
 }  // namespace pagoda::cuda

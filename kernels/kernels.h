@@ -119,8 +119,6 @@ struct GemvParams {
 };
 // Returns false (nothing launched) for shapes it does not take.
 bool gemv(const GemvParams& p, cudaStream_t stream);
-// Raises shared-memory limits once (call before graph capture).
-void gemv_init();
 
 // Fills n bf16 values with uniform(-scale, scale) from a counter hash (benchmarks).
 void fill_random_bf16(bf16* out, size_t n, uint64_t seed, float scale, float offset,

@@ -7,6 +7,7 @@
 #include <climits>
 #include <cmath>
 #include <cstdint>
+#include <algorithm>
 
 #include "engine/backend/greedy.h"
 #include "kernels/sampling.h"
@@ -280,36 +281,76 @@ __device__ __forceinline__ void apply_penalties(float* x, int vocab, const Sampl
   }
 }
 
+constexpr int kStatsThreads = 256;
+
+// Block (segment s, row r): the grammar's mask over the segment before anything else, as the
+// reference sampler, then the segment's maximum and sum of exp(x - max).
+__global__ void __launch_bounds__(kStatsThreads)
+    row_stats_kernel(float* logits, int vocab, const SamplingRowParams* params,
+                     const uint32_t* masks, RowSegmentStats* stats) {
+  __shared__ float red_value[kStatsThreads / 32];
+  __shared__ int red_id[kStatsThreads / 32];
+  __shared__ double red_sum[kStatsThreads / 32];
+  const int r = blockIdx.y, s = blockIdx.x, segments = gridDim.x, tid = threadIdx.x;
+  const SamplingRowParams p = params[r];
+  if (p.skip) return;
+  float* x = logits + static_cast<size_t>(r) * vocab;
+  const int len = (vocab + segments - 1) / segments;
+  const int begin = min(vocab, s * len), end = min(vocab, begin + len);
+  float best = -INFINITY;
+  int best_id = INT_MAX;
+  const uint32_t* mask = masks + p.mask_offset;
+  for (int i = begin + tid; i < end; i += kStatsThreads) {
+    float v = x[i];
+    if (p.mask_words > 0) {
+      const int w = i >> 5;
+      if (w >= p.mask_words || !((mask[w] >> (i & 31)) & 1u)) x[i] = v = -INFINITY;
+    }
+    argmax_merge(best, best_id, v, i);
+  }
+  const int lane = tid & 31, warp = tid >> 5;
+  for (int o = 16; o > 0; o >>= 1)
+    argmax_merge(best, best_id, __shfl_xor_sync(0xffffffffu, best, o),
+                 __shfl_xor_sync(0xffffffffu, best_id, o));
+  if (lane == 0) red_value[warp] = best, red_id[warp] = best_id;
+  __syncthreads();
+  best = red_value[0], best_id = red_id[0];
+  for (int w = 1; w < kStatsThreads / 32; ++w) argmax_merge(best, best_id, red_value[w], red_id[w]);
+  double sum = 0;
+  if (best != -INFINITY)
+    for (int i = begin + tid; i < end; i += kStatsThreads)
+      sum += exp(static_cast<double>(x[i] - best));
+  for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
+  if (lane == 0) red_sum[warp] = sum;
+  __syncthreads();
+  if (tid == 0) {
+    double t = 0;
+    for (int w = 0; w < kStatsThreads / 32; ++w) t += red_sum[w];
+    stats[static_cast<size_t>(r) * segments + s] = {t, best, best_id};
+  }
+}
+
 __global__ void __launch_bounds__(kThreads)
     sample_rows_kernel(float* logits, int vocab, const SamplingRowParams* params,
-                       PenaltyEntry* entries, const uint32_t* masks, int32_t* ids,
-                       float* logprobs, int32_t* top_ids, float* top_logprobs) {
+                       PenaltyEntry* entries, int32_t* ids, float* logprobs, int32_t* top_ids,
+                       float* top_logprobs, const RowSegmentStats* stats, int segments) {
   __shared__ SelectShared sm;
   const int r = blockIdx.x, tid = threadIdx.x;
   const SamplingRowParams p = params[r];
   if (p.skip) return;
   float* x = logits + static_cast<size_t>(r) * vocab;
 
-  // The grammar's mask before anything else, as the reference sampler.
-  if (p.mask_words > 0) {
-    const uint32_t* mask = masks + p.mask_offset;
-    for (int i = tid; i < vocab; i += kThreads) {
-      const int w = i >> 5;
-      if (w >= p.mask_words || !((mask[w] >> (i & 31)) & 1u)) x[i] = -INFINITY;
-    }
-    __syncthreads();
-  }
-
-  // Raw log-softmax statistics, as log_sum_exp in the reference.
+  // Raw log-softmax statistics, as log_sum_exp in the reference, merged from the segments
+  // (masked by row_stats_kernel).
+  const RowSegmentStats* st = stats + static_cast<size_t>(r) * segments;
   float raw_max = -INFINITY;
   int raw_argmax = INT_MAX;
-  for (int i = tid; i < vocab; i += kThreads) argmax_merge(raw_max, raw_argmax, x[i], i);
-  block_argmax(raw_max, raw_argmax, sm);
+  for (int s = 0; s < segments; ++s) argmax_merge(raw_max, raw_argmax, st[s].max, st[s].argmax);
   if (raw_argmax < 0 || raw_argmax >= vocab) raw_argmax = 0;
   double sum = 0;
   if (raw_max != -INFINITY)
-    for (int i = tid; i < vocab; i += kThreads) sum += exp(static_cast<double>(x[i] - raw_max));
-  sum = block_sum(sum, sm);
+    for (int s = 0; s < segments; ++s)
+      if (st[s].max != -INFINITY) sum += st[s].sum * exp(static_cast<double>(st[s].max - raw_max));
   const double lse = raw_max == -INFINITY ? static_cast<double>(raw_max) : raw_max + log(sum);
 
   const int num_top = min(min(p.num_top_logprobs, kMaxTopLogprobs), vocab);
@@ -319,7 +360,9 @@ __global__ void __launch_bounds__(kThreads)
   __syncthreads();
 
   int token = 0;
-  if (is_greedy(p.temperature)) {
+  if (is_greedy(p.temperature) && p.entry_begin == p.entry_end) {
+    token = raw_argmax;  // no penalties or bans: the argmax of the masked logits
+  } else if (is_greedy(p.temperature)) {
     float best = -INFINITY;
     int best_id = INT_MAX;
     for (int i = tid; i < vocab; i += kThreads) argmax_merge(best, best_id, x[i], i);
@@ -377,12 +420,21 @@ __global__ void __launch_bounds__(kThreads)
 
 }  // namespace
 
+int row_segments(int rows) {
+  // About two blocks per multiprocessor of an H100/H200 over the whole step.
+  return std::max(1, std::min(kMaxRowSegments, 264 / std::max(rows, 1)));
+}
+
 void sample_rows(float* logits, int rows, int vocab, const SamplingRowParams* params,
                  PenaltyEntry* entries, const uint32_t* masks, int32_t* ids, float* logprobs,
-                 int32_t* top_ids, float* top_logprobs, cudaStream_t stream) {
+                 int32_t* top_ids, float* top_logprobs, RowSegmentStats* stats,
+                 cudaStream_t stream) {
   if (rows <= 0 || vocab <= 0) return;
-  sample_rows_kernel<<<rows, kThreads, 0, stream>>>(logits, vocab, params, entries, masks, ids,
-                                                    logprobs, top_ids, top_logprobs);
+  const int segments = row_segments(rows);
+  row_stats_kernel<<<dim3(segments, rows), kStatsThreads, 0, stream>>>(logits, vocab, params,
+                                                                       masks, stats);
+  sample_rows_kernel<<<rows, kThreads, 0, stream>>>(logits, vocab, params, entries, ids, logprobs,
+                                                    top_ids, top_logprobs, stats, segments);
 }
 
 }  // namespace pagoda::cuda

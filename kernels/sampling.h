@@ -38,12 +38,26 @@ struct SamplingRowParams {
   long long mask_offset = 0;
 };
 
+// A segment of a row's masked logits: its maximum (lowest id on ties) and sum of exp(x - max).
+// The mask and these statistics are one pass over the row spread over many blocks, so that a
+// few rows (batch-1 decode) do not leave one block per row reading the whole vocabulary.
+struct RowSegmentStats {
+  double sum = 0;
+  float max = 0;
+  int argmax = 0;
+};
+constexpr int kMaxRowSegments = 64;
+// Segments per row for a step of rows rows (1..kMaxRowSegments).
+int row_segments(int rows);
+
 // For each row r of logits [rows, vocab] (overwritten with the masked, penalized logits):
 // first the row's mask (masked ids become -inf), then ids[r], the log-softmax logprobs[r] of
 // that id, and the top num_top_logprobs logprobs in top_ids/top_logprobs[r * kMaxTopLogprobs ...]
-// (descending, ties by lower id), all of the masked logits before penalties.
+// (descending, ties by lower id), all of the masked logits before penalties. stats holds
+// rows * row_segments(rows) entries.
 void sample_rows(float* logits, int rows, int vocab, const SamplingRowParams* params,
                  PenaltyEntry* entries, const uint32_t* masks, int32_t* ids, float* logprobs,
-                 int32_t* top_ids, float* top_logprobs, cudaStream_t stream);
+                 int32_t* top_ids, float* top_logprobs, RowSegmentStats* stats,
+                 cudaStream_t stream);
 
 }  // namespace pagoda::cuda

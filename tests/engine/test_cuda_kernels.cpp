@@ -450,7 +450,6 @@ int main() {
   if (!have_gpu()) return 77;
   const uint64_t seed = seed_rng();
   pagoda::cuda::attention_init();
-  pagoda::cuda::gemv_init();
   test_embedding_rmsnorm();
   for (int hd : {8, 16, 64, 80, 96, 128}) test_rope_store(hd, 4, 2, true, hd == 16 || hd == 128);
   test_rope_store(128, 28, 4, true, false);

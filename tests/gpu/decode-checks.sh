@@ -33,7 +33,7 @@ deps=()
 cmake -S . -B "$BUILD_DIR" -G Ninja -DPAGODA_GUI=OFF -DPAGODA_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 \
   -DCMAKE_BUILD_TYPE=Release "${deps[@]}" >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
 if ! cmake --build "$BUILD_DIR" -j"$(nproc)" --target pagoda_cuda test_cuda_kernels test_cuda_e2e \
-    test_cuda_attention_mma test_cuda_sampling test_step_plan pagoda-bench pagoda-cli \
+    test_cuda_attention_mma test_cuda_sampling test_cuda_grammar_mask test_step_plan pagoda-bench pagoda-cli \
     >>"$OUT/build.log" 2>&1; then
   grep -E "error|FAILED" "$OUT/build.log" | head -40
   exit 1
@@ -42,7 +42,7 @@ note "build: ok"
 B=$BUILD_DIR/tests
 
 if [ "${SKIP_TESTS:-0}" != 1 ]; then
-  for t in test_cuda_kernels test_cuda_attention_mma test_cuda_sampling; do
+  for t in test_cuda_kernels test_cuda_attention_mma test_cuda_sampling test_cuda_grammar_mask; do
     if timeout 300 "$B/$t" >"$OUT/$t.log" 2>&1; then note "$t: passed"; else
       note "$t: FAILED"; grep -E "FAIL|error" "$OUT/$t.log" | head -20; fi
   done
@@ -90,15 +90,16 @@ for m in $NCU_SHAPES; do
   python3 - "$OUT/ncu-$m.csv" <<'EOF' | tee "$OUT/ncu-$m.txt"
 import csv, sys, collections
 rows = [r for r in csv.reader(open(sys.argv[1])) if len(r) > 5]
-head = rows[0]
+hi = next(i for i, r in enumerate(rows) if "Kernel Name" in r)
+head, rows = rows[hi], rows[hi:]
 name_i = head.index("Kernel Name"); t_i = head.index("gpu__time_duration.sum")
 tot = collections.defaultdict(float); cnt = collections.Counter()
 for r in rows[2:]:
-    try: v = float(r[t_i])
+    try: v = float(r[t_i].replace(",", ""))
     except ValueError: continue
-    k = r[name_i].split("(")[0].split("<")[0]
+    k = r[name_i].split("(")[0].replace("void ", "").replace("(anonymous namespace)::", "").replace("unnamed>::", "")
     tot[k] += v; cnt[k] += 1
-n_embed = max(cnt.get("embedding_kernel", 0), 1)
+n_embed = max(sum(v for k, v in cnt.items() if "embedding_kernel" in k), 1)
 unit = rows[1][t_i]
 scale = {"nsecond": 1e-3, "usecond": 1.0, "msecond": 1e3}.get(unit, 1e-3)
 print(f"per decode step ({n_embed} steps seen), kernel: count, us (ncu unit {unit})")
@@ -106,6 +107,12 @@ for k in sorted(tot, key=lambda k: -tot[k]):
     print(f"  {k:40s} {cnt[k] / n_embed:6.1f} {tot[k] / n_embed * scale:9.1f}")
 print(f"  total kernel time per step: {sum(tot.values()) / n_embed * scale:.1f} us")
 EOF
+  # One instance of each decode kernel in detail (throughput, occupancy, stall reasons).
+  ncu --clock-control none --section SpeedOfLight --section Occupancy --section LaunchStats \
+    --section WarpStateStats -k 'regex:attention_kernel|rope_store|gemv_kernel' \
+    --launch-skip 1500 --launch-count 6 \
+    "$B/pagoda-bench" --model "$m" --batches 1 --gen 64 --no-prefill --offline 0 \
+    >"$OUT/ncu-detail-$m.txt" 2>&1
 done
 
 echo

@@ -1,5 +1,7 @@
 // Decode-sized products (M <= 4 rows) without cuBLAS, with the fused norm prologue and the
 // SwiGLU and residual epilogues of kernels.h's GemvParams.
+#include <cstdlib>
+
 #include "kernels/kernel_common.cuh"
 
 namespace pagoda::cuda {
@@ -51,12 +53,12 @@ template <int M, bool NORM, int EPI>
 __global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
   constexpr int BATCH = EPI == kSwiglu ? kGemvBatch / 2 : kGemvBatch;
   __shared__ float block_sums[kGemvWarps][M];
-  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, warps = blockDim.x >> 5;
   const int k = p.k, chunks = k / 8;
-  const int n = blockIdx.x * kGemvWarps + warp;
+  const int n = blockIdx.x * warps + warp;
   // The weights do not depend on earlier kernels: start this warp's row(s) towards L2 while the
   // previous kernel drains.
-  if (lane == 0 && n < p.n) {
+  if (p.prefetch && lane == 0 && n < p.n) {
     prefetch_l2(p.w + static_cast<size_t>(n) * k, k * 2);
     if (EPI == kSwiglu) prefetch_l2(p.w + static_cast<size_t>(n + p.n) * k, k * 2);
   }
@@ -142,7 +144,7 @@ __global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
     if (threadIdx.x < M) {
       float s = 0.0f;
 #pragma unroll
-      for (int w = 0; w < kGemvWarps; ++w) s += block_sums[w][threadIdx.x];
+      for (int w = 0; w < warps; ++w) s += block_sums[w][threadIdx.x];
       atomicAdd(p.sumsq_out + threadIdx.x, s);
     }
   }
@@ -150,8 +152,20 @@ __global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
 
 template <int M, bool NORM, int EPI>
 void launch_gemv(const GemvParams& p, cudaStream_t stream) {
-  const int blocks = (p.n + kGemvWarps - 1) / kGemvWarps;
-  launch_kernel(gemv_kernel<M, NORM, EPI>, dim3(blocks), dim3(kGemvWarps * 32), 0, stream, p);
+  // Experiment knobs, read once: PAGODA_GEMV_WARPS (warps a block, 1..8), PAGODA_GEMV_PREFETCH=0.
+  static const int warps = [] {
+    const char* v = std::getenv("PAGODA_GEMV_WARPS");
+    const int w = v ? std::atoi(v) : kGemvWarps;
+    return w >= 1 && w <= kGemvWarps ? w : kGemvWarps;
+  }();
+  static const bool prefetch = [] {
+    const char* v = std::getenv("PAGODA_GEMV_PREFETCH");
+    return !(v && v[0] == '0');
+  }();
+  GemvParams q = p;
+  q.prefetch = prefetch;
+  const int blocks = (p.n + warps - 1) / warps;
+  launch_kernel(gemv_kernel<M, NORM, EPI>, dim3(blocks), dim3(warps * 32), 0, stream, q);
 }
 
 template <int M>

@@ -105,7 +105,15 @@ void CudaBackend::forward_fused(const StepShape& s) {
   const int32_t* meta = meta_dev_;
   // Sites of sums of squares: 2 l before layer l's QKV, 2 l + 1 before its gate/up.
   auto sums = [&](int site) { return norm_sumsq_ + site * kGemvMaxTokens; };
-  auto run = [&](const GemvParams& p) {
+  auto run = [&](GemvParams p) {
+    // Large products take their input normalized once (kGemvNormFuseMaxElems).
+    const int rows = p.swiglu ? 2 * p.n : p.n;
+    if (p.norm_residual && static_cast<int64_t>(rows) * p.k > kGemvNormFuseMaxElems) {
+      rms_normalize(p.norm_residual, p.norm_sumsq, p.norm_weight, normed_, p.m, p.k, p.eps,
+                    stream_);
+      p.norm_residual = nullptr;
+      p.x = normed_;
+    }
     if (!gemv(p, stream_)) throw Error("CUDA backend: fused decode product refused its shape");
   };
 

@@ -1,7 +1,5 @@
 // Decode-sized products (M <= 4 rows) without cuBLAS, with the fused norm prologue and the
 // SwiGLU and residual epilogues of kernels.h's GemvParams.
-#include <cstdlib>
-
 #include "kernels/kernel_common.cuh"
 
 namespace pagoda::cuda {
@@ -12,12 +10,6 @@ bool g_programmatic_launch = true;
 
 constexpr int kGemvWarps = 8;
 enum GemvEpilogue { kStoreBf16, kStoreF32, kResidual, kSwiglu };
-
-__device__ __forceinline__ void prefetch_l2(const void* p, int bytes) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;" ::"l"(p), "r"(bytes) : "memory");
-#endif
-}
 
 // The kGemvBatch 16-byte chunks c0 + 32 b (b < kGemvBatch) of token m's input row, as bf16:
 // read from x, or normalized on the fly from the residual (each element exactly as add_rmsnorm
@@ -56,12 +48,8 @@ __global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, warps = blockDim.x >> 5;
   const int k = p.k, chunks = k / 8;
   const int n = blockIdx.x * warps + warp;
-  // The weights do not depend on earlier kernels: start this warp's row(s) towards L2 while the
-  // previous kernel drains.
-  if (p.prefetch && lane == 0 && n < p.n) {
-    prefetch_l2(p.w + static_cast<size_t>(n) * k, k * 2);
-    if (EPI == kSwiglu) prefetch_l2(p.w + static_cast<size_t>(n + p.n) * k, k * 2);
-  }
+  // (An L2 prefetch of the weight rows before pdl_wait measured slower on the H200: 7B batch-1
+  // decode 191 -> 166 tok/s; docs/cuda-notes.md.)
   pdl_wait();
   pdl_trigger();
 
@@ -152,20 +140,9 @@ __global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
 
 template <int M, bool NORM, int EPI>
 void launch_gemv(const GemvParams& p, cudaStream_t stream) {
-  // Experiment knobs, read once: PAGODA_GEMV_WARPS (warps a block, 1..8), PAGODA_GEMV_PREFETCH=0.
-  static const int warps = [] {
-    const char* v = std::getenv("PAGODA_GEMV_WARPS");
-    const int w = v ? std::atoi(v) : kGemvWarps;
-    return w >= 1 && w <= kGemvWarps ? w : kGemvWarps;
-  }();
-  static const bool prefetch = [] {
-    const char* v = std::getenv("PAGODA_GEMV_PREFETCH");
-    return !(v && v[0] == '0');
-  }();
-  GemvParams q = p;
-  q.prefetch = prefetch;
+  const int warps = kGemvWarps;
   const int blocks = (p.n + warps - 1) / warps;
-  launch_kernel(gemv_kernel<M, NORM, EPI>, dim3(blocks), dim3(warps * 32), 0, stream, q);
+  launch_kernel(gemv_kernel<M, NORM, EPI>, dim3(blocks), dim3(warps * 32), 0, stream, p);
 }
 
 template <int M>
@@ -186,7 +163,29 @@ void launch_gemv_m(const GemvParams& p, cudaStream_t stream) {
 #undef PAGODA_GEMV_EPI
 }
 
+// out[t, c] = bf16(residual[t, c] * rsqrt(sumsq[t] / k + eps) * weight[c]): the norm of the fused
+// decode for products too large to normalize their input on the fly.
+__global__ void rms_normalize_kernel(const float* residual, const float* sumsq, const bf16* weight,
+                                     bf16* out, int k, float eps) {
+  pdl_wait();
+  pdl_trigger();
+  const int t = blockIdx.y;
+  const int c = blockIdx.x * blockDim.x + threadIdx.x;
+  if (c >= k) return;
+  const float inv = rsqrtf(sumsq[t] / k + eps);
+  const size_t at = static_cast<size_t>(t) * k + c;
+  out[at] = __float2bfloat16(residual[at] * inv * __bfloat162float(weight[c]));
+}
+
 }  // namespace
+
+void rms_normalize(const float* residual, const float* sumsq, const bf16* weight, bf16* out,
+                   int tokens, int k, float eps, cudaStream_t stream) {
+  if (tokens <= 0) return;
+  const int threads = 256;
+  launch_kernel(rms_normalize_kernel, dim3((k + threads - 1) / threads, tokens), dim3(threads), 0,
+                stream, residual, sumsq, weight, out, k, eps);
+}
 
 void set_programmatic_launch(bool enabled) { g_programmatic_launch = enabled; }
 bool programmatic_launch_enabled() { return g_programmatic_launch; }

@@ -116,10 +116,17 @@ struct GemvParams {
   bool swiglu = false;
   float* residual = nullptr;   // [m, n]: the residual epilogue (y unused)
   float* sumsq_out = nullptr;  // [m], zeroed before the first kernel that adds into it
-  bool prefetch = true;        // set by gemv(): the weight rows' L2 prefetch before pdl_wait
 };
 // Returns false (nothing launched) for shapes it does not take.
 bool gemv(const GemvParams& p, cudaStream_t stream);
+// The norm prologue renormalizes the input for every weight row: past this many weight
+// elements (64 MB of bf16) the input is normalized once by rms_normalize() instead (measured on
+// the H200: 7B gate/up on the fly cost ~5% of a batch-1 step, docs/cuda-notes.md).
+constexpr int64_t kGemvNormFuseMaxElems = int64_t{32} << 20;
+// out[t, c] = bf16(residual[t, c] * rsqrt(sumsq[t] / k + eps) * weight[c]), the prologue's
+// arithmetic as a kernel of its own.
+void rms_normalize(const float* residual, const float* sumsq, const bf16* weight, bf16* out,
+                   int tokens, int k, float eps, cudaStream_t stream);
 
 // Fills n bf16 values with uniform(-scale, scale) from a counter hash (benchmarks).
 void fill_random_bf16(bf16* out, size_t n, uint64_t seed, float scale, float offset,

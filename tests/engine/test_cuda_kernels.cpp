@@ -329,6 +329,14 @@ void test_gemv_fused() {
         check_rel(name, from_bf16(y.download()), ref);
       }
 
+      // The same normalization as a kernel of its own (large products).
+      DeviceBuffer<bf16> normed(static_cast<size_t>(m) * k);
+      normed.poison();
+      pagoda::cuda::rms_normalize(d_res.ptr, d_ss.ptr, d_nw->ptr, normed.ptr, m, k, eps, 0);
+      CUDA_OK(cudaGetLastError());
+      std::snprintf(name, sizeof name, "rms_normalize m=%d", m);
+      if (n == 333) check_rel(name, from_bf16(normed.download()), xn, 5e-3);
+
       // Residual epilogue: residual += x w^T, and the new rows' sums of squares added to 5.
       pagoda::cuda::GemvParams p;
       p.x = d_x->ptr, p.w = d_w->ptr, p.m = m, p.n = n, p.k = k;

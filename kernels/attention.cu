@@ -193,7 +193,7 @@ __device__ __forceinline__ void accumulate_pv(float* p_s, const float* v_s, int 
 // The warp's rows out: normalized bf16 unsplit, else the split's partial output and (m, l).
 template <int DPL>
 __device__ __forceinline__ void store_rows(const AttentionParams& p, const AttnRows& b, int split,
-                                           int nv, int warp, int lane,
+                                           int splits, int nv, int warp, int lane,
                                            const float (&m)[kRowsPerWarp],
                                            const float (&l)[kRowsPerWarp],
                                            const float (&acc)[kRowsPerWarp][DPL]) {
@@ -206,7 +206,7 @@ __device__ __forceinline__ void store_rows(const AttentionParams& p, const AttnR
     const int r = warp + kAttnWarps * i;
     const int head = kvh * group + chunk * hpc + r % heads_here;
     const size_t row = static_cast<size_t>(q_start + q0 + r / heads_here) * p.nh + head;
-    if (p.splits == 1) {
+    if (splits == 1) {
       const float inv = l[i] > 0.0f ? 1.0f / l[i] : 0.0f;
 #pragma unroll
       for (int dd = 0; dd < DPL; ++dd) {
@@ -230,18 +230,43 @@ __device__ __forceinline__ void store_rows(const AttentionParams& p, const AttnR
 
 // The merge of the splits' partial softmax states for one row and dim (attention_combine_kernel
 // and the last split block of attention_kernel). Partials written by other blocks of this launch
-// are read through L2 (__ldcg), never a stale L1 line.
-__device__ __forceinline__ float combine_splits(const AttentionParams& p, size_t row, int d) {
+// are read through L2 (__ldcg), never a stale L1 line; up to kAttentionMaxSplits of them are
+// loaded together, so the merge costs one round trip to L2 rather than one per split.
+__device__ __forceinline__ float combine_splits(const AttentionParams& p, size_t row, int d,
+                                                int splits) {
   const size_t rows = static_cast<size_t>(p.tokens) * p.nh;
-  float big = -INFINITY;
-  for (int z = 0; z < p.splits; ++z) big = fmaxf(big, __ldcg(&p.partial_ml[(z * rows + row) * 2]));
   float num = 0.0f, den = 0.0f;
-  for (int z = 0; z < p.splits; ++z) {
-    const float mz = __ldcg(&p.partial_ml[(z * rows + row) * 2]);
-    if (mz == -INFINITY) continue;
-    const float w = __expf(mz - big);
-    den += __ldcg(&p.partial_ml[(z * rows + row) * 2 + 1]) * w;
-    num += __ldcg(&p.partial_out[(z * rows + row) * p.hd + d]) * w;
+  if (splits <= kAttentionMaxSplits) {
+    float m[kAttentionMaxSplits], l[kAttentionMaxSplits], o[kAttentionMaxSplits];
+#pragma unroll
+    for (int z = 0; z < kAttentionMaxSplits; ++z) {
+      m[z] = -INFINITY, l[z] = o[z] = 0.0f;
+      if (z < splits) {
+        m[z] = __ldcg(&p.partial_ml[(z * rows + row) * 2]);
+        l[z] = __ldcg(&p.partial_ml[(z * rows + row) * 2 + 1]);
+        o[z] = __ldcg(&p.partial_out[(z * rows + row) * p.hd + d]);
+      }
+    }
+    float big = -INFINITY;
+#pragma unroll
+    for (int z = 0; z < kAttentionMaxSplits; ++z) big = fmaxf(big, m[z]);
+#pragma unroll
+    for (int z = 0; z < kAttentionMaxSplits; ++z) {
+      if (z >= splits || m[z] == -INFINITY) continue;
+      const float w = __expf(m[z] - big);
+      den += l[z] * w;
+      num += o[z] * w;
+    }
+  } else {
+    float big = -INFINITY;
+    for (int z = 0; z < splits; ++z) big = fmaxf(big, __ldcg(&p.partial_ml[(z * rows + row) * 2]));
+    for (int z = 0; z < splits; ++z) {
+      const float mz = __ldcg(&p.partial_ml[(z * rows + row) * 2]);
+      if (mz == -INFINITY) continue;
+      const float w = __expf(mz - big);
+      den += __ldcg(&p.partial_ml[(z * rows + row) * 2 + 1]) * w;
+      num += __ldcg(&p.partial_out[(z * rows + row) * p.hd + d]) * w;
+    }
   }
   return den > 0.0f ? num / den : 0.0f;
 }
@@ -249,13 +274,13 @@ __device__ __forceinline__ float combine_splits(const AttentionParams& p, size_t
 // Called by every block of a split launch after its partials are stored: the last block of the
 // (tile, head chunk) to arrive merges all splits for its rows and resets the counter.
 __device__ __forceinline__ void merge_if_last(const AttentionParams& p, const AttnRows& b,
-                                              int valid_rows) {
+                                              int valid_rows, int splits) {
   __shared__ int is_last;
   __syncthreads();
   if (threadIdx.x == 0) {
     __threadfence();  // this block's partials before its arrival
     int* counter = p.split_counters + blockIdx.x * gridDim.y + blockIdx.y;
-    is_last = atomicAdd(counter, 1) == p.splits - 1;
+    is_last = atomicAdd(counter, 1) == splits - 1;
     if (is_last) *counter = 0;  // every other split has arrived
   }
   __syncthreads();
@@ -265,7 +290,7 @@ __device__ __forceinline__ void merge_if_last(const AttentionParams& p, const At
     const int r = e / p.hd, d = e % p.hd;
     const int head = b.kvh * b.group + b.chunk * b.hpc + r % b.heads_here;
     const size_t row = static_cast<size_t>(b.q_start + b.q0 + r / b.heads_here) * p.nh + head;
-    p.out[row * p.hd + d] = __float2bfloat16(combine_splits(p, row, d));
+    p.out[row * p.hd + d] = __float2bfloat16(combine_splits(p, row, d, splits));
   }
 }
 
@@ -298,7 +323,13 @@ __global__ void __launch_bounds__(kAttnWarps * 32) attention_kernel(AttentionPar
   const int first_q_pos = kv_len - q_len;  // absolute position of the chunk's first query
   const int tile_q_end = min(q_len, q0 + qpt);
   const int kv_total = min(kv_len, first_q_pos + tile_q_end);
-  int per_split = (kv_total + p.splits - 1) / p.splits;
+  // Merging in the kernel, a tile uses only as many splits as it has 32-key tiles of keys (a
+  // graph's split count is sized for its longest context); the others leave at once.
+  const int splits =
+      p.split_counters ? max(1, min(p.splits, (kv_total + kKeysPerTile - 1) / kKeysPerTile))
+                       : p.splits;
+  if (split >= splits) return;
+  int per_split = (kv_total + splits - 1) / splits;
   per_split = (per_split + kKeysPerTile - 1) / kKeysPerTile * kKeysPerTile;
   const int kv_begin = min(kv_total, split * per_split);
   const int kv_end = min(kv_total, kv_begin + per_split);
@@ -336,8 +367,8 @@ __global__ void __launch_bounds__(kAttnWarps * 32) attention_kernel(AttentionPar
     accumulate_pv<DPL>(p_s, v_s, nv, warp, lane, pj, acc);
   }
 
-  store_rows<DPL>(p, rows, split, nv, warp, lane, m, l, acc);
-  if (p.splits > 1 && p.split_counters) merge_if_last(p, rows, valid_rows);
+  store_rows<DPL>(p, rows, split, splits, nv, warp, lane, m, l, acc);
+  if (splits > 1 && p.split_counters) merge_if_last(p, rows, valid_rows, splits);
 }
 
 // One block per (token, head) row: merges the splits' partial softmax states.
@@ -346,7 +377,7 @@ __global__ void attention_combine_kernel(AttentionParams p) {
   pdl_trigger();
   const size_t row = blockIdx.x;
   for (int d = threadIdx.x; d < p.hd; d += blockDim.x)
-    p.out[row * p.hd + d] = __float2bfloat16(combine_splits(p, row, d));
+    p.out[row * p.hd + d] = __float2bfloat16(combine_splits(p, row, d, p.splits));
 }
 
 }  // namespace

@@ -38,7 +38,7 @@ inline std::string gib(double bytes) {
   return buf;
 }
 
-constexpr int kMaxSplits = 16;
+constexpr int kMaxSplits = kAttentionMaxSplits;
 constexpr size_t kCublasWorkspace = 32u << 20;
 
 struct LayerWeights {

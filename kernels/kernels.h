@@ -49,6 +49,7 @@ void rope_store(const RopeStoreParams& p, cudaStream_t stream);
 
 // Paged attention over the KV cache for a batch of sequence chunks (prefill, chunked prefill
 // with earlier context, and decode alike). The host splits each chunk's queries into tiles.
+constexpr int kAttentionMaxSplits = 16;
 struct AttentionParams {
   const bf16* q = nullptr;  // [tokens, nh, hd]
   const bf16* k_cache = nullptr;
@@ -66,7 +67,8 @@ struct AttentionParams {
   int splits = 1;                // KV split count (flash-decoding); > 1 needs the partials
   float* partial_out = nullptr;  // [splits, tokens, nh, hd]
   float* partial_ml = nullptr;   // [splits, tokens, nh, 2]
-  // With splits > 1: one counter per (tile, KV head chunk), all zero; the last split block to
+  // With splits > 1 (at most kAttentionMaxSplits merge in one round trip): one counter per
+  // (tile, KV head chunk), all zero; the last split block to
   // finish merges the partials itself (and resets its counter) instead of a combine kernel.
   int* split_counters = nullptr;
   int split_counter_count = 0;

@@ -9,6 +9,7 @@
 #   BUILD_DIR       build folder (build-gpu)
 #   AB_SHAPES       shapes for the on/off comparison (qwen2.5-0.5b qwen2.5-7b)
 #   AB_BATCHES      their batch sizes (1,8,32)
+#   SERVE_SHAPES    shapes measured through pagoda-cli serve (tests/bench/serve_bench.py)
 #   FULL_SHAPES     shapes for the full pagoda-bench run (batches 1..256, context 128 and 1024,
 #                   prefill, offline workload) (qwen2.5-0.5b qwen2.5-7b)
 #   OFFLINE_SHAPES  shapes whose full run includes the 256-request offline workload (qwen2.5-0.5b)
@@ -65,7 +66,8 @@ fi
 
 # On/off comparison: each change switched off alone, same binary, same run.
 for m in $AB_SHAPES; do
-  for v in "" "PAGODA_CUDA_FUSE=0" "PAGODA_CUDA_PDL=0" "PAGODA_CUDA_FUSE=0 PAGODA_CUDA_PDL=0"; do
+  for v in "" "PAGODA_CUDA_FUSE=0" "PAGODA_CUDA_PDL=0" "PAGODA_CUDA_SPLIT_MERGE=0" \
+           "PAGODA_CUDA_FUSE=0 PAGODA_CUDA_PDL=0 PAGODA_CUDA_SPLIT_MERGE=0"; do
     tag=$(echo "${v:-on}" | tr -d ' =' | sed 's/PAGODA_CUDA_//g')
     env $v timeout 200 "$B/pagoda-bench" --model "$m" --batches "$AB_BATCHES" --gen 64 \
       --no-prefill --offline 0 --tag "$tag" 2>&1 | grep RESULT | tee -a "$OUT/ab.log"

@@ -4,9 +4,6 @@
 // taken during a burst of real CPU generations on demo-chat, with the fake NVML library
 // (tests/app/fake_nvml.cpp) standing in for a GPU driver and following the engine's load.
 // Usage: pagoda_screenshots <output folder>
-#include <QApplication>
-#include <QDir>
-#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonObject>
@@ -16,29 +13,18 @@
 #include <QTimer>
 #include <cmath>
 
-#include "tests/app/fake_hub/fake_hub.h"
-#include "tests/app/fake_nvml_control.h"
 #include "app/services/api_server_service.h"
-#include "app/services/chat_types.h"
-#include "app/services/engine_service.h"
-#include "app/services/telemetry_service.h"
 #include "app/services/download_service.h"
+#include "app/services/engine_service.h"
 #include "app/services/hub_service.h"
-#include "ui/chat_page.h"
+#include "tests/app/fake_hub/fake_hub.h"
+#include "tests/ui/screenshot_tool.h"
 #include "ui/discover_page.h"
-#include "ui/ui_util.h"
-#include "tests/ui/ui_test_harness.h"
 
 using pagoda::ui::MainWindow;
+using namespace screenshots;
 
 namespace {
-
-void waitUntil(const std::function<bool()>& done, int timeout_ms) {
-  QElapsedTimer clock;
-  clock.start();
-  while (!done() && clock.elapsed() < timeout_ms)
-    QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
-}
 
 // Many chat requests at once on the local engine for `seconds`, in waves, while the fake GPU
 // follows the engine's load; the Dashboard then shows a real burst.
@@ -76,36 +62,22 @@ void generationBurst(AppHarness& app, pagoda::testing::FakeNvml& gpu, int second
   }
 }
 
-void settle() {
-  QElapsedTimer clock;
-  clock.start();
-  while (clock.elapsed() < 300) QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   QApplication qapp(argc, argv);
-  if (argc < 2) return 2;
-  const QString out = QString::fromLocal8Bit(argv[1]);
-  QDir().mkpath(out);
-  pagoda::ui::applyStyle();
-  // A simulated GPU: the fake NVML library, loaded through the same path as the real driver's.
+  const QString out = startTool(argc, argv);
+  if (out.isEmpty()) return 2;
   pagoda::testing::FakeNvml gpu;
-  gpu.set_gpu_count(1);
-  gpu.set_gpu(0, "NVIDIA GeForce RTX 4090 (simulated)", 24ull << 30);
+  simulateGpu(gpu, "NVIDIA GeForce RTX 4090 (simulated)", 24ull << 30);
   gpu.set_load(0, 2, 16ull << 30, 30, 36, 210);
   gpu.clear_processes();
   gpu.add_process(0, static_cast<unsigned>(QCoreApplication::applicationPid()), "pagoda",
                   14ull << 30);
   gpu.add_process(0, 2817, "python3", 1900ull << 20);
   gpu.add_process(0, 1342, "Xorg", 310ull << 20);
-  pagoda::app::TelemetryOptions telemetry;
-  telemetry.nvml_library = QStringLiteral(PAGODA_FAKE_NVML);
-  AppHarness app({}, telemetry);
-  QObject::connect(app.settings.get(), &pagoda::app::AppSettings::languageChanged,
-                   &pagoda::ui::applyLanguage);
-  app.settings->setDevice("cpu");
+  AppHarness app({}, fakeNvmlTelemetry());
+  prepareApp(app);
   app.settings->saveRemoteEndpoint(
       {{}, "Office GPU server", "http://gpu-box:8000/v1", "Qwen/Qwen3-8B"});
   // Two more models: one complete, one with a missing shard (shown with its reason).
@@ -150,20 +122,9 @@ int main(int argc, char** argv) {
   waitUntil([&] { return app.engine->isLoaded(); }, 60000);
 
   // A conversation with a real reply, and a second one in the list.
-  pagoda::ui::ChatPage* page = app.window->chatPage();
   app.window->showPage(MainWindow::Chat);
-  const qint64 older = page->newConversation();
-  app.store->renameConversation(older, "Arithmetic practice");
-  app.store->addMessage(older, "user", "What is 7 + 5?");
-  app.store->addMessage(older, "assistant", "7 + 5 = 12.");
-  const qint64 chat = page->newConversation();
-  app.store->setSampling(chat, pagoda::app::SamplingSettings::preset("precise"));
-  page->selectConversation(chat);
-  for (const char* question : {"Hello!", "What is the capital of China?"}) {
-    app.chat->send(chat, QString::fromUtf8(question));
-    waitUntil([&] { return !app.chat->isGenerating(); }, 60000);
-  }
-  page->selectConversation(chat);
+  storedChat(app, "Arithmetic practice", "What is 7 + 5?", "7 + 5 = 12.");
+  const qint64 chat = askedChat(app, {"Hello!", "What is the capital of China?"});
 
   // The Server page: the API on with a key, and a few requests in its log (one without the key).
   using ServerState = pagoda::app::ApiServerService::State;
@@ -236,30 +197,23 @@ int main(int argc, char** argv) {
   for (const char* language : {"en", "zh_CN"}) {
     if (app.settings->language() != QLatin1String(language)) {
       app.settings->setLanguage(QString::fromLatin1(language));
-      settle();
+      settle(300);
       discover = qobject_cast<pagoda::ui::DiscoverPage*>(app.window->page(MainWindow::Discover));
       discover->search("");
       discover->openModel("pagoda/tiny-qwen3");
       waitUntil([&] { return discover->openModelId() == "pagoda/tiny-qwen3"; }, 20000);
     }
-    if (QLatin1String(language) == QLatin1String("zh_CN")) {
-      chat_shown = app.window->chatPage()->newConversation();
-      app.store->setSampling(chat_shown, pagoda::app::SamplingSettings::preset("precise"));
-      app.chat->send(chat_shown, QString::fromUtf8("中国的首都是哪里?"));
-      waitUntil([&] { return !app.chat->isGenerating(); }, 60000);
-    }
+    if (QLatin1String(language) == QLatin1String("zh_CN"))
+      chat_shown = askedChat(app, {"中国的首都是哪里?"});
     app.window->chatPage()->selectConversation(chat_shown);
     for (const QSize size : {QSize(1024, 700), QSize(1600, 1000)}) {
       app.window->resize(size);
       for (const auto& p : pages) {
         app.window->showPage(p.page);
         if (p.page == MainWindow::Dashboard) generationBurst(app, gpu, 3);
-        settle();
-        app.window->grab().save(QStringLiteral("%1/%2-%3-%4x%5.png")
-                                    .arg(out, QString::fromLatin1(p.name),
-                                         QString::fromLatin1(language))
-                                    .arg(size.width())
-                                    .arg(size.height()));
+        settle(300);
+        saveShot(app.window.get(), out,
+                 QString::fromLatin1(p.name) + "-" + QString::fromLatin1(language), size);
       }
     }
   }

@@ -47,12 +47,13 @@ inline QString startTool(int argc, char** argv) {
   return out;
 }
 
-// One simulated GPU of `memory` bytes on the fake NVML library.
-inline void simulateGpu(pagoda::testing::FakeNvml& gpu, const char* name,
-                        unsigned long long memory) {
-  gpu.set_gpu_count(1);
-  gpu.set_gpu(0, name, memory);
-}
+// The fake NVML library with one simulated GPU of `memory` bytes.
+struct SimulatedGpu : pagoda::testing::FakeNvml {
+  SimulatedGpu(const char* name, unsigned long long memory) {
+    set_gpu_count(1);
+    set_gpu(0, name, memory);
+  }
+};
 
 // Telemetry reading the fake NVML library, loaded through the same path as the real driver's.
 inline pagoda::app::TelemetryOptions fakeNvmlTelemetry() {

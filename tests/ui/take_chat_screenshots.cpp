@@ -28,8 +28,7 @@ int main(int argc, char** argv) {
   QApplication qapp(argc, argv);
   const QString out = startTool(argc, argv);
   if (out.isEmpty()) return 2;
-  pagoda::testing::FakeNvml gpu;
-  simulateGpu(gpu, "NVIDIA GeForce RTX 3080 (simulated)", 10ull << 30);
+  SimulatedGpu gpu("NVIDIA GeForce RTX 3080 (simulated)", 10ull << 30);
   pagoda::app::TelemetryOptions telemetry = fakeNvmlTelemetry();
   telemetry.interval_ms = 200;
   AppHarness app({}, telemetry);

@@ -68,8 +68,7 @@ int main(int argc, char** argv) {
   QApplication qapp(argc, argv);
   const QString out = startTool(argc, argv);
   if (out.isEmpty()) return 2;
-  pagoda::testing::FakeNvml gpu;
-  simulateGpu(gpu, "NVIDIA GeForce RTX 4090 (simulated)", 24ull << 30);
+  SimulatedGpu gpu("NVIDIA GeForce RTX 4090 (simulated)", 24ull << 30);
   gpu.set_load(0, 2, 16ull << 30, 30, 36, 210);
   gpu.clear_processes();
   gpu.add_process(0, static_cast<unsigned>(QCoreApplication::applicationPid()), "pagoda",

@@ -59,6 +59,26 @@ qint64 remoteChat(AppHarness& app, const FakeOpenAiServer& server, QSize size) {
   return id;
 }
 
+// A stored conversation (a question and its answer), shown on the chat page at `size`.
+qint64 showStoredChat(AppHarness& app, const QString& title, const QString& question,
+                      const QString& answer, QSize size) {
+  const qint64 id = app.store->createConversation(title);
+  app.store->addMessage(id, "user", question);
+  app.store->addMessage(id, "assistant", answer);
+  showActive(app, size);
+  app.window->showPage(MainWindow::Chat);
+  app.window->chatPage()->selectConversation(id);
+  return id;
+}
+
+// Telemetry on a computer without NVIDIA's driver (its library is not there), polled often.
+app::TelemetryOptions telemetryWithoutGpu() {
+  app::TelemetryOptions options;
+  options.nvml_library = QDir::temp().filePath("no-such-libnvidia-ml.so.1");
+  options.interval_ms = 50;
+  return options;
+}
+
 // The chat page at 1280x800 with the engine on the CPU, once the library lists demo-chat.
 void showLocalChat(AppHarness& app) {
   app.settings->setDevice("cpu");
@@ -196,12 +216,7 @@ void TestUiChatLayout::iconsAndAccessibleNames() {
   for (const QString& name : names)
     QVERIFY2(!QIcon(":/icons/" + name).pixmap(16, 16).isNull(), qPrintable(name));
   AppHarness app;
-  const qint64 id = app.store->createConversation("Icons");
-  app.store->addMessage(id, "user", "Show code");
-  app.store->addMessage(id, "assistant", "Here:\n\n```cpp\nint x = 1;\n```\n");
-  showActive(app, {1280, 800});
-  app.window->showPage(MainWindow::Chat);
-  app.window->chatPage()->selectConversation(id);
+  showStoredChat(app, "Icons", "Show code", "Here:\n\n```cpp\nint x = 1;\n```\n", {1280, 800});
   QCOMPARE(views(app).size(), 2);
   int icon_only = 0;
   for (QAbstractButton* b : app.window->findChildren<QAbstractButton*>()) {
@@ -340,10 +355,7 @@ void TestUiChatLayout::welcomeSaysWhichGpu() {
 }
 
 void TestUiChatLayout::welcomeWithoutGpu() {
-  app::TelemetryOptions options;
-  options.nvml_library = QDir::temp().filePath("no-such-libnvidia-ml.so.1");
-  options.interval_ms = 50;
-  AppHarness app({}, options);
+  AppHarness app({}, telemetryWithoutGpu());
   showActive(app, {1024, 700});
   app.window->showPage(MainWindow::Chat);
   ui::ChatWelcome* welcome = app.window->chatPage()->welcome();
@@ -353,10 +365,7 @@ void TestUiChatLayout::welcomeWithoutGpu() {
 }
 
 void TestUiChatLayout::welcomeInChinese() {
-  app::TelemetryOptions options;
-  options.nvml_library = QDir::temp().filePath("no-such-libnvidia-ml.so.1");
-  options.interval_ms = 50;
-  AppHarness app({}, options);
+  AppHarness app({}, telemetryWithoutGpu());
   showActive(app, {1024, 700});
   app.window->showPage(MainWindow::Chat);
   ui::applyLanguage("zh_CN");
@@ -416,13 +425,8 @@ void TestUiChatLayout::welcomePromptsAnswered() {
 
 void TestUiChatLayout::narrowWindowFoldsPanels() {
   AppHarness app;
-  const qint64 id = app.store->createConversation("Layout");
-  app.store->addMessage(id, "user", "Question");
-  app.store->addMessage(id, "assistant", "Answer");
-  showActive(app, {1024, 700});
-  app.window->showPage(MainWindow::Chat);
+  showStoredChat(app, "Layout", "Question", "Answer", {1024, 700});
   ui::ChatPage* page = app.window->chatPage();
-  page->selectConversation(id);
   QTest::qWait(50);
   QScrollArea* transcript = page->transcriptArea();
   QVERIFY(!page->chatListShown());

@@ -62,24 +62,8 @@ void generationBurst(AppHarness& app, pagoda::testing::FakeNvml& gpu, int second
   }
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  QApplication qapp(argc, argv);
-  const QString out = startTool(argc, argv);
-  if (out.isEmpty()) return 2;
-  SimulatedGpu gpu("NVIDIA GeForce RTX 4090 (simulated)", 24ull << 30);
-  gpu.set_load(0, 2, 16ull << 30, 30, 36, 210);
-  gpu.clear_processes();
-  gpu.add_process(0, static_cast<unsigned>(QCoreApplication::applicationPid()), "pagoda",
-                  14ull << 30);
-  gpu.add_process(0, 2817, "python3", 1900ull << 20);
-  gpu.add_process(0, 1342, "Xorg", 310ull << 20);
-  AppHarness app({}, fakeNvmlTelemetry());
-  prepareApp(app);
-  app.settings->saveRemoteEndpoint(
-      {{}, "Office GPU server", "http://gpu-box:8000/v1", "Qwen/Qwen3-8B"});
-  // Two more models: one complete, one with a missing shard (shown with its reason).
+// Two more models in the library: one complete, one with a missing shard (shown with its reason).
+void addLibraryModels(AppHarness& app) {
   const QString models = app.settings->modelsFolder();
   for (const QString& name : {QStringLiteral("tiny-qwen3"), QStringLiteral("tiny-qwen2")}) {
     const QDir from(QStringLiteral(PAGODA_TEST_DATA "/models/") + name);
@@ -89,20 +73,20 @@ int main(int argc, char** argv) {
         QFile::copy(from.filePath(file), models + "/" + name + "/" + file);
   }
   app.library->rescan();
+}
 
-  // Discover and Downloads talk to a fake hub on 127.0.0.1 serving the fixture models as
-  // pagoda/<name>, one of them with a model card.
-  QTemporaryDir hub_root;
+// The fake hub's folder: the fixture models as pagoda/<name>, tiny-qwen3 with a model card.
+void fillHub(const QString& root) {
   for (const char* name :
        {"tiny-qwen3", "tiny-llama3", "tiny-mistral", "tiny-qwen2", "tiny-yi-spm"}) {
     const QDir from(QStringLiteral(PAGODA_TEST_DATA "/models/") + name);
-    const QString to = hub_root.path() + "/pagoda/" + name;
+    const QString to = root + "/pagoda/" + name;
     QDir().mkpath(to);
     for (const QString& file : from.entryList(QDir::Files))
       QFile::copy(from.filePath(file), to + "/" + file);
   }
   {
-    QFile readme(hub_root.path() + "/pagoda/tiny-qwen3/README.md");
+    QFile readme(root + "/pagoda/tiny-qwen3/README.md");
     readme.open(QIODevice::WriteOnly);
     readme.write(
         "# tiny-qwen3\n\nA **tiny** Qwen3-architecture model with random weights, made for "
@@ -110,22 +94,10 @@ int main(int argc, char** argv) {
         "pagoda/tiny-qwen3 --prompt \"Hello\"\n```\n\n## Details\n\n- 2 layers, hidden size "
         "64\n- A context of 4096 tokens\n- License: Apache-2.0\n");
   }
-  pagoda::test::FakeHub fake_hub(hub_root.path().toStdString());
-  fake_hub.start();
-  app.hub->setEndpointText(QString::fromStdString("ms+" + fake_hub.url()));
-  app.window = std::make_unique<MainWindow>(app.services());  // Discover on the fake hub
-  app.window->resize(1024, 700);
-  app.window->show();
-  waitUntil([&] { return !app.library->models().isEmpty(); }, 20000);
-  app.engine->load(QStringLiteral(PAGODA_TEST_DATA "/models/demo-chat"), "cpu", 4096);
-  waitUntil([&] { return app.engine->isLoaded(); }, 60000);
+}
 
-  // A conversation with a real reply, and a second one in the list.
-  app.window->showPage(MainWindow::Chat);
-  storedChat(app, "Arithmetic practice", "What is 7 + 5?", "7 + 5 = 12.");
-  const qint64 chat = askedChat(app, {"Hello!", "What is the capital of China?"});
-
-  // The Server page: the API on with a key, and a few requests in its log (one without the key).
+// The Server page: the API on with a key, and a few requests in its log (one without the key).
+void fillServerLog(AppHarness& app) {
   using ServerState = pagoda::app::ApiServerService::State;
   app.server->setApiKey(pagoda::app::ApiServerService::generateApiKey());
   app.server->setEnabled(true);
@@ -154,8 +126,10 @@ int main(int argc, char** argv) {
          QByteArray(R"({"model":"demo-chat","temperature":0,"messages":[{"role":"user",)") +
              R"("content":")" + question + R"("}]})",
          true);
+}
 
-  // Downloads: one completed, two running slowly, one paused, one that failed.
+// Downloads: one completed, two running slowly, one paused, one that failed.
+void fillDownloads(AppHarness& app, pagoda::test::FakeHub& fake_hub) {
   auto item_for = [&](const QString& model) {
     for (const pagoda::app::DownloadItem& item : app.downloads->items())
       if (item.model_id == model) return item;
@@ -174,14 +148,20 @@ int main(int argc, char** argv) {
   app.downloads->enqueue("pagoda/no-such-model");
   waitUntil([&] { return item_for("pagoda/no-such-model").state == "failed"; }, 30000);
   waitUntil([&] { return item_for("pagoda/tiny-mistral").bytes_done > (1 << 20); }, 30000);
-  // Discover: all models on the hub, tiny-qwen3 open with its card and fit estimate.
+}
+
+// Discover: all models on the hub, tiny-qwen3 open with its card and fit estimate.
+void openDiscoverModel(AppHarness& app) {
   auto* discover = qobject_cast<pagoda::ui::DiscoverPage*>(app.window->page(MainWindow::Discover));
   discover->search("");
   discover->openModel("pagoda/tiny-qwen3");
   waitUntil([&] { return discover->openModelId() == "pagoda/tiny-qwen3"; }, 20000);
+}
 
-  // Every page at two window sizes in both languages. The Dashboard first gets a minute of a
-  // real burst of generations, then a short burst before each of its shots keeps it live.
+// Every page at two window sizes in both languages, the chat `chat` shown (in Chinese, a new one
+// asked in Chinese). The Dashboard first gets a minute of a real burst of generations, then a
+// short burst before each of its shots keeps it live.
+void shootEveryPage(AppHarness& app, SimulatedGpu& gpu, const QString& out, qint64 chat) {
   const struct {
     MainWindow::Page page;
     const char* name;
@@ -197,10 +177,7 @@ int main(int argc, char** argv) {
     if (app.settings->language() != QLatin1String(language)) {
       app.settings->setLanguage(QString::fromLatin1(language));
       settle(300);
-      discover = qobject_cast<pagoda::ui::DiscoverPage*>(app.window->page(MainWindow::Discover));
-      discover->search("");
-      discover->openModel("pagoda/tiny-qwen3");
-      waitUntil([&] { return discover->openModelId() == "pagoda/tiny-qwen3"; }, 20000);
+      openDiscoverModel(app);  // the pages were built again in the new language
     }
     if (QLatin1String(language) == QLatin1String("zh_CN"))
       chat_shown = askedChat(app, {"中国的首都是哪里?"});
@@ -216,6 +193,49 @@ int main(int argc, char** argv) {
       }
     }
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  QApplication qapp(argc, argv);
+  const QString out = startTool(argc, argv);
+  if (out.isEmpty()) return 2;
+  SimulatedGpu gpu("NVIDIA GeForce RTX 4090 (simulated)", 24ull << 30);
+  gpu.set_load(0, 2, 16ull << 30, 30, 36, 210);
+  gpu.clear_processes();
+  gpu.add_process(0, static_cast<unsigned>(QCoreApplication::applicationPid()), "pagoda",
+                  14ull << 30);
+  gpu.add_process(0, 2817, "python3", 1900ull << 20);
+  gpu.add_process(0, 1342, "Xorg", 310ull << 20);
+  AppHarness app({}, fakeNvmlTelemetry());
+  prepareApp(app);
+  app.settings->saveRemoteEndpoint(
+      {{}, "Office GPU server", "http://gpu-box:8000/v1", "Qwen/Qwen3-8B"});
+  addLibraryModels(app);
+
+  // Discover and Downloads talk to a fake hub on 127.0.0.1 serving the fixture models as
+  // pagoda/<name>, one of them with a model card.
+  QTemporaryDir hub_root;
+  fillHub(hub_root.path());
+  pagoda::test::FakeHub fake_hub(hub_root.path().toStdString());
+  fake_hub.start();
+  app.hub->setEndpointText(QString::fromStdString("ms+" + fake_hub.url()));
+  app.window = std::make_unique<MainWindow>(app.services());  // Discover on the fake hub
+  app.window->resize(1024, 700);
+  app.window->show();
+  waitUntil([&] { return !app.library->models().isEmpty(); }, 20000);
+  app.engine->load(QStringLiteral(PAGODA_TEST_DATA "/models/demo-chat"), "cpu", 4096);
+  waitUntil([&] { return app.engine->isLoaded(); }, 60000);
+
+  // A conversation with a real reply, and a second one in the list.
+  app.window->showPage(MainWindow::Chat);
+  storedChat(app, "Arithmetic practice", "What is 7 + 5?", "7 + 5 = 12.");
+  const qint64 chat = askedChat(app, {"Hello!", "What is the capital of China?"});
+  fillServerLog(app);
+  fillDownloads(app, fake_hub);
+  openDiscoverModel(app);
+  shootEveryPage(app, gpu, out, chat);
   app.settings->setLanguage("en");
   app.telemetry->setWindowMinutes(5);
   app.window.reset();  // before the hub and download services it shows

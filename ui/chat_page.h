@@ -79,8 +79,14 @@ class ChatPage : public QWidget {
   void showNoModelBanner();
   void finishPendingDelete();
   void buildShortcuts();
-  // The construction, in parts (chat_page_parts.cpp).
+  // The construction, in parts (chat_page_parts.cpp), in the order the constructor calls them.
+  QPushButton* buildConversationList(QHBoxLayout* row);
+  void buildHeader(QVBoxLayout* center_layout);
+  void buildTranscript(QVBoxLayout* center_layout);
+  void buildNotices(QVBoxLayout* center_layout);
+  void buildComposer(QVBoxLayout* center_layout);
   void buildOptions(QHBoxLayout* row);
+  void wireControls(QPushButton* new_chat);  // chat_page.cpp
   void connectServices();
 
   Services services_;

@@ -1,5 +1,7 @@
-// ChatPage, continued: the options panel, the services' signals, and the pieces around the
-// transcript (title, folding panels, the no-model banner, delete with undo, shortcuts).
+// ChatPage, continued: the construction of its parts (the conversation list, the header, the
+// transcript, the notices, the composer, the options panel), the services' signals, and the
+// pieces around the transcript (title, folding panels, the no-model banner, delete with undo,
+// shortcuts).
 #include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QHBoxLayout>
@@ -31,8 +33,194 @@ namespace {
 // Page widths (the window less its sidebar) below which a side panel folds away.
 constexpr int kListMinPageWidth = 900;      // the chat list (250 px)
 constexpr int kOptionsMinPageWidth = 1200;  // the options (280 px)
+constexpr int kUndoDeleteMs = 6000;         // how long a deleted chat can be brought back
 
 }  // namespace
+
+// The conversation list with its New chat button (returned) and the undo bar under it.
+QPushButton* ChatPage::buildConversationList(QHBoxLayout* row) {
+  auto* side = new QFrame;
+  side_ = side;
+  side->setObjectName("ChatSide");
+  side->setFixedWidth(250);
+  auto* side_layout = new QVBoxLayout(side);
+  side_layout->setContentsMargins(12, 20, 12, 12);
+  auto* new_chat = new QPushButton(tr("New chat"));
+  new_chat->setObjectName("Primary");
+  new_chat->setToolTip(tr("New chat (Ctrl+N)"));
+  search_ = new QLineEdit;
+  search_->setObjectName("ChatSearch");
+  search_->setPlaceholderText(tr("Search chats"));
+  search_->setToolTip(tr("Search chats (Ctrl+F or Ctrl+K)"));
+  search_->addAction(icon("search"), QLineEdit::LeadingPosition);
+  search_->setClearButtonEnabled(true);
+  conversations_ = new QListWidget;
+  conversations_->setObjectName("Conversations");
+  conversations_->setContextMenuPolicy(Qt::CustomContextMenu);
+  side_layout->addWidget(new_chat);
+  side_layout->addWidget(search_);
+  side_layout->addWidget(conversations_, 1);
+  // Undo for a deleted chat, under the list.
+  undo_bar_ = new QFrame;
+  undo_bar_->setObjectName("UndoBar");
+  auto* undo_layout = new QHBoxLayout(undo_bar_);
+  undo_layout->setContentsMargins(8, 4, 4, 4);
+  undo_label_ = new QLabel;
+  undo_label_->setWordWrap(true);
+  auto* undo = new QPushButton(tr("Undo"));
+  undo->setObjectName("UndoButton");
+  undo_layout->addWidget(undo_label_, 1);
+  undo_layout->addWidget(undo);
+  undo_bar_->hide();
+  side_layout->addWidget(undo_bar_);
+  row->addWidget(side);
+  undo_timer_.setSingleShot(true);
+  undo_timer_.setInterval(kUndoDeleteMs);
+  connect(&undo_timer_, &QTimer::timeout, this, &ChatPage::finishPendingDelete);
+  connect(undo, &QPushButton::clicked, this, [this] {
+    undo_timer_.stop();
+    pending_delete_ = 0;
+    undo_bar_->hide();
+    reloadConversations();
+  });
+  return new_chat;
+}
+
+// Above the transcript: the panel toggles, the title and the target.
+void ChatPage::buildHeader(QVBoxLayout* center_layout) {
+  auto* header = new QHBoxLayout;
+  list_toggle_ = new QPushButton(icon("chat"), tr("Chats"));
+  list_toggle_->setObjectName("ChatListToggle");
+  list_toggle_->setCheckable(true);
+  list_toggle_->setChecked(true);
+  list_toggle_->setToolTip(tr("Show or hide the list of chats"));
+  title_ = new ElidedLabel({}, Qt::ElideRight);
+  title_->setObjectName("PageTitle");
+  title_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);  // elided to fit
+  target_ = new QComboBox;
+  target_->setObjectName("Target");
+  target_->setMinimumWidth(160);
+  target_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  target_->setMinimumContentsLength(14);
+  options_toggle_ = new QPushButton(icon("tune"), tr("Options"));
+  options_toggle_->setObjectName("OptionsToggle");
+  options_toggle_->setCheckable(true);
+  options_toggle_->setChecked(true);
+  options_toggle_->setToolTip(tr("Show or hide the system prompt and sampling options"));
+  header->addWidget(list_toggle_);
+  header->addWidget(title_, 1);
+  header->addWidget(target_);
+  header->addWidget(options_toggle_);
+  center_layout->addLayout(header);
+}
+
+// The transcript, kept at the bottom while a reader is there, and the welcome in its place.
+void ChatPage::buildTranscript(QVBoxLayout* center_layout) {
+  scroll_ = new QScrollArea;
+  scroll_->setObjectName("Transcript");
+  scroll_->setWidgetResizable(true);
+  scroll_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  auto* transcript_widget = new QWidget;
+  transcript_widget->setObjectName("Content");
+  transcript_ = new QVBoxLayout(transcript_widget);
+  transcript_->setContentsMargins(0, 8, 8, 8);
+  transcript_->setSpacing(12);
+  scroll_->setWidget(transcript_widget);
+  // Bubbles settle their heights over a few layout passes: a reader at the bottom stays there.
+  QScrollBar* bar = scroll_->verticalScrollBar();
+  connect(bar, &QScrollBar::valueChanged, this,
+          [this, bar](int value) { stick_to_bottom_ = value >= bar->maximum() - 40; });
+  connect(bar, &QScrollBar::rangeChanged, this, [this, bar](int, int maximum) {
+    if (stick_to_bottom_) bar->setValue(maximum);
+  });
+  center_layout->addWidget(scroll_, 1);
+  welcome_ = new ChatWelcome(services_);
+  center_layout->addWidget(welcome_, 1);
+  connect(welcome_, &ChatWelcome::promptChosen, this, [this](const QString& prompt) {
+    composer_->setPlainText(prompt);
+    sendCurrent();
+  });
+}
+
+// Between the transcript and the composer: the no-model banner and the last error.
+void ChatPage::buildNotices(QVBoxLayout* center_layout) {
+  // Sent with no model loaded: the message stays in the composer; one click loads a model.
+  banner_ = new QFrame;
+  banner_->setObjectName("NoModelBanner");
+  auto* banner_layout = new QHBoxLayout(banner_);
+  banner_layout->setContentsMargins(10, 6, 6, 6);
+  banner_label_ = new QLabel;
+  banner_label_->setWordWrap(true);
+  banner_load_ = new QPushButton;
+  banner_load_->setObjectName("Primary");
+  banner_load_->setProperty("role", "loadOffered");
+  banner_layout->addWidget(banner_label_, 1);
+  banner_layout->addWidget(banner_load_);
+  banner_->hide();
+  center_layout->addWidget(banner_);
+  connect(banner_load_, &QPushButton::clicked, this, [this] {
+    loadOffered(services_, offeredModel(services_));
+    showNoModelBanner();
+  });
+
+  error_ = new QLabel;
+  error_->setObjectName("Problem");
+  error_->setWordWrap(true);
+  error_->hide();
+  center_layout->addWidget(error_);
+}
+
+// The composer with Send, Stop and Regenerate, the live line of a streaming reply, the footer.
+void ChatPage::buildComposer(QVBoxLayout* center_layout) {
+  auto* composer_frame = new QFrame;
+  composer_frame->setObjectName("Composer");
+  auto* composer_layout = new QHBoxLayout(composer_frame);
+  composer_layout->setContentsMargins(6, 6, 6, 6);
+  composer_ = new Composer;
+  composer_->setObjectName("ComposerEdit");
+  composer_->setPlaceholderText(tr("Message (Enter to send, Shift+Enter for a new line)"));
+  composer_->setFrameShape(QFrame::NoFrame);
+  composer_->setStyleSheet("border: none; background: transparent;");
+  composer_->setFixedHeight(72);
+  auto* buttons = new QVBoxLayout;
+  send_ = new QPushButton(tr("Send"));
+  send_->setObjectName("Primary");
+  send_->setToolTip(tr("Send (Enter; Shift+Enter for a new line)"));
+  stop_ = new QPushButton(icon("stop"), tr("Stop"));
+  stop_->setObjectName("StopButton");
+  stop_->setToolTip(tr("Stop the reply (Esc)"));
+  regenerate_ = new QPushButton(icon("regenerate"), tr("Regenerate"));
+  regenerate_->setObjectName("RegenerateButton");
+  regenerate_->setToolTip(tr("Write the last reply again (the current one stays as a version)"));
+  buttons->addWidget(send_);
+  buttons->addWidget(stop_);
+  buttons->addWidget(regenerate_);
+  composer_layout->addWidget(composer_, 1);
+  composer_layout->addLayout(buttons);
+  center_layout->addWidget(composer_frame);
+  // While a reply streams: its speed and how full the context is.
+  live_ = new QWidget;
+  live_->setObjectName("LiveStats");
+  auto* live_layout = new QHBoxLayout(live_);
+  live_layout->setContentsMargins(0, 0, 0, 0);
+  live_label_ = new QLabel;
+  live_label_->setObjectName("Footer");
+  live_context_ = new QProgressBar;
+  live_context_->setObjectName("ContextFill");
+  live_context_->setRange(0, 100);
+  live_context_->setTextVisible(false);
+  live_context_->setFixedWidth(120);
+  live_layout->addWidget(live_label_, 1);
+  live_layout->addWidget(live_context_);
+  live_->hide();
+  center_layout->addWidget(live_);
+  footer_ = new QLabel;
+  footer_->setObjectName("Footer");
+  // Long lines are cut rather than widening the window (it must fit 1024 px).
+  footer_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+  live_label_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+  center_layout->addWidget(footer_);
+}
 
 void ChatPage::buildOptions(QHBoxLayout* row) {
   // Options.

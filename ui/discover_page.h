@@ -9,6 +9,8 @@
 #include "ui/services.h"
 
 class QComboBox;
+class QFrame;
+class QHBoxLayout;
 class QLabel;
 class QLineEdit;
 class QListWidget;
@@ -38,6 +40,15 @@ class DiscoverPage : public QWidget {
   void showEvent(QShowEvent* event) override;
 
  private:
+  // The construction, in parts (discover_page_parts.cpp), in the order the constructor calls them.
+  void buildHubRow(QVBoxLayout* layout);
+  QPushButton* buildSearchRow(QVBoxLayout* layout);
+  void buildResultsColumn(QHBoxLayout* body);
+  void buildDetailColumn(QHBoxLayout* body);
+  QFrame* buildModelCard();
+  void wireControls(QPushButton* go);
+  void connectServices();
+
   void runSearch();
   void showResults(const app::HubSearchResult& result);
   void showDetail(const app::HubModelDetail& detail);

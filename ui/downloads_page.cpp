@@ -82,12 +82,11 @@ int permille(const app::DownloadItem& item) {
 
 DownloadsPage::DownloadsPage(const Services& services, QWidget* parent)
     : QWidget(parent), services_(services) {
-  auto* layout = new QVBoxLayout(this);
-  layout->setContentsMargins(32, 28, 32, 20);
-  addPageHeader(layout, tr("Downloads"),
-                tr("Models being downloaded into your library. Downloads resume after a pause, a "
-                   "lost connection or a restart, and every file is checked against the hub's "
-                   "checksum."));
+  QVBoxLayout* layout = makeFixedPage(
+      this, tr("Downloads"),
+      tr("Models being downloaded into your library. Downloads resume after a pause, a "
+         "lost connection or a restart, and every file is checked against the hub's "
+         "checksum."));
   auto* tools = new QHBoxLayout;
   folder_label_ = new QLabel;
   folder_label_->setObjectName("Muted");
@@ -136,10 +135,7 @@ void DownloadsPage::rebuild() {
 }
 
 QWidget* DownloadsPage::makeCard(const app::DownloadItem& item, int index, int count) {
-  auto* card = new QFrame;
-  card->setObjectName("Card");
-  card->setProperty("downloadId", item.id);
-  card->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Maximum);
+  QFrame* card = makeListCard("downloadId", item.id);
   auto* layout = new QVBoxLayout(card);
   layout->setContentsMargins(18, 14, 18, 14);
   layout->setSpacing(6);

@@ -24,6 +24,41 @@ MessageView::MessageView(const app::ChatMessage& message, bool is_last_reply, QW
   layout->setContentsMargins(16, 10, 16, 10);
   layout->setSpacing(6);
 
+  buildHeader(layout, user);
+
+  reasoning_toggle_ = new QToolButton;
+  reasoning_toggle_->setObjectName("Small");
+  reasoning_toggle_->setCheckable(true);
+  reasoning_toggle_->setToolButtonStyle(Qt::ToolButtonTextOnly);
+  reasoning_label_ = new QLabel;
+  reasoning_label_->setObjectName("Reasoning");
+  reasoning_label_->setWordWrap(true);
+  reasoning_label_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  reasoning_label_->setVisible(false);  // collapsed by default
+  connect(reasoning_toggle_, &QToolButton::toggled, reasoning_label_, &QWidget::setVisible);
+  layout->addWidget(reasoning_toggle_, 0, Qt::AlignLeft);
+  layout->addWidget(reasoning_label_);
+
+  body_ = new MessageText;
+  body_->setObjectName("MessageBody");
+  body_->setContextMenuPolicy(Qt::ActionsContextMenu);
+  auto* copy_all = new QAction(tr("Copy message"), body_);
+  connect(copy_all, &QAction::triggered, this,
+          [this] { QApplication::clipboard()->setText(answer_); });
+  auto* copy_code = new QAction(tr("Copy code blocks"), body_);
+  connect(copy_code, &QAction::triggered, this,
+          [this] { QApplication::clipboard()->setText(app::codeBlocks(answer_).join("\n\n")); });
+  body_->addActions({copy_all, copy_code});
+  layout->addWidget(body_);
+
+  buildEditor(layout);
+  buildActions(layout, user, is_last_reply, copy_all, copy_code);
+  setText(message.content, message.state);
+  setStats(message.stats);
+}
+
+// The role, the state and "< 2/3 >", the versions of this message.
+void MessageView::buildHeader(QVBoxLayout* layout, bool user) {
   auto* header = new QHBoxLayout;
   auto* role = new QLabel(user ? tr("You") : tr("Assistant"));
   role->setObjectName("Role");
@@ -54,43 +89,20 @@ MessageView::MessageView(const app::ChatMessage& message, bool is_last_reply, QW
   versions->addWidget(previous);
   versions->addWidget(version_label_);
   versions->addWidget(next);
-  previous->setEnabled(message.sibling_index > 0);
-  next->setEnabled(message.sibling_index + 1 < message.sibling_count);
+  previous->setEnabled(message_.sibling_index > 0);
+  next->setEnabled(message_.sibling_index + 1 < message_.sibling_count);
   version_label_->setText(
-      QStringLiteral("%1/%2").arg(message.sibling_index + 1).arg(message.sibling_count));
+      QStringLiteral("%1/%2").arg(message_.sibling_index + 1).arg(message_.sibling_count));
   connect(previous, &QToolButton::clicked, this,
           [this] { emit versionRequested(message_.id, -1); });
   connect(next, &QToolButton::clicked, this, [this] { emit versionRequested(message_.id, 1); });
   header->addWidget(versions_);
   layout->addLayout(header);
-  versions_->setVisible(message.sibling_count > 1);  // once parented: never a window of its own
-
-  reasoning_toggle_ = new QToolButton;
-  reasoning_toggle_->setObjectName("Small");
-  reasoning_toggle_->setCheckable(true);
-  reasoning_toggle_->setToolButtonStyle(Qt::ToolButtonTextOnly);
-  reasoning_label_ = new QLabel;
-  reasoning_label_->setObjectName("Reasoning");
-  reasoning_label_->setWordWrap(true);
-  reasoning_label_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-  reasoning_label_->setVisible(false);  // collapsed by default
-  connect(reasoning_toggle_, &QToolButton::toggled, reasoning_label_, &QWidget::setVisible);
-  layout->addWidget(reasoning_toggle_, 0, Qt::AlignLeft);
-  layout->addWidget(reasoning_label_);
-
-  body_ = new MessageText;
-  body_->setObjectName("MessageBody");
-  body_->setContextMenuPolicy(Qt::ActionsContextMenu);
-  auto* copy_all = new QAction(tr("Copy message"), body_);
-  connect(copy_all, &QAction::triggered, this,
-          [this] { QApplication::clipboard()->setText(answer_); });
-  auto* copy_code = new QAction(tr("Copy code blocks"), body_);
-  connect(copy_code, &QAction::triggered, this,
-          [this] { QApplication::clipboard()->setText(app::codeBlocks(answer_).join("\n\n")); });
-  body_->addActions({copy_all, copy_code});
-  layout->addWidget(body_);
+  versions_->setVisible(message_.sibling_count > 1);  // once parented: never a window of its own
+}
 
   // The editor replaces the body while editing (hidden otherwise, so it takes no room).
+void MessageView::buildEditor(QVBoxLayout* layout) {
   edit_page_ = new QWidget;
   auto* edit_page = edit_page_;
   edit_page->hide();
@@ -118,7 +130,11 @@ MessageView::MessageView(const app::ChatMessage& message, bool is_last_reply, QW
   connect(resend, &QPushButton::clicked, this, submit);
   connect(editor_, &SubmitEdit::submitted, this, submit);
   resend->setToolTip(tr("Send the edited message (Enter)"));
+}
 
+// Under the bubble: Copy, Code, Edit (a question) or Regenerate (the last reply), the stats.
+void MessageView::buildActions(QVBoxLayout* layout, bool user, bool is_last_reply,
+                               QAction* copy_all, QAction* copy_code) {
   actions_ = new QWidget;
   auto* actions = new QHBoxLayout(actions_);
   actions->setContentsMargins(0, 0, 0, 0);
@@ -149,8 +165,6 @@ MessageView::MessageView(const app::ChatMessage& message, bool is_last_reply, QW
   stats_->setObjectName("MessageStats");
   actions->addWidget(stats_);
   layout->addWidget(actions_);
-  setText(message.content, message.state);
-  setStats(message.stats);
 }
 
 void MessageView::setText(const QString& text, const QString& state) {

@@ -7,8 +7,10 @@
 
 #include "app/services/chat_types.h"
 
+class QAction;
 class QLabel;
 class QToolButton;
+class QVBoxLayout;
 
 namespace pagoda::ui {
 
@@ -43,6 +45,11 @@ class MessageView : public QFrame {
   void versionRequested(qint64 message_id, int step);
 
  private:
+  // The construction, in parts (the body and the reasoning are built in the constructor).
+  void buildHeader(QVBoxLayout* layout, bool user);
+  void buildEditor(QVBoxLayout* layout);
+  void buildActions(QVBoxLayout* layout, bool user, bool is_last_reply, QAction* copy_all,
+                    QAction* copy_code);
   void render();
   void showEditor(bool editing);
 

@@ -25,10 +25,9 @@ struct ModelCardData {
 
 ModelsPage::ModelsPage(const Services& services, QWidget* parent)
     : QWidget(parent), services_(services) {
-  auto* layout = new QVBoxLayout(this);
-  layout->setContentsMargins(32, 28, 32, 20);
-  addPageHeader(layout, tr("Models"),
-                tr("Models on this computer. Load one, then chat with it on the Chat page."));
+  QVBoxLayout* layout = makeFixedPage(
+      this, tr("Models"),
+      tr("Models on this computer. Load one, then chat with it on the Chat page."));
 
   auto* tools = new QHBoxLayout;
   folder_label_ = new ElidedLabel;
@@ -218,10 +217,7 @@ void ModelsPage::rebuildList() {
 QWidget* ModelsPage::makeCard(const ModelCardData& data) {
   const app::ModelEntry& e = data.entry;
   const app::EngineService* engine = services_.engine;
-  auto* card = new QFrame;
-  card->setObjectName("Card");
-  card->setProperty("modelPath", e.path);
-  card->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Maximum);
+  QFrame* card = makeListCard("modelPath", e.path);
   auto* layout = new QHBoxLayout(card);
   layout->setContentsMargins(18, 14, 18, 14);
   auto* text = new QVBoxLayout;

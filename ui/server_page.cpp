@@ -78,7 +78,38 @@ ServerPage::ServerPage(const Services& services, QWidget* parent)
                    "editors and apps."));
   ApiServerService* server = services_.server;
 
-  // The switch and what the server is doing.
+  layout->addWidget(makeStateCard());
+  layout->addWidget(makeLanWarning());
+
+  columns_ = new QHBoxLayout;
+  columns_->setSpacing(16);
+  auto* left = new QVBoxLayout;
+  auto* right = new QVBoxLayout;
+  left_column_ = left;
+  right_column_ = right;
+  columns_->addLayout(left, 2);
+  columns_->addLayout(right, 3);
+  layout->addLayout(columns_);
+
+  left->addWidget(makeConnectionBox());
+  left->addWidget(makeKeyBox());
+  left->addWidget(makeModelBox());
+  left->addStretch();
+  right->addWidget(makeUsageBox());
+  right->addStretch();
+  layout->addWidget(makeLogBox(), 1);
+
+  wireControls();
+  connectServices();
+
+  for (const app::ServerLogEntry& entry : server->log()) addLogRow(entry);
+  updateState();
+  updateKey();
+  updateExamples();
+}
+
+// The switch, the state badge and what the server is doing.
+QWidget* ServerPage::makeStateCard() {
   auto* card = new QFrame;
   card->setObjectName("Card");
   auto* card_layout = new QVBoxLayout(card);
@@ -105,8 +136,11 @@ ServerPage::ServerPage(const Services& services, QWidget* parent)
   model_note_->setWordWrap(true);
   card_layout->addWidget(state_);
   card_layout->addWidget(model_note_);
-  layout->addWidget(card);
+  return card;
+}
 
+// The warning shown while other devices may reach the API.
+QWidget* ServerPage::makeLanWarning() {
   lan_warning_ = new QFrame;
   lan_warning_->setObjectName("ServerWarning");
   lan_warning_->setStyleSheet(themed(
@@ -118,18 +152,12 @@ ServerPage::ServerPage(const Services& services, QWidget* parent)
   lan_warning_text_->setWordWrap(true);
   lan_warning_text_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   warning_layout->addWidget(lan_warning_text_);
-  layout->addWidget(lan_warning_);
+  return lan_warning_;
+}
 
-  columns_ = new QHBoxLayout;
-  columns_->setSpacing(16);
-  auto* left = new QVBoxLayout;
-  auto* right = new QVBoxLayout;
-  left_column_ = left;
-  right_column_ = right;
-  columns_->addLayout(left, 2);
-  columns_->addLayout(right, 3);
-  layout->addLayout(columns_);
-
+// Port, network exposure, CORS origins and allowed host names.
+QWidget* ServerPage::makeConnectionBox() {
+  ApiServerService* server = services_.server;
   auto* connection = new QGroupBox(tr("Connection"));
   auto* connection_form = new QFormLayout(connection);
   // Labels above their fields when the column is narrow (1024 px windows), not clipped.
@@ -156,8 +184,11 @@ ServerPage::ServerPage(const Services& services, QWidget* parent)
   connection_form->addRow(tr("Network"), lan_);
   connection_form->addRow(tr("CORS origins"), cors_);
   connection_form->addRow(tr("Allowed hosts"), allowed_hosts_);
-  left->addWidget(connection);
+  return connection;
+}
 
+// The API key: generate, copy, show and remove it, and where it is kept.
+QWidget* ServerPage::makeKeyBox() {
   auto* key_box = new QGroupBox(tr("API key"));
   auto* key_layout = new QVBoxLayout(key_box);
   key_ = new QLineEdit;
@@ -194,10 +225,21 @@ ServerPage::ServerPage(const Services& services, QWidget* parent)
   key_layout->addLayout(key_buttons);
   key_layout->addWidget(key_storage_);
   key_layout->addWidget(key_note_);
-  left->addWidget(key_box);
-  left->addWidget(makeModelBox());
-  left->addStretch();
+  connect(generate, &QPushButton::clicked, this, [this] {
+    // A working key is replaced only when the user says so: its clients stop working.
+    if (!services_.server->apiKey().isEmpty() &&
+        !confirmDestructive(this, "ReplaceKeyConfirm", tr("Replace the API key"),
+                            tr("Generate a new API key? Clients that use the current key will be "
+                               "refused until they get the new one."),
+                            tr("Replace key")))
+      return;
+    services_.server->setApiKey(ApiServerService::generateApiKey());
+  });
+  return key_box;
+}
 
+// The base URL and the client examples (Python and curl) with their Copy buttons.
+QWidget* ServerPage::makeUsageBox() {
   auto* usage = new QGroupBox(tr("Use it"));
   auto* usage_layout = new QVBoxLayout(usage);
   auto* url_row = new QHBoxLayout;
@@ -233,9 +275,13 @@ ServerPage::ServerPage(const Services& services, QWidget* parent)
       QApplication::clipboard()->setText(box->toPlainText());
   });
   usage_layout->addWidget(examples);
-  right->addWidget(usage);
-  right->addStretch();
+  connect(copy_url, &QPushButton::clicked, this,
+          [this] { QApplication::clipboard()->setText(base_url_->text()); });
+  return usage;
+}
 
+// The latest requests, with Clear.
+QWidget* ServerPage::makeLogBox() {
   auto* log_box = new QGroupBox(tr("Requests"));
   auto* log_layout = new QVBoxLayout(log_box);
   requests_ = new QTableWidget(0, 5);
@@ -269,8 +315,13 @@ ServerPage::ServerPage(const Services& services, QWidget* parent)
   log_row->addWidget(clear);
   log_layout->addWidget(requests_);
   log_layout->addLayout(log_row);
-  layout->addWidget(log_box, 1);
+  connect(clear, &QPushButton::clicked, services_.server, &ApiServerService::clearLog);
+  return log_box;
+}
 
+// What the connection and key controls do.
+void ServerPage::wireControls() {
+  ApiServerService* server = services_.server;
   connect(switch_, &QPushButton::toggled, server, &ApiServerService::setEnabled);
   connect(port_, &QSpinBox::editingFinished, this,
           [this] { services_.server->setPort(port_->value()); });
@@ -282,16 +333,6 @@ ServerPage::ServerPage(const Services& services, QWidget* parent)
   connect(allowed_hosts_, &QLineEdit::editingFinished, this, [this] {
     services_.server->setAllowedHosts(
         allowed_hosts_->text().split(QRegularExpression("[,\\s]+"), Qt::SkipEmptyParts));
-  });
-  connect(generate, &QPushButton::clicked, this, [this] {
-    // A working key is replaced only when the user says so: its clients stop working.
-    if (!services_.server->apiKey().isEmpty() &&
-        !confirmDestructive(this, "ReplaceKeyConfirm", tr("Replace the API key"),
-                            tr("Generate a new API key? Clients that use the current key will be "
-                               "refused until they get the new one."),
-                            tr("Replace key")))
-      return;
-    services_.server->setApiKey(ApiServerService::generateApiKey());
   });
   connect(copy_key_, &QPushButton::clicked, this,
           [this] { QApplication::clipboard()->setText(services_.server->apiKey()); });
@@ -306,11 +347,12 @@ ServerPage::ServerPage(const Services& services, QWidget* parent)
                            tr("Remove key")))
       services_.server->setApiKey({});
   });
-  connect(services_.keys, &app::KeyStore::keyStored, this, &ServerPage::updateKey);
-  connect(copy_url, &QPushButton::clicked, this,
-          [this] { QApplication::clipboard()->setText(base_url_->text()); });
-  connect(clear, &QPushButton::clicked, server, &ApiServerService::clearLog);
+}
 
+// The server's, the key store's and the engine's signals that change what the page shows.
+void ServerPage::connectServices() {
+  ApiServerService* server = services_.server;
+  connect(services_.keys, &app::KeyStore::keyStored, this, &ServerPage::updateKey);
   connect(server, &ApiServerService::stateChanged, this, [this] {
     updateState();
     updateExamples();
@@ -338,11 +380,6 @@ ServerPage::ServerPage(const Services& services, QWidget* parent)
   connect(services_.engine, &app::EngineService::loaded, this, engine_changed);
   connect(services_.engine, &app::EngineService::unloaded, this, engine_changed);
   connect(services_.engine, &app::EngineService::loadStarted, this, &ServerPage::updateState);
-
-  for (const app::ServerLogEntry& entry : server->log()) addLogRow(entry);
-  updateState();
-  updateKey();
-  updateExamples();
 }
 
 QWidget* ServerPage::makeModelBox() {

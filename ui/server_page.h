@@ -39,7 +39,16 @@ class ServerPage : public QWidget {
   void updateKey();
   void updateExamples();
   void addLogRow(const app::ServerLogEntry& entry);
+  // The construction, in parts, in the order the constructor calls them.
+  QWidget* makeStateCard();
+  QWidget* makeLanWarning();
+  QWidget* makeConnectionBox();
+  QWidget* makeKeyBox();
   QWidget* makeModelBox();  // which model is served, under which name
+  QWidget* makeUsageBox();
+  QWidget* makeLogBox();
+  void wireControls();
+  void connectServices();
 
   Services services_;
   QBoxLayout* columns_;  // the settings and the examples: side by side, or stacked when narrow

@@ -23,8 +23,24 @@ SettingsPage::SettingsPage(const Services& services, QWidget* parent)
   QVBoxLayout* layout = makeScrollingPage(this);
   addPageHeader(layout, tr("Settings"),
                 tr("Where models live, how they run, and how Pagoda looks."));
-  app::AppSettings* settings = services_.settings;
 
+  buildModelsBox(layout);
+  buildEngineBox(layout);
+  buildAppearanceBox(layout);
+  buildRemoteBox(layout);
+  layout->addStretch();
+
+  auto endpoints_changed = [this] {
+    reloadEndpoints();
+    if (endpoint_id_.isEmpty() && endpoints_->count() > 0) endpoints_->setCurrentRow(0);
+  };
+  connect(services_.settings, &app::AppSettings::remoteEndpointsChanged, this, endpoints_changed);
+  endpoints_changed();
+}
+
+// Where models live.
+void SettingsPage::buildModelsBox(QVBoxLayout* layout) {
+  app::AppSettings* settings = services_.settings;
   auto* models = new QGroupBox(tr("Models"));
   auto* models_form = new QFormLayout(models);
   auto* folder_row = new QHBoxLayout;
@@ -47,7 +63,11 @@ SettingsPage::SettingsPage(const Services& services, QWidget* parent)
     if (!models_folder_->text().trimmed().isEmpty())
       services_.settings->setModelsFolder(models_folder_->text().trimmed());
   });
+}
 
+// How models run: the default device.
+void SettingsPage::buildEngineBox(QVBoxLayout* layout) {
+  app::AppSettings* settings = services_.settings;
   auto* engine = new QGroupBox(tr("Engine"));
   auto* engine_form = new QFormLayout(engine);
   device_ = new QComboBox;
@@ -65,7 +85,11 @@ SettingsPage::SettingsPage(const Services& services, QWidget* parent)
   layout->addWidget(engine);
   connect(device_, &QComboBox::activated, this,
           [this] { services_.settings->setDevice(device_->currentData().toString()); });
+}
 
+// Language and theme.
+void SettingsPage::buildAppearanceBox(QVBoxLayout* layout) {
+  app::AppSettings* settings = services_.settings;
   auto* appearance = new QGroupBox(tr("Appearance"));
   auto* appearance_form = new QFormLayout(appearance);
   language_ = new QComboBox;
@@ -86,7 +110,10 @@ SettingsPage::SettingsPage(const Services& services, QWidget* parent)
           [this] { services_.settings->setLanguage(language_->currentData().toString()); });
   connect(theme_, &QComboBox::activated, this,
           [this] { services_.settings->setTheme(theme_->currentData().toString()); });
+}
 
+// Remote OpenAI-compatible endpoints: the list, the form, Save and Remove.
+void SettingsPage::buildRemoteBox(QVBoxLayout* layout) {
   auto* remote = new QGroupBox(tr("Remote endpoints"));
   auto* remote_layout = new QHBoxLayout(remote);
   auto* list_column = new QVBoxLayout;
@@ -127,7 +154,6 @@ SettingsPage::SettingsPage(const Services& services, QWidget* parent)
   form->addRow(endpoint_status_);
   remote_layout->addLayout(form, 1);
   layout->addWidget(remote);
-  layout->addStretch();
 
   connect(add, &QPushButton::clicked, this, [this] {
     endpoints_->clearSelection();
@@ -160,12 +186,6 @@ SettingsPage::SettingsPage(const Services& services, QWidget* parent)
     showEndpoint({});
     reloadEndpoints();
   });
-  auto endpoints_changed = [this] {
-    reloadEndpoints();
-    if (endpoint_id_.isEmpty() && endpoints_->count() > 0) endpoints_->setCurrentRow(0);
-  };
-  connect(services_.settings, &app::AppSettings::remoteEndpointsChanged, this, endpoints_changed);
-  endpoints_changed();
 }
 
 void SettingsPage::reloadEndpoints() {

@@ -9,6 +9,7 @@ class QComboBox;
 class QLabel;
 class QLineEdit;
 class QListWidget;
+class QVBoxLayout;
 
 namespace pagoda::ui {
 
@@ -18,6 +19,12 @@ class SettingsPage : public QWidget {
   explicit SettingsPage(const Services& services, QWidget* parent = nullptr);
 
  private:
+  // The construction, one group box each, in the order of the page.
+  void buildModelsBox(QVBoxLayout* layout);
+  void buildEngineBox(QVBoxLayout* layout);
+  void buildAppearanceBox(QVBoxLayout* layout);
+  void buildRemoteBox(QVBoxLayout* layout);
+
   void reloadEndpoints();
   void showEndpoint(const QString& id);
 

@@ -1,6 +1,7 @@
 #include "ui/ui_util.h"
 
 #include <QBoxLayout>
+#include <QFrame>
 #include <QRegularExpression>
 #include <QEvent>
 #include <QDir>
@@ -281,6 +282,21 @@ QVBoxLayout* makeScrollingPage(QWidget* page) {
   scroll->setWidget(content);
   outer->addWidget(scroll);
   return layout;
+}
+
+QVBoxLayout* makeFixedPage(QWidget* page, const QString& title, const QString& subtitle) {
+  auto* layout = new QVBoxLayout(page);
+  layout->setContentsMargins(32, 28, 32, 20);
+  addPageHeader(layout, title, subtitle);
+  return layout;
+}
+
+QFrame* makeListCard(const char* property, const QVariant& value) {
+  auto* card = new QFrame;
+  card->setObjectName("Card");
+  card->setProperty(property, value);
+  card->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Maximum);
+  return card;
 }
 
 QVBoxLayout* addCardList(QBoxLayout* layout) {

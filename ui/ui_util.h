@@ -52,6 +52,12 @@ QLabel* makeBadge(const QString& text, const QString& kind = {}, QWidget* parent
 void addPageHeader(QBoxLayout* layout, const QString& title, const QString& subtitle);
 // Makes `page` a scrolling page with the standard margins; returns the layout to fill.
 QVBoxLayout* makeScrollingPage(QWidget* page);
+// Makes `page` a page that fills the window (its lists scroll themselves) with the standard
+// margins and its header (addPageHeader); returns the layout to fill.
+QVBoxLayout* makeFixedPage(QWidget* page, const QString& title, const QString& subtitle);
+// A card of a page's list (models, downloads): a "Card" frame as tall as its content, tagged
+// with `property` = `value` so that the page and its tests find it again.
+QFrame* makeListCard(const char* property, const QVariant& value);
 // Adds a scrolling list of cards to `layout` (stretching); returns the list's layout.
 QVBoxLayout* addCardList(QBoxLayout* layout);
 // Asks before a destructive action: `action` names the button that does it (Cancel is the

@@ -4,6 +4,16 @@
 # attacks against `pagoda-cli serve`.
 find_package(GTest REQUIRED)
 
+# A server test <target> (test <name>) on pagoda_server_testing, with the openai npm client's
+# folder (PAGODA_OPENAI_CLIENT_DIR), label "fast", 300 s. server_structured.cmake uses it too.
+function(pagoda_add_server_test target name)
+  pagoda_add_test(${target} NAME ${name} LIBS pagoda_server_testing GTest::gtest_main DATA
+                  LABELS fast)
+  target_compile_definitions(${target} PRIVATE
+    PAGODA_OPENAI_CLIENT_DIR="${CMAKE_CURRENT_LIST_DIR}/openai-client")
+  set_tests_properties(${name} PROPERTIES TIMEOUT 300)
+endfunction()
+
 set(_server_ready TRUE)
 foreach(_m pagoda_tokenizer pagoda_chat pagoda_jinja pagoda_model pagoda_cpu pagoda_backend pagoda_core)
   get_target_property(_type ${_m} TYPE)
@@ -47,11 +57,5 @@ endif()
 # Tools and reasoning: scripted model outputs through real templates, and the openai npm client
 # (openai-client/tools.mjs).
 if(_server_ready AND TARGET pagoda_server)
-  add_executable(test_server_tools ${CMAKE_CURRENT_LIST_DIR}/test_server_tools.cpp)
-  target_link_libraries(test_server_tools PRIVATE pagoda_server_testing GTest::gtest_main)
-  pagoda_test_defs(test_server_tools)
-  target_compile_definitions(test_server_tools PRIVATE
-    PAGODA_OPENAI_CLIENT_DIR="${CMAKE_CURRENT_LIST_DIR}/openai-client")
-  add_test(NAME server_tools COMMAND test_server_tools)
-  set_tests_properties(server_tools PROPERTIES LABELS "fast" TIMEOUT 300)
+  pagoda_add_server_test(test_server_tools server_tools)
 endif()

@@ -1,17 +1,21 @@
 #pragma once
 // What the GPU tests share: CUDA error checks, a failure counter, one seeded generator, bf16
-// inputs that host and device see identically, and device buffers that can be poisoned (NaN) so
-// that an unwritten output element fails.
+// inputs that host and device see identically, device buffers that can be poisoned (NaN) so
+// that an unwritten output element fails, and the random rows (logits and sampling settings) of
+// the GPU sampler tests with their checks against the reference sampler. Test threads only.
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <random>
 #include <vector>
+
+#include "engine/backend/backend.h"
 
 #define CUDA_OK(x)                                                                            \
   do {                                                                                        \
@@ -92,6 +96,89 @@ inline bool have_gpu() {
     return false;
   }
   return true;
+}
+
+// Draws from g_rng.
+inline double uniform(double lo, double hi) {
+  return std::uniform_real_distribution<double>(lo, hi)(g_rng);
+}
+inline int uniform_int(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(g_rng); }
+inline bool chance(double p) { return uniform(0, 1) < p; }
+
+// One row of random logits of a random spread, never exactly zero. `realistic` adds what real
+// logits have: a random shift, a few confident tokens, and (in 30% of rows) bf16 rounding, so
+// that ties occur.
+inline std::vector<float> random_logits(int vocab, bool realistic = false) {
+  std::vector<float> x(vocab);
+  std::normal_distribution<float> normal(0.0f, static_cast<float>(uniform(0.5, 4.0)));
+  if (!realistic) {
+    for (float& v : x) v = normal(g_rng);
+  } else {
+    const float shift = static_cast<float>(uniform(-10, 10));
+    for (float& v : x) v = normal(g_rng) + shift;
+    const int peaks = uniform_int(0, 8);
+    for (int i = 0; i < peaks; ++i)
+      x[uniform_int(0, vocab - 1)] += static_cast<float>(uniform(2, 15));
+  }
+  const bool bf16 = realistic && chance(0.3);
+  for (float& v : x) {
+    if (bf16) v = __bfloat162float(__float2bfloat16(v));
+    if (v == 0.0f) v = 0.001f;
+  }
+  return x;
+}
+
+// A test row of the GPU sampler: its settings and the id lists and mask its spans point at.
+struct SamplerTestRow {
+  pagoda::SamplingRow sampling;
+  std::vector<int32_t> prompt, output, banned;
+  std::vector<uint32_t> mask;
+};
+
+// Draws the row's seed, its step (0..max_step) and its logprob request: none, the sampled
+// token's, or the top 1..max_top_logprobs, the last `top_weight` times as likely as each of the
+// others; then points the row's spans at its lists.
+inline void finish_random_row(SamplerTestRow& r, int max_step, int top_weight,
+                              int max_top_logprobs) {
+  pagoda::SamplingRow& s = r.sampling;
+  s.seed = g_rng();
+  s.step = uniform_int(0, max_step);
+  const int lp = uniform_int(0, 1 + top_weight);
+  s.num_logprobs = lp == 0 ? -1 : lp == 1 ? 0 : uniform_int(1, max_top_logprobs);
+  s.prompt_ids = r.prompt;
+  s.output_ids = r.output;
+  s.banned_ids = r.banned;
+  s.allowed_tokens = r.mask;
+}
+
+// Logprobs within 1e-3 of the reference's (equal infinities agree), top entries in the same order.
+inline bool logprob_close(float got, float want) {
+  return got == want || std::fabs(got - want) <= 1e-3f;
+}
+inline bool top_logprobs_match(const pagoda::SampledToken& got, const pagoda::SampledToken& want) {
+  if (got.top_logprobs.size() != want.top_logprobs.size()) return false;
+  for (size_t j = 0; j < want.top_logprobs.size(); ++j)
+    if (got.top_logprobs[j].first != want.top_logprobs[j].first ||
+        !logprob_close(got.top_logprobs[j].second, want.top_logprobs[j].second))
+      return false;
+  return true;
+}
+
+// The end of a sampler test: ids must agree with the reference in >= 99.9% of the rows (ties and
+// rounding at a sampling boundary may flip a few); returns the exit code.
+inline int sampler_test_result(int rows, int id_mismatches) {
+  const double agree = 1.0 - static_cast<double>(id_mismatches) / rows;
+  std::printf("%d id mismatches in %d rows (%.4f%% agree)\n", id_mismatches, rows, 100.0 * agree);
+  if (agree < 0.999) {
+    std::printf("FAIL: ids agree in fewer than 99.9%% of rows\n");
+    ++g_failures;
+  }
+  if (g_failures) {
+    std::printf("%d failures\n", g_failures);
+    return 1;
+  }
+  std::printf("OK\n");
+  return 0;
 }
 
 }  // namespace cuda_test

@@ -22,29 +22,6 @@ using namespace cuda_test;
 
 namespace {
 
-struct Row {
-  pagoda::SamplingRow sampling;
-  std::vector<int32_t> output, banned;
-  std::vector<uint32_t> mask;
-};
-
-double uniform(double lo, double hi) {
-  return std::uniform_real_distribution<double>(lo, hi)(g_rng);
-}
-int uniform_int(int lo, int hi) {
-  return std::uniform_int_distribution<int>(lo, hi)(g_rng);
-}
-
-std::vector<float> random_logits(int vocab) {
-  std::vector<float> x(vocab);
-  std::normal_distribution<float> normal(0.0f, static_cast<float>(uniform(0.5, 4.0)));
-  for (float& v : x) {
-    v = normal(g_rng);
-    if (v == 0.0f) v = 0.001f;
-  }
-  return x;
-}
-
 std::vector<uint32_t> random_mask(int vocab) {
   const size_t words = (static_cast<size_t>(vocab) + 31) / 32;
   std::vector<uint32_t> m(uniform_int(0, 9) == 0 ? words / 2 + 1 : words, 0u);  // sometimes short
@@ -64,7 +41,7 @@ std::vector<uint32_t> random_mask(int vocab) {
   return m;
 }
 
-void random_params(Row& r, int vocab) {
+void random_params(SamplerTestRow& r, int vocab) {
   pagoda::SamplingRow& s = r.sampling;
   const int kind = uniform_int(0, 9);
   s.temperature = kind < 3 ? 0.0f : static_cast<float>(uniform(0.3, 1.5));
@@ -78,20 +55,14 @@ void random_params(Row& r, int vocab) {
   }
   if (uniform(0, 1) < 0.2)
     for (int i = uniform_int(1, 4); i > 0; --i) r.banned.push_back(uniform_int(0, vocab - 1));
-  s.seed = g_rng();
-  s.step = uniform_int(0, 1000);
-  const int lp = uniform_int(0, 2);
-  s.num_logprobs = lp == 0 ? -1 : lp == 1 ? 0 : uniform_int(1, pagoda::cuda::kMaxTopLogprobs);
-  s.output_ids = r.output;
-  s.banned_ids = r.banned;
-  s.allowed_tokens = r.mask;
+  finish_random_row(r, 1000, 1, pagoda::cuda::kMaxTopLogprobs);
 }
 
 struct Totals {
   int rows = 0, mismatches = 0;
 };
 
-void run_batch(pagoda::cuda::GpuSampler& sampler, int vocab, std::vector<Row>& rows,
+void run_batch(pagoda::cuda::GpuSampler& sampler, int vocab, std::vector<SamplerTestRow>& rows,
                Totals& totals) {
   const int n = static_cast<int>(rows.size());
   std::vector<std::vector<float>> logits(n);
@@ -121,18 +92,12 @@ void run_batch(pagoda::cuda::GpuSampler& sampler, int vocab, std::vector<Row>& r
       ++totals.mismatches;
       continue;
     }
-    if (std::fabs(got.logprob - want.logprob) > 1e-3f) {
+    if (!logprob_close(got.logprob, want.logprob)) {
       std::printf("FAIL: vocab %d row %d: logprob %.6f, reference %.6f\n", vocab, r, got.logprob,
                   want.logprob);
       ++g_failures;
     }
-    bool top_ok = got.top_logprobs.size() == want.top_logprobs.size();
-    for (size_t j = 0; top_ok && j < want.top_logprobs.size(); ++j)
-      top_ok = got.top_logprobs[j].first == want.top_logprobs[j].first &&
-               (std::fabs(got.top_logprobs[j].second - want.top_logprobs[j].second) <= 1e-3f ||
-                (std::isinf(got.top_logprobs[j].second) &&
-                 std::isinf(want.top_logprobs[j].second)));
-    if (!top_ok) {
+    if (!top_logprobs_match(got, want)) {
       std::printf("FAIL: vocab %d row %d: top logprobs differ\n", vocab, r);
       ++g_failures;
     }
@@ -178,12 +143,12 @@ std::vector<std::vector<uint32_t>> grammar_masks(int vocab) {
 int main() {
   if (!have_gpu()) return 77;
   seed_rng();
-  pagoda::cuda::GpuSampler sampler;
-  Totals totals;
   constexpr int kQwenVocab = 151936;
   const auto masks = grammar_masks(kQwenVocab);
+  pagoda::cuda::GpuSampler sampler;
+  Totals totals;
   for (int b = 0; b < 4; ++b) {
-    std::vector<Row> rows(masks.size() * 2);
+    std::vector<SamplerTestRow> rows(masks.size() * 2);
     for (size_t r = 0; r < rows.size(); ++r) {
       rows[r].mask = masks[r % masks.size()];
       random_params(rows[r], kQwenVocab);
@@ -192,24 +157,12 @@ int main() {
   }
   for (int vocab : {1000, 32000, kQwenVocab})
     for (int b = 0; b < 4; ++b) {
-      std::vector<Row> rows(64);
+      std::vector<SamplerTestRow> rows(64);
       for (auto& r : rows) {
         if (uniform_int(0, 4) != 0) r.mask = random_mask(vocab);  // some rows unconstrained
         random_params(r, vocab);
       }
       run_batch(sampler, vocab, rows, totals);
     }
-  const double agree = 1.0 - static_cast<double>(totals.mismatches) / totals.rows;
-  std::printf("%d rows, %d id mismatches (%.4f%% agree)\n", totals.rows, totals.mismatches,
-              100.0 * agree);
-  if (agree < 0.999) {
-    std::printf("FAIL: ids agree in fewer than 99.9%% of rows\n");
-    ++g_failures;
-  }
-  if (g_failures) {
-    std::printf("%d failures\n", g_failures);
-    return 1;
-  }
-  std::printf("OK\n");
-  return 0;
+  return sampler_test_result(totals.rows, totals.mismatches);
 }

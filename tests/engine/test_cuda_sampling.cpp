@@ -22,40 +22,7 @@ using namespace cuda_test;
 
 namespace {
 
-
-
-double uniform(double lo, double hi) {
-  return std::uniform_real_distribution<double>(lo, hi)(g_rng);
-}
-int uniform_int(int lo, int hi) {
-  return std::uniform_int_distribution<int>(lo, hi)(g_rng);
-}
-bool chance(double p) {
-  return uniform(0, 1) < p;
-}
-
-struct TestRow {
-  pagoda::SamplingRow sampling;
-  std::vector<int32_t> prompt, output, banned;
-};
-
-std::vector<float> random_logits(int vocab) {
-  std::vector<float> x(vocab);
-  std::normal_distribution<float> normal(0.0f, static_cast<float>(uniform(0.5, 4.0)));
-  const float shift = static_cast<float>(uniform(-10, 10));
-  for (float& v : x) v = normal(g_rng) + shift;
-  const int peaks = uniform_int(0, 8);  // a few confident tokens, as real logits have
-  for (int i = 0; i < peaks; ++i)
-    x[uniform_int(0, vocab - 1)] += static_cast<float>(uniform(2, 15));
-  const bool bf16 = chance(0.3);
-  for (float& v : x) {
-    if (bf16) v = __bfloat162float(__float2bfloat16(v));
-    if (v == 0.0f) v = 0.001f;
-  }
-  return x;
-}
-
-void random_row(TestRow& t, int vocab) {
+void random_row(SamplerTestRow& t, int vocab) {
   pagoda::SamplingRow& s = t.sampling;
   const int kind = uniform_int(0, 9);
   s.temperature = kind < 2 ? 0.0f : static_cast<float>(uniform(0.2, 1.8));
@@ -82,13 +49,7 @@ void random_row(TestRow& t, int vocab) {
   if (chance(0.05)) t.banned.push_back(-3);  // out of range: ignored
   if (chance(0.02))                          // everything banned: raw argmax
     for (int i = 0; i < vocab; ++i) t.banned.push_back(i);
-  s.seed = g_rng();
-  s.step = uniform_int(0, 5000);
-  const int lp = uniform_int(0, 3);
-  s.num_logprobs = lp == 0 ? -1 : lp == 1 ? 0 : uniform_int(1, pagoda::cuda::kMaxTopLogprobs);
-  s.prompt_ids = t.prompt;
-  s.output_ids = t.output;
-  s.banned_ids = t.banned;
+  finish_random_row(t, 5000, 2, pagoda::cuda::kMaxTopLogprobs);
 }
 
 struct Totals {
@@ -98,10 +59,10 @@ struct Totals {
 // One batch of rows of one vocabulary size; row skip_row is passed as null and must stay raw.
 void run_batch(pagoda::cuda::GpuSampler& sampler, int vocab, int rows, Totals& totals) {
   std::vector<std::vector<float>> logits(rows);
-  std::vector<TestRow> test_rows(rows);
+  std::vector<SamplerTestRow> test_rows(rows);
   std::vector<float> flat(static_cast<size_t>(rows) * vocab);
   for (int r = 0; r < rows; ++r) {
-    logits[r] = random_logits(vocab);
+    logits[r] = random_logits(vocab, true);
     random_row(test_rows[r], vocab);
     std::copy(logits[r].begin(), logits[r].end(), flat.begin() + static_cast<size_t>(r) * vocab);
   }
@@ -170,16 +131,12 @@ void run_batch(pagoda::cuda::GpuSampler& sampler, int vocab, int rows, Totals& t
           "reference %d (p/p_max %.9g), GPU %d (p/p_max %.9g), gap %.3g\n",
           vocab, r, s.temperature, s.top_k, s.top_p, s.min_p, want.token_id, p(want.token_id),
           got.token_id, p(got.token_id), std::fabs(p(want.token_id) - p(got.token_id)));
-    } else if (std::fabs(got.logprob - want.logprob) > 1e-3f) {
+    } else if (!logprob_close(got.logprob, want.logprob)) {
       std::printf("FAIL: vocab %d row %d: logprob %.6f, reference %.6f\n", vocab, r, got.logprob,
                   want.logprob);
       ++g_failures;
     }
-    bool top_ok = got.top_logprobs.size() == want.top_logprobs.size();
-    for (size_t j = 0; top_ok && j < want.top_logprobs.size(); ++j)
-      top_ok = got.top_logprobs[j].first == want.top_logprobs[j].first &&
-               std::fabs(got.top_logprobs[j].second - want.top_logprobs[j].second) <= 1e-3f;
-    if (!top_ok) {
+    if (!top_logprobs_match(got, want)) {
       std::printf("FAIL: vocab %d row %d: top logprobs differ (%zu vs %zu entries)\n", vocab, r,
                   got.top_logprobs.size(), want.top_logprobs.size());
       ++g_failures;
@@ -208,18 +165,7 @@ int main() {
   // Timing of a decode-sized batch: 256 rows of a 152K vocabulary.
   run_batch(sampler, 151936, 256, totals);
 
-  const double match = 1.0 - static_cast<double>(totals.id_mismatches) / totals.rows;
-  std::printf(
-      "%d rows (%d sampled, the rest greedy or all banned): %d id mismatches, %.4f%% agree\n",
-      totals.rows, totals.sampled_rows, totals.id_mismatches, 100.0 * match);
-  if (match < 0.999) {
-    std::printf("FAIL: ids agree in fewer than 99.9%% of rows\n");
-    ++g_failures;
-  }
-  if (g_failures) {
-    std::printf("%d failures\n", g_failures);
-    return 1;
-  }
-  std::printf("OK\n");
-  return 0;
+  std::printf("%d rows (%d sampled, the rest greedy or all banned)\n", totals.rows,
+              totals.sampled_rows);
+  return sampler_test_result(totals.rows, totals.id_mismatches);
 }

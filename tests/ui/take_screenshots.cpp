@@ -4,9 +4,6 @@
 // taken during a burst of real CPU generations on demo-chat, with the fake NVML library
 // (tests/app/fake_nvml.cpp) standing in for a GPU driver and following the engine's load.
 // Usage: pagoda_screenshots <output folder>
-#include <QApplication>
-#include <QDir>
-#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonObject>
@@ -16,29 +13,18 @@
 #include <QTimer>
 #include <cmath>
 
-#include "tests/app/fake_hub/fake_hub.h"
-#include "tests/app/fake_nvml_control.h"
 #include "app/services/api_server_service.h"
-#include "app/services/chat_types.h"
-#include "app/services/engine_service.h"
-#include "app/services/telemetry_service.h"
 #include "app/services/download_service.h"
+#include "app/services/engine_service.h"
 #include "app/services/hub_service.h"
-#include "ui/chat_page.h"
+#include "tests/app/fake_hub/fake_hub.h"
+#include "tests/ui/screenshot_tool.h"
 #include "ui/discover_page.h"
-#include "ui/ui_util.h"
-#include "tests/ui/ui_test_harness.h"
 
 using pagoda::ui::MainWindow;
+using namespace screenshots;
 
 namespace {
-
-void waitUntil(const std::function<bool()>& done, int timeout_ms) {
-  QElapsedTimer clock;
-  clock.start();
-  while (!done() && clock.elapsed() < timeout_ms)
-    QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
-}
 
 // Many chat requests at once on the local engine for `seconds`, in waves, while the fake GPU
 // follows the engine's load; the Dashboard then shows a real burst.
@@ -76,39 +62,8 @@ void generationBurst(AppHarness& app, pagoda::testing::FakeNvml& gpu, int second
   }
 }
 
-void settle() {
-  QElapsedTimer clock;
-  clock.start();
-  while (clock.elapsed() < 300) QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
-}
-
-}  // namespace
-
-int main(int argc, char** argv) {
-  QApplication qapp(argc, argv);
-  if (argc < 2) return 2;
-  const QString out = QString::fromLocal8Bit(argv[1]);
-  QDir().mkpath(out);
-  pagoda::ui::applyStyle();
-  // A simulated GPU: the fake NVML library, loaded through the same path as the real driver's.
-  pagoda::testing::FakeNvml gpu;
-  gpu.set_gpu_count(1);
-  gpu.set_gpu(0, "NVIDIA GeForce RTX 4090 (simulated)", 24ull << 30);
-  gpu.set_load(0, 2, 16ull << 30, 30, 36, 210);
-  gpu.clear_processes();
-  gpu.add_process(0, static_cast<unsigned>(QCoreApplication::applicationPid()), "pagoda",
-                  14ull << 30);
-  gpu.add_process(0, 2817, "python3", 1900ull << 20);
-  gpu.add_process(0, 1342, "Xorg", 310ull << 20);
-  pagoda::app::TelemetryOptions telemetry;
-  telemetry.nvml_library = QStringLiteral(PAGODA_FAKE_NVML);
-  AppHarness app({}, telemetry);
-  QObject::connect(app.settings.get(), &pagoda::app::AppSettings::languageChanged,
-                   &pagoda::ui::applyLanguage);
-  app.settings->setDevice("cpu");
-  app.settings->saveRemoteEndpoint(
-      {{}, "Office GPU server", "http://gpu-box:8000/v1", "Qwen/Qwen3-8B"});
-  // Two more models: one complete, one with a missing shard (shown with its reason).
+// Two more models in the library: one complete, one with a missing shard (shown with its reason).
+void addLibraryModels(AppHarness& app) {
   const QString models = app.settings->modelsFolder();
   for (const QString& name : {QStringLiteral("tiny-qwen3"), QStringLiteral("tiny-qwen2")}) {
     const QDir from(QStringLiteral(PAGODA_TEST_DATA "/models/") + name);
@@ -118,20 +73,20 @@ int main(int argc, char** argv) {
         QFile::copy(from.filePath(file), models + "/" + name + "/" + file);
   }
   app.library->rescan();
+}
 
-  // Discover and Downloads talk to a fake hub on 127.0.0.1 serving the fixture models as
-  // pagoda/<name>, one of them with a model card.
-  QTemporaryDir hub_root;
+// The fake hub's folder: the fixture models as pagoda/<name>, tiny-qwen3 with a model card.
+void fillHub(const QString& root) {
   for (const char* name :
        {"tiny-qwen3", "tiny-llama3", "tiny-mistral", "tiny-qwen2", "tiny-yi-spm"}) {
     const QDir from(QStringLiteral(PAGODA_TEST_DATA "/models/") + name);
-    const QString to = hub_root.path() + "/pagoda/" + name;
+    const QString to = root + "/pagoda/" + name;
     QDir().mkpath(to);
     for (const QString& file : from.entryList(QDir::Files))
       QFile::copy(from.filePath(file), to + "/" + file);
   }
   {
-    QFile readme(hub_root.path() + "/pagoda/tiny-qwen3/README.md");
+    QFile readme(root + "/pagoda/tiny-qwen3/README.md");
     readme.open(QIODevice::WriteOnly);
     readme.write(
         "# tiny-qwen3\n\nA **tiny** Qwen3-architecture model with random weights, made for "
@@ -139,33 +94,10 @@ int main(int argc, char** argv) {
         "pagoda/tiny-qwen3 --prompt \"Hello\"\n```\n\n## Details\n\n- 2 layers, hidden size "
         "64\n- A context of 4096 tokens\n- License: Apache-2.0\n");
   }
-  pagoda::test::FakeHub fake_hub(hub_root.path().toStdString());
-  fake_hub.start();
-  app.hub->setEndpointText(QString::fromStdString("ms+" + fake_hub.url()));
-  app.window = std::make_unique<MainWindow>(app.services());  // Discover on the fake hub
-  app.window->resize(1024, 700);
-  app.window->show();
-  waitUntil([&] { return !app.library->models().isEmpty(); }, 20000);
-  app.engine->load(QStringLiteral(PAGODA_TEST_DATA "/models/demo-chat"), "cpu", 4096);
-  waitUntil([&] { return app.engine->isLoaded(); }, 60000);
+}
 
-  // A conversation with a real reply, and a second one in the list.
-  pagoda::ui::ChatPage* page = app.window->chatPage();
-  app.window->showPage(MainWindow::Chat);
-  const qint64 older = page->newConversation();
-  app.store->renameConversation(older, "Arithmetic practice");
-  app.store->addMessage(older, "user", "What is 7 + 5?");
-  app.store->addMessage(older, "assistant", "7 + 5 = 12.");
-  const qint64 chat = page->newConversation();
-  app.store->setSampling(chat, pagoda::app::SamplingSettings::preset("precise"));
-  page->selectConversation(chat);
-  for (const char* question : {"Hello!", "What is the capital of China?"}) {
-    app.chat->send(chat, QString::fromUtf8(question));
-    waitUntil([&] { return !app.chat->isGenerating(); }, 60000);
-  }
-  page->selectConversation(chat);
-
-  // The Server page: the API on with a key, and a few requests in its log (one without the key).
+// The Server page: the API on with a key, and a few requests in its log (one without the key).
+void fillServerLog(AppHarness& app) {
   using ServerState = pagoda::app::ApiServerService::State;
   app.server->setApiKey(pagoda::app::ApiServerService::generateApiKey());
   app.server->setEnabled(true);
@@ -194,8 +126,10 @@ int main(int argc, char** argv) {
          QByteArray(R"({"model":"demo-chat","temperature":0,"messages":[{"role":"user",)") +
              R"("content":")" + question + R"("}]})",
          true);
+}
 
-  // Downloads: one completed, two running slowly, one paused, one that failed.
+// Downloads: one completed, two running slowly, one paused, one that failed.
+void fillDownloads(AppHarness& app, pagoda::test::FakeHub& fake_hub) {
   auto item_for = [&](const QString& model) {
     for (const pagoda::app::DownloadItem& item : app.downloads->items())
       if (item.model_id == model) return item;
@@ -214,14 +148,20 @@ int main(int argc, char** argv) {
   app.downloads->enqueue("pagoda/no-such-model");
   waitUntil([&] { return item_for("pagoda/no-such-model").state == "failed"; }, 30000);
   waitUntil([&] { return item_for("pagoda/tiny-mistral").bytes_done > (1 << 20); }, 30000);
-  // Discover: all models on the hub, tiny-qwen3 open with its card and fit estimate.
+}
+
+// Discover: all models on the hub, tiny-qwen3 open with its card and fit estimate.
+void openDiscoverModel(AppHarness& app) {
   auto* discover = qobject_cast<pagoda::ui::DiscoverPage*>(app.window->page(MainWindow::Discover));
   discover->search("");
   discover->openModel("pagoda/tiny-qwen3");
   waitUntil([&] { return discover->openModelId() == "pagoda/tiny-qwen3"; }, 20000);
+}
 
-  // Every page at two window sizes in both languages. The Dashboard first gets a minute of a
-  // real burst of generations, then a short burst before each of its shots keeps it live.
+// Every page at two window sizes in both languages, the chat `chat` shown (in Chinese, a new one
+// asked in Chinese). The Dashboard first gets a minute of a real burst of generations, then a
+// short burst before each of its shots keeps it live.
+void shootEveryPage(AppHarness& app, SimulatedGpu& gpu, const QString& out, qint64 chat) {
   const struct {
     MainWindow::Page page;
     const char* name;
@@ -236,33 +176,66 @@ int main(int argc, char** argv) {
   for (const char* language : {"en", "zh_CN"}) {
     if (app.settings->language() != QLatin1String(language)) {
       app.settings->setLanguage(QString::fromLatin1(language));
-      settle();
-      discover = qobject_cast<pagoda::ui::DiscoverPage*>(app.window->page(MainWindow::Discover));
-      discover->search("");
-      discover->openModel("pagoda/tiny-qwen3");
-      waitUntil([&] { return discover->openModelId() == "pagoda/tiny-qwen3"; }, 20000);
+      settle(300);
+      openDiscoverModel(app);  // the pages were built again in the new language
     }
-    if (QLatin1String(language) == QLatin1String("zh_CN")) {
-      chat_shown = app.window->chatPage()->newConversation();
-      app.store->setSampling(chat_shown, pagoda::app::SamplingSettings::preset("precise"));
-      app.chat->send(chat_shown, QString::fromUtf8("中国的首都是哪里?"));
-      waitUntil([&] { return !app.chat->isGenerating(); }, 60000);
-    }
+    if (QLatin1String(language) == QLatin1String("zh_CN"))
+      chat_shown = askedChat(app, {"中国的首都是哪里?"});
     app.window->chatPage()->selectConversation(chat_shown);
     for (const QSize size : {QSize(1024, 700), QSize(1600, 1000)}) {
       app.window->resize(size);
       for (const auto& p : pages) {
         app.window->showPage(p.page);
         if (p.page == MainWindow::Dashboard) generationBurst(app, gpu, 3);
-        settle();
-        app.window->grab().save(QStringLiteral("%1/%2-%3-%4x%5.png")
-                                    .arg(out, QString::fromLatin1(p.name),
-                                         QString::fromLatin1(language))
-                                    .arg(size.width())
-                                    .arg(size.height()));
+        settle(300);
+        saveShot(app.window.get(), out,
+                 QString::fromLatin1(p.name) + "-" + QString::fromLatin1(language), size);
       }
     }
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  QApplication qapp(argc, argv);
+  const QString out = startTool(argc, argv);
+  if (out.isEmpty()) return 2;
+  SimulatedGpu gpu("NVIDIA GeForce RTX 4090 (simulated)", 24ull << 30);
+  gpu.set_load(0, 2, 16ull << 30, 30, 36, 210);
+  gpu.clear_processes();
+  gpu.add_process(0, static_cast<unsigned>(QCoreApplication::applicationPid()), "pagoda",
+                  14ull << 30);
+  gpu.add_process(0, 2817, "python3", 1900ull << 20);
+  gpu.add_process(0, 1342, "Xorg", 310ull << 20);
+  AppHarness app({}, fakeNvmlTelemetry());
+  prepareApp(app);
+  app.settings->saveRemoteEndpoint(
+      {{}, "Office GPU server", "http://gpu-box:8000/v1", "Qwen/Qwen3-8B"});
+  addLibraryModels(app);
+
+  // Discover and Downloads talk to a fake hub on 127.0.0.1 serving the fixture models as
+  // pagoda/<name>, one of them with a model card.
+  QTemporaryDir hub_root;
+  fillHub(hub_root.path());
+  pagoda::test::FakeHub fake_hub(hub_root.path().toStdString());
+  fake_hub.start();
+  app.hub->setEndpointText(QString::fromStdString("ms+" + fake_hub.url()));
+  app.window = std::make_unique<MainWindow>(app.services());  // Discover on the fake hub
+  app.window->resize(1024, 700);
+  app.window->show();
+  waitUntil([&] { return !app.library->models().isEmpty(); }, 20000);
+  app.engine->load(QStringLiteral(PAGODA_TEST_DATA "/models/demo-chat"), "cpu", 4096);
+  waitUntil([&] { return app.engine->isLoaded(); }, 60000);
+
+  // A conversation with a real reply, and a second one in the list.
+  app.window->showPage(MainWindow::Chat);
+  storedChat(app, "Arithmetic practice", "What is 7 + 5?", "7 + 5 = 12.");
+  const qint64 chat = askedChat(app, {"Hello!", "What is the capital of China?"});
+  fillServerLog(app);
+  fillDownloads(app, fake_hub);
+  openDiscoverModel(app);
+  shootEveryPage(app, gpu, out, chat);
   app.settings->setLanguage("en");
   app.telemetry->setWindowMinutes(5);
   app.window.reset();  // before the hub and download services it shows

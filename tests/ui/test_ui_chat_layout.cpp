@@ -59,6 +59,62 @@ qint64 remoteChat(AppHarness& app, const FakeOpenAiServer& server, QSize size) {
   return id;
 }
 
+// A stored conversation (a question and its answer), shown on the chat page at `size`.
+qint64 showStoredChat(AppHarness& app, const QString& title, const QString& question,
+                      const QString& answer, QSize size) {
+  const qint64 id = app.store->createConversation(title);
+  app.store->addMessage(id, "user", question);
+  app.store->addMessage(id, "assistant", answer);
+  showActive(app, size);
+  app.window->showPage(MainWindow::Chat);
+  app.window->chatPage()->selectConversation(id);
+  return id;
+}
+
+// Telemetry on a computer without NVIDIA's driver (its library is not there), polled often.
+app::TelemetryOptions telemetryWithoutGpu() {
+  app::TelemetryOptions options;
+  options.nvml_library = QDir::temp().filePath("no-such-libnvidia-ml.so.1");
+  options.interval_ms = 50;
+  return options;
+}
+
+// The chat page at 1280x800 with the engine on the CPU, once the library lists demo-chat.
+void showLocalChat(AppHarness& app) {
+  app.settings->setDevice("cpu");
+  showActive(app, {1280, 800});
+  app.window->showPage(MainWindow::Chat);
+  QTRY_VERIFY_WITH_TIMEOUT(!app.library->models().isEmpty(), 20000);
+}
+
+// The fixture of the streaming tests: the app on a new conversation at `size` that streams a
+// reply of `chunks` (one every `interval_ms`) from a fake OpenAI server, with the composer
+// focused and spies on the chat's stream updates and finished replies.
+struct StreamingChat {
+  StreamingChat(QStringList chunks, int interval_ms, QSize size) {
+    server.chunks = std::move(chunks);
+    server.interval_ms = interval_ms;
+    id = remoteChat(app, server, size);
+    page = app.window->chatPage();
+    composer = page->composer();
+    composer->setFocus();
+  }
+  FakeOpenAiServer server;
+  AppHarness app;
+  qint64 id = 0;
+  ui::ChatPage* page = nullptr;
+  ui::Composer* composer = nullptr;
+  QSignalSpy updates{app.chat.get(), &app::ChatService::streamUpdated};
+  QSignalSpy finished{app.chat.get(), &app::ChatService::generationFinished};
+};
+
+// "<prefix>0 ", "<prefix>1 ", ... : `count` chunks of a long reply.
+QStringList numberedWords(const QString& prefix, int count) {
+  QStringList words;
+  for (int i = 0; i < count; ++i) words << QStringLiteral("%1%2 ").arg(prefix).arg(i);
+  return words;
+}
+
 QList<ui::MessageView*> views(AppHarness& app) {
   QList<ui::MessageView*> out = app.window->chatPage()->messageViews();
   std::sort(out.begin(), out.end(),
@@ -160,12 +216,7 @@ void TestUiChatLayout::iconsAndAccessibleNames() {
   for (const QString& name : names)
     QVERIFY2(!QIcon(":/icons/" + name).pixmap(16, 16).isNull(), qPrintable(name));
   AppHarness app;
-  const qint64 id = app.store->createConversation("Icons");
-  app.store->addMessage(id, "user", "Show code");
-  app.store->addMessage(id, "assistant", "Here:\n\n```cpp\nint x = 1;\n```\n");
-  showActive(app, {1280, 800});
-  app.window->showPage(MainWindow::Chat);
-  app.window->chatPage()->selectConversation(id);
+  showStoredChat(app, "Icons", "Show code", "Here:\n\n```cpp\nint x = 1;\n```\n", {1280, 800});
   QCOMPARE(views(app).size(), 2);
   int icon_only = 0;
   for (QAbstractButton* b : app.window->findChildren<QAbstractButton*>()) {
@@ -212,29 +263,21 @@ void TestUiChatLayout::bubbleHeightsAtManyWidths() {
 }
 
 void TestUiChatLayout::stoppedLongReplyKeepsBottomAndFocus() {
-  FakeOpenAiServer server;
-  for (int i = 0; i < 400; ++i) server.chunks << QStringLiteral("word%1 ").arg(i);
-  server.interval_ms = 5;
-  AppHarness app;
-  const qint64 id = remoteChat(app, server, {1024, 700});
-  ui::ChatPage* page = app.window->chatPage();
-  QCOMPARE(page->currentConversation(), id);
-  ui::Composer* composer = page->composer();
-  composer->setFocus();
-  QTest::keyClicks(composer, "Tell me a long story");
-  QSignalSpy updates(app.chat.get(), &app::ChatService::streamUpdated);
-  QSignalSpy finished(app.chat.get(), &app::ChatService::generationFinished);
-  QTest::keyClick(composer, Qt::Key_Return);
+  StreamingChat fx(numberedWords("word", 400), 5, {1024, 700});
+  AppHarness& app = fx.app;
+  QCOMPARE(fx.page->currentConversation(), fx.id);
+  QTest::keyClicks(fx.composer, "Tell me a long story");
+  QTest::keyClick(fx.composer, Qt::Key_Return);
   QVERIFY(app.chat->isGenerating());
-  QCOMPARE(QApplication::focusWidget(), composer);  // Send left focus in the composer
-  QTRY_VERIFY_WITH_TIMEOUT(updates.count() >= 250, 20000);
-  auto* stop = page->findChild<QPushButton*>("StopButton");
+  QCOMPARE(QApplication::focusWidget(), fx.composer);  // Send left focus in the composer
+  QTRY_VERIFY_WITH_TIMEOUT(fx.updates.count() >= 250, 20000);
+  auto* stop = fx.page->findChild<QPushButton*>("StopButton");
   QTest::mouseClick(stop, Qt::LeftButton);
-  QTRY_COMPARE(finished.count(), 1);
-  QCOMPARE(finished.first().at(2).toString(), QString(app::kStateStopped));
+  QTRY_COMPARE(fx.finished.count(), 1);
+  QCOMPARE(fx.finished.first().at(2).toString(), QString(app::kStateStopped));
   QTest::qWait(100);
-  QCOMPARE(QApplication::focusWidget(), composer);  // not the system prompt editor
-  QScrollBar* bar = page->transcriptArea()->verticalScrollBar();
+  QCOMPARE(QApplication::focusWidget(), fx.composer);  // not the system prompt editor
+  QScrollBar* bar = fx.page->transcriptArea()->verticalScrollBar();
   QVERIFY(bar->maximum() > 0);
   QVERIFY2(bar->value() >= bar->maximum() - 40,
            qPrintable(QString("view at %1 of %2 after Stop").arg(bar->value()).arg(bar->maximum())));
@@ -243,10 +286,8 @@ void TestUiChatLayout::stoppedLongReplyKeepsBottomAndFocus() {
 
 void TestUiChatLayout::noModelKeepsMessageOnce() {
   AppHarness app;
-  app.settings->setDevice("cpu");
-  showActive(app, {1280, 800});
-  app.window->showPage(MainWindow::Chat);
-  QTRY_VERIFY_WITH_TIMEOUT(!app.library->models().isEmpty(), 20000);
+  showLocalChat(app);
+  if (QTest::currentTestFailed()) return;
   ui::ChatPage* page = app.window->chatPage();
   const qint64 id = page->newConversation();
   ui::Composer* composer = page->composer();
@@ -314,10 +355,7 @@ void TestUiChatLayout::welcomeSaysWhichGpu() {
 }
 
 void TestUiChatLayout::welcomeWithoutGpu() {
-  app::TelemetryOptions options;
-  options.nvml_library = QDir::temp().filePath("no-such-libnvidia-ml.so.1");
-  options.interval_ms = 50;
-  AppHarness app({}, options);
+  AppHarness app({}, telemetryWithoutGpu());
   showActive(app, {1024, 700});
   app.window->showPage(MainWindow::Chat);
   ui::ChatWelcome* welcome = app.window->chatPage()->welcome();
@@ -327,10 +365,7 @@ void TestUiChatLayout::welcomeWithoutGpu() {
 }
 
 void TestUiChatLayout::welcomeInChinese() {
-  app::TelemetryOptions options;
-  options.nvml_library = QDir::temp().filePath("no-such-libnvidia-ml.so.1");
-  options.interval_ms = 50;
-  AppHarness app({}, options);
+  AppHarness app({}, telemetryWithoutGpu());
   showActive(app, {1024, 700});
   app.window->showPage(MainWindow::Chat);
   ui::applyLanguage("zh_CN");
@@ -349,10 +384,8 @@ void TestUiChatLayout::welcomeInChinese() {
 
 void TestUiChatLayout::welcomePromptsAnswered() {
   AppHarness app;
-  app.settings->setDevice("cpu");
-  showActive(app, {1280, 800});
-  app.window->showPage(MainWindow::Chat);
-  QTRY_VERIFY_WITH_TIMEOUT(!app.library->models().isEmpty(), 20000);
+  showLocalChat(app);
+  if (QTest::currentTestFailed()) return;
   ui::ChatPage* page = app.window->chatPage();
   ui::ChatWelcome* welcome = page->welcome();
   QPushButton* load = nullptr;
@@ -392,13 +425,8 @@ void TestUiChatLayout::welcomePromptsAnswered() {
 
 void TestUiChatLayout::narrowWindowFoldsPanels() {
   AppHarness app;
-  const qint64 id = app.store->createConversation("Layout");
-  app.store->addMessage(id, "user", "Question");
-  app.store->addMessage(id, "assistant", "Answer");
-  showActive(app, {1024, 700});
-  app.window->showPage(MainWindow::Chat);
+  showStoredChat(app, "Layout", "Question", "Answer", {1024, 700});
   ui::ChatPage* page = app.window->chatPage();
-  page->selectConversation(id);
   QTest::qWait(50);
   QScrollArea* transcript = page->transcriptArea();
   QVERIFY(!page->chatListShown());
@@ -466,29 +494,21 @@ void TestUiChatLayout::deleteCanBeUndone() {
 }
 
 void TestUiChatLayout::keyboard() {
-  FakeOpenAiServer server;
-  for (int i = 0; i < 300; ++i) server.chunks << QStringLiteral("w%1 ").arg(i);
-  server.interval_ms = 10;
-  AppHarness app;
-  const qint64 id = remoteChat(app, server, {1280, 800});
-  ui::ChatPage* page = app.window->chatPage();
-  ui::Composer* composer = page->composer();
-  composer->setFocus();
+  StreamingChat fx(numberedWords("w", 300), 10, {1280, 800});
+  AppHarness& app = fx.app;
   // Shift+Enter: a new line; Enter: sends.
-  QTest::keyClicks(composer, "one");
-  QTest::keyClick(composer, Qt::Key_Return, Qt::ShiftModifier);
-  QTest::keyClicks(composer, "two");
-  QCOMPARE(composer->toPlainText(), QString("one\ntwo"));
-  QSignalSpy updates(app.chat.get(), &app::ChatService::streamUpdated);
-  QSignalSpy finished(app.chat.get(), &app::ChatService::generationFinished);
-  QTest::keyClick(composer, Qt::Key_Return);
-  QCOMPARE(app.store->messages(id).first().content, QString("one\ntwo"));
-  QTRY_VERIFY(updates.count() >= 5);
+  QTest::keyClicks(fx.composer, "one");
+  QTest::keyClick(fx.composer, Qt::Key_Return, Qt::ShiftModifier);
+  QTest::keyClicks(fx.composer, "two");
+  QCOMPARE(fx.composer->toPlainText(), QString("one\ntwo"));
+  QTest::keyClick(fx.composer, Qt::Key_Return);
+  QCOMPARE(app.store->messages(fx.id).first().content, QString("one\ntwo"));
+  QTRY_VERIFY(fx.updates.count() >= 5);
   // Esc stops.
-  QTest::keyClick(composer, Qt::Key_Escape);
-  QTRY_COMPARE(finished.count(), 1);
-  QCOMPARE(finished.first().at(2).toString(), QString(app::kStateStopped));
-  QCOMPARE(QApplication::focusWidget(), composer);
+  QTest::keyClick(fx.composer, Qt::Key_Escape);
+  QTRY_COMPARE(fx.finished.count(), 1);
+  QCOMPARE(fx.finished.first().at(2).toString(), QString(app::kStateStopped));
+  QCOMPARE(QApplication::focusWidget(), fx.composer);
   // The edit box: Shift+Enter a new line, Enter saves and resends.
   ui::MessageView* question = views(app).first();
   question->startEdit();
@@ -499,21 +519,21 @@ void TestUiChatLayout::keyboard() {
   QTest::keyClick(editor, Qt::Key_Return, Qt::ShiftModifier);
   QTest::keyClicks(editor, "four");
   QVERIFY(!app.chat->isGenerating());
-  finished.clear();
+  fx.finished.clear();
   QTest::keyClick(editor, Qt::Key_Return);
   QVERIFY(app.chat->isGenerating());
-  QCOMPARE(app.store->messages(id).first().content, QString("three\nfour"));
-  QVERIFY(finished.wait(20000));
+  QCOMPARE(app.store->messages(fx.id).first().content, QString("three\nfour"));
+  QVERIFY(fx.finished.wait(20000));
   // After the edit box is gone, focus is back in the composer, and no stray window took it.
   QCOMPARE(QApplication::activeWindow(), app.window.get());
-  QCOMPARE(QApplication::focusWidget(), composer);
+  QCOMPARE(QApplication::focusWidget(), fx.composer);
   const QWidgetList windows = QApplication::topLevelWidgets();
   QCOMPARE(std::count_if(windows.begin(), windows.end(), [](QWidget* w) { return w->isVisible(); }),
            1);
   // Ctrl+N: a new chat; Ctrl+1 ... Ctrl+7: the pages.
-  QTest::keyClick(composer, Qt::Key_N, Qt::ControlModifier);
-  QVERIFY(page->currentConversation() != id);
-  QTest::keyClick(composer, Qt::Key_F, Qt::ControlModifier);
+  QTest::keyClick(fx.composer, Qt::Key_N, Qt::ControlModifier);
+  QVERIFY(fx.page->currentConversation() != fx.id);
+  QTest::keyClick(fx.composer, Qt::Key_F, Qt::ControlModifier);
   QCOMPARE(QApplication::focusWidget()->objectName(), QString("ChatSearch"));
   QTest::keyClick(app.window.get(), Qt::Key_3, Qt::ControlModifier);
   QCOMPARE(app.window->currentPage(), MainWindow::Models);
@@ -522,17 +542,13 @@ void TestUiChatLayout::keyboard() {
 }
 
 void TestUiChatLayout::replyVersions() {
-  FakeOpenAiServer server;
-  server.chunks = {"First ", "answer."};
-  server.interval_ms = 1;
-  AppHarness app;
-  const qint64 id = remoteChat(app, server, {1280, 800});
-  QSignalSpy finished(app.chat.get(), &app::ChatService::generationFinished);
-  QVERIFY(app.chat->send(id, "Question"));
-  QVERIFY(finished.wait(10000));
-  server.chunks = {"Second ", "answer."};
-  QVERIFY(app.chat->regenerate(id));
-  QVERIFY(finished.wait(10000));
+  StreamingChat fx({"First ", "answer."}, 1, {1280, 800});
+  AppHarness& app = fx.app;
+  QVERIFY(app.chat->send(fx.id, "Question"));
+  QVERIFY(fx.finished.wait(10000));
+  fx.server.chunks = {"Second ", "answer."};
+  QVERIFY(app.chat->regenerate(fx.id));
+  QVERIFY(fx.finished.wait(10000));
   QTRY_COMPARE(views(app).size(), 2);
   ui::MessageView* reply = views(app).last();
   QCOMPARE(reply->answerText(), QString("Second answer."));
@@ -545,21 +561,22 @@ void TestUiChatLayout::replyVersions() {
   QTest::mouseClick(previous, Qt::LeftButton);
   QTRY_COMPARE(views(app).last()->answerText(), QString("First answer."));
   QCOMPARE(views(app).last()->versionText(), QString("1/2"));
-  const QJsonArray history = app.chat->history(id);
+  const QJsonArray history = app.chat->history(fx.id);
   QCOMPARE(history.last().toObject().value("content").toString(), QString("First answer."));
   // Edit the question: a second version of it, with its own reply; the old one keeps its two.
-  server.chunks = {"Edited ", "answer."};
-  QVERIFY(app.chat->editAndResend(id, views(app).first()->messageId(), "Question, edited"));
-  QVERIFY(finished.wait(10000));
+  fx.server.chunks = {"Edited ", "answer."};
+  QVERIFY(app.chat->editAndResend(fx.id, views(app).first()->messageId(), "Question, edited"));
+  QVERIFY(fx.finished.wait(10000));
   QTRY_COMPARE(views(app).first()->versionText(), QString("2/2"));
   QCOMPARE(views(app).last()->answerText(), QString("Edited answer."));
   QCOMPARE(views(app).last()->versionText(), QString());  // one reply to the edited question
-  QVERIFY(app.chat->selectVersion(id, app.store->siblings(views(app).first()->messageId()).first()));
+  QVERIFY(
+      app.chat->selectVersion(fx.id, app.store->siblings(views(app).first()->messageId()).first()));
   QTRY_COMPARE(views(app).first()->answerText(), QString("Question"));
   QCOMPARE(views(app).last()->answerText(), QString("First answer."));  // its chosen reply
   // Reopened, the versions are still there.
-  QCOMPARE(app.store->messages(id).size(), 2);
-  QCOMPARE(app.store->messages(id).last().sibling_count, 2);
+  QCOMPARE(app.store->messages(fx.id).size(), 2);
+  QCOMPARE(app.store->messages(fx.id).last().sibling_count, 2);
 }
 
 QTEST_MAIN(TestUiChatLayout)

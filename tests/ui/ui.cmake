@@ -1,14 +1,9 @@
 # Widget tests of the desktop app (offscreen), and the screenshot tool.
 find_package(Qt6 6.4 REQUIRED COMPONENTS Test Widgets)
 foreach(_t test_ui_shell test_ui_chat test_ui_chat_layout)
-  add_executable(${_t} ${CMAKE_CURRENT_LIST_DIR}/${_t}.cpp ${CMAKE_CURRENT_LIST_DIR}/ui_test_harness.h)
-  set_target_properties(${_t} PROPERTIES AUTOMOC ON)
-  target_link_libraries(${_t} PRIVATE pagoda_ui pagoda_test_fake_openai Qt6::Test)
+  pagoda_add_gui_test(${_t} LIBS pagoda_test_fake_openai)
   target_compile_definitions(${_t} PRIVATE PAGODA_VERSION="${PAGODA_VERSION}"
                              PAGODA_APP="$<TARGET_FILE:pagoda>")
-  pagoda_test_defs(${_t})
-  add_test(NAME ${_t} COMMAND ${_t})
-  set_tests_properties(${_t} PROPERTIES LABELS "gui" ENVIRONMENT "QT_QPA_PLATFORM=offscreen")
 endforeach()
 add_dependencies(test_ui_shell pagoda)
 # The welcome's GPU line reads the fake NVML (tests/app/telemetry.cmake).

@@ -9,7 +9,12 @@
 #   BUILD_DIR       build folder (build-gpu)
 #   AB_SHAPES       shapes for the on/off comparison (qwen2.5-0.5b qwen2.5-7b)
 #   AB_BATCHES      their batch sizes (1,8,32)
-#   SERVE_SHAPES    shapes measured through pagoda-cli serve (tests/bench/serve_bench.py)
+#   QUANT_FORMATS   pagoda-bench --quant formats on the 7B shape, batches 1 and 8 ("": none)
+#   GRAMMAR_SHAPES  bench_grammar shapes, constrained vs unconstrained ("": none)
+#   SERVE_SHAPES    shapes measured through pagoda-cli serve by serve-checks.sh ("": none)
+#   CTX_SHAPES      shapes whose decode is also measured at context 1024 ("": none)
+#   DEADLINE_S      seconds after which the stages left are skipped (the call's limit, minus a
+#                   margin), so a long run still ends with its summary (unset: no limit)
 #   FULL_SHAPES     shapes for the full pagoda-bench run (batches 1..256, context 128 and 1024,
 #                   prefill, offline workload) (qwen2.5-0.5b qwen2.5-7b)
 #   OFFLINE_SHAPES  shapes whose full run includes the 256-request offline workload (qwen2.5-0.5b)
@@ -24,6 +29,13 @@ AB_BATCHES=${AB_BATCHES:-1,8,32}
 FULL_SHAPES=${FULL_SHAPES-"qwen2.5-0.5b qwen2.5-7b"}
 OFFLINE_SHAPES=${OFFLINE_SHAPES-"qwen2.5-0.5b"}
 NCU_SHAPES=${NCU_SHAPES-""}
+QUANT_FORMATS=${QUANT_FORMATS-""}
+GRAMMAR_SHAPES=${GRAMMAR_SHAPES-""}
+SERVE_SHAPES=${SERVE_SHAPES-""}
+CTX_SHAPES=${CTX_SHAPES-""}
+DEADLINE_S=${DEADLINE_S:-0}
+# time_left SECONDS: whether a stage of about that long still fits before DEADLINE_S.
+time_left() { [ "$DEADLINE_S" = 0 ] || [ $((SECONDS + $1)) -lt "$DEADLINE_S" ]; }
 OUT=${OUT:-$(mktemp -d)}
 mkdir -p "$OUT"
 STATUS=()
@@ -34,7 +46,8 @@ deps=()
 cmake -S . -B "$BUILD_DIR" -G Ninja -DPAGODA_GUI=OFF -DPAGODA_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 \
   -DCMAKE_BUILD_TYPE=Release "${deps[@]}" >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
 if ! cmake --build "$BUILD_DIR" -j"$(nproc)" --target pagoda_cuda test_cuda_kernels test_cuda_e2e \
-    test_cuda_attention_mma test_cuda_sampling test_cuda_grammar_mask test_step_plan pagoda-bench pagoda-cli \
+    test_cuda_attention_mma test_cuda_sampling test_cuda_grammar_mask test_step_plan pagoda-bench \
+    pagoda-cli bench_grammar \
     >>"$OUT/build.log" 2>&1; then
   grep -E "error|FAILED" "$OUT/build.log" | head -40
   exit 1
@@ -64,22 +77,52 @@ if [ "${SKIP_TESTS:-0}" != 1 ]; then
   tail -15 "$OUT/engine-e2e.log"
 fi
 
+for m in $FULL_SHAPES; do
+  time_left 90 || { note "bench $m: skipped (deadline)"; continue; }
+  off=0
+  case " $OFFLINE_SHAPES " in *" $m "*) off=256 ;; esac
+  timeout 300 "$B/pagoda-bench" --model "$m" --offline $off 2>&1 | tee -a "$OUT/bench.log" | grep RESULT
+done
+
 # On/off comparison: each change switched off alone, same binary, same run.
 for m in $AB_SHAPES; do
-  for v in "" "PAGODA_CUDA_FUSE=0" "PAGODA_CUDA_PDL=0" "PAGODA_CUDA_SPLIT_MERGE=0" \
-           "PAGODA_CUDA_FUSE=0 PAGODA_CUDA_PDL=0 PAGODA_CUDA_SPLIT_MERGE=0"; do
+  for v in ${AB_VARIANTS:-"" "PAGODA_CUDA_SPLIT_MERGE=0" "PAGODA_CUDA_FUSE=0" "PAGODA_CUDA_PDL=0" \
+           "PAGODA_CUDA_FUSE=0 PAGODA_CUDA_PDL=0 PAGODA_CUDA_SPLIT_MERGE=0"}; do
+    time_left 20 || { note "A/B $m $v: skipped (deadline)"; continue; }
     tag=$(echo "${v:-on}" | tr -d ' =' | sed 's/PAGODA_CUDA_//g')
     env $v timeout 200 "$B/pagoda-bench" --model "$m" --batches "$AB_BATCHES" --gen 64 \
       --no-prefill --offline 0 --tag "$tag" 2>&1 | grep RESULT | tee -a "$OUT/ab.log"
   done
 done
 
-for m in $FULL_SHAPES; do
-  off=0
-  case " $OFFLINE_SHAPES " in *" $m "*) off=256 ;; esac
-  timeout 300 "$B/pagoda-bench" --model "$m" --offline $off 2>&1 | tee -a "$OUT/bench.log" | grep RESULT
+for m in $GRAMMAR_SHAPES; do
+  time_left 60 || { note "bench_grammar $m: skipped (deadline)"; continue; }
+  timeout 150 "$B/bench_grammar" --shape "$m" --requests 32 --tokens 128 2>&1 |
+    tee -a "$OUT/grammar-bench.log" | tail -8
+done
+
+for f in $QUANT_FORMATS; do
+  time_left 40 || { note "quant $f: skipped (deadline)"; continue; }
+  timeout 120 "$B/pagoda-bench" --model qwen2.5-7b --quant "$f" --batches 1,8 --no-prefill \
+    --offline 0 2>&1 | grep RESULT | tee -a "$OUT/quant.log"
+done
+
+for m in $CTX_SHAPES; do
+  time_left 60 || { note "context 1024 $m: skipped (deadline)"; continue; }
   timeout 200 "$B/pagoda-bench" --model "$m" --prompt 1024 --no-prefill --offline 0 --tag ctx1024 \
     2>&1 | tee -a "$OUT/bench.log" | grep RESULT
+done
+
+for m in $SERVE_SHAPES; do
+  case $m in *7b*) need=200 ;; *) need=90 ;; esac
+  time_left $need || { note "serve $m: skipped (deadline)"; continue; }
+  if SERVE_SHAPES=$m SKIP_BUILD=1 BUILD_DIR=$BUILD_DIR OUT=$OUT timeout 400 \
+      bash tests/gpu/serve-checks.sh >>"$OUT/serve-run.log" 2>&1; then
+    note "serve $m: passed"
+  else
+    note "serve $m: FAILED"
+  fi
+  grep RESULT "$OUT/serve.log" 2>/dev/null | grep -i "${m}" | tail -20
 done
 
 for m in $NCU_SHAPES; do

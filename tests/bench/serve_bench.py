@@ -277,7 +277,7 @@ async def batch1(ep, model, args, vocab, emit):
         ttfts.append(r.ttft)
         span = r.event_times[-1] - r.event_times[0]
         rates.append((r.completion_tokens - 1) / span if span > 0 else 0.0)
-    if ttfts:
+    if not errors:
         emit("b1_ttft_ms", 1e3 * statistics.median(ttfts))
         emit("b1_decode_tok_s", statistics.median(rates))
     emit("b1_errors", errors)
@@ -297,10 +297,12 @@ async def workload_run(ep, model, args, vocab, emit):
                                      for p, m in work))
     wall = time.perf_counter() - t0
     errors = fail_report(results, "workload")
-    good = [r for r in results if not r.check()]
-    tokens = sum(r.completion_tokens for r in good)
-    ttft = [r.ttft for r in good]
-    itl = [b - a for r in good for a, b in zip(r.event_times, r.event_times[1:])]
+    if errors:  # a partial run's figures would not be the workload's
+        emit("errors", errors)
+        return errors
+    tokens = sum(r.completion_tokens for r in results)
+    ttft = [r.ttft for r in results]
+    itl = [b - a for r in results for a, b in zip(r.event_times, r.event_times[1:])]
     emit("offline_tok_s", tokens / wall)
     emit("offline_s", wall)
     emit("ttft_p50_ms", 1e3 * percentile(ttft, 50))

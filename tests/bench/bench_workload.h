@@ -4,6 +4,7 @@
 // repeats bit for bit, so that pagoda-bench's in-process runs and the HTTP measurement of
 // `pagoda-cli serve` see the same requests (test_bench_workload checks that they agree).
 // Header-only, no state shared between calls; safe on any thread.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -79,12 +80,24 @@ inline uint64_t workload_fingerprint(const std::vector<WorkloadRequest>& w) {
 // the same line).
 inline std::string workload_summary(const std::vector<WorkloadRequest>& w) {
   long long prompt = 0, output = 0;
-  for (const WorkloadRequest& r : w) prompt += static_cast<long long>(r.prompt.size()), output += r.max_new_tokens;
+  for (const WorkloadRequest& r : w) {
+    prompt += static_cast<long long>(r.prompt.size());
+    output += r.max_new_tokens;
+  }
   char buf[160];
   std::snprintf(buf, sizeof buf,
-                "workload: %zu requests, %lld prompt tokens, %lld output tokens, fingerprint %016llx",
+                "workload: %zu requests, %lld prompt tokens, %lld output tokens, "
+                "fingerprint %016llx",
                 w.size(), prompt, output, static_cast<unsigned long long>(workload_fingerprint(w)));
   return buf;
+}
+
+// The value at nearest rank p (0..100) after sorting (serve_bench.py's percentile() too).
+inline double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t i = std::min(v.size() - 1, static_cast<size_t>(p / 100.0 * (v.size() - 1) + 0.5));
+  return v[i];
 }
 
 }  // namespace pagoda::bench

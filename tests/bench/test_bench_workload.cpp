@@ -1,9 +1,11 @@
 // The benchmark inputs that two languages must agree on: the seeded workload of
 // bench_workload.h against serve_bench.py's copy (request by request, id by id), and the random
 // checkpoints' config.json (make_random_checkpoint.py, which parses bench_shapes.h) against
-// bench_shapes.h's ModelConfig. Runs python3; single-threaded.
+// bench_shapes.h's ModelConfig. Runs python3; single-threaded. And engine_workload.h (what
+// pagoda-bench --engine runs on the GPU) through demo-chat on the CPU.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -13,10 +15,12 @@
 #include <vector>
 
 #include "engine/chat/chat_template.h"
+#include "engine/core/engine.h"
 #include "engine/model/model_config.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "tests/bench/bench_shapes.h"
 #include "tests/bench/bench_workload.h"
+#include "tests/bench/engine_workload.h"
 
 namespace {
 
@@ -112,6 +116,46 @@ TEST(BenchWorkload, LengthsAndIdsAreUniformInTheirRanges) {
             pagoda::bench::workload_fingerprint(pagoda::bench::random_workload(other)));
   EXPECT_EQ(pagoda::bench::workload_fingerprint(w),
             pagoda::bench::workload_fingerprint(pagoda::bench::random_workload(s)));
+}
+
+TEST(EngineWorkload, EveryRequestRunsToItsLengthAndIsTimed) {
+  pagoda::EngineConfig c;
+  c.model_dir = std::string(PAGODA_TEST_DATA) + "/models/demo-chat";
+  c.device = "cpu";
+  c.num_threads = 2;
+  c.cpu_kv_cache_bytes = 64ull << 20;
+  auto engine = pagoda::Engine::load(c);
+  const WorkloadSpec s{.requests = 6, .min_prompt = 4, .max_prompt = 30, .min_output = 3,
+                       .max_output = 24, .vocab = engine->tokenizer().vocab_size(), .seed = 5};
+  const auto work = pagoda::bench::random_workload(s);
+  std::vector<pagoda::bench::EngineTrace> traces;
+  const double wall = pagoda::bench::run_engine(*engine, work, traces);
+  ASSERT_EQ(traces.size(), work.size());
+  long long want_tokens = 0;
+  for (size_t i = 0; i < work.size(); ++i) {
+    SCOPED_TRACE(i);
+    want_tokens += work[i].max_new_tokens;
+    EXPECT_EQ(traces[i].finish, pagoda::FinishReason::Length);
+    EXPECT_EQ(traces[i].completion_tokens, work[i].max_new_tokens);
+    // One output per decoded token on this engine, in time order, within the run.
+    ASSERT_EQ(traces[i].token_times.size(), static_cast<size_t>(work[i].max_new_tokens));
+    EXPECT_TRUE(std::is_sorted(traces[i].token_times.begin(), traces[i].token_times.end()));
+    EXPECT_GT(traces[i].token_times.front(), 0);
+    EXPECT_LE(traces[i].token_times.back(), wall);
+  }
+  const auto r = pagoda::bench::summarize(work, traces);
+  EXPECT_EQ(r.errors, 0);
+  EXPECT_EQ(r.tokens, want_tokens);
+  EXPECT_GT(r.ttft_p50, 0);
+  EXPECT_LE(r.ttft_p50, r.ttft_p99);
+  EXPECT_GT(r.itl_p50, 0);
+  EXPECT_LE(r.itl_p50, r.itl_p99);
+  // A request cut short counts as failed.
+  traces[2].completion_tokens -= 1;
+  traces[4].finish = pagoda::FinishReason::Stop;
+  const auto bad = pagoda::bench::summarize(work, traces);
+  EXPECT_EQ(bad.errors, 2);
+  EXPECT_EQ(bad.failures.size(), 2u);
 }
 
 TEST(RandomCheckpoint, ConfigLoadsBackAsTheBenchShape) {

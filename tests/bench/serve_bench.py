@@ -21,6 +21,8 @@ text event, as vLLM's benchmark_serving does.
 import argparse
 import asyncio
 import json
+import multiprocessing
+import os
 import statistics
 import sys
 import time
@@ -186,6 +188,7 @@ class StreamResult:
     def __init__(self, max_tokens):
         self.max_tokens = max_tokens
         self.start = 0.0
+        self.end = 0.0
         self.event_times = []  # arrival of each event that carries text (or the finish)
         self.completion_tokens = None
         self.finish_reason = None
@@ -232,7 +235,7 @@ async def stream_completion(ep, model, prompt, max_tokens, timeout):
     res = StreamResult(max_tokens)
     body = {"model": model, "prompt": prompt, "max_tokens": max_tokens, "temperature": 0,
             "ignore_eos": True, "stream": True, "stream_options": {"include_usage": True}}
-    res.start = time.perf_counter()
+    res.start = time.monotonic()
     writer = None
     try:
         async with asyncio.timeout(timeout):
@@ -243,19 +246,74 @@ async def stream_completion(ep, model, prompt, max_tokens, timeout):
                 res.error = f"HTTP {status}: {text[:300].decode(errors='replace')}"
                 return res
             async for piece in body_pieces(reader, headers):
-                now = time.perf_counter()
+                now = time.monotonic()
                 pending += piece.replace(b"\r\n", b"\n")
                 while (end := pending.find(b"\n\n")) >= 0:
                     event, pending = pending[:end], pending[end + 2:]
                     for line in event.split(b"\n"):
                         if line.startswith(b"data:"):
                             handle_event(line[5:].strip().decode(), now, res)
-    except (OSError, HttpError, asyncio.IncompleteReadError, ValueError, TimeoutError) as e:
+    except TimeoutError:
+        res.error = f"no end within --timeout {timeout} s"
+    except (OSError, HttpError, asyncio.IncompleteReadError, ValueError) as e:
         res.error = f"{type(e).__name__}: {e}"
     finally:
         if writer is not None:
             writer.close()
+        res.end = time.monotonic()
     return res
+
+
+async def stream_all(ep, model, jobs, timeout):
+    return await asyncio.gather(*(stream_completion(ep, model, p, m, timeout) for p, m in jobs))
+
+
+def client_process(url, api_key, model, jobs, timeout, barrier, conn):
+    """One client process: its share of the requests, all sent once every client is ready."""
+    ep = Endpoint(url, api_key)
+    barrier.wait()
+    results = asyncio.run(stream_all(ep, model, jobs, timeout))
+    conn.send([vars(r) for r in results])
+    conn.close()
+
+
+def run_streams(args, model, jobs):
+    """All jobs at once, spread over --clients processes (one Python thread parsing 20K events
+    a second would add its own queueing to the latencies). Returns (results in job order, the
+    common start); the clock is CLOCK_MONOTONIC, shared by the processes."""
+    n = max(1, min(args.clients, len(jobs)))
+    if n == 1:
+        t0 = time.monotonic()
+        return asyncio.run(stream_all(Endpoint(args.url, args.api_key), model, jobs,
+                                      args.timeout)), t0
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(n + 1)
+    procs, pipes = [], []
+    for k in range(n):
+        recv, send = ctx.Pipe(duplex=False)
+        p = ctx.Process(target=client_process, args=(args.url, args.api_key, model, jobs[k::n],
+                                                     args.timeout, barrier, send), daemon=True)
+        p.start()
+        procs.append(p)
+        pipes.append(recv)
+    barrier.wait()
+    t0 = time.monotonic()
+    results = [None] * len(jobs)
+    for k, recv in enumerate(pipes):
+        try:
+            parts = recv.recv()
+        except EOFError:
+            parts = None
+        for j, i in enumerate(range(k, len(jobs), n)):
+            r = StreamResult(jobs[i][1])
+            if parts is None:
+                r.error = f"client process {k} died"
+            else:
+                vars(r).update(parts[j])
+            results[i] = r
+    for p in procs:
+        p.join()
+    return results, t0
 
 
 # ---- the measurements ----
@@ -284,18 +342,16 @@ async def batch1(ep, model, args, vocab, emit):
     return errors
 
 
-async def workload_run(ep, model, args, vocab, emit):
+def workload_run(model, args, vocab, emit):
     if args.warmup > 0:  # the first steps of each batch shape (graph capture) stay out of it
         warm = random_workload(args.warmup, args.min_len, args.max_len, 16, 16, vocab,
                                args.seed + 2)
-        await asyncio.gather(*(stream_completion(ep, model, p, m, args.timeout) for p, m in warm))
+        run_streams(args, model, warm)
     work = random_workload(args.requests, args.min_len, args.max_len, args.min_len, args.max_len,
                            vocab, args.seed)
     print(workload_summary(work), flush=True)
-    t0 = time.perf_counter()
-    results = await asyncio.gather(*(stream_completion(ep, model, p, m, args.timeout)
-                                     for p, m in work))
-    wall = time.perf_counter() - t0
+    results, t0 = run_streams(args, model, work)
+    wall = max(r.end for r in results) - t0
     errors = fail_report(results, "workload")
     if errors:  # a partial run's figures would not be the workload's
         emit("errors", errors)
@@ -328,15 +384,23 @@ async def wait_ready(ep, seconds):
         await asyncio.sleep(0.5)
 
 
-async def main_async(args):
+async def prepare(args):
     ep = Endpoint(args.url, args.api_key)
     if args.wait > 0:
         await wait_ready(ep, args.wait)
-    model = args.model or (await ep.get_json("/v1/models"))["data"][0]["id"]
+    try:
+        return args.model or (await ep.get_json("/v1/models"))["data"][0]["id"]
+    except (OSError, HttpError, ValueError, KeyError, IndexError) as e:
+        raise SystemExit(f"cannot read {args.url}/v1/models: {type(e).__name__}: {e}")
+
+
+def run(args):
+    model = asyncio.run(prepare(args))
     vocab = args.vocab or (tokenizer_vocab_size(args.tokenizer) if args.tokenizer else None)
     if not vocab:
         raise SystemExit("give --vocab N or --tokenizer DIR (the ids prompts may use)")
-    print(f"serving {model} at {args.url}; prompt ids in [0, {vocab})", flush=True)
+    print(f"serving {model} at {args.url}; prompt ids in [0, {vocab}); "
+          f"{args.clients} client process(es)", flush=True)
 
     def emit(key, value):
         print(f"RESULT serve_{args.name} {key} {value:.2f}" if isinstance(value, float)
@@ -344,9 +408,9 @@ async def main_async(args):
 
     errors = 0
     if args.b1_runs > 0:
-        errors += await batch1(ep, model, args, vocab, emit)
+        errors += asyncio.run(batch1(Endpoint(args.url, args.api_key), model, args, vocab, emit))
     if args.requests > 0:
-        errors += await workload_run(ep, model, args, vocab, emit)
+        errors += workload_run(model, args, vocab, emit)
     return 1 if errors else 0
 
 
@@ -368,6 +432,8 @@ def main():
     p.add_argument("--b1-tokens", type=int, default=256)
     p.add_argument("--b1-runs", type=int, default=3, help="batch-1 runs (0: skip)")
     p.add_argument("--timeout", type=float, default=900, help="seconds per request")
+    p.add_argument("--clients", type=int, default=min(8, os.cpu_count() or 1),
+                   help="client processes the workload's streams are spread over")
     p.add_argument("--wait", type=float, default=0, help="first wait up to this for /health")
     p.add_argument("--print-workload", action="store_true",
                    help="print the workload (one 'prompt_len max_new ids...' line per request) "
@@ -384,7 +450,7 @@ def main():
             print(len(prompt), max_new, *prompt)
         print(workload_summary(work))
         return 0
-    return asyncio.run(main_async(args))
+    return run(args)
 
 
 if __name__ == "__main__":

@@ -36,20 +36,19 @@ inline double run_engine(Engine& engine, const std::vector<WorkloadRequest>& wor
     p.temperature = 0;
     p.max_tokens = work[i].max_new_tokens;
     p.ignore_eos = true;
-    engine.add_request("bench-" + std::to_string(i), work[i].prompt, p,
-                       [&, i](const RequestOutput& out) {
-                         const double now =
-                             std::chrono::duration<double>(Clock::now() - t0).count();
-                         std::lock_guard lock(mu);
-                         EngineTrace& t = traces[i];
-                         if (!out.token_ids.empty()) t.token_times.push_back(now);
-                         t.completion_tokens = out.completion_tokens;
-                         if (out.finish == FinishReason::None) return;
-                         t.finish = out.finish;
-                         t.error = out.error;
-                         ++finished;
-                         cv.notify_all();
-                       });
+    engine.add_request(
+        "bench-" + std::to_string(i), work[i].prompt, p, [&, i](const RequestOutput& out) {
+          const double now = std::chrono::duration<double>(Clock::now() - t0).count();
+          std::lock_guard lock(mu);
+          EngineTrace& t = traces[i];
+          if (!out.token_ids.empty()) t.token_times.push_back(now);
+          t.completion_tokens = out.completion_tokens;
+          if (out.finish == FinishReason::None) return;
+          t.finish = out.finish;
+          t.error = out.error;
+          ++finished;
+          cv.notify_all();
+        });
   }
   std::unique_lock lock(mu);
   cv.wait(lock, [&] { return finished == work.size(); });
@@ -60,7 +59,7 @@ struct WorkloadResult {
   long long tokens = 0;
   int errors = 0;  // requests that did not end by length with exactly max_new_tokens
   double ttft_p50 = 0, ttft_p99 = 0, itl_p50 = 0, itl_p99 = 0;  // seconds
-  std::vector<std::string> failures;                          // the first ten, described
+  std::vector<std::string> failures;                            // the first ten, described
 };
 
 inline WorkloadResult summarize(const std::vector<WorkloadRequest>& work,

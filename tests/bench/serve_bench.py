@@ -16,7 +16,8 @@ count other than max_tokens). Python standard library only: asyncio streams, raw
 
 A token that ends inside a UTF-8 character comes with the next one (the server never sends half
 a character), and events that arrive in one read share a timestamp: TTFT and ITL are measured per
-text event, as vLLM's benchmark_serving does.
+text event, as vLLM's benchmark_serving does (special tokens are sent as text, so that a random
+model repeating one gives events too; the count of events per token is printed).
 """
 import argparse
 import asyncio
@@ -234,7 +235,8 @@ def handle_event(data, now, res):
 async def stream_completion(ep, model, prompt, max_tokens, timeout):
     res = StreamResult(max_tokens)
     body = {"model": model, "prompt": prompt, "max_tokens": max_tokens, "temperature": 0,
-            "ignore_eos": True, "stream": True, "stream_options": {"include_usage": True}}
+            "ignore_eos": True, "skip_special_tokens": False, "stream": True,
+            "stream_options": {"include_usage": True}}
     res.start = time.monotonic()
     writer = None
     try:
@@ -359,6 +361,8 @@ def workload_run(model, args, vocab, emit):
     tokens = sum(r.completion_tokens for r in results)
     ttft = [r.ttft for r in results]
     itl = [b - a for r in results for a, b in zip(r.event_times, r.event_times[1:])]
+    events = sum(len(r.event_times) for r in results)
+    print(f"{events} text events for {tokens} tokens (ITL is per event)", flush=True)
     emit("offline_tok_s", tokens / wall)
     emit("offline_s", wall)
     emit("ttft_p50_ms", 1e3 * percentile(ttft, 50))

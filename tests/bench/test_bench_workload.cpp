@@ -73,10 +73,20 @@ std::string python_listing(const WorkloadSpec& s) {
 TEST(BenchWorkload, PythonDrawsTheSameRequests) {
   const WorkloadSpec specs[] = {
       {.requests = 256, .vocab = 151665, .seed = 0},  // the benchmark's own
-      {.requests = 8, .min_prompt = 10, .max_prompt = 40, .min_output = 10, .max_output = 40,
-       .vocab = 8192, .seed = 3},
-      {.requests = 5, .min_prompt = 1, .max_prompt = 1, .min_output = 1, .max_output = 1,
-       .vocab = 2, .seed = 18446744073709551615ull},
+      {.requests = 8,
+       .min_prompt = 10,
+       .max_prompt = 40,
+       .min_output = 10,
+       .max_output = 40,
+       .vocab = 8192,
+       .seed = 3},
+      {.requests = 5,
+       .min_prompt = 1,
+       .max_prompt = 1,
+       .min_output = 1,
+       .max_output = 1,
+       .vocab = 2,
+       .seed = 18446744073709551615ull},
   };
   for (const WorkloadSpec& s : specs) {
     const std::string cpp = cpp_listing(s), py = python_listing(s);
@@ -86,8 +96,13 @@ TEST(BenchWorkload, PythonDrawsTheSameRequests) {
 }
 
 TEST(BenchWorkload, LengthsAndIdsAreUniformInTheirRanges) {
-  const WorkloadSpec s{.requests = 4000, .min_prompt = 3, .max_prompt = 6, .min_output = 100,
-                       .max_output = 1024, .vocab = 7, .seed = 11};
+  const WorkloadSpec s{.requests = 4000,
+                       .min_prompt = 3,
+                       .max_prompt = 6,
+                       .min_output = 100,
+                       .max_output = 1024,
+                       .vocab = 7,
+                       .seed = 11};
   const auto w = pagoda::bench::random_workload(s);
   std::map<size_t, int> prompt_lens;
   std::map<int32_t, int> ids;
@@ -125,8 +140,13 @@ TEST(EngineWorkload, EveryRequestRunsToItsLengthAndIsTimed) {
   c.num_threads = 2;
   c.cpu_kv_cache_bytes = 64ull << 20;
   auto engine = pagoda::Engine::load(c);
-  const WorkloadSpec s{.requests = 6, .min_prompt = 4, .max_prompt = 30, .min_output = 3,
-                       .max_output = 24, .vocab = engine->tokenizer().vocab_size(), .seed = 5};
+  const WorkloadSpec s{.requests = 6,
+                       .min_prompt = 4,
+                       .max_prompt = 30,
+                       .min_output = 3,
+                       .max_output = 24,
+                       .vocab = engine->tokenizer().vocab_size(),
+                       .seed = 5};
   const auto work = pagoda::bench::random_workload(s);
   std::vector<pagoda::bench::EngineTrace> traces;
   const double wall = pagoda::bench::run_engine(*engine, work, traces);
@@ -164,12 +184,13 @@ TEST(RandomCheckpoint, ConfigLoadsBackAsTheBenchShape) {
   for (const std::string& n : pagoda::bench::model_shape_names()) expected_list += n + "\n";
   EXPECT_EQ(run("python3 " + script + " list"), expected_list);
 
-  const fs::path tmp = fs::temp_directory_path() / ("pagoda-random-ckpt-" + std::to_string(getpid()));
+  const fs::path tmp =
+      fs::temp_directory_path() / ("pagoda-random-ckpt-" + std::to_string(getpid()));
   for (const std::string& name : pagoda::bench::model_shape_names()) {
     SCOPED_TRACE(name);
     const fs::path dir = tmp / name;
-    const std::string said = run("python3 " + script + " " + name + " " + dir.string() +
-                                 " --config-only");
+    const std::string said =
+        run("python3 " + script + " " + name + " " + dir.string() + " --config-only");
     const pagoda::ModelConfig want = pagoda::bench::model_shape(name);
     const pagoda::ModelConfig got = pagoda::ModelConfig::from_dir(dir);
     EXPECT_EQ(got.architecture, want.architecture);

@@ -252,9 +252,13 @@ int main(int argc, char** argv) {
     if (tag.empty()) tag = "_" + quant;
     std::printf("quantized linear weights: %s\n", q.describe().c_str());
   }
-  if (!engine_tokenizer.empty())
-    return engine_offline(model, config, engine_tokenizer, offline > 0 ? offline : 256, max_tokens,
-                          max_seqs);
+  if (!engine_tokenizer.empty()) {
+    if (offline < 1) {
+      std::fprintf(stderr, "--engine runs the offline workload: --offline must be positive\n");
+      return 2;
+    }
+    return engine_offline(model, config, engine_tokenizer, offline, max_tokens, max_seqs);
+  }
   pagoda::BackendOptions opts;
   opts.max_num_batched_tokens = max_tokens;
   opts.max_num_seqs = max_seqs;

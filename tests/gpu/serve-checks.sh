@@ -46,7 +46,7 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
       >>"$OUT/serve-build.log" 2>&1 || { note "serve: configure FAILED"; exit 1; }
   fi
   targets=(pagoda-cli)
-  grep -q "PAGODA_CUDA:BOOL=ON" "$BUILD_DIR/CMakeCache.txt" && targets+=(pagoda-bench)
+  grep -qE "^PAGODA_CUDA:[A-Z]+=ON" "$BUILD_DIR/CMakeCache.txt" && targets+=(pagoda-bench)
   cmake --build "$BUILD_DIR" -j"$(nproc)" --target "${targets[@]}" >>"$OUT/serve-build.log" 2>&1 ||
     { note "serve: build FAILED"; tail -20 "$OUT/serve-build.log"; exit 1; }
 fi

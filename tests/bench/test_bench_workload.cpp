@@ -17,6 +17,7 @@
 #include "engine/chat/chat_template.h"
 #include "engine/core/engine.h"
 #include "engine/model/model_config.h"
+#include "engine/model/weights.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "tests/bench/bench_shapes.h"
 #include "tests/bench/bench_workload.h"
@@ -176,6 +177,30 @@ TEST(EngineWorkload, EveryRequestRunsToItsLengthAndIsTimed) {
   const auto bad = pagoda::bench::summarize(work, traces);
   EXPECT_EQ(bad.errors, 2);
   EXPECT_EQ(bad.failures.size(), 2u);
+}
+
+// The script's tensor list for a fixture's config.json is the fixture's (written by
+// transformers): biases (Qwen2), q/k norms (Qwen3), tied and untied (tiny-yi-spm) heads.
+TEST(RandomCheckpoint, TensorsAreNamedAndShapedAsTransformersWritesThem) {
+  for (const char* fixture : {"tiny-qwen2", "tiny-qwen3", "tiny-llama3", "tiny-yi-spm"}) {
+    SCOPED_TRACE(fixture);
+    const std::string dir = std::string(PAGODA_TEST_DATA) + "/models/" + fixture;
+    std::istringstream listed(
+        run("python3 " + source("tests/gpu/make_random_checkpoint.py") + " tensors " + dir));
+    std::map<std::string, std::vector<int64_t>> script;
+    std::string line;
+    while (std::getline(listed, line)) {
+      std::istringstream fields(line);
+      std::string name;
+      fields >> name;
+      int64_t d;
+      while (fields >> d) script[name].push_back(d);
+    }
+    const auto store = pagoda::WeightStore::open(dir);
+    std::map<std::string, std::vector<int64_t>> real;
+    for (const std::string& name : store.names()) real[name] = store.get(name).shape;
+    EXPECT_EQ(script, real);
+  }
 }
 
 TEST(RandomCheckpoint, ConfigLoadsBackAsTheBenchShape) {

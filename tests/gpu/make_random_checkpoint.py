@@ -206,7 +206,8 @@ def write_weights(cfg, outdir, seed):
 def main():
     shapes = read_shapes()
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("shape", help=", ".join(shapes) + " (or 'list')")
+    p.add_argument("shape", help=", ".join(shapes) + " (or 'list'; or 'tensors': print the "
+                   "'name dim...' list that OUTDIR's config.json gives, and exit)")
     p.add_argument("outdir", nargs="?")
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--config-only", action="store_true",
@@ -214,6 +215,15 @@ def main():
     args = p.parse_args()
     if args.shape == "list":
         print("\n".join(shapes))
+        return 0
+    if args.shape == "tensors" and args.outdir:
+        with open(os.path.join(args.outdir, "config.json"), encoding="utf-8") as f:
+            cfg = json.load(f)
+        cfg.setdefault("head_dim", cfg["hidden_size"] // cfg["num_attention_heads"])
+        cfg.setdefault("num_key_value_heads", cfg["num_attention_heads"])
+        cfg.setdefault("tie_word_embeddings", False)
+        for name, shape, _ in tensor_shapes(cfg):
+            print(name, *shape)
         return 0
     if args.shape not in shapes or not args.outdir:
         p.error(f"give one of {', '.join(shapes)} and OUTDIR")

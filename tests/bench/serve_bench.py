@@ -26,6 +26,7 @@ import multiprocessing
 import os
 import statistics
 import sys
+import threading
 import time
 import urllib.parse
 
@@ -273,7 +274,7 @@ async def stream_all(ep, model, jobs, timeout):
 def client_process(url, api_key, model, jobs, timeout, barrier, conn):
     """One client process: its share of the requests, all sent once every client is ready."""
     ep = Endpoint(url, api_key)
-    barrier.wait()
+    barrier.wait(timeout=120)
     results = asyncio.run(stream_all(ep, model, jobs, timeout))
     conn.send([vars(r) for r in results])
     conn.close()
@@ -296,9 +297,13 @@ def run_streams(args, model, jobs):
         p = ctx.Process(target=client_process, args=(args.url, args.api_key, model, jobs[k::n],
                                                      args.timeout, barrier, send), daemon=True)
         p.start()
+        send.close()  # the child's copy is the only writer left: its death reads as EOF
         procs.append(p)
         pipes.append(recv)
-    barrier.wait()
+    try:
+        barrier.wait(timeout=120)
+    except threading.BrokenBarrierError:
+        raise SystemExit("the client processes did not start")
     t0 = time.monotonic()
     results = [None] * len(jobs)
     for k, recv in enumerate(pipes):

@@ -162,6 +162,31 @@ int engine_offline(const std::string& model, const pagoda::ModelConfig& config,
   warm.requests = 16, warm.min_output = warm.max_output = 16, warm.seed = spec.seed + 2;
   std::vector<pagoda::bench::EngineTrace> traces;
   pagoda::bench::run_engine(*engine, pagoda::bench::random_workload(warm), traces);
+  // serve_bench.py's batch 1: 128 ids (seed + 1), 256 tokens, median of 3.
+  pagoda::bench::WorkloadSpec b1{.requests = 1,
+                                 .min_prompt = 128,
+                                 .max_prompt = 128,
+                                 .min_output = 1,
+                                 .max_output = 1,
+                                 .vocab = vocab,
+                                 .seed = spec.seed + 1};
+  auto b1_work = pagoda::bench::random_workload(b1);
+  b1_work[0].max_new_tokens = 256;
+  std::vector<double> b1_ttft, b1_rate;
+  for (int rep = 0; rep < 3; ++rep) {
+    pagoda::bench::run_engine(*engine, b1_work, traces);
+    const auto r = pagoda::bench::summarize(b1_work, traces);
+    const auto& times = traces[0].token_times;
+    if (r.errors || times.size() < 2) {
+      std::fprintf(stderr, "batch 1: %s\n",
+                   r.failures.empty() ? "one output" : r.failures[0].c_str());
+      return 1;
+    }
+    b1_ttft.push_back(times.front());
+    b1_rate.push_back((traces[0].completion_tokens - 1) / (times.back() - times.front()));
+  }
+  std::printf("RESULT %s engine_b1_ttft_ms %.2f\nRESULT %s engine_b1_decode_tok_s %.1f\n",
+              model.c_str(), 1e3 * percentile(b1_ttft, 50), model.c_str(), percentile(b1_rate, 50));
   const auto work = pagoda::bench::random_workload(spec);
   std::printf("%s\n", pagoda::bench::workload_summary(work).c_str());
   const double wall = pagoda::bench::run_engine(*engine, work, traces);
@@ -188,7 +213,8 @@ int main(int argc, char** argv) {
   bool graphs = true, prefill = true;
   std::string tag;  // suffix of the result keys (A/B variants)
   std::string quant;  // awq | gptq4 | gptq8 | fp8 (empty: bf16)
-  std::string engine_tokenizer;  // --engine: run the offline workload through LlmEngine
+  // --engine: the offline workload through LlmEngine, with this folder's tokenizer
+  std::string engine_tokenizer;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {

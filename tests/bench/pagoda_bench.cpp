@@ -3,9 +3,10 @@
 //   decode tok/s at several batch sizes (prompt and generation lengths given), prefill tok/s,
 //   and offline throughput on nano-vllm's workload (random ids, in/out lengths uniform in
 //   [100, 1024], ignore EOS) with TTFT and inter-token latency percentiles.
-//   --engine TOKENIZER_DIR: instead, that workload through the whole pagoda::LlmEngine (scheduler,
-//   sampling, detokenizing) on the same backend, with the requests serve_bench.py sends to
-//   `pagoda-cli serve` (bench_workload.h): the in-process figure the server is compared with.
+//   --engine TOKENIZER_DIR: instead, serve_bench.py's batch-1 request and that workload through
+//   the whole pagoda::LlmEngine (scheduler, sampling, detokenizing) on the same backend, with the
+//   requests serve_bench.py sends to `pagoda-cli serve` (bench_workload.h): the in-process
+//   figures the server is compared with (docs/benchmarks.md).
 // Prints one "RESULT key value" line per number (the GPU script collects them).
 #include <algorithm>
 #include <chrono>

@@ -26,6 +26,8 @@ struct ServeOptions {
   std::string served_model_name;
   int max_model_len = 0;
   double gpu_memory_utilization = 0.90;
+  int max_num_seqs = pagoda::EngineConfig{}.max_num_seqs;
+  int max_num_batched_tokens = pagoda::EngineConfig{}.max_num_batched_tokens;
   pagoda::server::ServerOptions server;
   bool quiet = false;
   std::string api_key_file;
@@ -46,6 +48,8 @@ void serve(const ServeOptions& o) {
   config.device = o.device;
   config.max_model_len = o.max_model_len;
   config.gpu_memory_utilization = o.gpu_memory_utilization;
+  config.max_num_seqs = o.max_num_seqs;
+  config.max_num_batched_tokens = o.max_num_batched_tokens;
   std::cerr << "Loading " << config.model_dir.string() << " ...\n";
   std::shared_ptr<pagoda::Engine> engine = pagoda::Engine::load(config);
   std::cerr << "Backend: " << engine->backend_note() << "; max_model_len "
@@ -114,6 +118,13 @@ void add_serve_command(CLI::App& root) {
   cmd->add_option("--gpu-memory-utilization", o->gpu_memory_utilization,
                   "Fraction of GPU memory for weights and KV cache")
       ->check(CLI::Range(0.05, 1.0))
+      ->capture_default_str();
+  cmd->add_option("--max-num-seqs", o->max_num_seqs, "Sequences the engine runs in one step")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--max-num-batched-tokens", o->max_num_batched_tokens,
+                  "Tokens (prompt chunks and decodes) the engine runs in one step")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--allowed-origins", o->server.cors_origins,
                   "CORS origins allowed to call the API ('*' for any; default: none)");

@@ -22,7 +22,7 @@
 #include "engine/core/llm_engine.h"
 #include "engine/grammar/grammar.h"
 #ifdef PAGODA_BENCH_CUDA
-#include "kernels/cuda_backend.h"
+#include "tests/bench/bench_engine.h"
 #include "tests/bench/bench_shapes.h"
 #endif
 
@@ -201,28 +201,9 @@ int main(int argc, char** argv) {
 #ifdef PAGODA_BENCH_CUDA
     EngineConfig config;
     config.max_num_seqs = std::max(requests, 1);
-    LlmEngine::Parts parts{.config = config,
-                           .model = bench::model_shape(shape),
-                           .defaults = {},
-                           .weights = {},
-                           .tokenizer = Tokenizer::from_dir(tokenizer),
-                           .chat_template = ChatTemplate::from_dir(tokenizer),
-                           .backend = nullptr,
-                           .backend_note = {}};
-    BackendOptions opts;
-    opts.max_num_seqs = parts.config.max_num_seqs;
-    opts.max_num_batched_tokens = parts.config.max_num_batched_tokens;
-    char err[256] = {0};
-    parts.backend.reset(pagoda_cuda_create_backend(&opts, err, sizeof err));
-    if (!parts.backend) {
-      std::fprintf(stderr, "CUDA backend unavailable: %s\n", err);
-      return 1;
-    }
-    cuda::load_random_weights(*parts.backend, parts.model, 1234);
-    parts.num_kv_blocks = parts.backend->plan_kv_blocks(parts.config.block_size);
-    parts.backend->allocate_kv_cache(parts.num_kv_blocks, parts.config.block_size);
-    parts.max_model_len = 4096;
-    engine = std::make_unique<LlmEngine>(std::move(parts));
+    auto cuda_engine = bench::random_cuda_engine(bench::model_shape(shape), tokenizer, config);
+    if (!cuda_engine) return 1;
+    engine = std::move(cuda_engine);
     std::printf("throughput on %s random weights (%s), %d requests x up to %d tokens:\n",
                 shape.c_str(), engine->stats().device.c_str(), requests, tokens);
 #else

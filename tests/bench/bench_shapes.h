@@ -1,13 +1,22 @@
 #pragma once
 // The named model shapes that the random-weight benchmarks run (pagoda-bench, bench_grammar):
 // real architectures' sizes, no weights. Exits with status 2 on an unknown name.
+// tests/gpu/make_random_checkpoint.py reads this file (keep the `if (name == "...") { c.x = v; }`
+// layout): test_bench_workload checks that its config.json loads back as model_shape(name).
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "engine/model/model_config.h"
 
 namespace pagoda::bench {
+
+inline const std::vector<std::string>& model_shape_names() {
+  static const std::vector<std::string> names = {"qwen2.5-0.5b", "qwen2.5-7b", "qwen3-0.6b",
+                                                 "llama3-8b"};
+  return names;
+}
 
 inline pagoda::ModelConfig model_shape(const std::string& name) {
   pagoda::ModelConfig c;
@@ -37,8 +46,9 @@ inline pagoda::ModelConfig model_shape(const std::string& name) {
     c.rope.low_freq_factor = 1.0, c.rope.high_freq_factor = 4.0;
     c.rope.original_max_position_embeddings = 8192, c.max_position_embeddings = 131072;
   } else {
-    std::fprintf(stderr, "unknown shape %s (qwen2.5-0.5b, qwen2.5-7b, qwen3-0.6b, llama3-8b)\n",
-                 name.c_str());
+    std::string known;
+    for (const std::string& n : model_shape_names()) known += (known.empty() ? "" : ", ") + n;
+    std::fprintf(stderr, "unknown shape %s (%s)\n", name.c_str(), known.c_str());
     std::exit(2);
   }
   return c;

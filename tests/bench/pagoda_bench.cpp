@@ -3,6 +3,10 @@
 //   decode tok/s at several batch sizes (prompt and generation lengths given), prefill tok/s,
 //   and offline throughput on nano-vllm's workload (random ids, in/out lengths uniform in
 //   [100, 1024], ignore EOS) with TTFT and inter-token latency percentiles.
+//   --engine TOKENIZER_DIR: instead, serve_bench.py's batch-1 request and that workload through
+//   the whole pagoda::LlmEngine (scheduler, sampling, detokenizing) on the same backend, with the
+//   requests serve_bench.py sends to `pagoda-cli serve` (bench_workload.h): the in-process
+//   figures the server is compared with (docs/benchmarks.md).
 // Prints one "RESULT key value" line per number (the GPU script collects them).
 #include <algorithm>
 #include <chrono>
@@ -18,7 +22,10 @@
 #include "engine/backend/backend.h"
 #include "kernels/cuda_backend.h"
 #include "engine/model/model_config.h"
+#include "tests/bench/bench_engine.h"
 #include "tests/bench/bench_shapes.h"
+#include "tests/bench/bench_workload.h"
+#include "tests/bench/engine_workload.h"
 
 namespace {
 
@@ -31,12 +38,7 @@ pagoda::ModelConfig shape(const std::string& name) {
   return pagoda::bench::model_shape(name);
 }
 
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t i = std::min(v.size() - 1, static_cast<size_t>(p / 100.0 * (v.size() - 1) + 0.5));
-  return v[i];
-}
+using pagoda::bench::percentile;
 
 struct Request {
   std::vector<int32_t> tokens;  // prompt, then generated
@@ -150,6 +152,66 @@ std::vector<Request> random_requests(int n, int in_lo, int in_hi, int out_lo, in
   return reqs;
 }
 
+// --engine: serve_bench.py's workload in-process. Returns the exit status.
+int engine_offline(const std::string& model, const pagoda::ModelConfig& config,
+                   const std::string& tokenizer_dir, int requests, int max_tokens, int max_seqs) {
+  pagoda::EngineConfig ec;
+  ec.max_num_seqs = max_seqs;
+  ec.max_num_batched_tokens = max_tokens;
+  const auto t_setup = Clock::now();
+  auto engine = pagoda::bench::random_cuda_engine(config, tokenizer_dir, ec);
+  if (!engine) return 1;
+  const int vocab = engine->tokenizer().vocab_size();
+  std::printf("%s through LlmEngine on %s, setup %.1f s; prompt ids in [0, %d)\n", model.c_str(),
+              engine->stats().device.c_str(), seconds_since(t_setup), vocab);
+  pagoda::bench::WorkloadSpec spec{.requests = requests, .vocab = vocab, .seed = 0};
+  // serve_bench.py's warm-up: 16 requests of 16 tokens, seed + 2.
+  pagoda::bench::WorkloadSpec warm = spec;
+  warm.requests = 16, warm.min_output = warm.max_output = 16, warm.seed = spec.seed + 2;
+  std::vector<pagoda::bench::EngineTrace> traces;
+  pagoda::bench::run_engine(*engine, pagoda::bench::random_workload(warm), traces);
+  // serve_bench.py's batch 1: 128 ids (seed + 1), 256 tokens, median of 3.
+  pagoda::bench::WorkloadSpec b1{.requests = 1,
+                                 .min_prompt = 128,
+                                 .max_prompt = 128,
+                                 .min_output = 1,
+                                 .max_output = 1,
+                                 .vocab = vocab,
+                                 .seed = spec.seed + 1};
+  auto b1_work = pagoda::bench::random_workload(b1);
+  b1_work[0].max_new_tokens = 256;
+  std::vector<double> b1_ttft, b1_rate;
+  for (int rep = 0; rep < 3; ++rep) {
+    pagoda::bench::run_engine(*engine, b1_work, traces);
+    const auto r = pagoda::bench::summarize(b1_work, traces);
+    const auto& times = traces[0].token_times;
+    if (r.errors || times.size() < 2) {
+      std::fprintf(stderr, "batch 1: %s\n",
+                   r.failures.empty() ? "one output" : r.failures[0].c_str());
+      return 1;
+    }
+    b1_ttft.push_back(times.front());
+    b1_rate.push_back((traces[0].completion_tokens - 1) / (times.back() - times.front()));
+  }
+  std::printf("RESULT %s engine_b1_ttft_ms %.2f\nRESULT %s engine_b1_decode_tok_s %.1f\n",
+              model.c_str(), 1e3 * percentile(b1_ttft, 50), model.c_str(), percentile(b1_rate, 50));
+  const auto work = pagoda::bench::random_workload(spec);
+  std::printf("%s\n", pagoda::bench::workload_summary(work).c_str());
+  const double wall = pagoda::bench::run_engine(*engine, work, traces);
+  const auto r = pagoda::bench::summarize(work, traces);
+  for (const std::string& f : r.failures) std::fprintf(stderr, "%s\n", f.c_str());
+  const char* m = model.c_str();
+  std::printf("RESULT %s engine_errors %d\n", m, r.errors);
+  if (r.errors) return 1;
+  std::printf("RESULT %s engine_offline_tok_s %.1f\nRESULT %s engine_offline_s %.2f\n", m,
+              r.tokens / wall, m, wall);
+  std::printf("RESULT %s engine_ttft_p50_ms %.1f\nRESULT %s engine_ttft_p99_ms %.1f\n", m,
+              1e3 * r.ttft_p50, m, 1e3 * r.ttft_p99);
+  std::printf("RESULT %s engine_itl_p50_ms %.2f\nRESULT %s engine_itl_p99_ms %.2f\n", m,
+              1e3 * r.itl_p50, m, 1e3 * r.itl_p99);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -159,6 +221,8 @@ int main(int argc, char** argv) {
   bool graphs = true, prefill = true;
   std::string tag;  // suffix of the result keys (A/B variants)
   std::string quant;  // awq | gptq4 | gptq8 | fp8 (empty: bf16)
+  // --engine: the offline workload through LlmEngine, with this folder's tokenizer
+  std::string engine_tokenizer;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -194,11 +258,14 @@ int main(int argc, char** argv) {
       tag = "_" + next();
     } else if (a == "--quant") {
       quant = next();
+    } else if (a == "--engine") {
+      engine_tokenizer = next();
     } else {
       std::fprintf(stderr,
                    "usage: pagoda-bench [--model NAME] [--batches 1,8,32,128] [--prompt 128] "
                    "[--gen 128] [--offline 256 (0: skip)] [--max-batched-tokens 8192] "
-                   "[--no-graphs] [--no-prefill] [--tag NAME] [--quant awq|gptq4|gptq8|fp8]\n");
+                   "[--no-graphs] [--no-prefill] [--tag NAME] [--quant awq|gptq4|gptq8|fp8] "
+                   "[--engine TOKENIZER_DIR]\n");
       return 2;
     }
   }
@@ -218,6 +285,13 @@ int main(int argc, char** argv) {
     }
     if (tag.empty()) tag = "_" + quant;
     std::printf("quantized linear weights: %s\n", q.describe().c_str());
+  }
+  if (!engine_tokenizer.empty()) {
+    if (offline < 1) {
+      std::fprintf(stderr, "--engine runs the offline workload: --offline must be positive\n");
+      return 2;
+    }
+    return engine_offline(model, config, engine_tokenizer, offline, max_tokens, max_seqs);
   }
   pagoda::BackendOptions opts;
   opts.max_num_batched_tokens = max_tokens;
@@ -316,8 +390,17 @@ int main(int argc, char** argv) {
   if (offline > 0) {
     auto warm = random_requests(16, 100, 1024, 16, 16, config.vocab_size, rng);
     driver.run(warm);
-    std::mt19937 wl(0);
-    auto reqs = random_requests(offline, 100, 1024, 100, 1024, config.vocab_size, wl);
+    // The requests of serve_bench.py and --engine (the same lengths; ids from the model's
+    // vocabulary rather than the tokenizer's).
+    auto work = pagoda::bench::random_workload(
+        {.requests = offline, .vocab = config.vocab_size, .seed = 0});
+    std::printf("%s\n", pagoda::bench::workload_summary(work).c_str());
+    std::vector<Request> reqs(work.size());
+    for (size_t i = 0; i < work.size(); ++i) {
+      reqs[i].tokens = work[i].prompt;
+      reqs[i].prompt_len = static_cast<int>(work[i].prompt.size());
+      reqs[i].max_new = work[i].max_new_tokens;
+    }
     const double t = driver.run(reqs);
     long long out_tokens = 0;
     std::vector<double> ttft, itl;

@@ -15,6 +15,9 @@
 #                  device timings (PAGODA_CUDA_PROFILE=1, eager)
 #   QUANT_FORMATS  pagoda-bench --quant formats on the 7B shape (awq gptq4 fp8 gptq8; "" none)
 #   GRAMMAR_SHAPES bench_grammar shapes, constrained vs unconstrained (qwen2.5-0.5b; "" none)
+#   SERVE_SHAPES   shapes served by `pagoda-cli serve` from a random checkpoint and measured from
+#                  outside by serve_bench.py, next to pagoda-bench --engine in-process
+#                  (tests/gpu/serve-checks.sh; qwen2.5-0.5b qwen2.5-7b; "" none)
 #   SKIP_BENCH=1   tests only
 #   SKIP_MEMCHECK=1  no compute-sanitizer pass
 #   OUT            folder for logs (a temporary one otherwise)
@@ -30,6 +33,7 @@ HF_OFFLINE_MODELS=${HF_OFFLINE_MODELS:-"qwen2.5-0.5b"}
 PROFILE_MODELS=${PROFILE_MODELS-"qwen2.5-0.5b qwen2.5-7b"}
 QUANT_FORMATS=${QUANT_FORMATS-"awq gptq4 fp8 gptq8"}
 GRAMMAR_SHAPES=${GRAMMAR_SHAPES-"qwen2.5-0.5b"}
+SERVE_SHAPES=${SERVE_SHAPES-"qwen2.5-0.5b qwen2.5-7b"}
 OUT=${OUT:-$(mktemp -d)}
 mkdir -p "$OUT"
 STATUS=()
@@ -141,6 +145,15 @@ EOF
       --offline 0 --tag eager 2>&1 | grep ^profile | sed "s/^profile/profile $m prefill 8x1024:/" |
       tee -a "$OUT/bench.log"
   done
+  # The server from outside (serve-SHAPE.log each; RESULT lines in serve.log).
+  if [ -n "$SERVE_SHAPES" ]; then
+    if SERVE_SHAPES="$SERVE_SHAPES" SERVE_MODELS="" SKIP_BUILD=1 BUILD_DIR="$BUILD_DIR" OUT="$OUT" \
+        bash tests/gpu/serve-checks.sh; then
+      note "serve ($SERVE_SHAPES): passed"
+    else
+      note "serve ($SERVE_SHAPES): FAILED (serve.log)"
+    fi
+  fi
   for m in $HF_MODELS; do
     off=0
     case " $HF_OFFLINE_MODELS " in *" $m "*) off=$HF_OFFLINE ;; esac
@@ -152,5 +165,5 @@ fi
 
 # The table: pagoda-bench next to transformers, and the 7B prefill against the GEMM peak.
 grep -h '^profile' "$OUT/bench.log" 2>/dev/null
-cat "$OUT"/bench.log "$OUT"/hf.log 2>/dev/null | grep '^RESULT' | sort -u | python3 "$ROOT/tests/gpu/results_table.py"
+cat "$OUT"/bench.log "$OUT"/hf.log "$OUT"/serve.log 2>/dev/null | grep '^RESULT' | sort -u | python3 "$ROOT/tests/gpu/results_table.py"
 printf '%s\n' "${STATUS[@]}"

@@ -236,7 +236,8 @@ TEST(EnginePipeline, FakeBackendIsStrict) {
   fake.allocate_kv_cache(4, 16);
   std::vector<int32_t> ids = {1, 2}, table = {0};
   StepInput in, other;
-  in.chunks.push_back({.seq_id = 0, .token_ids = ids, .block_table = table, .sample = true, .sampling = {}});
+  in.chunks.push_back(
+      {.seq_id = 0, .token_ids = ids, .block_table = table, .sample = true, .sampling = {}});
   other = in;
   StepOutput out;
   EXPECT_THROW(fake.finish(in, out), Error);  // nothing launched

@@ -198,7 +198,10 @@ class CudaBackend final : public Backend {
     graphs_.clear();
   }
 
-  void execute(const StepInput& input, StepOutput& output) override;
+  // launch(): check, plan, copy the metadata, enqueue the forward pass (graph or eager) and
+  // return; finish(): enqueue sampling (it reads the rows' masks), wait, fill the output.
+  void launch(const StepInput& input) override;
+  void finish(const StepInput& input, StepOutput& output) override;
 
   BackendMemory memory() const override {
     BackendMemory m;
@@ -357,6 +360,11 @@ class CudaBackend final : public Backend {
   int block_size_ = 0;
 
   std::map<std::pair<int, int>, cudaGraphExec_t> graphs_;  // (padded batch, table stride)
+
+  // The step between launch() and finish().
+  StepInFlight in_flight_;
+  StepPlan plan_;
+  std::chrono::steady_clock::time_point step_start_;
 };
 
 }  // namespace pagoda::cuda

@@ -1,5 +1,6 @@
-// One step of the CUDA backend: check, plan (step_plan.h), copy the metadata, run the forward
-// pass eagerly or as a captured graph, then sample on the GPU or the host.
+// One step of the CUDA backend in two halves. launch(): check, plan (step_plan.h), copy the
+// metadata, enqueue the forward pass eagerly or as a captured graph, and return while the GPU
+// runs it. finish(): sample on the GPU or the host (the rows' masks are read only here), wait.
 #include "kernels/cuda_backend_impl.h"
 
 namespace pagoda::cuda {
@@ -199,12 +200,15 @@ void CudaBackend::step_sync(std::chrono::steady_clock::time_point wall_start) {
   timings_.sample_ms += sample;
 }
 
-void CudaBackend::execute(const StepInput& input, StepOutput& output) {
-  output.sampled.clear();
-  output.logits.clear();
+void CudaBackend::launch(const StepInput& input) {
+  in_flight_.check_idle("CUDA backend");
   if (!kv_cache_) throw Error("CUDA backend: execute before allocate_kv_cache");
+  plan_ = StepPlan{};
   const int S = static_cast<int>(input.chunks.size());
-  if (S == 0) return;
+  if (S == 0) {
+    in_flight_.launched(input);
+    return;
+  }
   check_step(input, {cfg_.vocab_size, num_blocks_, block_size_, max_seqs_, max_tokens_},
              "CUDA backend");
   StepPlanConfig pc;
@@ -216,20 +220,20 @@ void CudaBackend::execute(const StepInput& input, StepOutput& output) {
   pc.graphs = graphs_enabled_ && !profile_;
   pc.gpu_sampling = gpu_sampling_;
   pc.gpu_sampler_max_logprobs = kMaxTopLogprobs;
-  const auto wall_start = std::chrono::steady_clock::now();
-  const StepPlan plan = plan_step(input, pc, std::span<int32_t>(meta_host_, meta_capacity_));
-  const MetaLayout& meta_ = plan.meta;
-  const int samples = plan.samples;
+  step_start_ = std::chrono::steady_clock::now();
+  // Routing reads whether a row has a mask (its size), never the mask words (Backend::launch).
+  plan_ = plan_step(input, pc, std::span<int32_t>(meta_host_, meta_capacity_));
+  const StepPlan& plan = plan_;
   StepShape shape;
   shape.tokens = plan.tokens;
   shape.seqs = plan.rows;
   shape.tiles = plan.tiles;
-  shape.samples = plan.use_graph ? plan.rows : samples;
+  shape.samples = plan.use_graph ? plan.rows : plan.samples;
   shape.stride = plan.stride;
   shape.splits = plan.use_graph ? splits_for(plan.rows, plan.stride * block_size_)
                                 : splits_for(plan.tiles, plan.max_kv);
   while (shape.splits > 1 && shape.splits * plan.tokens > partial_rows_) --shape.splits;
-  shape.meta = meta_;
+  shape.meta = plan.meta;
 
   if (step_timing_) check(cudaEventRecord(step_events_[0], stream_), "step timing");
   check(cudaMemcpyAsync(meta_dev_, meta_host_, plan.metadata_words * sizeof(int32_t),
@@ -240,9 +244,19 @@ void CudaBackend::execute(const StepInput& input, StepOutput& output) {
   else
     forward(shape);
   if (step_timing_) check(cudaEventRecord(step_events_[1], stream_), "step timing");
+  in_flight_.launched(input);
+}
 
+void CudaBackend::finish(const StepInput& input, StepOutput& output) {
+  in_flight_.finish(input, "CUDA backend");
+  output.sampled.clear();
+  output.logits.clear();
+  if (input.chunks.empty()) return;
+  const StepPlan& plan = plan_;
+  const MetaLayout& meta_ = plan.meta;
+  const int samples = plan.samples;
   if (samples == 0) {
-    step_sync(wall_start);
+    step_sync(step_start_);
     return;
   }
   const size_t V = cfg_.vocab_size;
@@ -260,7 +274,7 @@ void CudaBackend::execute(const StepInput& input, StepOutput& output) {
                              ? nullptr
                              : &input.chunks[plan.sample_chunk[i]].sampling;
     timed(kSample, [&] { sampler_.enqueue(logits_, static_cast<int>(V), sample_params, stream_); });
-    step_sync(wall_start);
+    step_sync(step_start_);
     output.sampled.resize(samples);
     for (int i = 0; i < samples; ++i)
       if (sample_params[i]) output.sampled[i] = sampler_.result(i);
@@ -277,7 +291,7 @@ void CudaBackend::execute(const StepInput& input, StepOutput& output) {
     check(cudaMemcpyAsync(result_logprobs_host_, sampled_logprobs_, samples * sizeof(float),
                           cudaMemcpyDeviceToHost, stream_),
           "sampled logprobs");
-    step_sync(wall_start);
+    step_sync(step_start_);
     output.sampled.resize(samples);
     for (int i = 0; i < samples; ++i) {
       output.sampled[i].token_id = result_ids_host_[i];

@@ -98,7 +98,23 @@ class Backend {
   // activations (the CUDA backend measures a warm-up pass at max_num_batched_tokens).
   virtual int64_t plan_kv_blocks(int block_size) = 0;
   virtual void allocate_kv_cache(int64_t num_blocks, int block_size) = 0;
-  virtual void execute(const StepInput& input, StepOutput& output) = 0;
+  // A step in two halves, so that the engine's host work overlaps the forward pass.
+  // launch() enqueues the forward pass of `input` and returns without waiting for it (the CPU
+  // backend computes it right there). It may read every field of the input except the words of
+  // the rows' allowed_tokens: their size says which rows are constrained, but the engine writes
+  // their contents after launch() returns. finish() then samples every row with its SamplingRow
+  // (allowed_tokens included), waits for the device and fills `output`. It takes the same
+  // StepInput object, unchanged apart from those mask words. Strict pairing: finish() without a
+  // launch(), a second launch() before finish(), or finish() with another input throws
+  // pagoda::Error. A launch() that throws leaves nothing to finish; a finish() that throws
+  // still ends the step.
+  virtual void launch(const StepInput& input) = 0;
+  virtual void finish(const StepInput& input, StepOutput& output) = 0;
+  // The whole step at once, for callers that do not overlap anything (pagoda-bench, tests).
+  void execute(const StepInput& input, StepOutput& output) {
+    launch(input);
+    finish(input, output);
+  }
   virtual BackendMemory memory() const = 0;
 };
 

@@ -38,4 +38,15 @@ void check_step(const StepInput& input, const StepLimits& limits, const std::str
                           std::to_string(limits.max_tokens) + " (max_num_batched_tokens)");
 }
 
+void StepInFlight::check_idle(const std::string& backend) const {
+  if (input_) throw Error(backend + ": launch() while the previous step is not finished");
+}
+
+void StepInFlight::finish(const StepInput& input, const std::string& backend) {
+  const StepInput* launched = input_;
+  input_ = nullptr;
+  if (!launched) throw Error(backend + ": finish() without launch()");
+  if (launched != &input) throw Error(backend + ": finish() with another input than launch()");
+}
+
 }  // namespace pagoda

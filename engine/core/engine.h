@@ -95,9 +95,9 @@ class Engine {
   static std::unique_ptr<Engine> load(const EngineConfig& config);
   virtual ~Engine() = default;
 
-  // Queues a request. Throws InvalidArgument when the prompt is empty or longer than the
-  // context. The callback is invoked on the engine thread until an output with finish != None
-  // has been delivered for every index.
+  // Queues a request; InvalidArgument for an empty prompt or one longer than the context. The
+  // callback runs on the engine thread, in order, until each index got finish != None: a step's
+  // outputs during the next step's forward pass, or before step() returns if no step follows.
   virtual void add_request(const std::string& request_id, std::vector<int32_t> prompt_ids,
                            const SamplingParams& params, OutputCallback callback) = 0;
   // Aborts (a finish=Abort output follows). Unknown ids are ignored.

@@ -35,14 +35,13 @@ LlmEngine::~LlmEngine() {
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
   // Whatever is left is aborted so that every caller hears its request end.
+  // Outputs not delivered yet go first, so that each request's outputs stay in order.
   std::lock_guard step_lock(step_mutex_);
-  std::vector<Emit> emits;
-  drain_inbox(emits);
+  drain_inbox(undelivered_);
   std::vector<std::string> ids;
   for (const auto& [id, req] : requests_) ids.push_back(id);
-  for (const auto& id : ids) abort_request(id, FinishReason::Abort, "", emits);
-  for (auto& [callback, out] : emits)
-    if (callback) callback(out);
+  for (const auto& id : ids) abort_request(id, FinishReason::Abort, "", undelivered_);
+  deliver();
 }
 
 void LlmEngine::validate(const std::vector<int32_t>& prompt_ids, const SamplingParams& p) const {
@@ -196,8 +195,7 @@ void LlmEngine::fill_masks(const std::vector<SeqState*>& states) {
   auto fill = [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       SeqState* s = states[i];
-      s->mask.resize(s->matcher->vocabulary().mask_words());
-      s->matcher->fill_mask(s->mask);
+      s->matcher->fill_mask(s->mask);  // sized by build_batch; the StepInput points here
     }
   };
   if (states.size() == 1) return fill(0, 1);
@@ -214,11 +212,10 @@ bool LlmEngine::advance_grammar(SeqState& state, int32_t token) {
 }
 
 bool LlmEngine::step_locked() {
-  std::vector<Emit> emits;
-  drain_inbox(emits);
+  drain_inbox(undelivered_);  // aborts: after the outputs still undelivered, in order
   const auto start = Clock::now();
-  bool worked = !emits.empty();
-  int64_t prompt_tokens = 0, gen_tokens = 0;
+  bool worked = !undelivered_.empty();
+  StepTally tally{.pending = true, .start = start};
   if (scheduler_.has_unfinished()) {
     worked = true;
     SchedulerOutput sched = scheduler_.schedule();
@@ -227,66 +224,111 @@ bool LlmEngine::step_locked() {
       std::vector<std::string> ids;
       for (const auto& [id, req] : requests_) ids.push_back(id);
       for (const auto& id : ids)
-        abort_request(id, FinishReason::Error, "the KV cache cannot hold this request", emits);
+        abort_request(id, FinishReason::Error, "the KV cache cannot hold this request",
+                      undelivered_);
     } else {
-      StepInput input;
-      std::vector<std::vector<int32_t>> banned(sched.chunks.size());
-      std::vector<SeqState*> constrained;
-      for (const auto& c : sched.chunks)
-        if (c.sample)
-          if (SeqState& st = seqs_.at(c.seq->seq_id); st.matcher) constrained.push_back(&st);
-      fill_masks(constrained);
-      for (size_t i = 0; i < sched.chunks.size(); ++i) {
-        const auto& c = sched.chunks[i];
-        SeqState& state = seqs_.at(c.seq->seq_id);
-        if (!state.scheduled) {
-          state.scheduled = true;
-          state.first_scheduled = start;
-        }
-        SeqChunk chunk;
-        chunk.seq_id = c.seq->seq_id;
-        chunk.token_ids =
-            std::span<const int32_t>(c.seq->token_ids).subspan(c.context_len, c.num_tokens);
-        chunk.context_len = c.context_len;
-        chunk.block_table = c.block_table;
-        chunk.sample = c.sample;
-        if (c.sample) {
-          chunk.sampling = sampling_row(*c.seq, state, banned[i]);
-          if (state.matcher) {
-            chunk.sampling.allowed_tokens = state.mask;
-            // Only an end id can follow: min_tokens must not ban it.
-            if (state.matcher->is_complete() && !state.matcher->can_continue()) {
-              banned[i].clear();
-              chunk.sampling.banned_ids = {};
-            }
-          }
-          if (state.request->logits_out) input.return_logits = true;
-        }
-        input.chunks.push_back(chunk);
-        prompt_tokens += std::max(
-            0, std::min(c.context_len + c.num_tokens, c.seq->num_prompt_tokens) - c.context_len);
-      }
-      StepOutput output;
-      try {
-        parts_.backend->execute(input, output);
-        postprocess(sched, input, output, emits);
-        for (const auto& [cb, out] : emits)
-          gen_tokens += static_cast<int64_t>(out.token_ids.size());
-      } catch (const std::exception& e) {
-        std::vector<std::string> ids;
-        for (const auto& c : sched.chunks)
-          if (auto it = seqs_.find(c.seq->seq_id); it != seqs_.end())
-            ids.push_back(it->second.request->id);
-        for (const auto& id : ids)
-          abort_request(id, FinishReason::Error, std::string("backend error: ") + e.what(), emits);
-      }
+      StepBatch batch;
+      build_batch(sched, start, batch);
+      run_batch(sched, batch, tally);
     }
   }
+  bool next_step = false;
   {
     std::lock_guard lock(inbox_mutex_);
-    has_work_ = scheduler_.has_unfinished();
+    has_work_ = next_step = scheduler_.has_unfinished();
   }
-  record_step(start, prompt_tokens, gen_tokens);
+  record_tally();  // still pending when no forward pass ran to hide it behind
+  unrecorded_ = tally;
+  // No step follows (all done, or the engine goes idle): nobody may wait for a sampled token.
+  if (!next_step) deliver();
+  return worked;
+}
+
+void LlmEngine::build_batch(const SchedulerOutput& sched, Clock::time_point start,
+                            StepBatch& batch) {
+  StepInput& input = batch.input;
+  batch.banned.resize(sched.chunks.size());
+  for (size_t i = 0; i < sched.chunks.size(); ++i) {
+    const auto& c = sched.chunks[i];
+    SeqState& state = seqs_.at(c.seq->seq_id);
+    if (!state.scheduled) {
+      state.scheduled = true;
+      state.first_scheduled = start;
+    }
+    SeqChunk chunk;
+    chunk.seq_id = c.seq->seq_id;
+    chunk.token_ids =
+        std::span<const int32_t>(c.seq->token_ids).subspan(c.context_len, c.num_tokens);
+    chunk.context_len = c.context_len;
+    chunk.block_table = c.block_table;
+    chunk.sample = c.sample;
+    if (c.sample) {
+      std::vector<int32_t>& banned = batch.banned[i];
+      chunk.sampling = sampling_row(*c.seq, state, banned);
+      if (state.matcher) {
+        // The span is the row's mask buffer; fill_masks writes its words after launch().
+        state.mask.resize(state.matcher->vocabulary().mask_words());
+        chunk.sampling.allowed_tokens = state.mask;
+        batch.constrained.push_back(&state);
+        // Only an end id can follow: min_tokens must not ban it.
+        if (state.matcher->is_complete() && !state.matcher->can_continue()) {
+          banned.clear();
+          chunk.sampling.banned_ids = {};
+        }
+      }
+      if (state.request->logits_out) input.return_logits = true;
+    }
+    input.chunks.push_back(chunk);
+    batch.prompt_tokens += std::max(
+        0, std::min(c.context_len + c.num_tokens, c.seq->num_prompt_tokens) - c.context_len);
+  }
+}
+
+void LlmEngine::run_batch(const SchedulerOutput& sched, StepBatch& batch, StepTally& tally) {
+  tally.prompt_tokens = batch.prompt_tokens;
+  Backend& backend = *parts_.backend;
+  bool in_flight = false;
+  try {
+    backend.launch(batch.input);
+    in_flight = true;
+    // While the forward pass runs: the previous step's outputs and stats, then this step's masks.
+    deliver();
+    fill_masks(batch.constrained);
+    in_flight = false;
+    StepOutput output;
+    backend.finish(batch.input, output);
+    const size_t first = undelivered_.size();
+    postprocess(sched, batch.input, output, undelivered_);
+    for (size_t i = first; i < undelivered_.size(); ++i)
+      tally.gen_tokens += static_cast<int64_t>(undelivered_[i].second.token_ids.size());
+  } catch (const std::exception& e) {
+    if (in_flight) {  // the backend must not keep a launched step: end it, drop its tokens
+      try {
+        StepOutput dropped;
+        backend.finish(batch.input, dropped);
+      } catch (const std::exception&) {
+      }
+    }
+    std::vector<std::string> ids;
+    for (const auto& c : sched.chunks)
+      if (auto it = seqs_.find(c.seq->seq_id); it != seqs_.end())
+        ids.push_back(it->second.request->id);
+    for (const auto& id : ids)
+      abort_request(id, FinishReason::Error, std::string("backend error: ") + e.what(),
+                    undelivered_);
+  }
+}
+
+void LlmEngine::record_tally() {
+  if (!unrecorded_.pending) return;
+  unrecorded_.pending = false;
+  record_step(unrecorded_.start, unrecorded_.prompt_tokens, unrecorded_.gen_tokens);
+}
+
+void LlmEngine::deliver() {
+  record_tally();
+  std::vector<Emit> emits;
+  emits.swap(undelivered_);
   for (auto& [callback, out] : emits) {
     if (!callback) continue;
     try {
@@ -296,7 +338,6 @@ bool LlmEngine::step_locked() {
                 << "\n";
     }
   }
-  return worked;
 }
 
 }  // namespace pagoda

@@ -1,7 +1,11 @@
 #pragma once
-// The concrete Engine: one step = schedule -> backend.execute -> postprocess, on its own thread
-// (or on the caller's with start_thread=false). Other threads only touch the inbox (new requests,
-// aborts) and the stats snapshot, each under its own mutex; everything else belongs to the step.
+// The concrete Engine, on its own thread (or on the caller's with start_thread=false). One step:
+// schedule -> backend.launch (the forward pass starts) -> while it runs: deliver the previous
+// step's outputs and stats, compute this step's grammar masks -> backend.finish (sampling) ->
+// postprocess. A step's outputs go out during the next step's forward pass, or at once when no
+// step follows. Other threads only touch the inbox (new requests, aborts) and the stats snapshot,
+// each under its own mutex; everything else belongs to the step (the mask pool's threads only
+// fill masks inside fill_masks).
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -85,7 +89,27 @@ class LlmEngine final : public Engine {
 
   void validate(const std::vector<int32_t>& prompt_ids, const SamplingParams& params) const;
   void enqueue(std::shared_ptr<Request> request);
+  // A step's batch as the backend sees it, with the storage its spans point into.
+  struct StepBatch {
+    StepInput input;
+    std::vector<std::vector<int32_t>> banned;  // per chunk
+    std::vector<SeqState*> constrained;        // rows whose masks are filled after launch
+    int64_t prompt_tokens = 0;
+  };
+  // What a step adds to the stats; recorded together with its outputs' delivery.
+  struct StepTally {
+    bool pending = false;
+    Clock::time_point start;
+    int64_t prompt_tokens = 0, gen_tokens = 0;
+  };
+
   bool step_locked();
+  void build_batch(const SchedulerOutput& sched, Clock::time_point start, StepBatch& batch);
+  // launch, deliver the previous step's outputs, fill masks, finish, postprocess.
+  void run_batch(const SchedulerOutput& sched, StepBatch& batch, StepTally& tally);
+  // Records the undelivered step's stats, then runs the undelivered callbacks in order.
+  void deliver();
+  void record_tally();  // the undelivered step's stats, if not recorded yet
   void drain_inbox(std::vector<Emit>& emits);
   void admit(const std::shared_ptr<Request>& request);
   void abort_request(const std::string& request_id, FinishReason reason, const std::string& error,
@@ -98,7 +122,8 @@ class LlmEngine final : public Engine {
                            std::vector<int32_t>& banned_storage) const;
   // The token vocabulary of constrained decoding, built on first use (any thread).
   std::shared_ptr<const grammar::TokenVocabulary> token_vocabulary();
-  // Fills the masks of the step's constrained rows (in parallel when there are many).
+  // Fills the masks of the step's constrained rows (in parallel when there are many), in place:
+  // the StepInput's allowed_tokens already point at them.
   void fill_masks(const std::vector<SeqState*>& states);
   // Advances a sequence's matcher by its sampled token; false when the grammar rejects it.
   bool advance_grammar(SeqState& state, int32_t token);
@@ -112,6 +137,9 @@ class LlmEngine final : public Engine {
   std::unordered_map<std::string, std::shared_ptr<Request>> requests_;  // step-owned
   std::unordered_map<int64_t, SeqState> seqs_;                          // step-owned
   int64_t next_seq_id_ = 0;
+  // Outputs made but not yet handed to their callbacks, in order (step-owned), and their stats.
+  std::vector<Emit> undelivered_;
+  StepTally unrecorded_;
 
   mutable std::mutex inbox_mutex_;
   std::condition_variable wake_;

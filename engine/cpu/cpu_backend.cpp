@@ -65,7 +65,7 @@ size_t available_ram() {
   return 0;
 }
 
-// Time per phase of execute(), printed at exit when PAGODA_CPU_PROFILE is set (for tuning).
+// Time per phase of a step, printed at exit when PAGODA_CPU_PROFILE is set (for tuning).
 class PhaseProfile {
  public:
   enum Phase { kNorm, kGemm, kRope, kAttention, kActivation, kLmHead, kSample, kCount };
@@ -116,7 +116,10 @@ class CpuBackend final : public Backend {
   void load(const ModelConfig& config, const WeightStore& weights) override;
   int64_t plan_kv_blocks(int block_size) override;
   void allocate_kv_cache(int64_t num_blocks, int block_size) override;
-  void execute(const StepInput& input, StepOutput& output) override;
+  // launch() runs the forward pass through the last layer on the spot (the CPU is synchronous);
+  // finish() runs the final norm, the LM head and sampling, which read the rows' masks.
+  void launch(const StepInput& input) override;
+  void finish(const StepInput& input, StepOutput& output) override;
   BackendMemory memory() const override;
 
  private:
@@ -139,8 +142,9 @@ class CpuBackend final : public Backend {
     return out;
   }
   void validate(const StepInput& input) const;
-  // The step in parts, in the order execute() runs them.
+  // The step in parts, in the order launch() and finish() run them.
   int gather_tokens(const StepInput& input);  // positions, cache slots, embeddings; token count
+  void forward_layers(const StepInput& input, int total);  // every decoder layer, into x_
   void norm_rows(const std::vector<float>& weight, int total);  // normed_ = RMSNorm(x_)
   void rope_and_store(const LayerWeights& w, int layer, int total);
   void attention(const StepInput& input, int layer, int total, int64_t mean_len);
@@ -152,6 +156,7 @@ class CpuBackend final : public Backend {
 
   BackendOptions options_;
   PhaseProfile profile_;
+  StepInFlight in_flight_;
   int num_threads_;
   cpu::ThreadPool pool_;
   bool loaded_ = false;
@@ -273,13 +278,23 @@ void CpuBackend::validate(const StepInput& input) const {
   check_step(input, {config_.vocab_size, num_blocks_, block_size_}, "cpu backend");
 }
 
-void CpuBackend::execute(const StepInput& input, StepOutput& output) {
+void CpuBackend::launch(const StepInput& input) {
+  in_flight_.check_idle("cpu backend");
   validate(input);
   profile_.start();
+  const int total = gather_tokens(input);
+  if (total > 0) forward_layers(input, total);
+  in_flight_.launched(input);
+}
+
+void CpuBackend::finish(const StepInput& input, StepOutput& output) {
+  in_flight_.finish(input, "cpu backend");
   output.sampled.clear();
   output.logits.clear();
-  const int total = gather_tokens(input);
-  if (total == 0) return;
+  sample(input, output);
+}
+
+void CpuBackend::forward_layers(const StepInput& input, int total) {
   int64_t mean_len = 0;  // attended positions per token, to size the attention's parallelism
   for (int32_t p : positions_) mean_len += p + 1;
   mean_len /= total;
@@ -301,7 +316,6 @@ void CpuBackend::execute(const StepInput& input, StepOutput& output) {
     linear(pool_, act_.data(), total, inter, w.down.data(), h, x_.data(), true);
     profile_.mark(PhaseProfile::kGemm);
   }
-  sample(input, output);
 }
 
 int CpuBackend::gather_tokens(const StepInput& input) {

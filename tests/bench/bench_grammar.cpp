@@ -5,7 +5,9 @@
 //   2. Throughput of 32 concurrent schema-constrained requests against 32 unconstrained ones on
 //      the same engine: a model folder on the CPU (default: the tiny-qwen2 fixture), or, in a
 //      CUDA build, a random-weight shape of pagoda-bench (--shape qwen2.5-0.5b) with the Qwen
-//      tokenizer. Goal: constrained >= 80% of unconstrained tokens/s.
+//      tokenizer. Goal: constrained >= 80% of unconstrained tokens/s. Both go through the
+//      engine's one step loop, pipelined: Backend::launch, then the grammar masks and the
+//      previous step's callbacks while the forward pass runs, then Backend::finish.
 //   bench_grammar [--tokenizer DIR] [--model DIR | --shape NAME] [--requests 32] [--tokens 128]
 // Prints "RESULT key value" lines with every measured figure.
 #include <algorithm>

@@ -17,6 +17,9 @@ foreach(_m pagoda_tokenizer pagoda_chat pagoda_jinja pagoda_model pagoda_cpu pag
 endforeach()
 if(_engine_ready)
   pagoda_add_test(test_engine NAME engine LIBS pagoda_engine GTest::gtest_main LABELS fast DATA)
+  # The pipelined step loop against a strict fake backend that logs launch/finish/outputs.
+  pagoda_add_test(test_engine_pipeline NAME engine_pipeline LIBS pagoda_engine GTest::gtest_main
+                  LABELS fast DATA)
   pagoda_add_test(test_engine_cli NAME engine_cli LIBS pagoda_util GTest::gtest_main
                   LABELS fast DATA CLI)
 endif()

@@ -2,7 +2,8 @@
 // seed, one constrained completion (temperature 1), all seeds of a grammar at once. Prints one
 // JSON line per completion: {"case", "seed", "finish", "text", "tokens"}. The outputs are checked
 // by check_structured_output.py with an independent validator (python3-jsonschema), never by
-// the grammar code that produced them.
+// the grammar code that produced them. Each case also runs one unconstrained request alongside,
+// so that the engine's steps mix rows with and without masks.
 //   structured_samples MODEL_DIR CASES_JSON SEEDS MAX_TOKENS
 // CASES_JSON: [{"json_schema": {...}} | {"regex": "..."} | {"choice": [...]} | {"json_object": true}]
 #include <condition_variable>
@@ -66,8 +67,23 @@ int main(int argc, char** argv) {
                             cv.notify_all();
                           });
     }
+    // An unconstrained request in the same batches: rows with and without masks side by side
+    // in the pipelined step (masks filled while the forward pass runs), its output unchecked.
+    SamplingRequest free_request;
+    free_request.temperature = 1.0f;
+    free_request.seed = 7;
+    free_request.max_tokens = max_tokens / 4;
+    free_request.ignore_eos = true;
+    engine->add_request("c" + std::to_string(c) + "-free", prompt,
+                        SamplingParams::with_defaults({}, free_request),
+                        [&](const RequestOutput& out) {
+                          if (out.finish == FinishReason::None) return;
+                          std::lock_guard lock(mu);
+                          ++done;
+                          cv.notify_all();
+                        });
     std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return done == seeds; });
+    cv.wait(lock, [&] { return done == seeds + 1; });
     for (int s = 0; s < seeds; ++s)
       std::cout << Json{{"case", c},          {"seed", s},     {"finish", finish[s]},
                         {"error", errors[s]}, {"text", texts[s]}, {"tokens", tokens[s]}}

@@ -303,6 +303,33 @@ TEST(CpuBackend, RejectsBadInputAndReportsItself) {
   expect_invalid(bad);
 }
 
+// The two halves of a step: strictly paired, and the mask words written between launch() and
+// finish() are the ones sampling obeys (the engine fills masks while the forward pass runs).
+TEST(CpuBackend, LaunchFinishPairingAndMasksWrittenAfterLaunch) {
+  Harness h("tiny-qwen2", 16, 4);
+  Harness::Seq seq = h.new_seq();
+  std::vector<int32_t> prompt = {1, 2, 3};
+  StepInput in;
+  in.chunks = {h.chunk(seq, prompt, true)};
+  std::vector<uint32_t> mask((h.vocab() + 31) / 32, 0u);
+  in.chunks[0].sampling.allowed_tokens = mask;
+  StepOutput out;
+  EXPECT_THROW(h.backend().finish(in, out), Error);  // nothing launched
+  h.backend().launch(in);
+  EXPECT_THROW(h.backend().launch(in), Error);  // launched twice
+  StepInput other = in;
+  EXPECT_THROW(h.backend().finish(other, out), Error);  // another input (ends the step)
+  for (int32_t allowed : {7, 4242}) {
+    h.backend().launch(in);
+    std::fill(mask.begin(), mask.end(), 0u);
+    mask[allowed / 32] |= 1u << (allowed % 32);
+    h.backend().finish(in, out);
+    ASSERT_EQ(out.sampled.size(), 1u);
+    EXPECT_EQ(out.sampled[0].token_id, allowed);
+  }
+  EXPECT_THROW(h.backend().finish(in, out), Error);  // finished already
+}
+
 TEST(CpuBackend, PlansBlocksFromTheBudget) {
   BackendOptions opts;
   opts.num_threads = 1;

@@ -20,6 +20,7 @@
 #   OFFLINE_SHAPES  shapes whose full run includes the 256-request offline workload (qwen2.5-0.5b)
 #   NCU_SHAPES      shapes profiled per kernel with ncu at batch 1 ("": none)
 #   SKIP_TESTS=1    benchmarks only
+#   E2E_OFF=0       test_cuda_e2e only with the changes on (not also with them off)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 source tests/gpu/unpack-deps.sh
@@ -61,7 +62,9 @@ if [ "${SKIP_TESTS:-0}" != 1 ]; then
       note "$t: FAILED"; grep -E "FAIL|error" "$OUT/$t.log" | head -20; fi
   done
   grep -E "gemv|merged|embedding sums" "$OUT/test_cuda_kernels.log"
-  for v in "" "PAGODA_CUDA_FUSE=0 PAGODA_CUDA_PDL=0"; do
+  e2e_variants=("")
+  [ "${E2E_OFF:-1}" = 1 ] && e2e_variants+=("PAGODA_CUDA_FUSE=0 PAGODA_CUDA_PDL=0")
+  for v in "${e2e_variants[@]}"; do
     if env $v timeout 300 "$B/test_cuda_e2e" >"$OUT/e2e${v:+-off}.log" 2>&1; then
       note "test_cuda_e2e ${v:-(fused, PDL)}: passed"
     else
@@ -84,33 +87,10 @@ for m in $FULL_SHAPES; do
   timeout 300 "$B/pagoda-bench" --model "$m" --offline $off 2>&1 | tee -a "$OUT/bench.log" | grep RESULT
 done
 
-# On/off comparison: each change switched off alone, same binary, same run.
-for m in $AB_SHAPES; do
-  for v in ${AB_VARIANTS:-"" "PAGODA_CUDA_SPLIT_MERGE=0" "PAGODA_CUDA_FUSE=0" "PAGODA_CUDA_PDL=0" \
-           "PAGODA_CUDA_FUSE=0 PAGODA_CUDA_PDL=0 PAGODA_CUDA_SPLIT_MERGE=0"}; do
-    time_left 20 || { note "A/B $m $v: skipped (deadline)"; continue; }
-    tag=$(echo "${v:-on}" | tr -d ' =' | sed 's/PAGODA_CUDA_//g')
-    env $v timeout 200 "$B/pagoda-bench" --model "$m" --batches "$AB_BATCHES" --gen 64 \
-      --no-prefill --offline 0 --tag "$tag" 2>&1 | grep RESULT | tee -a "$OUT/ab.log"
-  done
-done
-
 for m in $GRAMMAR_SHAPES; do
   time_left 60 || { note "bench_grammar $m: skipped (deadline)"; continue; }
   timeout 150 "$B/bench_grammar" --shape "$m" --requests 32 --tokens 128 2>&1 |
     tee -a "$OUT/grammar-bench.log" | tail -8
-done
-
-for f in $QUANT_FORMATS; do
-  time_left 40 || { note "quant $f: skipped (deadline)"; continue; }
-  timeout 120 "$B/pagoda-bench" --model qwen2.5-7b --quant "$f" --batches 1,8 --no-prefill \
-    --offline 0 2>&1 | grep RESULT | tee -a "$OUT/quant.log"
-done
-
-for m in $CTX_SHAPES; do
-  time_left 60 || { note "context 1024 $m: skipped (deadline)"; continue; }
-  timeout 200 "$B/pagoda-bench" --model "$m" --prompt 1024 --no-prefill --offline 0 --tag ctx1024 \
-    2>&1 | tee -a "$OUT/bench.log" | grep RESULT
 done
 
 for m in $SERVE_SHAPES; do
@@ -123,6 +103,28 @@ for m in $SERVE_SHAPES; do
     note "serve $m: FAILED"
   fi
   grep RESULT "$OUT/serve.log" 2>/dev/null | grep -i "${m}" | tail -20
+done
+
+# On/off comparison: each change switched off alone, same binary, same run.
+for m in $AB_SHAPES; do
+  for v in "" "PAGODA_CUDA_SPLIT_MERGE=0" "PAGODA_CUDA_FUSE=0 PAGODA_CUDA_PDL=0 PAGODA_CUDA_SPLIT_MERGE=0"; do
+    time_left 20 || { note "A/B $m $v: skipped (deadline)"; continue; }
+    tag=$(echo "${v:-on}" | tr -d ' =' | sed 's/PAGODA_CUDA_//g')
+    env $v timeout 200 "$B/pagoda-bench" --model "$m" --batches "$AB_BATCHES" --gen 64 \
+      --no-prefill --offline 0 --tag "$tag" 2>&1 | grep RESULT | tee -a "$OUT/ab.log"
+  done
+done
+
+for f in $QUANT_FORMATS; do
+  time_left 40 || { note "quant $f: skipped (deadline)"; continue; }
+  timeout 120 "$B/pagoda-bench" --model qwen2.5-7b --quant "$f" --batches 1,8 --no-prefill \
+    --offline 0 2>&1 | grep RESULT | tee -a "$OUT/quant.log"
+done
+
+for m in $CTX_SHAPES; do
+  time_left 60 || { note "context 1024 $m: skipped (deadline)"; continue; }
+  timeout 200 "$B/pagoda-bench" --model "$m" --prompt 1024 --no-prefill --offline 0 --tag ctx1024 \
+    2>&1 | tee -a "$OUT/bench.log" | grep RESULT
 done
 
 for m in $NCU_SHAPES; do

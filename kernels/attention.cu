@@ -228,10 +228,9 @@ __device__ __forceinline__ void store_rows(const AttentionParams& p, const AttnR
   }
 }
 
-// The merge of the splits' partial softmax states for one row and dim (attention_combine_kernel
-// and the last split block of attention_kernel). Partials written by other blocks of this launch
-// are read through L2 (__ldcg), never a stale L1 line; up to kAttentionMaxSplits of them are
-// loaded together, so the merge costs one round trip to L2 rather than one per split.
+// The merge of the splits' partial softmax states for one row and dim. Up to kAttentionMaxSplits
+// of them are loaded together, so the merge costs one round trip to memory rather than one per
+// split (attention_combine_kernel took ~10 us of a 0.5B decode layer before).
 __device__ __forceinline__ float combine_splits(const AttentionParams& p, size_t row, int d,
                                                 int splits) {
   const size_t rows = static_cast<size_t>(p.tokens) * p.nh;
@@ -271,29 +270,6 @@ __device__ __forceinline__ float combine_splits(const AttentionParams& p, size_t
   return den > 0.0f ? num / den : 0.0f;
 }
 
-// Called by every block of a split launch after its partials are stored: the last block of the
-// (tile, head chunk) to arrive merges all splits for its rows and resets the counter.
-__device__ __forceinline__ void merge_if_last(const AttentionParams& p, const AttnRows& b,
-                                              int valid_rows, int splits) {
-  __shared__ int is_last;
-  __syncthreads();
-  if (threadIdx.x == 0) {
-    __threadfence();  // this block's partials before its arrival
-    int* counter = p.split_counters + blockIdx.x * gridDim.y + blockIdx.y;
-    is_last = atomicAdd(counter, 1) == splits - 1;
-    if (is_last) *counter = 0;  // every other split has arrived
-  }
-  __syncthreads();
-  if (!is_last) return;
-  __threadfence();
-  for (int e = threadIdx.x; e < valid_rows * p.hd; e += blockDim.x) {
-    const int r = e / p.hd, d = e % p.hd;
-    const int head = b.kvh * b.group + b.chunk * b.hpc + r % b.heads_here;
-    const size_t row = static_cast<size_t>(b.q_start + b.q0 + r / b.heads_here) * p.nh + head;
-    p.out[row * p.hd + d] = __float2bfloat16(combine_splits(p, row, d, splits));
-  }
-}
-
 template <int DPL>
 __global__ void __launch_bounds__(kAttnWarps * 32) attention_kernel(AttentionParams p) {
   constexpr int HDP = DPL * 32;
@@ -323,12 +299,7 @@ __global__ void __launch_bounds__(kAttnWarps * 32) attention_kernel(AttentionPar
   const int first_q_pos = kv_len - q_len;  // absolute position of the chunk's first query
   const int tile_q_end = min(q_len, q0 + qpt);
   const int kv_total = min(kv_len, first_q_pos + tile_q_end);
-  // Merging in the kernel, a tile uses only as many splits as it has 32-key tiles of keys (a
-  // graph's split count is sized for its longest context); the others leave at once.
-  const int splits =
-      p.split_counters ? max(1, min(p.splits, (kv_total + kKeysPerTile - 1) / kKeysPerTile))
-                       : p.splits;
-  if (split >= splits) return;
+  const int splits = p.splits;
   int per_split = (kv_total + splits - 1) / splits;
   per_split = (per_split + kKeysPerTile - 1) / kKeysPerTile * kKeysPerTile;
   const int kv_begin = min(kv_total, split * per_split);
@@ -368,7 +339,6 @@ __global__ void __launch_bounds__(kAttnWarps * 32) attention_kernel(AttentionPar
   }
 
   store_rows<DPL>(p, rows, split, splits, nv, warp, lane, m, l, acc);
-  if (splits > 1 && p.split_counters) merge_if_last(p, rows, valid_rows, splits);
 }
 
 // One block per (token, head) row: merges the splits' partial softmax states.
@@ -415,10 +385,7 @@ void attention(const AttentionParams& p, cudaStream_t stream) {
   const int hpc = group < kAttnRows ? group : kAttnRows;
   const int chunks = (group + hpc - 1) / hpc;
   const dim3 grid(p.num_tiles, p.nkv * chunks, p.splits);
-  AttentionParams q = p;
-  if (q.splits <= 1 || static_cast<int64_t>(grid.x) * grid.y > q.split_counter_count)
-    q.split_counters = nullptr;  // the combine kernel merges the splits
-  const AttentionParams& pp = q;
+  const AttentionParams& pp = p;
   if (p.hd <= 32)
     launch_attention<1>(pp, grid, stream);
   else if (p.hd <= 64)
@@ -429,7 +396,7 @@ void attention(const AttentionParams& p, cudaStream_t stream) {
     launch_attention<4>(pp, grid, stream);
   else
     launch_attention<8>(pp, grid, stream);
-  if (p.splits > 1 && !pp.split_counters) {
+  if (p.splits > 1) {
     const int threads = p.hd < 128 ? 64 : 128;
     launch_kernel(attention_combine_kernel, dim3(p.tokens * p.nh), dim3(threads), 0, stream, pp);
   }

@@ -113,15 +113,8 @@ void CudaBackend::allocate_workspace() {
   partial_rows_ = std::max(max_seqs_ * kMaxSplits, 4096);
   partial_out_ = device_alloc<float>(static_cast<size_t>(partial_rows_) * nh * hd, "attention");
   partial_ml_ = device_alloc<float>(static_cast<size_t>(partial_rows_) * nh * 2, "attention");
-  {
-    const int group = cfg_.num_heads / cfg_.num_kv_heads;
-    const int chunks = (group + 31) / 32;
-    split_counter_count_ = max_tokens_ * cfg_.num_kv_heads * chunks;
-    split_counters_ = device_alloc<int>(split_counter_count_, "attention");
-    check(cudaMemset(split_counters_, 0, split_counter_count_ * sizeof(int)), "attention");
-    const size_t sites = 2 * static_cast<size_t>(cfg_.num_layers) + 1;
-    norm_sumsq_ = device_alloc<float>(sites * kGemvMaxTokens, "activations");
-  }
+  norm_sumsq_ = device_alloc<float>((2 * static_cast<size_t>(cfg_.num_layers) + 1) * kGemvMaxTokens,
+                                    "activations");
   sampled_ids_ = device_alloc<int32_t>(max_seqs_, "sampling");
   sampled_logprobs_ = device_alloc<float>(max_seqs_, "sampling");
 

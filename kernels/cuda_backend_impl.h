@@ -79,7 +79,6 @@ class CudaBackend final : public Backend {
     gpu_sampling_ = env.gpu_sampling;
     mma_attention_ = env.mma_attention;
     fused_decode_ = env.fused_decode;
-    split_merge_ = env.split_merge;
     set_programmatic_launch(env.programmatic_launch && prop.major >= 9);
   }
 
@@ -271,7 +270,6 @@ class CudaBackend final : public Backend {
   bool gpu_sampling_ = true;
   bool mma_attention_ = true;  // PAGODA_CUDA_MMA_ATTENTION=0: CUDA-core attention for prefill too
   bool fused_decode_ = true;   // PAGODA_CUDA_FUSE=0: the ten-kernel decode layer
-  bool split_merge_ = true;    // PAGODA_CUDA_SPLIT_MERGE=0: the combine kernel merges splits
   bool fused_shapes_ok_ = false;  // bf16 linears whose shapes the fused products take
   // set_step_timing: device events around the forward pass and the sampling of every step.
   bool step_timing_ = false;
@@ -343,8 +341,6 @@ class CudaBackend final : public Backend {
        *gate_up_ = nullptr, *act_ = nullptr, *final_hidden_ = nullptr;
   float* logits_ = nullptr;
   float *partial_out_ = nullptr, *partial_ml_ = nullptr;
-  int* split_counters_ = nullptr;  // attention's last-block merge, zero between launches
-  int split_counter_count_ = 0;
   float* norm_sumsq_ = nullptr;  // fused decode: [2 layers + 1][kGemvMaxTokens] sums of squares
   int32_t* sampled_ids_ = nullptr;
   float* sampled_logprobs_ = nullptr;

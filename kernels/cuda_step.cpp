@@ -45,8 +45,6 @@ AttentionParams CudaBackend::layer_attention(const StepShape& s, int l,
   ap.splits = s.splits;
   ap.partial_out = partial_out_;
   ap.partial_ml = partial_ml_;
-  ap.split_counters = split_merge_ ? split_counters_ : nullptr;
-  ap.split_counter_count = split_counter_count_;
   return ap;
 }
 

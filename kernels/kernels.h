@@ -66,12 +66,8 @@ struct AttentionParams {
   float scale = 1.0f;
   int splits = 1;                // KV split count (flash-decoding); > 1 needs the partials
   float* partial_out = nullptr;  // [splits, tokens, nh, hd]
-  float* partial_ml = nullptr;   // [splits, tokens, nh, 2]
-  // With splits > 1 (at most kAttentionMaxSplits merge in one round trip): one counter per
-  // (tile, KV head chunk), all zero; the last split block to
-  // finish merges the partials itself (and resets its counter) instead of a combine kernel.
-  int* split_counters = nullptr;
-  int split_counter_count = 0;
+  float* partial_ml = nullptr;   // [splits, tokens, nh, 2]; splits <= kAttentionMaxSplits merge
+                                 // in one round trip to memory
 };
 
 // Queries per tile for a GQA group size (the kernel holds 32 query rows of one KV head).

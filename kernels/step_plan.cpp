@@ -47,7 +47,6 @@ CudaEnvOptions CudaEnvOptions::from_env() {
   o.mma_attention = !is("PAGODA_CUDA_MMA_ATTENTION", '0');
   o.fused_decode = !is("PAGODA_CUDA_FUSE", '0');
   o.programmatic_launch = !is("PAGODA_CUDA_PDL", '0');
-  o.split_merge = !is("PAGODA_CUDA_SPLIT_MERGE", '0');
   return o;
 }
 

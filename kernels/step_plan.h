@@ -31,7 +31,6 @@ struct CudaEnvOptions {
   bool mma_attention = true;  // PAGODA_CUDA_MMA_ATTENTION=0: no tensor-core prefill attention
   bool fused_decode = true;   // PAGODA_CUDA_FUSE=0: decode layers as ten kernels, not six
   bool programmatic_launch = true;  // PAGODA_CUDA_PDL=0: no programmatic dependent launches
-  bool split_merge = true;    // PAGODA_CUDA_SPLIT_MERGE=0: attention splits merged by a kernel
   static CudaEnvOptions from_env();
 };
 

@@ -107,7 +107,7 @@ done
 
 # On/off comparison: each change switched off alone, same binary, same run.
 for m in $AB_SHAPES; do
-  for v in "" "PAGODA_CUDA_SPLIT_MERGE=0" "PAGODA_CUDA_FUSE=0 PAGODA_CUDA_PDL=0 PAGODA_CUDA_SPLIT_MERGE=0"; do
+  for v in "" "PAGODA_CUDA_FUSE=0" "PAGODA_CUDA_PDL=0" "PAGODA_CUDA_FUSE=0 PAGODA_CUDA_PDL=0"; do
     time_left 20 || { note "A/B $m $v: skipped (deadline)"; continue; }
     tag=$(echo "${v:-on}" | tr -d ' =' | sed 's/PAGODA_CUDA_//g')
     env $v timeout 200 "$B/pagoda-bench" --model "$m" --batches "$AB_BATCHES" --gen 64 \

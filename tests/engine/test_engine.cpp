@@ -10,6 +10,7 @@
 #include <mutex>
 #include <set>
 
+#include "tests/engine/engine_test_util.h"
 #include "engine/core/engine.h"
 #include "engine/util/error.h"
 #include "engine/util/json.h"
@@ -48,13 +49,7 @@ EngineConfig test_config(const std::string& model) {
   return c;
 }
 
-SamplingParams greedy(int max_tokens) {
-  SamplingParams p;
-  p.temperature = 0;
-  p.max_tokens = max_tokens;
-  p.ignore_eos = true;
-  return p;
-}
+SamplingParams greedy(int max_tokens) { return pagoda::testing::greedy_params(max_tokens); }
 
 // Collects every output of every request; the caller drives step().
 struct Collector {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "tests/engine/engine_test_util.h"
 #include "engine/backend/step_check.h"
 #include "engine/core/llm_engine.h"
 #include "engine/grammar/grammar.h"
@@ -213,13 +214,7 @@ struct Harness {
   }
 };
 
-SamplingParams free_params(int max_tokens) {
-  SamplingParams p;
-  p.temperature = 0;
-  p.max_tokens = max_tokens;
-  p.ignore_eos = true;
-  return p;
-}
+SamplingParams free_params(int max_tokens) { return pagoda::testing::greedy_params(max_tokens); }
 
 SamplingParams regex_params(const std::string& pattern) {
   SamplingParams p;

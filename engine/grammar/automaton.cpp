@@ -273,7 +273,56 @@ Dfa Dfa::build(const NfaBuilder& nfa, Frag whole, size_t max_states) {
       if (t != kDead && !live[t]) t = kDead;
       if (t != kDead) d.can_continue_[s] = 1;
     }
+  d.compute_prefix_classes();
   return d;
+}
+
+// Moore's partition refinement, stopped after kPrefixClassBytes rounds or once stable. Round 0:
+// every (live) state in one class, kDead apart. Each round splits states whose successors on
+// some byte class lie in different classes (or one is dead): after r rounds, two states of one
+// class agree on the death of every string of at most r bytes.
+void Dfa::compute_prefix_classes() {
+  const size_t n = accepting_.size();
+  const size_t width = static_cast<size_t>(num_classes_) + 1;
+  std::vector<int32_t> cls(n, 0), refined(n);
+  std::vector<int32_t> rows(n * width);
+  std::vector<uint64_t> hashes(n);
+  struct RowHash {
+    const std::vector<uint64_t>* h;
+    size_t operator()(int32_t s) const { return static_cast<size_t>((*h)[s]); }
+  };
+  struct RowEq {
+    const std::vector<int32_t>* rows;
+    size_t width;
+    bool operator()(int32_t a, int32_t b) const {
+      const int32_t* ra = rows->data() + static_cast<size_t>(a) * width;
+      return std::equal(ra, ra + width, rows->data() + static_cast<size_t>(b) * width);
+    }
+  };
+  size_t count = 1;
+  for (int round = 0; round < kPrefixClassBytes; ++round) {
+    for (size_t s = 0; s < n; ++s) {
+      int32_t* row = rows.data() + s * width;
+      row[0] = cls[s];
+      uint64_t h = 1469598103934665603ull ^ static_cast<uint32_t>(cls[s]);
+      const int32_t* next = next_.data() + s * static_cast<size_t>(num_classes_);
+      for (int c = 0; c < num_classes_; ++c) {
+        row[c + 1] = next[c] == kDead ? -1 : cls[next[c]];
+        h = (h ^ static_cast<uint32_t>(row[c + 1])) * 1099511628211ull;
+      }
+      hashes[s] = h;
+    }
+    std::unordered_map<int32_t, int32_t, RowHash, RowEq> ids(n, RowHash{&hashes},
+                                                            RowEq{&rows, width});
+    for (size_t s = 0; s < n; ++s)
+      refined[s] = ids.emplace(static_cast<int32_t>(s), static_cast<int32_t>(ids.size()))
+                       .first->second;
+    cls.swap(refined);
+    if (ids.size() == count) break;  // stable: further rounds split nothing
+    count = ids.size();
+  }
+  prefix_class_ = std::move(cls);
+  num_prefix_classes_ = static_cast<int32_t>(count);
 }
 
 }  // namespace pagoda::grammar

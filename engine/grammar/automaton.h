@@ -3,6 +3,8 @@
 // of choices) are built as a Thompson NFA over byte ranges (NfaBuilder), then determinized once
 // into a Dfa whose dead states are pruned, so that walking a token's bytes costs one table read
 // a byte. JSON nesting is bounded, which keeps every supported grammar regular.
+// Prefix classes let token masks be shared between states: states of one class kill exactly the
+// same byte strings of up to kPrefixClassBytes bytes.
 // Threading: a builder belongs to one thread; a finished Dfa is immutable and shared.
 #include <cstdint>
 #include <functional>
@@ -61,6 +63,8 @@ class NfaBuilder {
 class Dfa {
  public:
   static constexpr int32_t kDead = -1;
+  // The string length up to which the states of one prefix class behave alike.
+  static constexpr int kPrefixClassBytes = 16;
   // Determinizes the NFA from `start` to the accepting `accept`. Throws InvalidArgument when
   // the language is empty or more than max_states states are needed.
   static Dfa build(const NfaBuilder& nfa, Frag whole, size_t max_states = 200'000);
@@ -73,6 +77,11 @@ class Dfa {
   bool can_continue(int32_t state) const { return can_continue_[state] != 0; }
   int32_t num_states() const { return static_cast<int32_t>(accepting_.size()); }
   int num_classes() const { return num_classes_; }
+  // Equal for two states exactly when (as far as kPrefixClassBytes rounds of Moore refinement
+  // tell) every byte string of at most kPrefixClassBytes bytes dies from both or from neither:
+  // their masks over tokens that short are equal.
+  int32_t prefix_class(int32_t state) const { return prefix_class_[state]; }
+  int32_t num_prefix_classes() const { return num_prefix_classes_; }
   // Walks bytes from state; kDead once any byte is rejected.
   int32_t walk(int32_t state, std::string_view bytes) const {
     for (char c : bytes) {
@@ -87,6 +96,10 @@ class Dfa {
   int num_classes_ = 1;
   std::vector<int32_t> next_;  // [state * num_classes + class]
   std::vector<uint8_t> accepting_, can_continue_;
+  std::vector<int32_t> prefix_class_;
+  int32_t num_prefix_classes_ = 0;
+
+  void compute_prefix_classes();
 };
 
 }  // namespace pagoda::grammar

@@ -16,6 +16,7 @@ constexpr size_t kGrammarCacheSize = 32;
 constexpr size_t kMaskCacheBytes = 32u << 20;        // per grammar, all vocabularies together
 constexpr size_t kAllMaskCachesBytes = 256u << 20;  // every live grammar together
 std::atomic<bool> g_mask_cache{true};
+std::atomic<bool> g_shared_masks{true};
 std::atomic<size_t> g_mask_bytes{0};
 
 std::string cache_key(const StructuredOutput& s) {
@@ -110,23 +111,29 @@ void Grammar::set_mask_cache_enabled(bool enabled) {
   g_mask_cache = enabled;
 }
 
-void Grammar::token_mask(const TokenVocabulary& vocab, int32_t state, bool first,
-                         std::span<uint32_t> words) const {
-  if (!g_mask_cache) {
-    vocab.fill_mask(dfa_, state, first, words);
-    return;
-  }
-  const uint64_t key = (vocab.serial() << 33) | (static_cast<uint64_t>(state) << 1) | first;
+void Grammar::set_shared_masks_enabled(bool enabled) {
+  g_shared_masks = enabled;
+}
+
+void Grammar::drop_cached_masks() const {
+  std::lock_guard lock(mu_);
+  masks_.clear();
+  g_mask_bytes -= cached_bytes_;
+  cached_bytes_ = 0;
+}
+
+bool Grammar::find_cached(uint64_t key, std::span<uint32_t> words) const {
   std::shared_ptr<const std::vector<uint32_t>> hit;
   {
     std::lock_guard lock(mu_);
     if (auto it = masks_.find(key); it != masks_.end()) hit = it->second;
   }
-  if (hit) {
-    std::copy(hit->begin(), hit->end(), words.begin());
-    return;
-  }
-  vocab.fill_mask(dfa_, state, first, words);
+  if (!hit) return false;
+  std::copy(hit->begin(), hit->end(), words.begin());
+  return true;
+}
+
+void Grammar::store_cached(uint64_t key, std::span<const uint32_t> words) const {
   std::lock_guard lock(mu_);
   const size_t bytes = words.size() * sizeof(uint32_t);
   if (cached_bytes_ + bytes > kMaskCacheBytes) return;
@@ -134,8 +141,35 @@ void Grammar::token_mask(const TokenVocabulary& vocab, int32_t state, bool first
     g_mask_bytes -= bytes;
     return;
   }
+  if (!masks_.emplace(key, std::make_shared<const std::vector<uint32_t>>(words.begin(),
+                                                                         words.end()))
+           .second) {
+    g_mask_bytes -= bytes;  // another thread stored it first
+    return;
+  }
   cached_bytes_ += bytes;
-  masks_.emplace(key, std::make_shared<const std::vector<uint32_t>>(words.begin(), words.end()));
+}
+
+void Grammar::token_mask(const TokenVocabulary& vocab, int32_t state, bool first,
+                         std::span<uint32_t> words) const {
+  // Key: vocabulary serial, then 1 bit per state (0) or per prefix class (1), the id, first.
+  auto key = [&](bool shared, int32_t id) {
+    return (vocab.serial() << 34) | (static_cast<uint64_t>(shared) << 33) |
+           (static_cast<uint64_t>(id) << 1) | static_cast<uint64_t>(first);
+  };
+  const bool per_state = g_mask_cache;
+  if (per_state && state != Dfa::kDead && find_cached(key(false, state), words)) return;
+  if (!g_shared_masks || state == Dfa::kDead) {
+    vocab.fill_mask(dfa_, state, first, words);
+  } else {
+    const uint64_t class_key = key(true, dfa_.prefix_class(state));
+    if (!find_cached(class_key, words)) {
+      vocab.fill_short_mask(dfa_, state, first, words);
+      store_cached(class_key, words);
+    }
+    vocab.add_long_tokens(dfa_, state, first, words);
+  }
+  if (per_state && state != Dfa::kDead) store_cached(key(false, state), words);
 }
 
 GrammarMatcher::GrammarMatcher(std::shared_ptr<const Grammar> grammar,

@@ -28,16 +28,25 @@ class Grammar {
 
   // The allowed tokens from `state` (EOS not included), from a cache per vocabulary and state
   // (32 MiB per grammar, 256 MiB for all); states past the budget are computed each time.
+  // A state not cached yet takes its short tokens' mask from the cache per prefix class (one
+  // trie walk serves every state of the class) and walks only the long tokens itself.
   void token_mask(const TokenVocabulary& vocab, int32_t state, bool first,
                   std::span<uint32_t> words) const;
-  // Tests and benchmarks: bypass the per-state cache.
+  // Tests and benchmarks: bypass the per-state cache / the per-prefix-class cache.
   static void set_mask_cache_enabled(bool enabled);
+  static void set_shared_masks_enabled(bool enabled);
+  // Tests and benchmarks: forget every cached mask of this grammar.
+  void drop_cached_masks() const;
 
  private:
   Dfa dfa_;
   std::string key_;
   mutable std::mutex mu_;
-  // (vocab serial, state, first) -> mask words
+  // Looks up / stores a cached mask (false / nothing once past the budget).
+  bool find_cached(uint64_t key, std::span<uint32_t> words) const;
+  void store_cached(uint64_t key, std::span<const uint32_t> words) const;
+
+  // (vocab serial, per state or per prefix class, state or class, first) -> mask words
   mutable std::unordered_map<uint64_t, std::shared_ptr<const std::vector<uint32_t>>> masks_;
   mutable size_t cached_bytes_ = 0;
 };

@@ -15,7 +15,7 @@ TokenVocabulary::TokenVocabulary(const Tokenizer& tokenizer, int32_t vocab_size)
   bytes_.resize(size_);
   for (int32_t id = 0; id < tokenizer.vocab_size(); ++id)
     if (!tokenizer.is_special(id)) bytes_[id] = tokenizer.token_bytes(id);
-  trie_.build(bytes_);
+  all_.build(bytes_);
   if (const size_t strip = tokenizer.leading_spaces_stripped(); strip > 0) {
     first_bytes_ = bytes_;
     for (auto& b : first_bytes_) {
@@ -23,7 +23,7 @@ TokenVocabulary::TokenVocabulary(const Tokenizer& tokenizer, int32_t vocab_size)
       while (n < strip && n < b.size() && b[n] == ' ') ++n;
       b.erase(0, n);
     }
-    first_trie_.build(first_bytes_);
+    first_.build(first_bytes_);
   }
 }
 
@@ -34,15 +34,35 @@ std::string_view TokenVocabulary::bytes(int32_t id, bool first) const {
 
 void TokenVocabulary::fill_mask(const Dfa& dfa, int32_t state, bool first,
                                 std::span<uint32_t> words) const {
-  std::fill(words.begin(), words.end(), 0u);
-  if (state == Dfa::kDead) return;
-  (first && !first_bytes_.empty() ? first_trie_ : trie_).fill(dfa, state, words);
+  fill_short_mask(dfa, state, first, words);
+  add_long_tokens(dfa, state, first, words);
 }
 
-void TokenVocabulary::Trie::build(const std::vector<std::string>& all) {
+void TokenVocabulary::fill_short_mask(const Dfa& dfa, int32_t state, bool first,
+                                      std::span<uint32_t> words) const {
+  std::fill(words.begin(), words.end(), 0u);
+  if (state == Dfa::kDead) return;
+  tries(first).short_tokens.fill(dfa, state, words);
+}
+
+void TokenVocabulary::add_long_tokens(const Dfa& dfa, int32_t state, bool first,
+                                      std::span<uint32_t> words) const {
+  if (state == Dfa::kDead) return;
+  tries(first).long_tokens.fill(dfa, state, words);
+}
+
+void TokenVocabulary::Tries::build(const std::vector<std::string>& bytes) {
+  const size_t cut = Dfa::kPrefixClassBytes;
+  short_tokens.build(bytes, 1, cut);
+  long_tokens.build(bytes, cut + 1, 65534);
+}
+
+void TokenVocabulary::Trie::build(const std::vector<std::string>& all, size_t min_len,
+                                  size_t max_len) {
   std::vector<int32_t> order;
   for (int32_t id = 0; id < static_cast<int32_t>(all.size()); ++id)
-    if (!all[id].empty() && all[id].size() < 65535) order.push_back(id);
+    if (!all[id].empty() && all[id].size() >= min_len && all[id].size() <= max_len)
+      order.push_back(id);
   std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
     return all[a] < all[b] || (all[a] == all[b] && a < b);
   });

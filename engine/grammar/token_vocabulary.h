@@ -2,6 +2,8 @@
 // A tokenizer's vocabulary as constrained decoding sees it: every id's raw bytes (after the
 // decoder: byte-level BPE and SentencePiece byte fallback give single bytes), laid out as a trie
 // in depth-first order so that one linear pass with subtree skips checks shared prefixes once.
+// Tokens of at most Dfa::kPrefixClassBytes bytes and the (few) longer ones have separate tries,
+// so that the short tokens' mask can be shared by the states of one prefix class.
 // Special tokens and tokens without bytes are never allowed; EOS is the matcher's business.
 // Threading: immutable after construction; one instance serves every thread.
 #include <cstdint>
@@ -28,6 +30,13 @@ class TokenVocabulary {
   // Sets the bit of every token whose bytes the DFA accepts from `state` without dying (EOS
   // words must hold mask_words() and is overwritten.
   void fill_mask(const Dfa& dfa, int32_t state, bool first, std::span<uint32_t> words) const;
+  // The same in two parts: fill_short_mask overwrites words with the tokens of at most
+  // Dfa::kPrefixClassBytes bytes (equal for every state of one prefix class), add_long_tokens
+  // sets the bits of the longer ones.
+  void fill_short_mask(const Dfa& dfa, int32_t state, bool first,
+                       std::span<uint32_t> words) const;
+  void add_long_tokens(const Dfa& dfa, int32_t state, bool first,
+                       std::span<uint32_t> words) const;
   // Distinguishes vocabularies in caches (never reused within a process).
   uint64_t serial() const { return serial_; }
 
@@ -42,12 +51,18 @@ class TokenVocabulary {
     std::vector<Node> nodes;  // depth-first order, plus one sentinel
     std::vector<int32_t> ids;
     uint16_t max_depth = 0;
-    void build(const std::vector<std::string>& bytes);
+    // The ids whose bytes are non-empty and have a length in [min_len, max_len].
+    void build(const std::vector<std::string>& bytes, size_t min_len, size_t max_len);
     void fill(const Dfa& dfa, int32_t state, std::span<uint32_t> words) const;
   };
   int32_t size_ = 0;
   std::vector<std::string> bytes_, first_bytes_;  // first_bytes_: only when spaces are stripped
-  Trie trie_, first_trie_;
+  struct Tries {
+    Trie short_tokens, long_tokens;
+    void build(const std::vector<std::string>& bytes);
+  };
+  const Tries& tries(bool first) const { return first && !first_bytes_.empty() ? first_ : all_; }
+  Tries all_, first_;
   uint64_t serial_ = 0;
 };
 

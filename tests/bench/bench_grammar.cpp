@@ -1,7 +1,8 @@
 // bench_grammar: what constrained decoding costs.
 //   1. The per-token mask over a real vocabulary (default: the 152K Qwen vocabulary) for a
-//      realistic schema, along random valid outputs: cold (every mask computed by the trie
-//      walk) and warm (the grammar's per-state mask cache), mean / p50 / p99 microseconds.
+//      realistic schema, along random valid outputs: walk (every mask a full trie walk), cold
+//      (no state's mask cached: the short tokens' mask shared per prefix class, the long
+//      tokens walked) and warm (the grammar's per-state mask cache), mean / p50 / p99 us.
 //   2. Throughput of 32 concurrent schema-constrained requests against 32 unconstrained ones on
 //      the same engine: a model folder on the CPU (default: the tiny-qwen2 fixture), or, in a
 //      CUDA build, a random-weight shape of pagoda-bench (--shape qwen2.5-0.5b) with the Qwen
@@ -86,8 +87,9 @@ void mask_cost(const std::filesystem::path& tokenizer_dir) {
   t0 = Clock::now();
   const StructuredOutput so{StructuredOutput::Kind::json_schema, kSchema, {}};
   auto g = grammar::compile_grammar(so);
-  std::printf("schema compiled in %.1f ms: %d DFA states, %d byte classes\n",
-              seconds_since(t0) * 1e3, g->dfa().num_states(), g->dfa().num_classes());
+  std::printf("schema compiled in %.1f ms: %d DFA states, %d byte classes, %d prefix classes\n",
+              seconds_since(t0) * 1e3, g->dfa().num_states(), g->dfa().num_classes(),
+              g->dfa().num_prefix_classes());
   std::printf("RESULT schema_compile_ms %.1f\n", seconds_since(t0) * 1e3);
   t0 = Clock::now();
   auto any = grammar::compile_grammar({StructuredOutput::Kind::json_object, "", {}});
@@ -96,11 +98,23 @@ void mask_cost(const std::filesystem::path& tokenizer_dir) {
 
   const int32_t eos = tok->eos_id().value_or(0);
   std::vector<uint32_t> words(vocab->mask_words());
-  for (bool cached : {false, true}) {
-    grammar::Grammar::set_mask_cache_enabled(cached);
+  // walk: every mask a full trie walk; cold: no state's mask cached (each run starts with no
+  // cached mask, the short tokens' mask shared per prefix class); warm: the per-state cache.
+  struct Mode {
+    const char* tag;
+    const char* what;
+    bool per_state, shared;
+  };
+  for (const Mode& mode : {Mode{"walk", "trie walk every token", false, false},
+                           Mode{"cold", "no state cached, shared per prefix class", false, true},
+                           Mode{"warm", "per-state cache", true, true}}) {
+    grammar::Grammar::set_mask_cache_enabled(mode.per_state);
+    grammar::Grammar::set_shared_masks_enabled(mode.shared);
+    g->drop_cached_masks();
     std::vector<double> us;
     int outputs = 0, complete = 0;
     for (int run = 0; run < 2; ++run) {  // the cache's second pass finds every state
+      if (!mode.per_state) g->drop_cached_masks();
       std::mt19937 rng(11);
       for (int seq = 0; seq < 8; ++seq, ++outputs) {
         grammar::GrammarMatcher m(g, vocab, {eos});
@@ -108,7 +122,7 @@ void mask_cost(const std::filesystem::path& tokenizer_dir) {
           const auto s = Clock::now();
           m.fill_mask(words);
           const double t = seconds_since(s) * 1e6;
-          if (!cached || run == 1) us.push_back(t);
+          if (!mode.per_state || run == 1) us.push_back(t);
           std::vector<int32_t> allowed;
           for (int32_t id = 0; id < vocab->size(); ++id)
             if ((words[id >> 5] >> (id & 31)) & 1) allowed.push_back(id);
@@ -121,14 +135,14 @@ void mask_cost(const std::filesystem::path& tokenizer_dir) {
       }
     }
     const Stats st = stats(us);
-    const char* tag = cached ? "warm" : "cold";
     std::printf("mask %s (%s): %zu masks, mean %.1f us, p50 %.1f us, p99 %.1f us (%d/%d outputs "
                 "complete)\n",
-                tag, cached ? "per-state cache" : "trie walk every token", st.n, st.mean, st.p50,
-                st.p99, complete, outputs);
-    std::printf("RESULT mask_%s_mean_us %.1f\nRESULT mask_%s_p99_us %.1f\n", tag, st.mean, tag,
-                st.p99);
+                mode.tag, mode.what, st.n, st.mean, st.p50, st.p99, complete, outputs);
+    std::printf("RESULT mask_%s_mean_us %.1f\nRESULT mask_%s_p99_us %.1f\n", mode.tag, st.mean,
+                mode.tag, st.p99);
   }
+  g->drop_cached_masks();
+  grammar::Grammar::set_shared_masks_enabled(true);
   grammar::Grammar::set_mask_cache_enabled(true);
 }
 

@@ -3,6 +3,11 @@
 find_package(GTest REQUIRED)
 pagoda_add_test(test_grammar NAME grammar LIBS pagoda_grammar GTest::gtest_main LABELS fast DATA)
 set_tests_properties(grammar PROPERTIES TIMEOUT 120)
+# Every mask (trie walk, shared per prefix class, per-state cache) against every token's bytes
+# run through the DFA, along random outputs of several schemas and regexes.
+pagoda_add_test(test_grammar_masks NAME grammar_masks LIBS pagoda_grammar GTest::gtest_main
+                LABELS fast DATA)
+set_tests_properties(grammar_masks PROPERTIES TIMEOUT 300)
 
 # The proof on random-weight models: every case of structured_cases.json for many seeds,
 # validated by python3-jsonschema (an independent validator). tiny-yi-spm: SentencePiece with

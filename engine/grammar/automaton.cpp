@@ -283,43 +283,42 @@ Dfa Dfa::build(const NfaBuilder& nfa, Frag whole, size_t max_states) {
 // class agree on the death of every string of at most r bytes.
 void Dfa::compute_prefix_classes() {
   const size_t n = accepting_.size();
-  const size_t width = static_cast<size_t>(num_classes_) + 1;
-  std::vector<int32_t> cls(n, 0), refined(n);
-  std::vector<int32_t> rows(n * width);
-  std::vector<uint64_t> hashes(n);
-  struct RowHash {
-    const std::vector<uint64_t>* h;
-    size_t operator()(int32_t s) const { return static_cast<size_t>((*h)[s]); }
-  };
-  struct RowEq {
-    const std::vector<int32_t>* rows;
-    size_t width;
-    bool operator()(int32_t a, int32_t b) const {
-      const int32_t* ra = rows->data() + static_cast<size_t>(a) * width;
-      return std::equal(ra, ra + width, rows->data() + static_cast<size_t>(b) * width);
-    }
-  };
+  const size_t nc = static_cast<size_t>(num_classes_);
+  const size_t width = nc + 1;
+  std::vector<int32_t> cls(n, 0), rows(n * width), first_of;  // first_of: class -> a state
+  size_t slots = 16;
+  while (slots < 2 * n) slots <<= 1;
+  std::vector<int32_t> table(slots);  // open addressing: a class's first state, or -1
   size_t count = 1;
   for (int round = 0; round < kPrefixClassBytes; ++round) {
-    for (size_t s = 0; s < n; ++s) {
+    std::fill(table.begin(), table.end(), -1);
+    first_of.clear();
+    for (size_t s = 0; s < n; ++s) {  // rows first: cls is read for successors, then replaced
       int32_t* row = rows.data() + s * width;
+      const int32_t* next = next_.data() + s * nc;
       row[0] = cls[s];
-      uint64_t h = 1469598103934665603ull ^ static_cast<uint32_t>(cls[s]);
-      const int32_t* next = next_.data() + s * static_cast<size_t>(num_classes_);
-      for (int c = 0; c < num_classes_; ++c) {
-        row[c + 1] = next[c] == kDead ? -1 : cls[next[c]];
-        h = (h ^ static_cast<uint32_t>(row[c + 1])) * 1099511628211ull;
-      }
-      hashes[s] = h;
+      for (size_t c = 0; c < nc; ++c) row[c + 1] = next[c] == kDead ? -1 : cls[next[c]];
     }
-    std::unordered_map<int32_t, int32_t, RowHash, RowEq> ids(n, RowHash{&hashes},
-                                                            RowEq{&rows, width});
-    for (size_t s = 0; s < n; ++s)
-      refined[s] = ids.emplace(static_cast<int32_t>(s), static_cast<int32_t>(ids.size()))
-                       .first->second;
-    cls.swap(refined);
-    if (ids.size() == count) break;  // stable: further rounds split nothing
-    count = ids.size();
+    for (size_t s = 0; s < n; ++s) {
+      const int32_t* row = rows.data() + s * width;
+      uint64_t h = 1469598103934665603ull;
+      for (size_t c = 0; c < width; ++c) h = (h ^ static_cast<uint32_t>(row[c])) * 1099511628211ull;
+      for (size_t slot = (h ^ (h >> 29)) & (slots - 1);; slot = (slot + 1) & (slots - 1)) {
+        if (table[slot] < 0) {
+          table[slot] = static_cast<int32_t>(first_of.size());
+          first_of.push_back(static_cast<int32_t>(s));
+          cls[s] = table[slot];
+          break;
+        }
+        const int32_t* other = rows.data() + static_cast<size_t>(first_of[table[slot]]) * width;
+        if (std::equal(row, row + width, other)) {
+          cls[s] = table[slot];
+          break;
+        }
+      }
+    }
+    if (first_of.size() == count) break;  // stable: further rounds split nothing
+    count = first_of.size();
   }
   prefix_class_ = std::move(cls);
   num_prefix_classes_ = static_cast<int32_t>(count);

@@ -250,7 +250,7 @@ class CudaBackend final : public Backend {
     return fused_decode_ && fused_shapes_ok_ && small_gemm_ && s.tokens <= kGemvMaxTokens;
   }
   void forward_fused(const StepShape& s);
-  AttentionParams layer_attention(const StepShape& s, int layer, const RopeStoreParams& rp) const;
+  AttentionParams layer_attention(const StepShape& s, const RopeStoreParams& rp) const;
   RopeStoreParams layer_rope(const StepShape& s, int layer) const;
   void run_graph(const StepShape& s);
   void step_sync(std::chrono::steady_clock::time_point wall_start);

@@ -31,9 +31,8 @@ RopeStoreParams CudaBackend::layer_rope(const StepShape& s, int l) const {
   return rp;
 }
 
-AttentionParams CudaBackend::layer_attention(const StepShape& s, int l,
+AttentionParams CudaBackend::layer_attention(const StepShape& s,
                                              const RopeStoreParams& rp) const {
-  (void)l;
   const int32_t* meta = meta_dev_;
   const MetaLayout& m = s.meta;
   AttentionParams ap = attention_params(
@@ -68,7 +67,7 @@ void CudaBackend::forward(const StepShape& s) {
     timed(kGemm, [&] { gemm(normed_, w.qkv, qkv_, s.tokens, qkv_dim_, H, false); });
     const RopeStoreParams rp = layer_rope(s, l);
     timed(kRope, [&] { rope_store(rp, stream_); });
-    const AttentionParams ap = layer_attention(s, l, rp);
+    const AttentionParams ap = layer_attention(s, rp);
     timed(kAttention, [&] {
       // Tensor-core attention for steps with prefill rows unless PAGODA_CUDA_MMA_ATTENTION=0;
       // decode-only steps and head dims it declines keep the CUDA-core kernel. It runs unsplit:
@@ -128,7 +127,7 @@ void CudaBackend::forward_fused(const StepShape& s) {
     timed(kGemm, [&] { run(qkv); });
     const RopeStoreParams rp = layer_rope(s, l);
     timed(kRope, [&] { rope_store(rp, stream_); });
-    const AttentionParams ap = layer_attention(s, l, rp);
+    const AttentionParams ap = layer_attention(s, rp);
     timed(kAttention, [&] { attention(ap, stream_); });
     GemvParams o;
     o.x = attn_, o.w = w.o, o.m = s.tokens, o.n = H, o.k = attn_dim;

@@ -45,9 +45,9 @@ template <int M, bool NORM, int EPI>
 __global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
   constexpr int BATCH = EPI == kSwiglu ? kGemvBatch / 2 : kGemvBatch;
   __shared__ float block_sums[kGemvWarps][M];
-  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, warps = blockDim.x >> 5;
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
   const int k = p.k, chunks = k / 8;
-  const int n = blockIdx.x * warps + warp;
+  const int n = blockIdx.x * kGemvWarps + warp;
   // (An L2 prefetch of the weight rows before pdl_wait measured slower on the H200: 7B batch-1
   // decode 191 -> 166 tok/s; docs/cuda-notes.md.)
   pdl_wait();
@@ -132,7 +132,7 @@ __global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
     if (threadIdx.x < M) {
       float s = 0.0f;
 #pragma unroll
-      for (int w = 0; w < warps; ++w) s += block_sums[w][threadIdx.x];
+      for (int w = 0; w < kGemvWarps; ++w) s += block_sums[w][threadIdx.x];
       atomicAdd(p.sumsq_out + threadIdx.x, s);
     }
   }
@@ -140,9 +140,8 @@ __global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
 
 template <int M, bool NORM, int EPI>
 void launch_gemv(const GemvParams& p, cudaStream_t stream) {
-  const int warps = kGemvWarps;
-  const int blocks = (p.n + warps - 1) / warps;
-  launch_kernel(gemv_kernel<M, NORM, EPI>, dim3(blocks), dim3(warps * 32), 0, stream, p);
+  const int blocks = (p.n + kGemvWarps - 1) / kGemvWarps;
+  launch_kernel(gemv_kernel<M, NORM, EPI>, dim3(blocks), dim3(kGemvWarps * 32), 0, stream, p);
 }
 
 template <int M>

@@ -119,12 +119,13 @@ void add_serve_command(CLI::App& root) {
                   "Fraction of GPU memory for weights and KV cache")
       ->check(CLI::Range(0.05, 1.0))
       ->capture_default_str();
+  // Bounded so that a typo cannot ask the backend for an absurd workspace.
   cmd->add_option("--max-num-seqs", o->max_num_seqs, "Sequences the engine runs in one step")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(1, 4096))
       ->capture_default_str();
   cmd->add_option("--max-num-batched-tokens", o->max_num_batched_tokens,
                   "Tokens (prompt chunks and decodes) the engine runs in one step")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(1, 1 << 20))
       ->capture_default_str();
   cmd->add_option("--allowed-origins", o->server.cors_origins,
                   "CORS origins allowed to call the API ('*' for any; default: none)");

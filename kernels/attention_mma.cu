@@ -4,6 +4,9 @@
 
 #include "kernels/attention_mma.h"
 #include "kernels/mma_primitives.cuh"
+// After the primitives, which the CPU emulation swaps for host versions these headers use.
+#include "kernels/attention_splits.cuh"
+#include "kernels/pdl.cuh"
 
 namespace pagoda::cuda {
 
@@ -62,14 +65,14 @@ __device__ __forceinline__ void load_kv_tile(const AttentionParams& p, const int
   }
 }
 
-// S = Q K^T for the warp's 16 rows and the tile's 64 keys.
-template <int HD>
+// S = Q K^T for the warp's 16 rows and NK keys staged at ks.
+template <int HD, int NK = kKeys>
 __device__ __forceinline__ void score_tile(const bf16* ks, const uint32_t (&qf)[HD / 16][4],
-                                           int lane, float (&s)[kKeys / 8][4]) {
+                                           int lane, float (&s)[NK / 8][4]) {
   constexpr int kRow = smem_row<HD>();
   constexpr int kKSteps = HD / 16;
 #pragma unroll
-  for (int n = 0; n < kKeys / 8; ++n) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.0f;
+  for (int n = 0; n < NK / 8; ++n) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.0f;
   // K rows are B columns: matrices (keys 0-7, dims 0-7), (keys 0-7, dims 8-15),
   // (keys 8-15, dims 0-7), (keys 8-15, dims 8-15) give b0b1/b2b3 of two n-tiles.
   const uint32_t k_base =
@@ -77,7 +80,7 @@ __device__ __forceinline__ void score_tile(const bf16* ks, const uint32_t (&qf)[
 #pragma unroll
   for (int k = 0; k < kKSteps; ++k) {
 #pragma unroll
-    for (int np = 0; np < kKeys / 16; ++np) {
+    for (int np = 0; np < NK / 16; ++np) {
       uint32_t b[4];
       ldmatrix_x4(b, k_base + static_cast<uint32_t>((np * 16 * kRow + k * 16) * sizeof(bf16)));
       mma_bf16(s[2 * np], qf[k], b[0], b[1]);
@@ -86,11 +89,12 @@ __device__ __forceinline__ void score_tile(const bf16* ks, const uint32_t (&qf)[
   }
 }
 
-// Keys past kv_end or past a row's position get -inf.
-__device__ __forceinline__ void mask_scores(float (&s)[kKeys / 8][4], int kt, int kv_end,
+// Keys past kv_end or past a row's position get -inf (kt: the first of the NK keys).
+template <int NK = kKeys>
+__device__ __forceinline__ void mask_scores(float (&s)[NK / 8][4], int kt, int kv_end,
                                             int t4, const int (&pos)[2]) {
 #pragma unroll
-  for (int n = 0; n < kKeys / 8; ++n)
+  for (int n = 0; n < NK / 8; ++n)
 #pragma unroll
     for (int i = 0; i < 4; ++i) {
       const int key = kt + n * 8 + 2 * t4 + (i & 1);
@@ -99,8 +103,8 @@ __device__ __forceinline__ void mask_scores(float (&s)[kKeys / 8][4], int kt, in
 }
 
 // The online softmax step: S becomes the weights P (in place), m, l and O are rescaled.
-template <int HD>
-__device__ __forceinline__ void softmax_step(float (&s)[kKeys / 8][4], float (&m)[2],
+template <int HD, int NK = kKeys>
+__device__ __forceinline__ void softmax_step(float (&s)[NK / 8][4], float (&m)[2],
                                              float (&l)[2], float (&o)[HD / 8][4],
                                              float scale_log2) {
   constexpr int kOTiles = HD / 8;
@@ -110,7 +114,7 @@ __device__ __forceinline__ void softmax_step(float (&s)[kKeys / 8][4], float (&m
   for (int h = 0; h < 2; ++h) {
     float mx = m[h];
 #pragma unroll
-    for (int n = 0; n < kKeys / 8; ++n) mx = fmaxf(mx, fmaxf(s[n][2 * h], s[n][2 * h + 1]));
+    for (int n = 0; n < NK / 8; ++n) mx = fmaxf(mx, fmaxf(s[n][2 * h], s[n][2 * h + 1]));
     mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
     mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
     // A row with no visible key yet keeps m = -inf: weights 0, correction 1, no NaN.
@@ -120,7 +124,7 @@ __device__ __forceinline__ void softmax_step(float (&s)[kKeys / 8][4], float (&m
   }
   float row_sum[2] = {0.0f, 0.0f};
 #pragma unroll
-  for (int n = 0; n < kKeys / 8; ++n)
+  for (int n = 0; n < NK / 8; ++n)
 #pragma unroll
     for (int i = 0; i < 4; ++i) {
       s[n][i] = exp2f(fmaf(s[n][i], scale_log2, -base[i >> 1]));
@@ -137,9 +141,9 @@ __device__ __forceinline__ void softmax_step(float (&s)[kKeys / 8][4], float (&m
   }
 }
 
-// O += P V for the warp's rows over the tile's 64 keys.
-template <int HD>
-__device__ __forceinline__ void accumulate_pv(const bf16* vs, const float (&s)[kKeys / 8][4],
+// O += P V for the warp's rows over NK keys staged at vs.
+template <int HD, int NK = kKeys>
+__device__ __forceinline__ void accumulate_pv(const bf16* vs, const float (&s)[NK / 8][4],
                                               int lane, float (&o)[HD / 8][4]) {
   constexpr int kRow = smem_row<HD>();
   // V rows are B rows (k = key): transposed matrices (keys 0-7, dims 0-7),
@@ -147,7 +151,7 @@ __device__ __forceinline__ void accumulate_pv(const bf16* vs, const float (&s)[k
   const uint32_t v_base =
       smem_addr(vs + ((lane & 7) + ((lane >> 3) & 1) * 8) * kRow + (lane >> 4) * 8);
 #pragma unroll
-  for (int j = 0; j < kKeys / 16; ++j) {
+  for (int j = 0; j < NK / 16; ++j) {
     uint32_t a[4];
     a[0] = pack_bf16(s[2 * j][0], s[2 * j][1]);
     a[1] = pack_bf16(s[2 * j][2], s[2 * j][3]);
@@ -297,6 +301,186 @@ __global__ void __launch_bounds__(kThreads)
 #endif
 }
 
+// ---- decode ----
+// Decode rows (one query per sequence): a block holds the heads of one KV head that share its
+// K/V (up to 16, one m16 tile; head chunks above) and walks its split of the keys in 64-key tiles
+// through the same two-stage cp.async pipeline as the prefill kernel. Each warp takes 16 keys of
+// every tile, so the four warps share one query's work (the prefill tiling would leave three of
+// them idle), and their softmax states merge in shared memory at the end. A sequence's split
+// count follows its own KV length (decode_split): one split writes the rows directly, more write
+// partial states for attention_decode_combine_kernel.
+constexpr int kDecodeRows = 16;
+constexpr int kWarpKeys = kKeys / kWarps;
+
+struct DecodeSplit {
+  int splits, per_split;  // splits of per_split keys (a multiple of kKeys), the last shorter
+};
+// The split of kv_len keys into at most max_splits of about split_keys keys each.
+__host__ __device__ inline DecodeSplit decode_split(int kv_len, int max_splits, int split_keys) {
+  int s = (kv_len + split_keys - 1) / split_keys;
+  s = s < 1 ? 1 : (s > max_splits ? max_splits : s);
+  int per = (kv_len + s - 1) / s;
+  per = (per + kKeys - 1) / kKeys * kKeys;
+  if (per < kKeys) per = kKeys;
+  return {(kv_len + per - 1) / per > 0 ? (kv_len + per - 1) / per : 1, per};
+}
+
+template <int HD>
+constexpr size_t decode_smem_bytes() {
+  // The pipeline's stages, reused after the loop for the warps' states: o, then m and l.
+  constexpr size_t merge = sizeof(float) * kWarps * kDecodeRows * (HD + 2);
+  return smem_bytes<HD>() > merge ? smem_bytes<HD>() : merge;
+}
+
+// hpc: heads per block (min(group, kDecodeRows)); split_keys: decode_split's target.
+template <int HD>
+__global__ void __launch_bounds__(kThreads)
+    attention_decode_mma_kernel(AttentionParams p, int hpc, int split_keys) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  constexpr int kRow = smem_row<HD>();
+  constexpr int kTileElems = kKeys * kRow;
+  constexpr int kKSteps = HD / 16;
+  constexpr int kOTiles = HD / 8;
+  extern __shared__ __align__(16) unsigned char mma_smem[];
+  bf16* const smem = reinterpret_cast<bf16*>(mma_smem);
+  pdl_wait();
+  pdl_trigger();
+
+  const int group = p.nh / p.nkv;
+  const int chunks = (group + hpc - 1) / hpc;
+  const int kvh = blockIdx.y / chunks, chunk = blockIdx.y % chunks;
+  const int seq = p.tile_seq[blockIdx.x];
+  if (p.seq_q_len[seq] == 0) return;  // padding row of a graph
+  const int kv_len = p.seq_kv_len[seq];
+  const int token = p.seq_q_start[seq];
+  const DecodeSplit sp = decode_split(kv_len, p.splits, split_keys);
+  const int split = blockIdx.z;
+  if (split >= sp.splits) return;
+  const int kv_begin = split * sp.per_split;
+  const int kv_end = min(kv_len, kv_begin + sp.per_split);
+  const int heads_here = min(hpc, group - chunk * hpc);
+  const int head_base = kvh * group + chunk * hpc;
+
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const int g = lane >> 2, t4 = lane & 3;
+  // Rows g and g + 8 are heads head_base + g (+ 8); rows past heads_here read zeros.
+  uint32_t qf[kKSteps][4];
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    const bool valid = g + 8 * h < heads_here;
+    const bf16* q_row =
+        p.q + (static_cast<size_t>(token) * p.nh + head_base + (valid ? g + 8 * h : 0)) * HD;
+#pragma unroll
+    for (int k = 0; k < kKSteps; ++k) {
+      qf[k][h] = valid ? *reinterpret_cast<const uint32_t*>(q_row + k * 16 + 2 * t4) : 0u;
+      qf[k][h + 2] = valid ? *reinterpret_cast<const uint32_t*>(q_row + k * 16 + 8 + 2 * t4) : 0u;
+    }
+  }
+
+  const int32_t* table = p.block_tables + static_cast<size_t>(seq) * p.block_table_stride;
+  float o[kOTiles][4];
+#pragma unroll
+  for (int n = 0; n < kOTiles; ++n) o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.0f;
+  float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
+  const float scale_log2 = p.scale * 1.4426950408889634f;
+  const int no_pos[2] = {kv_len, kv_len};  // the query sees every key before kv_end
+
+  const int num_kt = (kv_end - kv_begin + kKeys - 1) / kKeys;
+  load_kv_tile<HD>(p, table, kvh, kv_end, smem, kv_begin);
+  cp_async_commit();
+  for (int it = 0; it < num_kt; ++it) {
+    const int kt = kv_begin + it * kKeys;
+    if (it + 1 < num_kt)
+      load_kv_tile<HD>(p, table, kvh, kv_end, smem + ((it + 1) & 1) * 2 * kTileElems, kt + kKeys);
+    cp_async_commit();
+    cp_async_wait<1>();
+    __syncthreads();
+    const int k0 = kt + warp * kWarpKeys;  // this warp's keys
+    if (k0 < kv_end) {
+      const bf16* ks = smem + (it & 1) * 2 * kTileElems + warp * kWarpKeys * kRow;
+      const bf16* vs = ks + kTileElems;
+      float s[kWarpKeys / 8][4];
+      score_tile<HD, kWarpKeys>(ks, qf, lane, s);
+      if (k0 + kWarpKeys > kv_end) mask_scores<kWarpKeys>(s, k0, kv_end, t4, no_pos);
+      softmax_step<HD, kWarpKeys>(s, m, l, o, scale_log2);
+      accumulate_pv<HD, kWarpKeys>(vs, s, lane, o);
+    }
+    __syncthreads();
+  }
+  cp_async_wait<0>();
+
+  // The warps' states into shared memory (m in units of the scaled score, l for the whole row).
+  float* const o_s = reinterpret_cast<float*>(mma_smem);  // [warp][row][HD]
+  float* const ml_s = o_s + kWarps * kDecodeRows * HD;     // [warp][row][2]
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    l[h] += __shfl_xor_sync(0xffffffffu, l[h], 1);
+    l[h] += __shfl_xor_sync(0xffffffffu, l[h], 2);
+  }
+  __syncthreads();  // every warp is past its last read of the stages
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    const int r = g + 8 * h;
+    float* orow = o_s + (warp * kDecodeRows + r) * HD;
+#pragma unroll
+    for (int n = 0; n < kOTiles; ++n) {
+      orow[n * 8 + 2 * t4] = o[n][2 * h];
+      orow[n * 8 + 2 * t4 + 1] = o[n][2 * h + 1];
+    }
+    if (t4 == 0) {
+      ml_s[(warp * kDecodeRows + r) * 2] = m[h] == -INFINITY ? -INFINITY : m[h] * p.scale;
+      ml_s[(warp * kDecodeRows + r) * 2 + 1] = l[h];
+    }
+  }
+  __syncthreads();
+  const size_t rows = static_cast<size_t>(p.tokens) * p.nh;
+  for (int e = threadIdx.x; e < heads_here * HD; e += kThreads) {
+    const int r = e / HD, d = e % HD;
+    float big = -INFINITY;
+#pragma unroll
+    for (int w = 0; w < kWarps; ++w) big = fmaxf(big, ml_s[(w * kDecodeRows + r) * 2]);
+    float num = 0.0f, den = 0.0f;
+#pragma unroll
+    for (int w = 0; w < kWarps; ++w) {
+      const float mw = ml_s[(w * kDecodeRows + r) * 2];
+      if (mw == -INFINITY) continue;
+      const float wt = expf(mw - big);
+      den += ml_s[(w * kDecodeRows + r) * 2 + 1] * wt;
+      num += o_s[(w * kDecodeRows + r) * HD + d] * wt;
+    }
+    const size_t row = static_cast<size_t>(token) * p.nh + head_base + r;
+    if (sp.splits == 1) {
+      p.out[row * HD + d] = __float2bfloat16(den > 0.0f ? num / den : 0.0f);
+    } else {
+      const size_t prow = static_cast<size_t>(split) * rows + row;
+      p.partial_out[prow * HD + d] = num;
+      if (d == 0) {
+        p.partial_ml[prow * 2] = big;
+        p.partial_ml[prow * 2 + 1] = den;
+      }
+    }
+  }
+#else
+  __trap();  // the host never launches this below sm_80
+#endif
+}
+
+// One block of kCombineThreads per (sequence, head): merges the decode splits of sequences that
+// have more than one.
+constexpr int kCombineThreads = 64;
+__global__ void __launch_bounds__(kCombineThreads)
+    attention_decode_combine_kernel(AttentionParams p, int split_keys) {
+  pdl_wait();
+  pdl_trigger();
+  const int seq = p.tile_seq[blockIdx.x];
+  if (p.seq_q_len[seq] == 0) return;
+  const DecodeSplit sp = decode_split(p.seq_kv_len[seq], p.splits, split_keys);
+  if (sp.splits == 1) return;  // written by the attention kernel
+  const size_t row = static_cast<size_t>(p.seq_q_start[seq]) * p.nh + blockIdx.y;
+  for (int d = threadIdx.x; d < p.hd; d += kCombineThreads)
+    p.out[row * p.hd + d] = __float2bfloat16(combine_splits(p, row, d, sp.splits));
+}
+
 template <int HD>
 bool launch(const AttentionParams& p, int qpt, int hpc, int tiles_per_block, dim3 grid,
             cudaStream_t stream) {
@@ -319,6 +503,51 @@ bool device_has_mma() {
 }
 
 }  // namespace
+
+namespace {
+template <int HD>
+bool set_decode_smem() {
+  return cudaFuncSetAttribute(attention_decode_mma_kernel<HD>,
+                              cudaFuncAttributeMaxDynamicSharedMemorySize,
+                              static_cast<int>(decode_smem_bytes<HD>())) == cudaSuccess;
+}
+template <int HD>
+void launch_decode(const AttentionParams& p, int hpc, int split_keys, dim3 grid,
+                   cudaStream_t stream) {
+  launch_kernel(attention_decode_mma_kernel<HD>, grid, dim3(kThreads), decode_smem_bytes<HD>(),
+                stream, p, hpc, split_keys);
+}
+bool g_decode_ready = false;
+}  // namespace
+
+bool attention_decode_mma_init() {
+  if (!device_has_mma()) return false;
+  g_decode_ready = set_decode_smem<64>() && set_decode_smem<80>() && set_decode_smem<96>() &&
+                   set_decode_smem<128>();
+  return g_decode_ready;
+}
+
+bool attention_decode_mma(const AttentionParams& p, int split_keys, cudaStream_t stream) {
+  if (!g_decode_ready || !attention_mma_supported(p.hd) || p.nkv <= 0 || p.nh % p.nkv != 0 ||
+      p.splits < 1 || p.splits > kAttentionMaxSplits || split_keys < kKeys ||
+      split_keys % kKeys != 0 || (p.splits > 1 && (!p.partial_out || !p.partial_ml)))
+    return false;
+  if (p.num_tiles <= 0) return true;
+  const int group = p.nh / p.nkv;
+  const int hpc = group < kDecodeRows ? group : kDecodeRows;
+  const int chunks = (group + hpc - 1) / hpc;
+  const dim3 grid(p.num_tiles, p.nkv * chunks, p.splits);
+  switch (p.hd) {
+    case 64: launch_decode<64>(p, hpc, split_keys, grid, stream); break;
+    case 80: launch_decode<80>(p, hpc, split_keys, grid, stream); break;
+    case 96: launch_decode<96>(p, hpc, split_keys, grid, stream); break;
+    default: launch_decode<128>(p, hpc, split_keys, grid, stream); break;
+  }
+  if (p.splits > 1)
+    launch_kernel(attention_decode_combine_kernel, dim3(p.num_tiles, p.nh),
+                  dim3(kCombineThreads), 0, stream, p, split_keys);
+  return true;
+}
 
 bool attention_mma_supported(int hd) {
   return hd == 64 || hd == 80 || hd == 96 || hd == 128;

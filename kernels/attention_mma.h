@@ -1,7 +1,8 @@
 #pragma once
 // Tensor-core (mma.sync m16n8k16 bf16, fp32 accumulate; sm_80+) flash attention over the paged KV
-// cache, for prefill and chunked prefill. A drop-in for attention(): same parameters, tiling
-// metadata and semantics (causal mask from the chunk's context, GQA, scale applied in fp32).
+// cache: for prefill and chunked prefill, and for decode-only steps with KV splits. Drop-ins for
+// attention(): same parameters, tiling metadata and semantics (causal mask from the chunk's
+// context, GQA, scale applied in fp32). Host launchers on a stream; any thread.
 #include "kernels/kernels.h"
 
 namespace pagoda::cuda {
@@ -13,5 +14,18 @@ bool attention_mma_supported(int hd);
 // does not apply: head_dim other than 64, 80, 96, 128, or KV splits (p.splits > 1).
 // p.tile_seq / p.tile_q0 must follow attention_queries_per_tile(p.nh, p.nkv), as for attention().
 bool attention_mma(const AttentionParams& p, cudaStream_t stream);
+
+// Decode-only steps (every sequence has one query, or none: a graph's padding rows; one tile per
+// sequence). Each sequence's keys go in splits of about split_keys (a multiple of 64), at most
+// p.splits of them (partials in p.partial_out / partial_ml), chosen from its own KV length when
+// the kernel runs, so a captured graph fits every length; a sequence of one split is written
+// directly, the others are merged by a second kernel. Returns false (nothing launched) where it
+// does not apply: attention_decode_mma_init() not called or failed (no sm_80), head_dim not
+// supported, p.splits above kAttentionMaxSplits, a bad split_keys.
+constexpr int kDecodeSplitKeys = 256;  // measured on the H200, docs/cuda-notes.md
+bool attention_decode_mma(const AttentionParams& p, int split_keys, cudaStream_t stream);
+// Raises the decode kernel's shared-memory limit (once, before graph capture); false without
+// an sm_80+ device.
+bool attention_decode_mma_init();
 
 }  // namespace pagoda::cuda

@@ -79,6 +79,8 @@ class CudaBackend final : public Backend {
     gpu_sampling_ = env.gpu_sampling;
     mma_attention_ = env.mma_attention;
     fused_decode_ = env.fused_decode;
+    decode_mma_ = env.decode_mma && attention_decode_mma_init();
+    if (env.decode_split_keys > 0) decode_split_keys_ = env.decode_split_keys;
     set_programmatic_launch(env.programmatic_launch && prop.major >= 9);
   }
 
@@ -250,6 +252,7 @@ class CudaBackend final : public Backend {
     return fused_decode_ && fused_shapes_ok_ && small_gemm_ && s.tokens <= kGemvMaxTokens;
   }
   void forward_fused(const StepShape& s);
+  void run_attention(const StepShape& s, const AttentionParams& ap);
   AttentionParams layer_attention(const StepShape& s, const RopeStoreParams& rp) const;
   RopeStoreParams layer_rope(const StepShape& s, int layer) const;
   void run_graph(const StepShape& s);
@@ -268,6 +271,8 @@ class CudaBackend final : public Backend {
   bool small_gemm_ = true;  // PAGODA_CUDA_GEMV=0 sends decode-sized products to cuBLAS too
   // PAGODA_CUDA_GPU_SAMPLING=0: only plain greedy rows on the GPU, the rest via sample_row.
   bool gpu_sampling_ = true;
+  bool decode_mma_ = true;  // PAGODA_CUDA_DECODE_MMA=0: decode steps on the CUDA-core kernel
+  int decode_split_keys_ = kDecodeSplitKeys;
   bool mma_attention_ = true;  // PAGODA_CUDA_MMA_ATTENTION=0: CUDA-core attention for prefill too
   bool fused_decode_ = true;   // PAGODA_CUDA_FUSE=0: the ten-kernel decode layer
   bool fused_shapes_ok_ = false;  // bf16 linears whose shapes the fused products take

@@ -47,6 +47,22 @@ AttentionParams CudaBackend::layer_attention(const StepShape& s,
   return ap;
 }
 
+// Steps with prefill rows: the tensor-core kernel, unsplit (the KV splits are sized for decode),
+// unless PAGODA_CUDA_MMA_ATTENTION=0. Decode-only steps (one query and one tile a sequence): the
+// tensor-core decode kernel with its per-sequence splits, unless PAGODA_CUDA_DECODE_MMA=0. The
+// CUDA-core kernel where those decline (head dims, devices below sm_80).
+void CudaBackend::run_attention(const StepShape& s, const AttentionParams& ap) {
+  if (s.tokens > s.seqs) {
+    AttentionParams unsplit = ap;
+    unsplit.splits = 1;
+    if (mma_attention_ && attention_mma(unsplit, stream_)) return;
+  } else if (decode_mma_ && s.tiles == s.seqs &&
+             attention_decode_mma(ap, decode_split_keys_, stream_)) {
+    return;
+  }
+  attention(ap, stream_);
+}
+
 void CudaBackend::forward(const StepShape& s) {
   if (fused_step(s)) return forward_fused(s);
   const int H = cfg_.hidden_size, I = cfg_.intermediate_size;
@@ -68,15 +84,7 @@ void CudaBackend::forward(const StepShape& s) {
     const RopeStoreParams rp = layer_rope(s, l);
     timed(kRope, [&] { rope_store(rp, stream_); });
     const AttentionParams ap = layer_attention(s, rp);
-    timed(kAttention, [&] {
-      // Tensor-core attention for steps with prefill rows unless PAGODA_CUDA_MMA_ATTENTION=0;
-      // decode-only steps and head dims it declines keep the CUDA-core kernel. It runs unsplit:
-      // the KV splits are sized to fill the GPU with the slower CUDA-core kernel.
-      AttentionParams unsplit = ap;
-      unsplit.splits = 1;
-      if (!(mma_attention_ && s.tokens > s.seqs && attention_mma(unsplit, stream_)))
-        attention(ap, stream_);
-    });
+    timed(kAttention, [&] { run_attention(s, ap); });
     timed(kGemm, [&] { gemm(attn_, w.o, delta_, s.tokens, H, nh * hd, false); });
     timed(kNorm, [&] {
       add_rmsnorm(delta_, residual_, w.post_norm, normed_, nullptr, s.tokens, H, eps, stream_);
@@ -94,7 +102,7 @@ void CudaBackend::forward(const StepShape& s) {
 // The same layer as forward() in six kernels: the input norm runs inside the QKV product and the
 // post-attention norm inside the gate/up product (from sums of squares that the embedding and the
 // residual epilogues of the o and down products accumulate), SiLU * up is the gate/up product's
-// epilogue, and the attention splits merge in the attention kernel.
+// epilogue.
 void CudaBackend::forward_fused(const StepShape& s) {
   const int H = cfg_.hidden_size, I = cfg_.intermediate_size;
   const int attn_dim = cfg_.num_heads * cfg_.head_dim;
@@ -128,7 +136,7 @@ void CudaBackend::forward_fused(const StepShape& s) {
     const RopeStoreParams rp = layer_rope(s, l);
     timed(kRope, [&] { rope_store(rp, stream_); });
     const AttentionParams ap = layer_attention(s, rp);
-    timed(kAttention, [&] { attention(ap, stream_); });
+    timed(kAttention, [&] { run_attention(s, ap); });
     GemvParams o;
     o.x = attn_, o.w = w.o, o.m = s.tokens, o.n = H, o.k = attn_dim;
     o.residual = residual_, o.sumsq_out = sums(2 * l + 1);

@@ -47,6 +47,8 @@ CudaEnvOptions CudaEnvOptions::from_env() {
   o.mma_attention = !is("PAGODA_CUDA_MMA_ATTENTION", '0');
   o.fused_decode = !is("PAGODA_CUDA_FUSE", '0');
   o.programmatic_launch = !is("PAGODA_CUDA_PDL", '0');
+  o.decode_mma = !is("PAGODA_CUDA_DECODE_MMA", '0');
+  if (const char* v = std::getenv("PAGODA_CUDA_DECODE_SPLIT_KEYS")) o.decode_split_keys = std::atoi(v);
   return o;
 }
 

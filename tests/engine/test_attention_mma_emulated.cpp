@@ -94,6 +94,86 @@ void test_case(int nh, int nkv, int block_size, const std::vector<SeqSpec>& seqs
   }
 }
 
+// Decode rows (one query a sequence, a padding row last) through the decode kernel and the merge
+// of its splits, launched as attention_decode_mma() launches them.
+template <int HD>
+void decode_case(int nh, int nkv, int block_size, const std::vector<int>& contexts,
+                 int max_splits, int split_keys) {
+  std::vector<SeqSpec> seqs;
+  for (int c : contexts) seqs.push_back({c, 1});
+  seqs.push_back({0, 0});  // a graph's padding row: no query, nothing written
+  const auto [num_blocks, stride, T, tables] =
+      pagoda::testing::shuffled_tables(seqs, block_size, g_rng);
+  const size_t cache_elems = static_cast<size_t>(num_blocks) * block_size * nkv * HD;
+  const auto kc = random_bf16_values(cache_elems, -2, 2),
+             vc = random_bf16_values(cache_elems, -1, 1);
+  const auto q = random_bf16_values(static_cast<size_t>(T) * nh * HD, -2, 2);
+  const auto kb = to_bf16(kc), vb = to_bf16(vc), qb = to_bf16(q);
+  auto [tile_seq, tile_q0, q_start, q_len, kv_len] = attention_tiles(seqs, 1, true);
+  std::vector<bf16> out(static_cast<size_t>(T) * nh * HD, __float2bfloat16(NAN));
+  AttentionParams p = attention_params(
+      qb.data(), kb.data(), vb.data(), out.data(),
+      {tile_seq.data(), tile_q0.data(), q_start.data(), q_len.data(), kv_len.data(), tables.data()},
+      {static_cast<int>(tile_seq.size()), T, block_size, stride}, {nh, nkv, HD});
+  std::vector<float> partial_out(static_cast<size_t>(max_splits) * T * nh * HD, NAN),
+      partial_ml(static_cast<size_t>(max_splits) * T * nh * 2, NAN);
+  p.splits = max_splits;
+  p.partial_out = partial_out.data();
+  p.partial_ml = partial_ml.data();
+  const int group = nh / nkv, hpc = std::min(group, kDecodeRows);
+  const int chunks = (group + hpc - 1) / hpc;
+  std::vector<unsigned char> smem(decode_smem_bytes<HD>());
+  emu::smem = smem.data();
+  for (int bx = 0; bx < p.num_tiles; ++bx)
+    for (int by = 0; by < nkv * chunks; ++by)
+      for (int bz = 0; bz < max_splits; ++bz) {
+        std::barrier<> block_barrier(kThreads);
+        std::vector<emu::Warp> warps(kWarps);
+        emu::block_barrier = &block_barrier;
+        emu::warps = warps.data();
+        std::memset(smem.data(), 0xff, smem.size());
+        std::vector<std::thread> threads;
+        for (int t = 0; t < kThreads; ++t)
+          threads.emplace_back([&, t] {
+            emu::thread_index.x = t;
+            emu::block_index.x = bx;
+            emu::block_index.y = by;
+            emu::block_index.z = bz;
+            attention_decode_mma_kernel<HD>(p, hpc, split_keys);
+          });
+        for (auto& th : threads) th.join();
+      }
+  // The merge has no barriers: its threads run one after another.
+  for (int bx = 0; bx < p.num_tiles; ++bx)
+    for (int by = 0; by < nh; ++by)
+      for (int t = 0; t < kCombineThreads; ++t) {
+        emu::block_index.x = bx;
+        emu::block_index.y = by;
+        emu::thread_index.x = t;
+        attention_decode_combine_kernel(p, split_keys);
+      }
+  const auto ref = pagoda::testing::reference_attention(
+      seqs, q_start, tables, stride, {nh, nkv, HD, block_size}, q, kc, vc);
+  double num = 0, den = 0;
+  bool unwritten = false;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    const double got = __bfloat162float(out[i]);
+    unwritten = unwritten || std::isnan(got);
+    num += (got - ref[i]) * (got - ref[i]);
+    den += ref[i] * ref[i];
+  }
+  const double err = unwritten ? INFINITY : std::sqrt(num / den);
+  int most = 0;
+  for (int c : contexts) most = std::max(most, decode_split(c + 1, max_splits, split_keys).splits);
+  std::printf("  decode hd=%d nh=%d nkv=%d bs=%d seqs=%zu splits<=%d of %d keys (most %d): "
+              "rel err %.2e\n",
+              HD, nh, nkv, block_size, contexts.size(), max_splits, split_keys, most, err);
+  if (!(err <= 1e-2)) {
+    std::printf("FAIL: relative error %.3e > 1e-2%s\n", err, unwritten ? " (unwritten rows)" : "");
+    ++g_failures;
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -107,6 +187,13 @@ int main() {
   test_case<128>(8, 8, 32, {{0, 130}, {3, 5}});          // MHA
   test_case<64>(40, 1, 16, {{0, 5}, {10, 3}});           // a group above 32 rows
   test_case<128>(80, 1, 16, {{0, 2}, {7, 2}});           // a group above 64 rows: head chunks
+  // Decode: one split, several, a capped split count, lengths off the 64-key tiles, GQA 7
+  // (Qwen2.5 0.5B/7B), 8, MHA and a group above 16 heads (head chunks).
+  decode_case<64>(14, 2, 16, {100, 0, 700, 37, 255, 256, 257}, 16, 256);
+  decode_case<128>(28, 4, 16, {1000, 5, 64}, 16, 64);
+  decode_case<80>(16, 2, 32, {300, 129}, 4, 64);
+  decode_case<96>(8, 8, 16, {77, 1}, 2, 64);
+  decode_case<128>(40, 2, 16, {90, 400}, 3, 128);
   if (g_failures) {
     std::printf("%d check(s) FAILED (seed %llu)\n", g_failures,
                 static_cast<unsigned long long>(seed));

@@ -152,6 +152,94 @@ void test_case(int hd, int nh, int nkv, int block_size, const std::vector<SeqSpe
   }
 }
 
+// Partial-state buffers for up to `splits` KV splits of a case (the backend's workspace).
+struct SplitBuffers {
+  DeviceBuffer<float> out, ml;
+  SplitBuffers(const AttentionCase& c, int splits)
+      : out(static_cast<size_t>(splits) * c.tokens * c.nh * c.hd),
+        ml(static_cast<size_t>(splits) * c.tokens * c.nh * 2) {}
+  pagoda::cuda::AttentionParams with(pagoda::cuda::AttentionParams p, int splits) const {
+    p.splits = splits;
+    p.partial_out = out.ptr;
+    p.partial_ml = ml.ptr;
+    return p;
+  }
+};
+
+// Decode rows (one query each) through the tensor-core decode kernel with up to max_splits
+// splits of about split_keys keys: against the float64 reference and the CUDA-core kernel.
+void decode_case(int hd, int nh, int nkv, int block_size, const std::vector<int>& contexts,
+                 int max_splits, int split_keys) {
+  std::vector<SeqSpec> seqs;
+  for (int ctx : contexts) seqs.push_back({ctx, 1});
+  AttentionCase c(hd, nh, nkv, block_size, seqs);
+  const size_t n = static_cast<size_t>(c.tokens) * nh * hd;
+  DeviceBuffer<bf16> out_mma(n), out_old(n);
+  out_mma.poison();
+  out_old.poison();
+  SplitBuffers split(c, max_splits);
+  split.out.poison();
+  const bool launched = pagoda::cuda::attention_decode_mma(
+      split.with(c.params(out_mma.ptr), max_splits), split_keys, 0);
+  CUDA_OK(cudaGetLastError());
+  pagoda::cuda::attention(c.params(out_old.ptr), 0);
+  CUDA_OK(cudaGetLastError());
+  CUDA_OK(cudaDeviceSynchronize());
+  char name[160];
+  std::snprintf(name, sizeof name, "decode hd=%d nh=%d nkv=%d bs=%d seqs=%zu splits<=%d/%d keys",
+                hd, nh, nkv, block_size, seqs.size(), max_splits, split_keys);
+  char msg[200];
+  std::snprintf(msg, sizeof msg, "%s: attention_decode_mma did not launch", name);
+  expect(launched, msg);
+  if (!launched) return;
+  const auto got = from_bf16(out_mma.download());
+  char what[200];
+  std::snprintf(what, sizeof what, "vs old kernel   %s", name);
+  check(what, rel_error(got, from_bf16(out_old.download()), hd));
+  std::snprintf(what, sizeof what, "vs float64 ref  %s", name);
+  check(what, rel_error(got, c.reference(), hd));
+}
+
+// Microseconds per decode attention call (one layer) of `seqs` sequences of `context` keys: the
+// CUDA-core kernel and the tensor-core decode kernel, each with the split count the backend gives
+// it (CudaBackend::splits_for over a graph's capacity), the decode kernel for several split_keys.
+// Printed, not checked.
+void time_decode(int hd, int nh, int nkv, int seqs, int context, int num_sms) {
+  AttentionCase c(hd, nh, nkv, 16, std::vector<SeqSpec>(seqs, SeqSpec{context, 1}));
+  DeviceBuffer<bf16> out(static_cast<size_t>(c.tokens) * nh * hd);
+  const int kMax = pagoda::cuda::kAttentionMaxSplits;
+  SplitBuffers split(c, kMax);
+  const int blocks = seqs * nkv * ((nh / nkv + 31) / 32);
+  const int splits = std::clamp((2 * num_sms + blocks - 1) / blocks, 1, kMax);
+  cudaEvent_t start, stop;
+  CUDA_OK(cudaEventCreate(&start));
+  CUDA_OK(cudaEventCreate(&stop));
+  auto time_us = [&](auto&& run) {
+    run();  // warm-up
+    CUDA_OK(cudaEventRecord(start));
+    constexpr int kReps = 50;
+    for (int r = 0; r < kReps; ++r) run();
+    CUDA_OK(cudaEventRecord(stop));
+    CUDA_OK(cudaEventSynchronize(stop));
+    float ms = 0;
+    CUDA_OK(cudaEventElapsedTime(&ms, start, stop));
+    return ms * 1000.0f / kReps;
+  };
+  const auto p = split.with(c.params(out.ptr), splits);
+  const float old_us = time_us([&] { pagoda::cuda::attention(p, 0); });
+  std::printf("  decode timing hd=%d nh=%d nkv=%d b%d ctx%d splits %d: old %.1f us", hd, nh, nkv,
+              seqs, context, splits, old_us);
+  const double bytes = 2.0 * seqs * (context + 1) * nkv * hd * sizeof(bf16);
+  for (int keys : {64, 128, 256, 512}) {
+    const float us = time_us([&] { pagoda::cuda::attention_decode_mma(p, keys, 0); });
+    std::printf(", mma/%d %.1f us (%.0f GB/s)", keys, us, bytes / us * 1e-3);
+  }
+  std::printf("\n");
+  CUDA_OK(cudaGetLastError());
+  CUDA_OK(cudaEventDestroy(start));
+  CUDA_OK(cudaEventDestroy(stop));
+}
+
 // Milliseconds per launch of each kernel on a prefill-sized step (printed, not checked).
 void time_case(int hd, int nh, int nkv, int seqs, int len) {
   AttentionCase c(hd, nh, nkv, 16, std::vector<SeqSpec>(seqs, SeqSpec{0, len}));
@@ -201,6 +289,7 @@ int main() {
   }
   const uint64_t seed = seed_rng();
   pagoda::cuda::attention_init();
+  expect(pagoda::cuda::attention_decode_mma_init(), "attention_decode_mma_init on sm_80+");
 
   // Where it does not apply it launches nothing (the caller falls back).
   {
@@ -226,6 +315,26 @@ int main() {
   test_case(128, 80, 1, 16, {{0, 20}, {50, 9}});  // a group above 64 rows: head chunks
   test_case(128, 28, 4, 16, std::vector<SeqSpec>(8, SeqSpec{0, 1024}), false);  // full 7B step
   CUDA_OK(cudaDeviceSynchronize());
+
+  // Decode: one split and several, capped split counts, lengths off the 64-key tiles, GQA 7
+  // (Qwen2.5), 4 (Llama 3), 8, MHA, a group above 16 heads (head chunks), block size 32.
+  decode_case(64, 14, 2, 16, {100, 0, 700, 37, 255, 256, 257, 4000}, 16, 256);
+  decode_case(128, 28, 4, 16, {1000, 5, 64, 63, 65, 3000}, 16, 64);
+  decode_case(128, 32, 8, 32, {500, 1, 129}, 16, 128);
+  decode_case(80, 16, 2, 32, {300, 129}, 4, 64);
+  decode_case(96, 8, 8, 16, {77, 1, 2000}, 2, 64);
+  decode_case(128, 40, 2, 16, {90, 400}, 3, 128);
+  decode_case(64, 14, 2, 16, std::vector<int>(256, 1000), 1, 256);  // batch 256, one split
+  CUDA_OK(cudaDeviceSynchronize());
+
+  int num_sms = 0;
+  CUDA_OK(cudaDeviceGetAttribute(&num_sms, cudaDevAttrMultiProcessorCount, 0));
+  for (int ctx : {128, 1024, 4096})
+    for (int b : {1, 8, 64, 256}) {
+      if (ctx > 1024 && b > 8) continue;  // the host-side inputs would take long to generate
+      time_decode(64, 14, 2, b, ctx, num_sms);   // Qwen2.5-0.5B, per layer
+      time_decode(128, 28, 4, b, ctx, num_sms);  // Qwen2.5-7B
+    }
 
   time_case(128, 28, 4, 8, 1024);  // Qwen2.5-7B prefill step, per layer
   time_case(64, 14, 2, 8, 1024);   // Qwen2.5-0.5B

@@ -9,6 +9,10 @@
 #   BUILD_DIR       build folder (build-gpu)
 #   AB_SHAPES       shapes for the on/off comparison (qwen2.5-0.5b qwen2.5-7b)
 #   AB_BATCHES      their batch sizes (1,8,32)
+#   AB_VARIANTS     the environments compared, separated by ";" (default: everything on; the fused
+#                   decode off; PDL off; both off); AB_PROMPT: their context (128)
+#   TESTS           the GPU tests run (test_cuda_kernels test_cuda_attention_mma
+#                   test_cuda_sampling test_cuda_grammar_mask test_cuda_quant)
 #   QUANT_FORMATS   pagoda-bench --quant formats on the 7B shape, batches 1 and 8 ("": none)
 #   GRAMMAR_SHAPES  bench_grammar shapes, constrained vs unconstrained ("": none)
 #   SERVE_SHAPES    shapes measured through pagoda-cli serve by serve-checks.sh ("": none)
@@ -35,6 +39,9 @@ GRAMMAR_SHAPES=${GRAMMAR_SHAPES-""}
 SERVE_SHAPES=${SERVE_SHAPES-""}
 CTX_SHAPES=${CTX_SHAPES-""}
 DEADLINE_S=${DEADLINE_S:-0}
+AB_VARIANTS=${AB_VARIANTS-";PAGODA_CUDA_FUSE=0;PAGODA_CUDA_PDL=0;PAGODA_CUDA_FUSE=0 PAGODA_CUDA_PDL=0"}
+AB_PROMPT=${AB_PROMPT:-128}
+TESTS=${TESTS-"test_cuda_kernels test_cuda_attention_mma test_cuda_sampling test_cuda_grammar_mask test_cuda_quant"}
 # time_left SECONDS: whether a stage of about that long still fits before DEADLINE_S.
 time_left() { [ "$DEADLINE_S" = 0 ] || [ $((SECONDS + $1)) -lt "$DEADLINE_S" ]; }
 OUT=${OUT:-$(mktemp -d)}
@@ -47,7 +54,7 @@ deps=()
 cmake -S . -B "$BUILD_DIR" -G Ninja -DPAGODA_GUI=OFF -DPAGODA_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 \
   -DCMAKE_BUILD_TYPE=Release "${deps[@]}" >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
 if ! cmake --build "$BUILD_DIR" -j"$(nproc)" --target pagoda_cuda test_cuda_kernels test_cuda_e2e \
-    test_cuda_attention_mma test_cuda_sampling test_cuda_grammar_mask test_step_plan pagoda-bench \
+    test_cuda_attention_mma test_cuda_sampling test_cuda_grammar_mask test_cuda_quant test_step_plan pagoda-bench \
     pagoda-cli bench_grammar \
     >>"$OUT/build.log" 2>&1; then
   grep -E "error|FAILED" "$OUT/build.log" | head -40
@@ -57,11 +64,11 @@ note "build: ok"
 B=$BUILD_DIR/tests
 
 if [ "${SKIP_TESTS:-0}" != 1 ]; then
-  for t in test_cuda_kernels test_cuda_attention_mma test_cuda_sampling test_cuda_grammar_mask; do
+  for t in $TESTS; do
     if timeout 300 "$B/$t" >"$OUT/$t.log" 2>&1; then note "$t: passed"; else
       note "$t: FAILED"; grep -E "FAIL|error" "$OUT/$t.log" | head -20; fi
   done
-  grep -E "gemv|merged|embedding sums" "$OUT/test_cuda_kernels.log"
+  grep -hE "gemv|merged|embedding sums|timing" "$OUT"/test_cuda_*.log
   e2e_variants=("")
   [ "${E2E_OFF:-1}" = 1 ] && e2e_variants+=("PAGODA_CUDA_FUSE=0 PAGODA_CUDA_PDL=0")
   for v in "${e2e_variants[@]}"; do
@@ -106,12 +113,15 @@ for m in $SERVE_SHAPES; do
 done
 
 # On/off comparison: each change switched off alone, same binary, same run.
+IFS=';' read -r -a ab_variants <<<"$AB_VARIANTS"
+[ "${AB_VARIANTS: -1}" = ";" ] && ab_variants+=("")
 for m in $AB_SHAPES; do
-  for v in "" "PAGODA_CUDA_FUSE=0" "PAGODA_CUDA_PDL=0" "PAGODA_CUDA_FUSE=0 PAGODA_CUDA_PDL=0"; do
+  for v in "${ab_variants[@]}"; do
     time_left 20 || { note "A/B $m $v: skipped (deadline)"; continue; }
     tag=$(echo "${v:-on}" | tr -d ' =' | sed 's/PAGODA_CUDA_//g')
     env $v timeout 200 "$B/pagoda-bench" --model "$m" --batches "$AB_BATCHES" --gen 64 \
-      --no-prefill --offline 0 --tag "$tag" 2>&1 | grep RESULT | tee -a "$OUT/ab.log"
+      --prompt "$AB_PROMPT" --no-prefill --offline 0 --tag "$tag" 2>&1 | grep RESULT |
+      tee -a "$OUT/ab.log"
   done
 done
 

@@ -25,6 +25,7 @@
 #   NCU_SHAPES      shapes profiled per kernel with ncu at batch 1 ("": none)
 #   SKIP_TESTS=1    benchmarks only
 #   E2E_OFF=0       test_cuda_e2e only with the changes on (not also with them off)
+#   ENGINE_E2E=0    skip demo-chat's answers through pagoda-cli
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 source tests/gpu/unpack-deps.sh
@@ -79,12 +80,14 @@ if [ "${SKIP_TESTS:-0}" != 1 ]; then
     fi
     grep -E "agree|FAIL|graphs=" "$OUT/e2e${v:+-off}.log" | head -40
   done
-  if python3 tests/gpu/engine_e2e.py "$BUILD_DIR" >"$OUT/engine-e2e.log" 2>&1; then
-    note "engine on CUDA via pagoda-cli: passed"
-  else
-    note "engine on CUDA via pagoda-cli: FAILED"
+  if [ "${ENGINE_E2E:-1}" = 1 ]; then
+    if python3 tests/gpu/engine_e2e.py "$BUILD_DIR" >"$OUT/engine-e2e.log" 2>&1; then
+      note "engine on CUDA via pagoda-cli: passed"
+    else
+      note "engine on CUDA via pagoda-cli: FAILED"
+    fi
+    tail -15 "$OUT/engine-e2e.log"
   fi
-  tail -15 "$OUT/engine-e2e.log"
 fi
 
 for m in $FULL_SHAPES; do

@@ -22,8 +22,16 @@ bool attention_mma(const AttentionParams& p, cudaStream_t stream);
 // directly, the others are merged by a second kernel. Returns false (nothing launched) where it
 // does not apply: attention_decode_mma_init() not called or failed (no sm_80), head_dim not
 // supported, p.splits above kAttentionMaxSplits, a bad split_keys.
-constexpr int kDecodeSplitKeys = 256;  // measured on the H200, docs/cuda-notes.md
-bool attention_decode_mma(const AttentionParams& p, int split_keys, cudaStream_t stream);
+struct DecodeOptions {
+  int split_keys = 64;
+  // The first tile's keys from earlier steps are requested before the wait for the previous
+  // kernel (programmatic dependent launch): they are not written by this step.
+  bool prefetch = true;
+};
+// The keys a split gets by default: few splits once the step has blocks enough to fill the GPU
+// (measured on the H200, docs/cuda-notes.md "Decode attention on the tensor cores").
+int decode_split_keys(int blocks, int num_sms);
+bool attention_decode_mma(const AttentionParams& p, const DecodeOptions& o, cudaStream_t stream);
 // Raises the decode kernel's shared-memory limit (once, before graph capture); false without
 // an sm_80+ device.
 bool attention_decode_mma_init();

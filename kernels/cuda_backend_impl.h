@@ -80,7 +80,8 @@ class CudaBackend final : public Backend {
     mma_attention_ = env.mma_attention;
     fused_decode_ = env.fused_decode;
     decode_mma_ = env.decode_mma && attention_decode_mma_init();
-    if (env.decode_split_keys > 0) decode_split_keys_ = env.decode_split_keys;
+    decode_split_keys_ = env.decode_split_keys;
+    decode_prefetch_ = env.decode_prefetch;
     set_programmatic_launch(env.programmatic_launch && prop.major >= 9);
   }
 
@@ -272,7 +273,8 @@ class CudaBackend final : public Backend {
   // PAGODA_CUDA_GPU_SAMPLING=0: only plain greedy rows on the GPU, the rest via sample_row.
   bool gpu_sampling_ = true;
   bool decode_mma_ = true;  // PAGODA_CUDA_DECODE_MMA=0: decode steps on the CUDA-core kernel
-  int decode_split_keys_ = kDecodeSplitKeys;
+  int decode_split_keys_ = 0;  // PAGODA_CUDA_DECODE_SPLIT_KEYS; 0: decode_split_keys()
+  bool decode_prefetch_ = true;
   bool mma_attention_ = true;  // PAGODA_CUDA_MMA_ATTENTION=0: CUDA-core attention for prefill too
   bool fused_decode_ = true;   // PAGODA_CUDA_FUSE=0: the ten-kernel decode layer
   bool fused_shapes_ok_ = false;  // bf16 linears whose shapes the fused products take

@@ -56,9 +56,14 @@ void CudaBackend::run_attention(const StepShape& s, const AttentionParams& ap) {
     AttentionParams unsplit = ap;
     unsplit.splits = 1;
     if (mma_attention_ && attention_mma(unsplit, stream_)) return;
-  } else if (decode_mma_ && s.tiles == s.seqs &&
-             attention_decode_mma(ap, decode_split_keys_, stream_)) {
-    return;
+  } else if (decode_mma_ && s.tiles == s.seqs) {
+    DecodeOptions o;
+    const int chunks = (cfg_.num_heads / cfg_.num_kv_heads + 15) / 16;
+    o.split_keys = decode_split_keys_ > 0
+                       ? decode_split_keys_
+                       : decode_split_keys(s.tiles * cfg_.num_kv_heads * chunks, num_sms_);
+    o.prefetch = decode_prefetch_;
+    if (attention_decode_mma(ap, o, stream_)) return;
   }
   attention(ap, stream_);
 }

@@ -49,6 +49,7 @@ CudaEnvOptions CudaEnvOptions::from_env() {
   o.programmatic_launch = !is("PAGODA_CUDA_PDL", '0');
   o.decode_mma = !is("PAGODA_CUDA_DECODE_MMA", '0');
   if (const char* v = std::getenv("PAGODA_CUDA_DECODE_SPLIT_KEYS")) o.decode_split_keys = std::atoi(v);
+  o.decode_prefetch = !is("PAGODA_CUDA_DECODE_PREFETCH", '0');
   return o;
 }
 

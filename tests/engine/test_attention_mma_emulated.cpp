@@ -139,7 +139,7 @@ void decode_case(int nh, int nkv, int block_size, const std::vector<int>& contex
             emu::block_index.x = bx;
             emu::block_index.y = by;
             emu::block_index.z = bz;
-            attention_decode_mma_kernel<HD>(p, hpc, split_keys);
+            attention_decode_mma_kernel<HD>(p, hpc, split_keys, (bx + bz) % 2 == 0);
           });
         for (auto& th : threads) th.join();
       }

@@ -169,7 +169,7 @@ struct SplitBuffers {
 // Decode rows (one query each) through the tensor-core decode kernel with up to max_splits
 // splits of about split_keys keys: against the float64 reference and the CUDA-core kernel.
 void decode_case(int hd, int nh, int nkv, int block_size, const std::vector<int>& contexts,
-                 int max_splits, int split_keys) {
+                 int max_splits, int split_keys, bool prefetch = true) {
   std::vector<SeqSpec> seqs;
   for (int ctx : contexts) seqs.push_back({ctx, 1});
   AttentionCase c(hd, nh, nkv, block_size, seqs);
@@ -179,15 +179,19 @@ void decode_case(int hd, int nh, int nkv, int block_size, const std::vector<int>
   out_old.poison();
   SplitBuffers split(c, max_splits);
   split.out.poison();
-  const bool launched = pagoda::cuda::attention_decode_mma(
-      split.with(c.params(out_mma.ptr), max_splits), split_keys, 0);
+  pagoda::cuda::DecodeOptions o;
+  o.split_keys = split_keys;
+  o.prefetch = prefetch;
+  const bool launched =
+      pagoda::cuda::attention_decode_mma(split.with(c.params(out_mma.ptr), max_splits), o, 0);
   CUDA_OK(cudaGetLastError());
   pagoda::cuda::attention(c.params(out_old.ptr), 0);
   CUDA_OK(cudaGetLastError());
   CUDA_OK(cudaDeviceSynchronize());
   char name[160];
-  std::snprintf(name, sizeof name, "decode hd=%d nh=%d nkv=%d bs=%d seqs=%zu splits<=%d/%d keys",
-                hd, nh, nkv, block_size, seqs.size(), max_splits, split_keys);
+  std::snprintf(name, sizeof name, "decode hd=%d nh=%d nkv=%d bs=%d seqs=%zu splits<=%d/%d keys%s",
+                hd, nh, nkv, block_size, seqs.size(), max_splits, split_keys,
+                prefetch ? "" : " no prefetch");
   char msg[200];
   std::snprintf(msg, sizeof msg, "%s: attention_decode_mma did not launch", name);
   expect(launched, msg);
@@ -231,7 +235,9 @@ void time_decode(int hd, int nh, int nkv, int seqs, int context, int num_sms) {
               seqs, context, splits, old_us);
   const double bytes = 2.0 * seqs * (context + 1) * nkv * hd * sizeof(bf16);
   for (int keys : {64, 128, 256, 512}) {
-    const float us = time_us([&] { pagoda::cuda::attention_decode_mma(p, keys, 0); });
+    pagoda::cuda::DecodeOptions o;
+    o.split_keys = keys;
+    const float us = time_us([&] { pagoda::cuda::attention_decode_mma(p, o, 0); });
     std::printf(", mma/%d %.1f us (%.0f GB/s)", keys, us, bytes / us * 1e-3);
   }
   std::printf("\n");
@@ -325,6 +331,7 @@ int main() {
   decode_case(96, 8, 8, 16, {77, 1, 2000}, 2, 64);
   decode_case(128, 40, 2, 16, {90, 400}, 3, 128);
   decode_case(64, 14, 2, 16, std::vector<int>(256, 1000), 1, 256);  // batch 256, one split
+  decode_case(128, 28, 4, 16, {1000, 5, 64, 63, 65, 3000}, 16, 64, false);
   CUDA_OK(cudaDeviceSynchronize());
 
   int num_sms = 0;

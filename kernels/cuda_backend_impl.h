@@ -82,6 +82,7 @@ class CudaBackend final : public Backend {
     decode_mma_ = env.decode_mma && attention_decode_mma_init();
     decode_split_keys_ = env.decode_split_keys;
     decode_prefetch_ = env.decode_prefetch;
+    gemv_early_weights_ = env.gemv_early_weights;
     set_programmatic_launch(env.programmatic_launch && prop.major >= 9);
   }
 
@@ -275,6 +276,7 @@ class CudaBackend final : public Backend {
   bool decode_mma_ = true;  // PAGODA_CUDA_DECODE_MMA=0: decode steps on the CUDA-core kernel
   int decode_split_keys_ = 0;  // PAGODA_CUDA_DECODE_SPLIT_KEYS; 0: decode_split_keys()
   bool decode_prefetch_ = true;
+  bool gemv_early_weights_ = true;  // GemvParams::early_weights in the fused decode
   bool mma_attention_ = true;  // PAGODA_CUDA_MMA_ATTENTION=0: CUDA-core attention for prefill too
   bool fused_decode_ = true;   // PAGODA_CUDA_FUSE=0: the ten-kernel decode layer
   bool fused_shapes_ok_ = false;  // bf16 linears whose shapes the fused products take

@@ -48,10 +48,33 @@ __global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
   const int k = p.k, chunks = k / 8;
   const int n = blockIdx.x * kGemvWarps + warp;
-  // (An L2 prefetch of the weight rows before pdl_wait measured slower on the H200: 7B batch-1
+  const uint4* wr = reinterpret_cast<const uint4*>(p.w + static_cast<size_t>(n) * k);
+  const uint4* wu = reinterpret_cast<const uint4*>(p.w + static_cast<size_t>(n + p.n) * k);
+  uint4 wv[BATCH], uv[BATCH];
+  auto load_weights = [&](int c0) {
+#pragma unroll
+    for (int b = 0; b < BATCH; ++b) {
+      const int c = c0 + 32 * b;
+      wv[b] = uv[b] = make_uint4(0, 0, 0, 0);
+      if (c < chunks) {
+        wv[b] = load_stream(wr + c);
+        if (EPI == kSwiglu) uv[b] = load_stream(wu + c);
+      }
+    }
+  };
+  // With early_weights the first batch of weight loads is issued before pdl_wait: the weights are
+  // never written by the kernels this one waits for, so that latency overlaps the previous
+  // kernel's end. (An L2 prefetch of whole rows there measured slower on the H200: 7B batch-1
   // decode 191 -> 166 tok/s; docs/cuda-notes.md.)
-  pdl_wait();
-  pdl_trigger();
+  if (!p.early_weights) {
+    pdl_wait();
+    pdl_trigger();
+  }
+  if (n < p.n) load_weights(lane);
+  if (p.early_weights) {
+    pdl_wait();
+    pdl_trigger();
+  }
 
   float sums[M];
 #pragma unroll
@@ -60,22 +83,11 @@ __global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
     float inv[M];
 #pragma unroll
     for (int m = 0; m < M; ++m) inv[m] = NORM ? rsqrtf(p.norm_sumsq[m] / k + p.eps) : 0.0f;
-    const uint4* wr = reinterpret_cast<const uint4*>(p.w + static_cast<size_t>(n) * k);
-    const uint4* wu = reinterpret_cast<const uint4*>(p.w + static_cast<size_t>(n + p.n) * k);
     float acc[M], acc_up[M];
 #pragma unroll
     for (int m = 0; m < M; ++m) acc[m] = acc_up[m] = 0.0f;
     for (int c0 = lane; c0 < chunks; c0 += 32 * BATCH) {
-      uint4 wv[BATCH], uv[BATCH];
-#pragma unroll
-      for (int b = 0; b < BATCH; ++b) {
-        const int c = c0 + 32 * b;
-        wv[b] = uv[b] = make_uint4(0, 0, 0, 0);
-        if (c < chunks) {
-          wv[b] = load_stream(wr + c);
-          if (EPI == kSwiglu) uv[b] = load_stream(wu + c);
-        }
-      }
+      if (c0 != lane) load_weights(c0);
 #pragma unroll
       for (int b = 0; b < BATCH; ++b) {
         const int c = c0 + 32 * b;

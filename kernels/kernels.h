@@ -114,6 +114,7 @@ struct GemvParams {
   bool swiglu = false;
   float* residual = nullptr;   // [m, n]: the residual epilogue (y unused)
   float* sumsq_out = nullptr;  // [m], zeroed before the first kernel that adds into it
+  bool early_weights = false;  // the first weight loads before the programmatic-launch wait
 };
 // Returns false (nothing launched) for shapes it does not take.
 bool gemv(const GemvParams& p, cudaStream_t stream);

@@ -50,6 +50,7 @@ CudaEnvOptions CudaEnvOptions::from_env() {
   o.decode_mma = !is("PAGODA_CUDA_DECODE_MMA", '0');
   if (const char* v = std::getenv("PAGODA_CUDA_DECODE_SPLIT_KEYS")) o.decode_split_keys = std::atoi(v);
   o.decode_prefetch = !is("PAGODA_CUDA_DECODE_PREFETCH", '0');
+  o.gemv_early_weights = !is("PAGODA_CUDA_GEMV_EARLY", '0');
   return o;
 }
 

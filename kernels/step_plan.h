@@ -34,6 +34,7 @@ struct CudaEnvOptions {
   bool decode_mma = true;  // PAGODA_CUDA_DECODE_MMA=0: decode steps take the CUDA-core attention
   int decode_split_keys = 0;  // PAGODA_CUDA_DECODE_SPLIT_KEYS (multiple of 64); 0: the default
   bool decode_prefetch = true;  // PAGODA_CUDA_DECODE_PREFETCH=0: no KV loads before the PDL wait
+  bool gemv_early_weights = true;  // PAGODA_CUDA_GEMV_EARLY=0: no weight loads before the wait
   static CudaEnvOptions from_env();
 };
 

@@ -79,6 +79,7 @@ class CudaBackend final : public Backend {
     gpu_sampling_ = env.gpu_sampling;
     mma_attention_ = env.mma_attention;
     fused_decode_ = env.fused_decode;
+    fused_rope_ = env.fused_rope;
     set_programmatic_launch(env.programmatic_launch && prop.major >= 9);
   }
 
@@ -270,6 +271,7 @@ class CudaBackend final : public Backend {
   bool gpu_sampling_ = true;
   bool mma_attention_ = true;  // PAGODA_CUDA_MMA_ATTENTION=0: CUDA-core attention for prefill too
   bool fused_decode_ = true;   // PAGODA_CUDA_FUSE=0: the ten-kernel decode layer
+  bool fused_rope_ = true;     // PAGODA_CUDA_FUSE_ROPE=0: fused decode keeps rope_store
   bool fused_shapes_ok_ = false;  // bf16 linears whose shapes the fused products take
   // set_step_timing: device events around the forward pass and the sampling of every step.
   bool step_timing_ = false;

@@ -46,6 +46,7 @@ CudaEnvOptions CudaEnvOptions::from_env() {
   o.gpu_sampling = !starts("PAGODA_CUDA_GPU_SAMPLING", '0');
   o.mma_attention = !is("PAGODA_CUDA_MMA_ATTENTION", '0');
   o.fused_decode = !is("PAGODA_CUDA_FUSE", '0');
+  o.fused_rope = !is("PAGODA_CUDA_FUSE_ROPE", '0');
   o.programmatic_launch = !is("PAGODA_CUDA_PDL", '0');
   return o;
 }

@@ -2,8 +2,8 @@
 # The decode work of issue 22 in one call on the GPU machine: builds the CUDA backend, checks it
 # (kernel tests, the engine against the CPU with the fused decode and programmatic launches on
 # and off, demo-chat's answers through pagoda-cli), then pagoda-bench's decode steps with each
-# change switched off in turn (PAGODA_CUDA_FUSE=0, PAGODA_CUDA_PDL=0), and optionally a
-# per-kernel profile of a batch-1 decode step (ncu). Logs under $OUT.
+# change switched off in turn (PAGODA_CUDA_FUSE=0, PAGODA_CUDA_FUSE_ROPE=0, PAGODA_CUDA_PDL=0),
+# and optionally a per-kernel profile of a batch-1 decode step (ncu). Logs under $OUT.
 #
 # Environment (all optional):
 #   BUILD_DIR       build folder (build-gpu)
@@ -47,7 +47,7 @@ deps=()
 cmake -S . -B "$BUILD_DIR" -G Ninja -DPAGODA_GUI=OFF -DPAGODA_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 \
   -DCMAKE_BUILD_TYPE=Release "${deps[@]}" >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
 if ! cmake --build "$BUILD_DIR" -j"$(nproc)" --target pagoda_cuda test_cuda_kernels test_cuda_e2e \
-    test_cuda_attention_mma test_cuda_sampling test_cuda_grammar_mask test_step_plan pagoda-bench \
+    test_cuda_gemv_rope test_cuda_attention_mma test_cuda_sampling test_cuda_grammar_mask test_step_plan pagoda-bench \
     pagoda-cli bench_grammar \
     >>"$OUT/build.log" 2>&1; then
   grep -E "error|FAILED" "$OUT/build.log" | head -40
@@ -57,20 +57,24 @@ note "build: ok"
 B=$BUILD_DIR/tests
 
 if [ "${SKIP_TESTS:-0}" != 1 ]; then
-  for t in test_cuda_kernels test_cuda_attention_mma test_cuda_sampling test_cuda_grammar_mask; do
+  for t in test_cuda_kernels test_cuda_gemv_rope test_cuda_attention_mma test_cuda_sampling \
+      test_cuda_grammar_mask; do
     if timeout 300 "$B/$t" >"$OUT/$t.log" 2>&1; then note "$t: passed"; else
       note "$t: FAILED"; grep -E "FAIL|error" "$OUT/$t.log" | head -20; fi
   done
   grep -E "gemv|merged|embedding sums" "$OUT/test_cuda_kernels.log"
+  grep -E "gemv rope|FAIL" "$OUT/test_cuda_gemv_rope.log" | head -20
   e2e_variants=("")
-  [ "${E2E_OFF:-1}" = 1 ] && e2e_variants+=("PAGODA_CUDA_FUSE=0 PAGODA_CUDA_PDL=0")
+  [ "${E2E_OFF:-1}" = 1 ] &&
+    e2e_variants+=("PAGODA_CUDA_FUSE_ROPE=0" "PAGODA_CUDA_FUSE=0 PAGODA_CUDA_PDL=0")
   for v in "${e2e_variants[@]}"; do
-    if env $v timeout 300 "$B/test_cuda_e2e" >"$OUT/e2e${v:+-off}.log" 2>&1; then
+    log="$OUT/e2e${v:+-$(echo "$v" | tr -d ' =' | sed 's/PAGODA_CUDA_//g')}.log"
+    if env $v timeout 300 "$B/test_cuda_e2e" >"$log" 2>&1; then
       note "test_cuda_e2e ${v:-(fused, PDL)}: passed"
     else
       note "test_cuda_e2e ${v:-(fused, PDL)}: FAILED"
     fi
-    grep -E "agree|FAIL|graphs=" "$OUT/e2e${v:+-off}.log" | head -40
+    grep -E "agree|FAIL|graphs=" "$log" | head -40
   done
   if python3 tests/gpu/engine_e2e.py "$BUILD_DIR" >"$OUT/engine-e2e.log" 2>&1; then
     note "engine on CUDA via pagoda-cli: passed"
@@ -107,7 +111,8 @@ done
 
 # On/off comparison: each change switched off alone, same binary, same run.
 for m in $AB_SHAPES; do
-  for v in "" "PAGODA_CUDA_FUSE=0" "PAGODA_CUDA_PDL=0" "PAGODA_CUDA_FUSE=0 PAGODA_CUDA_PDL=0"; do
+  for v in "" "PAGODA_CUDA_FUSE_ROPE=0" "PAGODA_CUDA_FUSE=0" "PAGODA_CUDA_PDL=0" \
+      "PAGODA_CUDA_FUSE=0 PAGODA_CUDA_PDL=0"; do
     time_left 20 || { note "A/B $m $v: skipped (deadline)"; continue; }
     tag=$(echo "${v:-on}" | tr -d ' =' | sed 's/PAGODA_CUDA_//g')
     env $v timeout 200 "$B/pagoda-bench" --model "$m" --batches "$AB_BATCHES" --gen 64 \

@@ -42,11 +42,32 @@ __device__ __forceinline__ uint4 input_chunk(const GemvParams& p, int m, int c, 
 // 16-byte weight loads each lane keeps in flight (half as many per row with two rows a warp).
 constexpr int kGemvBatch = 8;
 
-// The RoPE epilogue of one warp's pair (rows h hd + d and h hd + d + hd / 2): lane t < M stores
-// token t's, from the products p0 and p1 that every lane holds after the warp sums; each step
-// exactly as rope_store_kernel takes it from the bf16 product.
+// What the RoPE epilogue of one warp's pair (rows h hd + d and h hd + d + hd / 2) reads besides
+// the products, loaded before the weights stream so its latency hides behind theirs: lane t < M
+// takes token t's position and slot.
+struct RopePairInputs {
+  float bias0 = 0.0f, bias1 = 0.0f, inv_freq = 0.0f, pos = 0.0f;
+  int slot = -1;
+};
+__device__ __forceinline__ RopePairInputs rope_pair_inputs(const RopeStoreParams& r, int lane,
+                                                           int h, int d, int tokens) {
+  RopePairInputs in;
+  const int row = h * r.hd + d;
+  if (r.bias) {
+    in.bias0 = __bfloat162float(r.bias[row]);
+    in.bias1 = __bfloat162float(r.bias[row + r.hd / 2]);
+  }
+  in.inv_freq = r.inv_freq[d];
+  if (lane < tokens) in.pos = static_cast<float>(r.positions[lane]), in.slot = r.slots[lane];
+  return in;
+}
+
+// The RoPE epilogue of one warp's pair: lane t < M stores token t's, from the products p0 and p1
+// that every lane holds after the warp sums; each step exactly as rope_store_kernel takes it from
+// the bf16 product.
 template <int M>
-__device__ __forceinline__ void rope_pair_epilogue(const RopeStoreParams& r, int lane, int h,
+__device__ __forceinline__ void rope_pair_epilogue(const RopeStoreParams& r,
+                                                   const RopePairInputs& in, int lane, int h,
                                                    int d, const float (&p0)[M],
                                                    const float (&p1)[M]) {
   float a = p0[0], b = p1[0];
@@ -54,18 +75,16 @@ __device__ __forceinline__ void rope_pair_epilogue(const RopeStoreParams& r, int
   for (int m = 1; m < M; ++m)
     if (lane == m) a = p0[m], b = p1[m];  // selects: the M tokens' rotations run side by side
   if (lane >= M) return;
-  const int half = r.hd / 2, row = h * r.hd + d;
   float x0 = __bfloat162float(__float2bfloat16(a)), x1 = __bfloat162float(__float2bfloat16(b));
   if (r.bias) {
-    x0 += __bfloat162float(r.bias[row]);
-    x1 += __bfloat162float(r.bias[row + half]);
+    x0 += in.bias0;
+    x1 += in.bias1;
   }
-  if (h < r.nh + r.nkv)
-    rope_rotate(x0, x1, static_cast<float>(r.positions[lane]), r.inv_freq[d], r.rope_scale);
-  bf16* dst = rope_head_destination(r, lane, h, r.slots[lane]);
+  if (h < r.nh + r.nkv) rope_rotate(x0, x1, in.pos, in.inv_freq, r.rope_scale);
+  bf16* dst = rope_head_destination(r, lane, h, in.slot);
   if (dst) {
     dst[d] = __float2bfloat16(x0);
-    dst[d + half] = __float2bfloat16(x1);
+    dst[d + r.hd / 2] = __float2bfloat16(x1);
   }
 }
 
@@ -95,6 +114,8 @@ __global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
 #pragma unroll
   for (int m = 0; m < M; ++m) sums[m] = 0.0f;
   if (n < (EPI == kRope ? p.n / 2 : p.n)) {
+    RopePairInputs rope_in;
+    if constexpr (EPI == kRope) rope_in = rope_pair_inputs(p.rope, lane, head, dim, M);
     float inv[M];
 #pragma unroll
     for (int m = 0; m < M; ++m) inv[m] = NORM ? rsqrtf(p.norm_sumsq[m] / k + p.eps) : 0.0f;
@@ -142,7 +163,8 @@ __global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
       acc[m] = warp_sum(acc[m]);
       if (two_rows(EPI)) acc_up[m] = warp_sum(acc_up[m]);
     }
-    if constexpr (EPI == kRope) rope_pair_epilogue<M>(p.rope, lane, head, dim, acc, acc_up);
+    if constexpr (EPI == kRope)
+      rope_pair_epilogue<M>(p.rope, rope_in, lane, head, dim, acc, acc_up);
     if (EPI != kRope && lane == 0) {
 #pragma unroll
       for (int m = 0; m < M; ++m) {

@@ -31,8 +31,19 @@ constexpr int kHidden = 904;  // k: 113 chunks of 8, so the lanes' last batch is
 constexpr int kBlockSize = 16, kNumBlocks = 5;
 constexpr int kSlots = kBlockSize * kNumBlocks;
 
-bool same_bits(const std::vector<bf16>& a, const std::vector<bf16>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(bf16)) == 0;
+// Elements whose bits differ, and the largest difference of their values.
+struct BitDiff {
+  size_t count = 0;
+  float max_abs = 0.0f;
+};
+BitDiff bit_diff(const std::vector<bf16>& a, const std::vector<bf16>& b) {
+  BitDiff d;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::memcmp(&a[i], &b[i], sizeof(bf16)) == 0) continue;
+    ++d.count;
+    d.max_abs = std::max(d.max_abs, std::fabs(__bfloat162float(a[i]) - __bfloat162float(b[i])));
+  }
+  return d;
 }
 
 int count_nan(const std::vector<bf16>& v) {
@@ -147,9 +158,16 @@ bool run_case(const QkvLayer& L, const Case& c) {
     expect(false, msg);
     ok = false;
   };
-  check(same_bits(got.q, ref.q), "q_out differs from gemv + rope_store");
-  check(same_bits(got.k, ref.k), "k cache differs from gemv + rope_store");
-  check(same_bits(got.v, ref.v), "v cache differs from gemv + rope_store");
+  auto same = [&](const std::vector<bf16>& g, const std::vector<bf16>& r, const char* part) {
+    const BitDiff d = bit_diff(g, r);
+    char msg[160];
+    std::snprintf(msg, sizeof msg, "%s: %zu of %zu elements differ from gemv + rope_store (max %g)",
+                  part, d.count, r.size(), d.max_abs);
+    check(g.size() == r.size() && d.count == 0, msg);
+  };
+  same(got.q, ref.q, "q_out");
+  same(got.k, ref.k, "k cache");
+  same(got.v, ref.v, "v cache");
   check(count_nan(got.q) == 0, "q_out has unwritten elements");
   // The reference itself: exactly the mapped slots changed (rows of random bf16 values can
   // coincide with the written ones only by chance, so count rows that differ anywhere).
@@ -165,12 +183,13 @@ bool run_case(const QkvLayer& L, const Case& c) {
 
 // gemv() refuses RoPE parameters that do not describe the product.
 void test_refusals() {
-  DeviceBuffer<bf16> x(8 * 64), w(8 * 64), out(8 * 64);
+  // A product of 32 rows (nh 2, nkv 1, hd 8), k 64, two tokens; q_out, k and v caches in `out`.
+  DeviceBuffer<bf16> x(2 * 64), w(32 * 64), out(3 * 128);
   DeviceBuffer<int32_t> ints(8);
   DeviceBuffer<float> freq(8);
   // Zero inputs, positions and slots: the one consistent call below really runs.
-  for (void* b : {static_cast<void*>(x.ptr), static_cast<void*>(w.ptr)})
-    CUDA_OK(cudaMemset(b, 0, 8 * 64 * sizeof(bf16)));
+  x.upload(std::vector<bf16>(x.n, __float2bfloat16(0.0f)));
+  w.upload(std::vector<bf16>(w.n, __float2bfloat16(0.0f)));
   CUDA_OK(cudaMemset(ints.ptr, 0, 8 * sizeof(int32_t)));
   CUDA_OK(cudaMemset(freq.ptr, 0, 8 * sizeof(float)));
   auto good = [&] {
@@ -178,7 +197,7 @@ void test_refusals() {
     p.x = x.ptr, p.w = w.ptr, p.m = 2, p.k = 64;
     p.rope_epilogue = true;
     p.rope = pagoda::cuda::rope_store_params(nullptr, ints.ptr, ints.ptr, freq.ptr, out.ptr,
-                                             out.ptr, out.ptr, 2, {2, 1, 8});
+                                             out.ptr + 128, out.ptr + 256, 2, {2, 1, 8});
     p.n = (2 + 2 * 1) * 8;
     return p;
   };
@@ -195,6 +214,11 @@ void test_refusals() {
       {"y as well", [](GemvParams& p) { p.y = p.rope.q_out; }},
       {"SwiGLU as well", [](GemvParams& p) { p.swiglu = true; }},
       {"float32 output", [](GemvParams& p) { p.out_f32 = true; }},
+      {"the residual epilogue as well",
+       [](GemvParams& p) {
+         p.residual = reinterpret_cast<float*>(p.rope.q_out);
+         p.sumsq_out = reinterpret_cast<float*>(p.rope.k_cache);
+       }},
       {"no slots", [](GemvParams& p) { p.rope.slots = nullptr; }},
       {"no positions", [](GemvParams& p) { p.rope.positions = nullptr; }},
       {"no rotary frequencies", [](GemvParams& p) { p.rope.inv_freq = nullptr; }},

@@ -83,6 +83,7 @@ class CudaBackend final : public Backend {
     decode_split_keys_ = env.decode_split_keys;
     decode_prefetch_ = env.decode_prefetch;
     gemv_early_weights_ = env.gemv_early_weights;
+    fused_rope_ = env.fused_rope;
     set_programmatic_launch(env.programmatic_launch && prop.major >= 9);
   }
 
@@ -279,6 +280,7 @@ class CudaBackend final : public Backend {
   bool gemv_early_weights_ = true;  // GemvParams::early_weights in the fused decode
   bool mma_attention_ = true;  // PAGODA_CUDA_MMA_ATTENTION=0: CUDA-core attention for prefill too
   bool fused_decode_ = true;   // PAGODA_CUDA_FUSE=0: the ten-kernel decode layer
+  bool fused_rope_ = true;     // PAGODA_CUDA_FUSE_ROPE=0: fused decode keeps rope_store
   bool fused_shapes_ok_ = false;  // bf16 linears whose shapes the fused products take
   // set_step_timing: device events around the forward pass and the sampling of every step.
   bool step_timing_ = false;

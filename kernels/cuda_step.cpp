@@ -104,10 +104,10 @@ void CudaBackend::forward(const StepShape& s) {
   check(cudaGetLastError(), "forward");
 }
 
-// The same layer as forward() in six kernels: the input norm runs inside the QKV product and the
-// post-attention norm inside the gate/up product (from sums of squares that the embedding and the
-// residual epilogues of the o and down products accumulate), SiLU * up is the gate/up product's
-// epilogue.
+// The same layer as forward() in six kernels (five without q/k norms): the input norm runs inside
+// the QKV product and the post-attention norm inside the gate/up product (from sums of squares
+// that the embedding and the residual epilogues of the o and down products accumulate), SiLU * up
+// is the gate/up product's epilogue, and RoPE and the cache write the QKV product's.
 void CudaBackend::forward_fused(const StepShape& s) {
   const int H = cfg_.hidden_size, I = cfg_.intermediate_size;
   const int attn_dim = cfg_.num_heads * cfg_.head_dim;
@@ -138,9 +138,13 @@ void CudaBackend::forward_fused(const StepShape& s) {
     GemvParams qkv;
     qkv.norm_residual = residual_, qkv.norm_sumsq = sums(2 * l), qkv.norm_weight = w.input_norm;
     qkv.eps = eps, qkv.w = w.qkv, qkv.m = s.tokens, qkv.n = qkv_dim_, qkv.k = H, qkv.y = qkv_;
-    timed(kGemm, [&] { run(qkv); });
     const RopeStoreParams rp = layer_rope(s, l);
-    timed(kRope, [&] { rope_store(rp, stream_); });
+    // Without q/k norms (which need the whole head) RoPE and the cache write are the QKV
+    // product's epilogue.
+    qkv.rope_epilogue = fused_rope_ && !rp.q_norm && !rp.k_norm;
+    if (qkv.rope_epilogue) qkv.rope = rp, qkv.y = nullptr;
+    timed(kGemm, [&] { run(qkv); });
+    if (!qkv.rope_epilogue) timed(kRope, [&] { rope_store(rp, stream_); });
     const AttentionParams ap = layer_attention(s, rp);
     timed(kAttention, [&] { run_attention(s, ap); });
     GemvParams o;

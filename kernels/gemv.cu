@@ -1,6 +1,6 @@
 // Decode-sized products (M <= 4 rows) without cuBLAS, with the fused norm prologue and the
-// SwiGLU and residual epilogues of kernels.h's GemvParams.
-#include "kernels/kernel_common.cuh"
+// SwiGLU, residual and RoPE epilogues of kernels.h's GemvParams.
+#include "kernels/rope.cuh"
 
 namespace pagoda::cuda {
 
@@ -9,7 +9,10 @@ namespace {
 bool g_programmatic_launch = true;
 
 constexpr int kGemvWarps = 8;
-enum GemvEpilogue { kStoreBf16, kStoreF32, kResidual, kSwiglu };
+enum GemvEpilogue { kStoreBf16, kStoreF32, kResidual, kSwiglu, kRope };
+
+// Epilogues whose warp computes two weight rows (gate and up; a RoPE pair).
+__host__ __device__ constexpr bool two_rows(int epi) { return epi == kSwiglu || epi == kRope; }
 
 // The kGemvBatch 16-byte chunks c0 + 32 b (b < kGemvBatch) of token m's input row, as bf16:
 // read from x, or normalized on the fly from the residual (each element exactly as add_rmsnorm
@@ -36,20 +39,75 @@ __device__ __forceinline__ uint4 input_chunk(const GemvParams& p, int m, int c, 
   }
 }
 
-// 16-byte weight loads each lane keeps in flight (half as many per row with SwiGLU's two rows).
+// 16-byte weight loads each lane keeps in flight (half as many per row with two rows a warp).
 constexpr int kGemvBatch = 8;
 
-// One warp per output row (two rows, gate and up, with SwiGLU): streams the weight row once with
-// 16-byte loads, kGemvBatch in flight per lane, and dots it with every token's row.
+// What the RoPE epilogue of one warp's pair (rows h hd + d and h hd + d + hd / 2) reads besides
+// the products, loaded before the weights stream so its latency hides behind theirs: lane t < M
+// takes token t's position and slot.
+struct RopePairInputs {
+  float bias0 = 0.0f, bias1 = 0.0f, inv_freq = 0.0f, pos = 0.0f;
+  int slot = -1;
+};
+__device__ __forceinline__ RopePairInputs rope_pair_inputs(const RopeStoreParams& r, int lane,
+                                                           int h, int d, int tokens) {
+  RopePairInputs in;
+  const int row = h * r.hd + d;
+  if (r.bias) {
+    in.bias0 = __bfloat162float(r.bias[row]);
+    in.bias1 = __bfloat162float(r.bias[row + r.hd / 2]);
+  }
+  in.inv_freq = r.inv_freq[d];
+  if (lane < tokens) in.pos = static_cast<float>(r.positions[lane]), in.slot = r.slots[lane];
+  return in;
+}
+
+// The RoPE epilogue of one warp's pair: lane t < M stores token t's, from the products p0 and p1
+// that every lane holds after the warp sums; each step exactly as rope_store_kernel takes it from
+// the bf16 product.
+template <int M>
+__device__ __forceinline__ void rope_pair_epilogue(const RopeStoreParams& r,
+                                                   const RopePairInputs& in, int lane, int h,
+                                                   int d, const float (&p0)[M],
+                                                   const float (&p1)[M]) {
+  float a = p0[0], b = p1[0];
+#pragma unroll
+  for (int m = 1; m < M; ++m)
+    if (lane == m) a = p0[m], b = p1[m];  // selects: the M tokens' rotations run side by side
+  if (lane >= M) return;
+  float x0 = __bfloat162float(__float2bfloat16(a)), x1 = __bfloat162float(__float2bfloat16(b));
+  if (r.bias) {
+    x0 += in.bias0;
+    x1 += in.bias1;
+  }
+  if (h < r.nh + r.nkv) rope_rotate(x0, x1, in.pos, in.inv_freq, r.rope_scale);
+  bf16* dst = rope_head_destination(r, lane, h, in.slot);
+  if (dst) {
+    dst[d] = __float2bfloat16(x0);
+    dst[d + r.hd / 2] = __float2bfloat16(x1);
+  }
+}
+
+// One warp per output row (two rows with SwiGLU, gate and up, and RoPE, a rotated pair): streams
+// the weight rows once with 16-byte loads, kGemvBatch in flight per lane, and dots them with
+// every token's row.
 template <int M, bool NORM, int EPI>
 __global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
-  constexpr int BATCH = EPI == kSwiglu ? kGemvBatch / 2 : kGemvBatch;
+  constexpr int BATCH = two_rows(EPI) ? kGemvBatch / 2 : kGemvBatch;
   __shared__ float block_sums[kGemvWarps][M];
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
   const int k = p.k, chunks = k / 8;
-  const int n = blockIdx.x * kGemvWarps + warp;
-  const uint4* wr = reinterpret_cast<const uint4*>(p.w + static_cast<size_t>(n) * k);
-  const uint4* wu = reinterpret_cast<const uint4*>(p.w + static_cast<size_t>(n + p.n) * k);
+  const int n = blockIdx.x * kGemvWarps + warp;  // output row, or RoPE pair
+  // The weight rows of the warp: n (and n + p.n with SwiGLU), or RoPE pair n's two rows.
+  int row0 = n, row1 = n + p.n, head = 0, dim = 0;
+  if constexpr (EPI == kRope) {
+    const int half = p.rope.hd / 2;
+    head = n / half, dim = n - head * half;
+    row0 = head * p.rope.hd + dim, row1 = row0 + half;
+  }
+  const bool active = n < (EPI == kRope ? p.n / 2 : p.n);
+  const uint4* wr = reinterpret_cast<const uint4*>(p.w + static_cast<size_t>(row0) * k);
+  const uint4* wu = reinterpret_cast<const uint4*>(p.w + static_cast<size_t>(row1) * k);
   uint4 wv[BATCH], uv[BATCH];
   auto load_weights = [&](int c0) {
 #pragma unroll
@@ -58,7 +116,7 @@ __global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
       wv[b] = uv[b] = make_uint4(0, 0, 0, 0);
       if (c < chunks) {
         wv[b] = load_stream(wr + c);
-        if (EPI == kSwiglu) uv[b] = load_stream(wu + c);
+        if (two_rows(EPI)) uv[b] = load_stream(wu + c);
       }
     }
   };
@@ -70,7 +128,7 @@ __global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
     pdl_wait();
     pdl_trigger();
   }
-  if (n < p.n) load_weights(lane);
+  if (active) load_weights(lane);
   if (p.early_weights) {
     pdl_wait();
     pdl_trigger();
@@ -79,7 +137,9 @@ __global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
   float sums[M];
 #pragma unroll
   for (int m = 0; m < M; ++m) sums[m] = 0.0f;
-  if (n < p.n) {
+  if (active) {
+    RopePairInputs rope_in;
+    if constexpr (EPI == kRope) rope_in = rope_pair_inputs(p.rope, lane, head, dim, M);
     float inv[M];
 #pragma unroll
     for (int m = 0; m < M; ++m) inv[m] = NORM ? rsqrtf(p.norm_sumsq[m] / k + p.eps) : 0.0f;
@@ -103,7 +163,7 @@ __global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
             const float2 xf = __bfloat1622float2(x2[u]);
             const float2 wf = __bfloat1622float2(w2[u]);
             acc[m] += wf.x * xf.x + wf.y * xf.y;
-            if (EPI == kSwiglu) {
+            if (two_rows(EPI)) {
               const float2 uf = __bfloat1622float2(u2[u]);
               acc_up[m] += uf.x * xf.x + uf.y * xf.y;
             }
@@ -114,9 +174,11 @@ __global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
 #pragma unroll
     for (int m = 0; m < M; ++m) {
       acc[m] = warp_sum(acc[m]);
-      if (EPI == kSwiglu) acc_up[m] = warp_sum(acc_up[m]);
+      if (two_rows(EPI)) acc_up[m] = warp_sum(acc_up[m]);
     }
-    if (lane == 0) {
+    if constexpr (EPI == kRope)
+      rope_pair_epilogue<M>(p.rope, rope_in, lane, head, dim, acc, acc_up);
+    if (EPI != kRope && lane == 0) {
 #pragma unroll
       for (int m = 0; m < M; ++m) {
         const size_t at = static_cast<size_t>(m) * p.n + n;
@@ -152,14 +214,19 @@ __global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
 
 template <int M, bool NORM, int EPI>
 void launch_gemv(const GemvParams& p, cudaStream_t stream) {
-  const int blocks = (p.n + kGemvWarps - 1) / kGemvWarps;
+  const int warps = EPI == kRope ? p.n / 2 : p.n;
+  const int blocks = (warps + kGemvWarps - 1) / kGemvWarps;
   launch_kernel(gemv_kernel<M, NORM, EPI>, dim3(blocks), dim3(kGemvWarps * 32), 0, stream, p);
 }
 
 template <int M>
 void launch_gemv_m(const GemvParams& p, cudaStream_t stream) {
   const bool norm = p.norm_residual != nullptr;
-  const int epi = p.residual ? kResidual : p.swiglu ? kSwiglu : p.out_f32 ? kStoreF32 : kStoreBf16;
+  const int epi = p.rope_epilogue ? kRope
+                  : p.residual    ? kResidual
+                  : p.swiglu      ? kSwiglu
+                  : p.out_f32     ? kStoreF32
+                                  : kStoreBf16;
 #define PAGODA_GEMV_EPI(E)                                    \
   if (epi == E) {                                             \
     if (norm)                                                 \
@@ -171,6 +238,7 @@ void launch_gemv_m(const GemvParams& p, cudaStream_t stream) {
   PAGODA_GEMV_EPI(kStoreF32)
   PAGODA_GEMV_EPI(kResidual)
   PAGODA_GEMV_EPI(kSwiglu)
+  PAGODA_GEMV_EPI(kRope)
 #undef PAGODA_GEMV_EPI
 }
 
@@ -202,12 +270,27 @@ void set_programmatic_launch(bool enabled) { g_programmatic_launch = enabled; }
 bool programmatic_launch_enabled() { return g_programmatic_launch; }
 
 
+namespace {
+
+// Whether the RoPE epilogue's parameters describe the product: its rows are the heads, one
+// token a row of the input, every pointer it writes through or reads set, nothing it cannot do.
+bool rope_epilogue_ok(const GemvParams& p) {
+  const RopeStoreParams& r = p.rope;
+  if (p.y || p.residual || p.swiglu || p.out_f32) return false;
+  if (r.hd <= 0 || r.hd % 2 != 0 || r.nh <= 0 || r.nkv <= 0) return false;
+  if (static_cast<int64_t>(r.nh + 2 * r.nkv) * r.hd != p.n || r.tokens != p.m) return false;
+  if (r.q_norm || r.k_norm) return false;  // a norm needs the whole head: rope_store()
+  return r.positions && r.slots && r.inv_freq && r.q_out && r.k_cache && r.v_cache;
+}
+
+}  // namespace
+
 bool gemv(const GemvParams& p, cudaStream_t stream) {
   if (p.m < 1 || p.m > kGemvMaxTokens || p.k % 8 != 0 || p.n <= 0) return false;
   if (p.norm_residual && (!p.norm_sumsq || !p.norm_weight)) return false;
   if (!p.norm_residual && !p.x) return false;
   if (p.residual && !p.sumsq_out) return false;
-  if (!p.residual && !p.y) return false;
+  if (p.rope_epilogue ? !rope_epilogue_ok(p) : !p.residual && !p.y) return false;
   switch (p.m) {
     case 1: launch_gemv_m<1>(p, stream); break;
     case 2: launch_gemv_m<2>(p, stream); break;

@@ -92,14 +92,17 @@ bool gemm_small_m(const bf16* x, const bf16* w, void* y, int m, int n, int k, bo
                   cudaStream_t stream);
 
 // The decode-sized product with the layer's neighbours fused in (m = 1..kGemvMaxTokens token
-// rows, k % 8 == 0), so a decode layer is six kernels instead of ten:
+// rows, k % 8 == 0), so a decode layer is six kernels instead of ten (five without q/k norms):
 // - an RMSNorm prologue in place of x: x[t, c] = bf16(norm_residual[t, c] *
 //   rsqrt(norm_sumsq[t] / k + eps) * norm_weight[c]) (add_rmsnorm's arithmetic, with the sum of
 //   squares summed by the kernel that last wrote the residual);
 // - a SwiGLU epilogue: w holds 2 n rows (gate, then up) and y[t, j] = silu(g) * u as silu_mul()
 //   computes it from the bf16-rounded products;
 // - a residual epilogue in place of y: residual[t, j] += bf16(product), and the new rows' sums of
-//   squares added into sumsq_out[t] (for the next norm).
+//   squares added into sumsq_out[t] (for the next norm);
+// - a RoPE epilogue in place of y (rope_epilogue, w the QKV weight of rope's heads): rope_store()
+//   on the bf16-rounded products, bit for bit, without the q/k norms; one warp computes the rows
+//   h hd + d and h hd + d + hd / 2 of a head, so the pair it rotates never leaves its registers.
 constexpr int kGemvMaxTokens = 4;
 struct GemvParams {
   const bf16* x = nullptr;  // [m, k]; null with the norm prologue
@@ -115,8 +118,11 @@ struct GemvParams {
   float* residual = nullptr;   // [m, n]: the residual epilogue (y unused)
   float* sumsq_out = nullptr;  // [m], zeroed before the first kernel that adds into it
   bool early_weights = false;  // the first weight loads before the programmatic-launch wait
+  // The RoPE epilogue (y null): n = (nh + 2 nkv) hd, tokens = m, no q/k norms; rope.qkv unused.
+  bool rope_epilogue = false;
+  RopeStoreParams rope;
 };
-// Returns false (nothing launched) for shapes it does not take.
+// Returns false (nothing launched) for shapes it does not take and inconsistent parameters.
 bool gemv(const GemvParams& p, cudaStream_t stream);
 // The norm prologue renormalizes the input for every weight row: past this many weight
 // elements (64 MB of bf16) the input is normalized once by rms_normalize() instead (measured on

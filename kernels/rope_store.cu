@@ -1,5 +1,5 @@
 // Rotary embedding of q and k (with the optional Qwen3 q/k norms) and the store of k, v into the paged cache.
-#include "kernels/kernel_common.cuh"
+#include "kernels/rope.cuh"
 
 namespace pagoda::cuda {
 
@@ -37,28 +37,11 @@ __global__ void rope_store_kernel(RopeStoreParams p) {
       __syncwarp();
     }
     if (is_q || is_k) {
-      for (int d = lane; d < half; d += 32) {
-        float s, c;
-        sincosf(pos * p.inv_freq[d], &s, &c);
-        c *= p.rope_scale;
-        s *= p.rope_scale;
-        const float x0 = buf[d], x1 = buf[d + half];
-        const float y0 = x0 * c - x1 * s;
-        const float y1 = x1 * c + x0 * s;
-        buf[d] = y0;  // each lane owns its (d, d + half) pairs
-        buf[d + half] = y1;
-      }
+      for (int d = lane; d < half; d += 32)  // each lane owns its (d, d + half) pairs
+        rope_rotate(buf[d], buf[d + half], pos, p.inv_freq[d], p.rope_scale);
       __syncwarp();
     }
-    bf16* dst;
-    if (is_q) {
-      dst = p.q_out + (static_cast<size_t>(t) * p.nh + h) * hd;
-    } else if (slot >= 0) {
-      const int kvh = is_k ? h - p.nh : h - p.nh - p.nkv;
-      dst = (is_k ? p.k_cache : p.v_cache) + (static_cast<size_t>(slot) * p.nkv + kvh) * hd;
-    } else {
-      dst = nullptr;
-    }
+    bf16* dst = rope_head_destination(p, t, h, slot);
     if (dst)
       for (int d = lane; d < hd; d += 32) dst[d] = __float2bfloat16(buf[d]);
     __syncwarp();

@@ -46,6 +46,7 @@ CudaEnvOptions CudaEnvOptions::from_env() {
   o.gpu_sampling = !starts("PAGODA_CUDA_GPU_SAMPLING", '0');
   o.mma_attention = !is("PAGODA_CUDA_MMA_ATTENTION", '0');
   o.fused_decode = !is("PAGODA_CUDA_FUSE", '0');
+  o.fused_rope = !is("PAGODA_CUDA_FUSE_ROPE", '0');
   o.programmatic_launch = !is("PAGODA_CUDA_PDL", '0');
   o.decode_mma = !is("PAGODA_CUDA_DECODE_MMA", '0');
   if (const char* v = std::getenv("PAGODA_CUDA_DECODE_SPLIT_KEYS")) o.decode_split_keys = std::atoi(v);

@@ -30,6 +30,7 @@ struct CudaEnvOptions {
   bool gpu_sampling = true;   // PAGODA_CUDA_GPU_SAMPLING=0: plain greedy rows only on the GPU
   bool mma_attention = true;  // PAGODA_CUDA_MMA_ATTENTION=0: no tensor-core prefill attention
   bool fused_decode = true;   // PAGODA_CUDA_FUSE=0: decode layers as ten kernels, not six
+  bool fused_rope = true;     // PAGODA_CUDA_FUSE_ROPE=0: fused decode keeps the rope_store kernel
   bool programmatic_launch = true;  // PAGODA_CUDA_PDL=0: no programmatic dependent launches
   bool decode_mma = true;  // PAGODA_CUDA_DECODE_MMA=0: decode steps take the CUDA-core attention
   int decode_split_keys = 0;  // PAGODA_CUDA_DECODE_SPLIT_KEYS (multiple of 64); 0: the default

@@ -1,7 +1,10 @@
 // End to end on every fixture model: the CUDA backend (bf16) against the CPU backend (float32),
 // both driven through execute() with the golden prompts, teacher-forced with the golden greedy
 // tokens so every step compares the same context. The first sampled token of each prompt must
-// agree, and >= 95% of all steps. Exits 77 (skipped) without a GPU.
+// agree, and >= 95% of all steps. Decode steps (<= 4 rows) of the bf16 models run the fused
+// decode layer, with RoPE and the cache write in the QKV product where there are no q/k norms
+// (tiny-qwen2, -llama3, -mistral, -yi-spm, demo-chat; PAGODA_CUDA_FUSE_ROPE=0: rope_store).
+// Exits 77 (skipped) without a GPU.
 // Arguments, optional: model names to run instead of the fixture list; PAGODA_E2E_DATA: a folder
 // with models/<name> and golden/model-<name>.safetensors to take them from (fixtures generated
 // on the GPU machine, e.g. by tests/quant/make_quant_fixtures.py).

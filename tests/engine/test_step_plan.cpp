@@ -156,20 +156,23 @@ TEST(CudaEnvOptions, ReadOnceFromTheEnvironment) {
   unsetenv("PAGODA_CUDA_GPU_SAMPLING");
   unsetenv("PAGODA_CUDA_MMA_ATTENTION");
   unsetenv("PAGODA_CUDA_FUSE");
+  unsetenv("PAGODA_CUDA_FUSE_ROPE");
   unsetenv("PAGODA_CUDA_PDL");
   CudaEnvOptions d = CudaEnvOptions::from_env();
   EXPECT_TRUE(d.small_gemm && d.gpu_sampling && d.mma_attention && !d.profile);
-  EXPECT_TRUE(d.fused_decode && d.programmatic_launch);
+  EXPECT_TRUE(d.fused_decode && d.fused_rope && d.programmatic_launch);
   setenv("PAGODA_CUDA_GEMV", "0", 1);
   setenv("PAGODA_CUDA_PROFILE", "1", 1);
   setenv("PAGODA_CUDA_GPU_SAMPLING", "0", 1);
   setenv("PAGODA_CUDA_MMA_ATTENTION", "0", 1);
   setenv("PAGODA_CUDA_FUSE", "0", 1);
+  setenv("PAGODA_CUDA_FUSE_ROPE", "0", 1);
   setenv("PAGODA_CUDA_PDL", "0", 1);
   CudaEnvOptions o = CudaEnvOptions::from_env();
   EXPECT_TRUE(!o.small_gemm && !o.gpu_sampling && !o.mma_attention && o.profile);
-  EXPECT_TRUE(!o.fused_decode && !o.programmatic_launch);
+  EXPECT_TRUE(!o.fused_decode && !o.fused_rope && !o.programmatic_launch);
   unsetenv("PAGODA_CUDA_FUSE");
+  unsetenv("PAGODA_CUDA_FUSE_ROPE");
   unsetenv("PAGODA_CUDA_PDL");
   setenv("PAGODA_CUDA_MMA_ATTENTION", "01", 1);  // only exactly "0" turns it off
   EXPECT_TRUE(CudaEnvOptions::from_env().mma_attention);

@@ -2,17 +2,18 @@
 # The decode work of issue 22 in one call on the GPU machine: builds the CUDA backend, checks it
 # (kernel tests, the engine against the CPU with the fused decode and programmatic launches on
 # and off, demo-chat's answers through pagoda-cli), then pagoda-bench's decode steps with each
-# change switched off in turn (PAGODA_CUDA_FUSE=0, PAGODA_CUDA_PDL=0), and optionally a
-# per-kernel profile of a batch-1 decode step (ncu). Logs under $OUT.
+# change switched off in turn (PAGODA_CUDA_FUSE=0, PAGODA_CUDA_FUSE_ROPE=0, PAGODA_CUDA_PDL=0),
+# and optionally a per-kernel profile of a batch-1 decode step (ncu). Logs under $OUT.
 #
 # Environment (all optional):
 #   BUILD_DIR       build folder (build-gpu)
 #   AB_SHAPES       shapes for the on/off comparison (qwen2.5-0.5b qwen2.5-7b)
 #   AB_BATCHES      their batch sizes (1,8,32)
-#   AB_VARIANTS     the environments compared, separated by ";" (default: everything on; the fused
-#                   decode off; PDL off; both off); AB_PROMPT: their context (128)
-#   TESTS           the GPU tests run (test_cuda_kernels test_cuda_attention_mma
-#                   test_cuda_sampling test_cuda_grammar_mask test_cuda_quant)
+#   AB_VARIANTS     the environments compared, separated by ";" (default: everything on; the RoPE
+#                   epilogue off; the fused decode off; PDL off; both off); AB_PROMPT: their
+#                   context (128)
+#   TESTS           the GPU tests run (test_cuda_kernels test_cuda_gemv_rope
+#                   test_cuda_attention_mma test_cuda_sampling test_cuda_grammar_mask test_cuda_quant)
 #   QUANT_FORMATS   pagoda-bench --quant formats on the 7B shape, batches 1 and 8 ("": none)
 #   GRAMMAR_SHAPES  bench_grammar shapes, constrained vs unconstrained ("": none)
 #   SERVE_SHAPES    shapes measured through pagoda-cli serve by serve-checks.sh ("": none)
@@ -40,9 +41,9 @@ GRAMMAR_SHAPES=${GRAMMAR_SHAPES-""}
 SERVE_SHAPES=${SERVE_SHAPES-""}
 CTX_SHAPES=${CTX_SHAPES-""}
 DEADLINE_S=${DEADLINE_S:-0}
-AB_VARIANTS=${AB_VARIANTS-";PAGODA_CUDA_FUSE=0;PAGODA_CUDA_PDL=0;PAGODA_CUDA_FUSE=0 PAGODA_CUDA_PDL=0"}
+AB_VARIANTS=${AB_VARIANTS-";PAGODA_CUDA_FUSE_ROPE=0;PAGODA_CUDA_FUSE=0;PAGODA_CUDA_PDL=0;PAGODA_CUDA_FUSE=0 PAGODA_CUDA_PDL=0"}
 AB_PROMPT=${AB_PROMPT:-128}
-TESTS=${TESTS-"test_cuda_kernels test_cuda_attention_mma test_cuda_sampling test_cuda_grammar_mask test_cuda_quant"}
+TESTS=${TESTS-"test_cuda_kernels test_cuda_gemv_rope test_cuda_attention_mma test_cuda_sampling test_cuda_grammar_mask test_cuda_quant"}
 # time_left SECONDS: whether a stage of about that long still fits before DEADLINE_S.
 time_left() { [ "$DEADLINE_S" = 0 ] || [ $((SECONDS + $1)) -lt "$DEADLINE_S" ]; }
 OUT=${OUT:-$(mktemp -d)}
@@ -55,7 +56,7 @@ deps=()
 cmake -S . -B "$BUILD_DIR" -G Ninja -DPAGODA_GUI=OFF -DPAGODA_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 \
   -DCMAKE_BUILD_TYPE=Release "${deps[@]}" >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
 if ! cmake --build "$BUILD_DIR" -j"$(nproc)" --target pagoda_cuda test_cuda_kernels test_cuda_e2e \
-    test_cuda_attention_mma test_cuda_sampling test_cuda_grammar_mask test_cuda_quant test_step_plan pagoda-bench \
+    test_cuda_gemv_rope test_cuda_attention_mma test_cuda_sampling test_cuda_grammar_mask test_cuda_quant test_step_plan pagoda-bench \
     pagoda-cli bench_grammar \
     >>"$OUT/build.log" 2>&1; then
   grep -E "error|FAILED" "$OUT/build.log" | head -40
@@ -70,15 +71,18 @@ if [ "${SKIP_TESTS:-0}" != 1 ]; then
       note "$t: FAILED"; grep -E "FAIL|error" "$OUT/$t.log" | head -20; fi
   done
   grep -hE "gemv|merged|embedding sums|timing" "$OUT"/test_cuda_*.log
+  grep -E "gemv rope|FAIL" "$OUT/test_cuda_gemv_rope.log" 2>/dev/null | head -20
   e2e_variants=("")
-  [ "${E2E_OFF:-1}" = 1 ] && e2e_variants+=("PAGODA_CUDA_FUSE=0 PAGODA_CUDA_PDL=0")
+  [ "${E2E_OFF:-1}" = 1 ] &&
+    e2e_variants+=("PAGODA_CUDA_FUSE_ROPE=0" "PAGODA_CUDA_FUSE=0 PAGODA_CUDA_PDL=0")
   for v in "${e2e_variants[@]}"; do
-    if env $v timeout 300 "$B/test_cuda_e2e" >"$OUT/e2e${v:+-off}.log" 2>&1; then
+    log="$OUT/e2e${v:+-$(echo "$v" | tr -d ' =' | sed 's/PAGODA_CUDA_//g')}.log"
+    if env $v timeout 300 "$B/test_cuda_e2e" >"$log" 2>&1; then
       note "test_cuda_e2e ${v:-(fused, PDL)}: passed"
     else
       note "test_cuda_e2e ${v:-(fused, PDL)}: FAILED"
     fi
-    grep -E "agree|FAIL|graphs=" "$OUT/e2e${v:+-off}.log" | head -40
+    grep -E "agree|FAIL|graphs=" "$log" | head -40
   done
   if [ "${ENGINE_E2E:-1}" = 1 ]; then
     if python3 tests/gpu/engine_e2e.py "$BUILD_DIR" >"$OUT/engine-e2e.log" 2>&1; then

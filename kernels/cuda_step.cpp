@@ -104,6 +104,11 @@ void CudaBackend::forward_fused(const StepShape& s) {
   // Sites of sums of squares: 2 l before layer l's QKV, 2 l + 1 before its gate/up.
   auto sums = [&](int site) { return norm_sumsq_ + site * kGemvMaxTokens; };
   auto run = [&](GemvParams p) {
+    if (const QuantLinear* q = quant_.find(p.w)) {  // int4: QuantLinears::fused_product
+      if (!quant_.fused_product(*q, p, normed_, stream_))
+        throw Error("CUDA backend: fused quantized product refused its shape");
+      return;
+    }
     // Large products take their input normalized once (kGemvNormFuseMaxElems).
     const int rows = p.swiglu ? 2 * p.n : p.n;
     if (p.norm_residual && static_cast<int64_t>(rows) * p.k > kGemvNormFuseMaxElems) {

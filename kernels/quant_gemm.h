@@ -71,6 +71,40 @@ constexpr int kQuantFragGemvRows = 32;
 void int4_frag_product(const QuantPart* parts, int count, const __nv_bfloat16* x, void* y, int m,
                        int ldy, bool out_f32, float* accum, int num_sms, cudaStream_t stream);
 void int4_frag_dequantize(const QuantPart& w, __nv_bfloat16* out, cudaStream_t stream);
+// The streaming product for 1..kInt4StreamMaxRows tokens (quant_int4_stream.cu): a persistent
+// grid whose warps keep their next k groups in flight through a cp.async ring across row blocks,
+// with the fused decode layer's epilogues. int4_frag_product takes it for m <= kInt4StreamMaxRows
+// unless int4_stream_variant() is 0 (PAGODA_CUDA_INT4_GEMV=0: the one-block-per-CTA product).
+constexpr int kInt4StreamMaxRows = 4;
+enum class Int4Epilogue {
+  kStore,     // y[t, row0 + r] (bf16, or float32 with out_f32), ldy columns
+  kResidual,  // one part: residual[t, r] += bf16(sum) (ldy columns), and sumsq_out[t] += the
+              // new rows' squares
+  kSwiglu,    // two parts (gate, up) of equal n: y[t, r] = bf16(silu(bf16(g)) * bf16(u)), as
+              // silu_mul computes it from the stored products (bf16, ldy columns)
+};
+struct Int4StreamArgs {
+  const __nv_bfloat16* x = nullptr;  // [m, k], already permuted
+  int m = 0;
+  void* y = nullptr;
+  int ldy = 0;
+  bool out_f32 = false;
+  float* residual = nullptr;
+  float* sumsq_out = nullptr;
+  Int4Epilogue epilogue = Int4Epilogue::kStore;
+};
+// False (nothing launched) when the variant is 0, the setup has not run, or the parts or
+// arguments are not ones it takes.
+bool int4_stream_product(const Int4PartList& parts, const Int4StreamArgs& args, int num_sms,
+                         cudaStream_t stream);
+// Launch variants 1..int4_stream_variants() (warps, stages in flight, grid), for sweeps: the
+// process-wide choice reads PAGODA_CUDA_INT4_GEMV once (default 1); set_ overrides it (tests).
+int int4_stream_variants();
+int int4_stream_variant();
+void set_int4_stream_variant(int v);
+const char* int4_stream_variant_name(int v);
+// Raises the kernels' shared-memory limits and records their occupancy (int4_frag_setup runs it).
+bool int4_stream_setup();
 // Raises the product's shared-memory limit (once, before graph capture); false on failure.
 bool int4_frag_setup();
 // y[t, row0 + r] = accum[t * n + r] for t < m (the end of a product split across blocks).

@@ -204,6 +204,43 @@ bool QuantLinears::gemv(const QuantLinear& w, const __nv_bfloat16* x, void* y, i
   return true;
 }
 
+static_assert(kInt4StreamMaxRows == kGemvMaxTokens, "the fused decode layer's token limit");
+
+bool QuantLinears::fused_supported(const QuantLinear& w, bool swiglu, bool residual) {
+  if (!w.frag || int4_stream_variant() == 0) return false;
+  if (swiglu) return w.parts.size() == 2 && w.parts[0].n == w.parts[1].n && !w.permuted;
+  return !residual || w.parts.size() == 1;
+}
+
+bool QuantLinears::fused_product(const QuantLinear& w, const GemvParams& p, __nv_bfloat16* normed,
+                                 cudaStream_t stream) const {
+  if (!fused_supported(w, p.swiglu, p.residual != nullptr) || p.m < 1 ||
+      p.m > kInt4StreamMaxRows || p.k != w.k || (w.permuted && !w.x_perm))
+    return false;
+  const __nv_bfloat16* x = p.x;
+  if (p.norm_residual) {
+    if (!normed) return false;
+    rms_normalize(p.norm_residual, p.norm_sumsq, p.norm_weight, normed, p.m, p.k, p.eps, stream);
+    x = normed;
+  }
+  if (!p.swiglu && !p.residual) return gemv(w, x, p.y, p.m, p.out_f32, stream);
+  if (w.parts[0].perm) {  // the residual epilogue's single part
+    quant_permute_x(w.parts[0].perm, x, w.x_perm, p.m, w.k, stream);
+    x = w.x_perm;
+  }
+  Int4PartList list;
+  list.count = static_cast<int>(w.parts.size());
+  for (int i = 0; i < list.count; ++i) {
+    list.part[i] = w.parts[i];
+    list.first_block[i + 1] = list.first_block[i] + (w.parts[i].n + 15) / 16;
+  }
+  Int4StreamArgs args;
+  args.x = x, args.m = p.m, args.y = p.y, args.ldy = p.n;
+  args.residual = p.residual, args.sumsq_out = p.sumsq_out;
+  args.epilogue = p.swiglu ? Int4Epilogue::kSwiglu : Int4Epilogue::kResidual;
+  return int4_stream_product(list, args, num_sms_, stream);
+}
+
 void QuantLinears::prepare(int max_tokens) {
   int device = 0;
   check(cudaGetDevice(&device), "cudaGetDevice");

@@ -54,12 +54,5 @@ __device__ __forceinline__ void decode_group(const uint4& words, uint32_t zero_l
     }
 }
 
-// 4 bytes global -> shared, asynchronously (through L1: a row's scales serve its neighbouring k
-// groups); zero-filled when !valid.
-__device__ __forceinline__ void cp_async4(uint32_t dst, const void* src, bool valid) {
-  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(dst), "l"(src),
-               "r"(valid ? 4 : 0));
-}
-
 }  // namespace
 }  // namespace pagoda::cuda

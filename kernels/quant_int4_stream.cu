@@ -46,6 +46,10 @@ struct StreamParams {
   int items = 0;  // row blocks over all parts (SwiGLU: of the gate part; a CTA does both)
 };
 
+constexpr size_t partial_bytes(int warps, int pairs) {
+  return sizeof(float) * static_cast<size_t>(warps) * pairs * 4 * 32;
+}
+
 template <typename T>
 __device__ __forceinline__ T pick3(int i, T a0, T a1, T a2) {
   return i == 0 ? a0 : i == 1 ? a1 : a2;
@@ -71,10 +75,12 @@ template <int WARPS, int STAGES, int PARTS, int EPI, bool EARLY>
 __global__ void __launch_bounds__(WARPS * 32) int4_stream_kernel(StreamParams p) {
   static_assert(WARPS >= 4, "the epilogue uses the first 128 threads");
   constexpr int P = EPI == kStreamSwiglu ? 2 : 1;  // row blocks per item (gate and up)
-  extern __shared__ __align__(16) unsigned char smem[];
-  __shared__ float partial[WARPS][P * 4][32];
+  // Shared memory: the warps' partial sums, then each warp's ring of STAGES entries.
+  extern __shared__ __align__(16) unsigned char stream_smem[];
+  auto* partial = reinterpret_cast<float(*)[P * 4][32]>(stream_smem);  // [WARPS]
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
-  StreamSlot* ring = reinterpret_cast<StreamSlot*>(smem) + warp * STAGES;
+  StreamSlot* ring =
+      reinterpret_cast<StreamSlot*>(stream_smem + partial_bytes(WARPS, P)) + warp * STAGES;
   const int kgroups = p.kgroups;
   // k groups of each row block for this warp (0 when the warps outnumber them).
   const int mine = warp < kgroups ? (kgroups - warp + WARPS - 1) / WARPS : 0;
@@ -285,8 +291,9 @@ const StreamVariant kVariants[] = {
 };
 constexpr int kVariantCount = static_cast<int>(sizeof(kVariants) / sizeof(kVariants[0]));
 
-size_t ring_bytes(const StreamVariant& v) {
-  return sizeof(StreamSlot) * static_cast<size_t>(v.warps) * v.stages;
+// Dynamic shared memory of a variant's kernels (the SwiGLU kernel's partial sums are the largest).
+size_t smem_bytes(const StreamVariant& v) {
+  return partial_bytes(v.warps, 2) + sizeof(StreamSlot) * static_cast<size_t>(v.warps) * v.stages;
 }
 
 // CTAs of each variant's kernels resident per SM (int4_stream_setup; 0: not set up).
@@ -316,7 +323,7 @@ bool int4_stream_setup() {
   for (int v = 0; v < kVariantCount; ++v)
     for (int i = 0; i < kStreamKernels; ++i) {
       const StreamKernel k = kVariants[v].kernels[i];
-      const int bytes = static_cast<int>(ring_bytes(kVariants[v]));
+      const int bytes = static_cast<int>(smem_bytes(kVariants[v]));
       int blocks = 0;
       if (cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes) !=
               cudaSuccess ||
@@ -358,7 +365,7 @@ bool int4_stream_product(const Int4PartList& parts, const Int4StreamArgs& a, int
   const int occupancy = g_occupancy[v - 1][which];
   if (occupancy < 1) return false;  // int4_stream_setup not run, or the variant does not fit
   const int ctas = sv.persistent ? std::min(p.items, occupancy * num_sms) : p.items;
-  launch_kernel(sv.kernels[which], dim3(ctas), dim3(sv.warps * 32), ring_bytes(sv), stream, p);
+  launch_kernel(sv.kernels[which], dim3(ctas), dim3(sv.warps * 32), smem_bytes(sv), stream, p);
   return true;
 }
 

@@ -48,7 +48,7 @@ cmake -S . -B "$BUILD_DIR" -G Ninja -DPAGODA_GUI=OFF -DPAGODA_CUDA=ON -DCMAKE_CU
   -DCMAKE_BUILD_TYPE=Release "${deps[@]}" >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
 if ! cmake --build "$BUILD_DIR" -j"$(nproc)" --target pagoda_cuda test_cuda_kernels test_cuda_e2e \
     test_cuda_attention_mma test_cuda_sampling test_cuda_grammar_mask test_step_plan pagoda-bench \
-    pagoda-cli bench_grammar \
+    pagoda-cli bench_grammar test_cuda_quant \
     >>"$OUT/build.log" 2>&1; then
   grep -E "error|FAILED" "$OUT/build.log" | head -40
   exit 1
@@ -57,11 +57,13 @@ note "build: ok"
 B=$BUILD_DIR/tests
 
 if [ "${SKIP_TESTS:-0}" != 1 ]; then
-  for t in test_cuda_kernels test_cuda_attention_mma test_cuda_sampling test_cuda_grammar_mask; do
+  for t in test_cuda_kernels test_cuda_attention_mma test_cuda_sampling test_cuda_grammar_mask \
+      test_cuda_quant; do
     if timeout 300 "$B/$t" >"$OUT/$t.log" 2>&1; then note "$t: passed"; else
       note "$t: FAILED"; grep -E "FAIL|error" "$OUT/$t.log" | head -20; fi
   done
   grep -E "gemv|merged|embedding sums" "$OUT/test_cuda_kernels.log"
+  grep -E "streaming variant|^  best" "$OUT/test_cuda_quant.log"  # int4 products per variant
   e2e_variants=("")
   [ "${E2E_OFF:-1}" = 1 ] && e2e_variants+=("PAGODA_CUDA_FUSE=0 PAGODA_CUDA_PDL=0")
   for v in "${e2e_variants[@]}"; do
@@ -116,9 +118,16 @@ for m in $AB_SHAPES; do
 done
 
 for f in $QUANT_FORMATS; do
-  time_left 40 || { note "quant $f: skipped (deadline)"; continue; }
-  timeout 120 "$B/pagoda-bench" --model qwen2.5-7b --quant "$f" --batches 1,8 --no-prefill \
-    --offline 0 2>&1 | grep RESULT | tee -a "$OUT/quant.log"
+  # int4 formats also with the streaming product (PAGODA_CUDA_INT4_GEMV=0) or the fused layer
+  # (PAGODA_CUDA_FUSE=0) switched off.
+  variants=("")
+  case $f in awq | gptq4) variants+=("PAGODA_CUDA_INT4_GEMV=0" "PAGODA_CUDA_FUSE=0") ;; esac
+  for v in "${variants[@]}"; do
+    time_left 40 || { note "quant $f $v: skipped (deadline)"; continue; }
+    tag=$f$(echo "${v:+_$v}" | tr -d ' =' | sed 's/PAGODA_CUDA_//g')
+    env $v timeout 120 "$B/pagoda-bench" --model qwen2.5-7b --quant "$f" --batches 1,8 --no-prefill \
+      --offline 0 --tag "$tag" 2>&1 | grep RESULT | tee -a "$OUT/quant.log"
+  done
 done
 
 for m in $CTX_SHAPES; do

@@ -103,8 +103,12 @@ int int4_stream_variants();
 int int4_stream_variant();
 void set_int4_stream_variant(int v);
 const char* int4_stream_variant_name(int v);
-// Raises the kernels' shared-memory limits and records their occupancy (int4_frag_setup runs it).
+// Raises the kernels' shared-memory limits and records their occupancy, once (int4_frag_setup
+// and int4_stream_ready run it; before any graph capture). A variant that does not fit the GPU
+// is refused by int4_stream_product (the q3 product runs instead).
 bool int4_stream_setup();
+// Whether variant v's kernels all fit (runs the setup if it has not run).
+bool int4_stream_ready(int v);
 // Raises the product's shared-memory limit (once, before graph capture); false on failure.
 bool int4_frag_setup();
 // y[t, row0 + r] = accum[t * n + r] for t < m (the end of a product split across blocks).

@@ -298,6 +298,7 @@ size_t smem_bytes(const StreamVariant& v) {
 
 // CTAs of each variant's kernels resident per SM (int4_stream_setup; 0: not set up).
 int g_occupancy[kVariantCount][kStreamKernels] = {};
+bool g_setup_done = false;
 int g_variant = -1;  // -1: not read from the environment yet
 
 }  // namespace
@@ -319,7 +320,7 @@ int int4_stream_variant() {
 void set_int4_stream_variant(int v) { g_variant = std::clamp(v, 0, kVariantCount); }
 
 bool int4_stream_setup() {
-  bool ok = true;
+  if (g_setup_done) return true;
   for (int v = 0; v < kVariantCount; ++v)
     for (int i = 0; i < kStreamKernels; ++i) {
       const StreamKernel k = kVariants[v].kernels[i];
@@ -328,14 +329,21 @@ bool int4_stream_setup() {
       if (cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes) !=
               cudaSuccess ||
           cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, k, kVariants[v].warps * 32,
-                                                        bytes) != cudaSuccess ||
-          blocks < 1) {
-        ok = false;
+                                                        bytes) != cudaSuccess) {
+        cudaGetLastError();  // a variant that does not fit is refused, not an error
         blocks = 0;
       }
       g_occupancy[v][i] = blocks;
     }
-  return ok;
+  g_setup_done = true;
+  return true;
+}
+
+bool int4_stream_ready(int v) {
+  if (v < 1 || v > kVariantCount || !int4_stream_setup()) return false;
+  for (int i = 0; i < kStreamKernels; ++i)
+    if (g_occupancy[v - 1][i] < 1) return false;
+  return true;
 }
 
 bool int4_stream_product(const Int4PartList& parts, const Int4StreamArgs& a, int num_sms,

@@ -207,7 +207,7 @@ bool QuantLinears::gemv(const QuantLinear& w, const __nv_bfloat16* x, void* y, i
 static_assert(kInt4StreamMaxRows == kGemvMaxTokens, "the fused decode layer's token limit");
 
 bool QuantLinears::fused_supported(const QuantLinear& w, bool swiglu, bool residual) {
-  if (!w.frag || int4_stream_variant() == 0) return false;
+  if (!w.frag || !int4_stream_ready(int4_stream_variant())) return false;
   if (swiglu) return w.parts.size() == 2 && w.parts[0].n == w.parts[1].n && !w.permuted;
   return !residual || w.parts.size() == 1;
 }

@@ -67,7 +67,7 @@ class QuantLinears {
   bool fused_product(const QuantLinear& w, const GemvParams& p, __nv_bfloat16* normed,
                      cudaStream_t stream) const;
   // Whether fused_product takes w for that epilogue: int4 in fragment order with the streaming
-  // product on (int4_stream_variant() > 0); SwiGLU needs two parts of equal rows and no
+  // product on (int4_stream_variant() > 0 and its kernels fit: int4_stream_ready); SwiGLU needs two parts of equal rows and no
   // permutation, the residual epilogue one part.
   static bool fused_supported(const QuantLinear& w, bool swiglu, bool residual);
 

@@ -35,7 +35,9 @@ if(PAGODA_HAVE_CUDA AND TARGET pagoda_cuda)
                    ${CMAKE_CURRENT_LIST_DIR}/test_int4_stream_emulated.cpp)
     target_include_directories(test_int4_stream_emulated PRIVATE ${CMAKE_CURRENT_BINARY_DIR})
     target_link_libraries(test_int4_stream_emulated PRIVATE pagoda_cuda CUDA::cudart_static)
-    target_compile_options(test_int4_stream_emulated PRIVATE -Wno-attributes -Wno-unknown-pragmas)
+    # The device code type-puns registers (bf16x2 <-> uint32), which g++ must not optimize away.
+    target_compile_options(test_int4_stream_emulated PRIVATE -Wno-attributes -Wno-unknown-pragmas
+                           -fno-strict-aliasing)
     add_test(NAME int4_stream_emulated COMMAND test_int4_stream_emulated)
     set_tests_properties(int4_stream_emulated PROPERTIES LABELS "fast" TIMEOUT 120)
   endif()

@@ -103,6 +103,9 @@ inline void cp_async16(uint32_t dst, const void* src, bool valid) {
   else
     std::memset(emu::smem + dst, 0, 16);
 }
+inline void cp_async16_l1(uint32_t dst, const void* src, bool valid) {
+  cp_async16(dst, src, valid);
+}
 inline void cp_async4(uint32_t dst, const void* src, bool valid) {
   if (valid)
     std::memcpy(emu::smem + dst, src, 4);

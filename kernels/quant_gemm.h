@@ -83,9 +83,19 @@ enum class Int4Epilogue {
   kSwiglu,    // two parts (gate, up) of equal n: y[t, r] = bf16(silu(bf16(g)) * bf16(u)), as
               // silu_mul computes it from the stored products (bf16, ldy columns)
 };
+// Inputs of up to this many channels can be staged in shared memory once per CTA (the norm
+// prologue needs it).
+constexpr int kInt4StreamStageMaxK = 8192;
 struct Int4StreamArgs {
-  const __nv_bfloat16* x = nullptr;  // [m, k], already permuted
+  const __nv_bfloat16* x = nullptr;  // [m, k], already permuted (null with the norm prologue)
   int m = 0;
+  // The norm prologue in place of x (k <= kInt4StreamStageMaxK, no float32 store): x[t, c] =
+  // bf16(norm_residual[t, c] * rsqrt(norm_sumsq[t] / k + eps) * norm_weight[c]), rms_normalize's
+  // arithmetic, computed once per CTA into shared memory.
+  const float* norm_residual = nullptr;
+  const float* norm_sumsq = nullptr;
+  const __nv_bfloat16* norm_weight = nullptr;
+  float eps = 0.0f;
   void* y = nullptr;
   int ldy = 0;
   bool out_f32 = false;
@@ -103,6 +113,12 @@ int int4_stream_variants();
 int int4_stream_variant();
 void set_int4_stream_variant(int v);
 const char* int4_stream_variant_name(int v);
+// Where the activations come from: 0 through each warp's ring (the fused layer then normalizes
+// with rms_normalize first), 1 the same but the norm prologue staged in the product (default),
+// 2 staged once per CTA for every product of k <= kInt4StreamStageMaxK too. PAGODA_CUDA_INT4_XS
+// read once; set_ overrides it (tests).
+int int4_stream_stage_mode();
+void set_int4_stream_stage_mode(int mode);
 // Raises the kernels' shared-memory limits and records their occupancy, once (int4_frag_setup
 // and int4_stream_ready run it; before any graph capture). A variant that does not fit the GPU
 // is refused by int4_stream_product (the q3 product runs instead).

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdlib>
+#include <type_traits>
 
 #include "kernels/kernel_common.cuh"
 #include "kernels/mma_primitives.cuh"
@@ -30,7 +31,10 @@ namespace {
 using bf16 = __nv_bfloat16;
 
 enum StreamEpilogue { kStreamBf16, kStreamF32, kStreamResidual, kStreamSwiglu };
-constexpr int kStreamKernels = 6;  // (bf16, 1 part), (bf16, 3), (f32, 1), (f32, 3), residual, SwiGLU
+// (bf16, 1 part), (bf16, 3), (f32, 1), (f32, 3), residual, SwiGLU with activations through the
+// ring; then (bf16, 1), (bf16, 3), residual, SwiGLU with activations staged once per CTA.
+constexpr int kStreamKernels = 10;
+constexpr int kStagedKernel0 = 6;
 
 // One k group of one warp in flight (a lane reads only its own entries).
 struct StreamSlot {
@@ -38,6 +42,15 @@ struct StreamSlot {
   uint4 x_lo[4 * kInt4StreamMaxRows], x_hi[4 * kInt4StreamMaxRows];  // lanes of tokens < 4
   uint32_t sz_lo[32], sz_hi[32];
 };
+// The same without activations: the CTA stages all of x (optionally normalized) at its start.
+struct StreamSlotStaged {
+  uint4 w[32];
+  uint32_t sz_lo[32], sz_hi[32];
+};
+template <bool XS>
+using SlotOf = std::conditional_t<XS, StreamSlotStaged, StreamSlot>;
+// bf16 per staged activation row: 16 bytes of padding against bank conflicts between tokens.
+__host__ __device__ constexpr int staged_stride(int k) { return k + 8; }
 
 struct StreamParams {
   Int4PartList parts;  // SwiGLU: gate, up
@@ -71,7 +84,41 @@ __device__ __forceinline__ void locate(const StreamParams& p, int item, int half
   }
 }
 
-template <int WARPS, int STAGES, int PARTS, int EPI, bool EARLY>
+// x[t, c] for t < 4 (zeros past m) into xs, 16 bytes at a time: copied, or normalized with
+// rms_normalize's arithmetic (bit for bit).
+template <int WARPS>
+__device__ __forceinline__ void stage_activations(const StreamParams& p, bf16* xs) {
+  const int chunks = p.k / 8, stride = staged_stride(p.k);
+  for (int i = threadIdx.x; i < kInt4StreamMaxRows * chunks; i += WARPS * 32) {
+    const int tok = i / chunks, c8 = i - tok * chunks;
+    uint4 v = make_uint4(0, 0, 0, 0);
+    if (tok < p.a.m) {
+      if (p.a.norm_residual) {
+        const float inv = rsqrtf(p.a.norm_sumsq[tok] / p.k + p.a.eps);
+        const float4* r =
+            reinterpret_cast<const float4*>(p.a.norm_residual + static_cast<size_t>(tok) * p.k) + 2 * c8;
+        const float4 r0 = r[0], r1 = r[1];
+        const uint4 wv = reinterpret_cast<const uint4*>(p.a.norm_weight)[c8];
+        const __nv_bfloat162* w2 = reinterpret_cast<const __nv_bfloat162*>(&wv);
+        const float rv[8] = {r0.x, r0.y, r0.z, r0.w, r1.x, r1.y, r1.z, r1.w};
+        __nv_bfloat162* o2 = reinterpret_cast<__nv_bfloat162*>(&v);
+#pragma unroll
+        for (int u = 0; u < 4; ++u) {
+          const float2 wf = __bfloat1622float2(w2[u]);
+          o2[u] = __halves2bfloat162(__float2bfloat16(rv[2 * u] * inv * wf.x),
+                                     __float2bfloat16(rv[2 * u + 1] * inv * wf.y));
+        }
+      } else {
+        v = reinterpret_cast<const uint4*>(p.a.x + static_cast<size_t>(tok) * p.k)[c8];
+      }
+    }
+    *reinterpret_cast<uint4*>(xs + tok * stride + 8 * c8) = v;
+  }
+}
+
+// XS: activations staged once per CTA (and normalized there when p.a.norm_residual is set)
+// instead of through the ring.
+template <int WARPS, int STAGES, int PARTS, int EPI, bool EARLY, bool XS>
 __global__ void __launch_bounds__(WARPS * 32) int4_stream_kernel(StreamParams p) {
   static_assert(WARPS >= 4, "the epilogue uses the first 128 threads");
   constexpr int P = EPI == kStreamSwiglu ? 2 : 1;  // row blocks per item (gate and up)
@@ -79,8 +126,10 @@ __global__ void __launch_bounds__(WARPS * 32) int4_stream_kernel(StreamParams p)
   extern __shared__ __align__(16) unsigned char stream_smem[];
   auto* partial = reinterpret_cast<float(*)[P * 4][32]>(stream_smem);  // [WARPS]
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
-  StreamSlot* ring =
-      reinterpret_cast<StreamSlot*>(stream_smem + partial_bytes(WARPS, P)) + warp * STAGES;
+  using Slot = SlotOf<XS>;
+  Slot* ring = reinterpret_cast<Slot*>(stream_smem + partial_bytes(WARPS, P)) + warp * STAGES;
+  bf16* xs = reinterpret_cast<bf16*>(stream_smem + partial_bytes(WARPS, P) +
+                                     sizeof(Slot) * WARPS * STAGES);  // [4][staged_stride(k)]
   const int kgroups = p.kgroups;
   // k groups of each row block for this warp (0 when the warps outnumber them).
   const int mine = warp < kgroups ? (kgroups - warp + WARPS - 1) / WARPS : 0;
@@ -121,24 +170,38 @@ __global__ void __launch_bounds__(WARPS * 32) int4_stream_kernel(StreamParams p)
   // before: only after pdl_wait) of the fetch cursor's k group.
   auto issue_weights = [&](int slot) {
     if (!fetch_valid()) return;
-    StreamSlot& s = ring[slot];
+    Slot& s = ring[slot];
     cp_async16(smem_addr(&s.w[lane]), f_w + static_cast<size_t>(f_kg) * 32, true);
     const int group = f_kg / f_kg_per_group;
     cp_async4(smem_addr(&s.sz_lo[lane]), f_slo + group, true);
     cp_async4(smem_addr(&s.sz_hi[lane]), f_shi + group, true);
   };
   auto issue_x = [&](int slot) {
+    if constexpr (!XS) {
     if (!fetch_valid() || lane >= 4 * kInt4StreamMaxRows) return;
-    StreamSlot& s = ring[slot];
+    Slot& s = ring[slot];
     const int c = 64 * f_kg + 16 * t;
     const bool valid = g < p.a.m && c < p.k;  // channels past k multiply the zero padding
     const bf16* src = valid ? p.a.x + static_cast<size_t>(g) * p.k + c : p.a.x;
     cp_async16_l1(smem_addr(&s.x_lo[lane]), src, valid);  // every row block reads them again
     cp_async16_l1(smem_addr(&s.x_hi[lane]), src + (valid ? 8 : 0), valid);
+    }
   };
 
   locate_fetch();
-  if constexpr (EARLY) {
+  if constexpr (XS) {
+    // The prologue's weights (read-only for the step) before the wait for the previous kernel,
+    // then the activations it wrote.
+    for (int s = 0; s < STAGES - 1; ++s) {
+      issue_weights(s);
+      advance_fetch();
+      cp_async_commit();
+    }
+    pdl_wait();
+    pdl_trigger();
+    stage_activations<WARPS>(p, xs);
+    __syncthreads();
+  } else if constexpr (EARLY) {
     // The prologue's weights before the wait for the previous kernel, its activations after; one
     // group for all of them and empty ones, so the wait counts below stay uniform.
     const int item0 = f_item, half0 = f_half, kg0 = f_kg;
@@ -179,7 +242,7 @@ __global__ void __launch_bounds__(WARPS * 32) int4_stream_kernel(StreamParams p)
       advance_fetch();
       cp_async_commit();
       slot_f = slot_f + 1 == STAGES ? 0 : slot_f + 1;
-      const StreamSlot& s = ring[slot_c];
+      const Slot& s = ring[slot_c];
       slot_c = slot_c + 1 == STAGES ? 0 : slot_c + 1;
       uint32_t zero_lo, zero_hi;
       float scale_lo, scale_hi;
@@ -187,9 +250,17 @@ __global__ void __launch_bounds__(WARPS * 32) int4_stream_kernel(StreamParams p)
       row_scale(s.sz_hi[lane], zero_hi, scale_hi);
       uint32_t a[4][4];
       decode_group(s.w[lane], zero_lo, zero_hi, a);
+      const int h = P == 2 && j >= mine;
       // Lanes of tokens >= 4 only feed output columns that are never stored.
       uint4 xa = make_uint4(0, 0, 0, 0), xb = xa;
-      if (lane < 4 * kInt4StreamMaxRows) {
+      if constexpr (XS) {
+        const int c = 64 * (warp + WARPS * (j - h * mine)) + 16 * t;
+        if (lane < 4 * kInt4StreamMaxRows && c < p.k) {
+          const bf16* xr = xs + g * staged_stride(p.k) + c;
+          xa = *reinterpret_cast<const uint4*>(xr);
+          xb = *reinterpret_cast<const uint4*>(xr + 8);
+        }
+      } else if (lane < 4 * kInt4StreamMaxRows) {
         xa = s.x_lo[lane];
         xb = s.x_hi[lane];
       }
@@ -198,7 +269,6 @@ __global__ void __launch_bounds__(WARPS * 32) int4_stream_kernel(StreamParams p)
       mma_bf16(d, a[1], xa.z, xa.w);
       mma_bf16(d, a[2], xb.x, xb.y);
       mma_bf16(d, a[3], xb.z, xb.w);
-      const int h = P == 2 && j >= mine;
 #pragma unroll
       for (int hh = 0; hh < P; ++hh)
         if (hh == h) {
@@ -264,10 +334,16 @@ using StreamKernel = void (*)(StreamParams);
 
 template <int W, int S, bool E>
 constexpr std::array<StreamKernel, kStreamKernels> stream_kernels() {
-  return {&int4_stream_kernel<W, S, 1, kStreamBf16, E>, &int4_stream_kernel<W, S, 3, kStreamBf16, E>,
-          &int4_stream_kernel<W, S, 1, kStreamF32, E>,  &int4_stream_kernel<W, S, 3, kStreamF32, E>,
-          &int4_stream_kernel<W, S, 1, kStreamResidual, E>,
-          &int4_stream_kernel<W, S, 2, kStreamSwiglu, E>};
+  return {&int4_stream_kernel<W, S, 1, kStreamBf16, E, false>,
+          &int4_stream_kernel<W, S, 3, kStreamBf16, E, false>,
+          &int4_stream_kernel<W, S, 1, kStreamF32, E, false>,
+          &int4_stream_kernel<W, S, 3, kStreamF32, E, false>,
+          &int4_stream_kernel<W, S, 1, kStreamResidual, E, false>,
+          &int4_stream_kernel<W, S, 2, kStreamSwiglu, E, false>,
+          &int4_stream_kernel<W, S, 1, kStreamBf16, E, true>,
+          &int4_stream_kernel<W, S, 3, kStreamBf16, E, true>,
+          &int4_stream_kernel<W, S, 1, kStreamResidual, E, true>,
+          &int4_stream_kernel<W, S, 2, kStreamSwiglu, E, true>};
 }
 
 struct StreamVariant {
@@ -291,15 +367,35 @@ const StreamVariant kVariants[] = {
 };
 constexpr int kVariantCount = static_cast<int>(sizeof(kVariants) / sizeof(kVariants[0]));
 
-// Dynamic shared memory of a variant's kernels (the SwiGLU kernel's partial sums are the largest).
-size_t smem_bytes(const StreamVariant& v) {
-  return partial_bytes(v.warps, 2) + sizeof(StreamSlot) * static_cast<size_t>(v.warps) * v.stages;
+// Dynamic shared memory of a variant's kernel i for inputs of k channels (the SwiGLU kernel's
+// partial sums are the largest; staged kernels add the activations).
+size_t smem_bytes(const StreamVariant& v, int i, int k) {
+  const bool staged = i >= kStagedKernel0;
+  const size_t slot = staged ? sizeof(StreamSlotStaged) : sizeof(StreamSlot);
+  return partial_bytes(v.warps, 2) + slot * v.warps * v.stages +
+         (staged ? sizeof(bf16) * kInt4StreamMaxRows * staged_stride(k) : 0);
 }
 
-// CTAs of each variant's kernels resident per SM (int4_stream_setup; 0: not set up).
-int g_occupancy[kVariantCount][kStreamKernels] = {};
+// What int4_stream_setup records: the kernels' registers and the SM's limits, from which the
+// CTAs resident per SM follow for any k (0: the kernel does not fit or setup has not run).
+struct SmLimits {
+  int smem = 0, reserved = 0, threads = 0, regs = 0;
+};
+SmLimits g_sm;
+int g_regs[kVariantCount][kStreamKernels] = {};
 bool g_setup_done = false;
-int g_variant = -1;  // -1: not read from the environment yet
+int g_variant = -1;     // -1: not read from the environment yet
+int g_stage_mode = -1;  // PAGODA_CUDA_INT4_XS
+
+int resident_ctas(int v, int i, int k) {
+  const int regs = g_regs[v][i], warps = kVariants[v].warps;
+  if (regs <= 0) return 0;
+  const int bytes = static_cast<int>(smem_bytes(kVariants[v], i, k));
+  const int by_smem = g_sm.smem / (bytes + g_sm.reserved);
+  const int by_threads = g_sm.threads / (32 * warps);
+  const int by_regs = g_sm.regs / (((regs * 32 + 255) / 256 * 256) * warps);
+  return std::min({by_smem, by_threads, by_regs, 32});
+}
 
 }  // namespace
 
@@ -319,21 +415,43 @@ int int4_stream_variant() {
 
 void set_int4_stream_variant(int v) { g_variant = std::clamp(v, 0, kVariantCount); }
 
+int int4_stream_stage_mode() {
+  if (g_stage_mode < 0) {
+    const char* v = std::getenv("PAGODA_CUDA_INT4_XS");
+    g_stage_mode = v && *v ? std::clamp(std::atoi(v), 0, 2) : 1;
+  }
+  return g_stage_mode;
+}
+
+void set_int4_stream_stage_mode(int mode) { g_stage_mode = std::clamp(mode, 0, 2); }
+
 bool int4_stream_setup() {
   if (g_setup_done) return true;
+  int device = 0;
+  if (cudaGetDevice(&device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&g_sm.smem, cudaDevAttrMaxSharedMemoryPerMultiprocessor, device) !=
+          cudaSuccess ||
+      cudaDeviceGetAttribute(&g_sm.reserved, cudaDevAttrReservedSharedMemoryPerBlock, device) !=
+          cudaSuccess ||
+      cudaDeviceGetAttribute(&g_sm.threads, cudaDevAttrMaxThreadsPerMultiProcessor, device) !=
+          cudaSuccess ||
+      cudaDeviceGetAttribute(&g_sm.regs, cudaDevAttrMaxRegistersPerMultiprocessor, device) !=
+          cudaSuccess) {
+    cudaGetLastError();
+    return false;
+  }
   for (int v = 0; v < kVariantCount; ++v)
     for (int i = 0; i < kStreamKernels; ++i) {
       const StreamKernel k = kVariants[v].kernels[i];
-      const int bytes = static_cast<int>(smem_bytes(kVariants[v]));
-      int blocks = 0;
+      const int bytes = static_cast<int>(smem_bytes(kVariants[v], i, kInt4StreamStageMaxK));
+      cudaFuncAttributes attr{};
       if (cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes) !=
               cudaSuccess ||
-          cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, k, kVariants[v].warps * 32,
-                                                        bytes) != cudaSuccess) {
+          cudaFuncGetAttributes(&attr, k) != cudaSuccess) {
         cudaGetLastError();  // a variant that does not fit is refused, not an error
-        blocks = 0;
+        attr.numRegs = 0;
       }
-      g_occupancy[v][i] = blocks;
+      g_regs[v][i] = attr.numRegs;
     }
   g_setup_done = true;
   return true;
@@ -342,7 +460,7 @@ bool int4_stream_setup() {
 bool int4_stream_ready(int v) {
   if (v < 1 || v > kVariantCount || !int4_stream_setup()) return false;
   for (int i = 0; i < kStreamKernels; ++i)
-    if (g_occupancy[v - 1][i] < 1) return false;
+    if (resident_ctas(v - 1, i, kInt4StreamStageMaxK) < 1) return false;
   return true;
 }
 
@@ -362,18 +480,28 @@ bool int4_stream_product(const Int4PartList& parts, const Int4StreamArgs& a, int
   p.kgroups = (p.k + 63) / 64;
   for (int i = 0; i < parts.count; ++i)
     if (!parts.part[i].frag || parts.part[i].k != p.k) return false;
+  // Activations staged once per CTA: always with the norm prologue, for every product of
+  // k <= kInt4StreamStageMaxK in stage mode 2.
+  const bool norm = a.norm_residual != nullptr;
+  const bool stageable = p.k <= kInt4StreamStageMaxK && !(a.out_f32 && !residual && !swiglu);
+  if (norm && (!stageable || !a.norm_sumsq || !a.norm_weight)) return false;
+  if (!norm && !a.x) return false;
+  const bool staged = norm || (stageable && int4_stream_stage_mode() == 2);
   p.items = swiglu ? (parts.part[0].n + 15) / 16 : parts.first_block[parts.count];
   // Unused part slots point at part 0 so that every select reads a real part.
   for (int i = parts.count; i < kInt4MaxParts; ++i) {
     p.parts.part[i] = parts.part[0];
     p.parts.first_block[i + 1] = p.items;
   }
-  const int which = swiglu ? 5 : residual ? 4 : (a.out_f32 ? 2 : 0) + (parts.count > 1 ? 1 : 0);
+  const int multi = parts.count > 1 ? 1 : 0;
+  const int which = staged ? kStagedKernel0 + (swiglu ? 3 : residual ? 2 : multi)
+                           : swiglu ? 5 : residual ? 4 : (a.out_f32 ? 2 : 0) + multi;
   const StreamVariant& sv = kVariants[v - 1];
-  const int occupancy = g_occupancy[v - 1][which];
-  if (occupancy < 1) return false;  // int4_stream_setup not run, or the variant does not fit
-  const int ctas = sv.persistent ? std::min(p.items, occupancy * num_sms) : p.items;
-  launch_kernel(sv.kernels[which], dim3(ctas), dim3(sv.warps * 32), smem_bytes(sv), stream, p);
+  const int resident = resident_ctas(v - 1, which, p.k);
+  if (resident < 1) return false;  // int4_stream_setup not run, or the variant does not fit
+  const int ctas = sv.persistent ? std::min(p.items, resident * num_sms) : p.items;
+  launch_kernel(sv.kernels[which], dim3(ctas), dim3(sv.warps * 32), smem_bytes(sv, which, p.k),
+                stream, p);
   return true;
 }
 

@@ -126,7 +126,7 @@ void test_fused_epilogues(const pagoda::cuda::QuantLinears& linears,
         expect(bad == 0, (name + tag + ": SwiGLU epilogue != store + silu_mul").c_str());
         p.swiglu = false;
       }
-      {  // the norm prologue with the store epilogue
+      {  // the norm prologue: staged in the product (mode 1) and as rms_normalize (mode 0)
         const auto res = random_bf16_values(static_cast<size_t>(m) * k, -3.0f, 3.0f);
         const auto nw = random_bf16_values(k, 0.5f, 1.5f);
         std::vector<float> sumsq(m, 0.0f);
@@ -139,25 +139,43 @@ void test_fused_epilogues(const pagoda::cuda::QuantLinears& linears,
           for (int c = 0; c < k; ++c) xn[t * k + c] = res[t * k + c] * inv * nw[c];
         }
         DeviceBuffer<float> dres(res.size()), dss(m);
-        DeviceBuffer<bf16> dnw(k), normed(res.size()), y(static_cast<size_t>(m) * n);
+        DeviceBuffer<bf16> dnw(k), normed(res.size());
         dres.upload(res), dss.upload(sumsq), dnw.upload(to_bf16(nw));
-        y.poison();
         pagoda::cuda::GemvParams q = p;
         q.x = nullptr, q.norm_residual = dres.ptr, q.norm_sumsq = dss.ptr, q.norm_weight = dnw.ptr;
-        q.eps = eps, q.n = n, q.y = y.ptr;
-        expect(linears.fused_product(lin, q, normed.ptr, nullptr), "norm prologue launched");
-        CUDA_OK(cudaDeviceSynchronize());
-        std::vector<double> ref(static_cast<size_t>(m) * n, 0.0);
-        for (int t = 0; t < m; ++t)
-          for (int r = 0; r < n; ++r) {
-            double sum = 0;
-            for (int c = 0; c < k; ++c) sum += xn[t * k + c] * w[static_cast<size_t>(r) * k + c];
-            ref[t * n + r] = sum;
+        q.eps = eps;
+        const int default_mode = pagoda::cuda::int4_stream_stage_mode();
+        for (bool swiglu : {false, true}) {
+          if (swiglu && !swiglu_ok) continue;
+          const int cols = swiglu ? n / 2 : n;
+          q.n = cols, q.swiglu = swiglu;
+          std::vector<bf16> outs[2];
+          for (int mode : {0, 1}) {
+            pagoda::cuda::set_int4_stream_stage_mode(mode);
+            DeviceBuffer<bf16> y(static_cast<size_t>(m) * cols);
+            y.poison();
+            q.y = y.ptr;
+            expect(linears.fused_product(lin, q, normed.ptr, nullptr), "norm prologue launched");
+            CUDA_OK(cudaDeviceSynchronize());
+            outs[mode] = y.download();
           }
-        std::vector<float> out(ref.size());
-        const auto yb = y.download();
-        for (size_t i = 0; i < out.size(); ++i) out[i] = __bfloat162float(yb[i]);
-        check(name + " norm prologue" + tag, out, ref, 1.2e-2);
+          const std::string what = name + (swiglu ? " norm + SwiGLU" : " norm prologue") + tag;
+          const size_t bad = bit_mismatches(outs[0], outs[1]);
+          if (bad) std::printf("  %s: %zu of %d values differ\n", what.c_str(), bad, m * cols);
+          expect(bad == 0, (what + ": staged norm != rms_normalize + product").c_str());
+          if (swiglu) continue;
+          std::vector<double> ref(static_cast<size_t>(m) * n, 0.0);
+          for (int t = 0; t < m; ++t)
+            for (int r = 0; r < n; ++r) {
+              double sum = 0;
+              for (int c = 0; c < k; ++c) sum += xn[t * k + c] * w[static_cast<size_t>(r) * k + c];
+              ref[t * n + r] = sum;
+            }
+          std::vector<float> out(ref.size());
+          for (size_t i = 0; i < out.size(); ++i) out[i] = __bfloat162float(outs[1][i]);
+          check(what, out, ref, 1.2e-2);
+        }
+        pagoda::cuda::set_int4_stream_stage_mode(default_mode);
       }
     }
   }
@@ -200,13 +218,17 @@ void test_linear(const std::vector<quant_test::Case>& parts, bool expect_fused) 
   check(name + " dequantize", got, w, 5e-3);
 
   const int default_variant = pagoda::cuda::int4_stream_variant();
+  const int default_mode = pagoda::cuda::int4_stream_stage_mode();
   for (int m : {1, 2, 3, 4, 5, 8, 9, 33, 64, 100, 130}) {
-    // int4 fragments at the streaming product's sizes: every launch variant (0: the old product).
+    // int4 fragments at the streaming product's sizes: every launch variant (0: the old
+    // product), with the activations through the rings and (stage mode 2) staged per CTA.
     const bool sweep = lin->frag && m <= pagoda::cuda::kInt4StreamMaxRows;
-    for (int variant = sweep ? 0 : default_variant;
-         variant <= (sweep ? pagoda::cuda::int4_stream_variants() : default_variant); ++variant)
+    const int variants = pagoda::cuda::int4_stream_variants();
+    for (int cfg = 0; cfg <= (sweep ? 2 * variants : 0); ++cfg)
     for (bool out_f32 : {true, false}) {
+      const int variant = !sweep ? default_variant : cfg <= variants ? cfg : cfg - variants;
       pagoda::cuda::set_int4_stream_variant(variant);
+      pagoda::cuda::set_int4_stream_stage_mode(cfg > variants ? 2 : 1);
       const auto x = random_bf16_values(static_cast<size_t>(m) * k);
       DeviceBuffer<bf16> dx(x.size());
       std::vector<bf16> xb(x.size());
@@ -252,11 +274,13 @@ void test_linear(const std::vector<quant_test::Case>& parts, bool expect_fused) 
         for (size_t i = 0; i < out.size(); ++i) out[i] = __bfloat162float(yb[i]);
       }
       check(name + (small ? (lin->frag ? " frag m=" : " gemv m=") : " mma m=") + std::to_string(m) +
-                (out_f32 ? " f32" : " bf16") + (sweep ? " v" + std::to_string(variant) : ""),
+                (out_f32 ? " f32" : " bf16") +
+                (sweep ? " v" + std::to_string(variant) + (cfg > variants ? " staged" : "") : ""),
             out, ref, out_f32 ? (exact ? 2e-5 : 6e-3) : 8e-3);
     }
   }
   pagoda::cuda::set_int4_stream_variant(default_variant);
+  pagoda::cuda::set_int4_stream_stage_mode(default_mode);
   if (lin->frag && expect_fused) test_fused_epilogues(linears, *lin, w, name);
 }
 
@@ -318,6 +342,7 @@ void time_product(const pagoda::QuantConfig& config, const char* what, int m,
 void time_frag_shapes() {
   using pagoda::cuda::int4_stream_variant;
   using pagoda::cuda::int4_stream_variants;
+  using pagoda::cuda::set_int4_stream_stage_mode;
   using pagoda::cuda::set_int4_stream_variant;
   struct Shape {
     const char* name;
@@ -335,6 +360,7 @@ void time_frag_shapes() {
                           {"0.5B down", {896}, 4864, true}};
   const pagoda::QuantConfig config = quant_test::awq(128);
   const int default_variant = int4_stream_variant();
+  const int default_mode = pagoda::cuda::int4_stream_stage_mode();
   for (int v = 1; v <= int4_stream_variants(); ++v)
     std::printf("  streaming variant v%d: %s\n", v, pagoda::cuda::int4_stream_variant_name(v));
   std::vector<std::string> best;
@@ -356,31 +382,53 @@ void time_frag_shapes() {
       dx.upload(xb);
       CUDA_OK(cudaMemset(residual.ptr, 0, residual.n * sizeof(float)));
       const bool stream = m <= pagoda::cuda::kInt4StreamMaxRows;
-      double best_ms = 1e30;
-      int best_v = 0;
-      for (int v = stream ? 0 : default_variant; v <= (stream ? int4_stream_variants() : default_variant); ++v) {
-        set_int4_stream_variant(v);
-        const double ms = time_ms([&] { linears.gemv(lin, dx.ptr, y.ptr, m, false, nullptr); });
+      // The norm prologue's inputs (for qkv and gate_up).
+      DeviceBuffer<float> norm_res(static_cast<size_t>(m) * sh.k), norm_ss(m);
+      DeviceBuffer<bf16> norm_w(sh.k), normed(static_cast<size_t>(m) * sh.k);
+      norm_res.upload(std::vector<float>(norm_res.n, 0.5f));
+      norm_ss.upload(std::vector<float>(m, 0.25f * sh.k));
+      norm_w.upload(std::vector<bf16>(sh.k, __float2bfloat16(1.0f)));
+      auto report = [&](const std::string& what, double ms) {
         std::printf("  frag %s [%d x %d] m=%d%s: %.1f us, %.0f GB/s of packed weights\n", sh.name,
-                    lin.n, sh.k, m, stream ? (" v" + std::to_string(v)).c_str() : "", 1e3 * ms,
-                    bytes / (ms * 1e-3) / 1e9);
-        if (ms < best_ms) best_ms = ms, best_v = v;
-        if (!stream || v == 0 || !(swiglu || sh.residual)) continue;
+                    lin.n, sh.k, m, what.c_str(), 1e3 * ms, bytes / (ms * 1e-3) / 1e9);
+      };
+      double best_ms = 1e30;
+      std::string best_what;
+      const int variants = stream ? int4_stream_variants() : 0;
+      for (int cfg = 0; cfg <= 2 * variants; ++cfg) {
+        // cfg 0: v0 (or the default product above 4 tokens); 1..V: ring; V+1..2V: staged x.
+        const int v = !stream ? default_variant : cfg <= variants ? cfg : cfg - variants;
+        const bool staged = cfg > variants;
+        set_int4_stream_variant(v);
+        set_int4_stream_stage_mode(staged ? 2 : 1);
+        const std::string tag = stream ? " v" + std::to_string(v) + (staged ? " staged" : "") : "";
+        const double ms = time_ms([&] { linears.gemv(lin, dx.ptr, y.ptr, m, false, nullptr); });
+        report(tag, ms);
+        if (ms < best_ms) best_ms = ms, best_what = tag;
+        if (!stream || v == 0 || staged) continue;
         pagoda::cuda::GemvParams p;
         p.x = dx.ptr, p.m = m, p.k = sh.k;
-        if (swiglu)
-          p.n = lin.n / 2, p.swiglu = true, p.y = y.ptr;
-        else
+        if (sh.residual) {
           p.n = lin.n, p.residual = residual.ptr, p.sumsq_out = sumsq.ptr;
-        const double fms = time_ms([&] { linears.fused_product(lin, p, nullptr, nullptr); });
-        std::printf("  frag %s [%d x %d] m=%d v%d %s epilogue: %.1f us, %.0f GB/s of packed weights\n",
-                    sh.name, lin.n, sh.k, m, v, swiglu ? "SwiGLU" : "residual", 1e3 * fms,
-                    bytes / (fms * 1e-3) / 1e9);
+          report(tag + " residual epilogue",
+                 time_ms([&] { linears.fused_product(lin, p, nullptr, nullptr); }));
+          continue;
+        }
+        p.x = nullptr, p.norm_residual = norm_res.ptr, p.norm_sumsq = norm_ss.ptr;
+        p.norm_weight = norm_w.ptr, p.y = y.ptr;
+        p.n = swiglu ? lin.n / 2 : lin.n, p.swiglu = swiglu;
+        for (int mode : {1, 0}) {
+          set_int4_stream_stage_mode(mode);
+          report(tag + (swiglu ? " SwiGLU" : "") +
+                     (mode ? " + norm staged" : " + rms_normalize kernel"),
+                 time_ms([&] { linears.fused_product(lin, p, normed.ptr, nullptr); }));
+        }
       }
+      set_int4_stream_stage_mode(default_mode);
       if (stream) {
         char line[160];
-        std::snprintf(line, sizeof line, "  best %s m=%d: v%d %.1f us, %.0f GB/s", sh.name, m,
-                      best_v, 1e3 * best_ms, bytes / (best_ms * 1e-3) / 1e9);
+        std::snprintf(line, sizeof line, "  best %s m=%d:%s %.1f us, %.0f GB/s", sh.name, m,
+                      best_what.c_str(), 1e3 * best_ms, bytes / (best_ms * 1e-3) / 1e9);
         best.push_back(line);
       }
     }

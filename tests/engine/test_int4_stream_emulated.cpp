@@ -122,9 +122,10 @@ void check(const std::string& what, const std::vector<double>& got, const std::v
 }
 
 // The kernel over grid CTAs, one at a time, a std::thread per CUDA thread.
-template <int W, int S, int PARTS, int EPI, bool EARLY>
+template <int W, int S, int PARTS, int EPI, bool EARLY, bool XS = false>
 void run(const StreamParams& p, int grid) {
-  std::vector<unsigned char> smem(partial_bytes(W, 2) + sizeof(StreamSlot) * W * S);
+  std::vector<unsigned char> smem(partial_bytes(W, 2) + sizeof(SlotOf<XS>) * W * S +
+                                  (XS ? sizeof(bf16) * kInt4StreamMaxRows * staged_stride(p.k) : 0));
   emu::smem = smem.data();
   emu::grid_dim.x = grid;
   for (int bx = 0; bx < grid; ++bx) {
@@ -138,7 +139,7 @@ void run(const StreamParams& p, int grid) {
       threads.emplace_back([&, t] {
         emu::thread_index.x = t;
         emu::block_index.x = bx;
-        int4_stream_kernel<W, S, PARTS, EPI, EARLY>(p);
+        int4_stream_kernel<W, S, PARTS, EPI, EARLY, XS>(p);
       });
     for (auto& th : threads) th.join();
   }
@@ -188,7 +189,43 @@ void test_store(const std::vector<const HostPart*>& parts, int grid, bool f32, c
   }
 }
 
+// The norm prologue staged per CTA (XS), q/k/v store: against float64 on the bf16 activations
+// rms_normalize would give.
 template <int W, int S>
+void test_staged_norm(const std::vector<const HostPart*>& parts, int grid) {
+  int total = 0;
+  for (const HostPart* h : parts) total += h->n;
+  const int k = parts.front()->k;
+  const float eps = 1e-6f;
+  for (int m = 1; m <= kInt4StreamMaxRows; ++m) {
+    std::uniform_real_distribution<float> dist(-3.0f, 3.0f), wdist(0.5f, 1.5f);
+    std::vector<float> res(static_cast<size_t>(m) * k), sumsq(m, 0.0f);
+    std::vector<bf16> nw(k);
+    for (float& r : res) r = dist(g_rng);
+    for (bf16& v : nw) v = __float2bfloat16(wdist(g_rng));
+    std::vector<double> xd(res.size());
+    for (int t = 0; t < m; ++t) {
+      double sq = 0;
+      for (int c = 0; c < k; ++c) sq += double(res[t * k + c]) * res[t * k + c];
+      sumsq[t] = static_cast<float>(sq);
+      const float inv = 1.0f / std::sqrt(sumsq[t] / k + eps);
+      for (int c = 0; c < k; ++c)
+        xd[t * k + c] = __bfloat162float(__float2bfloat16(res[t * k + c] * inv * __bfloat162float(nw[c])));
+    }
+    StreamParams p = params(parts, false);
+    p.a.m = m, p.a.ldy = total;
+    p.a.norm_residual = res.data(), p.a.norm_sumsq = sumsq.data(), p.a.norm_weight = nw.data();
+    p.a.eps = eps;
+    std::vector<bf16> y(static_cast<size_t>(m) * total, __float2bfloat16(NAN));
+    p.a.y = y.data();
+    run<W, S, 3, kStreamBf16, false, true>(p, grid);
+    std::vector<double> got(y.size());
+    for (size_t i = 0; i < got.size(); ++i) got[i] = __bfloat162float(y[i]);
+    check("staged norm, store 3 parts m=" + std::to_string(m), got, reference(parts, xd, m), 8e-3);
+  }
+}
+
+template <int W, int S, bool XS = false>
 void test_residual(const HostPart& part, int grid) {
   for (int m = 1; m <= kInt4StreamMaxRows; ++m) {
     std::vector<double> xd;
@@ -201,7 +238,7 @@ void test_residual(const HostPart& part, int grid) {
     p.a.x = x.data(), p.a.m = m, p.a.ldy = part.n;
     p.a.residual = res.data(), p.a.sumsq_out = sumsq.data();
     p.a.epilogue = Int4Epilogue::kResidual;
-    run<W, S, 1, kStreamResidual, false>(p, grid);
+    run<W, S, 1, kStreamResidual, false, XS>(p, grid);
     const auto prod = reference({&part}, xd, m);
     std::vector<double> got(res.size()), want(res.size()), ss(m), ss_want(m, 0.0);
     for (size_t i = 0; i < res.size(); ++i) {
@@ -210,13 +247,13 @@ void test_residual(const HostPart& part, int grid) {
       ss_want[i / part.n] += double(res[i]) * res[i];
     }
     for (int t = 0; t < m; ++t) ss[t] = sumsq[t];
-    check("residual [" + std::to_string(part.n) + "x" + std::to_string(part.k) + "] m=" +
+    check(std::string(XS ? "staged " : "") + "residual [" + std::to_string(part.n) + "x" + std::to_string(part.k) + "] m=" +
               std::to_string(m), got, want, 8e-3);
     check("  its sums of squares", ss, ss_want, 1e-5);
   }
 }
 
-template <int W, int S>
+template <int W, int S, bool XS = false>
 void test_swiglu(const HostPart& gate, const HostPart& up, int grid) {
   for (int m = 1; m <= kInt4StreamMaxRows; ++m) {
     std::vector<double> xd;
@@ -225,14 +262,14 @@ void test_swiglu(const HostPart& gate, const HostPart& up, int grid) {
     StreamParams p = params({&gate, &up}, true);
     p.a.x = x.data(), p.a.m = m, p.a.y = y.data(), p.a.ldy = gate.n;
     p.a.epilogue = Int4Epilogue::kSwiglu;
-    run<W, S, 2, kStreamSwiglu, false>(p, grid);
+    run<W, S, 2, kStreamSwiglu, false, XS>(p, grid);
     const auto g = reference({&gate}, xd, m), u = reference({&up}, xd, m);
     std::vector<double> got(y.size()), want(y.size());
     for (size_t i = 0; i < y.size(); ++i) {
       got[i] = __bfloat162float(y[i]);
       want[i] = g[i] / (1.0 + std::exp(-g[i])) * u[i];
     }
-    check("SwiGLU [2x" + std::to_string(gate.n) + "x" + std::to_string(gate.k) + "] m=" +
+    check(std::string(XS ? "staged " : "") + "SwiGLU [2x" + std::to_string(gate.n) + "x" + std::to_string(gate.k) + "] m=" +
               std::to_string(m), got, want, 1.5e-2);
   }
 }
@@ -255,6 +292,11 @@ int main() {
   test_residual<4, 5>(down, 2);
   const HostPart gate = make_part(40, 192, 64), up = make_part(40, 192, 64);
   test_swiglu<4, 3>(gate, up, 2);
+  // Activations staged once per CTA: normalized (q/k/v), copied (residual, SwiGLU; 352 = 5.5
+  // k groups).
+  test_staged_norm<4, 3>({&q, &kp, &v}, 2);
+  test_residual<8, 4, true>(make_part(40, 352, 1 << 20), 2);
+  test_swiglu<4, 3, true>(gate, up, 2);
   if (g_failures) {
     std::printf("%d check(s) FAILED (seed %llu)\n", g_failures, static_cast<unsigned long long>(seed));
     return 1;

@@ -118,10 +118,12 @@ for m in $AB_SHAPES; do
 done
 
 for f in $QUANT_FORMATS; do
-  # int4 formats also with the streaming product (PAGODA_CUDA_INT4_GEMV=0) or the fused layer
-  # (PAGODA_CUDA_FUSE=0) switched off.
+  # int4 formats also with the streaming product (PAGODA_CUDA_INT4_GEMV=0), the norms inside the
+  # products (PAGODA_CUDA_INT4_XS=0) or the fused layer (PAGODA_CUDA_FUSE=0) switched off.
   variants=("")
-  case $f in awq | gptq4) variants+=("PAGODA_CUDA_INT4_GEMV=0" "PAGODA_CUDA_FUSE=0") ;; esac
+  case $f in awq | gptq4)
+    variants+=("PAGODA_CUDA_INT4_GEMV=0" "PAGODA_CUDA_INT4_XS=0" "PAGODA_CUDA_FUSE=0") ;;
+  esac
   for v in "${variants[@]}"; do
     time_left 40 || { note "quant $f $v: skipped (deadline)"; continue; }
     tag=$f$(echo "${v:+_$v}" | tr -d ' =' | sed 's/PAGODA_CUDA_//g')

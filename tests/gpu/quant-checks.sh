@@ -74,7 +74,7 @@ run_step 90 "$OUT/cuda-quant.log" "test_cuda_quant (kernels vs float64)" "$T/tes
 grep -E "streaming variant|^  best" "$OUT/cuda-quant.log" | tee -a "$SUMMARY"
 run_step 30 "$OUT/cuda-quant.log" "test_quant_weights (loader, CPU)" "$T/test_quant_weights"
 if command -v compute-sanitizer >/dev/null; then
-  PAGODA_SKIP_TIMING=1 run_step 120 "$OUT/memcheck.log" "memcheck test_cuda_quant" \
+  PAGODA_SKIP_TIMING=1 PAGODA_QUANT_SWEEP=0 run_step 150 "$OUT/memcheck.log" "memcheck test_cuda_quant" \
     compute-sanitizer --tool memcheck --error-exitcode 9 "$T/test_cuda_quant"
   grep "ERROR SUMMARY" "$OUT/memcheck.log" | tee -a "$SUMMARY"
 else

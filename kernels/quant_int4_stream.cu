@@ -23,6 +23,7 @@
 #include "kernels/mma_primitives.cuh"
 #include "kernels/quant_gemm.h"
 #include "kernels/quant_int4_frag.cuh"
+#include "kernels/rmsnorm_chunk.cuh"
 
 namespace pagoda::cuda {
 
@@ -95,19 +96,8 @@ __device__ __forceinline__ void stage_activations(const StreamParams& p, bf16* x
     if (tok < p.a.m) {
       if (p.a.norm_residual) {
         const float inv = rsqrtf(p.a.norm_sumsq[tok] / p.k + p.a.eps);
-        const float4* r =
-            reinterpret_cast<const float4*>(p.a.norm_residual + static_cast<size_t>(tok) * p.k) + 2 * c8;
-        const float4 r0 = r[0], r1 = r[1];
-        const uint4 wv = reinterpret_cast<const uint4*>(p.a.norm_weight)[c8];
-        const __nv_bfloat162* w2 = reinterpret_cast<const __nv_bfloat162*>(&wv);
-        const float rv[8] = {r0.x, r0.y, r0.z, r0.w, r1.x, r1.y, r1.z, r1.w};
-        __nv_bfloat162* o2 = reinterpret_cast<__nv_bfloat162*>(&v);
-#pragma unroll
-        for (int u = 0; u < 4; ++u) {
-          const float2 wf = __bfloat1622float2(w2[u]);
-          o2[u] = __halves2bfloat162(__float2bfloat16(rv[2 * u] * inv * wf.x),
-                                     __float2bfloat16(rv[2 * u + 1] * inv * wf.y));
-        }
+        v = rmsnorm_chunk8(p.a.norm_residual + static_cast<size_t>(tok) * p.k, p.a.norm_weight, c8,
+                           inv);
       } else {
         v = reinterpret_cast<const uint4*>(p.a.x + static_cast<size_t>(tok) * p.k)[c8];
       }

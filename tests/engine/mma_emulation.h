@@ -94,6 +94,10 @@ inline float __shfl_xor_sync(unsigned, float v, int lane_mask) {
   w.bar.arrive_and_wait();
   return r;
 }
+template <typename T>
+inline T __ldg(const T* p) {
+  return *p;
+}
 inline uint32_t smem_addr(const void* p) {
   return static_cast<uint32_t>(static_cast<const unsigned char*>(p) - emu::smem);
 }

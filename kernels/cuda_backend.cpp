@@ -82,9 +82,15 @@ void CudaBackend::load_impl(const ModelConfig& config, const QuantFill& quant_fi
   check(cudaMemGetInfo(&after_free, &total), "cudaMemGetInfo");
   weights_bytes_ = before_free - after_free;
   fused_shapes_ok_ = H % 8 == 0 && I % 8 == 0 && (nh * hd) % 8 == 0;
+  // Quantized linears join the fused layer where their product takes its epilogue.
+  auto fusable = [&](const bf16* m, bool swiglu, bool residual) {
+    const QuantLinear* q = quant_.find(m);
+    return !q || QuantLinears::fused_supported(*q, swiglu, residual);
+  };
   for (const LayerWeights& w : layers_)
-    for (const bf16* m : {w.qkv, w.o, w.gate_up, w.down})
-      if (quant_.find(m)) fused_shapes_ok_ = false;
+    fused_shapes_ok_ = fused_shapes_ok_ && fusable(w.qkv, false, false) &&
+                       fusable(w.o, false, true) && fusable(w.gate_up, true, false) &&
+                       fusable(w.down, false, true);
   allocate_workspace();
   loaded_ = true;
 }

@@ -281,7 +281,7 @@ class CudaBackend final : public Backend {
   bool mma_attention_ = true;  // PAGODA_CUDA_MMA_ATTENTION=0: CUDA-core attention for prefill too
   bool fused_decode_ = true;   // PAGODA_CUDA_FUSE=0: the ten-kernel decode layer
   bool fused_rope_ = true;     // PAGODA_CUDA_FUSE_ROPE=0: fused decode keeps rope_store
-  bool fused_shapes_ok_ = false;  // bf16 linears whose shapes the fused products take
+  bool fused_shapes_ok_ = false;  // linears (bf16, int4 fragments) the fused products take
   // set_step_timing: device events around the forward pass and the sampling of every step.
   bool step_timing_ = false;
   cudaEvent_t step_events_[3] = {};

@@ -118,6 +118,11 @@ void CudaBackend::forward_fused(const StepShape& s) {
   auto sums = [&](int site) { return norm_sumsq_ + site * kGemvMaxTokens; };
   auto run = [&](GemvParams p) {
     p.early_weights = gemv_early_weights_;
+    if (const QuantLinear* q = quant_.find(p.w)) {  // int4: QuantLinears::fused_product
+      if (!quant_.fused_product(*q, p, normed_, stream_))
+        throw Error("CUDA backend: fused quantized product refused its shape");
+      return;
+    }
     // Large products take their input normalized once (kGemvNormFuseMaxElems).
     const int rows = p.swiglu ? 2 * p.n : p.n;
     if (p.norm_residual && static_cast<int64_t>(rows) * p.k > kGemvNormFuseMaxElems) {
@@ -141,7 +146,8 @@ void CudaBackend::forward_fused(const StepShape& s) {
     const RopeStoreParams rp = layer_rope(s, l);
     // Without q/k norms (which need the whole head) RoPE and the cache write are the QKV
     // product's epilogue.
-    qkv.rope_epilogue = fused_rope_ && !rp.q_norm && !rp.k_norm;
+    // (Not in the quantized products: QuantLinears::fused_product has no RoPE epilogue.)
+    qkv.rope_epilogue = fused_rope_ && !rp.q_norm && !rp.k_norm && !quant_.find(w.qkv);
     if (qkv.rope_epilogue) qkv.rope = rp, qkv.y = nullptr;
     timed(kGemm, [&] { run(qkv); });
     if (!qkv.rope_epilogue) timed(kRope, [&] { rope_store(rp, stream_); });

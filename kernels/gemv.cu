@@ -1,5 +1,6 @@
 // Decode-sized products (M <= 4 rows) without cuBLAS, with the fused norm prologue and the
 // SwiGLU, residual and RoPE epilogues of kernels.h's GemvParams.
+#include "kernels/rmsnorm_chunk.cuh"
 #include "kernels/rope.cuh"
 
 namespace pagoda::cuda {
@@ -22,20 +23,7 @@ __device__ __forceinline__ uint4 input_chunk(const GemvParams& p, int m, int c, 
   if constexpr (!NORM) {
     return __ldg(reinterpret_cast<const uint4*>(p.x + static_cast<size_t>(m) * p.k) + c);
   } else {
-    const float4* r = reinterpret_cast<const float4*>(p.norm_residual + static_cast<size_t>(m) * p.k) + 2 * c;
-    const float4 r0 = __ldg(r), r1 = __ldg(r + 1);
-    const uint4 wv = __ldg(reinterpret_cast<const uint4*>(p.norm_weight) + c);
-    const __nv_bfloat162* w2 = reinterpret_cast<const __nv_bfloat162*>(&wv);
-    const float rv[8] = {r0.x, r0.y, r0.z, r0.w, r1.x, r1.y, r1.z, r1.w};
-    uint4 out;
-    __nv_bfloat162* o2 = reinterpret_cast<__nv_bfloat162*>(&out);
-#pragma unroll
-    for (int u = 0; u < 4; ++u) {
-      const float2 wf = __bfloat1622float2(w2[u]);
-      o2[u] = __halves2bfloat162(__float2bfloat16(rv[2 * u] * inv * wf.x),
-                                 __float2bfloat16(rv[2 * u + 1] * inv * wf.y));
-    }
-    return out;
+    return rmsnorm_chunk8(p.norm_residual + static_cast<size_t>(m) * p.k, p.norm_weight, c, inv);
   }
 }
 

@@ -71,6 +71,60 @@ constexpr int kQuantFragGemvRows = 32;
 void int4_frag_product(const QuantPart* parts, int count, const __nv_bfloat16* x, void* y, int m,
                        int ldy, bool out_f32, float* accum, int num_sms, cudaStream_t stream);
 void int4_frag_dequantize(const QuantPart& w, __nv_bfloat16* out, cudaStream_t stream);
+// The streaming product for 1..kInt4StreamMaxRows tokens (quant_int4_stream.cu): a persistent
+// grid whose warps keep their next k groups in flight through a cp.async ring across row blocks,
+// with the fused decode layer's epilogues. int4_frag_product takes it for m <= kInt4StreamMaxRows
+// unless int4_stream_variant() is 0 (PAGODA_CUDA_INT4_GEMV=0: the one-block-per-CTA product).
+constexpr int kInt4StreamMaxRows = 4;
+enum class Int4Epilogue {
+  kStore,     // y[t, row0 + r] (bf16, or float32 with out_f32), ldy columns
+  kResidual,  // one part: residual[t, r] += bf16(sum) (ldy columns), and sumsq_out[t] += the
+              // new rows' squares
+  kSwiglu,    // two parts (gate, up) of equal n: y[t, r] = bf16(silu(bf16(g)) * bf16(u)), as
+              // silu_mul computes it from the stored products (bf16, ldy columns)
+};
+// Inputs of up to this many channels can be staged in shared memory once per CTA (the norm
+// prologue needs it).
+constexpr int kInt4StreamStageMaxK = 8192;
+struct Int4StreamArgs {
+  const __nv_bfloat16* x = nullptr;  // [m, k], already permuted (null with the norm prologue)
+  int m = 0;
+  // The norm prologue in place of x (k <= kInt4StreamStageMaxK, no float32 store): x[t, c] =
+  // bf16(norm_residual[t, c] * rsqrt(norm_sumsq[t] / k + eps) * norm_weight[c]), rms_normalize's
+  // arithmetic, computed once per CTA into shared memory.
+  const float* norm_residual = nullptr;
+  const float* norm_sumsq = nullptr;
+  const __nv_bfloat16* norm_weight = nullptr;
+  float eps = 0.0f;
+  void* y = nullptr;
+  int ldy = 0;
+  bool out_f32 = false;
+  float* residual = nullptr;
+  float* sumsq_out = nullptr;
+  Int4Epilogue epilogue = Int4Epilogue::kStore;
+};
+// False (nothing launched) when the variant is 0, the setup has not run, or the parts or
+// arguments are not ones it takes.
+bool int4_stream_product(const Int4PartList& parts, const Int4StreamArgs& args, int num_sms,
+                         cudaStream_t stream);
+// Launch variants 1..int4_stream_variants() (warps, stages in flight, grid), for sweeps: the
+// process-wide choice reads PAGODA_CUDA_INT4_GEMV once (default 1); set_ overrides it (tests).
+int int4_stream_variants();
+int int4_stream_variant();
+void set_int4_stream_variant(int v);
+const char* int4_stream_variant_name(int v);
+// Where the activations come from: 0 through each warp's ring (the fused layer then normalizes
+// with rms_normalize first), 1 the same but the norm prologue staged in the product (default),
+// 2 staged once per CTA for every product of k <= kInt4StreamStageMaxK too. PAGODA_CUDA_INT4_XS
+// read once; set_ overrides it (tests).
+int int4_stream_stage_mode();
+void set_int4_stream_stage_mode(int mode);
+// Raises the kernels' shared-memory limits and records their occupancy, once (int4_frag_setup
+// and int4_stream_ready run it; before any graph capture). A variant that does not fit the GPU
+// is refused by int4_stream_product (the q3 product runs instead).
+bool int4_stream_setup();
+// Whether variant v's kernels all fit (runs the setup if it has not run).
+bool int4_stream_ready(int v);
 // Raises the product's shared-memory limit (once, before graph capture); false on failure.
 bool int4_frag_setup();
 // y[t, row0 + r] = accum[t * n + r] for t < m (the end of a product split across blocks).

@@ -13,28 +13,13 @@
 #include "kernels/kernel_common.cuh"
 #include "kernels/mma_primitives.cuh"
 #include "kernels/quant_gemm.h"
+#include "kernels/quant_int4_frag.cuh"
 
 namespace pagoda::cuda {
 
 namespace {
 
 using bf16 = __nv_bfloat16;
-
-__device__ __forceinline__ uint32_t bf16x2_bits(__nv_bfloat162 v) {
-  return *reinterpret_cast<uint32_t*>(&v);
-}
-
-// Layout. The input channels go in blocks of 64 (a "k group" of four 16-deep mma tiles j). Lane
-// (g, t) = (lane / 4, lane % 4) owns channels 64 kg + 16 t .. + 16 of that block, so it reads its
-// activations with two 16-byte loads; tile j's mma k index 2t, 2t + 1, 2t + 8, 2t + 9 stands for
-// channel 64 kg + 16 t + 4 j + 0, 1, 2, 3 (any channel order works if weights and activations
-// agree). Nibble i of the lane's word j holds the weight at row 16 rb + g + 8 (i & 1), channel
-// 64 kg + 16 t + 4 j + 2 ((i >> 1) & 1) + (i >> 2): nibbles r and r + 4 are the bf16 pair of
-// A register r of the m16n8k16 fragment.
-__device__ __forceinline__ int frag_row(int lane, int i) { return (lane >> 2) + 8 * (i & 1); }
-__device__ __forceinline__ int frag_channel(int lane, int j, int i) {
-  return 16 * (lane & 3) + 4 * j + 2 * ((i >> 1) & 1) + (i >> 2);
-}
 
 // Word (rb, kg, lane, j) is at ((rb * kgroups + kg) * 32 + lane) * 4 + j: each lane reads its
 // 4 words of a k group as 16 contiguous bytes, and a warp 512.
@@ -62,30 +47,6 @@ __global__ void repack_kernel(const uint32_t* packed, int n, int k, uint32_t* fr
     }
     frag[idx] = word;
   }
-}
-
-// The bf16x2 of 128 + zero and the float scale of one row and group.
-__device__ __forceinline__ void row_scale(uint32_t scale_zero_bits, uint32_t& zero2,
-                                          float& scale) {
-  const float2 sz = __half22float2(*reinterpret_cast<const __half2*>(&scale_zero_bits));
-  zero2 = bf16x2_bits(__float2bfloat162_rn(128.0f + sz.y));
-  scale = sz.x;
-}
-
-// The A fragments of the four tiles of one word group: q - zero, exact in bf16 (|q - zero| <= 16).
-__device__ __forceinline__ void decode_group(const uint4& words, uint32_t zero_lo, uint32_t zero_hi,
-                                             uint32_t (&a)[4][4]) {
-  const uint32_t wj[4] = {words.x, words.y, words.z, words.w};
-#pragma unroll
-  for (int j = 0; j < 4; ++j)
-#pragma unroll
-    for (int r = 0; r < 4; ++r) {
-      // 0x4300 is bf16 128.0 with a zero mantissa: OR-ing a nibble in gives 128 + q exactly.
-      const uint32_t v = ((wj[j] >> (4 * r)) & 0x000F000Fu) | 0x43004300u;
-      const uint32_t z = (r & 1) ? zero_hi : zero_lo;
-      a[j][r] = bf16x2_bits(__hsub2(*reinterpret_cast<const __nv_bfloat162*>(&v),
-                                    *reinterpret_cast<const __nv_bfloat162*>(&z)));
-    }
 }
 
 // y[i, row0 + r] = sum_c x[i, c] w[r, c] for the 16 rows of one block of one part and
@@ -213,11 +174,6 @@ struct GemmStage {
   uint4 w[kBlocks][32];
   uint32_t scale_zero[16 * kBlocks];
 };
-
-__device__ __forceinline__ void cp_async4(uint32_t dst, const void* src, bool valid) {
-  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(dst), "l"(src),
-               "r"(valid ? 4 : 0));
-}
 
 template <int NT, int TS, bool OutF32>
 __global__ void __launch_bounds__(kGemmWarps * 32, 2)
@@ -443,6 +399,17 @@ void int4_frag_product(const QuantPart* parts, int count, const bf16* x, void* y
     }
     return;
   }
+  if (m <= kInt4StreamMaxRows && count <= kInt4MaxParts && int4_stream_variant() > 0) {
+    Int4PartList list;
+    list.count = count;
+    for (int i = 0; i < count; ++i) {
+      list.part[i] = parts[i];
+      list.first_block[i + 1] = list.first_block[i] + (parts[i].n + 15) / 16;
+    }
+    Int4StreamArgs args;
+    args.x = x, args.m = m, args.y = y, args.ldy = ldy, args.out_f32 = out_f32;
+    if (int4_stream_product(list, args, num_sms, stream)) return;
+  }
   // Up to 16 tokens the parts share one launch (measured: 7B decode b1 277 -> 301 tok/s); at 32
   // a launch per part measured faster (5.38K against 4.66K tok/s at b32).
   const int per_launch = m <= 16 ? kInt4MaxParts : 1;
@@ -465,8 +432,9 @@ void int4_frag_product(const QuantPart* parts, int count, const bf16* x, void* y
 
 bool int4_frag_setup() {
   // More than the default 48 KB of dynamic shared memory, set before any graph capture.
+  const bool stream = int4_stream_setup();
   return allow_gemm_smem<4, 2, false>() && allow_gemm_smem<4, 2, true>() &&
-         allow_gemm_smem<8, 2, false>() && allow_gemm_smem<8, 2, true>();
+         allow_gemm_smem<8, 2, false>() && allow_gemm_smem<8, 2, true>() && stream;
 }
 
 void int4_frag_dequantize(const QuantPart& w, bf16* out, cudaStream_t stream) {

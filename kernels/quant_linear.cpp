@@ -204,6 +204,53 @@ bool QuantLinears::gemv(const QuantLinear& w, const __nv_bfloat16* x, void* y, i
   return true;
 }
 
+static_assert(kInt4StreamMaxRows == kGemvMaxTokens, "the fused decode layer's token limit");
+
+bool QuantLinears::fused_supported(const QuantLinear& w, bool swiglu, bool residual) {
+  if (!w.frag || !int4_stream_ready(int4_stream_variant())) return false;
+  if (swiglu) return w.parts.size() == 2 && w.parts[0].n == w.parts[1].n && !w.permuted;
+  return !residual || w.parts.size() == 1;
+}
+
+bool QuantLinears::fused_product(const QuantLinear& w, const GemvParams& p, __nv_bfloat16* normed,
+                                 cudaStream_t stream) const {
+  if (!fused_supported(w, p.swiglu, p.residual != nullptr) || p.m < 1 ||
+      p.m > kInt4StreamMaxRows || p.k != w.k || (w.permuted && !w.x_perm))
+    return false;
+  Int4StreamArgs args;
+  args.x = p.x, args.m = p.m, args.y = p.y, args.ldy = p.n, args.out_f32 = p.out_f32;
+  args.residual = p.residual, args.sumsq_out = p.sumsq_out;
+  args.epilogue = p.swiglu     ? Int4Epilogue::kSwiglu
+                  : p.residual ? Int4Epilogue::kResidual
+                               : Int4Epilogue::kStore;
+  // The norm inside the product (its activations staged per CTA) unless the inputs are permuted
+  // or PAGODA_CUDA_INT4_XS=0; otherwise rms_normalize into normed first.
+  const bool norm_inside = p.norm_residual && int4_stream_stage_mode() >= 1 && !w.permuted &&
+                           w.k <= kInt4StreamStageMaxK && !p.out_f32;
+  if (norm_inside) {
+    args.x = nullptr;
+    args.norm_residual = p.norm_residual, args.norm_sumsq = p.norm_sumsq;
+    args.norm_weight = p.norm_weight, args.eps = p.eps;
+  } else if (p.norm_residual) {
+    if (!normed) return false;
+    rms_normalize(p.norm_residual, p.norm_sumsq, p.norm_weight, normed, p.m, p.k, p.eps, stream);
+    args.x = normed;
+  }
+  if (!norm_inside && args.epilogue == Int4Epilogue::kStore)
+    return gemv(w, args.x, p.y, p.m, p.out_f32, stream);  // (each part its own permutation)
+  if (w.parts[0].perm) {  // the residual epilogue's single part
+    quant_permute_x(w.parts[0].perm, args.x, w.x_perm, p.m, w.k, stream);
+    args.x = w.x_perm;
+  }
+  Int4PartList list;
+  list.count = static_cast<int>(w.parts.size());
+  for (int i = 0; i < list.count; ++i) {
+    list.part[i] = w.parts[i];
+    list.first_block[i + 1] = list.first_block[i] + (w.parts[i].n + 15) / 16;
+  }
+  return int4_stream_product(list, args, num_sms_, stream);
+}
+
 void QuantLinears::prepare(int max_tokens) {
   int device = 0;
   check(cudaGetDevice(&device), "cudaGetDevice");

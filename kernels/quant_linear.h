@@ -10,6 +10,7 @@
 
 #include "engine/model/quant_config.h"
 #include "engine/model/quant_weights.h"
+#include "kernels/kernels.h"
 #include "kernels/quant_gemm.h"
 
 namespace pagoda::cuda {
@@ -57,6 +58,18 @@ class QuantLinears {
   // sized for) (false: not launched).
   bool mma(const QuantLinear& w, const __nv_bfloat16* x, void* y, int tokens, bool out_f32,
            cudaStream_t stream) const;
+
+  // The fused decode layer's product (kernels.h's GemvParams, p.w being w's key) on int4 in
+  // fragment order: the norm prologue as rms_normalize into normed ([p.m, p.k] bf16 scratch),
+  // then the streaming product with the store, residual or SwiGLU epilogue (quant_gemm.h,
+  // Int4Epilogue). False (nothing launched) when fused_supported would say no or p.m is above
+  // kInt4StreamMaxRows.
+  bool fused_product(const QuantLinear& w, const GemvParams& p, __nv_bfloat16* normed,
+                     cudaStream_t stream) const;
+  // Whether fused_product takes w for that epilogue: int4 in fragment order with the streaming
+  // product on (int4_stream_variant() > 0 and its kernels fit: int4_stream_ready); SwiGLU needs two parts of equal rows and no
+  // permutation, the residual epilogue one part.
+  static bool fused_supported(const QuantLinear& w, bool swiglu, bool residual);
 
   // Which route the backend takes for a step of t tokens, from the H200 measurements in
   // docs/cuda-notes.md (q2): t <= gemv_rows() the GEMV, t <= mma_rows() the tensor-core tiles,

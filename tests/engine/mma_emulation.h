@@ -1,14 +1,20 @@
 #pragma once
-// CPU emulation of the device primitives kernels/attention_mma.cu uses, for running its kernel
-// source on the host: one std::thread per CUDA thread, warp collectives through per-warp exchange
+// CPU emulation of the device primitives kernels/attention_mma.cu and quant_int4_stream.cu use,
+// for running their kernel source on the host: one std::thread per CUDA thread, warp collectives through per-warp exchange
 // slots and barriers, shared memory as one buffer (blocks run one at a time). The fragment layouts
 // are those of the PTX ISA for ldmatrix m8n8 (.trans) and mma m16n8k16 (.row.col, bf16).
+// The CUDA headers first: the macros below (threadIdx, gridDim) must not reach their declarations.
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
 #include <algorithm>
 #include <barrier>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 
 #ifndef __launch_bounds__
 #define __launch_bounds__(x)
@@ -21,6 +27,7 @@ struct Index {
   int x = 0, y = 0, z = 0;
 };
 inline thread_local Index thread_index, block_index;
+inline Index grid_dim;
 inline unsigned char* smem = nullptr;
 struct Warp {
   std::barrier<> bar{32};
@@ -70,6 +77,7 @@ inline void ldmatrix(uint32_t (&r)[4], uint32_t addr, bool trans) {
 
 #define threadIdx emu::thread_index
 #define blockIdx emu::block_index
+#define gridDim emu::grid_dim
 
 inline void __syncthreads() {
   emu::block_barrier->arrive_and_wait();
@@ -93,6 +101,10 @@ template <typename T>
 inline T __ldcg(const T* p) {
   return *p;
 }
+template <typename T>
+inline T __ldg(const T* p) {
+  return *p;
+}
 inline uint32_t smem_addr(const void* p) {
   return static_cast<uint32_t>(static_cast<const unsigned char*>(p) - emu::smem);
 }
@@ -101,6 +113,22 @@ inline void cp_async16(uint32_t dst, const void* src, bool valid) {
     std::memcpy(emu::smem + dst, src, 16);
   else
     std::memset(emu::smem + dst, 0, 16);
+}
+inline void cp_async16_l1(uint32_t dst, const void* src, bool valid) {
+  cp_async16(dst, src, valid);
+}
+inline void cp_async4(uint32_t dst, const void* src, bool valid) {
+  if (valid)
+    std::memcpy(emu::smem + dst, src, 4);
+  else
+    std::memset(emu::smem + dst, 0, 4);
+}
+inline float atomicAdd(float* p, float v) {
+  static std::mutex m;
+  std::lock_guard<std::mutex> lock(m);
+  const float old = *p;
+  *p = old + v;
+  return old;
 }
 inline void cp_async_commit() {}
 template <int N>

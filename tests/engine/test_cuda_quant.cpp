@@ -2,14 +2,19 @@
 // checkpoint format (AWQ groups 32/64/128, GPTQ 4/8-bit sym/asym, act order with a shuffled
 // g_idx, group -1, both checkpoint formats, FP8 block-wise with partial blocks and per tensor),
 // through the loader's repacking, the fused GEMV at 1..8 rows (bf16 and float32 outputs, a fused
-// two-part linear), the tensor-core tiles at 9..130 rows and the dequantize kernel. Exits 77
+// two-part linear), the tensor-core tiles at 9..130 rows and the dequantize kernel; for int4 in
+// fragment order, every launch variant of the streaming product at 1..4 rows and its fused decode
+// epilogues (residual, SwiGLU, norm prologue) bit for bit against the store epilogue. Prints the
+// products' timings (every variant at 1, 2 and 4 rows on the 7B and 0.5B shapes). Exits 77
 // (skipped) without a GPU.
 #include <cuda_runtime.h>
 
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "tests/engine/cuda_test_util.h"
@@ -21,6 +26,12 @@ using namespace cuda_test;
 using bf16 = __nv_bfloat16;
 
 namespace {
+
+// PAGODA_QUANT_SWEEP=0 (the memcheck run): the streaming product's default variant only.
+bool full_sweep() {
+  const char* v = std::getenv("PAGODA_QUANT_SWEEP");
+  return !(v && std::string(v) == "0");
+}
 
 double rel_error(const std::vector<float>& out, const std::vector<double>& ref) {
   double num = 0, den = 0;
@@ -39,6 +50,143 @@ void check(const std::string& what, const std::vector<float>& out, const std::ve
   char msg[256];
   std::snprintf(msg, sizeof msg, "%s: relative error %.3e > %.1e", what.c_str(), e, tol);
   expect(e <= tol, msg);
+}
+
+std::vector<bf16> to_bf16(const std::vector<float>& v) {
+  std::vector<bf16> b(v.size());
+  for (size_t i = 0; i < v.size(); ++i) b[i] = __float2bfloat16(v[i]);
+  return b;
+}
+
+size_t bit_mismatches(const std::vector<bf16>& a, const std::vector<bf16>& b) {
+  size_t bad = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    bad += std::memcmp(&a[i], &b[i], sizeof(bf16)) != 0;
+  return bad;
+}
+
+// The fused decode layer's uses of an int4 linear (QuantLinears::fused_product) for every
+// streaming variant and 1..4 tokens: the residual epilogue (one part) and SwiGLU (two equal
+// parts) bit for bit against the store epilogue followed by the unfused path's arithmetic
+// (residual += bf16 product; silu_mul), the sums of squares against the host, and the norm
+// prologue against float64.
+void test_fused_epilogues(const pagoda::cuda::QuantLinears& linears,
+                          const pagoda::cuda::QuantLinear& lin, const std::vector<double>& w,
+                          const std::string& name) {
+  using pagoda::cuda::QuantLinears;
+  const int n = lin.n, k = lin.k;
+  const int default_variant = pagoda::cuda::int4_stream_variant();
+  pagoda::cuda::set_int4_stream_variant(1);  // (the support does not depend on which)
+  const bool residual_ok = QuantLinears::fused_supported(lin, false, true);
+  const bool swiglu_ok = QuantLinears::fused_supported(lin, true, false);
+  expect(residual_ok == (lin.parts.size() == 1), (name + ": residual epilogue support").c_str());
+  const float eps = 1e-6f;
+  for (int variant = 1; variant <= pagoda::cuda::int4_stream_variants(); ++variant) {
+    if (!full_sweep() && variant != std::max(default_variant, 1)) continue;
+    pagoda::cuda::set_int4_stream_variant(variant);
+    for (int m = 1; m <= pagoda::cuda::kInt4StreamMaxRows; ++m) {
+      const std::string tag = " m=" + std::to_string(m) + " v" + std::to_string(variant);
+      const auto xv = random_bf16_values(static_cast<size_t>(m) * k);
+      DeviceBuffer<bf16> dx(xv.size());
+      dx.upload(to_bf16(xv));
+      // The store epilogue, [m, n] bf16: what the unfused path's next kernel reads.
+      DeviceBuffer<bf16> stored(static_cast<size_t>(m) * n);
+      expect(linears.gemv(lin, dx.ptr, stored.ptr, m, false, nullptr), "store product");
+      CUDA_OK(cudaDeviceSynchronize());
+      const auto st = stored.download();
+      pagoda::cuda::GemvParams p;
+      p.x = dx.ptr, p.m = m, p.k = k;  // (p.w is lin's key in the backend; unused here)
+      if (residual_ok) {
+        const auto res0 = random_bf16_values(static_cast<size_t>(m) * n, -4.0f, 4.0f);
+        DeviceBuffer<float> res(res0.size()), sumsq(m);
+        res.upload(res0);
+        CUDA_OK(cudaMemset(sumsq.ptr, 0, m * sizeof(float)));
+        p.n = n, p.residual = res.ptr, p.sumsq_out = sumsq.ptr;
+        expect(linears.fused_product(lin, p, nullptr, nullptr), "residual epilogue launched");
+        CUDA_OK(cudaDeviceSynchronize());
+        const auto got = res.download(), ss = sumsq.download();
+        size_t bad = 0;
+        for (int t = 0; t < m; ++t) {
+          double sq = 0;
+          for (int r = 0; r < n; ++r) {
+            const size_t i = static_cast<size_t>(t) * n + r;
+            const float want = res0[i] + __bfloat162float(st[i]);
+            bad += std::memcmp(&want, &got[i], sizeof(float)) != 0;
+            sq += double(want) * want;
+          }
+          expect(std::fabs(ss[t] - sq) <= 1e-4 * sq, (name + tag + ": sum of squares").c_str());
+        }
+        if (bad) std::printf("  %s residual%s: %zu of %d values differ\n", name.c_str(), tag.c_str(), bad, m * n);
+        expect(bad == 0, (name + tag + ": residual epilogue != store + add").c_str());
+        p.residual = nullptr, p.sumsq_out = nullptr;
+      }
+      if (swiglu_ok) {
+        const int half = n / 2;
+        DeviceBuffer<bf16> act(static_cast<size_t>(m) * half), want(static_cast<size_t>(m) * half);
+        act.poison();
+        pagoda::cuda::silu_mul(stored.ptr, want.ptr, m, half, nullptr);
+        p.n = half, p.swiglu = true, p.y = act.ptr;
+        expect(linears.fused_product(lin, p, nullptr, nullptr), "SwiGLU epilogue launched");
+        CUDA_OK(cudaDeviceSynchronize());
+        const size_t bad = bit_mismatches(act.download(), want.download());
+        if (bad) std::printf("  %s SwiGLU%s: %zu of %d values differ\n", name.c_str(), tag.c_str(), bad, m * half);
+        expect(bad == 0, (name + tag + ": SwiGLU epilogue != store + silu_mul").c_str());
+        p.swiglu = false;
+      }
+      {  // the norm prologue: staged in the product (mode 1) and as rms_normalize (mode 0)
+        const auto res = random_bf16_values(static_cast<size_t>(m) * k, -3.0f, 3.0f);
+        const auto nw = random_bf16_values(k, 0.5f, 1.5f);
+        std::vector<float> sumsq(m, 0.0f);
+        std::vector<double> xn(res.size());
+        for (int t = 0; t < m; ++t) {
+          double sq = 0;
+          for (int c = 0; c < k; ++c) sq += double(res[t * k + c]) * res[t * k + c];
+          sumsq[t] = static_cast<float>(sq);
+          const double inv = 1.0 / std::sqrt(sq / k + eps);
+          for (int c = 0; c < k; ++c) xn[t * k + c] = res[t * k + c] * inv * nw[c];
+        }
+        DeviceBuffer<float> dres(res.size()), dss(m);
+        DeviceBuffer<bf16> dnw(k), normed(res.size());
+        dres.upload(res), dss.upload(sumsq), dnw.upload(to_bf16(nw));
+        pagoda::cuda::GemvParams q = p;
+        q.x = nullptr, q.norm_residual = dres.ptr, q.norm_sumsq = dss.ptr, q.norm_weight = dnw.ptr;
+        q.eps = eps;
+        const int default_mode = pagoda::cuda::int4_stream_stage_mode();
+        for (bool swiglu : {false, true}) {
+          if (swiglu && !swiglu_ok) continue;
+          const int cols = swiglu ? n / 2 : n;
+          q.n = cols, q.swiglu = swiglu;
+          std::vector<bf16> outs[2];
+          for (int mode : {0, 1}) {
+            pagoda::cuda::set_int4_stream_stage_mode(mode);
+            DeviceBuffer<bf16> y(static_cast<size_t>(m) * cols);
+            y.poison();
+            q.y = y.ptr;
+            expect(linears.fused_product(lin, q, normed.ptr, nullptr), "norm prologue launched");
+            CUDA_OK(cudaDeviceSynchronize());
+            outs[mode] = y.download();
+          }
+          const std::string what = name + (swiglu ? " norm + SwiGLU" : " norm prologue") + tag;
+          const size_t bad = bit_mismatches(outs[0], outs[1]);
+          if (bad) std::printf("  %s: %zu of %d values differ\n", what.c_str(), bad, m * cols);
+          expect(bad == 0, (what + ": staged norm != rms_normalize + product").c_str());
+          if (swiglu) continue;
+          std::vector<double> ref(static_cast<size_t>(m) * n, 0.0);
+          for (int t = 0; t < m; ++t)
+            for (int r = 0; r < n; ++r) {
+              double sum = 0;
+              for (int c = 0; c < k; ++c) sum += xn[t * k + c] * w[static_cast<size_t>(r) * k + c];
+              ref[t * n + r] = sum;
+            }
+          std::vector<float> out(ref.size());
+          for (size_t i = 0; i < out.size(); ++i) out[i] = __bfloat162float(outs[1][i]);
+          check(what, out, ref, 1.2e-2);
+        }
+        pagoda::cuda::set_int4_stream_stage_mode(default_mode);
+      }
+    }
+  }
+  pagoda::cuda::set_int4_stream_variant(default_variant);
 }
 
 // One linear of the given parts (same k, each its own format instance), checked end to end.
@@ -76,8 +224,20 @@ void test_linear(const std::vector<quant_test::Case>& parts, bool expect_fused) 
   for (size_t i = 0; i < w.size(); ++i) got[i] = __bfloat162float(raw[i]);
   check(name + " dequantize", got, w, 5e-3);
 
-  for (int m : {1, 2, 3, 5, 8, 9, 33, 64, 100, 130}) {
+  const int default_variant = pagoda::cuda::int4_stream_variant();
+  const int default_mode = pagoda::cuda::int4_stream_stage_mode();
+  for (int m : {1, 2, 3, 4, 5, 8, 9, 33, 64, 100, 130}) {
+    // int4 fragments at the streaming product's sizes: every launch variant (0: the old
+    // product), with the activations through the rings and (stage mode 2) staged per CTA.
+    const bool sweep = lin->frag && m <= pagoda::cuda::kInt4StreamMaxRows;
+    const int variants = pagoda::cuda::int4_stream_variants();
+    for (int cfg = 0; cfg <= (sweep ? 2 * variants : 0); ++cfg)
     for (bool out_f32 : {true, false}) {
+      const int variant = !sweep ? default_variant : cfg <= variants ? cfg : cfg - variants;
+      if (sweep && !full_sweep() && variant != 0 && variant != std::max(default_variant, 1))
+        continue;
+      pagoda::cuda::set_int4_stream_variant(variant);
+      pagoda::cuda::set_int4_stream_stage_mode(cfg > variants ? 2 : 1);
       const auto x = random_bf16_values(static_cast<size_t>(m) * k);
       DeviceBuffer<bf16> dx(x.size());
       std::vector<bf16> xb(x.size());
@@ -123,10 +283,14 @@ void test_linear(const std::vector<quant_test::Case>& parts, bool expect_fused) 
         for (size_t i = 0; i < out.size(); ++i) out[i] = __bfloat162float(yb[i]);
       }
       check(name + (small ? (lin->frag ? " frag m=" : " gemv m=") : " mma m=") + std::to_string(m) +
-                (out_f32 ? " f32" : " bf16"),
+                (out_f32 ? " f32" : " bf16") +
+                (sweep ? " v" + std::to_string(variant) + (cfg > variants ? " staged" : "") : ""),
             out, ref, out_f32 ? (exact ? 2e-5 : 6e-3) : 8e-3);
     }
   }
+  pagoda::cuda::set_int4_stream_variant(default_variant);
+  pagoda::cuda::set_int4_stream_stage_mode(default_mode);
+  if (lin->frag && expect_fused) test_fused_epilogues(linears, *lin, w, name);
 }
 
 // Milliseconds per call of fn on the default stream: 3 warm-up calls, the mean of 50.
@@ -180,19 +344,35 @@ void time_product(const pagoda::QuantConfig& config, const char* what, int m,
               1e3 * ms, bytes / (ms * 1e-3) / 1e9);
 }
 
-// The int4 fragment product on the 7B linears, by the backend's entry point (printed, not
-// checked): qkv and gate_up as the fused multi-part linears the model has.
+// The int4 fragment product on the 7B and 0.5B linears, by the backend's entry point (printed,
+// not checked): qkv and gate_up as the fused multi-part linears the model has; at 1, 2 and 4
+// tokens every streaming variant (v0: the one-block-per-CTA product) and the fused epilogues
+// (gate_up with SwiGLU, o and down with the residual), then each shape's best variant.
 void time_frag_shapes() {
+  using pagoda::cuda::int4_stream_variant;
+  using pagoda::cuda::int4_stream_variants;
+  using pagoda::cuda::set_int4_stream_stage_mode;
+  using pagoda::cuda::set_int4_stream_variant;
   struct Shape {
     const char* name;
     std::vector<int> rows;
     int k;
+    bool residual;
   };
-  const Shape shapes[] = {{"qkv", {3584, 512, 512}, 3584},
-                          {"o_proj", {3584}, 3584},
-                          {"gate_up", {18944, 18944}, 3584},
-                          {"down", {3584}, 18944}};
+  const Shape shapes[] = {{"7B qkv", {3584, 512, 512}, 3584, false},
+                          {"7B o_proj", {3584}, 3584, true},
+                          {"7B gate_up", {18944, 18944}, 3584, false},
+                          {"7B down", {3584}, 18944, true},
+                          {"0.5B qkv", {896, 128, 128}, 896, false},
+                          {"0.5B o_proj", {896}, 896, true},
+                          {"0.5B gate_up", {4864, 4864}, 896, false},
+                          {"0.5B down", {896}, 4864, true}};
   const pagoda::QuantConfig config = quant_test::awq(128);
+  const int default_variant = int4_stream_variant();
+  const int default_mode = pagoda::cuda::int4_stream_stage_mode();
+  for (int v = 1; v <= int4_stream_variants(); ++v)
+    std::printf("  streaming variant v%d: %s\n", v, pagoda::cuda::int4_stream_variant_name(v));
+  std::vector<std::string> best;
   for (const Shape& sh : shapes) {
     pagoda::cuda::QuantLinears linears;
     const bf16* key = linears.random(config, sh.rows, sh.k, 7, nullptr);
@@ -201,17 +381,69 @@ void time_frag_shapes() {
     if (!lin.frag) return;
     double bytes = 0;
     for (int n : sh.rows) bytes += static_cast<double>(config.linear_bytes(n, sh.k));
-    for (int m : {1, 8, 16, 32, 64, 128}) {
+    const bool swiglu = sh.rows.size() == 2;
+    for (int m : {1, 2, 4, 8, 16, 32, 64, 128}) {
       const auto x = random_bf16_values(static_cast<size_t>(m) * sh.k);
       std::vector<bf16> xb(x.size());
       for (size_t i = 0; i < x.size(); ++i) xb[i] = __float2bfloat16(x[i]);
       DeviceBuffer<bf16> dx(x.size()), y(static_cast<size_t>(m) * lin.n);
+      DeviceBuffer<float> residual(static_cast<size_t>(m) * lin.n), sumsq(m);
       dx.upload(xb);
-      const double ms = time_ms([&] { linears.gemv(lin, dx.ptr, y.ptr, m, false, nullptr); });
-      std::printf("  frag %s [%d x %d] m=%d: %.1f us, %.0f GB/s of packed weights\n", sh.name,
-                  lin.n, sh.k, m, 1e3 * ms, bytes / (ms * 1e-3) / 1e9);
+      CUDA_OK(cudaMemset(residual.ptr, 0, residual.n * sizeof(float)));
+      const bool stream = m <= pagoda::cuda::kInt4StreamMaxRows;
+      // The norm prologue's inputs (for qkv and gate_up).
+      DeviceBuffer<float> norm_res(static_cast<size_t>(m) * sh.k), norm_ss(m);
+      DeviceBuffer<bf16> norm_w(sh.k), normed(static_cast<size_t>(m) * sh.k);
+      norm_res.upload(std::vector<float>(norm_res.n, 0.5f));
+      norm_ss.upload(std::vector<float>(m, 0.25f * sh.k));
+      norm_w.upload(std::vector<bf16>(sh.k, __float2bfloat16(1.0f)));
+      auto report = [&](const std::string& what, double ms) {
+        std::printf("  frag %s [%d x %d] m=%d%s: %.1f us, %.0f GB/s of packed weights\n", sh.name,
+                    lin.n, sh.k, m, what.c_str(), 1e3 * ms, bytes / (ms * 1e-3) / 1e9);
+      };
+      double best_ms = 1e30;
+      std::string best_what;
+      const int variants = stream ? int4_stream_variants() : 0;
+      for (int cfg = 0; cfg <= 2 * variants; ++cfg) {
+        // cfg 0: v0 (or the default product above 4 tokens); 1..V: ring; V+1..2V: staged x.
+        const int v = !stream ? default_variant : cfg <= variants ? cfg : cfg - variants;
+        const bool staged = cfg > variants;
+        set_int4_stream_variant(v);
+        set_int4_stream_stage_mode(staged ? 2 : 1);
+        const std::string tag = stream ? " v" + std::to_string(v) + (staged ? " staged" : "") : "";
+        const double ms = time_ms([&] { linears.gemv(lin, dx.ptr, y.ptr, m, false, nullptr); });
+        report(tag, ms);
+        if (ms < best_ms) best_ms = ms, best_what = tag;
+        if (!stream || v == 0 || staged) continue;
+        pagoda::cuda::GemvParams p;
+        p.x = dx.ptr, p.m = m, p.k = sh.k;
+        if (sh.residual) {
+          p.n = lin.n, p.residual = residual.ptr, p.sumsq_out = sumsq.ptr;
+          report(tag + " residual epilogue",
+                 time_ms([&] { linears.fused_product(lin, p, nullptr, nullptr); }));
+          continue;
+        }
+        p.x = nullptr, p.norm_residual = norm_res.ptr, p.norm_sumsq = norm_ss.ptr;
+        p.norm_weight = norm_w.ptr, p.y = y.ptr;
+        p.n = swiglu ? lin.n / 2 : lin.n, p.swiglu = swiglu;
+        for (int mode : {1, 0}) {
+          set_int4_stream_stage_mode(mode);
+          report(tag + (swiglu ? " SwiGLU" : "") +
+                     (mode ? " + norm staged" : " + rms_normalize kernel"),
+                 time_ms([&] { linears.fused_product(lin, p, normed.ptr, nullptr); }));
+        }
+      }
+      set_int4_stream_stage_mode(default_mode);
+      if (stream) {
+        char line[160];
+        std::snprintf(line, sizeof line, "  best %s m=%d:%s %.1f us, %.0f GB/s", sh.name, m,
+                      best_what.c_str(), 1e3 * best_ms, bytes / (best_ms * 1e-3) / 1e9);
+        best.push_back(line);
+      }
     }
   }
+  set_int4_stream_variant(default_variant);
+  for (const std::string& line : best) std::printf("%s\n", line.c_str());
 }
 
 }  // namespace
@@ -246,6 +478,7 @@ int main() {
               true);
   test_linear({{awq(64), 64, 192}, {awq(64), 128, 192}}, true);
   test_linear({{awq(128), 96, 256}, {awq(128), 40, 256}, {awq(128), 24, 256}}, true);  // one launch
+  test_linear({{awq(128), 72, 256}, {awq(128), 72, 256}}, true);  // gate and up: SwiGLU epilogue
   test_linear({{fp8(128, 128), 130, 256}, {fp8(128, 128), 70, 256}}, true);
   CUDA_OK(cudaDeviceSynchronize());
   if (!std::getenv("PAGODA_SKIP_TIMING")) {

@@ -72,6 +72,7 @@ if [ "${SKIP_TESTS:-0}" != 1 ]; then
   done
   grep -hE "gemv|merged|embedding sums|timing" "$OUT"/test_cuda_*.log
   grep -E "gemv rope|FAIL" "$OUT/test_cuda_gemv_rope.log" 2>/dev/null | head -20
+  grep -E "streaming variant|^  best" "$OUT/test_cuda_quant.log" 2>/dev/null  # int4 per variant
   e2e_variants=("")
   [ "${E2E_OFF:-1}" = 1 ] &&
     e2e_variants+=("PAGODA_CUDA_FUSE_ROPE=0" "PAGODA_CUDA_FUSE=0 PAGODA_CUDA_PDL=0")
@@ -133,9 +134,18 @@ for m in $AB_SHAPES; do
 done
 
 for f in $QUANT_FORMATS; do
-  time_left 40 || { note "quant $f: skipped (deadline)"; continue; }
-  timeout 120 "$B/pagoda-bench" --model qwen2.5-7b --quant "$f" --batches 1,8 --no-prefill \
-    --offline 0 2>&1 | grep RESULT | tee -a "$OUT/quant.log"
+  # int4 formats also with the streaming product (PAGODA_CUDA_INT4_GEMV=0), the norms inside the
+  # products (PAGODA_CUDA_INT4_XS=0) or the fused layer (PAGODA_CUDA_FUSE=0) switched off.
+  variants=("")
+  case $f in awq | gptq4)
+    variants+=("PAGODA_CUDA_INT4_GEMV=0" "PAGODA_CUDA_INT4_XS=0" "PAGODA_CUDA_FUSE=0") ;;
+  esac
+  for v in "${variants[@]}"; do
+    time_left 40 || { note "quant $f $v: skipped (deadline)"; continue; }
+    tag=$f$(echo "${v:+_$v}" | tr -d ' =' | sed 's/PAGODA_CUDA_//g')
+    env $v timeout 120 "$B/pagoda-bench" --model qwen2.5-7b --quant "$f" --batches 1,8 --no-prefill \
+      --offline 0 --tag "$tag" 2>&1 | grep RESULT | tee -a "$OUT/quant.log"
+  done
 done
 
 for m in $CTX_SHAPES; do

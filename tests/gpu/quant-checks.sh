@@ -69,10 +69,12 @@ else
 fi
 T=$BUILD_DIR/tests
 
-run_step 60 "$OUT/cuda-quant.log" "test_cuda_quant (kernels vs float64)" "$T/test_cuda_quant"
+run_step 90 "$OUT/cuda-quant.log" "test_cuda_quant (kernels vs float64)" "$T/test_cuda_quant"
+# q4: the streaming int4 product's variants (v0 = the one-block-per-CTA product) per shape.
+grep -E "streaming variant|^  best" "$OUT/cuda-quant.log" | tee -a "$SUMMARY"
 run_step 30 "$OUT/cuda-quant.log" "test_quant_weights (loader, CPU)" "$T/test_quant_weights"
 if command -v compute-sanitizer >/dev/null; then
-  PAGODA_SKIP_TIMING=1 run_step 120 "$OUT/memcheck.log" "memcheck test_cuda_quant" \
+  PAGODA_SKIP_TIMING=1 PAGODA_QUANT_SWEEP=0 run_step 150 "$OUT/memcheck.log" "memcheck test_cuda_quant" \
     compute-sanitizer --tool memcheck --error-exitcode 9 "$T/test_cuda_quant"
   grep "ERROR SUMMARY" "$OUT/memcheck.log" | tee -a "$SUMMARY"
 else
@@ -111,6 +113,19 @@ grep -E "^RESULT|weights|quantized" "$OUT/bench.log" | tee -a "$SUMMARY"
 PAGODA_CUDA_PROFILE=1 run_step 40 "$OUT/bench.log" "profile awq decode b1" "$T/pagoda-bench" \
   --model qwen2.5-7b --quant awq --batches 1 --offline 0 --no-prefill --tag awq_eager
 grep "^profile" "$OUT/bench.log" | tee -a "$SUMMARY"
+# q4: the streaming int4 product (PAGODA_CUDA_INT4_GEMV=0: the q3 product, unfused layer), the
+# fused decode layer (PAGODA_CUDA_FUSE=0: ten kernels a layer) and its norms inside the products
+# (PAGODA_CUDA_INT4_XS=0: rms_normalize kernels), each switched off alone.
+PAGODA_CUDA_INT4_GEMV=0 run_step 40 "$OUT/bench.log" "awq decode with the q3 product" \
+  "$T/pagoda-bench" --model qwen2.5-7b --quant awq --batches 1,8 --offline 0 --no-prefill \
+  --tag awq_int4gemv0
+PAGODA_CUDA_FUSE=0 run_step 40 "$OUT/bench.log" "awq decode unfused" \
+  "$T/pagoda-bench" --model qwen2.5-7b --quant awq --batches 1,8 --offline 0 --no-prefill \
+  --tag awq_fuse0
+PAGODA_CUDA_INT4_XS=0 run_step 40 "$OUT/bench.log" "awq decode, norms as kernels" \
+  "$T/pagoda-bench" --model qwen2.5-7b --quant awq --batches 1,8 --offline 0 --no-prefill \
+  --tag awq_int4xs0
+grep -E "awq_int4gemv0|awq_fuse0|awq_int4xs0" "$OUT/bench.log" | tee -a "$SUMMARY"
 # int4 in mma fragment order (q3) against the q2 kernels (canonical layout), and the fragment
 # product at every batch size against the dequantize + cuBLAS route above 32 tokens.
 PAGODA_CUDA_QUANT_FRAG=0 run_step 60 "$OUT/bench.log" "awq decode with the q2 kernels" \

@@ -1,0 +1,498 @@
+// The int4 decode product for 1..kInt4StreamMaxRows tokens on weights in mma fragment order
+// (quant_int4_frag.cuh), with the store, residual and SwiGLU epilogues of the fused decode layer.
+//
+// Why: the one-row-block-per-CTA product (quant_int4_mma.cu) streams at 1.1-2.1 TB/s (docs/
+// cuda-notes.md q3): each CTA issues its few loads, waits one memory latency, reduces and retires,
+// so the loads in flight drop to zero at every CTA boundary. Here a CTA of WARPS warps stays
+// resident (a persistent grid of as many CTAs as fit) and walks row blocks blockIdx.x,
+// blockIdx.x + gridDim.x, ...; the warps split each block's k groups (warp w takes k groups w,
+// w + WARPS, ...) and every lane copies its next STAGES - 1 k groups (weights, the two rows'
+// scale/zero and its 16 activations) into its own ring in shared memory with cp.async, across
+// row-block boundaries, so loads stay in flight while the block's partial sums are reduced.
+// A lane only ever reads the ring entries it wrote itself: no barrier inside the pipeline.
+//
+// Numerics: per warp, per k group, the four tiles' mma from zero times the group's scale is
+// added in k-group order (fmaf), and the warps' sums are added in warp order, whatever the
+// epilogue: the store, residual and SwiGLU epilogues see bit-identical sums for one variant.
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <type_traits>
+
+#include "kernels/kernel_common.cuh"
+#include "kernels/mma_primitives.cuh"
+#include "kernels/quant_gemm.h"
+#include "kernels/quant_int4_frag.cuh"
+#include "kernels/rmsnorm_chunk.cuh"
+
+namespace pagoda::cuda {
+
+namespace {
+
+using bf16 = __nv_bfloat16;
+
+enum StreamEpilogue { kStreamBf16, kStreamF32, kStreamResidual, kStreamSwiglu };
+// (bf16, 1 part), (bf16, 3), (f32, 1), (f32, 3), residual, SwiGLU with activations through the
+// ring; then (bf16, 1), (bf16, 3), residual, SwiGLU with activations staged once per CTA.
+constexpr int kStreamKernels = 10;
+constexpr int kStagedKernel0 = 6;
+
+// One k group of one warp in flight (a lane reads only its own entries).
+struct StreamSlot {
+  uint4 w[32];
+  uint4 x_lo[4 * kInt4StreamMaxRows], x_hi[4 * kInt4StreamMaxRows];  // lanes of tokens < 4
+  uint32_t sz_lo[32], sz_hi[32];
+};
+// The same without activations: the CTA stages all of x (optionally normalized) at its start.
+struct StreamSlotStaged {
+  uint4 w[32];
+  uint32_t sz_lo[32], sz_hi[32];
+};
+template <bool XS>
+using SlotOf = std::conditional_t<XS, StreamSlotStaged, StreamSlot>;
+// bf16 per staged activation row: 16 bytes of padding against bank conflicts between tokens.
+__host__ __device__ constexpr int staged_stride(int k) { return k + 8; }
+
+struct StreamParams {
+  Int4PartList parts;  // SwiGLU: gate, up
+  Int4StreamArgs a;
+  int k = 0, kgroups = 0;
+  int items = 0;  // row blocks over all parts (SwiGLU: of the gate part; a CTA does both)
+};
+
+constexpr size_t partial_bytes(int warps, int pairs) {
+  return sizeof(float) * static_cast<size_t>(warps) * pairs * 4 * 32;
+}
+
+template <typename T>
+__device__ __forceinline__ T pick3(int i, T a0, T a1, T a2) {
+  return i == 0 ? a0 : i == 1 ? a1 : a2;
+}
+
+// Where row block item's k groups are (part pi, block rb within it): kernel parameters read with
+// constant indices only (a dynamically indexed parameter would go through local memory).
+template <int PARTS, int EPI>
+__device__ __forceinline__ void locate(const StreamParams& p, int item, int half, int& pi, int& rb) {
+  if constexpr (EPI == kStreamSwiglu) {
+    pi = half;
+    rb = item;
+  } else if constexpr (PARTS == 1) {
+    pi = 0;
+    rb = item;
+  } else {
+    pi = (item >= p.parts.first_block[1]) + (item >= p.parts.first_block[2]);
+    rb = item - pick3(pi, p.parts.first_block[0], p.parts.first_block[1], p.parts.first_block[2]);
+  }
+}
+
+// x[t, c] for t < 4 (zeros past m) into xs, 16 bytes at a time: copied, or normalized with
+// rms_normalize's arithmetic (bit for bit).
+template <int WARPS>
+__device__ __forceinline__ void stage_activations(const StreamParams& p, bf16* xs) {
+  const int chunks = p.k / 8, stride = staged_stride(p.k);
+  for (int i = threadIdx.x; i < kInt4StreamMaxRows * chunks; i += WARPS * 32) {
+    const int tok = i / chunks, c8 = i - tok * chunks;
+    uint4 v = make_uint4(0, 0, 0, 0);
+    if (tok < p.a.m) {
+      if (p.a.norm_residual) {
+        const float inv = rsqrtf(p.a.norm_sumsq[tok] / p.k + p.a.eps);
+        v = rmsnorm_chunk8(p.a.norm_residual + static_cast<size_t>(tok) * p.k, p.a.norm_weight, c8,
+                           inv);
+      } else {
+        v = reinterpret_cast<const uint4*>(p.a.x + static_cast<size_t>(tok) * p.k)[c8];
+      }
+    }
+    *reinterpret_cast<uint4*>(xs + tok * stride + 8 * c8) = v;
+  }
+}
+
+// XS: activations staged once per CTA (and normalized there when p.a.norm_residual is set)
+// instead of through the ring.
+template <int WARPS, int STAGES, int PARTS, int EPI, bool EARLY, bool XS>
+__global__ void __launch_bounds__(WARPS * 32) int4_stream_kernel(StreamParams p) {
+  static_assert(WARPS >= 4, "the epilogue uses the first 128 threads");
+  constexpr int P = EPI == kStreamSwiglu ? 2 : 1;  // row blocks per item (gate and up)
+  // Shared memory: the warps' partial sums, then each warp's ring of STAGES entries.
+  extern __shared__ __align__(16) unsigned char stream_smem[];
+  auto* partial = reinterpret_cast<float(*)[P * 4][32]>(stream_smem);  // [WARPS]
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
+  using Slot = SlotOf<XS>;
+  Slot* ring = reinterpret_cast<Slot*>(stream_smem + partial_bytes(WARPS, P)) + warp * STAGES;
+  bf16* xs = reinterpret_cast<bf16*>(stream_smem + partial_bytes(WARPS, P) +
+                                     sizeof(Slot) * WARPS * STAGES);  // [4][staged_stride(k)]
+  const int kgroups = p.kgroups;
+  // k groups of each row block for this warp (0 when the warps outnumber them).
+  const int mine = warp < kgroups ? (kgroups - warp + WARPS - 1) / WARPS : 0;
+
+  // The fetch cursor: item, half (SwiGLU's up block), k group, and the item's addresses.
+  int f_item = blockIdx.x, f_half = 0, f_kg = warp;
+  const uint4* f_w = nullptr;
+  const uint32_t *f_slo = nullptr, *f_shi = nullptr;
+  int f_kg_per_group = 1;
+  auto locate_fetch = [&] {
+    if (f_item >= p.items) return;
+    int pi, rb;
+    locate<PARTS, EPI>(p, f_item, f_half, pi, rb);
+    const Int4PartList& l = p.parts;
+    const int n = pick3(pi, l.part[0].n, l.part[1].n, l.part[2].n);
+    const int groups = pick3(pi, l.part[0].groups, l.part[1].groups, l.part[2].groups);
+    const int group_size = pick3(pi, l.part[0].group_size, l.part[1].group_size, l.part[2].group_size);
+    const auto* sz = reinterpret_cast<const uint32_t*>(
+        pick3(pi, l.part[0].scale_zero, l.part[1].scale_zero, l.part[2].scale_zero));
+    f_w = reinterpret_cast<const uint4*>(pick3(pi, l.part[0].frag, l.part[1].frag, l.part[2].frag)) +
+          static_cast<size_t>(rb) * kgroups * 32 + lane;
+    f_slo = sz + static_cast<size_t>(min(16 * rb + g, n - 1)) * groups;
+    f_shi = sz + static_cast<size_t>(min(16 * rb + g + 8, n - 1)) * groups;
+    f_kg_per_group = group_size >= p.k ? kgroups : group_size / 64;
+  };
+  auto advance_fetch = [&] {
+    f_kg += WARPS;
+    if (f_kg < kgroups) return;
+    f_kg = warp;
+    if (++f_half == P) {
+      f_half = 0;
+      f_item += gridDim.x;
+    }
+    locate_fetch();
+  };
+  auto fetch_valid = [&] { return mine > 0 && f_item < p.items; };
+  // Weights and scales (read-only for the whole step) and activations (written by the kernel
+  // before: only after pdl_wait) of the fetch cursor's k group.
+  auto issue_weights = [&](int slot) {
+    if (!fetch_valid()) return;
+    Slot& s = ring[slot];
+    cp_async16(smem_addr(&s.w[lane]), f_w + static_cast<size_t>(f_kg) * 32, true);
+    const int group = f_kg / f_kg_per_group;
+    cp_async4(smem_addr(&s.sz_lo[lane]), f_slo + group, true);
+    cp_async4(smem_addr(&s.sz_hi[lane]), f_shi + group, true);
+  };
+  auto issue_x = [&](int slot) {
+    if constexpr (!XS) {
+    if (!fetch_valid() || lane >= 4 * kInt4StreamMaxRows) return;
+    Slot& s = ring[slot];
+    const int c = 64 * f_kg + 16 * t;
+    const bool valid = g < p.a.m && c < p.k;  // channels past k multiply the zero padding
+    const bf16* src = valid ? p.a.x + static_cast<size_t>(g) * p.k + c : p.a.x;
+    cp_async16_l1(smem_addr(&s.x_lo[lane]), src, valid);  // every row block reads them again
+    cp_async16_l1(smem_addr(&s.x_hi[lane]), src + (valid ? 8 : 0), valid);
+    }
+  };
+
+  locate_fetch();
+  if constexpr (XS) {
+    // The prologue's weights (read-only for the step) before the wait for the previous kernel,
+    // then the activations it wrote.
+    for (int s = 0; s < STAGES - 1; ++s) {
+      issue_weights(s);
+      advance_fetch();
+      cp_async_commit();
+    }
+    pdl_wait();
+    pdl_trigger();
+    stage_activations<WARPS>(p, xs);
+    __syncthreads();
+  } else if constexpr (EARLY) {
+    // The prologue's weights before the wait for the previous kernel, its activations after; one
+    // group for all of them and empty ones, so the wait counts below stay uniform.
+    const int item0 = f_item, half0 = f_half, kg0 = f_kg;
+    for (int s = 0; s < STAGES - 1; ++s) {
+      issue_weights(s);
+      advance_fetch();
+    }
+    pdl_wait();
+    pdl_trigger();
+    f_item = item0, f_half = half0, f_kg = kg0;
+    locate_fetch();
+    for (int s = 0; s < STAGES - 1; ++s) {
+      issue_x(s);
+      advance_fetch();
+    }
+    cp_async_commit();
+    for (int s = 1; s < STAGES - 1; ++s) cp_async_commit();
+  } else {
+    pdl_wait();
+    pdl_trigger();
+    for (int s = 0; s < STAGES - 1; ++s) {
+      issue_weights(s);
+      issue_x(s);
+      advance_fetch();
+      cp_async_commit();
+    }
+  }
+
+  int slot_c = 0, slot_f = STAGES - 1;
+  for (int item = blockIdx.x; item < p.items; item += gridDim.x) {
+    float acc[P][4];
+#pragma unroll
+    for (int h = 0; h < P; ++h) acc[h][0] = acc[h][1] = acc[h][2] = acc[h][3] = 0.0f;
+    for (int j = 0; j < P * mine; ++j) {
+      cp_async_wait<STAGES - 2>();  // this k group is in
+      issue_weights(slot_f);        // into the entry consumed last time round
+      issue_x(slot_f);
+      advance_fetch();
+      cp_async_commit();
+      slot_f = slot_f + 1 == STAGES ? 0 : slot_f + 1;
+      const Slot& s = ring[slot_c];
+      slot_c = slot_c + 1 == STAGES ? 0 : slot_c + 1;
+      uint32_t zero_lo, zero_hi;
+      float scale_lo, scale_hi;
+      row_scale(s.sz_lo[lane], zero_lo, scale_lo);
+      row_scale(s.sz_hi[lane], zero_hi, scale_hi);
+      uint32_t a[4][4];
+      decode_group(s.w[lane], zero_lo, zero_hi, a);
+      const int h = P == 2 && j >= mine;
+      // Lanes of tokens >= 4 only feed output columns that are never stored.
+      uint4 xa = make_uint4(0, 0, 0, 0), xb = xa;
+      if constexpr (XS) {
+        const int c = 64 * (warp + WARPS * (j - h * mine)) + 16 * t;
+        if (lane < 4 * kInt4StreamMaxRows && c < p.k) {
+          const bf16* xr = xs + g * staged_stride(p.k) + c;
+          xa = *reinterpret_cast<const uint4*>(xr);
+          xb = *reinterpret_cast<const uint4*>(xr + 8);
+        }
+      } else if (lane < 4 * kInt4StreamMaxRows) {
+        xa = s.x_lo[lane];
+        xb = s.x_hi[lane];
+      }
+      float d[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+      mma_bf16(d, a[0], xa.x, xa.y);
+      mma_bf16(d, a[1], xa.z, xa.w);
+      mma_bf16(d, a[2], xb.x, xb.y);
+      mma_bf16(d, a[3], xb.z, xb.w);
+#pragma unroll
+      for (int hh = 0; hh < P; ++hh)
+        if (hh == h) {
+          acc[hh][0] = fmaf(d[0], scale_lo, acc[hh][0]);
+          acc[hh][1] = fmaf(d[1], scale_lo, acc[hh][1]);
+          acc[hh][2] = fmaf(d[2], scale_hi, acc[hh][2]);
+          acc[hh][3] = fmaf(d[3], scale_hi, acc[hh][3]);
+        }
+    }
+#pragma unroll
+    for (int h = 0; h < P; ++h)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) partial[warp][h * 4 + e][lane] = acc[h][e];
+    __syncthreads();
+    if (threadIdx.x < 128) {
+      // C fragment element e of lane l: row g + 8 (e >> 1), token 2 t + (e & 1); e is the warp's.
+      const int l = threadIdx.x & 31, e = threadIdx.x >> 5;
+      float sum[P];
+#pragma unroll
+      for (int h = 0; h < P; ++h) {
+        sum[h] = 0.0f;
+#pragma unroll
+        for (int wi = 0; wi < WARPS; ++wi) sum[h] += partial[wi][h * 4 + e][l];
+      }
+      int pi, rb;
+      locate<PARTS, EPI>(p, item, 0, pi, rb);
+      const Int4PartList& pl = p.parts;
+      const int n = pick3(pi, pl.part[0].n, pl.part[1].n, pl.part[2].n);
+      const int row0 = pick3(pi, pl.part[0].row0, pl.part[1].row0, pl.part[2].row0);
+      const int row = 16 * rb + (l >> 2) + 8 * (e >> 1), tok = 2 * (l & 3) + (e & 1);
+      const bool valid = row < n && tok < p.a.m;
+      const size_t at = static_cast<size_t>(tok) * p.a.ldy + row0 + row;
+      if constexpr (EPI == kStreamBf16) {
+        if (valid) static_cast<bf16*>(p.a.y)[at] = __float2bfloat16(sum[0]);
+      } else if constexpr (EPI == kStreamF32) {
+        if (valid) static_cast<float*>(p.a.y)[at] = sum[0];
+      } else if constexpr (EPI == kStreamSwiglu) {
+        if (valid) {  // silu_mul's arithmetic on the bf16-rounded products
+          const float gv = __bfloat162float(__float2bfloat16(sum[0]));
+          const float uv = __bfloat162float(__float2bfloat16(sum[P - 1]));
+          static_cast<bf16*>(p.a.y)[at] = __float2bfloat16(gv / (1.0f + __expf(-gv)) * uv);
+        }
+      } else {
+        float sq = 0.0f;
+        if (valid) {  // add_rmsnorm's residual update with the bf16-rounded product
+          const float r = p.a.residual[at] + __bfloat162float(__float2bfloat16(sum[0]));
+          p.a.residual[at] = r;
+          sq = r * r;
+        }
+        // Lanes with the same l & 3 hold the same token.
+        sq += __shfl_xor_sync(0xffffffffu, sq, 4);
+        sq += __shfl_xor_sync(0xffffffffu, sq, 8);
+        sq += __shfl_xor_sync(0xffffffffu, sq, 16);
+        if (l < 4 && 2 * l + (e & 1) < p.a.m) atomicAdd(p.a.sumsq_out + 2 * l + (e & 1), sq);
+      }
+    }
+    __syncthreads();  // partial is rewritten for the next item
+  }
+  cp_async_wait<0>();
+}
+
+using StreamKernel = void (*)(StreamParams);
+
+template <int W, int S, bool E>
+constexpr std::array<StreamKernel, kStreamKernels> stream_kernels() {
+  return {&int4_stream_kernel<W, S, 1, kStreamBf16, E, false>,
+          &int4_stream_kernel<W, S, 3, kStreamBf16, E, false>,
+          &int4_stream_kernel<W, S, 1, kStreamF32, E, false>,
+          &int4_stream_kernel<W, S, 3, kStreamF32, E, false>,
+          &int4_stream_kernel<W, S, 1, kStreamResidual, E, false>,
+          &int4_stream_kernel<W, S, 2, kStreamSwiglu, E, false>,
+          &int4_stream_kernel<W, S, 1, kStreamBf16, E, true>,
+          &int4_stream_kernel<W, S, 3, kStreamBf16, E, true>,
+          &int4_stream_kernel<W, S, 1, kStreamResidual, E, true>,
+          &int4_stream_kernel<W, S, 2, kStreamSwiglu, E, true>};
+}
+
+struct StreamVariant {
+  const char* name;
+  int warps, stages;
+  bool persistent;
+  std::array<StreamKernel, kStreamKernels> kernels;
+};
+
+// PAGODA_CUDA_INT4_GEMV=v picks kVariants[v - 1] (0: the one-block-per-CTA product).
+const StreamVariant kVariants[] = {
+    {"8 warps x 8 stages, persistent", 8, 8, true, stream_kernels<8, 8, false>()},
+    {"4 warps x 8 stages, persistent", 4, 8, true, stream_kernels<4, 8, false>()},
+    {"16 warps x 4 stages, persistent", 16, 4, true, stream_kernels<16, 4, false>()},
+    {"8 warps x 4 stages, persistent", 8, 4, true, stream_kernels<8, 4, false>()},
+    {"8 warps x 12 stages, persistent", 8, 12, true, stream_kernels<8, 12, false>()},
+    {"8 warps x 8 stages, a CTA per row block", 8, 8, false, stream_kernels<8, 8, false>()},
+    {"8 warps x 8 stages, persistent, weights before the PDL wait", 8, 8, true,
+     stream_kernels<8, 8, true>()},
+    {"16 warps x 8 stages, persistent", 16, 8, true, stream_kernels<16, 8, false>()},
+};
+constexpr int kVariantCount = static_cast<int>(sizeof(kVariants) / sizeof(kVariants[0]));
+
+// Dynamic shared memory of a variant's kernel i for inputs of k channels (the SwiGLU kernel's
+// partial sums are the largest; staged kernels add the activations).
+size_t smem_bytes(const StreamVariant& v, int i, int k) {
+  const bool staged = i >= kStagedKernel0;
+  const size_t slot = staged ? sizeof(StreamSlotStaged) : sizeof(StreamSlot);
+  return partial_bytes(v.warps, 2) + slot * v.warps * v.stages +
+         (staged ? sizeof(bf16) * kInt4StreamMaxRows * staged_stride(k) : 0);
+}
+
+// What int4_stream_setup records: the kernels' registers and the SM's limits, from which the
+// CTAs resident per SM follow for any k (0: the kernel does not fit or setup has not run).
+struct SmLimits {
+  int smem = 0, reserved = 0, threads = 0, regs = 0;
+};
+SmLimits g_sm;
+int g_regs[kVariantCount][kStreamKernels] = {};
+bool g_setup_done = false;
+int g_variant = -1;     // -1: not read from the environment yet
+int g_stage_mode = -1;  // PAGODA_CUDA_INT4_XS
+
+int resident_ctas(int v, int i, int k) {
+  const int regs = g_regs[v][i], warps = kVariants[v].warps;
+  if (regs <= 0) return 0;
+  const int bytes = static_cast<int>(smem_bytes(kVariants[v], i, k));
+  const int by_smem = g_sm.smem / (bytes + g_sm.reserved);
+  const int by_threads = g_sm.threads / (32 * warps);
+  const int by_regs = g_sm.regs / (((regs * 32 + 255) / 256 * 256) * warps);
+  return std::min({by_smem, by_threads, by_regs, 32});
+}
+
+}  // namespace
+
+int int4_stream_variants() { return kVariantCount; }
+
+const char* int4_stream_variant_name(int v) {
+  return v >= 1 && v <= kVariantCount ? kVariants[v - 1].name : "one 16-row block per CTA";
+}
+
+int int4_stream_variant() {
+  if (g_variant < 0) {
+    const char* v = std::getenv("PAGODA_CUDA_INT4_GEMV");
+    g_variant = v && *v ? std::clamp(std::atoi(v), 0, kVariantCount) : 1;
+  }
+  return g_variant;
+}
+
+void set_int4_stream_variant(int v) { g_variant = std::clamp(v, 0, kVariantCount); }
+
+int int4_stream_stage_mode() {
+  if (g_stage_mode < 0) {
+    const char* v = std::getenv("PAGODA_CUDA_INT4_XS");
+    g_stage_mode = v && *v ? std::clamp(std::atoi(v), 0, 2) : 1;
+  }
+  return g_stage_mode;
+}
+
+void set_int4_stream_stage_mode(int mode) { g_stage_mode = std::clamp(mode, 0, 2); }
+
+bool int4_stream_setup() {
+  if (g_setup_done) return true;
+  int device = 0;
+  if (cudaGetDevice(&device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&g_sm.smem, cudaDevAttrMaxSharedMemoryPerMultiprocessor, device) !=
+          cudaSuccess ||
+      cudaDeviceGetAttribute(&g_sm.reserved, cudaDevAttrReservedSharedMemoryPerBlock, device) !=
+          cudaSuccess ||
+      cudaDeviceGetAttribute(&g_sm.threads, cudaDevAttrMaxThreadsPerMultiProcessor, device) !=
+          cudaSuccess ||
+      cudaDeviceGetAttribute(&g_sm.regs, cudaDevAttrMaxRegistersPerMultiprocessor, device) !=
+          cudaSuccess) {
+    cudaGetLastError();
+    return false;
+  }
+  for (int v = 0; v < kVariantCount; ++v)
+    for (int i = 0; i < kStreamKernels; ++i) {
+      const StreamKernel k = kVariants[v].kernels[i];
+      const int bytes = static_cast<int>(smem_bytes(kVariants[v], i, kInt4StreamStageMaxK));
+      cudaFuncAttributes attr{};
+      if (cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes) !=
+              cudaSuccess ||
+          cudaFuncGetAttributes(&attr, k) != cudaSuccess) {
+        cudaGetLastError();  // a variant that does not fit is refused, not an error
+        attr.numRegs = 0;
+      }
+      g_regs[v][i] = attr.numRegs;
+    }
+  g_setup_done = true;
+  return true;
+}
+
+bool int4_stream_ready(int v) {
+  if (v < 1 || v > kVariantCount || !int4_stream_setup()) return false;
+  for (int i = 0; i < kStreamKernels; ++i)
+    if (resident_ctas(v - 1, i, kInt4StreamStageMaxK) < 1) return false;
+  return true;
+}
+
+bool int4_stream_product(const Int4PartList& parts, const Int4StreamArgs& a, int num_sms,
+                         cudaStream_t stream) {
+  const int v = int4_stream_variant();
+  if (v < 1 || a.m < 1 || a.m > kInt4StreamMaxRows || parts.count < 1) return false;
+  const bool swiglu = a.epilogue == Int4Epilogue::kSwiglu;
+  const bool residual = a.epilogue == Int4Epilogue::kResidual;
+  if (swiglu && (parts.count != 2 || parts.part[0].n != parts.part[1].n)) return false;
+  if (residual && (parts.count != 1 || !a.residual || !a.sumsq_out)) return false;
+  if (!residual && !a.y) return false;
+  StreamParams p;
+  p.parts = parts;
+  p.a = a;
+  p.k = parts.part[0].k;
+  p.kgroups = (p.k + 63) / 64;
+  for (int i = 0; i < parts.count; ++i)
+    if (!parts.part[i].frag || parts.part[i].k != p.k) return false;
+  // Activations staged once per CTA: always with the norm prologue, for every product of
+  // k <= kInt4StreamStageMaxK in stage mode 2.
+  const bool norm = a.norm_residual != nullptr;
+  const bool stageable = p.k <= kInt4StreamStageMaxK && !(a.out_f32 && !residual && !swiglu);
+  if (norm && (!stageable || !a.norm_sumsq || !a.norm_weight)) return false;
+  if (!norm && !a.x) return false;
+  const bool staged = norm || (stageable && int4_stream_stage_mode() == 2);
+  p.items = swiglu ? (parts.part[0].n + 15) / 16 : parts.first_block[parts.count];
+  // Unused part slots point at part 0 so that every select reads a real part.
+  for (int i = parts.count; i < kInt4MaxParts; ++i) {
+    p.parts.part[i] = parts.part[0];
+    p.parts.first_block[i + 1] = p.items;
+  }
+  const int multi = parts.count > 1 ? 1 : 0;
+  const int which = staged ? kStagedKernel0 + (swiglu ? 3 : residual ? 2 : multi)
+                           : swiglu ? 5 : residual ? 4 : (a.out_f32 ? 2 : 0) + multi;
+  const StreamVariant& sv = kVariants[v - 1];
+  const int resident = resident_ctas(v - 1, which, p.k);
+  if (resident < 1) return false;  // int4_stream_setup not run, or the variant does not fit
+  const int ctas = sv.persistent ? std::min(p.items, resident * num_sms) : p.items;
+  launch_kernel(sv.kernels[which], dim3(ctas), dim3(sv.warps * 32), smem_bytes(sv, which, p.k),
+                stream, p);
+  return true;
+}
+
+}  // namespace pagoda::cuda

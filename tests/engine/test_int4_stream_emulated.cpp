@@ -1,0 +1,306 @@
+// The streaming int4 product's kernel source (kernels/quant_int4_stream.cu, copied at configure
+// time without its PTX primitives and host launchers) run on the CPU through mma_emulation.h,
+// against float64 on random weights in fragment order: checks its persistent walk over row
+// blocks (grids smaller than the block count), the per-lane ring (cp.async emulated as an
+// immediate copy, so a slot refilled before it is read shows), warps without k groups, partial
+// k groups, multi-part linears, and the store, residual and SwiGLU epilogues, on machines
+// without a GPU. The mma fragment layout itself is checked on the GPU (test_cuda_quant).
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "int4_stream_emulated.cpp"
+
+namespace {
+
+using namespace pagoda::cuda;
+
+int g_failures = 0;
+std::mt19937_64 g_rng;
+
+// One int4 part in fragment order with the float64 weights it stands for.
+struct HostPart {
+  int n = 0, k = 0, group_size = 0, groups = 0;
+  std::vector<uint32_t> frag;
+  std::vector<__half2> scale_zero;
+  std::vector<double> w;  // [n, k]
+  QuantPart device(int row0) const {
+    QuantPart p;
+    p.kind = QuantKind::Int4;
+    p.n = n, p.k = k, p.row0 = row0, p.group_size = group_size, p.groups = groups;
+    p.frag = frag.data();
+    p.scale_zero = scale_zero.data();
+    return p;
+  }
+};
+
+// group_size: a multiple of 64, or >= k (one group).
+HostPart make_part(int n, int k, int group_size) {
+  HostPart h;
+  h.n = n, h.k = k, h.group_size = group_size;
+  const bool one = group_size >= k;
+  h.groups = one ? 1 : (k + group_size - 1) / group_size;
+  const int kgroups = (k + 63) / 64, rbs = (n + 15) / 16;
+  h.frag.resize(static_cast<size_t>(rbs) * kgroups * 128);
+  for (uint32_t& word : h.frag) word = static_cast<uint32_t>(g_rng());
+  std::uniform_real_distribution<float> scale(0.01f, 0.05f);
+  std::vector<float> sc(static_cast<size_t>(n) * h.groups), zero(sc.size());
+  h.scale_zero.resize(sc.size());
+  for (size_t i = 0; i < sc.size(); ++i) {
+    sc[i] = __half2float(__float2half(scale(g_rng)));
+    zero[i] = static_cast<float>(g_rng() % 16);
+    h.scale_zero[i] = __halves2half2(__float2half(sc[i]), __float2half(zero[i]));
+  }
+  // The layout of kernels/quant_int4_frag.cuh: word j of lane (g, t), nibble i.
+  h.w.assign(static_cast<size_t>(n) * k, 0.0);
+  for (int rb = 0; rb < rbs; ++rb)
+    for (int kg = 0; kg < kgroups; ++kg)
+      for (int lane = 0; lane < 32; ++lane)
+        for (int j = 0; j < 4; ++j) {
+          const uint32_t word = h.frag[((static_cast<size_t>(rb) * kgroups + kg) * 32 + lane) * 4 + j];
+          for (int i = 0; i < 8; ++i) {
+            const int row = 16 * rb + (lane >> 2) + 8 * (i & 1);
+            const int ch = 64 * kg + 16 * (lane & 3) + 4 * j + 2 * ((i >> 1) & 1) + (i >> 2);
+            if (row >= n || ch >= k) continue;
+            const size_t g = static_cast<size_t>(row) * h.groups + (one ? 0 : ch / group_size);
+            h.w[static_cast<size_t>(row) * k + ch] = (double((word >> (4 * i)) & 15u) - zero[g]) * sc[g];
+          }
+        }
+  return h;
+}
+
+std::vector<bf16> random_x(int m, int k, std::vector<double>& xd) {
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<bf16> x(static_cast<size_t>(m) * k);
+  xd.resize(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    x[i] = __float2bfloat16(dist(g_rng));
+    xd[i] = __bfloat162float(x[i]);
+  }
+  return x;
+}
+
+// sum_c x[t, c] w[r, c] over the parts' rows concatenated.
+std::vector<double> reference(const std::vector<const HostPart*>& parts, const std::vector<double>& x,
+                              int m) {
+  int total = 0;
+  for (const HostPart* p : parts) total += p->n;
+  const int k = parts.front()->k;
+  std::vector<double> y(static_cast<size_t>(m) * total, 0.0);
+  for (int t = 0; t < m; ++t) {
+    int row0 = 0;
+    for (const HostPart* p : parts) {
+      for (int r = 0; r < p->n; ++r) {
+        double s = 0;
+        for (int c = 0; c < k; ++c) s += x[t * k + c] * p->w[static_cast<size_t>(r) * k + c];
+        y[static_cast<size_t>(t) * total + row0 + r] = s;
+      }
+      row0 += p->n;
+    }
+  }
+  return y;
+}
+
+void check(const std::string& what, const std::vector<double>& got, const std::vector<double>& ref,
+           double tol) {
+  double num = 0, den = 0;
+  bool finite = true;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    finite = finite && std::isfinite(got[i]);
+    num += (got[i] - ref[i]) * (got[i] - ref[i]);
+    den += ref[i] * ref[i];
+  }
+  const double err = finite ? std::sqrt(num / std::max(den, 1e-30)) : INFINITY;
+  std::printf("  %-56s rel err %.2e\n", what.c_str(), err);
+  if (!(err <= tol)) {
+    std::printf("FAIL: %s: relative error %.3e > %.1e\n", what.c_str(), err, tol);
+    ++g_failures;
+  }
+}
+
+// The kernel over grid CTAs, one at a time, a std::thread per CUDA thread.
+template <int W, int S, int PARTS, int EPI, bool EARLY, bool XS = false>
+void run(const StreamParams& p, int grid) {
+  std::vector<unsigned char> smem(partial_bytes(W, 2) + sizeof(SlotOf<XS>) * W * S +
+                                  (XS ? sizeof(bf16) * kInt4StreamMaxRows * staged_stride(p.k) : 0));
+  emu::smem = smem.data();
+  emu::grid_dim.x = grid;
+  for (int bx = 0; bx < grid; ++bx) {
+    std::barrier<> block_barrier(W * 32);
+    std::vector<emu::Warp> warps(W);
+    emu::block_barrier = &block_barrier;
+    emu::warps = warps.data();
+    std::memset(smem.data(), 0xff, smem.size());  // NaN: an entry read before it was filled shows
+    std::vector<std::thread> threads;
+    for (int t = 0; t < W * 32; ++t)
+      threads.emplace_back([&, t] {
+        emu::thread_index.x = t;
+        emu::block_index.x = bx;
+        int4_stream_kernel<W, S, PARTS, EPI, EARLY, XS>(p);
+      });
+    for (auto& th : threads) th.join();
+  }
+}
+
+StreamParams params(const std::vector<const HostPart*>& parts, bool swiglu) {
+  StreamParams p;
+  p.parts.count = static_cast<int>(parts.size());
+  int row0 = 0;
+  for (int i = 0; i < p.parts.count; ++i) {
+    p.parts.part[i] = parts[i]->device(swiglu ? 0 : row0);
+    row0 += parts[i]->n;
+    p.parts.first_block[i + 1] = p.parts.first_block[i] + (parts[i]->n + 15) / 16;
+  }
+  p.k = parts.front()->k;
+  p.kgroups = (p.k + 63) / 64;
+  p.items = swiglu ? (parts[0]->n + 15) / 16 : p.parts.first_block[p.parts.count];
+  for (int i = p.parts.count; i < kInt4MaxParts; ++i) {  // as int4_stream_product fills them
+    p.parts.part[i] = p.parts.part[0];
+    p.parts.first_block[i + 1] = p.items;
+  }
+  return p;
+}
+
+template <int W, int S, bool EARLY>
+void test_store(const std::vector<const HostPart*>& parts, int grid, bool f32, const char* what) {
+  int total = 0;
+  for (const HostPart* h : parts) total += h->n;
+  for (int m = 1; m <= kInt4StreamMaxRows; ++m) {
+    std::vector<double> xd;
+    const auto x = random_x(m, parts.front()->k, xd);
+    StreamParams p = params(parts, false);
+    p.a.x = x.data(), p.a.m = m, p.a.ldy = total, p.a.out_f32 = f32;
+    std::vector<float> yf(static_cast<size_t>(m) * total, NAN);
+    std::vector<bf16> yb(yf.size(), __float2bfloat16(NAN));
+    p.a.y = f32 ? static_cast<void*>(yf.data()) : static_cast<void*>(yb.data());
+    if (parts.size() > 1)
+      run<W, S, 3, kStreamBf16, EARLY>(p, grid);
+    else if (f32)
+      run<W, S, 1, kStreamF32, EARLY>(p, grid);
+    else
+      run<W, S, 1, kStreamBf16, EARLY>(p, grid);
+    std::vector<double> got(yf.size());
+    for (size_t i = 0; i < got.size(); ++i) got[i] = f32 ? yf[i] : __bfloat162float(yb[i]);
+    check(std::string(what) + " m=" + std::to_string(m), got, reference(parts, xd, m),
+          f32 ? 1e-5 : 8e-3);
+  }
+}
+
+// The norm prologue staged per CTA (XS), q/k/v store: against float64 on the bf16 activations
+// rms_normalize would give.
+template <int W, int S>
+void test_staged_norm(const std::vector<const HostPart*>& parts, int grid) {
+  int total = 0;
+  for (const HostPart* h : parts) total += h->n;
+  const int k = parts.front()->k;
+  const float eps = 1e-6f;
+  for (int m = 1; m <= kInt4StreamMaxRows; ++m) {
+    std::uniform_real_distribution<float> dist(-3.0f, 3.0f), wdist(0.5f, 1.5f);
+    std::vector<float> res(static_cast<size_t>(m) * k), sumsq(m, 0.0f);
+    std::vector<bf16> nw(k);
+    for (float& r : res) r = dist(g_rng);
+    for (bf16& v : nw) v = __float2bfloat16(wdist(g_rng));
+    std::vector<double> xd(res.size());
+    for (int t = 0; t < m; ++t) {
+      double sq = 0;
+      for (int c = 0; c < k; ++c) sq += double(res[t * k + c]) * res[t * k + c];
+      sumsq[t] = static_cast<float>(sq);
+      const float inv = 1.0f / std::sqrt(sumsq[t] / k + eps);
+      for (int c = 0; c < k; ++c)
+        xd[t * k + c] = __bfloat162float(__float2bfloat16(res[t * k + c] * inv * __bfloat162float(nw[c])));
+    }
+    StreamParams p = params(parts, false);
+    p.a.m = m, p.a.ldy = total;
+    p.a.norm_residual = res.data(), p.a.norm_sumsq = sumsq.data(), p.a.norm_weight = nw.data();
+    p.a.eps = eps;
+    std::vector<bf16> y(static_cast<size_t>(m) * total, __float2bfloat16(NAN));
+    p.a.y = y.data();
+    run<W, S, 3, kStreamBf16, false, true>(p, grid);
+    std::vector<double> got(y.size());
+    for (size_t i = 0; i < got.size(); ++i) got[i] = __bfloat162float(y[i]);
+    check("staged norm, store 3 parts m=" + std::to_string(m), got, reference(parts, xd, m), 8e-3);
+  }
+}
+
+template <int W, int S, bool XS = false>
+void test_residual(const HostPart& part, int grid) {
+  for (int m = 1; m <= kInt4StreamMaxRows; ++m) {
+    std::vector<double> xd;
+    const auto x = random_x(m, part.k, xd);
+    std::uniform_real_distribution<float> dist(-2.0f, 2.0f);
+    std::vector<float> res(static_cast<size_t>(m) * part.n), sumsq(m, 0.0f);
+    for (float& r : res) r = dist(g_rng);
+    const std::vector<float> res0 = res;
+    StreamParams p = params({&part}, false);
+    p.a.x = x.data(), p.a.m = m, p.a.ldy = part.n;
+    p.a.residual = res.data(), p.a.sumsq_out = sumsq.data();
+    p.a.epilogue = Int4Epilogue::kResidual;
+    run<W, S, 1, kStreamResidual, false, XS>(p, grid);
+    const auto prod = reference({&part}, xd, m);
+    std::vector<double> got(res.size()), want(res.size()), ss(m), ss_want(m, 0.0);
+    for (size_t i = 0; i < res.size(); ++i) {
+      got[i] = res[i] - res0[i];
+      want[i] = prod[i];
+      ss_want[i / part.n] += double(res[i]) * res[i];
+    }
+    for (int t = 0; t < m; ++t) ss[t] = sumsq[t];
+    check(std::string(XS ? "staged " : "") + "residual [" + std::to_string(part.n) + "x" + std::to_string(part.k) + "] m=" +
+              std::to_string(m), got, want, 8e-3);
+    check("  its sums of squares", ss, ss_want, 1e-5);
+  }
+}
+
+template <int W, int S, bool XS = false>
+void test_swiglu(const HostPart& gate, const HostPart& up, int grid) {
+  for (int m = 1; m <= kInt4StreamMaxRows; ++m) {
+    std::vector<double> xd;
+    const auto x = random_x(m, gate.k, xd);
+    std::vector<bf16> y(static_cast<size_t>(m) * gate.n, __float2bfloat16(NAN));
+    StreamParams p = params({&gate, &up}, true);
+    p.a.x = x.data(), p.a.m = m, p.a.y = y.data(), p.a.ldy = gate.n;
+    p.a.epilogue = Int4Epilogue::kSwiglu;
+    run<W, S, 2, kStreamSwiglu, false, XS>(p, grid);
+    const auto g = reference({&gate}, xd, m), u = reference({&up}, xd, m);
+    std::vector<double> got(y.size()), want(y.size());
+    for (size_t i = 0; i < y.size(); ++i) {
+      got[i] = __bfloat162float(y[i]);
+      want[i] = g[i] / (1.0 + std::exp(-g[i])) * u[i];
+    }
+    check(std::string(XS ? "staged " : "") + "SwiGLU [2x" + std::to_string(gate.n) + "x" + std::to_string(gate.k) + "] m=" +
+              std::to_string(m), got, want, 1.5e-2);
+  }
+}
+
+}  // namespace
+
+int main() {
+  const uint64_t seed = std::random_device{}();
+  std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
+  g_rng.seed(seed);
+  // q, k, v of odd row counts: 10 row blocks over 2 CTAs, 3-stage rings across block boundaries.
+  const HostPart q = make_part(40, 320, 64), kp = make_part(24, 320, 64), v = make_part(72, 320, 64);
+  test_store<4, 3, false>({&q, &kp, &v}, 2, false, "store bf16 3 parts [136x320] g64 4w x 3s");
+  test_store<8, 4, true>({&q, &kp, &v}, 3, false, "store bf16 3 parts, weights before the wait");
+  // One group, a partial last k group (352 = 5.5 x 64), more warps (8) than k groups (6).
+  const HostPart one = make_part(50, 352, 1 << 20);
+  test_store<8, 4, false>({&one}, 3, true, "store f32 [50x352] one group 8w x 4s");
+  test_store<4, 2, false>({&one}, 1, false, "store bf16 [50x352] one group, 1 CTA 2s");
+  const HostPart down = make_part(56, 256, 128);
+  test_residual<4, 5>(down, 2);
+  const HostPart gate = make_part(40, 192, 64), up = make_part(40, 192, 64);
+  test_swiglu<4, 3>(gate, up, 2);
+  // Activations staged once per CTA: normalized (q/k/v), copied (residual, SwiGLU; 352 = 5.5
+  // k groups).
+  test_staged_norm<4, 3>({&q, &kp, &v}, 2);
+  test_residual<8, 4, true>(make_part(40, 352, 1 << 20), 2);
+  test_swiglu<4, 3, true>(gate, up, 2);
+  if (g_failures) {
+    std::printf("%d check(s) FAILED (seed %llu)\n", g_failures, static_cast<unsigned long long>(seed));
+    return 1;
+  }
+  std::printf("all emulated streaming-product checks passed\n");
+  return 0;
+}

@@ -17,6 +17,7 @@ namespace {
 constexpr size_t kGrammarCacheSize = 32;
 constexpr size_t kMaskCacheBytes = 32u << 20;        // per grammar, all vocabularies together
 constexpr size_t kAllMaskCachesBytes = 256u << 20;  // every live grammar together
+constexpr size_t kMaskEntryBytes = 64;  // a cached mask's key, pointer and hash node
 // The precompute leaves a quarter of each budget to the masks computed on demand (the prefix
 // classes' short masks, states it did not reach).
 constexpr size_t kPrecomputeBytes = kMaskCacheBytes / 4 * 3;
@@ -31,6 +32,10 @@ std::atomic<bool> g_mask_cache{true};
 std::atomic<bool> g_shared_masks{true};
 std::atomic<bool> g_precompute{env_on("PAGODA_GRAMMAR_PRECOMPUTE")};
 std::atomic<bool> g_split_walk{env_on("PAGODA_GRAMMAR_SPLIT_WALK")};
+std::atomic<uint32_t> g_split_min_nodes{[] {
+  const char* env = std::getenv("PAGODA_GRAMMAR_SPLIT_NODES");
+  return env ? static_cast<uint32_t>(std::strtoul(env, nullptr, 10)) : 32768u;
+}()};
 std::atomic<size_t> g_mask_bytes{0};
 
 std::string cache_key(const StructuredOutput& s) {
@@ -148,11 +153,11 @@ void Grammar::set_split_walk_enabled(bool enabled) {
 }
 
 uint32_t Grammar::split_min_nodes() {
-  static const uint32_t nodes = [] {
-    const char* env = std::getenv("PAGODA_GRAMMAR_SPLIT_NODES");
-    return env ? static_cast<uint32_t>(std::strtoul(env, nullptr, 10)) : 32768u;
-  }();
-  return nodes;
+  return g_split_min_nodes;
+}
+
+void Grammar::set_split_min_nodes(uint32_t nodes) {
+  g_split_min_nodes = nodes;
 }
 
 void Grammar::drop_cached_masks() const {
@@ -165,6 +170,7 @@ void Grammar::drop_cached_masks() const {
   for (auto& [serial, job] : jobs) job->cancel();
   std::lock_guard lock(mu_);
   masks_.clear();
+  contents_.clear();
   g_mask_bytes -= cached_bytes_;
   cached_bytes_ = 0;
 }
@@ -176,11 +182,18 @@ void Grammar::start_precompute(const std::shared_ptr<const TokenVocabulary>& voc
   for (const auto& [serial, job] : jobs_)
     if (serial == vocab->serial()) return;
   const TokenVocabulary* v = vocab.get();  // the job holds it
-  auto store = [this, v](int32_t state, bool first, std::span<const uint32_t> words) {
-    return store_cached(mask_key(*v, false, state, first), words, kPrecomputeBytes,
-                        kAllPrecomputeBytes);
+  auto compute = [this, v](int32_t state, bool first) {
+    const uint64_t key = mask_key(*v, false, state, first);
+    {
+      std::lock_guard lock(mu_);
+      if (masks_.count(key)) return true;  // a request got there first
+    }
+    thread_local std::vector<uint32_t> words;
+    words.resize(v->mask_words());
+    compute_mask(*v, state, first, words, nullptr, 0);
+    return store_cached(key, words, kPrecomputeBytes, kAllPrecomputeBytes);
   };
-  jobs_.emplace_back(vocab->serial(), MaskPrecompute::start(dfa_, vocab, std::move(store)));
+  jobs_.emplace_back(vocab->serial(), MaskPrecompute::start(dfa_, vocab, std::move(compute)));
 }
 
 void Grammar::cancel_precompute() const {
@@ -217,17 +230,36 @@ bool Grammar::find_cached(uint64_t key, std::span<uint32_t> words) const {
 
 bool Grammar::store_cached(uint64_t key, std::span<const uint32_t> words, size_t limit_bytes,
                            size_t all_limit_bytes) const {
+  uint64_t hash = 1469598103934665603ull;
+  for (uint32_t w : words) hash = (hash ^ w) * 1099511628211ull;
   std::lock_guard lock(mu_);
   if (masks_.count(key)) return true;  // another thread stored it first
-  const size_t bytes = words.size() * sizeof(uint32_t);
+  // Many states have equal masks (a bounded string's middle positions, say): one copy serves
+  // them all, and each further state costs only its entry.
+  std::shared_ptr<const std::vector<uint32_t>> same;
+  if (auto it = contents_.find(hash);
+      it != contents_.end() && std::equal(words.begin(), words.end(), it->second->begin()))
+    same = it->second;
+  const size_t bytes = kMaskEntryBytes + (same ? 0 : words.size() * sizeof(uint32_t));
   if (cached_bytes_ + bytes > limit_bytes) return false;
   if (g_mask_bytes.fetch_add(bytes) + bytes > all_limit_bytes) {
     g_mask_bytes -= bytes;
     return false;
   }
-  masks_.emplace(key, std::make_shared<const std::vector<uint32_t>>(words.begin(), words.end()));
+  if (!same) {
+    same = std::make_shared<const std::vector<uint32_t>>(words.begin(), words.end());
+    contents_.emplace(hash, same);  // a hash taken by other words keeps them
+  }
+  masks_.emplace(key, std::move(same));
   cached_bytes_ += bytes;
   return true;
+}
+
+Grammar::CacheStats Grammar::cache_stats() const {
+  std::lock_guard lock(mu_);
+  std::unordered_map<const void*, int> distinct;
+  for (const auto& [key, mask] : masks_) distinct.emplace(mask.get(), 0);
+  return {masks_.size(), distinct.size(), cached_bytes_};
 }
 
 uint64_t Grammar::mask_key(const TokenVocabulary& vocab, bool per_class, int32_t id, bool first) {

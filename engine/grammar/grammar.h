@@ -36,7 +36,8 @@ class Grammar {
   const std::string& key() const { return key_; }  // kind + spec, the cache key
 
   // The allowed tokens from `state` (EOS not included), from a cache per vocabulary and state
-  // (32 MiB per grammar, 256 MiB for all); states past the budget are computed each time.
+  // (32 MiB per grammar, 256 MiB for all; equal masks stored once, a further state with one
+  // costs 64 bytes); states past the budget are computed each time.
   // A state not cached yet takes its short tokens' mask from the cache per prefix class (one
   // trie walk serves every state of the class) and walks only the long tokens itself; with
   // `split`, a walk large enough to pay is split over its threads. Returns true when the mask
@@ -67,6 +68,13 @@ class Grammar {
   static void set_split_walk_enabled(bool enabled);
   // A walk is split only when the nodes it may visit reach this many (PAGODA_GRAMMAR_SPLIT_NODES).
   static uint32_t split_min_nodes();
+  static void set_split_min_nodes(uint32_t nodes);
+  // The per-state and per-class masks cached (all vocabularies), the distinct ones among them
+  // (equal masks are stored once), and the bytes charged to the budget.
+  struct CacheStats {
+    size_t masks = 0, distinct = 0, bytes = 0;
+  };
+  CacheStats cache_stats() const;
   // Tests and benchmarks: forget every cached mask of this grammar and its precompute (which
   // the next mask or start_precompute starts again).
   void drop_cached_masks() const;
@@ -92,6 +100,8 @@ class Grammar {
 
   // (vocab serial, per state or per prefix class, state or class, first) -> mask words
   mutable std::unordered_map<uint64_t, std::shared_ptr<const std::vector<uint32_t>>> masks_;
+  // content hash -> the stored mask with it, so that equal masks share one copy
+  mutable std::unordered_map<uint64_t, std::shared_ptr<const std::vector<uint32_t>>> contents_;
   mutable size_t cached_bytes_ = 0;
 };
 

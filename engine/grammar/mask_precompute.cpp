@@ -1,7 +1,6 @@
 #include "engine/grammar/mask_precompute.h"
 
 #include <algorithm>
-#include <atomic>
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
@@ -15,10 +14,6 @@
 #endif
 
 namespace pagoda::grammar {
-
-namespace {
-std::atomic<uint64_t> g_job_ids{0};
-}
 
 // One queue of (job, state) for every grammar, served by pool_threads() threads that start with
 // the first job and run at a lower priority (nice 10), so that a busy step keeps its cores.
@@ -69,14 +64,6 @@ class PrecomputePool {
     int32_t state;
     bool first;
   };
-  // Per worker: the walk's successor marks, kept while the worker serves one job.
-  struct Scratch {
-    uint64_t job_id = 0;
-    uint32_t epoch = 0;
-    std::vector<uint32_t> mark;
-    std::vector<uint32_t> words;
-    std::vector<int32_t> successors;
-  };
 
   void push(const std::shared_ptr<MaskPrecompute>& job, int32_t state, bool first) {
     uint8_t& seen = job->queued_or_done_[static_cast<size_t>(state) * 2 + first];
@@ -108,7 +95,7 @@ class PrecomputePool {
 #ifdef __linux__
     setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);  // best effort
 #endif
-    Scratch scratch;
+    std::vector<int32_t> successors;
     for (;;) {
       Item item;
       {
@@ -119,24 +106,19 @@ class PrecomputePool {
         --item.job->queued_;
         ++item.job->running_;
       }
-      run(item, scratch);
+      run(item, successors);
     }
   }
 
-  void run(const Item& item, Scratch& s) {
+  void run(const Item& item, std::vector<int32_t>& successors) {
     MaskPrecompute& job = *item.job;
-    const TokenVocabulary& vocab = *job.vocab_;
-    if (s.job_id != job.id_) {
-      s.job_id = job.id_;
-      s.epoch = 0;
-      s.mark.assign(static_cast<size_t>(job.dfa_.num_states()), 0u);
-    }
-    s.words.resize(vocab.mask_words());
-    s.successors.clear();
-    vocab.fill_mask_and_successors(job.dfa_, item.state, item.first, s.words, s.mark, ++s.epoch,
-                                   s.successors);
-    // cancel() waits for running_ to reach 0, so the store (and the grammar behind it) is alive.
-    const bool stored = job.store_(item.state, item.first, s.words);
+    const Dfa& dfa = job.dfa_;
+    successors.clear();
+    for (int c = 0; c < dfa.num_classes(); ++c)
+      if (const int32_t next = dfa.next_by_class(item.state, c); next != Dfa::kDead)
+        successors.push_back(next);
+    // cancel() waits for running_ to reach 0, so compute (and the grammar behind it) is alive.
+    const bool stored = job.compute_(item.state, item.first);
     bool pushed = false;
     {
       std::lock_guard lock(mu_);
@@ -146,8 +128,8 @@ class PrecomputePool {
         job.budget_spent_ = true;
         drop_queued(job);
       } else if (!job.cancelled_) {
-        for (int32_t next : s.successors) push(item.job, next, false);
-        pushed = !s.successors.empty();
+        for (int32_t next : successors) push(item.job, next, false);
+        pushed = !successors.empty();
       }
       if (job.running_ == 0) done_cv_.notify_all();  // cancel() may wait for it
       finish(job);
@@ -162,11 +144,10 @@ class PrecomputePool {
 };
 
 MaskPrecompute::MaskPrecompute(const Dfa& dfa, std::shared_ptr<const TokenVocabulary> vocab,
-                               Store store)
+                               Compute compute)
     : dfa_(dfa),
       vocab_(std::move(vocab)),
-      store_(std::move(store)),
-      id_(++g_job_ids),
+      compute_(std::move(compute)),
       queued_or_done_(static_cast<size_t>(dfa.num_states()) * 2, 0),
       started_(Clock::now()) {}
 
@@ -174,9 +155,10 @@ MaskPrecompute::~MaskPrecompute() = default;
 
 std::shared_ptr<MaskPrecompute> MaskPrecompute::start(const Dfa& dfa,
                                                       std::shared_ptr<const TokenVocabulary> vocab,
-                                                      Store store) {
+                                                      Compute compute) {
   const bool first = vocab->distinguishes_first();
-  std::shared_ptr<MaskPrecompute> job(new MaskPrecompute(dfa, std::move(vocab), std::move(store)));
+  std::shared_ptr<MaskPrecompute> job(
+      new MaskPrecompute(dfa, std::move(vocab), std::move(compute)));
   PrecomputePool::get().submit(job, 0, first);
   return job;
 }

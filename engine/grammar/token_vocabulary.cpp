@@ -181,20 +181,4 @@ void TokenVocabulary::walk_part(const Dfa& dfa, int32_t state, bool first, const
                      [&](uint32_t node, int32_t) { t.long_tokens.set_bits(node, words); });
 }
 
-void TokenVocabulary::fill_mask_and_successors(const Dfa& dfa, int32_t state, bool first,
-                                               std::span<uint32_t> words,
-                                               std::vector<uint32_t>& mark, uint32_t epoch,
-                                               std::vector<int32_t>& successors) const {
-  std::fill(words.begin(), words.end(), 0u);
-  if (state == Dfa::kDead) return;
-  for (const Trie* trie : {&tries(first).short_tokens, &tries(first).long_tokens})
-    trie->walk(dfa, state, 0, trie->end_node(), [&](uint32_t node, int32_t next) {
-      trie->set_bits(node, words);
-      if (mark[next] != epoch) {
-        mark[next] = epoch;
-        successors.push_back(next);
-      }
-    });
-}
-
 }  // namespace pagoda::grammar

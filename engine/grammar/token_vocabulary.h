@@ -7,7 +7,7 @@
 // Special tokens and tokens without bytes are never allowed; EOS is the matcher's business.
 // A cold walk can be split into parts (runs of the tries' root children, balanced by the size of
 // the subtrees the state does not kill at their first byte) that threads walk into their own
-// buffers; the background precompute walks a state once for its mask and its successor states.
+// buffers.
 // Threading: immutable after construction; one instance serves every thread.
 #include <cstdint>
 #include <span>
@@ -60,11 +60,6 @@ class TokenVocabulary {
   // Sets (ORs in) the bits of the part's tokens that the DFA accepts from `state`.
   void walk_part(const Dfa& dfa, int32_t state, bool first, const WalkPart& part,
                  std::span<uint32_t> words) const;
-  // The whole mask (as fill_mask), plus every DFA state an allowed token leads to, once each
-  // (mark: one entry per DFA state, zeroed by the caller once; epoch: a value new to mark).
-  void fill_mask_and_successors(const Dfa& dfa, int32_t state, bool first,
-                                std::span<uint32_t> words, std::vector<uint32_t>& mark,
-                                uint32_t epoch, std::vector<int32_t>& successors) const;
 
  private:
   struct Node {

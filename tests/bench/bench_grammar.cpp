@@ -16,6 +16,7 @@
 //   and the time a step's masks took (the step waits for them past its forward pass).
 //   bench_grammar [--tokenizer DIR] [--model DIR | --shape NAME] [--requests 32] [--tokens 128]
 //                 [--threads N (split walk; default: the engine's mask pool size)]
+//                 [--throughput 0 (the mask figures only)]
 // Prints "RESULT key value" lines with every measured figure.
 #include <algorithm>
 #include <chrono>
@@ -135,10 +136,14 @@ void precompute_cost(const char* tag, const std::shared_ptr<const grammar::Gramm
   g->drop_cached_masks();
   g->start_precompute(vocab);
   const auto p = g->wait_precompute(*vocab, 120);
-  std::printf("precompute %s (%d threads): %zu states in %.1f ms%s\n", tag,
-              grammar::MaskPrecompute::pool_threads(), p.states, p.wall_s * 1e3,
+  const auto cache = g->cache_stats();
+  std::printf("precompute %s (%d threads): %zu of %d states in %.1f ms%s; cache: %zu masks, %zu "
+              "distinct, %.1f MiB\n",
+              tag, grammar::MaskPrecompute::pool_threads(), p.states, g->dfa().num_states(),
+              p.wall_s * 1e3,
               p.budget_spent ? " (stopped at the cache budget)"
-                             : p.finished ? " (every reachable state)" : " (timed out)");
+                             : p.finished ? " (every state)" : " (timed out)",
+              cache.masks, cache.distinct, static_cast<double>(cache.bytes) / (1 << 20));
   std::printf("RESULT precompute_%s_ms %.1f\nRESULT precompute_%s_states %zu\n", tag,
               p.wall_s * 1e3, tag, p.states);
   MaskRun run;
@@ -279,6 +284,7 @@ int main(int argc, char** argv) {
   std::string shape;
   int requests = 32, tokens = 128;
   int threads = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 8u));
+  bool run_throughput = true;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--tokenizer") tokenizer = argv[i + 1];
@@ -287,12 +293,14 @@ int main(int argc, char** argv) {
     else if (a == "--requests") requests = std::stoi(argv[i + 1]);
     else if (a == "--tokens") tokens = std::stoi(argv[i + 1]);
     else if (a == "--threads") threads = std::max(1, std::stoi(argv[i + 1]));
+    else if (a == "--throughput") run_throughput = std::stoi(argv[i + 1]) != 0;
     else {
       std::fprintf(stderr, "unknown option %s\n", a.c_str());
       return 2;
     }
   }
   mask_cost(tokenizer, threads);
+  if (!run_throughput) return 0;
 
   std::unique_ptr<Engine> engine;
   if (shape.empty()) {

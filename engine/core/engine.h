@@ -86,6 +86,17 @@ struct EngineStats {
   double generation_tokens_per_s = 0;  // recent window
   size_t memory_total_bytes = 0;
   size_t memory_used_bytes = 0;
+  // Constrained decoding, since the engine started: steps that filled masks, the masks, those
+  // computed rather than copied from the grammar's cache (cold), steps with a cold mask, the
+  // most cold masks of one step, and the time the step's masks took (the step waits for them
+  // when they outlast its forward pass): total and longest.
+  int64_t mask_steps = 0;
+  int64_t masks = 0;
+  int64_t cold_masks = 0;
+  int64_t cold_mask_steps = 0;
+  int64_t max_cold_masks_per_step = 0;
+  double mask_fill_ms_total = 0;
+  double mask_fill_ms_max = 0;
 };
 
 class Engine {

@@ -70,7 +70,9 @@ void LlmEngine::add_request(const std::string& request_id, std::vector<int32_t> 
   req->seed = params.seed ? *params.seed : std::random_device{}() * 0x100000001ull;
   if (params.structured_output) {
     req->grammar = grammar::compile_grammar(*params.structured_output);  // cached
-    token_vocabulary();  // built here, off the step thread, the first time
+    // Built here, off the step thread, the first time; the grammar's masks for it are then
+    // computed in the background from now on (once per grammar and vocabulary).
+    req->grammar->start_precompute(token_vocabulary());
   }
   enqueue(std::move(req));
 }
@@ -192,19 +194,56 @@ std::shared_ptr<const grammar::TokenVocabulary> LlmEngine::token_vocabulary() {
 
 void LlmEngine::fill_masks(const std::vector<SeqState*>& states) {
   if (states.empty()) return;
-  auto fill = [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      SeqState* s = states[i];
-      s->matcher->fill_mask(s->mask);  // sized by build_batch; the StepInput points here
-    }
-  };
-  if (states.size() == 1) return fill(0, 1);
-  // A mask the grammar has not cached walks the whole vocabulary trie (up to milliseconds):
-  // rows go to a few threads. Cached masks are a copy, cheap either way.
+  const auto start = Clock::now();
   if (!mask_pool_)
     mask_pool_ = std::make_unique<cpu::ThreadPool>(
         static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 8u)));
-  mask_pool_->parallel_for(static_cast<int64_t>(states.size()), fill, int64_t{1} << 30);
+  cpu::ThreadPool& pool = *mask_pool_;
+  const int64_t n = static_cast<int64_t>(states.size());
+  // First the masks the grammar has cached (a copy each; the precompute makes most of them).
+  std::vector<uint8_t> warm(states.size());
+  auto copy = [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i)
+      warm[i] = states[i]->matcher->fill_cached_mask(states[i]->mask);  // the StepInput's span
+  };
+  if (n == 1)
+    copy(0, 1);
+  else
+    pool.parallel_for(n, copy, int64_t{1} << 17);
+  std::vector<SeqState*> cold;
+  for (int64_t i = 0; i < n; ++i)
+    if (!warm[i]) cold.push_back(states[i]);
+  // Then the masks to compute: a walk of the vocabulary trie, up to milliseconds. A few cold
+  // rows go one after the other, each large walk split over the pool (so one cold state does
+  // not keep a core busy while the others idle); many go one row per thread.
+  if (cold.size() * 2 < static_cast<size_t>(pool.size())) {
+    const grammar::ParallelFor split = [&](int parts, const std::function<void(int)>& fn) {
+      pool.parallel_for(
+          parts,
+          [&](int64_t begin, int64_t end) {
+            for (int64_t k = begin; k < end; ++k) fn(static_cast<int>(k));
+          },
+          int64_t{1} << 30);
+    };
+    for (SeqState* s : cold) s->matcher->fill_mask(s->mask, &split, pool.size());
+  } else {
+    pool.parallel_for(
+        static_cast<int64_t>(cold.size()),
+        [&](int64_t begin, int64_t end) {
+          for (int64_t i = begin; i < end; ++i) cold[i]->matcher->fill_mask(cold[i]->mask);
+        },
+        int64_t{1} << 30);
+  }
+  const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  std::lock_guard lock(stats_mutex_);
+  ++stats_.mask_steps;
+  stats_.masks += n;
+  stats_.cold_masks += static_cast<int64_t>(cold.size());
+  stats_.cold_mask_steps += !cold.empty();
+  stats_.max_cold_masks_per_step =
+      std::max(stats_.max_cold_masks_per_step, static_cast<int64_t>(cold.size()));
+  stats_.mask_fill_ms_total += ms;
+  stats_.mask_fill_ms_max = std::max(stats_.mask_fill_ms_max, ms);
 }
 
 bool LlmEngine::advance_grammar(SeqState& state, int32_t token) {

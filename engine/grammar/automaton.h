@@ -72,6 +72,10 @@ class Dfa {
   int32_t next(int32_t state, uint8_t byte) const {
     return next_[static_cast<size_t>(state) * num_classes_ + byte_class_[byte]];
   }
+  // The successor on every byte of byte class cls (classes: 0 .. num_classes() - 1).
+  int32_t next_by_class(int32_t state, int cls) const {
+    return next_[static_cast<size_t>(state) * num_classes_ + cls];
+  }
   bool accepting(int32_t state) const { return accepting_[state] != 0; }
   // Some byte leads to a live state (else only the end of output is possible).
   bool can_continue(int32_t state) const { return can_continue_[state] != 0; }

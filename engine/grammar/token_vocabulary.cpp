@@ -81,6 +81,7 @@ void TokenVocabulary::Trie::build(const std::vector<std::string>& all, size_t mi
       while (common < s.size() && common < prev->size() && s[common] == (*prev)[common]) ++common;
     close_from(common);
     for (size_t d = common; d < s.size(); ++d) {
+      parent.push_back(open.empty() ? kRoot : open.back());
       open.push_back(static_cast<uint32_t>(nodes.size()));
       nodes.push_back({0, static_cast<uint32_t>(ids.size()), static_cast<uint16_t>(d + 1),
                        static_cast<uint8_t>(s[d])});
@@ -93,11 +94,28 @@ void TokenVocabulary::Trie::build(const std::vector<std::string>& all, size_t mi
   nodes.push_back({0, static_cast<uint32_t>(ids.size()), 0, 0});  // sentinel: the last tok_end
 }
 
-void TokenVocabulary::Trie::fill(const Dfa& dfa, int32_t state, std::span<uint32_t> words) const {
+template <class OnTokens>
+void TokenVocabulary::Trie::walk(const Dfa& dfa, int32_t state, uint32_t begin, uint32_t end,
+                                 OnTokens&& on_tokens) const {
   std::vector<int32_t> at(max_depth + 1u);
   at[0] = state;
-  const uint32_t n = static_cast<uint32_t>(nodes.size()) - 1;
-  for (uint32_t i = 0; i < n;) {
+  uint32_t i = begin;
+  if (i < end && nodes[i].depth > 1) {
+    // A part that starts inside a subtree: the states of begin's ancestors, root first. A dead
+    // ancestor skips its subtree; the nodes after it hang below the ancestors already walked.
+    std::vector<uint32_t> path;
+    for (uint32_t p = parent[i]; p != kRoot; p = parent[p]) path.push_back(p);
+    for (size_t k = path.size(); k-- > 0;) {
+      const Node& a = nodes[path[k]];
+      const int32_t s = dfa.next(at[a.depth - 1], a.byte);
+      if (s == Dfa::kDead) {
+        i = a.skip;
+        break;
+      }
+      at[a.depth] = s;
+    }
+  }
+  while (i < end) {
     const Node& node = nodes[i];
     const int32_t s = dfa.next(at[node.depth - 1], node.byte);
     if (s == Dfa::kDead) {
@@ -105,10 +123,62 @@ void TokenVocabulary::Trie::fill(const Dfa& dfa, int32_t state, std::span<uint32
       continue;
     }
     at[node.depth] = s;
-    for (uint32_t t = node.tok_begin, end = nodes[i + 1].tok_begin; t < end; ++t)
-      words[static_cast<uint32_t>(ids[t]) >> 5] |= 1u << (ids[t] & 31);
+    if (node.tok_begin != nodes[i + 1].tok_begin) on_tokens(i, s);
     ++i;
   }
+}
+
+void TokenVocabulary::Trie::set_bits(uint32_t node, std::span<uint32_t> words) const {
+  for (uint32_t t = nodes[node].tok_begin, end = nodes[node + 1].tok_begin; t < end; ++t)
+    words[static_cast<uint32_t>(ids[t]) >> 5] |= 1u << (ids[t] & 31);
+}
+
+void TokenVocabulary::Trie::fill(const Dfa& dfa, int32_t state, std::span<uint32_t> words) const {
+  walk(dfa, state, 0, end_node(), [&](uint32_t node, int32_t) { set_bits(node, words); });
+}
+
+uint32_t TokenVocabulary::Trie::live_nodes(const Dfa& dfa, int32_t state) const {
+  uint32_t live = 0;
+  for (uint32_t i = 0, end = end_node(); i < end; i = nodes[i].skip)
+    if (dfa.next(state, nodes[i].byte) != Dfa::kDead) live += nodes[i].skip - i;
+  return live;
+}
+
+std::vector<TokenVocabulary::WalkPart> TokenVocabulary::split_walk(const Dfa& dfa, int32_t state,
+                                                                   bool first, bool with_short,
+                                                                   int max_parts,
+                                                                   uint32_t min_nodes) const {
+  if (state == Dfa::kDead || max_parts < 2) return {};
+  const Tries& t = tries(first);
+  const uint32_t short_nodes = with_short ? t.short_tokens.end_node() : 0;
+  const uint32_t long_nodes = t.long_tokens.end_node();
+  const uint32_t live =
+      (with_short ? t.short_tokens.live_nodes(dfa, state) : 0) + t.long_tokens.live_nodes(dfa, state);
+  if (live < min_nodes) return {};
+  // Equal node counts over the short trie then the long one: the states worth splitting (inside
+  // strings) keep nearly every node alive, so equal counts are equal work.
+  const uint64_t total = uint64_t{short_nodes} + long_nodes;
+  std::vector<WalkPart> parts;
+  for (int k = 0; k < max_parts; ++k) {
+    const uint64_t a = total * k / max_parts, b = total * (k + 1) / max_parts;
+    auto clamp = [](uint64_t x, uint64_t lo, uint64_t hi) {
+      return static_cast<uint32_t>(std::clamp(x, lo, hi) - lo);
+    };
+    WalkPart p{clamp(a, 0, short_nodes), clamp(b, 0, short_nodes),
+               clamp(a, short_nodes, total), clamp(b, short_nodes, total)};
+    if (p.short_begin < p.short_end || p.long_begin < p.long_end) parts.push_back(p);
+  }
+  return parts;
+}
+
+void TokenVocabulary::walk_part(const Dfa& dfa, int32_t state, bool first, const WalkPart& part,
+                                std::span<uint32_t> words) const {
+  if (state == Dfa::kDead) return;
+  const Tries& t = tries(first);
+  t.short_tokens.walk(dfa, state, part.short_begin, part.short_end,
+                      [&](uint32_t node, int32_t) { t.short_tokens.set_bits(node, words); });
+  t.long_tokens.walk(dfa, state, part.long_begin, part.long_end,
+                     [&](uint32_t node, int32_t) { t.long_tokens.set_bits(node, words); });
 }
 
 }  // namespace pagoda::grammar

@@ -5,6 +5,9 @@
 // Tokens of at most Dfa::kPrefixClassBytes bytes and the (few) longer ones have separate tries,
 // so that the short tokens' mask can be shared by the states of one prefix class.
 // Special tokens and tokens without bytes are never allowed; EOS is the matcher's business.
+// A cold walk can be split into parts (runs of the tries' root children, balanced by the size of
+// the subtrees the state does not kill at their first byte) that threads walk into their own
+// buffers.
 // Threading: immutable after construction; one instance serves every thread.
 #include <cstdint>
 #include <span>
@@ -39,6 +42,24 @@ class TokenVocabulary {
                        std::span<uint32_t> words) const;
   // Distinguishes vocabularies in caches (never reused within a process).
   uint64_t serial() const { return serial_; }
+  // The first output token has bytes of its own (a SentencePiece leading space stripped), so
+  // masks with first = true differ from the others; else `first` changes nothing.
+  bool distinguishes_first() const { return !first_bytes_.empty(); }
+
+  // One part of a split walk: the nodes [begin, end) of the short and of the long tokens' trie
+  // (depth-first order; a part starting inside a subtree walks its ancestors' bytes first).
+  struct WalkPart {
+    uint32_t short_begin, short_end, long_begin, long_end;
+  };
+  // Splits the walk from `state` (the short tokens' trie when with_short, and always the long
+  // tokens' trie) into max_parts parts with as many nodes each; nothing (do not split) when the
+  // root children the state does not kill hold fewer than min_nodes nodes in all, as waking
+  // threads would cost more than the walk.
+  std::vector<WalkPart> split_walk(const Dfa& dfa, int32_t state, bool first, bool with_short,
+                                   int max_parts, uint32_t min_nodes) const;
+  // Sets (ORs in) the bits of the part's tokens that the DFA accepts from `state`.
+  void walk_part(const Dfa& dfa, int32_t state, bool first, const WalkPart& part,
+                 std::span<uint32_t> words) const;
 
  private:
   struct Node {
@@ -50,10 +71,21 @@ class TokenVocabulary {
   struct Trie {
     std::vector<Node> nodes;  // depth-first order, plus one sentinel
     std::vector<int32_t> ids;
+    std::vector<uint32_t> parent;  // per node: its parent, kRoot for a root child
+    static constexpr uint32_t kRoot = ~0u;
     uint16_t max_depth = 0;
     // The ids whose bytes are non-empty and have a length in [min_len, max_len].
     void build(const std::vector<std::string>& bytes, size_t min_len, size_t max_len);
     void fill(const Dfa& dfa, int32_t state, std::span<uint32_t> words) const;
+    // Calls on_tokens(node, dfa state) for each node in [begin, end) that the DFA reaches from
+    // `state` and at which tokens end.
+    template <class OnTokens>
+    void walk(const Dfa& dfa, int32_t state, uint32_t begin, uint32_t end,
+              OnTokens&& on_tokens) const;
+    void set_bits(uint32_t node, std::span<uint32_t> words) const;
+    uint32_t end_node() const { return static_cast<uint32_t>(nodes.size()) - 1; }
+    // The nodes of the root children whose first byte the DFA accepts from `state`.
+    uint32_t live_nodes(const Dfa& dfa, int32_t state) const;
   };
   int32_t size_ = 0;
   std::vector<std::string> bytes_, first_bytes_;  // first_bytes_: only when spaces are stripped

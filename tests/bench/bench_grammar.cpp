@@ -2,14 +2,21 @@
 //   1. The per-token mask over a real vocabulary (default: the 152K Qwen vocabulary) for a
 //      realistic schema, along random valid outputs: walk (every mask a full trie walk), cold
 //      (no state's mask cached: the short tokens' mask shared per prefix class, the long
-//      tokens walked) and warm (the grammar's per-state mask cache), mean / p50 / p99 us.
+//      tokens walked), cold split (the same with each large walk split over --threads threads)
+//      and warm (the grammar's per-state mask cache), mean / p50 / p99 us; then the background
+//      precompute of the schema's and json_object's masks: its wall time, the states it stored,
+//      and how many masks of the same outputs it left cold.
 //   2. Throughput of 32 concurrent schema-constrained requests against 32 unconstrained ones on
 //      the same engine: a model folder on the CPU (default: the tiny-qwen2 fixture), or, in a
 //      CUDA build, a random-weight shape of pagoda-bench (--shape qwen2.5-0.5b) with the Qwen
 //      tokenizer. Goal: constrained >= 80% of unconstrained tokens/s. Both go through the
 //      engine's one step loop, pipelined: Backend::launch, then the grammar masks and the
 //      previous step's callbacks while the forward pass runs, then Backend::finish.
+//   The throughput runs also print the engine's mask counters: masks computed cold per step
+//   and the time a step's masks took (the step waits for them past its forward pass).
 //   bench_grammar [--tokenizer DIR] [--model DIR | --shape NAME] [--requests 32] [--tokens 128]
+//                 [--threads N (split walk; default: the engine's mask pool size)]
+//                 [--throughput 0 (the mask figures only)]
 // Prints "RESULT key value" lines with every measured figure.
 #include <algorithm>
 #include <chrono>
@@ -19,10 +26,12 @@
 #include <mutex>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/core/engine.h"
 #include "engine/core/llm_engine.h"
+#include "engine/cpu/thread_pool.h"
 #include "engine/grammar/grammar.h"
 #ifdef PAGODA_BENCH_CUDA
 #include "tests/bench/bench_engine.h"
@@ -77,7 +86,78 @@ Stats stats(std::vector<double> v) {
 }
 
 // Random valid outputs: each step draws uniformly among the allowed tokens (as noise would).
-void mask_cost(const std::filesystem::path& tokenizer_dir) {
+// Returns the time of each fill_mask (us), whether it was warm, and the outputs' completion.
+struct MaskRun {
+  std::vector<double> us;
+  size_t cold = 0;
+  int outputs = 0, complete = 0;
+};
+void walk_outputs(const std::shared_ptr<const grammar::Grammar>& g,
+                  const std::shared_ptr<grammar::TokenVocabulary>& vocab, int32_t eos,
+                  const grammar::ParallelFor* split, int parts, bool record, MaskRun& run) {
+  std::vector<uint32_t> words(vocab->mask_words());
+  std::mt19937 rng(11);
+  for (int seq = 0; seq < 8; ++seq, ++run.outputs) {
+    grammar::GrammarMatcher m(g, vocab, {eos});
+    for (int step = 0; step < 400 && !m.terminated(); ++step) {
+      const auto s = Clock::now();
+      const bool warm = m.fill_mask(words, split, parts);
+      const double t = seconds_since(s) * 1e6;
+      if (record) {
+        run.us.push_back(t);
+        run.cold += !warm;
+      }
+      std::vector<int32_t> allowed;
+      for (int32_t id = 0; id < vocab->size(); ++id)
+        if ((words[id >> 5] >> (id & 31)) & 1) allowed.push_back(id);
+      if (allowed.empty()) break;
+      // Prefer the end when allowed, so that outputs finish like a real model's.
+      const bool end = m.is_complete();
+      m.accept(end ? eos : allowed[rng() % allowed.size()]);
+    }
+    run.complete += m.terminated();
+  }
+}
+
+void print_stats(const char* tag, const char* what, const MaskRun& run) {
+  const Stats st = stats(run.us);
+  std::printf("mask %s (%s): %zu masks, mean %.1f us, p50 %.1f us, p99 %.1f us (%d/%d outputs "
+              "complete)\n",
+              tag, what, st.n, st.mean, st.p50, st.p99, run.complete, run.outputs);
+  std::printf("RESULT mask_%s_mean_us %.1f\nRESULT mask_%s_p99_us %.1f\n", tag, st.mean, tag,
+              st.p99);
+}
+
+// The precompute of g's masks from nothing: wall time, states stored, then the share of the
+// random outputs' masks it left cold.
+void precompute_cost(const char* tag, const std::shared_ptr<const grammar::Grammar>& g,
+                     const std::shared_ptr<grammar::TokenVocabulary>& vocab, int32_t eos) {
+  grammar::Grammar::set_precompute_enabled(true);
+  g->drop_cached_masks();
+  g->start_precompute(vocab);
+  const auto p = g->wait_precompute(*vocab, 120);
+  const auto cache = g->cache_stats();
+  std::printf("precompute %s (%d threads): %zu of %d states in %.1f ms%s; cache: %zu masks, %zu "
+              "distinct, %.1f MiB\n",
+              tag, grammar::MaskPrecompute::pool_threads(), p.states, g->dfa().num_states(),
+              p.wall_s * 1e3,
+              p.budget_spent ? " (stopped at the cache budget)"
+                             : p.finished ? " (every state)" : " (timed out)",
+              cache.masks, cache.distinct, static_cast<double>(cache.bytes) / (1 << 20));
+  std::printf("RESULT precompute_%s_ms %.1f\nRESULT precompute_%s_states %zu\n", tag,
+              p.wall_s * 1e3, tag, p.states);
+  MaskRun run;
+  walk_outputs(g, vocab, eos, nullptr, 0, true, run);
+  const Stats st = stats(run.us);
+  std::printf("  after it, along the random outputs: %zu of %zu masks cold, mean %.1f us, p99 "
+              "%.1f us\n",
+              run.cold, st.n, st.mean, st.p99);
+  std::printf("RESULT precompute_%s_cold_masks %zu\nRESULT precompute_%s_mask_p99_us %.1f\n",
+              tag, run.cold, tag, st.p99);
+  g->drop_cached_masks();
+}
+
+void mask_cost(const std::filesystem::path& tokenizer_dir, int threads) {
   auto tok = Tokenizer::from_dir(tokenizer_dir);
   auto t0 = Clock::now();
   auto vocab = std::make_shared<grammar::TokenVocabulary>(*tok, tok->vocab_size());
@@ -97,53 +177,48 @@ void mask_cost(const std::filesystem::path& tokenizer_dir) {
               any->dfa().num_states());
 
   const int32_t eos = tok->eos_id().value_or(0);
-  std::vector<uint32_t> words(vocab->mask_words());
+  cpu::ThreadPool pool(threads);
+  const grammar::ParallelFor split = [&](int n, const std::function<void(int)>& fn) {
+    pool.parallel_for(
+        n, [&](int64_t b, int64_t e) {
+          for (int64_t k = b; k < e; ++k) fn(static_cast<int>(k));
+        },
+        int64_t{1} << 30);
+  };
   // walk: every mask a full trie walk; cold: no state's mask cached (each run starts with no
-  // cached mask, the short tokens' mask shared per prefix class); warm: the per-state cache.
+  // cached mask, the short tokens' mask shared per prefix class); split: cold with large walks
+  // split over the pool; warm: the per-state cache. No precompute in any of them.
   struct Mode {
     const char* tag;
     const char* what;
-    bool per_state, shared;
+    bool per_state, shared, split;
   };
-  for (const Mode& mode : {Mode{"walk", "trie walk every token", false, false},
-                           Mode{"cold", "no state cached, shared per prefix class", false, true},
-                           Mode{"warm", "per-state cache", true, true}}) {
+  grammar::Grammar::set_precompute_enabled(false);
+  const std::string split_what = "cold, large walks split over " + std::to_string(threads) +
+                                 " threads from " + std::to_string(grammar::Grammar::split_min_nodes()) +
+                                 " nodes";
+  for (const Mode& mode :
+       {Mode{"walk", "trie walk every token", false, false, false},
+        Mode{"cold", "no state cached, shared per prefix class", false, true, false},
+        Mode{"cold_split", split_what.c_str(), false, true, true},
+        Mode{"warm", "per-state cache", true, true, false}}) {
     grammar::Grammar::set_mask_cache_enabled(mode.per_state);
     grammar::Grammar::set_shared_masks_enabled(mode.shared);
     g->drop_cached_masks();
-    std::vector<double> us;
-    int outputs = 0, complete = 0;
-    for (int run = 0; run < 2; ++run) {  // the cache's second pass finds every state
+    MaskRun run;
+    for (int pass = 0; pass < 2; ++pass) {  // the cache's second pass finds every state
       if (!mode.per_state) g->drop_cached_masks();
-      std::mt19937 rng(11);
-      for (int seq = 0; seq < 8; ++seq, ++outputs) {
-        grammar::GrammarMatcher m(g, vocab, {eos});
-        for (int step = 0; step < 400 && !m.terminated(); ++step) {
-          const auto s = Clock::now();
-          m.fill_mask(words);
-          const double t = seconds_since(s) * 1e6;
-          if (!mode.per_state || run == 1) us.push_back(t);
-          std::vector<int32_t> allowed;
-          for (int32_t id = 0; id < vocab->size(); ++id)
-            if ((words[id >> 5] >> (id & 31)) & 1) allowed.push_back(id);
-          if (allowed.empty()) break;
-          // Prefer the end when allowed, so that outputs finish like a real model's.
-          const bool end = m.is_complete();
-          m.accept(end ? eos : allowed[rng() % allowed.size()]);
-        }
-        complete += m.terminated();
-      }
+      walk_outputs(g, vocab, eos, mode.split ? &split : nullptr, pool.size(),
+                   !mode.per_state || pass == 1, run);
     }
-    const Stats st = stats(us);
-    std::printf("mask %s (%s): %zu masks, mean %.1f us, p50 %.1f us, p99 %.1f us (%d/%d outputs "
-                "complete)\n",
-                mode.tag, mode.what, st.n, st.mean, st.p50, st.p99, complete, outputs);
-    std::printf("RESULT mask_%s_mean_us %.1f\nRESULT mask_%s_p99_us %.1f\n", mode.tag, st.mean,
-                mode.tag, st.p99);
+    print_stats(mode.tag, mode.what, run);
   }
   g->drop_cached_masks();
   grammar::Grammar::set_shared_masks_enabled(true);
   grammar::Grammar::set_mask_cache_enabled(true);
+  precompute_cost("schema", g, vocab, eos);
+  precompute_cost("json_object", any, vocab, eos);
+  grammar::Grammar::set_precompute_enabled(true);
 }
 
 // Tokens/s of `requests` concurrent requests of up to `tokens` tokens each.
@@ -183,6 +258,24 @@ double throughput(Engine& engine, int requests, int tokens, bool constrained, in
   return generated / s;
 }
 
+// The engine's mask counters over one run (after - before).
+void print_mask_steps(const char* tag, const EngineStats& a, const EngineStats& b) {
+  const int64_t steps = b.mask_steps - a.mask_steps, cold = b.cold_masks - a.cold_masks;
+  const double per_step = steps ? static_cast<double>(cold) / static_cast<double>(steps) : 0;
+  const double fill_ms = steps ? (b.mask_fill_ms_total - a.mask_fill_ms_total) / steps : 0;
+  std::printf("    masks: %lld in %lld steps, %lld cold (%.2f per step; %lld steps with one or "
+              "more; at most %lld in a step since start); mask fill per step mean %.3f ms, "
+              "longest %.3f ms since start\n",
+              static_cast<long long>(b.masks - a.masks), static_cast<long long>(steps),
+              static_cast<long long>(cold), per_step,
+              static_cast<long long>(b.cold_mask_steps - a.cold_mask_steps),
+              static_cast<long long>(b.max_cold_masks_per_step), fill_ms, b.mask_fill_ms_max);
+  std::printf("RESULT %s_cold_masks_per_step %.3f\nRESULT %s_cold_mask_steps %lld\n"
+              "RESULT %s_mask_fill_ms_mean %.3f\n",
+              tag, per_step, tag, static_cast<long long>(b.cold_mask_steps - a.cold_mask_steps),
+              tag, fill_ms);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -190,6 +283,8 @@ int main(int argc, char** argv) {
   std::filesystem::path model = std::filesystem::path(PAGODA_TEST_DATA) / "models/tiny-qwen2";
   std::string shape;
   int requests = 32, tokens = 128;
+  int threads = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 8u));
+  bool run_throughput = true;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--tokenizer") tokenizer = argv[i + 1];
@@ -197,12 +292,15 @@ int main(int argc, char** argv) {
     else if (a == "--shape") shape = argv[i + 1];
     else if (a == "--requests") requests = std::stoi(argv[i + 1]);
     else if (a == "--tokens") tokens = std::stoi(argv[i + 1]);
+    else if (a == "--threads") threads = std::max(1, std::stoi(argv[i + 1]));
+    else if (a == "--throughput") run_throughput = std::stoi(argv[i + 1]) != 0;
     else {
       std::fprintf(stderr, "unknown option %s\n", a.c_str());
       return 2;
     }
   }
-  mask_cost(tokenizer);
+  mask_cost(tokenizer, threads);
+  if (!run_throughput) return 0;
 
   std::unique_ptr<Engine> engine;
   if (shape.empty()) {
@@ -227,12 +325,25 @@ int main(int argc, char** argv) {
     return 2;
 #endif
   }
+  const StructuredOutput so{StructuredOutput::Kind::json_schema, kSchema, {}};
   throughput(*engine, 4, 8, true, -1);  // warm-up: grammar, vocabulary, first masks
   const double free_tps = throughput(*engine, requests, tokens, false, 0);
+  EngineStats before = engine->stats();
   const double json_tps = throughput(*engine, requests, tokens, true, 1);
-  std::printf("constrained / unconstrained: %.1f%% (goal >= 80%%)\n", 100.0 * json_tps / free_tps);
+  EngineStats after = engine->stats();
+  print_mask_steps("constrained", before, after);
+  // The same with the grammar's masks forgotten first: the schema's first use (its precompute
+  // starts with the run's first request).
+  grammar::compile_grammar(so)->drop_cached_masks();
+  before = engine->stats();
+  const double fresh_tps = throughput(*engine, requests, tokens, true, 2);
+  after = engine->stats();
+  print_mask_steps("constrained_fresh", before, after);
+  std::printf("constrained / unconstrained: %.1f%%, from no cached mask %.1f%% (goal >= 80%%)\n",
+              100.0 * json_tps / free_tps, 100.0 * fresh_tps / free_tps);
   std::printf("RESULT unconstrained_tok_s %.1f\nRESULT constrained_tok_s %.1f\n"
-              "RESULT constrained_ratio %.3f\n",
-              free_tps, json_tps, json_tps / free_tps);
+              "RESULT constrained_ratio %.3f\nRESULT constrained_fresh_tok_s %.1f\n"
+              "RESULT constrained_fresh_ratio %.3f\n",
+              free_tps, json_tps, json_tps / free_tps, fresh_tps, fresh_tps / free_tps);
   return 0;
 }

@@ -83,6 +83,7 @@ class CudaBackend final : public Backend {
     decode_split_keys_ = env.decode_split_keys;
     decode_prefetch_ = env.decode_prefetch;
     gemv_early_weights_ = env.gemv_early_weights;
+    gemv_stage_norm_ = env.gemv_stage_norm;
     fused_rope_ = env.fused_rope;
     set_programmatic_launch(env.programmatic_launch && prop.major >= 9);
   }
@@ -278,6 +279,7 @@ class CudaBackend final : public Backend {
   int decode_split_keys_ = 0;  // PAGODA_CUDA_DECODE_SPLIT_KEYS; 0: decode_split_keys()
   bool decode_prefetch_ = true;
   bool gemv_early_weights_ = true;  // GemvParams::early_weights in the fused decode
+  bool gemv_stage_norm_ = true;     // GemvParams::stage_norm in the fused decode
   bool mma_attention_ = true;  // PAGODA_CUDA_MMA_ATTENTION=0: CUDA-core attention for prefill too
   bool fused_decode_ = true;   // PAGODA_CUDA_FUSE=0: the ten-kernel decode layer
   bool fused_rope_ = true;     // PAGODA_CUDA_FUSE_ROPE=0: fused decode keeps rope_store

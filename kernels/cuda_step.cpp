@@ -123,9 +123,13 @@ void CudaBackend::forward_fused(const StepShape& s) {
         throw Error("CUDA backend: fused quantized product refused its shape");
       return;
     }
-    // Large products take their input normalized once (kGemvNormFuseMaxElems).
+    // The norm: staged once per block where the input fits (PAGODA_CUDA_GEMV_STAGE=0: never);
+    // else on the fly, or normalized once for large products (kGemvNormFuseMaxElems).
+    p.stage_norm = gemv_stage_norm_ && p.norm_residual &&
+                   sizeof(bf16) * p.m * static_cast<size_t>(p.k) <= kGemvStageMaxBytes;
     const int rows = p.swiglu ? 2 * p.n : p.n;
-    if (p.norm_residual && static_cast<int64_t>(rows) * p.k > kGemvNormFuseMaxElems) {
+    if (p.norm_residual && !p.stage_norm &&
+        static_cast<int64_t>(rows) * p.k > kGemvNormFuseMaxElems) {
       rms_normalize(p.norm_residual, p.norm_sumsq, p.norm_weight, normed_, p.m, p.k, p.eps,
                     stream_);
       p.norm_residual = nullptr;

@@ -18,11 +18,14 @@ __host__ __device__ constexpr bool two_rows(int epi) { return epi == kSwiglu || 
 // The kGemvBatch 16-byte chunks c0 + 32 b (b < kGemvBatch) of token m's input row, as bf16:
 // read from x, or normalized on the fly from the residual (each element exactly as add_rmsnorm
 // rounds it).
+// With the input staged (GemvParams::stage_norm), the chunk is read from xs in shared memory.
 template <bool NORM>
-__device__ __forceinline__ uint4 input_chunk(const GemvParams& p, int m, int c, float inv) {
+__device__ __forceinline__ uint4 input_chunk(const GemvParams& p, int m, int c, float inv,
+                                             const uint4* xs) {
   if constexpr (!NORM) {
     return __ldg(reinterpret_cast<const uint4*>(p.x + static_cast<size_t>(m) * p.k) + c);
   } else {
+    if (xs) return xs[m * (p.k / 8) + c];
     return rmsnorm_chunk8(p.norm_residual + static_cast<size_t>(m) * p.k, p.norm_weight, c, inv);
   }
 }
@@ -121,6 +124,22 @@ __global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
     pdl_wait();
     pdl_trigger();
   }
+  // stage_norm: the block normalizes its input once into shared memory (while the first weights
+  // are in flight) instead of every warp normalizing it for its own rows.
+  extern __shared__ uint4 gemv_staged_x[];
+  const uint4* xs = nullptr;
+  if constexpr (NORM) {
+    if (p.stage_norm) {
+      for (int e = threadIdx.x; e < M * chunks; e += blockDim.x) {
+        const int m = e / chunks, c = e - m * chunks;
+        const float inv = rsqrtf(p.norm_sumsq[m] / k + p.eps);
+        gemv_staged_x[e] =
+            rmsnorm_chunk8(p.norm_residual + static_cast<size_t>(m) * k, p.norm_weight, c, inv);
+      }
+      __syncthreads();
+      xs = gemv_staged_x;
+    }
+  }
 
   float sums[M];
 #pragma unroll
@@ -144,7 +163,7 @@ __global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
         const __nv_bfloat162* u2 = reinterpret_cast<const __nv_bfloat162*>(&uv[b]);
 #pragma unroll
         for (int m = 0; m < M; ++m) {
-          const uint4 xv = input_chunk<NORM>(p, m, c, inv[m]);
+          const uint4 xv = input_chunk<NORM>(p, m, c, inv[m], xs);
           const __nv_bfloat162* x2 = reinterpret_cast<const __nv_bfloat162*>(&xv);
 #pragma unroll
           for (int u = 0; u < 4; ++u) {
@@ -204,7 +223,9 @@ template <int M, bool NORM, int EPI>
 void launch_gemv(const GemvParams& p, cudaStream_t stream) {
   const int warps = EPI == kRope ? p.n / 2 : p.n;
   const int blocks = (warps + kGemvWarps - 1) / kGemvWarps;
-  launch_kernel(gemv_kernel<M, NORM, EPI>, dim3(blocks), dim3(kGemvWarps * 32), 0, stream, p);
+  const size_t staged = NORM && p.stage_norm ? sizeof(bf16) * M * static_cast<size_t>(p.k) : 0;
+  launch_kernel(gemv_kernel<M, NORM, EPI>, dim3(blocks), dim3(kGemvWarps * 32), staged, stream,
+                p);
 }
 
 template <int M>
@@ -279,6 +300,9 @@ bool gemv(const GemvParams& p, cudaStream_t stream) {
   if (!p.norm_residual && !p.x) return false;
   if (p.residual && !p.sumsq_out) return false;
   if (p.rope_epilogue ? !rope_epilogue_ok(p) : !p.residual && !p.y) return false;
+  if (p.stage_norm && (!p.norm_residual ||
+                       sizeof(bf16) * p.m * static_cast<size_t>(p.k) > kGemvStageMaxBytes))
+    return false;
   switch (p.m) {
     case 1: launch_gemv_m<1>(p, stream); break;
     case 2: launch_gemv_m<2>(p, stream); break;

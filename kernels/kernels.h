@@ -118,16 +118,21 @@ struct GemvParams {
   float* residual = nullptr;   // [m, n]: the residual epilogue (y unused)
   float* sumsq_out = nullptr;  // [m], zeroed before the first kernel that adds into it
   bool early_weights = false;  // the first weight loads before the programmatic-launch wait
+  // With the norm prologue: the block normalizes its input once into shared memory (m k bf16, at
+  // most kGemvStageMaxBytes) instead of every warp for its rows.
+  bool stage_norm = false;
   // The RoPE epilogue (y null): n = (nh + 2 nkv) hd, tokens = m, no q/k norms; rope.qkv unused.
   bool rope_epilogue = false;
   RopeStoreParams rope;
 };
 // Returns false (nothing launched) for shapes it does not take and inconsistent parameters.
 bool gemv(const GemvParams& p, cudaStream_t stream);
-// The norm prologue renormalizes the input for every weight row: past this many weight
-// elements (64 MB of bf16) the input is normalized once by rms_normalize() instead (measured on
-// the H200: 7B gate/up on the fly cost ~5% of a batch-1 step, docs/cuda-notes.md).
+// Without stage_norm the norm prologue renormalizes the input for every weight row: past this
+// many weight elements (64 MB of bf16) the input is normalized once by rms_normalize() instead
+// (measured on the H200: 7B gate/up on the fly cost ~5% of a batch-1 step, docs/cuda-notes.md).
 constexpr int64_t kGemvNormFuseMaxElems = int64_t{32} << 20;
+// The staged input's limit (the default dynamic shared memory of a block).
+constexpr size_t kGemvStageMaxBytes = size_t{48} << 10;
 // out[t, c] = bf16(residual[t, c] * rsqrt(sumsq[t] / k + eps) * weight[c]), the prologue's
 // arithmetic as a kernel of its own.
 void rms_normalize(const float* residual, const float* sumsq, const bf16* weight, bf16* out,

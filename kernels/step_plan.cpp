@@ -52,6 +52,7 @@ CudaEnvOptions CudaEnvOptions::from_env() {
   if (const char* v = std::getenv("PAGODA_CUDA_DECODE_SPLIT_KEYS")) o.decode_split_keys = std::atoi(v);
   o.decode_prefetch = !is("PAGODA_CUDA_DECODE_PREFETCH", '0');
   o.gemv_early_weights = !is("PAGODA_CUDA_GEMV_EARLY", '0');
+  o.gemv_stage_norm = !is("PAGODA_CUDA_GEMV_STAGE", '0');
   return o;
 }
 

@@ -36,6 +36,7 @@ struct CudaEnvOptions {
   int decode_split_keys = 0;  // PAGODA_CUDA_DECODE_SPLIT_KEYS (multiple of 64); 0: the default
   bool decode_prefetch = true;  // PAGODA_CUDA_DECODE_PREFETCH=0: no KV loads before the PDL wait
   bool gemv_early_weights = true;  // PAGODA_CUDA_GEMV_EARLY=0: no weight loads before the wait
+  bool gemv_stage_norm = true;  // PAGODA_CUDA_GEMV_STAGE=0: the fused norm per warp, not per block
   static CudaEnvOptions from_env();
 };
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <numeric>
@@ -299,23 +300,47 @@ void test_gemv_fused() {
       DeviceBuffer<bf16> y(static_cast<size_t>(m) * n);
       char name[96];
 
-      // Norm prologue, plain and SwiGLU outputs.
+      // Norm prologue, plain and SwiGLU outputs, normalized per warp and staged per block (the
+      // same roundings: equal bit for bit).
       for (bool swiglu : {false, true}) {
+        std::vector<bf16> per_warp;
+        for (bool stage : {false, true}) {
+          pagoda::cuda::GemvParams p;
+          p.norm_residual = d_res.ptr, p.norm_sumsq = d_ss.ptr, p.norm_weight = d_nw->ptr;
+          p.eps = eps, p.w = d_w->ptr, p.m = m, p.n = n, p.k = k, p.y = y.ptr, p.swiglu = swiglu;
+          p.stage_norm = stage;
+          p.early_weights = stage;  // (no earlier kernel to overlap here: the same results)
+          y.poison();
+          expect(pagoda::cuda::gemv(p, 0), "gemv takes the norm prologue");
+          CUDA_OK(cudaGetLastError());
+          const std::vector<bf16> got = y.download();
+          if (!stage) {
+            per_warp = got;
+          } else {
+            bool same = got.size() == per_warp.size();
+            for (size_t i = 0; same && i < got.size(); ++i)
+              same = std::memcmp(&got[i], &per_warp[i], sizeof(bf16)) == 0;
+            std::snprintf(name, sizeof name, "gemv staged norm equals per-warp norm m=%d n=%d%s", m,
+                          n, swiglu ? " swiglu" : "");
+            std::printf("  %-48s %s\n", name, same ? "yes" : "NO");
+            expect(same, name);
+          }
+          std::vector<double> ref(static_cast<size_t>(m) * n);
+          for (int t = 0; t < m; ++t)
+            for (int j = 0; j < n; ++j) {
+              const double g = dot(xn, t, j);
+              ref[t * n + j] = swiglu ? g / (1 + std::exp(-g)) * dot(xn, t, n + j) : g;
+            }
+          std::snprintf(name, sizeof name, "gemv norm prologue%s%s m=%d n=%d",
+                        swiglu ? "+swiglu" : "", stage ? " staged" : "", m, n);
+          check_rel(name, from_bf16(got), ref);
+        }
+      }
+      {  // A staged input above the shared-memory limit is refused.
         pagoda::cuda::GemvParams p;
         p.norm_residual = d_res.ptr, p.norm_sumsq = d_ss.ptr, p.norm_weight = d_nw->ptr;
-        p.eps = eps, p.w = d_w->ptr, p.m = m, p.n = n, p.k = k, p.y = y.ptr, p.swiglu = swiglu;
-        y.poison();
-        expect(pagoda::cuda::gemv(p, 0), "gemv takes the norm prologue");
-        CUDA_OK(cudaGetLastError());
-        std::vector<double> ref(static_cast<size_t>(m) * n);
-        for (int t = 0; t < m; ++t)
-          for (int j = 0; j < n; ++j) {
-            const double g = dot(xn, t, j);
-            ref[t * n + j] = swiglu ? g / (1 + std::exp(-g)) * dot(xn, t, n + j) : g;
-          }
-        std::snprintf(name, sizeof name, "gemv norm prologue%s m=%d n=%d", swiglu ? "+swiglu" : "",
-                      m, n);
-        check_rel(name, from_bf16(y.download()), ref);
+        p.w = d_w->ptr, p.m = 4, p.n = n, p.k = 8 * 1024, p.y = y.ptr, p.stage_norm = true;
+        expect(!pagoda::cuda::gemv(p, 0), "gemv refuses a staged input over 48 KiB");
       }
 
       // The same normalization as a kernel of its own (large products).

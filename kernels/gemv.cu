@@ -120,6 +120,11 @@ __global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
     pdl_trigger();
   }
   if (active) load_weights(lane);
+  // The RoPE epilogue's bias, frequency, position and slot are constants or step metadata, never
+  // written by earlier kernels either.
+  RopePairInputs rope_in;
+  if constexpr (EPI == kRope)
+    if (active) rope_in = rope_pair_inputs(p.rope, lane, head, dim, M);
   if (p.early_weights) {
     pdl_wait();
     pdl_trigger();
@@ -145,8 +150,6 @@ __global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
 #pragma unroll
   for (int m = 0; m < M; ++m) sums[m] = 0.0f;
   if (active) {
-    RopePairInputs rope_in;
-    if constexpr (EPI == kRope) rope_in = rope_pair_inputs(p.rope, lane, head, dim, M);
     float inv[M];
 #pragma unroll
     for (int m = 0; m < M; ++m) inv[m] = NORM ? rsqrtf(p.norm_sumsq[m] / k + p.eps) : 0.0f;

@@ -529,6 +529,11 @@ void launch_decode(const AttentionParams& p, int hpc, const DecodeOptions& o, di
 bool g_decode_ready = false;
 }  // namespace
 
+int decode_max_splits(int max_kv, int max_splits, int split_keys) {
+  if (split_keys < kKeys) return max_splits;
+  return decode_split(max_kv, max_splits, split_keys).splits;
+}
+
 int decode_split_keys(int blocks, int num_sms) {
   // Short splits (more blocks, a merge) pay while the step's blocks fill less than a quarter of
   // the SMs: batch 1 and 8 of the 0.5B shape +2-3%, batches 32 and 128 -2-3% (run 1).

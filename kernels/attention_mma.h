@@ -32,6 +32,9 @@ struct DecodeOptions {
 // (measured on the H200, docs/cuda-notes.md "Decode attention on the tensor cores").
 int decode_split_keys(int blocks, int num_sms);
 bool attention_decode_mma(const AttentionParams& p, const DecodeOptions& o, cudaStream_t stream);
+// The splits a sequence of max_kv keys takes (at most max_splits): a step's p.splits need not
+// exceed it.
+int decode_max_splits(int max_kv, int max_splits, int split_keys);
 // Raises the decode kernel's shared-memory limit (once, before graph capture); false without
 // an sm_80+ device.
 bool attention_decode_mma_init();

@@ -56,6 +56,7 @@ struct LayerWeights {
 // Sizes a forward pass is launched with (a captured graph bakes them in).
 struct StepShape {
   int tokens = 0, seqs = 0, tiles = 0, samples = 0, stride = 0, splits = 1;
+  int max_kv = 0;  // the longest KV length the step may hold (a graph's: its tables' capacity)
   MetaLayout meta;
 };
 

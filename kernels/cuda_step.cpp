@@ -63,7 +63,10 @@ void CudaBackend::run_attention(const StepShape& s, const AttentionParams& ap) {
                        ? decode_split_keys_
                        : decode_split_keys(s.tiles * cfg_.num_kv_heads * chunks, num_sms_);
     o.prefetch = decode_prefetch_;
-    if (attention_decode_mma(ap, o, stream_)) return;
+    // No more splits than the longest sequence the step may hold needs (one: no merge kernel).
+    AttentionParams dp = ap;
+    dp.splits = decode_max_splits(s.max_kv, ap.splits, o.split_keys);
+    if (attention_decode_mma(dp, o, stream_)) return;
   }
   attention(ap, stream_);
 }
@@ -126,7 +129,7 @@ void CudaBackend::forward_fused(const StepShape& s) {
     // The norm: staged once per block where the input fits (PAGODA_CUDA_GEMV_STAGE=0: never);
     // else on the fly, or normalized once for large products (kGemvNormFuseMaxElems).
     p.stage_norm = gemv_stage_norm_ && p.norm_residual &&
-                   sizeof(bf16) * p.m * static_cast<size_t>(p.k) <= kGemvStageMaxBytes;
+                   sizeof(bf16) * p.m * static_cast<size_t>(p.k) <= kGemvStagePreferBytes;
     const int rows = p.swiglu ? 2 * p.n : p.n;
     if (p.norm_residual && !p.stage_norm &&
         static_cast<int64_t>(rows) * p.k > kGemvNormFuseMaxElems) {
@@ -255,8 +258,8 @@ void CudaBackend::launch(const StepInput& input) {
   shape.tiles = plan.tiles;
   shape.samples = plan.use_graph ? plan.rows : plan.samples;
   shape.stride = plan.stride;
-  shape.splits = plan.use_graph ? splits_for(plan.rows, plan.stride * block_size_)
-                                : splits_for(plan.tiles, plan.max_kv);
+  shape.max_kv = plan.use_graph ? plan.stride * block_size_ : plan.max_kv;
+  shape.splits = splits_for(plan.use_graph ? plan.rows : plan.tiles, shape.max_kv);
   while (shape.splits > 1 && shape.splits * plan.tokens > partial_rows_) --shape.splits;
   shape.meta = plan.meta;
 

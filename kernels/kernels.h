@@ -131,8 +131,12 @@ bool gemv(const GemvParams& p, cudaStream_t stream);
 // many weight elements (64 MB of bf16) the input is normalized once by rms_normalize() instead
 // (measured on the H200: 7B gate/up on the fly cost ~5% of a batch-1 step, docs/cuda-notes.md).
 constexpr int64_t kGemvNormFuseMaxElems = int64_t{32} << 20;
-// The staged input's limit (the default dynamic shared memory of a block).
+// The staged input's limit (the default dynamic shared memory of a block), and the size up to
+// which the fused decode stages it: above, the shared memory a block holds costs more resident
+// blocks than staging saves (H200: 7B at 4 tokens, 28 KiB staged, 510 tok/s against 528 with
+// rms_normalize; 0.5B at 4 tokens, 7 KiB, 3,670 against 3,023).
 constexpr size_t kGemvStageMaxBytes = size_t{48} << 10;
+constexpr size_t kGemvStagePreferBytes = size_t{16} << 10;
 // out[t, c] = bf16(residual[t, c] * rsqrt(sumsq[t] / k + eps) * weight[c]), the prologue's
 // arithmetic as a kernel of its own.
 void rms_normalize(const float* residual, const float* sumsq, const bf16* weight, bf16* out,

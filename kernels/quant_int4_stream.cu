@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdlib>
+#include <string>
 #include <type_traits>
 
 #include "kernels/kernel_common.cuh"
@@ -375,6 +376,7 @@ SmLimits g_sm;
 int g_regs[kVariantCount][kStreamKernels] = {};
 bool g_setup_done = false;
 int g_variant = -1;     // -1: not read from the environment yet
+bool g_autotune = false;  // per-linear variants (PAGODA_CUDA_INT4_GEMV unset or "auto")
 int g_stage_mode = -1;  // PAGODA_CUDA_INT4_XS
 
 int resident_ctas(int v, int i, int k) {
@@ -398,12 +400,21 @@ const char* int4_stream_variant_name(int v) {
 int int4_stream_variant() {
   if (g_variant < 0) {
     const char* v = std::getenv("PAGODA_CUDA_INT4_GEMV");
-    g_variant = v && *v ? std::clamp(std::atoi(v), 0, kVariantCount) : 1;
+    g_autotune = !v || !*v || std::string(v) == "auto";
+    g_variant = g_autotune ? 1 : std::clamp(std::atoi(v), 0, kVariantCount);
   }
   return g_variant;
 }
 
-void set_int4_stream_variant(int v) { g_variant = std::clamp(v, 0, kVariantCount); }
+bool int4_stream_autotune() {
+  int4_stream_variant();
+  return g_autotune;
+}
+
+void set_int4_stream_variant(int v) {
+  g_variant = std::clamp(v, 0, kVariantCount);
+  g_autotune = false;
+}
 
 int int4_stream_stage_mode() {
   if (g_stage_mode < 0) {
@@ -456,7 +467,8 @@ bool int4_stream_ready(int v) {
 
 bool int4_stream_product(const Int4PartList& parts, const Int4StreamArgs& a, int num_sms,
                          cudaStream_t stream) {
-  const int v = int4_stream_variant();
+  int v = int4_stream_variant();
+  if (v > 0 && int4_stream_autotune() && a.variant >= 1 && a.variant <= kVariantCount) v = a.variant;
   if (v < 1 || a.m < 1 || a.m > kInt4StreamMaxRows || parts.count < 1) return false;
   const bool swiglu = a.epilogue == Int4Epilogue::kSwiglu;
   const bool residual = a.epilogue == Int4Epilogue::kResidual;

@@ -169,13 +169,13 @@ __global__ void __launch_bounds__(WARPS * 32) int4_stream_kernel(StreamParams p)
   };
   auto issue_x = [&](int slot) {
     if constexpr (!XS) {
-    if (!fetch_valid() || lane >= 4 * kInt4StreamMaxRows) return;
-    Slot& s = ring[slot];
-    const int c = 64 * f_kg + 16 * t;
-    const bool valid = g < p.a.m && c < p.k;  // channels past k multiply the zero padding
-    const bf16* src = valid ? p.a.x + static_cast<size_t>(g) * p.k + c : p.a.x;
-    cp_async16_l1(smem_addr(&s.x_lo[lane]), src, valid);  // every row block reads them again
-    cp_async16_l1(smem_addr(&s.x_hi[lane]), src + (valid ? 8 : 0), valid);
+      if (!fetch_valid() || lane >= 4 * kInt4StreamMaxRows) return;
+      Slot& s = ring[slot];
+      const int c = 64 * f_kg + 16 * t;
+      const bool valid = g < p.a.m && c < p.k;  // channels past k multiply the zero padding
+      const bf16* src = valid ? p.a.x + static_cast<size_t>(g) * p.k + c : p.a.x;
+      cp_async16_l1(smem_addr(&s.x_lo[lane]), src, valid);  // every row block reads them again
+      cp_async16_l1(smem_addr(&s.x_hi[lane]), src + (valid ? 8 : 0), valid);
     }
   };
 

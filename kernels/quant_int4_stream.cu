@@ -87,23 +87,39 @@ __device__ __forceinline__ void locate(const StreamParams& p, int item, int half
 }
 
 // x[t, c] for t < 4 (zeros past m) into xs, 16 bytes at a time: copied, or normalized with
-// rms_normalize's arithmetic (bit for bit).
+// rms_normalize's arithmetic (bit for bit). Each thread issues the loads of kChunks chunks
+// before it converts any (one L2 round trip per kChunks chunks, not per chunk).
 template <int WARPS>
 __device__ __forceinline__ void stage_activations(const StreamParams& p, bf16* xs) {
-  const int chunks = p.k / 8, stride = staged_stride(p.k);
-  for (int i = threadIdx.x; i < kInt4StreamMaxRows * chunks; i += WARPS * 32) {
-    const int tok = i / chunks, c8 = i - tok * chunks;
-    uint4 v = make_uint4(0, 0, 0, 0);
-    if (tok < p.a.m) {
-      if (p.a.norm_residual) {
-        const float inv = rsqrtf(p.a.norm_sumsq[tok] / p.k + p.a.eps);
-        v = rmsnorm_chunk8(p.a.norm_residual + static_cast<size_t>(tok) * p.k, p.a.norm_weight, c8,
-                           inv);
+  constexpr int kChunks = 4;
+  const int chunks = p.k / 8, stride = staged_stride(p.k), total = kInt4StreamMaxRows * chunks;
+  const bool norm = p.a.norm_residual != nullptr;
+  for (int i0 = threadIdx.x; i0 < total; i0 += WARPS * 32 * kChunks) {
+    float4 r0[kChunks], r1[kChunks];
+    uint4 v[kChunks];  // the norm weights, or the copied activations
+    float inv[kChunks];
+#pragma unroll
+    for (int u = 0; u < kChunks; ++u) {
+      const int i = i0 + u * WARPS * 32, tok = i / chunks, c8 = i - tok * chunks;
+      v[u] = make_uint4(0, 0, 0, 0);
+      if (i >= total || tok >= p.a.m) continue;
+      if (norm) {
+        const float4* r =
+            reinterpret_cast<const float4*>(p.a.norm_residual + static_cast<size_t>(tok) * p.k) + 2 * c8;
+        r0[u] = __ldg(r), r1[u] = __ldg(r + 1);
+        v[u] = __ldg(reinterpret_cast<const uint4*>(p.a.norm_weight) + c8);
+        inv[u] = rsqrtf(__ldg(p.a.norm_sumsq + tok) / p.k + p.a.eps);
       } else {
-        v = reinterpret_cast<const uint4*>(p.a.x + static_cast<size_t>(tok) * p.k)[c8];
+        v[u] = __ldg(reinterpret_cast<const uint4*>(p.a.x + static_cast<size_t>(tok) * p.k) + c8);
       }
     }
-    *reinterpret_cast<uint4*>(xs + tok * stride + 8 * c8) = v;
+#pragma unroll
+    for (int u = 0; u < kChunks; ++u) {
+      const int i = i0 + u * WARPS * 32, tok = i / chunks, c8 = i - tok * chunks;
+      if (i >= total) break;
+      const uint4 out = norm && tok < p.a.m ? rmsnorm_values8(r0[u], r1[u], v[u], inv[u]) : v[u];
+      *reinterpret_cast<uint4*>(xs + tok * stride + 8 * c8) = out;
+    }
   }
 }
 

@@ -387,6 +387,7 @@ size_t smem_bytes(const StreamVariant& v, int i, int k) {
 // CTAs resident per SM follow for any k (0: the kernel does not fit or setup has not run).
 struct SmLimits {
   int smem = 0, reserved = 0, threads = 0, regs = 0;
+  int block_smem = 0;  // the most dynamic shared memory one CTA may opt in to
 };
 SmLimits g_sm;
 int g_regs[kVariantCount][kStreamKernels] = {};
@@ -399,6 +400,7 @@ int resident_ctas(int v, int i, int k) {
   const int regs = g_regs[v][i], warps = kVariants[v].warps;
   if (regs <= 0) return 0;
   const int bytes = static_cast<int>(smem_bytes(kVariants[v], i, k));
+  if (bytes > g_sm.block_smem) return 0;  // (GPUs with less shared memory than the H200)
   const int by_smem = g_sm.smem / (bytes + g_sm.reserved);
   const int by_threads = g_sm.threads / (32 * warps);
   const int by_regs = g_sm.regs / (((regs * 32 + 255) / 256 * 256) * warps);
@@ -453,6 +455,8 @@ bool int4_stream_setup() {
       cudaDeviceGetAttribute(&g_sm.threads, cudaDevAttrMaxThreadsPerMultiProcessor, device) !=
           cudaSuccess ||
       cudaDeviceGetAttribute(&g_sm.regs, cudaDevAttrMaxRegistersPerMultiprocessor, device) !=
+          cudaSuccess ||
+      cudaDeviceGetAttribute(&g_sm.block_smem, cudaDevAttrMaxSharedMemoryPerBlockOptin, device) !=
           cudaSuccess) {
     cudaGetLastError();
     return false;
@@ -460,7 +464,9 @@ bool int4_stream_setup() {
   for (int v = 0; v < kVariantCount; ++v)
     for (int i = 0; i < kStreamKernels; ++i) {
       const StreamKernel k = kVariants[v].kernels[i];
-      const int bytes = static_cast<int>(smem_bytes(kVariants[v], i, kInt4StreamStageMaxK));
+      // Staged kernels: enough for the largest input the GPU's shared memory allows.
+      const int bytes = std::min(static_cast<int>(smem_bytes(kVariants[v], i, kInt4StreamStageMaxK)),
+                                 g_sm.block_smem);
       cudaFuncAttributes attr{};
       if (cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes) !=
               cudaSuccess ||
@@ -476,8 +482,8 @@ bool int4_stream_setup() {
 
 bool int4_stream_ready(int v) {
   if (v < 1 || v > kVariantCount || !int4_stream_setup()) return false;
-  for (int i = 0; i < kStreamKernels; ++i)
-    if (resident_ctas(v - 1, i, kInt4StreamStageMaxK) < 1) return false;
+  for (int i = 0; i < kStagedKernel0; ++i)  // (staged kernels are checked per input size)
+    if (resident_ctas(v - 1, i, 0) < 1) return false;
   return true;
 }
 
@@ -504,7 +510,7 @@ bool int4_stream_product(const Int4PartList& parts, const Int4StreamArgs& a, int
   const bool stageable = p.k <= kInt4StreamStageMaxK && !(a.out_f32 && !residual && !swiglu);
   if (norm && (!stageable || !a.norm_sumsq || !a.norm_weight)) return false;
   if (!norm && !a.x) return false;
-  const bool staged = norm || (stageable && int4_stream_stage_mode() == 2);
+  bool staged = norm || (stageable && int4_stream_stage_mode() == 2);
   p.items = swiglu ? (parts.part[0].n + 15) / 16 : parts.first_block[parts.count];
   // Unused part slots point at part 0 so that every select reads a real part.
   for (int i = parts.count; i < kInt4MaxParts; ++i) {
@@ -512,11 +518,13 @@ bool int4_stream_product(const Int4PartList& parts, const Int4StreamArgs& a, int
     p.parts.first_block[i + 1] = p.items;
   }
   const int multi = parts.count > 1 ? 1 : 0;
-  const int which = staged ? kStagedKernel0 + (swiglu ? 3 : residual ? 2 : multi)
-                           : swiglu ? 5 : residual ? 4 : (a.out_f32 ? 2 : 0) + multi;
+  const int staged_kernel = kStagedKernel0 + (swiglu ? 3 : residual ? 2 : multi);
+  if (staged && !norm && resident_ctas(v - 1, staged_kernel, p.k) < 1) staged = false;
+  const int which = staged ? staged_kernel : swiglu ? 5 : residual ? 4 : (a.out_f32 ? 2 : 0) + multi;
   const StreamVariant& sv = kVariants[v - 1];
   const int resident = resident_ctas(v - 1, which, p.k);
-  if (resident < 1) return false;  // int4_stream_setup not run, or the variant does not fit
+  // Not set up, or it does not fit (the norm prologue: the caller normalizes first instead).
+  if (resident < 1) return false;
   const int ctas = sv.persistent ? std::min(p.items, resident * num_sms) : p.items;
   launch_kernel(sv.kernels[which], dim3(ctas), dim3(sv.warps * 32), smem_bytes(sv, which, p.k),
                 stream, p);

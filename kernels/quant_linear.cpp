@@ -239,17 +239,25 @@ bool QuantLinears::fused_product(const QuantLinear& w, const GemvParams& p, __nv
     rms_normalize(p.norm_residual, p.norm_sumsq, p.norm_weight, normed, p.m, p.k, p.eps, stream);
     args.x = normed;
   }
-  if (!norm_inside && args.epilogue == Int4Epilogue::kStore)
-    return gemv(w, args.x, p.y, p.m, p.out_f32, stream);  // (each part its own permutation)
-  if (w.parts[0].perm) {  // the residual epilogue's single part
-    quant_permute_x(w.parts[0].perm, args.x, w.x_perm, p.m, w.k, stream);
-    args.x = w.x_perm;
-  }
   Int4PartList list;
   list.count = static_cast<int>(w.parts.size());
   for (int i = 0; i < list.count; ++i) {
     list.part[i] = w.parts[i];
     list.first_block[i + 1] = list.first_block[i] + (w.parts[i].n + 15) / 16;
+  }
+  if (norm_inside) {
+    if (int4_stream_product(list, args, num_sms_, stream)) return true;
+    // Refused (the staged input does not fit this GPU's shared memory): normalize first.
+    if (!normed) return false;
+    rms_normalize(p.norm_residual, p.norm_sumsq, p.norm_weight, normed, p.m, p.k, p.eps, stream);
+    args.x = normed;
+    args.norm_residual = nullptr, args.norm_sumsq = nullptr, args.norm_weight = nullptr;
+  }
+  if (args.epilogue == Int4Epilogue::kStore)
+    return gemv(w, args.x, p.y, p.m, p.out_f32, stream);  // (each part its own permutation)
+  if (w.parts[0].perm) {  // the residual epilogue's single part
+    quant_permute_x(w.parts[0].perm, args.x, w.x_perm, p.m, w.k, stream);
+    args.x = w.x_perm;
   }
   return int4_stream_product(list, args, num_sms_, stream);
 }

@@ -68,8 +68,11 @@ struct Int4PartList {
 // bf16-rounded weights (as the dequantize route), the inputs split across CTAs through accum
 // (m * n floats; null: no split) when the rows alone give num_sms SMs too little work.
 constexpr int kQuantFragGemvRows = 32;
+// stream_variant: the streaming product's variant for m <= kInt4StreamMaxRows (0: the process-wide
+// int4_stream_variant()).
 void int4_frag_product(const QuantPart* parts, int count, const __nv_bfloat16* x, void* y, int m,
-                       int ldy, bool out_f32, float* accum, int num_sms, cudaStream_t stream);
+                       int ldy, bool out_f32, float* accum, int num_sms, cudaStream_t stream,
+                       int stream_variant = 0);
 void int4_frag_dequantize(const QuantPart& w, __nv_bfloat16* out, cudaStream_t stream);
 // The streaming product for 1..kInt4StreamMaxRows tokens (quant_int4_stream.cu): a persistent
 // grid whose warps keep their next k groups in flight through a cp.async ring across row blocks,
@@ -102,15 +105,20 @@ struct Int4StreamArgs {
   float* residual = nullptr;
   float* sumsq_out = nullptr;
   Int4Epilogue epilogue = Int4Epilogue::kStore;
+  int variant = 0;  // the launch variant tuned for this linear (0: int4_stream_variant())
 };
 // False (nothing launched) when the variant is 0, the setup has not run, or the parts or
 // arguments are not ones it takes.
 bool int4_stream_product(const Int4PartList& parts, const Int4StreamArgs& args, int num_sms,
                          cudaStream_t stream);
 // Launch variants 1..int4_stream_variants() (warps, stages in flight, grid), for sweeps: the
-// process-wide choice reads PAGODA_CUDA_INT4_GEMV once (default 1); set_ overrides it (tests).
+// process-wide choice reads PAGODA_CUDA_INT4_GEMV once: unset or "auto" = 1 where a linear has
+// no tuned variant of its own (int4_stream_autotune(): QuantLinears::prepare times the variants
+// on each linear's shape and keeps the fastest), N = variant N for every linear, 0 = off.
+// set_ overrides it and turns the per-linear choice off (tests).
 int int4_stream_variants();
 int int4_stream_variant();
+bool int4_stream_autotune();
 void set_int4_stream_variant(int v);
 const char* int4_stream_variant_name(int v);
 // Where the activations come from: 0 through each warp's ring (the fused layer then normalizes

@@ -389,7 +389,8 @@ void int4_repack_frag(const uint32_t* packed, int n, int k, uint32_t* frag, cuda
 }
 
 void int4_frag_product(const QuantPart* parts, int count, const bf16* x, void* y, int m, int ldy,
-                       bool out_f32, float* accum, int num_sms, cudaStream_t stream) {
+                       bool out_f32, float* accum, int num_sms, cudaStream_t stream,
+                       int stream_variant) {
   if (m > kQuantFragGemvRows) {
     for (int i = 0; i < count; ++i) {
       if (m <= 64)
@@ -408,6 +409,7 @@ void int4_frag_product(const QuantPart* parts, int count, const bf16* x, void* y
     }
     Int4StreamArgs args;
     args.x = x, args.m = m, args.y = y, args.ldy = ldy, args.out_f32 = out_f32;
+    args.variant = stream_variant;
     if (int4_stream_product(list, args, num_sms, stream)) return;
   }
   // Up to 16 tokens the parts share one launch (measured: 7B decode b1 277 -> 301 tok/s); at 32

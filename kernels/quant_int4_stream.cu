@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdlib>
+#include <string>
 #include <type_traits>
 
 #include "kernels/kernel_common.cuh"
@@ -86,23 +87,39 @@ __device__ __forceinline__ void locate(const StreamParams& p, int item, int half
 }
 
 // x[t, c] for t < 4 (zeros past m) into xs, 16 bytes at a time: copied, or normalized with
-// rms_normalize's arithmetic (bit for bit).
+// rms_normalize's arithmetic (bit for bit). Each thread issues the loads of kChunks chunks
+// before it converts any (one L2 round trip per kChunks chunks, not per chunk).
 template <int WARPS>
 __device__ __forceinline__ void stage_activations(const StreamParams& p, bf16* xs) {
-  const int chunks = p.k / 8, stride = staged_stride(p.k);
-  for (int i = threadIdx.x; i < kInt4StreamMaxRows * chunks; i += WARPS * 32) {
-    const int tok = i / chunks, c8 = i - tok * chunks;
-    uint4 v = make_uint4(0, 0, 0, 0);
-    if (tok < p.a.m) {
-      if (p.a.norm_residual) {
-        const float inv = rsqrtf(p.a.norm_sumsq[tok] / p.k + p.a.eps);
-        v = rmsnorm_chunk8(p.a.norm_residual + static_cast<size_t>(tok) * p.k, p.a.norm_weight, c8,
-                           inv);
+  constexpr int kChunks = 4;
+  const int chunks = p.k / 8, stride = staged_stride(p.k), total = kInt4StreamMaxRows * chunks;
+  const bool norm = p.a.norm_residual != nullptr;
+  for (int i0 = threadIdx.x; i0 < total; i0 += WARPS * 32 * kChunks) {
+    float4 r0[kChunks], r1[kChunks];
+    uint4 v[kChunks];  // the norm weights, or the copied activations
+    float inv[kChunks];
+#pragma unroll
+    for (int u = 0; u < kChunks; ++u) {
+      const int i = i0 + u * WARPS * 32, tok = i / chunks, c8 = i - tok * chunks;
+      v[u] = make_uint4(0, 0, 0, 0);
+      if (i >= total || tok >= p.a.m) continue;
+      if (norm) {
+        const float4* r =
+            reinterpret_cast<const float4*>(p.a.norm_residual + static_cast<size_t>(tok) * p.k) + 2 * c8;
+        r0[u] = __ldg(r), r1[u] = __ldg(r + 1);
+        v[u] = __ldg(reinterpret_cast<const uint4*>(p.a.norm_weight) + c8);
+        inv[u] = rsqrtf(__ldg(p.a.norm_sumsq + tok) / p.k + p.a.eps);
       } else {
-        v = reinterpret_cast<const uint4*>(p.a.x + static_cast<size_t>(tok) * p.k)[c8];
+        v[u] = __ldg(reinterpret_cast<const uint4*>(p.a.x + static_cast<size_t>(tok) * p.k) + c8);
       }
     }
-    *reinterpret_cast<uint4*>(xs + tok * stride + 8 * c8) = v;
+#pragma unroll
+    for (int u = 0; u < kChunks; ++u) {
+      const int i = i0 + u * WARPS * 32, tok = i / chunks, c8 = i - tok * chunks;
+      if (i >= total) break;
+      const uint4 out = norm && tok < p.a.m ? rmsnorm_values8(r0[u], r1[u], v[u], inv[u]) : v[u];
+      *reinterpret_cast<uint4*>(xs + tok * stride + 8 * c8) = out;
+    }
   }
 }
 
@@ -168,13 +185,13 @@ __global__ void __launch_bounds__(WARPS * 32) int4_stream_kernel(StreamParams p)
   };
   auto issue_x = [&](int slot) {
     if constexpr (!XS) {
-    if (!fetch_valid() || lane >= 4 * kInt4StreamMaxRows) return;
-    Slot& s = ring[slot];
-    const int c = 64 * f_kg + 16 * t;
-    const bool valid = g < p.a.m && c < p.k;  // channels past k multiply the zero padding
-    const bf16* src = valid ? p.a.x + static_cast<size_t>(g) * p.k + c : p.a.x;
-    cp_async16_l1(smem_addr(&s.x_lo[lane]), src, valid);  // every row block reads them again
-    cp_async16_l1(smem_addr(&s.x_hi[lane]), src + (valid ? 8 : 0), valid);
+      if (!fetch_valid() || lane >= 4 * kInt4StreamMaxRows) return;
+      Slot& s = ring[slot];
+      const int c = 64 * f_kg + 16 * t;
+      const bool valid = g < p.a.m && c < p.k;  // channels past k multiply the zero padding
+      const bf16* src = valid ? p.a.x + static_cast<size_t>(g) * p.k + c : p.a.x;
+      cp_async16_l1(smem_addr(&s.x_lo[lane]), src, valid);  // every row block reads them again
+      cp_async16_l1(smem_addr(&s.x_hi[lane]), src + (valid ? 8 : 0), valid);
     }
   };
 
@@ -370,17 +387,20 @@ size_t smem_bytes(const StreamVariant& v, int i, int k) {
 // CTAs resident per SM follow for any k (0: the kernel does not fit or setup has not run).
 struct SmLimits {
   int smem = 0, reserved = 0, threads = 0, regs = 0;
+  int block_smem = 0;  // the most dynamic shared memory one CTA may opt in to
 };
 SmLimits g_sm;
 int g_regs[kVariantCount][kStreamKernels] = {};
 bool g_setup_done = false;
 int g_variant = -1;     // -1: not read from the environment yet
+bool g_autotune = false;  // per-linear variants (PAGODA_CUDA_INT4_GEMV unset or "auto")
 int g_stage_mode = -1;  // PAGODA_CUDA_INT4_XS
 
 int resident_ctas(int v, int i, int k) {
   const int regs = g_regs[v][i], warps = kVariants[v].warps;
   if (regs <= 0) return 0;
   const int bytes = static_cast<int>(smem_bytes(kVariants[v], i, k));
+  if (bytes > g_sm.block_smem) return 0;  // (GPUs with less shared memory than the H200)
   const int by_smem = g_sm.smem / (bytes + g_sm.reserved);
   const int by_threads = g_sm.threads / (32 * warps);
   const int by_regs = g_sm.regs / (((regs * 32 + 255) / 256 * 256) * warps);
@@ -398,12 +418,21 @@ const char* int4_stream_variant_name(int v) {
 int int4_stream_variant() {
   if (g_variant < 0) {
     const char* v = std::getenv("PAGODA_CUDA_INT4_GEMV");
-    g_variant = v && *v ? std::clamp(std::atoi(v), 0, kVariantCount) : 1;
+    g_autotune = !v || !*v || std::string(v) == "auto";
+    g_variant = g_autotune ? 1 : std::clamp(std::atoi(v), 0, kVariantCount);
   }
   return g_variant;
 }
 
-void set_int4_stream_variant(int v) { g_variant = std::clamp(v, 0, kVariantCount); }
+bool int4_stream_autotune() {
+  int4_stream_variant();
+  return g_autotune;
+}
+
+void set_int4_stream_variant(int v) {
+  g_variant = std::clamp(v, 0, kVariantCount);
+  g_autotune = false;
+}
 
 int int4_stream_stage_mode() {
   if (g_stage_mode < 0) {
@@ -426,6 +455,8 @@ bool int4_stream_setup() {
       cudaDeviceGetAttribute(&g_sm.threads, cudaDevAttrMaxThreadsPerMultiProcessor, device) !=
           cudaSuccess ||
       cudaDeviceGetAttribute(&g_sm.regs, cudaDevAttrMaxRegistersPerMultiprocessor, device) !=
+          cudaSuccess ||
+      cudaDeviceGetAttribute(&g_sm.block_smem, cudaDevAttrMaxSharedMemoryPerBlockOptin, device) !=
           cudaSuccess) {
     cudaGetLastError();
     return false;
@@ -433,7 +464,9 @@ bool int4_stream_setup() {
   for (int v = 0; v < kVariantCount; ++v)
     for (int i = 0; i < kStreamKernels; ++i) {
       const StreamKernel k = kVariants[v].kernels[i];
-      const int bytes = static_cast<int>(smem_bytes(kVariants[v], i, kInt4StreamStageMaxK));
+      // Staged kernels: enough for the largest input the GPU's shared memory allows.
+      const int bytes = std::min(static_cast<int>(smem_bytes(kVariants[v], i, kInt4StreamStageMaxK)),
+                                 g_sm.block_smem);
       cudaFuncAttributes attr{};
       if (cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes) !=
               cudaSuccess ||
@@ -449,14 +482,15 @@ bool int4_stream_setup() {
 
 bool int4_stream_ready(int v) {
   if (v < 1 || v > kVariantCount || !int4_stream_setup()) return false;
-  for (int i = 0; i < kStreamKernels; ++i)
-    if (resident_ctas(v - 1, i, kInt4StreamStageMaxK) < 1) return false;
+  for (int i = 0; i < kStagedKernel0; ++i)  // (staged kernels are checked per input size)
+    if (resident_ctas(v - 1, i, 0) < 1) return false;
   return true;
 }
 
 bool int4_stream_product(const Int4PartList& parts, const Int4StreamArgs& a, int num_sms,
                          cudaStream_t stream) {
-  const int v = int4_stream_variant();
+  int v = int4_stream_variant();
+  if (v > 0 && int4_stream_autotune() && a.variant >= 1 && a.variant <= kVariantCount) v = a.variant;
   if (v < 1 || a.m < 1 || a.m > kInt4StreamMaxRows || parts.count < 1) return false;
   const bool swiglu = a.epilogue == Int4Epilogue::kSwiglu;
   const bool residual = a.epilogue == Int4Epilogue::kResidual;
@@ -476,7 +510,7 @@ bool int4_stream_product(const Int4PartList& parts, const Int4StreamArgs& a, int
   const bool stageable = p.k <= kInt4StreamStageMaxK && !(a.out_f32 && !residual && !swiglu);
   if (norm && (!stageable || !a.norm_sumsq || !a.norm_weight)) return false;
   if (!norm && !a.x) return false;
-  const bool staged = norm || (stageable && int4_stream_stage_mode() == 2);
+  bool staged = norm || (stageable && int4_stream_stage_mode() == 2);
   p.items = swiglu ? (parts.part[0].n + 15) / 16 : parts.first_block[parts.count];
   // Unused part slots point at part 0 so that every select reads a real part.
   for (int i = parts.count; i < kInt4MaxParts; ++i) {
@@ -484,11 +518,13 @@ bool int4_stream_product(const Int4PartList& parts, const Int4StreamArgs& a, int
     p.parts.first_block[i + 1] = p.items;
   }
   const int multi = parts.count > 1 ? 1 : 0;
-  const int which = staged ? kStagedKernel0 + (swiglu ? 3 : residual ? 2 : multi)
-                           : swiglu ? 5 : residual ? 4 : (a.out_f32 ? 2 : 0) + multi;
+  const int staged_kernel = kStagedKernel0 + (swiglu ? 3 : residual ? 2 : multi);
+  if (staged && !norm && resident_ctas(v - 1, staged_kernel, p.k) < 1) staged = false;
+  const int which = staged ? staged_kernel : swiglu ? 5 : residual ? 4 : (a.out_f32 ? 2 : 0) + multi;
   const StreamVariant& sv = kVariants[v - 1];
   const int resident = resident_ctas(v - 1, which, p.k);
-  if (resident < 1) return false;  // int4_stream_setup not run, or the variant does not fit
+  // Not set up, or it does not fit (the norm prologue: the caller normalizes first instead).
+  if (resident < 1) return false;
   const int ctas = sv.persistent ? std::min(p.items, resident * num_sms) : p.items;
   launch_kernel(sv.kernels[which], dim3(ctas), dim3(sv.warps * 32), smem_bytes(sv, which, p.k),
                 stream, p);

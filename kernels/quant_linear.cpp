@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -183,7 +184,7 @@ bool QuantLinears::gemv(const QuantLinear& w, const __nv_bfloat16* x, void* y, i
     float* accum = tokens <= accum_rows_ ? accum_ : nullptr;
     if (!w.permuted) {
       int4_frag_product(w.parts.data(), static_cast<int>(w.parts.size()), x, y, tokens, w.n,
-                        out_f32, accum, num_sms_, stream);
+                        out_f32, accum, num_sms_, stream, w.stream_variant);
       return true;
     }
     for (const QuantPart& p : w.parts) {  // each part its own permutation of the activations
@@ -192,7 +193,8 @@ bool QuantLinears::gemv(const QuantLinear& w, const __nv_bfloat16* x, void* y, i
         quant_permute_x(p.perm, x, w.x_perm, tokens, w.k, stream);
         xp = w.x_perm;
       }
-      int4_frag_product(&p, 1, xp, y, tokens, w.n, out_f32, accum, num_sms_, stream);
+      int4_frag_product(&p, 1, xp, y, tokens, w.n, out_f32, accum, num_sms_, stream,
+                        w.stream_variant);
     }
     return true;
   }
@@ -220,6 +222,7 @@ bool QuantLinears::fused_product(const QuantLinear& w, const GemvParams& p, __nv
   Int4StreamArgs args;
   args.x = p.x, args.m = p.m, args.y = p.y, args.ldy = p.n, args.out_f32 = p.out_f32;
   args.residual = p.residual, args.sumsq_out = p.sumsq_out;
+  args.variant = w.stream_variant;
   args.epilogue = p.swiglu     ? Int4Epilogue::kSwiglu
                   : p.residual ? Int4Epilogue::kResidual
                                : Int4Epilogue::kStore;
@@ -236,17 +239,25 @@ bool QuantLinears::fused_product(const QuantLinear& w, const GemvParams& p, __nv
     rms_normalize(p.norm_residual, p.norm_sumsq, p.norm_weight, normed, p.m, p.k, p.eps, stream);
     args.x = normed;
   }
-  if (!norm_inside && args.epilogue == Int4Epilogue::kStore)
-    return gemv(w, args.x, p.y, p.m, p.out_f32, stream);  // (each part its own permutation)
-  if (w.parts[0].perm) {  // the residual epilogue's single part
-    quant_permute_x(w.parts[0].perm, args.x, w.x_perm, p.m, w.k, stream);
-    args.x = w.x_perm;
-  }
   Int4PartList list;
   list.count = static_cast<int>(w.parts.size());
   for (int i = 0; i < list.count; ++i) {
     list.part[i] = w.parts[i];
     list.first_block[i + 1] = list.first_block[i] + (w.parts[i].n + 15) / 16;
+  }
+  if (norm_inside) {
+    if (int4_stream_product(list, args, num_sms_, stream)) return true;
+    // Refused (the staged input does not fit this GPU's shared memory): normalize first.
+    if (!normed) return false;
+    rms_normalize(p.norm_residual, p.norm_sumsq, p.norm_weight, normed, p.m, p.k, p.eps, stream);
+    args.x = normed;
+    args.norm_residual = nullptr, args.norm_sumsq = nullptr, args.norm_weight = nullptr;
+  }
+  if (args.epilogue == Int4Epilogue::kStore)
+    return gemv(w, args.x, p.y, p.m, p.out_f32, stream);  // (each part its own permutation)
+  if (w.parts[0].perm) {  // the residual epilogue's single part
+    quant_permute_x(w.parts[0].perm, args.x, w.x_perm, p.m, w.k, stream);
+    args.x = w.x_perm;
   }
   return int4_stream_product(list, args, num_sms_, stream);
 }
@@ -261,6 +272,11 @@ void QuantLinears::prepare(int max_tokens) {
   if (any_frag && !frag_ready_) {
     if (!int4_frag_setup()) check(cudaGetLastError(), "int4 product setup");
     frag_ready_ = true;
+    if (int4_stream_autotune() && int4_stream_variant() > 0) {
+      tune_stream_variants();
+      if (std::getenv("PAGODA_CUDA_INT4_TUNE_LOG") && !tuning_.empty())
+        std::fprintf(stderr, "int4 streaming variants per shape (1 token):\n%s\n", tuning_.c_str());
+    }
   }
   if (max_perm_k_ > 0 && !x_perm_) {
     x_perm_ = static_cast<__nv_bfloat16*>(
@@ -272,6 +288,66 @@ void QuantLinears::prepare(int max_tokens) {
   if (linears_.empty() || rows <= 0 || accum_) return;
   accum_ = static_cast<float*>(alloc(sizeof(float) * rows * static_cast<size_t>(max_part_rows_)));
   accum_rows_ = rows;
+}
+
+// The streaming product's launch variants timed on each distinct int4 linear shape (one token,
+// the store epilogue, zero inputs: the time does not depend on the values), the fastest kept;
+// a variant must beat variant 1 by 3% to replace it, so that close calls do not flip from run
+// to run (variants of equal warp counts give bit-identical sums, others differ in rounding).
+void QuantLinears::tune_stream_variants() {
+  std::map<std::vector<int>, int> chosen;  // (k, part rows...) -> variant
+  size_t max_x = 0, max_y = 0;
+  for (const auto& [key, w] : linears_)
+    if (w.frag) max_x = std::max<size_t>(max_x, w.k), max_y = std::max<size_t>(max_y, w.n);
+  if (max_x == 0) return;
+  __nv_bfloat16 *x = nullptr, *y = nullptr;
+  cudaEvent_t start = nullptr, stop = nullptr;
+  const bool ok = cudaMalloc(&x, max_x * sizeof(__nv_bfloat16)) == cudaSuccess &&
+                  cudaMalloc(&y, max_y * sizeof(__nv_bfloat16)) == cudaSuccess &&
+                  cudaMemset(x, 0, max_x * sizeof(__nv_bfloat16)) == cudaSuccess &&
+                  cudaEventCreate(&start) == cudaSuccess && cudaEventCreate(&stop) == cudaSuccess;
+  for (auto& [key, w] : linears_) {
+    if (!ok || !w.frag) continue;
+    std::vector<int> shape{w.k};
+    for (const QuantPart& p : w.parts) shape.push_back(p.n);
+    if (auto it = chosen.find(shape); it != chosen.end()) {
+      w.stream_variant = it->second;
+      continue;
+    }
+    int best = 1;
+    float best_ms = 0.0f;
+    std::string line = "[" + std::to_string(w.n) + " x " + std::to_string(w.k) + "]:";
+    for (int v = 1; v <= int4_stream_variants(); ++v) {
+      if (!int4_stream_ready(v)) continue;
+      auto run = [&] {
+        int4_frag_product(w.parts.data(), static_cast<int>(w.parts.size()), x, y, 1, w.n, false,
+                          nullptr, num_sms_, nullptr, v);
+      };
+      for (int i = 0; i < 2; ++i) run();
+      constexpr int kReps = 10;
+      cudaEventRecord(start, nullptr);
+      for (int i = 0; i < kReps; ++i) run();
+      cudaEventRecord(stop, nullptr);
+      float ms = 0.0f;
+      if (cudaEventSynchronize(stop) != cudaSuccess ||
+          cudaEventElapsedTime(&ms, start, stop) != cudaSuccess)
+        break;
+      ms /= kReps;
+      char part[48];
+      std::snprintf(part, sizeof part, " v%d %.1f us", v, 1e3 * ms);
+      line += part;
+      if (best_ms == 0.0f || ms < (best == 1 ? 0.97f : 1.0f) * best_ms) best = v, best_ms = ms;
+    }
+    line += " -> v" + std::to_string(best);
+    tuning_ += (tuning_.empty() ? "" : "\n") + line;
+    chosen[shape] = best;
+    w.stream_variant = best;
+  }
+  cudaGetLastError();  // a failed timing leaves the default variant, not an error
+  if (start) cudaEventDestroy(start);
+  if (stop) cudaEventDestroy(stop);
+  cudaFree(x);
+  cudaFree(y);
 }
 
 int QuantLinears::gemv_rows() {

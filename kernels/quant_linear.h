@@ -6,6 +6,7 @@
 #include <cuda_runtime.h>
 
 #include <map>
+#include <string>
 #include <vector>
 
 #include "engine/model/quant_config.h"
@@ -24,6 +25,7 @@ struct QuantLinear {
   __nv_bfloat16* x_perm = nullptr;
   bool permuted = false;
   bool frag = false;  // every part is int4 in fragment order (int4_frag_product)
+  int stream_variant = 0;  // its streaming product's launch variant (prepare; 0: the default)
 };
 
 class QuantLinears {
@@ -41,8 +43,12 @@ class QuantLinears {
                               uint64_t seed, cudaStream_t stream);
 
   // Allocates the split-K accumulator of the tensor-core tiles for steps of up to max_tokens
-  // and the permuted-activation buffer (after every upload, before graph capture).
+  // and the permuted-activation buffer, and times the streaming product's variants on each
+  // int4 linear's shape (int4_stream_autotune(); a few ms a shape) (after every upload, before
+  // graph capture).
   void prepare(int max_tokens);
+  // "shape: variant (us), ..." for each tuned shape (empty: none tuned).
+  const std::string& tuning() const { return tuning_; }
 
   // The linear registered under key, or null for a bf16 weight.
   const QuantLinear* find(const void* key) const;
@@ -107,6 +113,9 @@ class QuantLinears {
   float* accum_ = nullptr;  // [accum_rows_, max_part_rows_]
   int accum_rows_ = 0;
   int num_sms_ = 1;
+  std::string tuning_;
+
+  void tune_stream_variants();
 };
 
 }  // namespace pagoda::cuda

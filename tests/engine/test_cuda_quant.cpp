@@ -446,6 +446,26 @@ void time_frag_shapes() {
   for (const std::string& line : best) std::printf("%s\n", line.c_str());
 }
 
+// With PAGODA_CUDA_INT4_GEMV unset (or "auto"), prepare() picks a streaming variant per int4
+// linear shape by timing them: the 7B linears' picks (printed) must be real variants. Runs
+// before anything turns the per-linear choice off.
+void check_tuning() {
+  if (!pagoda::cuda::int4_stream_autotune()) return;
+  pagoda::cuda::QuantLinears linears;
+  const pagoda::QuantConfig config = quant_test::awq(128);
+  std::vector<const bf16*> keys;
+  keys.push_back(linears.random(config, {3584, 512, 512}, 3584, 5, nullptr));
+  keys.push_back(linears.random(config, {3584}, 3584, 6, nullptr));
+  keys.push_back(linears.random(config, {18944, 18944}, 3584, 7, nullptr));
+  keys.push_back(linears.random(config, {3584}, 18944, 8, nullptr));
+  linears.prepare(256);
+  std::printf("  tuned streaming variants (7B shapes, 1 token):\n%s\n", linears.tuning().c_str());
+  for (const bf16* key : keys) {
+    const int v = linears.find(key)->stream_variant;
+    expect(v >= 1 && v <= pagoda::cuda::int4_stream_variants(), "tuned variant out of range");
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -455,6 +475,7 @@ int main() {
   using quant_test::Case;
   using quant_test::fp8;
   using quant_test::gptq;
+  check_tuning();
   for (int g : {32, 64, 128}) test_linear({{awq(g), 200, 384}}, true);
   test_linear({{awq(128), 8, 128}}, true);
   test_linear({{awq(32), 72, 160}}, true);

@@ -72,7 +72,7 @@ if [ "${SKIP_TESTS:-0}" != 1 ]; then
   done
   grep -hE "gemv|merged|embedding sums|timing" "$OUT"/test_cuda_*.log
   grep -E "gemv rope|FAIL" "$OUT/test_cuda_gemv_rope.log" 2>/dev/null | head -20
-  grep -E "streaming variant|^  best" "$OUT/test_cuda_quant.log" 2>/dev/null  # int4 per variant
+  grep -E "streaming variant|^  best|-> v[0-9]" "$OUT/test_cuda_quant.log" 2>/dev/null  # int4 per variant
   e2e_variants=("")
   [ "${E2E_OFF:-1}" = 1 ] &&
     e2e_variants+=("PAGODA_CUDA_FUSE_ROPE=0" "PAGODA_CUDA_FUSE=0 PAGODA_CUDA_PDL=0")
@@ -143,8 +143,10 @@ for f in $QUANT_FORMATS; do
   for v in "${variants[@]}"; do
     time_left 40 || { note "quant $f $v: skipped (deadline)"; continue; }
     tag=$f$(echo "${v:+_$v}" | tr -d ' =' | sed 's/PAGODA_CUDA_//g')
-    env $v timeout 120 "$B/pagoda-bench" --model qwen2.5-7b --quant "$f" --batches 1,8 --no-prefill \
-      --offline 0 --tag "$tag" 2>&1 | grep RESULT | tee -a "$OUT/quant.log"
+    # (PAGODA_CUDA_INT4_TUNE_LOG: the streaming variant chosen for each linear shape at load)
+    env PAGODA_CUDA_INT4_TUNE_LOG=1 $v timeout 120 "$B/pagoda-bench" --model qwen2.5-7b \
+      --quant "$f" --batches 1,8 --no-prefill --offline 0 --tag "$tag" 2>&1 |
+      grep -E "RESULT|^int4 streaming|-> v[0-9]" | tee -a "$OUT/quant.log"
   done
 done
 

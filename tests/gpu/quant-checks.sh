@@ -71,7 +71,7 @@ T=$BUILD_DIR/tests
 
 run_step 90 "$OUT/cuda-quant.log" "test_cuda_quant (kernels vs float64)" "$T/test_cuda_quant"
 # q4: the streaming int4 product's variants (v0 = the one-block-per-CTA product) per shape.
-grep -E "streaming variant|^  best" "$OUT/cuda-quant.log" | tee -a "$SUMMARY"
+grep -E "streaming variant|^  best|-> v[0-9]" "$OUT/cuda-quant.log" | tee -a "$SUMMARY"
 run_step 30 "$OUT/cuda-quant.log" "test_quant_weights (loader, CPU)" "$T/test_quant_weights"
 if command -v compute-sanitizer >/dev/null; then
   PAGODA_SKIP_TIMING=1 PAGODA_QUANT_SWEEP=0 run_step 150 "$OUT/memcheck.log" "memcheck test_cuda_quant" \
@@ -100,13 +100,13 @@ grep -E "graphs=|FAIL" "$OUT/e2e.log" | tail -32 | tee -a "$SUMMARY"
 bench() {  # bench TAG [--quant FORMAT]
   local tag=$1
   shift
-  run_step 75 "$OUT/bench.log" "pagoda-bench qwen2.5-7b $tag" "$T/pagoda-bench" --model qwen2.5-7b \
+  PAGODA_CUDA_INT4_TUNE_LOG=1 run_step 75 "$OUT/bench.log" "pagoda-bench qwen2.5-7b $tag" "$T/pagoda-bench" --model qwen2.5-7b \
     --offline 0 "$@"
 }
 for f in ${BENCH_FORMATS:-awq bf16 fp8 gptq8 gptq4}; do
   if [ "$f" = bf16 ]; then bench bf16; else bench "$f" --quant "$f"; fi
 done
-grep -E "^RESULT|weights|quantized" "$OUT/bench.log" | tee -a "$SUMMARY"
+grep -E "^RESULT|weights|quantized|^int4 streaming|-> v[0-9]" "$OUT/bench.log" | tee -a "$SUMMARY"
 
 # Where a decode step's time goes (eager, per kernel kind), and the fused GEMV against
 # dequantize + cuBLAS at batch 1.

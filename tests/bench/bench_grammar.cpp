@@ -138,7 +138,7 @@ void print_stats(const char* tag, const char* what, const MaskRun& run) {
 // a shared machine).
 void split_gain(const grammar::Grammar& g, const grammar::TokenVocabulary& vocab,
                 const MaskRun& run, const grammar::ParallelFor& split, int parts) {
-  if (run.us.empty()) return;
+  if (run.us.empty() || parts < 2) return;
   const size_t worst = static_cast<size_t>(
       std::max_element(run.us.begin(), run.us.end()) - run.us.begin());
   const auto [state, first] = run.states[worst];

@@ -216,7 +216,7 @@ void LlmEngine::fill_masks(const std::vector<SeqState*>& states) {
   // Then the masks to compute: a walk of the vocabulary trie, up to milliseconds. A few cold
   // rows go one after the other, each large walk split over the pool (so one cold state does
   // not keep a core busy while the others idle); many go one row per thread.
-  if (cold.size() * 2 < static_cast<size_t>(pool.size())) {
+  if (cold.size() * 2 <= static_cast<size_t>(pool.size())) {
     const grammar::ParallelFor split = [&](int parts, const std::function<void(int)>& fn) {
       pool.parallel_for(
           parts,

@@ -152,6 +152,14 @@ void Grammar::set_split_walk_enabled(bool enabled) {
   g_split_walk = enabled;
 }
 
+bool Grammar::precompute_enabled() {
+  return g_precompute;
+}
+
+bool Grammar::split_walk_enabled() {
+  return g_split_walk;
+}
+
 uint32_t Grammar::split_min_nodes() {
   return g_split_min_nodes;
 }

@@ -66,6 +66,8 @@ class Grammar {
   static void set_shared_masks_enabled(bool enabled);
   static void set_precompute_enabled(bool enabled);
   static void set_split_walk_enabled(bool enabled);
+  static bool precompute_enabled();
+  static bool split_walk_enabled();
   // A walk is split only when the nodes it may visit reach this many (PAGODA_GRAMMAR_SPLIT_NODES).
   static uint32_t split_min_nodes();
   static void set_split_min_nodes(uint32_t nodes);

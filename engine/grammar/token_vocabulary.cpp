@@ -42,13 +42,15 @@ void TokenVocabulary::fill_short_mask(const Dfa& dfa, int32_t state, bool first,
                                       std::span<uint32_t> words) const {
   std::fill(words.begin(), words.end(), 0u);
   if (state == Dfa::kDead) return;
-  tries(first).short_tokens.fill(dfa, state, words);
+  const Trie& trie = tries(first).short_tokens;
+  trie.fill(dfa, state, words, 0, trie.end_node());
 }
 
 void TokenVocabulary::add_long_tokens(const Dfa& dfa, int32_t state, bool first,
                                       std::span<uint32_t> words) const {
   if (state == Dfa::kDead) return;
-  tries(first).long_tokens.fill(dfa, state, words);
+  const Trie& trie = tries(first).long_tokens;
+  trie.fill(dfa, state, words, 0, trie.end_node());
 }
 
 void TokenVocabulary::Tries::build(const std::vector<std::string>& bytes) {
@@ -94,9 +96,8 @@ void TokenVocabulary::Trie::build(const std::vector<std::string>& all, size_t mi
   nodes.push_back({0, static_cast<uint32_t>(ids.size()), 0, 0});  // sentinel: the last tok_end
 }
 
-template <class OnTokens>
-void TokenVocabulary::Trie::walk(const Dfa& dfa, int32_t state, uint32_t begin, uint32_t end,
-                                 OnTokens&& on_tokens) const {
+void TokenVocabulary::Trie::fill(const Dfa& dfa, int32_t state, std::span<uint32_t> words,
+                                 uint32_t begin, uint32_t end) const {
   std::vector<int32_t> at(max_depth + 1u);
   at[0] = state;
   uint32_t i = begin;
@@ -123,18 +124,10 @@ void TokenVocabulary::Trie::walk(const Dfa& dfa, int32_t state, uint32_t begin, 
       continue;
     }
     at[node.depth] = s;
-    if (node.tok_begin != nodes[i + 1].tok_begin) on_tokens(i, s);
+    for (uint32_t t = node.tok_begin, tok_end = nodes[i + 1].tok_begin; t < tok_end; ++t)
+      words[static_cast<uint32_t>(ids[t]) >> 5] |= 1u << (ids[t] & 31);
     ++i;
   }
-}
-
-void TokenVocabulary::Trie::set_bits(uint32_t node, std::span<uint32_t> words) const {
-  for (uint32_t t = nodes[node].tok_begin, end = nodes[node + 1].tok_begin; t < end; ++t)
-    words[static_cast<uint32_t>(ids[t]) >> 5] |= 1u << (ids[t] & 31);
-}
-
-void TokenVocabulary::Trie::fill(const Dfa& dfa, int32_t state, std::span<uint32_t> words) const {
-  walk(dfa, state, 0, end_node(), [&](uint32_t node, int32_t) { set_bits(node, words); });
 }
 
 uint32_t TokenVocabulary::Trie::live_nodes(const Dfa& dfa, int32_t state) const {
@@ -175,10 +168,8 @@ void TokenVocabulary::walk_part(const Dfa& dfa, int32_t state, bool first, const
                                 std::span<uint32_t> words) const {
   if (state == Dfa::kDead) return;
   const Tries& t = tries(first);
-  t.short_tokens.walk(dfa, state, part.short_begin, part.short_end,
-                      [&](uint32_t node, int32_t) { t.short_tokens.set_bits(node, words); });
-  t.long_tokens.walk(dfa, state, part.long_begin, part.long_end,
-                     [&](uint32_t node, int32_t) { t.long_tokens.set_bits(node, words); });
+  t.short_tokens.fill(dfa, state, words, part.short_begin, part.short_end);
+  t.long_tokens.fill(dfa, state, words, part.long_begin, part.long_end);
 }
 
 }  // namespace pagoda::grammar

@@ -5,9 +5,8 @@
 // Tokens of at most Dfa::kPrefixClassBytes bytes and the (few) longer ones have separate tries,
 // so that the short tokens' mask can be shared by the states of one prefix class.
 // Special tokens and tokens without bytes are never allowed; EOS is the matcher's business.
-// A cold walk can be split into parts (runs of the tries' root children, balanced by the size of
-// the subtrees the state does not kill at their first byte) that threads walk into their own
-// buffers.
+// A cold walk can be split into parts (equal node ranges of the tries; a part that starts inside
+// a subtree walks its ancestors first) that threads walk into their own buffers.
 // Threading: immutable after construction; one instance serves every thread.
 #include <cstdint>
 #include <span>
@@ -76,13 +75,10 @@ class TokenVocabulary {
     uint16_t max_depth = 0;
     // The ids whose bytes are non-empty and have a length in [min_len, max_len].
     void build(const std::vector<std::string>& bytes, size_t min_len, size_t max_len);
-    void fill(const Dfa& dfa, int32_t state, std::span<uint32_t> words) const;
-    // Calls on_tokens(node, dfa state) for each node in [begin, end) that the DFA reaches from
-    // `state` and at which tokens end.
-    template <class OnTokens>
-    void walk(const Dfa& dfa, int32_t state, uint32_t begin, uint32_t end,
-              OnTokens&& on_tokens) const;
-    void set_bits(uint32_t node, std::span<uint32_t> words) const;
+    // Sets the bits of the tokens ending at the nodes in [begin, end) that the DFA reaches
+    // from `state` (a begin inside a subtree walks its ancestors' bytes first).
+    void fill(const Dfa& dfa, int32_t state, std::span<uint32_t> words, uint32_t begin,
+              uint32_t end) const;
     uint32_t end_node() const { return static_cast<uint32_t>(nodes.size()) - 1; }
     // The nodes of the root children whose first byte the DFA accepts from `state`.
     uint32_t live_nodes(const Dfa& dfa, int32_t state) const;

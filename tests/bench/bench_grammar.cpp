@@ -89,6 +89,7 @@ Stats stats(std::vector<double> v) {
 // Returns the time of each fill_mask (us), whether it was warm, and the outputs' completion.
 struct MaskRun {
   std::vector<double> us;
+  std::vector<std::pair<int32_t, bool>> states;  // (DFA state, first) of each mask timed
   size_t cold = 0;
   int outputs = 0, complete = 0;
 };
@@ -99,12 +100,14 @@ void walk_outputs(const std::shared_ptr<const grammar::Grammar>& g,
   std::mt19937 rng(11);
   for (int seq = 0; seq < 8; ++seq, ++run.outputs) {
     grammar::GrammarMatcher m(g, vocab, {eos});
+    int32_t state = 0;
     for (int step = 0; step < 400 && !m.terminated(); ++step) {
       const auto s = Clock::now();
       const bool warm = m.fill_mask(words, split, parts);
       const double t = seconds_since(s) * 1e6;
       if (record) {
         run.us.push_back(t);
+        run.states.emplace_back(state, step == 0);
         run.cold += !warm;
       }
       std::vector<int32_t> allowed;
@@ -113,7 +116,9 @@ void walk_outputs(const std::shared_ptr<const grammar::Grammar>& g,
       if (allowed.empty()) break;
       // Prefer the end when allowed, so that outputs finish like a real model's.
       const bool end = m.is_complete();
-      m.accept(end ? eos : allowed[rng() % allowed.size()]);
+      const int32_t pick = end ? eos : allowed[rng() % allowed.size()];
+      m.accept(pick);
+      if (!end) state = g->dfa().walk(state, vocab->bytes(pick, step == 0));
     }
     run.complete += m.terminated();
   }
@@ -126,6 +131,58 @@ void print_stats(const char* tag, const char* what, const MaskRun& run) {
               tag, what, st.n, st.mean, st.p50, st.p99, run.complete, run.outputs);
   std::printf("RESULT mask_%s_mean_us %.1f\nRESULT mask_%s_p99_us %.1f\n", tag, st.mean, tag,
               st.p99);
+}
+
+// The costliest state of a run, walked whole (no cache) 30 times on one thread and split over
+// the pool: the fastest and the median of each (the fastest shows the gain without the load of
+// a shared machine).
+void split_gain(const grammar::Grammar& g, const grammar::TokenVocabulary& vocab,
+                const MaskRun& run, const grammar::ParallelFor& split, int parts) {
+  if (run.us.empty() || parts < 2) return;
+  const size_t worst = static_cast<size_t>(
+      std::max_element(run.us.begin(), run.us.end()) - run.us.begin());
+  const auto [state, first] = run.states[worst];
+  std::vector<uint32_t> words(vocab.mask_words());
+  // The parts one after the other on this thread, each timed: the longest part (plus the
+  // merge) is what the split takes when the pool's cores are free.
+  std::vector<double> part_us;
+  const grammar::ParallelFor serial = [&](int n, const std::function<void(int)>& fn) {
+    part_us.assign(n, 0);
+    for (int k = 0; k < n; ++k) {
+      const auto t = Clock::now();
+      fn(k);
+      part_us[k] = seconds_since(t) * 1e6;
+    }
+  };
+  std::vector<double> fastest_parts;
+  auto time = [&](const grammar::ParallelFor* par) {
+    std::vector<double> us;
+    double best = 1e30;
+    for (int i = 0; i < 30; ++i) {
+      const auto t = Clock::now();
+      g.token_mask(vocab, state, first, words, par, parts);
+      us.push_back(seconds_since(t) * 1e6);
+      if (par == &serial && us.back() < best) best = us.back(), fastest_parts = part_us;
+    }
+    std::sort(us.begin(), us.end());
+    return std::pair{us.front(), us[us.size() / 2]};
+  };
+  const uint32_t min_nodes = grammar::Grammar::split_min_nodes();
+  grammar::Grammar::set_split_min_nodes(0);
+  const auto one = time(nullptr);
+  const auto many = time(&split);
+  const auto in_series = time(&serial);
+  grammar::Grammar::set_split_min_nodes(min_nodes);
+  double sum = 0, longest = 0;
+  for (double t : fastest_parts) sum += t, longest = std::max(longest, t);
+  std::printf("split walk of the costliest state (%d): 1 thread fastest %.1f us, median %.1f us; "
+              "split over %d threads fastest %.1f us, median %.1f us; its %zu parts in series "
+              "(fastest) %.1f us, the longest %.1f us, buffers and merge %.1f us\n",
+              state, one.first, one.second, parts, many.first, many.second,
+              fastest_parts.size(), in_series.first, longest, in_series.first - sum);
+  std::printf("RESULT split_walk_1_us %.1f\nRESULT split_walk_%d_us %.1f\n"
+              "RESULT split_walk_longest_part_us %.1f\n",
+              one.first, parts, many.first, longest);
 }
 
 // The precompute of g's masks from nothing: wall time, states stored, then the share of the
@@ -193,7 +250,12 @@ void mask_cost(const std::filesystem::path& tokenizer_dir, int threads) {
     const char* what;
     bool per_state, shared, split;
   };
+  // The environment's settings (PAGODA_GRAMMAR_PRECOMPUTE, PAGODA_GRAMMAR_SPLIT_WALK) hold again
+  // for the throughput runs.
+  const bool precompute = grammar::Grammar::precompute_enabled();
+  const bool split_walk = grammar::Grammar::split_walk_enabled();
   grammar::Grammar::set_precompute_enabled(false);
+  grammar::Grammar::set_split_walk_enabled(true);
   const std::string split_what = "cold, large walks split over " + std::to_string(threads) +
                                  " threads from " + std::to_string(grammar::Grammar::split_min_nodes()) +
                                  " nodes";
@@ -212,13 +274,17 @@ void mask_cost(const std::filesystem::path& tokenizer_dir, int threads) {
                    !mode.per_state || pass == 1, run);
     }
     print_stats(mode.tag, mode.what, run);
+    if (std::string(mode.tag) == "walk") split_gain(*g, *vocab, run, split, pool.size());
   }
   g->drop_cached_masks();
   grammar::Grammar::set_shared_masks_enabled(true);
   grammar::Grammar::set_mask_cache_enabled(true);
   precompute_cost("schema", g, vocab, eos);
   precompute_cost("json_object", any, vocab, eos);
-  grammar::Grammar::set_precompute_enabled(true);
+  grammar::Grammar::set_precompute_enabled(precompute);
+  grammar::Grammar::set_split_walk_enabled(split_walk);
+  std::printf("throughput runs: precompute %s, split walk %s\n", precompute ? "on" : "off",
+              split_walk ? "on" : "off");
 }
 
 // Tokens/s of `requests` concurrent requests of up to `tokens` tokens each.

@@ -3,10 +3,11 @@
 #include <cstring>
 
 #include "kernels/attention_mma.h"
-#include "kernels/mma_primitives.cuh"
-// After the primitives, which the CPU emulation swaps for host versions these headers use.
-#include "kernels/attention_splits.cuh"
 #include "kernels/pdl.cuh"
+// The CPU emulation swaps this include for host versions of the primitives (and of the thread
+// and block indices): pdl.cuh's launcher must come before, attention_splits.cuh after.
+#include "kernels/mma_primitives.cuh"
+#include "kernels/attention_splits.cuh"
 
 namespace pagoda::cuda {
 

@@ -35,6 +35,39 @@ std::vector<bf16> to_bf16(const std::vector<float>& v) {
 
 using SeqSpec = SeqShape;
 
+// Runs block (bx, by, bz) of a kernel as kThreads emulated threads over fresh shared memory
+// (poisoned: NaN shows stale or unloaded staging).
+template <typename Body>
+void run_block(std::vector<unsigned char>& smem, int bx, int by, int bz, Body&& body) {
+  std::barrier<> block_barrier(kThreads);
+  std::vector<emu::Warp> warps(kWarps);
+  emu::block_barrier = &block_barrier;
+  emu::warps = warps.data();
+  std::memset(smem.data(), 0xff, smem.size());
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      emu::thread_index.x = t;
+      emu::block_index.x = bx;
+      emu::block_index.y = by;
+      emu::block_index.z = bz;
+      body();
+    });
+  for (auto& th : threads) th.join();
+}
+
+// ||out - ref|| / ||ref||, infinite when an element was never written (NaN).
+double rel_error(const std::vector<bf16>& out, const std::vector<double>& ref) {
+  double num = 0, den = 0;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    const double got = __bfloat162float(out[i]);
+    if (std::isnan(got)) return INFINITY;
+    num += (got - ref[i]) * (got - ref[i]);
+    den += ref[i] * ref[i];
+  }
+  return std::sqrt(num / den);
+}
+
 template <int HD>
 void test_case(int nh, int nkv, int block_size, const std::vector<SeqSpec>& seqs) {
   const int S = static_cast<int>(seqs.size());
@@ -57,35 +90,13 @@ void test_case(int nh, int nkv, int block_size, const std::vector<SeqSpec>& seqs
   const int tiles_per_block = kRows / (qpt * hpc), chunks = (group + hpc - 1) / hpc;
   std::vector<unsigned char> smem(smem_bytes<HD>());
   emu::smem = smem.data();
-  for (int bx = 0; bx < p.num_tiles; ++bx) {
-    for (int by = 0; by < nkv * chunks; ++by) {
-      std::barrier<> block_barrier(kThreads);
-      std::vector<emu::Warp> warps(kWarps);
-      emu::block_barrier = &block_barrier;
-      emu::warps = warps.data();
-      std::memset(smem.data(), 0xff, smem.size());  // NaN: stale or unloaded staging shows
-      std::vector<std::thread> threads;
-      for (int t = 0; t < kThreads; ++t)
-        threads.emplace_back([&, t] {
-          emu::thread_index.x = t;
-          emu::block_index.x = bx;
-          emu::block_index.y = by;
-          attention_mma_kernel<HD>(p, qpt, hpc, tiles_per_block);
-        });
-      for (auto& th : threads) th.join();
-    }
-  }
+  for (int bx = 0; bx < p.num_tiles; ++bx)
+    for (int by = 0; by < nkv * chunks; ++by)
+      run_block(smem, bx, by, 0, [&] { attention_mma_kernel<HD>(p, qpt, hpc, tiles_per_block); });
   const auto ref = pagoda::testing::reference_attention(
       seqs, q_start, tables, stride, {nh, nkv, HD, block_size}, q, kc, vc);
-  double num = 0, den = 0;
-  bool unwritten = false;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    const double got = __bfloat162float(out[i]);
-    unwritten = unwritten || std::isnan(got);
-    num += (got - ref[i]) * (got - ref[i]);
-    den += ref[i] * ref[i];
-  }
-  const double err = unwritten ? INFINITY : std::sqrt(num / den);
+  const double err = rel_error(out, ref);
+  const bool unwritten = std::isinf(err);
   std::printf("  hd=%d nh=%d nkv=%d bs=%d seqs=%d tokens=%d: rel err %.2e\n", HD, nh, nkv,
               block_size, S, T, err);
   if (!(err <= 1e-2)) {
@@ -126,23 +137,10 @@ void decode_case(int nh, int nkv, int block_size, const std::vector<int>& contex
   emu::smem = smem.data();
   for (int bx = 0; bx < p.num_tiles; ++bx)
     for (int by = 0; by < nkv * chunks; ++by)
-      for (int bz = 0; bz < max_splits; ++bz) {
-        std::barrier<> block_barrier(kThreads);
-        std::vector<emu::Warp> warps(kWarps);
-        emu::block_barrier = &block_barrier;
-        emu::warps = warps.data();
-        std::memset(smem.data(), 0xff, smem.size());
-        std::vector<std::thread> threads;
-        for (int t = 0; t < kThreads; ++t)
-          threads.emplace_back([&, t] {
-            emu::thread_index.x = t;
-            emu::block_index.x = bx;
-            emu::block_index.y = by;
-            emu::block_index.z = bz;
-            attention_decode_mma_kernel<HD>(p, hpc, split_keys, (bx + bz) % 2 == 0);
-          });
-        for (auto& th : threads) th.join();
-      }
+      for (int bz = 0; bz < max_splits; ++bz)
+        run_block(smem, bx, by, bz, [&] {
+          attention_decode_mma_kernel<HD>(p, hpc, split_keys, (bx + bz) % 2 == 0);
+        });
   // The merge has no barriers: its threads run one after another.
   for (int bx = 0; bx < p.num_tiles; ++bx)
     for (int by = 0; by < nh; ++by)
@@ -154,15 +152,8 @@ void decode_case(int nh, int nkv, int block_size, const std::vector<int>& contex
       }
   const auto ref = pagoda::testing::reference_attention(
       seqs, q_start, tables, stride, {nh, nkv, HD, block_size}, q, kc, vc);
-  double num = 0, den = 0;
-  bool unwritten = false;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    const double got = __bfloat162float(out[i]);
-    unwritten = unwritten || std::isnan(got);
-    num += (got - ref[i]) * (got - ref[i]);
-    den += ref[i] * ref[i];
-  }
-  const double err = unwritten ? INFINITY : std::sqrt(num / den);
+  const double err = rel_error(out, ref);
+  const bool unwritten = std::isinf(err);
   int most = 0;
   for (int c : contexts) most = std::max(most, decode_split(c + 1, max_splits, split_keys).splits);
   std::printf("  decode hd=%d nh=%d nkv=%d bs=%d seqs=%zu splits<=%d of %d keys (most %d): "

@@ -15,13 +15,7 @@ bool attention_mma_supported(int hd);
 // p.tile_seq / p.tile_q0 must follow attention_queries_per_tile(p.nh, p.nkv), as for attention().
 bool attention_mma(const AttentionParams& p, cudaStream_t stream);
 
-// Decode-only steps (every sequence has one query, or none: a graph's padding rows; one tile per
-// sequence). Each sequence's keys go in splits of about split_keys (a multiple of 64), at most
-// p.splits of them (partials in p.partial_out / partial_ml), chosen from its own KV length when
-// the kernel runs, so a captured graph fits every length; a sequence of one split is written
-// directly, the others are merged by a second kernel. Returns false (nothing launched) where it
-// does not apply: attention_decode_mma_init() not called or failed (no sm_80), head_dim not
-// supported, p.splits above kAttentionMaxSplits, a bad split_keys.
+// How the decode kernel splits and loads (CudaBackend sets them from its knobs).
 struct DecodeOptions {
   int split_keys = 64;
   // The first tile's keys from earlier steps are requested before the wait for the previous
@@ -31,6 +25,14 @@ struct DecodeOptions {
 // The keys a split gets by default: few splits once the step has blocks enough to fill the GPU
 // (measured on the H200, docs/cuda-notes.md "Decode attention on the tensor cores").
 int decode_split_keys(int blocks, int num_sms);
+
+// Decode-only steps (every sequence has one query, or none: a graph's padding rows; one tile per
+// sequence). Each sequence's keys go in splits of about split_keys (a multiple of 64), at most
+// p.splits of them (partials in p.partial_out / partial_ml), chosen from its own KV length when
+// the kernel runs, so a captured graph fits every length; a sequence of one split is written
+// directly, the others are merged by a second kernel. Returns false (nothing launched) where it
+// does not apply: attention_decode_mma_init() not called or failed (no sm_80), head_dim not
+// supported, p.splits above kAttentionMaxSplits, a bad split_keys.
 bool attention_decode_mma(const AttentionParams& p, const DecodeOptions& o, cudaStream_t stream);
 // The splits a sequence of max_kv keys takes (at most max_splits): a step's p.splits need not
 // exceed it.

@@ -1,20 +1,14 @@
 #pragma once
 // What kernels/kernel_common.cuh gives quant_int4_stream.cu, for its CPU emulation
-// (tests/engine/quant.cmake): no programmatic launches on the host, and __expf and rsqrtf from
-// the C++ library (the CUDA headers first, so the macros do not reach their declarations).
+// (tests/engine/quant.cmake): the programmatic-launch wait and trigger, and rsqrtf from the C++
+// library (the CUDA headers first, so the macro does not reach their declarations); __expf comes
+// with the other device primitives from mma_emulation.h.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
 #include <cmath>
 
-namespace pagoda::cuda {
-namespace {
-inline void pdl_wait() {}
-inline void pdl_trigger() {}
-}  // namespace
-}  // namespace pagoda::cuda
-inline float emu_expf(float x) { return std::exp(x); }
+#include "kernels/pdl.cuh"  // host-compilable: its wait and trigger are empty off the device
 inline float emu_rsqrtf(float x) { return 1.0f / std::sqrt(x); }
-#define __expf emu_expf
 #define rsqrtf emu_rsqrtf

@@ -94,11 +94,9 @@ inline float __shfl_xor_sync(unsigned, float v, int lane_mask) {
   w.bar.arrive_and_wait();
   return r;
 }
-#ifndef __expf  // (int4_stream_emulation.h maps it to its own before including this header)
 inline float __expf(float x) {
   return std::exp(x);
 }
-#endif
 template <typename T>
 inline T __ldcg(const T* p) {
   return *p;

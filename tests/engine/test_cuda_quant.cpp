@@ -228,7 +228,7 @@ void test_linear(const std::vector<quant_test::Case>& parts, bool expect_fused) 
   const int default_mode = pagoda::cuda::int4_stream_stage_mode();
   for (int m : {1, 2, 3, 4, 5, 8, 9, 33, 64, 100, 130}) {
     // int4 fragments at the streaming product's sizes: every launch variant (0: the old
-    // product), with the activations through the rings and (stage mode 2) staged per CTA.
+    // product), with the activations read from global memory and (stage mode 2) staged per CTA.
     const bool sweep = lin->frag && m <= pagoda::cuda::kInt4StreamMaxRows;
     const int variants = pagoda::cuda::int4_stream_variants();
     for (int cfg = 0; cfg <= (sweep ? 2 * variants : 0); ++cfg)
@@ -293,14 +293,20 @@ void test_linear(const std::vector<quant_test::Case>& parts, bool expect_fused) 
   if (lin->frag && expect_fused) test_fused_epilogues(linears, *lin, w, name);
 }
 
-// Milliseconds per call of fn on the default stream: 3 warm-up calls, the mean of 50.
+// PAGODA_QUANT_PROFILE=NAME (for ncu): only the fragment products of the shapes whose name
+// contains NAME, at 1 token, each called once.
+const char* profile_shape() { return std::getenv("PAGODA_QUANT_PROFILE"); }
+
+// Milliseconds per call of fn on the default stream: 3 warm-up calls, the mean of 50 (one call
+// when profiling).
 template <typename Fn>
 double time_ms(const Fn& fn) {
   cudaEvent_t a, b;
   CUDA_OK(cudaEventCreate(&a));
   CUDA_OK(cudaEventCreate(&b));
-  for (int i = 0; i < 3; ++i) fn();
-  const int reps = 50;
+  const bool once = profile_shape() != nullptr;
+  for (int i = 0; i < (once ? 0 : 3); ++i) fn();
+  const int reps = once ? 1 : 50;
   CUDA_OK(cudaEventRecord(a));
   for (int i = 0; i < reps; ++i) fn();
   CUDA_OK(cudaEventRecord(b));
@@ -374,6 +380,7 @@ void time_frag_shapes() {
     std::printf("  streaming variant v%d: %s\n", v, pagoda::cuda::int4_stream_variant_name(v));
   std::vector<std::string> best;
   for (const Shape& sh : shapes) {
+    if (profile_shape() && !std::strstr(sh.name, profile_shape())) continue;
     pagoda::cuda::QuantLinears linears;
     const bf16* key = linears.random(config, sh.rows, sh.k, 7, nullptr);
     linears.prepare(256);
@@ -383,6 +390,7 @@ void time_frag_shapes() {
     for (int n : sh.rows) bytes += static_cast<double>(config.linear_bytes(n, sh.k));
     const bool swiglu = sh.rows.size() == 2;
     for (int m : {1, 2, 4, 8, 16, 32, 64, 128}) {
+      if (profile_shape() && m > 1) break;
       const auto x = random_bf16_values(static_cast<size_t>(m) * sh.k);
       std::vector<bf16> xb(x.size());
       for (size_t i = 0; i < x.size(); ++i) xb[i] = __float2bfloat16(x[i]);
@@ -405,7 +413,7 @@ void time_frag_shapes() {
       std::string best_what;
       const int variants = stream ? int4_stream_variants() : 0;
       for (int cfg = 0; cfg <= 2 * variants; ++cfg) {
-        // cfg 0: v0 (or the default product above 4 tokens); 1..V: ring; V+1..2V: staged x.
+        // cfg 0: v0 (or the default product above 4 tokens); 1..V: x from global; V+1..2V: staged x.
         const int v = !stream ? default_variant : cfg <= variants ? cfg : cfg - variants;
         const bool staged = cfg > variants;
         set_int4_stream_variant(v);
@@ -475,6 +483,10 @@ int main() {
   using quant_test::Case;
   using quant_test::fp8;
   using quant_test::gptq;
+  if (profile_shape()) {
+    time_frag_shapes();
+    return 0;
+  }
   check_tuning();
   for (int g : {32, 64, 128}) test_linear({{awq(g), 200, 384}}, true);
   test_linear({{awq(128), 8, 128}}, true);

@@ -11,7 +11,11 @@
 # Local dry runs: SKIP_BUILD=1 BUILD_DIR=build PYTHON=/usr/bin/python3 (tests without a GPU
 # report "skipped").
 # Shorter runs: SKIP_FIXTURES=1 (use the fixtures and goldens in tests/data: test_cuda_e2e then
-# runs its default list, which includes them), BENCH_FORMATS ("awq bf16 fp8 gptq8 gptq4").
+# runs its default list, which includes them), BENCH_FORMATS ("awq bf16 fp8 gptq8 gptq4"),
+# SKIP_AB=1 (no A/B of the int4 routes after the benchmarks), SKIP_MEMCHECK=1.
+# NCU_SHAPE="7B gate_up" (a name of test_cuda_quant's timed shapes): Nsight Compute's speed of
+# light, occupancy, scheduler and warp-state sections of every int4 product on that shape at one
+# token (test_cuda_quant with PAGODA_QUANT_PROFILE), as CSV in ncu.csv.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 START=$(date +%s)
@@ -73,7 +77,15 @@ run_step 90 "$OUT/cuda-quant.log" "test_cuda_quant (kernels vs float64)" "$T/tes
 # q4: the streaming int4 product's variants (v0 = the one-block-per-CTA product) per shape.
 grep -E "streaming variant|^  best|-> v[0-9]" "$OUT/cuda-quant.log" | tee -a "$SUMMARY"
 run_step 30 "$OUT/cuda-quant.log" "test_quant_weights (loader, CPU)" "$T/test_quant_weights"
-if command -v compute-sanitizer >/dev/null; then
+if [ -n "${NCU_SHAPE:-}" ] && command -v ncu >/dev/null; then
+  PAGODA_QUANT_PROFILE=$NCU_SHAPE PAGODA_CUDA_INT4_GEMV=1 run_step 150 "$OUT/ncu.csv" \
+    "ncu on the int4 products of $NCU_SHAPE" ncu --clock-control none -k "regex:int4_(reg|stream|mma)_kernel" \
+    --section SpeedOfLight --section Occupancy --section LaunchStats --section SchedulerStats \
+    --section WarpStateStats --metrics smsp__inst_executed.sum --csv --page details "$T/test_cuda_quant"
+fi
+if [ "${SKIP_MEMCHECK:-0}" = 1 ]; then
+  note "memcheck: skipped (SKIP_MEMCHECK=1)"
+elif command -v compute-sanitizer >/dev/null; then
   PAGODA_SKIP_TIMING=1 PAGODA_QUANT_SWEEP=0 run_step 150 "$OUT/memcheck.log" "memcheck test_cuda_quant" \
     compute-sanitizer --tool memcheck --error-exitcode 9 "$T/test_cuda_quant"
   grep "ERROR SUMMARY" "$OUT/memcheck.log" | tee -a "$SUMMARY"
@@ -108,6 +120,11 @@ for f in ${BENCH_FORMATS:-awq bf16 fp8 gptq8 gptq4}; do
 done
 grep -E "^RESULT|weights|quantized|^int4 streaming|-> v[0-9]" "$OUT/bench.log" | tee -a "$SUMMARY"
 
+if [ "${SKIP_AB:-0}" = 1 ]; then
+  note "total $(( $(date +%s) - START )) s"
+  rm -rf "$WORK"
+  exit 0
+fi
 # Where a decode step's time goes (eager, per kernel kind), and the fused GEMV against
 # dequantize + cuBLAS at batch 1.
 PAGODA_CUDA_PROFILE=1 run_step 40 "$OUT/bench.log" "profile awq decode b1" "$T/pagoda-bench" \

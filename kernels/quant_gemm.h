@@ -74,8 +74,8 @@ void int4_frag_product(const QuantPart* parts, int count, const __nv_bfloat16* x
                        int ldy, bool out_f32, float* accum, int num_sms, cudaStream_t stream,
                        int stream_variant = 0);
 void int4_frag_dequantize(const QuantPart& w, __nv_bfloat16* out, cudaStream_t stream);
-// The streaming product for 1..kInt4StreamMaxRows tokens (quant_int4_stream.cu): a persistent
-// grid whose warps keep their next k groups in flight through a cp.async ring across row blocks,
+// The streaming product for 1..kInt4StreamMaxRows tokens (quant_int4_stream.cu): warps that keep
+// their next k groups in flight in registers across row blocks (most variants a persistent grid),
 // with the fused decode layer's epilogues. int4_frag_product takes it for m <= kInt4StreamMaxRows
 // unless int4_stream_variant() is 0 (PAGODA_CUDA_INT4_GEMV=0: the one-block-per-CTA product).
 constexpr int kInt4StreamMaxRows = 4;
@@ -121,8 +121,8 @@ int int4_stream_variant();
 bool int4_stream_autotune();
 void set_int4_stream_variant(int v);
 const char* int4_stream_variant_name(int v);
-// Where the activations come from: 0 through each warp's ring (the fused layer then normalizes
-// with rms_normalize first), 1 the same but the norm prologue staged in the product (default),
+// Where the activations come from: 0 read from global memory where used (the fused layer then
+// normalizes with rms_normalize first), 1 the same but the norm prologue staged in the product (default),
 // 2 staged once per CTA for every product of k <= kInt4StreamStageMaxK too. PAGODA_CUDA_INT4_XS
 // read once; set_ overrides it (tests).
 int int4_stream_stage_mode();

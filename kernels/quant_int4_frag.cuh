@@ -38,6 +38,18 @@ __device__ __forceinline__ void row_scale(uint32_t scale_zero_bits, uint32_t& ze
   scale = sz.x;
 }
 
+// (v & 0x000F000F) | 0x43004300 as one LOP3: written as C, the compiler emits an AND and an OR
+// (a LOP3 takes one immediate), twice the decode's logic instructions (docs/cuda-notes.md q5).
+__device__ __forceinline__ uint32_t nibble_pair_bits(uint32_t v) {
+#if defined(__CUDA_ARCH__)
+  uint32_t out;
+  asm("lop3.b32 %0, %1, %2, %3, 0xEA;" : "=r"(out) : "r"(v), "r"(0x000F000Fu), "r"(0x43004300u));
+  return out;
+#else
+  return (v & 0x000F000Fu) | 0x43004300u;
+#endif
+}
+
 // The A fragments of the four tiles of one word group: q - zero, exact in bf16 (|q - zero| <= 16).
 __device__ __forceinline__ void decode_group(const uint4& words, uint32_t zero_lo, uint32_t zero_hi,
                                              uint32_t (&a)[4][4]) {
@@ -47,7 +59,7 @@ __device__ __forceinline__ void decode_group(const uint4& words, uint32_t zero_l
 #pragma unroll
     for (int r = 0; r < 4; ++r) {
       // 0x4300 is bf16 128.0 with a zero mantissa: OR-ing a nibble in gives 128 + q exactly.
-      const uint32_t v = ((wj[j] >> (4 * r)) & 0x000F000Fu) | 0x43004300u;
+      const uint32_t v = nibble_pair_bits(wj[j] >> (4 * r));
       const uint32_t z = (r & 1) ? zero_hi : zero_lo;
       a[j][r] = bf16x2_bits(__hsub2(*reinterpret_cast<const __nv_bfloat162*>(&v),
                                     *reinterpret_cast<const __nv_bfloat162*>(&z)));

@@ -1,15 +1,16 @@
 // The int4 decode product for 1..kInt4StreamMaxRows tokens on weights in mma fragment order
 // (quant_int4_frag.cuh), with the store, residual and SwiGLU epilogues of the fused decode layer.
 //
-// Why: the one-row-block-per-CTA product (quant_int4_mma.cu) streams at 1.1-2.1 TB/s (docs/
-// cuda-notes.md q3): each CTA issues its few loads, waits one memory latency, reduces and retires,
-// so the loads in flight drop to zero at every CTA boundary. Here a CTA of WARPS warps stays
-// resident (a persistent grid of as many CTAs as fit) and walks row blocks blockIdx.x,
-// blockIdx.x + gridDim.x, ...; the warps split each block's k groups (warp w takes k groups w,
-// w + WARPS, ...) and every lane copies its next STAGES - 1 k groups (weights, the two rows'
-// scale/zero and its 16 activations) into its own ring in shared memory with cp.async, across
-// row-block boundaries, so loads stay in flight while the block's partial sums are reduced.
-// A lane only ever reads the ring entries it wrote itself: no barrier inside the pipeline.
+// Why: the one-row-block-per-CTA product (quant_int4_mma.cu) loads a k group's weights, waits,
+// multiplies and retires, and has no epilogues. Here the warps of a CTA split each 16-row
+// block's k groups (warp w takes k groups w, w + WARPS, ...) and every lane keeps its next AHEAD
+// k groups (weights and the two rows' scale/zero) in registers, refilling a slot as soon as it
+// is used and across row-block boundaries, so loads stay in flight while a block's partial sums
+// are reduced; persistent variants walk row blocks blockIdx.x, + gridDim.x, ... with as many
+// CTAs as fit. The product is instruction-bound at these sizes (docs/cuda-notes.md q5: ~140
+// instructions per warp and k group against ~60 of arithmetic), which is why the decode is one
+// LOP3 per nibble pair, the group of a k group a shift, and the variants differ in occupancy.
+// (q4's ring of cp.async copies in shared memory cost more per byte and was removed in q5.)
 //
 // Numerics: per warp, per k group, the four tiles' mma from zero times the group's scale is
 // added in k-group order (fmaf), and the warps' sums are added in warp order, whatever the
@@ -18,7 +19,6 @@
 #include <array>
 #include <cstdlib>
 #include <string>
-#include <type_traits>
 
 #include "kernels/kernel_common.cuh"
 #include "kernels/mma_primitives.cuh"
@@ -33,24 +33,11 @@ namespace {
 using bf16 = __nv_bfloat16;
 
 enum StreamEpilogue { kStreamBf16, kStreamF32, kStreamResidual, kStreamSwiglu };
-// (bf16, 1 part), (bf16, 3), (f32, 1), (f32, 3), residual, SwiGLU with activations through the
-// ring; then (bf16, 1), (bf16, 3), residual, SwiGLU with activations staged once per CTA.
+// (bf16, 1 part), (bf16, 3), (f32, 1), (f32, 3), residual, SwiGLU with activations read from
+// global memory; then (bf16, 1), (bf16, 3), residual, SwiGLU with activations staged once per CTA.
 constexpr int kStreamKernels = 10;
 constexpr int kStagedKernel0 = 6;
 
-// One k group of one warp in flight (a lane reads only its own entries).
-struct StreamSlot {
-  uint4 w[32];
-  uint4 x_lo[4 * kInt4StreamMaxRows], x_hi[4 * kInt4StreamMaxRows];  // lanes of tokens < 4
-  uint32_t sz_lo[32], sz_hi[32];
-};
-// The same without activations: the CTA stages all of x (optionally normalized) at its start.
-struct StreamSlotStaged {
-  uint4 w[32];
-  uint32_t sz_lo[32], sz_hi[32];
-};
-template <bool XS>
-using SlotOf = std::conditional_t<XS, StreamSlotStaged, StreamSlot>;
 // bf16 per staged activation row: 16 bytes of padding against bank conflicts between tokens.
 __host__ __device__ constexpr int staged_stride(int k) { return k + 8; }
 
@@ -123,33 +110,113 @@ __device__ __forceinline__ void stage_activations(const StreamParams& p, bf16* x
   }
 }
 
-// XS: activations staged once per CTA (and normalized there when p.a.norm_residual is set)
-// instead of through the ring.
-template <int WARPS, int STAGES, int PARTS, int EPI, bool EARLY, bool XS>
-__global__ void __launch_bounds__(WARPS * 32) int4_stream_kernel(StreamParams p) {
+// The end of row block item: the warps' partial sums (acc, P halves of 4 C-fragment elements)
+// added in warp order, then the epilogue, by the first 128 threads. Every thread of the CTA
+// calls it (two barriers); partial is free again when it returns.
+template <int WARPS, int P, int PARTS, int EPI>
+__device__ __forceinline__ void finish_item(const StreamParams& p, float (*partial)[P * 4][32],
+                                            int item, const float (&acc)[P][4]) {
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+#pragma unroll
+  for (int h = 0; h < P; ++h)
+#pragma unroll
+    for (int e = 0; e < 4; ++e) partial[warp][h * 4 + e][lane] = acc[h][e];
+  __syncthreads();
+  if (threadIdx.x < 128) {
+    // C fragment element e of lane l: row g + 8 (e >> 1), token 2 t + (e & 1); e is the warp's.
+    const int l = threadIdx.x & 31, e = threadIdx.x >> 5;
+    float sum[P];
+#pragma unroll
+    for (int h = 0; h < P; ++h) {
+      sum[h] = 0.0f;
+#pragma unroll
+      for (int wi = 0; wi < WARPS; ++wi) sum[h] += partial[wi][h * 4 + e][l];
+    }
+    int pi, rb;
+    locate<PARTS, EPI>(p, item, 0, pi, rb);
+    const Int4PartList& pl = p.parts;
+    const int n = pick3(pi, pl.part[0].n, pl.part[1].n, pl.part[2].n);
+    const int row0 = pick3(pi, pl.part[0].row0, pl.part[1].row0, pl.part[2].row0);
+    const int row = 16 * rb + (l >> 2) + 8 * (e >> 1), tok = 2 * (l & 3) + (e & 1);
+    const bool valid = row < n && tok < p.a.m;
+    const size_t at = static_cast<size_t>(tok) * p.a.ldy + row0 + row;
+    if constexpr (EPI == kStreamBf16) {
+      if (valid) static_cast<bf16*>(p.a.y)[at] = __float2bfloat16(sum[0]);
+    } else if constexpr (EPI == kStreamF32) {
+      if (valid) static_cast<float*>(p.a.y)[at] = sum[0];
+    } else if constexpr (EPI == kStreamSwiglu) {
+      if (valid) {  // silu_mul's arithmetic on the bf16-rounded products
+        const float gv = __bfloat162float(__float2bfloat16(sum[0]));
+        const float uv = __bfloat162float(__float2bfloat16(sum[P - 1]));
+        static_cast<bf16*>(p.a.y)[at] = __float2bfloat16(gv / (1.0f + __expf(-gv)) * uv);
+      }
+    } else {
+      float sq = 0.0f;
+      if (valid) {  // add_rmsnorm's residual update with the bf16-rounded product
+        const float r = p.a.residual[at] + __bfloat162float(__float2bfloat16(sum[0]));
+        p.a.residual[at] = r;
+        sq = r * r;
+      }
+      // Lanes with the same l & 3 hold the same token.
+      sq += __shfl_xor_sync(0xffffffffu, sq, 4);
+      sq += __shfl_xor_sync(0xffffffffu, sq, 8);
+      sq += __shfl_xor_sync(0xffffffffu, sq, 16);
+      if (l < 4 && 2 * l + (e & 1) < p.a.m) atomicAdd(p.a.sumsq_out + 2 * l + (e & 1), sq);
+    }
+  }
+  __syncthreads();  // partial is rewritten for the next item
+}
+
+// The per-k-group arithmetic of both kernels: the four tiles of one 16-row block and k group
+// against the lane's activations (xa, xb: channels 16 t .. + 16 of token g), times the rows'
+// scales, added to acc in k-group order.
+__device__ __forceinline__ void multiply_group(const uint4& words, uint32_t sz_lo, uint32_t sz_hi,
+                                               const uint4& xa, const uint4& xb, float (&acc)[4]) {
+  uint32_t zero_lo, zero_hi;
+  float scale_lo, scale_hi;
+  row_scale(sz_lo, zero_lo, scale_lo);
+  row_scale(sz_hi, zero_hi, scale_hi);
+  uint32_t a[4][4];
+  decode_group(words, zero_lo, zero_hi, a);
+  float d[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+  mma_bf16(d, a[0], xa.x, xa.y);
+  mma_bf16(d, a[1], xa.z, xa.w);
+  mma_bf16(d, a[2], xb.x, xb.y);
+  mma_bf16(d, a[3], xb.z, xb.w);
+  acc[0] = fmaf(d[0], scale_lo, acc[0]);
+  acc[1] = fmaf(d[1], scale_lo, acc[1]);
+  acc[2] = fmaf(d[2], scale_hi, acc[2]);
+  acc[3] = fmaf(d[3], scale_hi, acc[3]);
+}
+
+// The product. Each item (one row block, or SwiGLU's gate and up blocks) is the same number of
+// positions in every warp, P * ceil(kgroups / WARPS) rounded up to a multiple of AHEAD (a
+// warp's last ones may be empty), so position j of an item is always register slot j % AHEAD,
+// the consume loop is unrolled AHEAD times with the item's end (barriers and the epilogue)
+// after it, and each slot is refilled, AHEAD positions ahead and across item boundaries, as soon
+// as it is used. Persistent variants walk items gridDim.x apart; the others run one item per
+// CTA. Activations come from global memory (L1) at use, or staged once per CTA (XS).
+template <int WARPS, int AHEAD, int PARTS, int EPI, bool XS, int MIN_CTAS>
+__global__ void __launch_bounds__(WARPS * 32, MIN_CTAS) int4_stream_kernel(StreamParams p) {
   static_assert(WARPS >= 4, "the epilogue uses the first 128 threads");
   constexpr int P = EPI == kStreamSwiglu ? 2 : 1;  // row blocks per item (gate and up)
-  // Shared memory: the warps' partial sums, then each warp's ring of STAGES entries.
   extern __shared__ __align__(16) unsigned char stream_smem[];
   auto* partial = reinterpret_cast<float(*)[P * 4][32]>(stream_smem);  // [WARPS]
+  bf16* xs = reinterpret_cast<bf16*>(stream_smem + partial_bytes(WARPS, P));  // XS only
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
-  using Slot = SlotOf<XS>;
-  Slot* ring = reinterpret_cast<Slot*>(stream_smem + partial_bytes(WARPS, P)) + warp * STAGES;
-  bf16* xs = reinterpret_cast<bf16*>(stream_smem + partial_bytes(WARPS, P) +
-                                     sizeof(Slot) * WARPS * STAGES);  // [4][staged_stride(k)]
   const int kgroups = p.kgroups;
-  // k groups of each row block for this warp (0 when the warps outnumber them).
-  const int mine = warp < kgroups ? (kgroups - warp + WARPS - 1) / WARPS : 0;
+  const int per_half = (kgroups + WARPS - 1) / WARPS, per_item = P * per_half;
+  const int padded = (per_item + AHEAD - 1) / AHEAD * AHEAD;
 
-  // The fetch cursor: item, half (SwiGLU's up block), k group, and the item's addresses.
-  int f_item = blockIdx.x, f_half = 0, f_kg = warp;
+  // The fetch cursor: item and position, and the addresses of the k group's weights and of its
+  // rows' scales (the group of a k group is kg >> shift: int4_stream_product only takes
+  // power-of-two k groups per group).
+  int f_item = blockIdx.x, f_pos = 0, f_shift = 0;
   const uint4* f_w = nullptr;
   const uint32_t *f_slo = nullptr, *f_shi = nullptr;
-  int f_kg_per_group = 1;
-  auto locate_fetch = [&] {
-    if (f_item >= p.items) return;
+  auto locate_fetch = [&](int half) {
     int pi, rb;
-    locate<PARTS, EPI>(p, f_item, f_half, pi, rb);
+    locate<PARTS, EPI>(p, f_item, half, pi, rb);
     const Int4PartList& l = p.parts;
     const int n = pick3(pi, l.part[0].n, l.part[1].n, l.part[2].n);
     const int groups = pick3(pi, l.part[0].groups, l.part[1].groups, l.part[2].groups);
@@ -160,217 +227,119 @@ __global__ void __launch_bounds__(WARPS * 32) int4_stream_kernel(StreamParams p)
           static_cast<size_t>(rb) * kgroups * 32 + lane;
     f_slo = sz + static_cast<size_t>(min(16 * rb + g, n - 1)) * groups;
     f_shi = sz + static_cast<size_t>(min(16 * rb + g + 8, n - 1)) * groups;
-    f_kg_per_group = group_size >= p.k ? kgroups : group_size / 64;
+    f_shift = group_size >= p.k ? 31 : __ffs(group_size / 64) - 1;
   };
-  auto advance_fetch = [&] {
-    f_kg += WARPS;
-    if (f_kg < kgroups) return;
-    f_kg = warp;
-    if (++f_half == P) {
-      f_half = 0;
+  uint4 ring_w[AHEAD];
+  uint32_t ring_lo[AHEAD], ring_hi[AHEAD];
+  // Weights and scales only (read-only for the whole step: safe before pdl_wait).
+  auto fetch = [&](int u) {
+    if (f_item < p.items && f_pos < per_item) {
+      const int h = P == 2 && f_pos >= per_half;
+      if (f_pos == h * per_half) locate_fetch(h);
+      const int kg = warp + WARPS * (f_pos - h * per_half);
+      if (kg < kgroups) {
+        ring_w[u] = load_stream(f_w + kg * 32);
+        ring_lo[u] = __ldg(f_slo + (kg >> f_shift));
+        ring_hi[u] = __ldg(f_shi + (kg >> f_shift));
+      }
+    }
+    if (++f_pos == padded) {
+      f_pos = 0;
       f_item += gridDim.x;
     }
-    locate_fetch();
-  };
-  auto fetch_valid = [&] { return mine > 0 && f_item < p.items; };
-  // Weights and scales (read-only for the whole step) and activations (written by the kernel
-  // before: only after pdl_wait) of the fetch cursor's k group.
-  auto issue_weights = [&](int slot) {
-    if (!fetch_valid()) return;
-    Slot& s = ring[slot];
-    cp_async16(smem_addr(&s.w[lane]), f_w + static_cast<size_t>(f_kg) * 32, true);
-    const int group = f_kg / f_kg_per_group;
-    cp_async4(smem_addr(&s.sz_lo[lane]), f_slo + group, true);
-    cp_async4(smem_addr(&s.sz_hi[lane]), f_shi + group, true);
-  };
-  auto issue_x = [&](int slot) {
-    if constexpr (!XS) {
-      if (!fetch_valid() || lane >= 4 * kInt4StreamMaxRows) return;
-      Slot& s = ring[slot];
-      const int c = 64 * f_kg + 16 * t;
-      const bool valid = g < p.a.m && c < p.k;  // channels past k multiply the zero padding
-      const bf16* src = valid ? p.a.x + static_cast<size_t>(g) * p.k + c : p.a.x;
-      cp_async16_l1(smem_addr(&s.x_lo[lane]), src, valid);  // every row block reads them again
-      cp_async16_l1(smem_addr(&s.x_hi[lane]), src + (valid ? 8 : 0), valid);
-    }
   };
 
-  locate_fetch();
+#pragma unroll
+  for (int u = 0; u < AHEAD; ++u) fetch(u);
+  pdl_wait();
+  pdl_trigger();
   if constexpr (XS) {
-    // The prologue's weights (read-only for the step) before the wait for the previous kernel,
-    // then the activations it wrote.
-    for (int s = 0; s < STAGES - 1; ++s) {
-      issue_weights(s);
-      advance_fetch();
-      cp_async_commit();
-    }
-    pdl_wait();
-    pdl_trigger();
     stage_activations<WARPS>(p, xs);
     __syncthreads();
-  } else if constexpr (EARLY) {
-    // The prologue's weights before the wait for the previous kernel, its activations after; one
-    // group for all of them and empty ones, so the wait counts below stay uniform.
-    const int item0 = f_item, half0 = f_half, kg0 = f_kg;
-    for (int s = 0; s < STAGES - 1; ++s) {
-      issue_weights(s);
-      advance_fetch();
-    }
-    pdl_wait();
-    pdl_trigger();
-    f_item = item0, f_half = half0, f_kg = kg0;
-    locate_fetch();
-    for (int s = 0; s < STAGES - 1; ++s) {
-      issue_x(s);
-      advance_fetch();
-    }
-    cp_async_commit();
-    for (int s = 1; s < STAGES - 1; ++s) cp_async_commit();
-  } else {
-    pdl_wait();
-    pdl_trigger();
-    for (int s = 0; s < STAGES - 1; ++s) {
-      issue_weights(s);
-      issue_x(s);
-      advance_fetch();
-      cp_async_commit();
-    }
   }
 
-  int slot_c = 0, slot_f = STAGES - 1;
+  // The lane's activations are channels 16 t .. + 16 of token g (lanes of tokens >= m, or >= 4,
+  // only feed output columns that are never stored: zeros).
+  const bool x_lane = g < (XS ? kInt4StreamMaxRows : p.a.m);
+  const bf16* x_row = XS ? xs + g * staged_stride(p.k) + 16 * t
+                         : p.a.x + static_cast<size_t>(min(g, p.a.m - 1)) * p.k + 16 * t;
+  const int x_end = p.k - 16 * t;  // channels past k multiply the zero padding
   for (int item = blockIdx.x; item < p.items; item += gridDim.x) {
     float acc[P][4];
 #pragma unroll
     for (int h = 0; h < P; ++h) acc[h][0] = acc[h][1] = acc[h][2] = acc[h][3] = 0.0f;
-    for (int j = 0; j < P * mine; ++j) {
-      cp_async_wait<STAGES - 2>();  // this k group is in
-      issue_weights(slot_f);        // into the entry consumed last time round
-      issue_x(slot_f);
-      advance_fetch();
-      cp_async_commit();
-      slot_f = slot_f + 1 == STAGES ? 0 : slot_f + 1;
-      const Slot& s = ring[slot_c];
-      slot_c = slot_c + 1 == STAGES ? 0 : slot_c + 1;
-      uint32_t zero_lo, zero_hi;
-      float scale_lo, scale_hi;
-      row_scale(s.sz_lo[lane], zero_lo, scale_lo);
-      row_scale(s.sz_hi[lane], zero_hi, scale_hi);
-      uint32_t a[4][4];
-      decode_group(s.w[lane], zero_lo, zero_hi, a);
-      const int h = P == 2 && j >= mine;
-      // Lanes of tokens >= 4 only feed output columns that are never stored.
-      uint4 xa = make_uint4(0, 0, 0, 0), xb = xa;
-      if constexpr (XS) {
-        const int c = 64 * (warp + WARPS * (j - h * mine)) + 16 * t;
-        if (lane < 4 * kInt4StreamMaxRows && c < p.k) {
-          const bf16* xr = xs + g * staged_stride(p.k) + c;
-          xa = *reinterpret_cast<const uint4*>(xr);
-          xb = *reinterpret_cast<const uint4*>(xr + 8);
+    for (int j = 0; j < padded; j += AHEAD) {
+#pragma unroll
+      for (int u = 0; u < AHEAD; ++u) {
+        const uint4 words = ring_w[u];
+        const uint32_t sz_lo = ring_lo[u], sz_hi = ring_hi[u];
+        const int pos = j + u;
+        const int h = P == 2 && pos >= per_half;
+        const int kg = warp + WARPS * (pos - h * per_half);
+        if (pos < per_item && kg < kgroups) {
+          const int c = 64 * kg;
+          uint4 xa = make_uint4(0, 0, 0, 0), xb = xa;
+          if (x_lane && c < x_end) {
+            if constexpr (XS) {
+              xa = *reinterpret_cast<const uint4*>(x_row + c);
+              xb = *reinterpret_cast<const uint4*>(x_row + c + 8);
+            } else {
+              xa = __ldg(reinterpret_cast<const uint4*>(x_row + c));
+              xb = __ldg(reinterpret_cast<const uint4*>(x_row + c) + 1);
+            }
+          }
+#pragma unroll
+          for (int hh = 0; hh < P; ++hh)
+            if (hh == h) multiply_group(words, sz_lo, sz_hi, xa, xb, acc[hh]);
         }
-      } else if (lane < 4 * kInt4StreamMaxRows) {
-        xa = s.x_lo[lane];
-        xb = s.x_hi[lane];
-      }
-      float d[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-      mma_bf16(d, a[0], xa.x, xa.y);
-      mma_bf16(d, a[1], xa.z, xa.w);
-      mma_bf16(d, a[2], xb.x, xb.y);
-      mma_bf16(d, a[3], xb.z, xb.w);
-#pragma unroll
-      for (int hh = 0; hh < P; ++hh)
-        if (hh == h) {
-          acc[hh][0] = fmaf(d[0], scale_lo, acc[hh][0]);
-          acc[hh][1] = fmaf(d[1], scale_lo, acc[hh][1]);
-          acc[hh][2] = fmaf(d[2], scale_hi, acc[hh][2]);
-          acc[hh][3] = fmaf(d[3], scale_hi, acc[hh][3]);
-        }
-    }
-#pragma unroll
-    for (int h = 0; h < P; ++h)
-#pragma unroll
-      for (int e = 0; e < 4; ++e) partial[warp][h * 4 + e][lane] = acc[h][e];
-    __syncthreads();
-    if (threadIdx.x < 128) {
-      // C fragment element e of lane l: row g + 8 (e >> 1), token 2 t + (e & 1); e is the warp's.
-      const int l = threadIdx.x & 31, e = threadIdx.x >> 5;
-      float sum[P];
-#pragma unroll
-      for (int h = 0; h < P; ++h) {
-        sum[h] = 0.0f;
-#pragma unroll
-        for (int wi = 0; wi < WARPS; ++wi) sum[h] += partial[wi][h * 4 + e][l];
-      }
-      int pi, rb;
-      locate<PARTS, EPI>(p, item, 0, pi, rb);
-      const Int4PartList& pl = p.parts;
-      const int n = pick3(pi, pl.part[0].n, pl.part[1].n, pl.part[2].n);
-      const int row0 = pick3(pi, pl.part[0].row0, pl.part[1].row0, pl.part[2].row0);
-      const int row = 16 * rb + (l >> 2) + 8 * (e >> 1), tok = 2 * (l & 3) + (e & 1);
-      const bool valid = row < n && tok < p.a.m;
-      const size_t at = static_cast<size_t>(tok) * p.a.ldy + row0 + row;
-      if constexpr (EPI == kStreamBf16) {
-        if (valid) static_cast<bf16*>(p.a.y)[at] = __float2bfloat16(sum[0]);
-      } else if constexpr (EPI == kStreamF32) {
-        if (valid) static_cast<float*>(p.a.y)[at] = sum[0];
-      } else if constexpr (EPI == kStreamSwiglu) {
-        if (valid) {  // silu_mul's arithmetic on the bf16-rounded products
-          const float gv = __bfloat162float(__float2bfloat16(sum[0]));
-          const float uv = __bfloat162float(__float2bfloat16(sum[P - 1]));
-          static_cast<bf16*>(p.a.y)[at] = __float2bfloat16(gv / (1.0f + __expf(-gv)) * uv);
-        }
-      } else {
-        float sq = 0.0f;
-        if (valid) {  // add_rmsnorm's residual update with the bf16-rounded product
-          const float r = p.a.residual[at] + __bfloat162float(__float2bfloat16(sum[0]));
-          p.a.residual[at] = r;
-          sq = r * r;
-        }
-        // Lanes with the same l & 3 hold the same token.
-        sq += __shfl_xor_sync(0xffffffffu, sq, 4);
-        sq += __shfl_xor_sync(0xffffffffu, sq, 8);
-        sq += __shfl_xor_sync(0xffffffffu, sq, 16);
-        if (l < 4 && 2 * l + (e & 1) < p.a.m) atomicAdd(p.a.sumsq_out + 2 * l + (e & 1), sq);
+        // The slot's next k group, AHEAD positions on, once its registers are read (issued
+        // before the multiply, the compiler copies the slot first: six moves a k group).
+        fetch(u);
       }
     }
-    __syncthreads();  // partial is rewritten for the next item
+    finish_item<WARPS, P, PARTS, EPI>(p, partial, item, acc);
   }
-  cp_async_wait<0>();
 }
 
 using StreamKernel = void (*)(StreamParams);
 
-template <int W, int S, bool E>
-constexpr std::array<StreamKernel, kStreamKernels> stream_kernels() {
-  return {&int4_stream_kernel<W, S, 1, kStreamBf16, E, false>,
-          &int4_stream_kernel<W, S, 3, kStreamBf16, E, false>,
-          &int4_stream_kernel<W, S, 1, kStreamF32, E, false>,
-          &int4_stream_kernel<W, S, 3, kStreamF32, E, false>,
-          &int4_stream_kernel<W, S, 1, kStreamResidual, E, false>,
-          &int4_stream_kernel<W, S, 2, kStreamSwiglu, E, false>,
-          &int4_stream_kernel<W, S, 1, kStreamBf16, E, true>,
-          &int4_stream_kernel<W, S, 3, kStreamBf16, E, true>,
-          &int4_stream_kernel<W, S, 1, kStreamResidual, E, true>,
-          &int4_stream_kernel<W, S, 2, kStreamSwiglu, E, true>};
+// MIN_CTAS: the CTAs per SM the register budget must allow (__launch_bounds__), so that the
+// SwiGLU kernels (two accumulators and two row blocks' addresses) keep the store kernel's
+// occupancy.
+template <int W, int A, int MIN_CTAS = 1>
+constexpr std::array<StreamKernel, kStreamKernels> reg_kernels() {
+  return {&int4_stream_kernel<W, A, 1, kStreamBf16, false, MIN_CTAS>,
+          &int4_stream_kernel<W, A, 3, kStreamBf16, false, MIN_CTAS>,
+          &int4_stream_kernel<W, A, 1, kStreamF32, false, MIN_CTAS>,
+          &int4_stream_kernel<W, A, 3, kStreamF32, false, MIN_CTAS>,
+          &int4_stream_kernel<W, A, 1, kStreamResidual, false, MIN_CTAS>,
+          &int4_stream_kernel<W, A, 2, kStreamSwiglu, false, MIN_CTAS>,
+          &int4_stream_kernel<W, A, 1, kStreamBf16, true, MIN_CTAS>,
+          &int4_stream_kernel<W, A, 3, kStreamBf16, true, MIN_CTAS>,
+          &int4_stream_kernel<W, A, 1, kStreamResidual, true, MIN_CTAS>,
+          &int4_stream_kernel<W, A, 2, kStreamSwiglu, true, MIN_CTAS>};
 }
 
 struct StreamVariant {
   const char* name;
-  int warps, stages;
+  int warps, ahead;  // k groups in flight per lane
   bool persistent;
   std::array<StreamKernel, kStreamKernels> kernels;
 };
 
-// PAGODA_CUDA_INT4_GEMV=v picks kVariants[v - 1] (0: the one-block-per-CTA product).
+// PAGODA_CUDA_INT4_GEMV=v picks kVariants[v - 1] (0: the one-block-per-CTA product). Each is
+// the fastest on some shape or epilogue (docs/cuda-notes.md q5); the load-time pick chooses.
 const StreamVariant kVariants[] = {
-    {"8 warps x 8 stages, persistent", 8, 8, true, stream_kernels<8, 8, false>()},
-    {"4 warps x 8 stages, persistent", 4, 8, true, stream_kernels<4, 8, false>()},
-    {"16 warps x 4 stages, persistent", 16, 4, true, stream_kernels<16, 4, false>()},
-    {"8 warps x 4 stages, persistent", 8, 4, true, stream_kernels<8, 4, false>()},
-    {"8 warps x 12 stages, persistent", 8, 12, true, stream_kernels<8, 12, false>()},
-    {"8 warps x 8 stages, a CTA per row block", 8, 8, false, stream_kernels<8, 8, false>()},
-    {"8 warps x 8 stages, persistent, weights before the PDL wait", 8, 8, true,
-     stream_kernels<8, 8, true>()},
-    {"16 warps x 8 stages, persistent", 16, 8, true, stream_kernels<16, 8, false>()},
+    {"8 warps x 8 k groups ahead, persistent", 8, 8, true, reg_kernels<8, 8>()},
+    {"4 warps x 8 k groups ahead, persistent", 4, 8, true, reg_kernels<4, 8>()},
+    {"16 warps x 4 k groups ahead, persistent", 16, 4, true, reg_kernels<16, 4>()},
+    {"8 warps x 4 k groups ahead, persistent", 8, 4, true, reg_kernels<8, 4>()},
+    {"16 warps x 8 k groups ahead, persistent", 16, 8, true, reg_kernels<16, 8>()},
+    {"8 warps x 4 k groups ahead, a CTA per row block", 8, 4, false, reg_kernels<8, 4>()},
+    {"4 warps x 4 k groups ahead, a CTA per row block", 4, 4, false, reg_kernels<4, 4>()},
+    {"8 warps x 8 k groups ahead, persistent, 2 CTAs per SM", 8, 8, true, reg_kernels<8, 8, 2>()},
+    {"8 warps x 4 k groups ahead, persistent, 3 CTAs per SM", 8, 4, true, reg_kernels<8, 4, 3>()},
+    {"4 warps x 8 k groups ahead, persistent, 4 CTAs per SM", 4, 8, true, reg_kernels<4, 8, 4>()},
 };
 constexpr int kVariantCount = static_cast<int>(sizeof(kVariants) / sizeof(kVariants[0]));
 
@@ -378,8 +347,7 @@ constexpr int kVariantCount = static_cast<int>(sizeof(kVariants) / sizeof(kVaria
 // partial sums are the largest; staged kernels add the activations).
 size_t smem_bytes(const StreamVariant& v, int i, int k) {
   const bool staged = i >= kStagedKernel0;
-  const size_t slot = staged ? sizeof(StreamSlotStaged) : sizeof(StreamSlot);
-  return partial_bytes(v.warps, 2) + slot * v.warps * v.stages +
+  return partial_bytes(v.warps, 2) +
          (staged ? sizeof(bf16) * kInt4StreamMaxRows * staged_stride(k) : 0);
 }
 
@@ -502,8 +470,12 @@ bool int4_stream_product(const Int4PartList& parts, const Int4StreamArgs& a, int
   p.a = a;
   p.k = parts.part[0].k;
   p.kgroups = (p.k + 63) / 64;
-  for (int i = 0; i < parts.count; ++i)
+  for (int i = 0; i < parts.count; ++i) {
     if (!parts.part[i].frag || parts.part[i].k != p.k) return false;
+    // The kernel's group of a k group is a shift: one group, or a power of two k groups each.
+    const int gs = parts.part[i].group_size, per = gs / 64;
+    if (gs < p.k && (gs % 64 != 0 || (per & (per - 1)) != 0)) return false;
+  }
   // Activations staged once per CTA: always with the norm prologue, for every product of
   // k <= kInt4StreamStageMaxK in stage mode 2.
   const bool norm = a.norm_residual != nullptr;

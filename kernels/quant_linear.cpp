@@ -291,21 +291,49 @@ void QuantLinears::prepare(int max_tokens) {
 }
 
 // The streaming product's launch variants timed on each distinct int4 linear shape (one token,
-// the store epilogue, zero inputs: the time does not depend on the values), the fastest kept;
-// a variant must beat variant 1 by 3% to replace it, so that close calls do not flip from run
-// to run (variants of equal warp counts give bit-identical sums, others differ in rounding).
+// zero inputs: the time does not depend on the values), the fastest kept: each variant's time is
+// its store product plus the fused decode layer's product of that linear's role (SwiGLU with the
+// norm inside for gate/up, the residual epilogue for a one-part linear, the norm inside for
+// q/k/v), since the two run different kernels of the variant and the fused ones can keep more
+// registers. A variant must beat variant 1 by 3% to replace it, so that close calls do not flip
+// from run to run (variants of equal warp counts give bit-identical sums, others differ in
+// rounding).
 void QuantLinears::tune_stream_variants() {
   std::map<std::vector<int>, int> chosen;  // (k, part rows...) -> variant
   size_t max_x = 0, max_y = 0;
   for (const auto& [key, w] : linears_)
     if (w.frag) max_x = std::max<size_t>(max_x, w.k), max_y = std::max<size_t>(max_y, w.n);
   if (max_x == 0) return;
-  __nv_bfloat16 *x = nullptr, *y = nullptr;
+  __nv_bfloat16 *x = nullptr, *y = nullptr, *norm_weight = nullptr, *normed = nullptr;
+  float *residual = nullptr, *sums = nullptr, *norm_residual = nullptr;
   cudaEvent_t start = nullptr, stop = nullptr;
-  const bool ok = cudaMalloc(&x, max_x * sizeof(__nv_bfloat16)) == cudaSuccess &&
-                  cudaMalloc(&y, max_y * sizeof(__nv_bfloat16)) == cudaSuccess &&
-                  cudaMemset(x, 0, max_x * sizeof(__nv_bfloat16)) == cudaSuccess &&
+  const size_t bf = sizeof(__nv_bfloat16);
+  const bool ok = cudaMalloc(&x, max_x * bf) == cudaSuccess &&
+                  cudaMalloc(&y, max_y * bf) == cudaSuccess &&
+                  cudaMalloc(&norm_weight, max_x * bf) == cudaSuccess &&
+                  cudaMalloc(&normed, max_x * bf) == cudaSuccess &&
+                  cudaMalloc(&residual, max_y * sizeof(float)) == cudaSuccess &&
+                  cudaMalloc(&norm_residual, max_x * sizeof(float)) == cudaSuccess &&
+                  cudaMalloc(&sums, 2 * sizeof(float)) == cudaSuccess &&
+                  cudaMemset(x, 0, max_x * bf) == cudaSuccess &&
+                  cudaMemset(norm_weight, 0, max_x * bf) == cudaSuccess &&
+                  cudaMemset(residual, 0, max_y * sizeof(float)) == cudaSuccess &&
+                  cudaMemset(norm_residual, 0, max_x * sizeof(float)) == cudaSuccess &&
+                  cudaMemset(sums, 0, 2 * sizeof(float)) == cudaSuccess &&
                   cudaEventCreate(&start) == cudaSuccess && cudaEventCreate(&stop) == cudaSuccess;
+  // Milliseconds per call of fn (2 warm-up calls, the mean of 10), or a negative on failure.
+  auto time_ms = [&](const auto& fn) {
+    for (int i = 0; i < 2; ++i) fn();
+    constexpr int kReps = 10;
+    cudaEventRecord(start, nullptr);
+    for (int i = 0; i < kReps; ++i) fn();
+    cudaEventRecord(stop, nullptr);
+    float ms = 0.0f;
+    if (cudaEventSynchronize(stop) != cudaSuccess ||
+        cudaEventElapsedTime(&ms, start, stop) != cudaSuccess)
+      return -1.0f;
+    return ms / kReps;
+  };
   for (auto& [key, w] : linears_) {
     if (!ok || !w.frag) continue;
     std::vector<int> shape{w.k};
@@ -314,28 +342,39 @@ void QuantLinears::tune_stream_variants() {
       w.stream_variant = it->second;
       continue;
     }
+    // The linear's role in the fused decode layer.
+    const bool swiglu = fused_supported(w, true, false);
+    const bool one_part = w.parts.size() == 1;
+    GemvParams role;
+    role.m = 1, role.k = w.k, role.eps = 1e-6f;
+    if (one_part) {
+      role.x = x, role.n = w.n, role.residual = residual, role.sumsq_out = sums;
+    } else {
+      role.norm_residual = norm_residual, role.norm_sumsq = sums + 1, role.norm_weight = norm_weight;
+      role.y = y, role.swiglu = swiglu, role.n = swiglu ? w.n / 2 : w.n;
+    }
+    const bool fused = fused_supported(w, swiglu, one_part);
     int best = 1;
     float best_ms = 0.0f;
     std::string line = "[" + std::to_string(w.n) + " x " + std::to_string(w.k) + "]:";
     for (int v = 1; v <= int4_stream_variants(); ++v) {
       if (!int4_stream_ready(v)) continue;
-      auto run = [&] {
+      w.stream_variant = v;
+      float ms = time_ms([&] {
         int4_frag_product(w.parts.data(), static_cast<int>(w.parts.size()), x, y, 1, w.n, false,
                           nullptr, num_sms_, nullptr, v);
-      };
-      for (int i = 0; i < 2; ++i) run();
-      constexpr int kReps = 10;
-      cudaEventRecord(start, nullptr);
-      for (int i = 0; i < kReps; ++i) run();
-      cudaEventRecord(stop, nullptr);
-      float ms = 0.0f;
-      if (cudaEventSynchronize(stop) != cudaSuccess ||
-          cudaEventElapsedTime(&ms, start, stop) != cudaSuccess)
-        break;
-      ms /= kReps;
-      char part[48];
-      std::snprintf(part, sizeof part, " v%d %.1f us", v, 1e3 * ms);
+      });
+      const float fused_ms = fused ? time_ms([&] { fused_product(w, role, normed, nullptr); }) : 0.0f;
+      if (ms < 0.0f || fused_ms < 0.0f) break;
+      char part[64];
+      std::snprintf(part, sizeof part, " v%d %.1f", v, 1e3 * ms);
       line += part;
+      if (fused) {
+        std::snprintf(part, sizeof part, "+%.1f", 1e3 * fused_ms);
+        line += part;
+      }
+      line += " us";
+      ms += fused_ms;
       if (best_ms == 0.0f || ms < (best == 1 ? 0.97f : 1.0f) * best_ms) best = v, best_ms = ms;
     }
     line += " -> v" + std::to_string(best);
@@ -346,8 +385,10 @@ void QuantLinears::tune_stream_variants() {
   cudaGetLastError();  // a failed timing leaves the default variant, not an error
   if (start) cudaEventDestroy(start);
   if (stop) cudaEventDestroy(stop);
-  cudaFree(x);
-  cudaFree(y);
+  for (void* ptr : {static_cast<void*>(x), static_cast<void*>(y), static_cast<void*>(norm_weight),
+                    static_cast<void*>(normed), static_cast<void*>(residual),
+                    static_cast<void*>(norm_residual), static_cast<void*>(sums)})
+    cudaFree(ptr);
 }
 
 int QuantLinears::gemv_rows() {

@@ -17,7 +17,7 @@
 #include <mutex>
 
 #ifndef __launch_bounds__
-#define __launch_bounds__(x)
+#define __launch_bounds__(...)
 #endif
 using std::max;
 using std::min;

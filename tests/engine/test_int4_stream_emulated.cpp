@@ -1,10 +1,10 @@
 // The streaming int4 product's kernel source (kernels/quant_int4_stream.cu, copied at configure
 // time without its PTX primitives and host launchers) run on the CPU through mma_emulation.h,
 // against float64 on random weights in fragment order: checks its persistent walk over row
-// blocks (grids smaller than the block count), the per-lane ring (cp.async emulated as an
-// immediate copy, so a slot refilled before it is read shows), warps without k groups, partial
-// k groups, multi-part linears, and the store, residual and SwiGLU epilogues, on machines
-// without a GPU. The mma fragment layout itself is checked on the GPU (test_cuda_quant).
+// blocks (grids smaller than the block count) and one block per CTA, the per-lane register
+// pipeline (slots refilled across row-block boundaries, items of fewer positions than slots,
+// padded positions), warps without k groups, partial k groups, multi-part linears, and the
+// store, residual and SwiGLU epilogues, on machines without a GPU. The mma fragment layout itself is checked on the GPU (test_cuda_quant).
 #include <cmath>
 #include <cstdio>
 #include <random>
@@ -122,9 +122,10 @@ void check(const std::string& what, const std::vector<double>& got, const std::v
 }
 
 // The kernel over grid CTAs, one at a time, a std::thread per CUDA thread.
-template <int W, int S, int PARTS, int EPI, bool EARLY, bool XS = false>
+// A: k groups ahead per lane.
+template <int W, int A, int PARTS, int EPI, bool XS = false>
 void run(const StreamParams& p, int grid) {
-  std::vector<unsigned char> smem(partial_bytes(W, 2) + sizeof(SlotOf<XS>) * W * S +
+  std::vector<unsigned char> smem(partial_bytes(W, 2) +
                                   (XS ? sizeof(bf16) * kInt4StreamMaxRows * staged_stride(p.k) : 0));
   emu::smem = smem.data();
   emu::grid_dim.x = grid;
@@ -139,7 +140,7 @@ void run(const StreamParams& p, int grid) {
       threads.emplace_back([&, t] {
         emu::thread_index.x = t;
         emu::block_index.x = bx;
-        int4_stream_kernel<W, S, PARTS, EPI, EARLY, XS>(p);
+        int4_stream_kernel<W, A, PARTS, EPI, XS, 1>(p);
       });
     for (auto& th : threads) th.join();
   }
@@ -164,7 +165,7 @@ StreamParams params(const std::vector<const HostPart*>& parts, bool swiglu) {
   return p;
 }
 
-template <int W, int S, bool EARLY>
+template <int W, int S>
 void test_store(const std::vector<const HostPart*>& parts, int grid, bool f32, const char* what) {
   int total = 0;
   for (const HostPart* h : parts) total += h->n;
@@ -177,11 +178,11 @@ void test_store(const std::vector<const HostPart*>& parts, int grid, bool f32, c
     std::vector<bf16> yb(yf.size(), __float2bfloat16(NAN));
     p.a.y = f32 ? static_cast<void*>(yf.data()) : static_cast<void*>(yb.data());
     if (parts.size() > 1)
-      run<W, S, 3, kStreamBf16, EARLY>(p, grid);
+      run<W, S, 3, kStreamBf16>(p, grid);
     else if (f32)
-      run<W, S, 1, kStreamF32, EARLY>(p, grid);
+      run<W, S, 1, kStreamF32>(p, grid);
     else
-      run<W, S, 1, kStreamBf16, EARLY>(p, grid);
+      run<W, S, 1, kStreamBf16>(p, grid);
     std::vector<double> got(yf.size());
     for (size_t i = 0; i < got.size(); ++i) got[i] = f32 ? yf[i] : __bfloat162float(yb[i]);
     check(std::string(what) + " m=" + std::to_string(m), got, reference(parts, xd, m),
@@ -218,7 +219,7 @@ void test_staged_norm(const std::vector<const HostPart*>& parts, int grid) {
     p.a.eps = eps;
     std::vector<bf16> y(static_cast<size_t>(m) * total, __float2bfloat16(NAN));
     p.a.y = y.data();
-    run<W, S, 3, kStreamBf16, false, true>(p, grid);
+    run<W, S, 3, kStreamBf16, true>(p, grid);
     std::vector<double> got(y.size());
     for (size_t i = 0; i < got.size(); ++i) got[i] = __bfloat162float(y[i]);
     check("staged norm, store 3 parts m=" + std::to_string(m), got, reference(parts, xd, m), 8e-3);
@@ -238,7 +239,7 @@ void test_residual(const HostPart& part, int grid) {
     p.a.x = x.data(), p.a.m = m, p.a.ldy = part.n;
     p.a.residual = res.data(), p.a.sumsq_out = sumsq.data();
     p.a.epilogue = Int4Epilogue::kResidual;
-    run<W, S, 1, kStreamResidual, false, XS>(p, grid);
+    run<W, S, 1, kStreamResidual, XS>(p, grid);
     const auto prod = reference({&part}, xd, m);
     std::vector<double> got(res.size()), want(res.size()), ss(m), ss_want(m, 0.0);
     for (size_t i = 0; i < res.size(); ++i) {
@@ -262,7 +263,7 @@ void test_swiglu(const HostPart& gate, const HostPart& up, int grid) {
     StreamParams p = params({&gate, &up}, true);
     p.a.x = x.data(), p.a.m = m, p.a.y = y.data(), p.a.ldy = gate.n;
     p.a.epilogue = Int4Epilogue::kSwiglu;
-    run<W, S, 2, kStreamSwiglu, false, XS>(p, grid);
+    run<W, S, 2, kStreamSwiglu, XS>(p, grid);
     const auto g = reference({&gate}, xd, m), u = reference({&up}, xd, m);
     std::vector<double> got(y.size()), want(y.size());
     for (size_t i = 0; i < y.size(); ++i) {
@@ -280,16 +281,16 @@ int main() {
   const uint64_t seed = std::random_device{}();
   std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
   g_rng.seed(seed);
-  // q, k, v of odd row counts: 10 row blocks over 2 CTAs, 3-stage rings across block boundaries.
+  // q, k, v of odd row counts: 10 row blocks over 2 CTAs, 3 slots across block boundaries.
   const HostPart q = make_part(40, 320, 64), kp = make_part(24, 320, 64), v = make_part(72, 320, 64);
-  test_store<4, 3, false>({&q, &kp, &v}, 2, false, "store bf16 3 parts [136x320] g64 4w x 3s");
-  test_store<8, 4, true>({&q, &kp, &v}, 3, false, "store bf16 3 parts, weights before the wait");
+  test_store<4, 3>({&q, &kp, &v}, 2, false, "store bf16 3 parts [136x320] g64 4w x 3");
+  test_store<8, 4>({&q, &kp, &v}, 10, false, "store bf16 3 parts, a CTA per row block 8w x 4");
   // One group, a partial last k group (352 = 5.5 x 64), more warps (8) than k groups (6).
   const HostPart one = make_part(50, 352, 1 << 20);
-  test_store<8, 4, false>({&one}, 3, true, "store f32 [50x352] one group 8w x 4s");
-  test_store<4, 2, false>({&one}, 1, false, "store bf16 [50x352] one group, 1 CTA 2s");
+  test_store<8, 4>({&one}, 3, true, "store f32 [50x352] one group 8w x 4");
+  test_store<4, 2>({&one}, 1, false, "store bf16 [50x352] one group, 1 CTA x 2");
   const HostPart down = make_part(56, 256, 128);
-  test_residual<4, 5>(down, 2);
+  test_residual<4, 5>(down, 2);  // 5 slots, 1 position an item: slots span 5 items
   const HostPart gate = make_part(40, 192, 64), up = make_part(40, 192, 64);
   test_swiglu<4, 3>(gate, up, 2);
   // Activations staged once per CTA: normalized (q/k/v), copied (residual, SwiGLU; 352 = 5.5

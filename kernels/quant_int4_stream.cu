@@ -307,7 +307,7 @@ using StreamKernel = void (*)(StreamParams);
 // SwiGLU kernels (two accumulators and two row blocks' addresses) keep the store kernel's
 // occupancy.
 template <int W, int A, int MIN_CTAS = 1>
-constexpr std::array<StreamKernel, kStreamKernels> reg_kernels() {
+constexpr std::array<StreamKernel, kStreamKernels> stream_kernels() {
   return {&int4_stream_kernel<W, A, 1, kStreamBf16, false, MIN_CTAS>,
           &int4_stream_kernel<W, A, 3, kStreamBf16, false, MIN_CTAS>,
           &int4_stream_kernel<W, A, 1, kStreamF32, false, MIN_CTAS>,
@@ -330,16 +330,16 @@ struct StreamVariant {
 // PAGODA_CUDA_INT4_GEMV=v picks kVariants[v - 1] (0: the one-block-per-CTA product). Each is
 // the fastest on some shape or epilogue (docs/cuda-notes.md q5); the load-time pick chooses.
 const StreamVariant kVariants[] = {
-    {"8 warps x 8 k groups ahead, persistent", 8, 8, true, reg_kernels<8, 8>()},
-    {"4 warps x 8 k groups ahead, persistent", 4, 8, true, reg_kernels<4, 8>()},
-    {"16 warps x 4 k groups ahead, persistent", 16, 4, true, reg_kernels<16, 4>()},
-    {"8 warps x 4 k groups ahead, persistent", 8, 4, true, reg_kernels<8, 4>()},
-    {"16 warps x 8 k groups ahead, persistent", 16, 8, true, reg_kernels<16, 8>()},
-    {"8 warps x 4 k groups ahead, a CTA per row block", 8, 4, false, reg_kernels<8, 4>()},
-    {"4 warps x 4 k groups ahead, a CTA per row block", 4, 4, false, reg_kernels<4, 4>()},
-    {"8 warps x 8 k groups ahead, persistent, 2 CTAs per SM", 8, 8, true, reg_kernels<8, 8, 2>()},
-    {"8 warps x 4 k groups ahead, persistent, 3 CTAs per SM", 8, 4, true, reg_kernels<8, 4, 3>()},
-    {"4 warps x 8 k groups ahead, persistent, 4 CTAs per SM", 4, 8, true, reg_kernels<4, 8, 4>()},
+    {"8 warps x 8 k groups ahead, persistent", 8, 8, true, stream_kernels<8, 8>()},
+    {"4 warps x 8 k groups ahead, persistent", 4, 8, true, stream_kernels<4, 8>()},
+    {"16 warps x 4 k groups ahead, persistent", 16, 4, true, stream_kernels<16, 4>()},
+    {"8 warps x 4 k groups ahead, persistent", 8, 4, true, stream_kernels<8, 4>()},
+    {"16 warps x 8 k groups ahead, persistent", 16, 8, true, stream_kernels<16, 8>()},
+    {"8 warps x 4 k groups ahead, a CTA per row block", 8, 4, false, stream_kernels<8, 4>()},
+    {"4 warps x 4 k groups ahead, a CTA per row block", 4, 4, false, stream_kernels<4, 4>()},
+    {"8 warps x 8 k groups ahead, persistent, 2 CTAs per SM", 8, 8, true, stream_kernels<8, 8, 2>()},
+    {"8 warps x 4 k groups ahead, persistent, 3 CTAs per SM", 8, 4, true, stream_kernels<8, 4, 3>()},
+    {"4 warps x 8 k groups ahead, persistent, 4 CTAs per SM", 4, 8, true, stream_kernels<4, 8, 4>()},
 };
 constexpr int kVariantCount = static_cast<int>(sizeof(kVariants) / sizeof(kVariants[0]));
 

@@ -71,7 +71,7 @@ __global__ void __launch_bounds__(WARPS * 32)
   const size_t sz_lo = static_cast<size_t>(min(16 * rb + g, w.n - 1)) * w.groups;
   const size_t sz_hi = static_cast<size_t>(min(16 * rb + g + 8, w.n - 1)) * w.groups;
   // The group of k group kg: 64 kg / group_size, a shift for power-of-two multiples of 64 (an
-  // integer division costs about as many instructions as the rest of a k group's work).
+  // integer division is ~20 instructions of the ~150 a k group costs, docs/cuda-notes.md q5).
   const int kg_per_group = w.group_size >= w.k ? 0 : w.group_size / 64;
   const bool pow2 = kg_per_group > 0 && (kg_per_group & (kg_per_group - 1)) == 0;
   const int group_shift = pow2 ? __ffs(kg_per_group) - 1 : 0;

@@ -320,9 +320,11 @@ constexpr std::array<StreamKernel, kStreamKernels> stream_kernels() {
           &int4_stream_kernel<W, A, 2, kStreamSwiglu, true, MIN_CTAS>};
 }
 
+// The kernels' template arguments (warps, k groups ahead, CTAs per SM) are in the name and the
+// kernel list; the launch needs the warps and whether the grid is persistent.
 struct StreamVariant {
   const char* name;
-  int warps, ahead;  // k groups in flight per lane
+  int warps;
   bool persistent;
   std::array<StreamKernel, kStreamKernels> kernels;
 };
@@ -330,16 +332,16 @@ struct StreamVariant {
 // PAGODA_CUDA_INT4_GEMV=v picks kVariants[v - 1] (0: the one-block-per-CTA product). Each is
 // the fastest on some shape or epilogue (docs/cuda-notes.md q5); the load-time pick chooses.
 const StreamVariant kVariants[] = {
-    {"8 warps x 8 k groups ahead, persistent", 8, 8, true, stream_kernels<8, 8>()},
-    {"4 warps x 8 k groups ahead, persistent", 4, 8, true, stream_kernels<4, 8>()},
-    {"16 warps x 4 k groups ahead, persistent", 16, 4, true, stream_kernels<16, 4>()},
-    {"8 warps x 4 k groups ahead, persistent", 8, 4, true, stream_kernels<8, 4>()},
-    {"16 warps x 8 k groups ahead, persistent", 16, 8, true, stream_kernels<16, 8>()},
-    {"8 warps x 4 k groups ahead, a CTA per row block", 8, 4, false, stream_kernels<8, 4>()},
-    {"4 warps x 4 k groups ahead, a CTA per row block", 4, 4, false, stream_kernels<4, 4>()},
-    {"8 warps x 8 k groups ahead, persistent, 2 CTAs per SM", 8, 8, true, stream_kernels<8, 8, 2>()},
-    {"8 warps x 4 k groups ahead, persistent, 3 CTAs per SM", 8, 4, true, stream_kernels<8, 4, 3>()},
-    {"4 warps x 8 k groups ahead, persistent, 4 CTAs per SM", 4, 8, true, stream_kernels<4, 8, 4>()},
+    {"8 warps x 8 k groups ahead, persistent", 8, true, stream_kernels<8, 8>()},
+    {"4 warps x 8 k groups ahead, persistent", 4, true, stream_kernels<4, 8>()},
+    {"16 warps x 4 k groups ahead, persistent", 16, true, stream_kernels<16, 4>()},
+    {"8 warps x 4 k groups ahead, persistent", 8, true, stream_kernels<8, 4>()},
+    {"16 warps x 8 k groups ahead, persistent", 16, true, stream_kernels<16, 8>()},
+    {"8 warps x 4 k groups ahead, a CTA per row block", 8, false, stream_kernels<8, 4>()},
+    {"4 warps x 4 k groups ahead, a CTA per row block", 4, false, stream_kernels<4, 4>()},
+    {"8 warps x 8 k groups ahead, persistent, 2 CTAs per SM", 8, true, stream_kernels<8, 8, 2>()},
+    {"8 warps x 4 k groups ahead, persistent, 3 CTAs per SM", 8, true, stream_kernels<8, 4, 3>()},
+    {"4 warps x 8 k groups ahead, persistent, 4 CTAs per SM", 4, true, stream_kernels<4, 8, 4>()},
 };
 constexpr int kVariantCount = static_cast<int>(sizeof(kVariants) / sizeof(kVariants[0]));
 

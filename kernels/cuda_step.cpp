@@ -152,10 +152,13 @@ void CudaBackend::forward_fused(const StepShape& s) {
     qkv.eps = eps, qkv.w = w.qkv, qkv.m = s.tokens, qkv.n = qkv_dim_, qkv.k = H, qkv.y = qkv_;
     const RopeStoreParams rp = layer_rope(s, l);
     // Without q/k norms (which need the whole head) RoPE and the cache write are the QKV
-    // product's epilogue.
-    // (Not in the quantized products: QuantLinears::fused_product has no RoPE epilogue.)
-    qkv.rope_epilogue = fused_rope_ && !rp.q_norm && !rp.k_norm && !quant_.find(w.qkv);
-    if (qkv.rope_epilogue) qkv.rope = rp, qkv.y = nullptr;
+    // product's epilogue. The bf16 GEMV's writes no product; the quantized one keeps y, where
+    // it stores when its kernel does not take the heads (then runs rope_store itself).
+    qkv.rope_epilogue = fused_rope_ && !rp.q_norm && !rp.k_norm;
+    if (qkv.rope_epilogue) {
+      qkv.rope = rp;
+      if (!quant_.find(w.qkv)) qkv.y = nullptr;
+    }
     timed(kGemm, [&] { run(qkv); });
     if (!qkv.rope_epilogue) timed(kRope, [&] { rope_store(rp, stream_); });
     const AttentionParams ap = layer_attention(s, rp);

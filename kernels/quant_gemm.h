@@ -9,6 +9,8 @@
 
 #include <cstdint>
 
+#include "kernels/kernels.h"
+
 namespace pagoda::cuda {
 
 enum class QuantKind : int { Int4 = 0, Int8 = 1, Fp8 = 2 };
@@ -85,14 +87,18 @@ enum class Int4Epilogue {
               // new rows' squares
   kSwiglu,    // two parts (gate, up) of equal n: y[t, r] = bf16(silu(bf16(g)) * bf16(u)), as
               // silu_mul computes it from the stored products (bf16, ldy columns)
+  kRope,      // three parts (q, k, v heads of rope.hd rows, hd % 32 == 0) with the norm prologue:
+              // bias, RoPE and the cache write of rope_store() from the bf16 products (y unused)
 };
-// Inputs of up to this many channels can be staged in shared memory once per CTA (the norm
-// prologue needs it).
-constexpr int kInt4StreamStageMaxK = 8192;
+// Whether the inputs of m tokens and k channels can be staged in shared memory once per CTA
+// (the norm prologue needs it): their bytes (m rows of k rounded up to 64, and the k groups'
+// sums) at most kInt4StreamStageMaxBytes, which every sm_80+ GPU lets one CTA have.
+constexpr int kInt4StreamStageMaxBytes = 96 * 1024;
+bool int4_stream_stageable(int k, int m);
 struct Int4StreamArgs {
   const __nv_bfloat16* x = nullptr;  // [m, k], already permuted (null with the norm prologue)
   int m = 0;
-  // The norm prologue in place of x (k <= kInt4StreamStageMaxK, no float32 store): x[t, c] =
+  // The norm prologue in place of x (int4_stream_stageable, no float32 store): x[t, c] =
   // bf16(norm_residual[t, c] * rsqrt(norm_sumsq[t] / k + eps) * norm_weight[c]), rms_normalize's
   // arithmetic, computed once per CTA into shared memory.
   const float* norm_residual = nullptr;
@@ -105,12 +111,21 @@ struct Int4StreamArgs {
   float* residual = nullptr;
   float* sumsq_out = nullptr;
   Int4Epilogue epilogue = Int4Epilogue::kStore;
+  RopeStoreParams rope;  // kRope: tokens = m, nh + 2 nkv heads over the parts, no q/k norms
   int variant = 0;  // the launch variant tuned for this linear (0: int4_stream_variant())
+  bool stage_x = false;  // stage x too where it fits (stage mode 1; tuned per linear)
 };
 // False (nothing launched) when the variant is 0, the setup has not run, or the parts or
-// arguments are not ones it takes.
+// arguments are not ones it takes (kRope: whether int4_stream_rope_fits says so).
 bool int4_stream_product(const Int4PartList& parts, const Int4StreamArgs& args, int num_sms,
                          cudaStream_t stream);
+// Whether the streaming product takes this part at all: int4 in fragment order, one group or a
+// power of two k groups per group (the kernel's group is a shift), and k a multiple of 64 or
+// small enough to stage (a partial last k group is read from the zero-padded staged copy).
+bool int4_stream_takes(const QuantPart& part);
+// Whether the RoPE epilogue takes these parts and heads: q, k, v of nh, nkv, nkv heads of hd
+// rows, hd % 32 == 0 (a 16-row block of each half of a head per item), no q/k norms.
+bool int4_stream_rope_fits(const Int4PartList& parts, const RopeStoreParams& rope);
 // Launch variants 1..int4_stream_variants() (warps, stages in flight, grid), for sweeps: the
 // process-wide choice reads PAGODA_CUDA_INT4_GEMV once: unset or "auto" = 1 where a linear has
 // no tuned variant of its own (int4_stream_autotune(): QuantLinears::prepare times the variants
@@ -123,7 +138,8 @@ void set_int4_stream_variant(int v);
 const char* int4_stream_variant_name(int v);
 // Where the activations come from: 0 read from global memory where used (the fused layer then
 // normalizes with rms_normalize first), 1 the same but the norm prologue staged in the product (default),
-// 2 staged once per CTA for every product of k <= kInt4StreamStageMaxK too. PAGODA_CUDA_INT4_XS
+// 2 staged once per CTA for every product that int4_stream_stageable takes too (mode 1 stages x
+// where Int4StreamArgs::stage_x asks). PAGODA_CUDA_INT4_XS
 // read once; set_ overrides it (tests).
 int int4_stream_stage_mode();
 void set_int4_stream_stage_mode(int mode);

@@ -66,5 +66,15 @@ __device__ __forceinline__ void decode_group(const uint4& words, uint32_t zero_l
     }
 }
 
+// The same fragments without the zero: 128 + q (exact), for products that subtract
+// (128 + zero) * sum(x) once per k group instead (quant_int4_stream.cu's staged kernels).
+__device__ __forceinline__ void decode_group_biased(const uint4& words, uint32_t (&a)[4][4]) {
+  const uint32_t wj[4] = {words.x, words.y, words.z, words.w};
+#pragma unroll
+  for (int j = 0; j < 4; ++j)
+#pragma unroll
+    for (int r = 0; r < 4; ++r) a[j][r] = nibble_pair_bits(wj[j] >> (4 * r));
+}
+
 }  // namespace
 }  // namespace pagoda::cuda

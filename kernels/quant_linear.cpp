@@ -210,8 +210,38 @@ static_assert(kInt4StreamMaxRows == kGemvMaxTokens, "the fused decode layer's to
 
 bool QuantLinears::fused_supported(const QuantLinear& w, bool swiglu, bool residual) {
   if (!w.frag || !int4_stream_ready(int4_stream_variant())) return false;
+  // The epilogues have no other kernel to fall back on (a store falls back on the q3 product).
+  if (swiglu || residual)
+    for (const QuantPart& part : w.parts)
+      if (!int4_stream_takes(part)) return false;
   if (swiglu) return w.parts.size() == 2 && w.parts[0].n == w.parts[1].n && !w.permuted;
   return !residual || w.parts.size() == 1;
+}
+
+namespace {
+
+Int4PartList part_list(const QuantLinear& w) {
+  Int4PartList list;
+  list.count = static_cast<int>(w.parts.size());
+  for (int i = 0; i < list.count; ++i) {
+    list.part[i] = w.parts[i];
+    list.first_block[i + 1] = list.first_block[i] + (w.parts[i].n + 15) / 16;
+  }
+  return list;
+}
+
+// Whether the activations of p are normalized inside the streaming product (staged per CTA):
+// not for permuted inputs, nor with PAGODA_CUDA_INT4_XS=0.
+bool norm_in_product(const QuantLinear& w, const GemvParams& p) {
+  return p.norm_residual && int4_stream_stage_mode() >= 1 && !w.permuted &&
+         int4_stream_stageable(w.k, p.m) && !p.out_f32;
+}
+
+}  // namespace
+
+bool QuantLinears::rope_in_product(const QuantLinear& w, const GemvParams& p) {
+  return p.rope_epilogue && w.frag && norm_in_product(w, p) && p.rope.tokens == p.m &&
+         int4_stream_rope_fits(part_list(w), p.rope);
 }
 
 bool QuantLinears::fused_product(const QuantLinear& w, const GemvParams& p, __nv_bfloat16* normed,
@@ -219,17 +249,34 @@ bool QuantLinears::fused_product(const QuantLinear& w, const GemvParams& p, __nv
   if (!fused_supported(w, p.swiglu, p.residual != nullptr) || p.m < 1 ||
       p.m > kInt4StreamMaxRows || p.k != w.k || (w.permuted && !w.x_perm))
     return false;
+  // RoPE: the product's epilogue where the kernel takes the heads (with the norm inside), else
+  // the store into y (which rope_store reads: rope.qkv), then rope_store.
+  if (p.rope_epilogue) {
+    if (!p.y || p.y != p.rope.qkv || p.out_f32 || p.swiglu || p.residual) return false;
+    GemvParams store = p;
+    store.rope_epilogue = false;
+    if (rope_in_product(w, p)) {
+      Int4StreamArgs args;
+      args.m = p.m, args.variant = w.stream_variant, args.epilogue = Int4Epilogue::kRope;
+      args.norm_residual = p.norm_residual, args.norm_sumsq = p.norm_sumsq;
+      args.norm_weight = p.norm_weight, args.eps = p.eps;
+      args.rope = p.rope;
+      if (int4_stream_product(part_list(w), args, num_sms_, stream)) return true;
+    }
+    if (!fused_product(w, store, normed, stream)) return false;
+    rope_store(p.rope, stream);
+    return true;
+  }
   Int4StreamArgs args;
   args.x = p.x, args.m = p.m, args.y = p.y, args.ldy = p.n, args.out_f32 = p.out_f32;
   args.residual = p.residual, args.sumsq_out = p.sumsq_out;
-  args.variant = w.stream_variant;
+  args.variant = w.stream_variant, args.stage_x = w.stream_stage;
   args.epilogue = p.swiglu     ? Int4Epilogue::kSwiglu
                   : p.residual ? Int4Epilogue::kResidual
                                : Int4Epilogue::kStore;
   // The norm inside the product (its activations staged per CTA) unless the inputs are permuted
   // or PAGODA_CUDA_INT4_XS=0; otherwise rms_normalize into normed first.
-  const bool norm_inside = p.norm_residual && int4_stream_stage_mode() >= 1 && !w.permuted &&
-                           w.k <= kInt4StreamStageMaxK && !p.out_f32;
+  const bool norm_inside = norm_in_product(w, p);
   if (norm_inside) {
     args.x = nullptr;
     args.norm_residual = p.norm_residual, args.norm_sumsq = p.norm_sumsq;
@@ -239,12 +286,7 @@ bool QuantLinears::fused_product(const QuantLinear& w, const GemvParams& p, __nv
     rms_normalize(p.norm_residual, p.norm_sumsq, p.norm_weight, normed, p.m, p.k, p.eps, stream);
     args.x = normed;
   }
-  Int4PartList list;
-  list.count = static_cast<int>(w.parts.size());
-  for (int i = 0; i < list.count; ++i) {
-    list.part[i] = w.parts[i];
-    list.first_block[i + 1] = list.first_block[i] + (w.parts[i].n + 15) / 16;
-  }
+  const Int4PartList list = part_list(w);
   if (norm_inside) {
     if (int4_stream_product(list, args, num_sms_, stream)) return true;
     // Refused (the staged input does not fit this GPU's shared memory): normalize first.
@@ -295,32 +337,41 @@ void QuantLinears::prepare(int max_tokens) {
 // its store product plus the fused decode layer's product of that linear's role (SwiGLU with the
 // norm inside for gate/up, the residual epilogue for a one-part linear, the norm inside for
 // q/k/v), since the two run different kernels of the variant and the fused ones can keep more
-// registers. A variant must beat variant 1 by 3% to replace it, so that close calls do not flip
+// registers; for a one-part linear, with its input read where used and staged per CTA, the
+// faster kept (QuantLinear::stream_stage). A variant must beat variant 1 by 3% to replace it, so that close calls do not flip
 // from run to run (variants of equal warp counts give bit-identical sums, others differ in
 // rounding).
 void QuantLinears::tune_stream_variants() {
-  std::map<std::vector<int>, int> chosen;  // (k, part rows...) -> variant
+  struct Choice {
+    int variant = 1;
+    bool stage = false;
+  };
+  std::map<std::vector<int>, Choice> chosen;  // (k, part rows...) -> choice
   size_t max_x = 0, max_y = 0;
   for (const auto& [key, w] : linears_)
     if (w.frag) max_x = std::max<size_t>(max_x, w.k), max_y = std::max<size_t>(max_y, w.n);
   if (max_x == 0) return;
-  __nv_bfloat16 *x = nullptr, *y = nullptr, *norm_weight = nullptr, *normed = nullptr;
-  float *residual = nullptr, *sums = nullptr, *norm_residual = nullptr;
+  // One zeroed scratch allocation, sliced: x, y, the norm weight and its output (bf16), the
+  // residual, the norm's input and two sums of squares (float), 256-byte aligned slices.
+  const size_t bf = sizeof(__nv_bfloat16), f = sizeof(float);
+  auto round = [](size_t bytes) { return (bytes + 255) / 256 * 256; };
+  const size_t sizes[] = {max_x * bf, max_y * bf, max_x * bf, max_x * bf, max_y * f, max_x * f, 2 * f};
+  size_t total = 0;
+  for (size_t bytes : sizes) total += round(bytes);
+  unsigned char* scratch = nullptr;
   cudaEvent_t start = nullptr, stop = nullptr;
-  const size_t bf = sizeof(__nv_bfloat16);
-  const bool ok = cudaMalloc(&x, max_x * bf) == cudaSuccess &&
-                  cudaMalloc(&y, max_y * bf) == cudaSuccess &&
-                  cudaMalloc(&norm_weight, max_x * bf) == cudaSuccess &&
-                  cudaMalloc(&normed, max_x * bf) == cudaSuccess &&
-                  cudaMalloc(&residual, max_y * sizeof(float)) == cudaSuccess &&
-                  cudaMalloc(&norm_residual, max_x * sizeof(float)) == cudaSuccess &&
-                  cudaMalloc(&sums, 2 * sizeof(float)) == cudaSuccess &&
-                  cudaMemset(x, 0, max_x * bf) == cudaSuccess &&
-                  cudaMemset(norm_weight, 0, max_x * bf) == cudaSuccess &&
-                  cudaMemset(residual, 0, max_y * sizeof(float)) == cudaSuccess &&
-                  cudaMemset(norm_residual, 0, max_x * sizeof(float)) == cudaSuccess &&
-                  cudaMemset(sums, 0, 2 * sizeof(float)) == cudaSuccess &&
+  const bool ok = cudaMalloc(&scratch, total) == cudaSuccess &&
+                  cudaMemset(scratch, 0, total) == cudaSuccess &&
                   cudaEventCreate(&start) == cudaSuccess && cudaEventCreate(&stop) == cudaSuccess;
+  void* slice[7] = {};
+  for (size_t i = 0, at = 0; ok && i < 7; at += round(sizes[i]), ++i) slice[i] = scratch + at;
+  auto* x = static_cast<__nv_bfloat16*>(slice[0]);
+  auto* y = static_cast<__nv_bfloat16*>(slice[1]);
+  auto* norm_weight = static_cast<__nv_bfloat16*>(slice[2]);
+  auto* normed = static_cast<__nv_bfloat16*>(slice[3]);
+  auto* residual = static_cast<float*>(slice[4]);
+  auto* norm_residual = static_cast<float*>(slice[5]);
+  auto* sums = static_cast<float*>(slice[6]);
   // Milliseconds per call of fn (2 warm-up calls, the mean of 10), or a negative on failure.
   auto time_ms = [&](const auto& fn) {
     for (int i = 0; i < 2; ++i) fn();
@@ -339,7 +390,8 @@ void QuantLinears::tune_stream_variants() {
     std::vector<int> shape{w.k};
     for (const QuantPart& p : w.parts) shape.push_back(p.n);
     if (auto it = chosen.find(shape); it != chosen.end()) {
-      w.stream_variant = it->second;
+      w.stream_variant = it->second.variant;
+      w.stream_stage = it->second.stage;
       continue;
     }
     // The linear's role in the fused decode layer.
@@ -354,41 +406,50 @@ void QuantLinears::tune_stream_variants() {
       role.y = y, role.swiglu = swiglu, role.n = swiglu ? w.n / 2 : w.n;
     }
     const bool fused = fused_supported(w, swiglu, one_part);
-    int best = 1;
+    // The residual epilogue's input read where used or staged per CTA, whichever is faster
+    // (measured: staging pays on long inputs, whose loads otherwise miss L1 at every k group).
+    const bool try_stage = fused && one_part && !w.permuted && int4_stream_stageable(w.k, 1);
+    Choice best;
     float best_ms = 0.0f;
     std::string line = "[" + std::to_string(w.n) + " x " + std::to_string(w.k) + "]:";
     for (int v = 1; v <= int4_stream_variants(); ++v) {
       if (!int4_stream_ready(v)) continue;
       w.stream_variant = v;
+      w.stream_stage = false;
       float ms = time_ms([&] {
         int4_frag_product(w.parts.data(), static_cast<int>(w.parts.size()), x, y, 1, w.n, false,
                           nullptr, num_sms_, nullptr, v);
       });
-      const float fused_ms = fused ? time_ms([&] { fused_product(w, role, normed, nullptr); }) : 0.0f;
+      float fused_ms = fused ? time_ms([&] { fused_product(w, role, normed, nullptr); }) : 0.0f;
+      bool stage = false;
+      if (try_stage && fused_ms >= 0.0f) {
+        w.stream_stage = true;
+        const float staged_ms = time_ms([&] { fused_product(w, role, normed, nullptr); });
+        if (staged_ms >= 0.0f && staged_ms < fused_ms) fused_ms = staged_ms, stage = true;
+      }
       if (ms < 0.0f || fused_ms < 0.0f) break;
       char part[64];
       std::snprintf(part, sizeof part, " v%d %.1f", v, 1e3 * ms);
       line += part;
       if (fused) {
-        std::snprintf(part, sizeof part, "+%.1f", 1e3 * fused_ms);
+        std::snprintf(part, sizeof part, "+%.1f%s", 1e3 * fused_ms, stage ? " staged" : "");
         line += part;
       }
       line += " us";
       ms += fused_ms;
-      if (best_ms == 0.0f || ms < (best == 1 ? 0.97f : 1.0f) * best_ms) best = v, best_ms = ms;
+      if (best_ms == 0.0f || ms < (best.variant == 1 ? 0.97f : 1.0f) * best_ms)
+        best = {v, stage}, best_ms = ms;
     }
-    line += " -> v" + std::to_string(best);
+    line += " -> v" + std::to_string(best.variant) + (best.stage ? " staged" : "");
     tuning_ += (tuning_.empty() ? "" : "\n") + line;
     chosen[shape] = best;
-    w.stream_variant = best;
+    w.stream_variant = best.variant;
+    w.stream_stage = best.stage;
   }
   cudaGetLastError();  // a failed timing leaves the default variant, not an error
   if (start) cudaEventDestroy(start);
   if (stop) cudaEventDestroy(stop);
-  for (void* ptr : {static_cast<void*>(x), static_cast<void*>(y), static_cast<void*>(norm_weight),
-                    static_cast<void*>(normed), static_cast<void*>(residual),
-                    static_cast<void*>(norm_residual), static_cast<void*>(sums)})
-    cudaFree(ptr);
+  cudaFree(scratch);
 }
 
 int QuantLinears::gemv_rows() {

@@ -26,6 +26,7 @@ struct QuantLinear {
   bool permuted = false;
   bool frag = false;  // every part is int4 in fragment order (int4_frag_product)
   int stream_variant = 0;  // its streaming product's launch variant (prepare; 0: the default)
+  bool stream_stage = false;  // its input staged per CTA in the fused layer (prepare)
 };
 
 class QuantLinears {
@@ -70,11 +71,17 @@ class QuantLinears {
   // then the streaming product with the store, residual or SwiGLU epilogue (quant_gemm.h,
   // Int4Epilogue). False (nothing launched) when fused_supported would say no or p.m is above
   // kInt4StreamMaxRows.
+  // With p.rope_epilogue (q, k, v parts; y == rope.qkv): bias, RoPE and the cache write in the
+  // product's epilogue where rope_in_product says so, else the store into y and rope_store().
   bool fused_product(const QuantLinear& w, const GemvParams& p, __nv_bfloat16* normed,
                      cudaStream_t stream) const;
+  // Whether fused_product runs p's RoPE inside the product (the norm staged in it, heads of a
+  // multiple of 32 rows, no q/k norms: int4_stream_rope_fits).
+  static bool rope_in_product(const QuantLinear& w, const GemvParams& p);
   // Whether fused_product takes w for that epilogue: int4 in fragment order with the streaming
-  // product on (int4_stream_variant() > 0 and its kernels fit: int4_stream_ready); SwiGLU needs two parts of equal rows and no
-  // permutation, the residual epilogue one part.
+  // product on (int4_stream_variant() > 0 and its kernels fit: int4_stream_ready); SwiGLU needs
+  // two parts of equal rows and no permutation, the residual epilogue one part, and both parts
+  // the streaming product takes (int4_stream_takes).
   static bool fused_supported(const QuantLinear& w, bool swiglu, bool residual);
 
   // Which route the backend takes for a step of t tokens, from the H200 measurements in

@@ -1,7 +1,7 @@
 #pragma once
 // What kernels/kernel_common.cuh gives quant_int4_stream.cu, for its CPU emulation
 // (tests/engine/quant.cmake): the programmatic-launch wait and trigger, and rsqrtf from the C++
-// library, load_stream as a plain load, __ffs (the CUDA headers first, so the macro does not reach their declarations); __expf comes
+// library, load_stream as a plain load, rope.cuh's rounded products, __ffs (the CUDA headers first, so the macro does not reach their declarations); __expf comes
 // with the other device primitives from mma_emulation.h.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -15,3 +15,6 @@ inline uint4 load_stream(const void* p) { return *static_cast<const uint4*>(p); 
 inline int __ffs(int x) { return __builtin_ffs(x); }
 inline float emu_rsqrtf(float x) { return 1.0f / std::sqrt(x); }
 #define rsqrtf emu_rsqrtf
+// rope.cuh's explicitly rounded arithmetic (sincosf is the C library's).
+inline float __fmul_rn(float a, float b) { return a * b; }
+inline float __fmaf_rn(float a, float b, float c) { return std::fma(a, b, c); }

@@ -12,7 +12,8 @@ endif()
 # tests/engine/mma_emulation.h, one std::thread per CUDA thread (a few seconds).
 if(PAGODA_HAVE_CUDA AND TARGET pagoda_cuda)
   set(_stream_src ${PROJECT_SOURCE_DIR}/kernels/quant_int4_stream.cu)
-  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${_stream_src})
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${_stream_src}
+               ${PROJECT_SOURCE_DIR}/kernels/rope.cuh)
   file(READ ${_stream_src} _k)
   set(_prims "#include \"kernels/mma_primitives.cuh\"")
   set(_common "#include \"kernels/kernel_common.cuh\"")
@@ -25,6 +26,11 @@ if(PAGODA_HAVE_CUDA AND TARGET pagoda_cuda)
     string(SUBSTRING "${_k}" 0 ${_host_begin} _k)
     set(_k "${_k}}  // namespace\n}  // namespace pagoda::cuda\n")
     string(REPLACE "${_prims}" "#include \"tests/engine/mma_emulation.h\"" _k "${_k}")
+    # rope.cuh's arithmetic inline, without its device-only include.
+    file(READ ${PROJECT_SOURCE_DIR}/kernels/rope.cuh _rope)
+    string(REPLACE "#pragma once" "" _rope "${_rope}")
+    string(REPLACE "${_common}" "" _rope "${_rope}")
+    string(REPLACE "#include \"kernels/rope.cuh\"" "${_rope}" _k "${_k}")
     string(REPLACE "${_common}" "#include \"tests/engine/int4_stream_emulation.h\"" _k "${_k}")
     string(REPLACE "extern __shared__ __align__(16) unsigned char stream_smem[];"
            "unsigned char* stream_smem = emu::smem;" _k "${_k}")

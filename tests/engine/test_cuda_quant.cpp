@@ -65,6 +65,66 @@ size_t bit_mismatches(const std::vector<bf16>& a, const std::vector<bf16>& b) {
   return bad;
 }
 
+// The RoPE epilogue of a q/k/v linear (three parts whose rows are whole heads) with the norm
+// inside, bit for bit against the store of the same product (stored: the bf16 products of q,
+// [m, n]) followed by rope_store; a token without a cache slot writes no cache row. Heads of
+// 128, 64 or 32 rows, whichever divides the parts (none: nothing to check).
+void test_rope_epilogue(const pagoda::cuda::QuantLinears& linears,
+                        const pagoda::cuda::QuantLinear& lin, const pagoda::cuda::GemvParams& q,
+                        const std::vector<bf16>& stored, const std::string& name) {
+  using pagoda::cuda::QuantLinears;
+  if (lin.parts.size() != 3 || lin.parts[1].n != lin.parts[2].n) return;
+  int hd = 0;
+  for (int d : {128, 64, 32})
+    if (!hd && lin.parts[0].n % d == 0 && lin.parts[1].n % d == 0) hd = d;
+  if (!hd) return;
+  const int m = q.m, n = lin.n, nh = lin.parts[0].n / hd, nkv = lin.parts[1].n / hd;
+  const int cache_rows = 8;
+  std::vector<int32_t> positions(m), slots(m);
+  for (int t = 0; t < m; ++t) {
+    positions[t] = static_cast<int32_t>(g_rng() % 30000);
+    slots[t] = t == 1 ? -1 : (5 * t + 3) % cache_rows;
+  }
+  std::vector<float> inv_freq(hd / 2);
+  for (int d = 0; d < hd / 2; ++d) inv_freq[d] = std::pow(1e6f, -2.0f * d / hd);
+  DeviceBuffer<int32_t> dpos(m), dslots(m);
+  DeviceBuffer<float> dfreq(inv_freq.size());
+  DeviceBuffer<bf16> bias(n), qkv(static_cast<size_t>(m) * n);
+  dpos.upload(positions), dslots.upload(slots), dfreq.upload(inv_freq);
+  bias.upload(to_bf16(random_bf16_values(n, -0.5f, 0.5f)));
+  qkv.upload(stored);
+  const size_t q_elems = static_cast<size_t>(m) * nh * hd, c_elems = static_cast<size_t>(cache_rows) * nkv * hd;
+  std::vector<bf16> got[2][3];  // [in product][q, k cache, v cache]
+  for (int in_product : {0, 1}) {
+    DeviceBuffer<bf16> q_out(q_elems), kc(c_elems), vc(c_elems);
+    q_out.poison(), kc.poison(), vc.poison();
+    pagoda::cuda::RopeStoreParams r;
+    r.qkv = qkv.ptr, r.bias = bias.ptr, r.positions = dpos.ptr, r.slots = dslots.ptr;
+    r.inv_freq = dfreq.ptr, r.rope_scale = 1.25f, r.q_out = q_out.ptr;
+    r.k_cache = kc.ptr, r.v_cache = vc.ptr, r.tokens = m, r.nh = nh, r.nkv = nkv, r.hd = hd;
+    if (in_product) {
+      pagoda::cuda::GemvParams p = q;
+      p.n = n, p.swiglu = false, p.y = qkv.ptr, p.rope_epilogue = true, p.rope = r;
+      expect(QuantLinears::rope_in_product(lin, p) == !lin.permuted,
+             (name + ": RoPE inside the product where the norm is").c_str());
+      expect(linears.fused_product(lin, p, nullptr, nullptr), "RoPE epilogue launched");
+    } else {
+      pagoda::cuda::rope_store(r, nullptr);  // on the stored products
+    }
+    CUDA_OK(cudaDeviceSynchronize());
+    got[in_product][0] = q_out.download(), got[in_product][1] = kc.download();
+    got[in_product][2] = vc.download();
+  }
+  const char* what[3] = {"q", "k cache", "v cache"};
+  for (int i = 0; i < 3; ++i) {
+    const size_t bad = bit_mismatches(got[0][i], got[1][i]);
+    if (bad)
+      std::printf("  %s RoPE %s: %zu of %zu values differ\n", name.c_str(), what[i], bad,
+                  got[0][i].size());
+    expect(bad == 0, (name + ": RoPE epilogue " + what[i] + " != store + rope_store").c_str());
+  }
+}
+
 // The fused decode layer's uses of an int4 linear (QuantLinears::fused_product) for every
 // streaming variant and 1..4 tokens: the residual epilogue (one part) and SwiGLU (two equal
 // parts) bit for bit against the store epilogue followed by the unfused path's arithmetic
@@ -156,20 +216,33 @@ void test_fused_epilogues(const pagoda::cuda::QuantLinears& linears,
           if (swiglu && !swiglu_ok) continue;
           const int cols = swiglu ? n / 2 : n;
           q.n = cols, q.swiglu = swiglu;
+          // outs[1]: the norm as the backend runs it (stage mode 1: inside the product where it
+          // takes it); outs[0]: rms_normalize, then the product on the same kind of activations
+          // (staged copies, stage mode 2, where the norm was inside: the staged kernels subtract
+          // the zero after the mma, so only the same kernel gives the same bits).
+          const bool inside = !lin.permuted && pagoda::cuda::int4_stream_stageable(k, m);
           std::vector<bf16> outs[2];
-          for (int mode : {0, 1}) {
-            pagoda::cuda::set_int4_stream_stage_mode(mode);
+          for (int staged_norm : {0, 1}) {
+            pagoda::cuda::set_int4_stream_stage_mode(staged_norm ? 1 : inside ? 2 : 1);
             DeviceBuffer<bf16> y(static_cast<size_t>(m) * cols);
             y.poison();
-            q.y = y.ptr;
-            expect(linears.fused_product(lin, q, normed.ptr, nullptr), "norm prologue launched");
+            pagoda::cuda::GemvParams r = q;
+            r.y = y.ptr;
+            if (!staged_norm) {
+              pagoda::cuda::rms_normalize(dres.ptr, dss.ptr, dnw.ptr, normed.ptr, m, k, eps,
+                                          nullptr);
+              r.norm_residual = nullptr, r.norm_sumsq = nullptr, r.norm_weight = nullptr;
+              r.x = normed.ptr;
+            }
+            expect(linears.fused_product(lin, r, normed.ptr, nullptr), "norm prologue launched");
             CUDA_OK(cudaDeviceSynchronize());
-            outs[mode] = y.download();
+            outs[staged_norm] = y.download();
           }
           const std::string what = name + (swiglu ? " norm + SwiGLU" : " norm prologue") + tag;
           const size_t bad = bit_mismatches(outs[0], outs[1]);
           if (bad) std::printf("  %s: %zu of %d values differ\n", what.c_str(), bad, m * cols);
           expect(bad == 0, (what + ": staged norm != rms_normalize + product").c_str());
+          if (!swiglu) test_rope_epilogue(linears, lin, q, outs[1], name + tag);
           if (swiglu) continue;
           std::vector<double> ref(static_cast<size_t>(m) * n, 0.0);
           for (int t = 0; t < m; ++t)
@@ -511,6 +584,11 @@ int main() {
               true);
   test_linear({{awq(64), 64, 192}, {awq(64), 128, 192}}, true);
   test_linear({{awq(128), 96, 256}, {awq(128), 40, 256}, {awq(128), 24, 256}}, true);  // one launch
+  // q, k, v of whole heads: the RoPE epilogue (heads of 64, GQA 2; of 128 with act order,
+  // which normalizes first and so stores + rope_store)
+  test_linear({{awq(64), 192, 256}, {awq(64), 64, 256}, {awq(64), 64, 256}}, true);
+  test_linear({{gptq(4, 128, true, true), 256, 384, true}, {gptq(4, 128, true, true), 128, 384, true},
+               {gptq(4, 128, true, true), 128, 384, true}}, true);
   test_linear({{awq(128), 72, 256}, {awq(128), 72, 256}}, true);  // gate and up: SwiGLU epilogue
   test_linear({{fp8(128, 128), 130, 256}, {fp8(128, 128), 70, 256}}, true);
   CUDA_OK(cudaDeviceSynchronize());

@@ -125,8 +125,7 @@ void check(const std::string& what, const std::vector<double>& got, const std::v
 // A: k groups ahead per lane.
 template <int W, int A, int PARTS, int EPI, bool XS = false>
 void run(const StreamParams& p, int grid) {
-  std::vector<unsigned char> smem(partial_bytes(W, 2) +
-                                  (XS ? sizeof(bf16) * kInt4StreamMaxRows * staged_stride(p.k) : 0));
+  std::vector<unsigned char> smem(partial_bytes(W, 2) + (XS ? staged_bytes(p.k, p.a.m) : 0));
   emu::smem = smem.data();
   emu::grid_dim.x = grid;
   for (int bx = 0; bx < grid; ++bx) {
@@ -165,7 +164,9 @@ StreamParams params(const std::vector<const HostPart*>& parts, bool swiglu) {
   return p;
 }
 
-template <int W, int S>
+// XS: the activations copied into shared memory once per CTA (the only way the kernel takes a
+// partial last k group: the staged copy is zero-padded).
+template <int W, int S, bool XS = false>
 void test_store(const std::vector<const HostPart*>& parts, int grid, bool f32, const char* what) {
   int total = 0;
   for (const HostPart* h : parts) total += h->n;
@@ -178,15 +179,15 @@ void test_store(const std::vector<const HostPart*>& parts, int grid, bool f32, c
     std::vector<bf16> yb(yf.size(), __float2bfloat16(NAN));
     p.a.y = f32 ? static_cast<void*>(yf.data()) : static_cast<void*>(yb.data());
     if (parts.size() > 1)
-      run<W, S, 3, kStreamBf16>(p, grid);
+      run<W, S, 3, kStreamBf16, XS>(p, grid);
     else if (f32)
-      run<W, S, 1, kStreamF32>(p, grid);
+      run<W, S, 1, kStreamF32, XS>(p, grid);
     else
-      run<W, S, 1, kStreamBf16>(p, grid);
+      run<W, S, 1, kStreamBf16, XS>(p, grid);
     std::vector<double> got(yf.size());
     for (size_t i = 0; i < got.size(); ++i) got[i] = f32 ? yf[i] : __bfloat162float(yb[i]);
-    check(std::string(what) + " m=" + std::to_string(m), got, reference(parts, xd, m),
-          f32 ? 1e-5 : 8e-3);
+    check(std::string(what) + (XS ? " staged" : "") + " m=" + std::to_string(m), got,
+          reference(parts, xd, m), f32 ? 1e-5 : 8e-3);
   }
 }
 
@@ -275,6 +276,90 @@ void test_swiglu(const HostPart& gate, const HostPart& up, int grid) {
   }
 }
 
+// The RoPE epilogue on staged copied activations: q into q_out, k and v into the cache rows of
+// each token's slot (none for a slot < 0), against float64 of rope_store's steps on the
+// bf16-rounded products.
+template <int W, int S>
+void test_rope(const std::vector<const HostPart*>& parts, int nh, int nkv, int hd, int grid) {
+  const int k = parts.front()->k, total = (nh + 2 * nkv) * hd, half = hd / 2;
+  const int block_slots = 8;  // cache rows
+  for (int m = 1; m <= kInt4StreamMaxRows; ++m) {
+    std::vector<double> xd;
+    const auto x = random_x(m, k, xd);
+    std::vector<bf16> bias(total);
+    std::uniform_real_distribution<float> bdist(-0.5f, 0.5f);
+    for (bf16& b : bias) b = __float2bfloat16(bdist(g_rng));
+    std::vector<int32_t> positions(m), slots(m);
+    for (int t = 0; t < m; ++t) {
+      positions[t] = static_cast<int32_t>(g_rng() % 4000);
+      slots[t] = t == 1 ? -1 : static_cast<int32_t>((3 * t + 5) % block_slots);
+    }
+    std::vector<float> inv_freq(half);
+    for (int d = 0; d < half; ++d) inv_freq[d] = std::pow(10000.0f, -2.0f * d / hd);
+    std::vector<bf16> q_out(static_cast<size_t>(m) * nh * hd, __float2bfloat16(NAN));
+    std::vector<bf16> kc(static_cast<size_t>(block_slots) * nkv * hd, __float2bfloat16(NAN)),
+        vc(kc.size(), __float2bfloat16(NAN));
+    StreamParams p = params(parts, false);
+    p.a.x = x.data(), p.a.m = m;
+    p.a.epilogue = Int4Epilogue::kRope;
+    RopeStoreParams& r = p.a.rope;
+    r.bias = bias.data(), r.positions = positions.data(), r.slots = slots.data();
+    r.inv_freq = inv_freq.data(), r.rope_scale = 0.75f;
+    r.q_out = q_out.data(), r.k_cache = kc.data(), r.v_cache = vc.data();
+    r.tokens = m, r.nh = nh, r.nkv = nkv, r.hd = hd;
+    p.items = (nh + 2 * nkv) * (hd / 32);
+    for (int i = p.parts.count; i < kInt4MaxParts; ++i) p.parts.first_block[i + 1] = p.items;
+    run<W, S, 3, kStreamRope, true>(p, grid);
+    const auto y = reference(parts, xd, m);
+    std::vector<double> got, want;
+    bool untouched = true;  // the cache rows of no slot keep their NaN
+    for (int t = 0; t < m; ++t)
+      for (int h = 0; h < nh + 2 * nkv; ++h)
+        for (int d = 0; d < half; ++d) {
+          const size_t at = static_cast<size_t>(t) * total + h * hd + d;
+          double x0 = __bfloat162float(__float2bfloat16(static_cast<float>(y[at]))) +
+                      __bfloat162float(bias[h * hd + d]);
+          double x1 = __bfloat162float(__float2bfloat16(static_cast<float>(y[at + half]))) +
+                      __bfloat162float(bias[h * hd + d + half]);
+          if (h < nh + nkv) {
+            const double a = positions[t] * double(inv_freq[d]);
+            const double c = std::cos(a) * 0.75, s = std::sin(a) * 0.75;
+            const double y0 = x0 * c - x1 * s, y1 = x1 * c + x0 * s;
+            x0 = y0, x1 = y1;
+          }
+          const bf16* dst = nullptr;
+          if (h < nh) {
+            dst = q_out.data() + (static_cast<size_t>(t) * nh + h) * hd;
+          } else {
+            const bool is_k = h < nh + nkv;
+            const int kvh = is_k ? h - nh : h - nh - nkv;
+            if (slots[t] < 0) continue;
+            dst = (is_k ? kc.data() : vc.data()) + (static_cast<size_t>(slots[t]) * nkv + kvh) * hd;
+          }
+          got.push_back(__bfloat162float(dst[d]));
+          got.push_back(__bfloat162float(dst[d + half]));
+          want.push_back(x0);
+          want.push_back(x1);
+        }
+    // Slot rows no token wrote stay NaN (the token without a slot wrote nowhere).
+    for (int slot = 0; slot < block_slots; ++slot) {
+      bool used = false;
+      for (int t = 0; t < m; ++t) used = used || slots[t] == slot;
+      if (!used)
+        for (int i = 0; i < nkv * hd; ++i)
+          untouched = untouched && std::isnan(__bfloat162float(kc[slot * nkv * hd + i])) &&
+                      std::isnan(__bfloat162float(vc[slot * nkv * hd + i]));
+    }
+    if (!untouched) {
+      std::printf("FAIL: RoPE wrote a cache row of no token's slot\n");
+      ++g_failures;
+    }
+    check("RoPE [" + std::to_string(nh) + "+2x" + std::to_string(nkv) + " heads of " +
+              std::to_string(hd) + "] m=" + std::to_string(m),
+          got, want, 8e-3);
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -285,10 +370,12 @@ int main() {
   const HostPart q = make_part(40, 320, 64), kp = make_part(24, 320, 64), v = make_part(72, 320, 64);
   test_store<4, 3>({&q, &kp, &v}, 2, false, "store bf16 3 parts [136x320] g64 4w x 3");
   test_store<8, 4>({&q, &kp, &v}, 10, false, "store bf16 3 parts, a CTA per row block 8w x 4");
-  // One group, a partial last k group (352 = 5.5 x 64), more warps (8) than k groups (6).
-  const HostPart one = make_part(50, 352, 1 << 20);
-  test_store<8, 4>({&one}, 3, true, "store f32 [50x352] one group 8w x 4");
-  test_store<4, 2>({&one}, 1, false, "store bf16 [50x352] one group, 1 CTA x 2");
+  // One group, more warps (8) than k groups (6); a partial last k group (352 = 5.5 x 64) staged.
+  const HostPart one = make_part(50, 384, 1 << 20), ragged = make_part(50, 352, 1 << 20);
+  test_store<8, 4>({&one}, 3, true, "store f32 [50x384] one group 8w x 4");
+  test_store<8, 4, true>({&one}, 3, true, "store f32 [50x384] one group 8w x 4");
+  test_store<8, 4, true>({&ragged}, 3, true, "store f32 [50x352] one group 8w x 4");
+  test_store<4, 2, true>({&ragged}, 1, false, "store bf16 [50x352] one group, 1 CTA x 2");
   const HostPart down = make_part(56, 256, 128);
   test_residual<4, 5>(down, 2);  // 5 slots, 1 position an item: slots span 5 items
   const HostPart gate = make_part(40, 192, 64), up = make_part(40, 192, 64);
@@ -298,6 +385,15 @@ int main() {
   test_staged_norm<4, 3>({&q, &kp, &v}, 2);
   test_residual<8, 4, true>(make_part(40, 352, 1 << 20), 2);
   test_swiglu<4, 3, true>(gate, up, 2);
+  // RoPE: heads of 64 rows (two items a head) and 32 (one), GQA, a token without a cache slot.
+  {
+    const HostPart rq = make_part(4 * 64, 320, 64), rk = make_part(2 * 64, 320, 64),
+                   rv = make_part(2 * 64, 320, 64);
+    test_rope<4, 3>({&rq, &rk, &rv}, 4, 2, 64, 3);
+    const HostPart sq = make_part(2 * 32, 192, 128), sk = make_part(32, 192, 128),
+                   sv = make_part(32, 192, 128);
+    test_rope<8, 2>({&sq, &sk, &sv}, 2, 1, 32, 64);  // a CTA per item
+  }
   if (g_failures) {
     std::printf("%d check(s) FAILED (seed %llu)\n", g_failures, static_cast<unsigned long long>(seed));
     return 1;

@@ -87,10 +87,14 @@ void CudaBackend::load_impl(const ModelConfig& config, const QuantFill& quant_fi
     const QuantLinear* q = quant_.find(m);
     return !q || QuantLinears::fused_supported(*q, swiglu, residual);
   };
-  for (const LayerWeights& w : layers_)
+  bool all_quant = true;
+  for (const LayerWeights& w : layers_) {
     fused_shapes_ok_ = fused_shapes_ok_ && fusable(w.qkv, false, false) &&
                        fusable(w.o, false, true) && fusable(w.gate_up, true, false) &&
                        fusable(w.down, false, true);
+    for (const bf16* m : {w.qkv, w.o, w.gate_up, w.down}) all_quant = all_quant && quant_.find(m);
+  }
+  fused_max_tokens_ = all_quant ? kFusedMaxTokens : kGemvMaxTokens;
   allocate_workspace();
   loaded_ = true;
 }
@@ -119,7 +123,7 @@ void CudaBackend::allocate_workspace() {
   partial_rows_ = std::max(max_seqs_ * kMaxSplits, 4096);
   partial_out_ = device_alloc<float>(static_cast<size_t>(partial_rows_) * nh * hd, "attention");
   partial_ml_ = device_alloc<float>(static_cast<size_t>(partial_rows_) * nh * 2, "attention");
-  norm_sumsq_ = device_alloc<float>((2 * static_cast<size_t>(cfg_.num_layers) + 1) * kGemvMaxTokens,
+  norm_sumsq_ = device_alloc<float>((2 * static_cast<size_t>(cfg_.num_layers) + 1) * kFusedMaxTokens,
                                     "activations");
   sampled_ids_ = device_alloc<int32_t>(max_seqs_, "sampling");
   sampled_logprobs_ = device_alloc<float>(max_seqs_, "sampling");

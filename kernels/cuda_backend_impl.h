@@ -252,9 +252,10 @@ class CudaBackend final : public Backend {
   void gemm(const bf16* x, const bf16* w, void* y, int tokens, int n, int k, bool out_f32);
   int splits_for(int tiles, int max_kv) const;
   void forward(const StepShape& s);
-  // Decode-sized bf16 steps: six kernels a layer (kernels.h's GemvParams fusions).
+  // Decode-sized steps: six kernels a layer (kernels.h's GemvParams fusions; int4 linears'
+  // QuantLinears::fused_product), up to fused_max_tokens_.
   bool fused_step(const StepShape& s) const {
-    return fused_decode_ && fused_shapes_ok_ && small_gemm_ && s.tokens <= kGemvMaxTokens;
+    return fused_decode_ && fused_shapes_ok_ && small_gemm_ && s.tokens <= fused_max_tokens_;
   }
   void forward_fused(const StepShape& s);
   void run_attention(const StepShape& s, const AttentionParams& ap);
@@ -283,6 +284,9 @@ class CudaBackend final : public Backend {
   bool gemv_stage_norm_ = true;     // GemvParams::stage_norm in the fused decode
   bool mma_attention_ = true;  // PAGODA_CUDA_MMA_ATTENTION=0: CUDA-core attention for prefill too
   bool fused_decode_ = true;   // PAGODA_CUDA_FUSE=0: the ten-kernel decode layer
+  // The bf16 GEMV's kGemvMaxTokens, or kFusedMaxTokens when every layer's linears are int4
+  // products (which take up to kInt4StreamMaxRows tokens).
+  int fused_max_tokens_ = kGemvMaxTokens;
   bool fused_rope_ = true;     // PAGODA_CUDA_FUSE_ROPE=0: fused decode keeps rope_store
   bool fused_shapes_ok_ = false;  // linears (bf16, int4 fragments) the fused products take
   // set_step_timing: device events around the forward pass and the sampling of every step.
@@ -355,7 +359,7 @@ class CudaBackend final : public Backend {
        *gate_up_ = nullptr, *act_ = nullptr, *final_hidden_ = nullptr;
   float* logits_ = nullptr;
   float *partial_out_ = nullptr, *partial_ml_ = nullptr;
-  float* norm_sumsq_ = nullptr;  // fused decode: [2 layers + 1][kGemvMaxTokens] sums of squares
+  float* norm_sumsq_ = nullptr;  // fused decode: [2 layers + 1][kFusedMaxTokens] sums of squares
   int32_t* sampled_ids_ = nullptr;
   float* sampled_logprobs_ = nullptr;
   size_t meta_capacity_ = 0;

@@ -118,7 +118,7 @@ void CudaBackend::forward_fused(const StepShape& s) {
   const float eps = static_cast<float>(cfg_.rms_norm_eps);
   const int32_t* meta = meta_dev_;
   // Sites of sums of squares: 2 l before layer l's QKV, 2 l + 1 before its gate/up.
-  auto sums = [&](int site) { return norm_sumsq_ + site * kGemvMaxTokens; };
+  auto sums = [&](int site) { return norm_sumsq_ + site * kFusedMaxTokens; };
   auto run = [&](GemvParams p) {
     p.early_weights = gemv_early_weights_;
     if (const QuantLinear* q = quant_.find(p.w)) {  // int4: QuantLinears::fused_product

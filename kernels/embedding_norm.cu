@@ -24,7 +24,7 @@ __global__ void embedding_kernel(const int32_t* ids, const bf16* table, float* r
   if (!sumsq) return;  // uniform across the block
   ss = block_sum(ss, scratch);
   if (threadIdx.x == 0) sumsq[t] = ss;
-  for (int s = 1 + threadIdx.x; s < sumsq_sites; s += blockDim.x) sumsq[s * kGemvMaxTokens + t] = 0.0f;
+  for (int s = 1 + threadIdx.x; s < sumsq_sites; s += blockDim.x) sumsq[s * kFusedMaxTokens + t] = 0.0f;
 }
 
 __global__ void add_rmsnorm_kernel(const bf16* delta, float* residual, const bf16* weight,
@@ -56,7 +56,7 @@ __global__ void add_rmsnorm_kernel(const bf16* delta, float* residual, const bf1
 void embedding(const int32_t* ids, const bf16* table, float* residual, int tokens, int hidden,
                int vocab, cudaStream_t stream, float* sumsq, int sumsq_sites) {
   if (tokens <= 0) return;
-  if (tokens > kGemvMaxTokens) sumsq = nullptr;
+  if (tokens > kFusedMaxTokens) sumsq = nullptr;
   launch_kernel(embedding_kernel, dim3(tokens), dim3(256), 0, stream, ids, table, residual, hidden, vocab,
          sumsq, sumsq_sites);
 }

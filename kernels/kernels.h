@@ -17,9 +17,14 @@ using bf16 = __nv_bfloat16;
 void set_programmatic_launch(bool enabled);
 bool programmatic_launch_enabled();
 
+// The most tokens a fused decode step takes (QuantLinears' int4 products; bf16 weights stop at
+// kGemvMaxTokens), and the stride of its sums of squares per norm site.
+constexpr int kFusedMaxTokens = 8;
+
 // residual[t, :] = table[ids[t], :] (ids outside [0, vocab) give zeros). With sumsq (fused decode,
-// tokens <= kGemvMaxTokens): sumsq[t] = the row's sum of squares, and sumsq[s * kGemvMaxTokens + t]
-// = 0 for the other sites s < sumsq_sites (the norms' accumulators for this step).
+// tokens <= kFusedMaxTokens): sumsq[t] = the row's sum of squares, and
+// sumsq[s * kFusedMaxTokens + t] = 0 for the other sites s < sumsq_sites (the norms' accumulators
+// for this step).
 void embedding(const int32_t* ids, const bf16* table, float* residual, int tokens, int hidden,
                int vocab, cudaStream_t stream, float* sumsq = nullptr, int sumsq_sites = 0);
 

@@ -80,7 +80,7 @@ void int4_frag_dequantize(const QuantPart& w, __nv_bfloat16* out, cudaStream_t s
 // their next k groups in flight in registers across row blocks (most variants a persistent grid),
 // with the fused decode layer's epilogues. int4_frag_product takes it for m <= kInt4StreamMaxRows
 // unless int4_stream_variant() is 0 (PAGODA_CUDA_INT4_GEMV=0: the one-block-per-CTA product).
-constexpr int kInt4StreamMaxRows = 4;
+constexpr int kInt4StreamMaxRows = 8;  // the mma's 8 token columns
 enum class Int4Epilogue {
   kStore,     // y[t, row0 + r] (bf16, or float32 with out_f32), ldy columns
   kResidual,  // one part: residual[t, r] += bf16(sum) (ldy columns), and sumsq_out[t] += the

@@ -46,9 +46,10 @@ constexpr int kStagedKernel0 = 6;
 // bf16 per staged activation row: k rounded up to whole k groups (the tail zeros), and 16 bytes
 // of padding against bank conflicts between tokens.
 __host__ __device__ constexpr int staged_stride(int k) { return (k + 63) / 64 * 64 + 8; }
-// The staged activations of m tokens and their k groups' sums (float [kgroups][4]).
+// The staged activations of m tokens and their k groups' sums (float [kgroups][8]: a token per
+// mma column).
 constexpr size_t staged_bytes(int k, int m) {
-  return sizeof(bf16) * m * staged_stride(k) + sizeof(float) * 4 * static_cast<size_t>((k + 63) / 64);
+  return sizeof(bf16) * m * staged_stride(k) + sizeof(float) * 8 * static_cast<size_t>((k + 63) / 64);
 }
 
 struct StreamParams {
@@ -145,7 +146,7 @@ __device__ __forceinline__ void stage_activations(const StreamParams& p, bf16* x
       s += __shfl_xor_sync(0xffffffffu, s, 1);
       s += __shfl_xor_sync(0xffffffffu, s, 2);
       s += __shfl_xor_sync(0xffffffffu, s, 4);
-      if (in && (c8 & 7) == 0) sums[(c8 >> 3) * 4 + tok] = s;
+      if (in && (c8 & 7) == 0) sums[(c8 >> 3) * 8 + tok] = s;
     }
   }
 }
@@ -379,9 +380,9 @@ __global__ void __launch_bounds__(WARPS * 32, MIN_CTAS) int4_stream_kernel(Strea
       // compiler recomputed a pointer derived from kernel parameters at every use).
       int kg0 = warp;
       const bf16* xc = x_row + 64 * warp;
-      const float* sc = x_sums + 4 * warp + 2 * (t & 1);  // XS: tokens 2 t, 2 t + 1 (mod 4)
+      const float* sc = x_sums + 8 * warp + 2 * t;  // XS: tokens 2 t, 2 t + 1
       for (int c = 0; c < chunks;
-           ++c, kg0 += kChunkGroups, xc += 64 * kChunkGroups, sc += 4 * kChunkGroups) {
+           ++c, kg0 += kChunkGroups, xc += 64 * kChunkGroups, sc += 8 * kChunkGroups) {
 #pragma unroll
         for (int u = 0; u < AHEAD; ++u) {
           if (kg0 + WARPS * u < kgroups) {
@@ -391,7 +392,7 @@ __global__ void __launch_bounds__(WARPS * 32, MIN_CTAS) int4_stream_kernel(Strea
                 xa = *reinterpret_cast<const uint4*>(xu);
                 xb = *reinterpret_cast<const uint4*>(xu + 8);
               }
-              const float2 sx = *reinterpret_cast<const float2*>(sc + 4 * WARPS * u);
+              const float2 sx = *reinterpret_cast<const float2*>(sc + 8 * WARPS * u);
               multiply_group_sums(ring_w[u], ring_lo[u], ring_hi[u], xa, xb, sx, cur);
             } else {
               if (x_lane) {

@@ -1,6 +1,7 @@
 #include "kernels/quant_linear.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -184,7 +185,7 @@ bool QuantLinears::gemv(const QuantLinear& w, const __nv_bfloat16* x, void* y, i
     float* accum = tokens <= accum_rows_ ? accum_ : nullptr;
     if (!w.permuted) {
       int4_frag_product(w.parts.data(), static_cast<int>(w.parts.size()), x, y, tokens, w.n,
-                        out_f32, accum, num_sms_, stream, w.stream_variant);
+                        out_f32, accum, num_sms_, stream, w.stream_for(tokens).variant);
       return true;
     }
     for (const QuantPart& p : w.parts) {  // each part its own permutation of the activations
@@ -194,7 +195,7 @@ bool QuantLinears::gemv(const QuantLinear& w, const __nv_bfloat16* x, void* y, i
         xp = w.x_perm;
       }
       int4_frag_product(&p, 1, xp, y, tokens, w.n, out_f32, accum, num_sms_, stream,
-                        w.stream_variant);
+                        w.stream_for(tokens).variant);
     }
     return true;
   }
@@ -206,7 +207,7 @@ bool QuantLinears::gemv(const QuantLinear& w, const __nv_bfloat16* x, void* y, i
   return true;
 }
 
-static_assert(kInt4StreamMaxRows == kGemvMaxTokens, "the fused decode layer's token limit");
+static_assert(kInt4StreamMaxRows == kFusedMaxTokens, "the fused decode layer's token limit");
 
 bool QuantLinears::fused_supported(const QuantLinear& w, bool swiglu, bool residual) {
   if (!w.frag || !int4_stream_ready(int4_stream_variant())) return false;
@@ -231,10 +232,12 @@ Int4PartList part_list(const QuantLinear& w) {
 }
 
 // Whether the activations of p are normalized inside the streaming product (staged per CTA):
-// not for permuted inputs, nor with PAGODA_CUDA_INT4_XS=0.
+// not for permuted inputs, nor with PAGODA_CUDA_INT4_XS=0, nor where the pick found the
+// rms_normalize kernel first faster (SwiGLU).
 bool norm_in_product(const QuantLinear& w, const GemvParams& p) {
   return p.norm_residual && int4_stream_stage_mode() >= 1 && !w.permuted &&
-         int4_stream_stageable(w.k, p.m) && !p.out_f32;
+         int4_stream_stageable(w.k, p.m) && !p.out_f32 &&
+         !(p.swiglu && w.stream_for(p.m).norm_outside);
 }
 
 }  // namespace
@@ -257,7 +260,7 @@ bool QuantLinears::fused_product(const QuantLinear& w, const GemvParams& p, __nv
     store.rope_epilogue = false;
     if (rope_in_product(w, p)) {
       Int4StreamArgs args;
-      args.m = p.m, args.variant = w.stream_variant, args.epilogue = Int4Epilogue::kRope;
+      args.m = p.m, args.variant = w.stream_for(p.m).variant, args.epilogue = Int4Epilogue::kRope;
       args.norm_residual = p.norm_residual, args.norm_sumsq = p.norm_sumsq;
       args.norm_weight = p.norm_weight, args.eps = p.eps;
       args.rope = p.rope;
@@ -270,7 +273,7 @@ bool QuantLinears::fused_product(const QuantLinear& w, const GemvParams& p, __nv
   Int4StreamArgs args;
   args.x = p.x, args.m = p.m, args.y = p.y, args.ldy = p.n, args.out_f32 = p.out_f32;
   args.residual = p.residual, args.sumsq_out = p.sumsq_out;
-  args.variant = w.stream_variant, args.stage_x = w.stream_stage;
+  args.variant = w.stream_for(p.m).variant, args.stage_x = w.stream_for(p.m).stage_x;
   args.epilogue = p.swiglu     ? Int4Epilogue::kSwiglu
                   : p.residual ? Int4Epilogue::kResidual
                                : Int4Epilogue::kStore;
@@ -317,7 +320,7 @@ void QuantLinears::prepare(int max_tokens) {
     if (int4_stream_autotune() && int4_stream_variant() > 0) {
       tune_stream_variants();
       if (std::getenv("PAGODA_CUDA_INT4_TUNE_LOG") && !tuning_.empty())
-        std::fprintf(stderr, "int4 streaming variants per shape (1 token):\n%s\n", tuning_.c_str());
+        std::fprintf(stderr, "int4 streaming variants per shape and tokens:\n%s\n", tuning_.c_str());
     }
   }
   if (max_perm_k_ > 0 && !x_perm_) {
@@ -332,30 +335,30 @@ void QuantLinears::prepare(int max_tokens) {
   accum_rows_ = rows;
 }
 
-// The streaming product's launch variants timed on each distinct int4 linear shape (one token,
-// zero inputs: the time does not depend on the values), the fastest kept: each variant's time is
-// its store product plus the fused decode layer's product of that linear's role (SwiGLU with the
-// norm inside for gate/up, the residual epilogue for a one-part linear, the norm inside for
-// q/k/v), since the two run different kernels of the variant and the fused ones can keep more
-// registers; for a one-part linear, with its input read where used and staged per CTA, the
-// faster kept (QuantLinear::stream_stage). A variant must beat variant 1 by 3% to replace it, so that close calls do not flip
-// from run to run (variants of equal warp counts give bit-identical sums, others differ in
-// rounding).
+// The streaming product's launch variants timed on each distinct int4 linear shape at 1, 4 and
+// 8 tokens (kStreamBucketTokens; zero inputs: the time does not depend on the values), the
+// fastest kept per bucket: each variant's time is its store product plus the fused decode layer's
+// product of that linear's role (SwiGLU with the norm inside or as an rms_normalize kernel first,
+// the residual epilogue with its input read where used or staged per CTA, the norm inside for
+// q/k/v: the faster of each pair kept, QuantLinear::stream), since the two run different kernels
+// of the variant and the fused ones can keep more registers. A variant must beat variant 1 by 3%
+// to replace it, so that close calls do not flip from run to run (variants of equal warp counts
+// give bit-identical sums, others differ in rounding).
 void QuantLinears::tune_stream_variants() {
-  struct Choice {
-    int variant = 1;
-    bool stage = false;
-  };
-  std::map<std::vector<int>, Choice> chosen;  // (k, part rows...) -> choice
+  using Choices = std::array<StreamChoice, kStreamBuckets>;
+  std::map<std::vector<int>, Choices> chosen;  // (k, part rows...) -> choices
   size_t max_x = 0, max_y = 0;
   for (const auto& [key, w] : linears_)
     if (w.frag) max_x = std::max<size_t>(max_x, w.k), max_y = std::max<size_t>(max_y, w.n);
   if (max_x == 0) return;
   // One zeroed scratch allocation, sliced: x, y, the norm weight and its output (bf16), the
-  // residual, the norm's input and two sums of squares (float), 256-byte aligned slices.
+  // residual, the norm's input and two sites of sums of squares (float), for the most tokens;
+  // 256-byte aligned slices.
+  constexpr size_t rows = kInt4StreamMaxRows;
   const size_t bf = sizeof(__nv_bfloat16), f = sizeof(float);
   auto round = [](size_t bytes) { return (bytes + 255) / 256 * 256; };
-  const size_t sizes[] = {max_x * bf, max_y * bf, max_x * bf, max_x * bf, max_y * f, max_x * f, 2 * f};
+  const size_t sizes[] = {rows * max_x * bf, rows * max_y * bf, max_x * bf, rows * max_x * bf,
+                          rows * max_y * f,  rows * max_x * f,  2 * rows * f};
   size_t total = 0;
   for (size_t bytes : sizes) total += round(bytes);
   unsigned char* scratch = nullptr;
@@ -390,61 +393,69 @@ void QuantLinears::tune_stream_variants() {
     std::vector<int> shape{w.k};
     for (const QuantPart& p : w.parts) shape.push_back(p.n);
     if (auto it = chosen.find(shape); it != chosen.end()) {
-      w.stream_variant = it->second.variant;
-      w.stream_stage = it->second.stage;
+      std::copy(it->second.begin(), it->second.end(), w.stream);
       continue;
     }
     // The linear's role in the fused decode layer.
     const bool swiglu = fused_supported(w, true, false);
     const bool one_part = w.parts.size() == 1;
-    GemvParams role;
-    role.m = 1, role.k = w.k, role.eps = 1e-6f;
-    if (one_part) {
-      role.x = x, role.n = w.n, role.residual = residual, role.sumsq_out = sums;
-    } else {
-      role.norm_residual = norm_residual, role.norm_sumsq = sums + 1, role.norm_weight = norm_weight;
-      role.y = y, role.swiglu = swiglu, role.n = swiglu ? w.n / 2 : w.n;
-    }
     const bool fused = fused_supported(w, swiglu, one_part);
-    // The residual epilogue's input read where used or staged per CTA, whichever is faster
-    // (measured: staging pays on long inputs, whose loads otherwise miss L1 at every k group).
-    const bool try_stage = fused && one_part && !w.permuted && int4_stream_stageable(w.k, 1);
-    Choice best;
-    float best_ms = 0.0f;
-    std::string line = "[" + std::to_string(w.n) + " x " + std::to_string(w.k) + "]:";
-    for (int v = 1; v <= int4_stream_variants(); ++v) {
-      if (!int4_stream_ready(v)) continue;
-      w.stream_variant = v;
-      w.stream_stage = false;
-      float ms = time_ms([&] {
-        int4_frag_product(w.parts.data(), static_cast<int>(w.parts.size()), x, y, 1, w.n, false,
-                          nullptr, num_sms_, nullptr, v);
-      });
-      float fused_ms = fused ? time_ms([&] { fused_product(w, role, normed, nullptr); }) : 0.0f;
-      bool stage = false;
-      if (try_stage && fused_ms >= 0.0f) {
-        w.stream_stage = true;
-        const float staged_ms = time_ms([&] { fused_product(w, role, normed, nullptr); });
-        if (staged_ms >= 0.0f && staged_ms < fused_ms) fused_ms = staged_ms, stage = true;
+    for (int bucket = 0; bucket < kStreamBuckets; ++bucket) {
+      const int m = kStreamBucketTokens[bucket];
+      GemvParams role;
+      role.m = m, role.k = w.k, role.eps = 1e-6f;
+      if (one_part) {
+        role.x = x, role.n = w.n, role.residual = residual, role.sumsq_out = sums;
+      } else {
+        role.norm_residual = norm_residual, role.norm_sumsq = sums + rows;
+        role.norm_weight = norm_weight;
+        role.y = y, role.swiglu = swiglu, role.n = swiglu ? w.n / 2 : w.n;
       }
-      if (ms < 0.0f || fused_ms < 0.0f) break;
-      char part[64];
-      std::snprintf(part, sizeof part, " v%d %.1f", v, 1e3 * ms);
-      line += part;
-      if (fused) {
-        std::snprintf(part, sizeof part, "+%.1f%s", 1e3 * fused_ms, stage ? " staged" : "");
+      // The alternative of the role, timed too where it exists: the residual product's input
+      // staged, or the SwiGLU product's norm as a kernel first.
+      const bool try_stage = fused && one_part && !w.permuted && int4_stream_stageable(w.k, m);
+      const bool try_norm_outside = fused && swiglu;
+      StreamChoice best;
+      float best_ms = 0.0f;
+      std::string line = "[" + std::to_string(w.n) + " x " + std::to_string(w.k) + "] m=" +
+                         std::to_string(m) + ":";
+      StreamChoice& c = w.stream[bucket];
+      for (int v = 1; v <= int4_stream_variants(); ++v) {
+        if (!int4_stream_ready(v)) continue;
+        c = StreamChoice{v, false, false};
+        float ms = time_ms([&] {
+          int4_frag_product(w.parts.data(), static_cast<int>(w.parts.size()), x, y, m, w.n, false,
+                            nullptr, num_sms_, nullptr, v);
+        });
+        auto role_ms = [&] { return time_ms([&] { fused_product(w, role, normed, nullptr); }); };
+        float fused_ms = fused ? role_ms() : 0.0f;
+        StreamChoice pick = c;
+        if ((try_stage || try_norm_outside) && fused_ms >= 0.0f) {
+          c.stage_x = try_stage, c.norm_outside = try_norm_outside;
+          const float other_ms = role_ms();
+          if (other_ms >= 0.0f && other_ms < fused_ms) fused_ms = other_ms, pick = c;
+        }
+        if (ms < 0.0f || fused_ms < 0.0f) break;
+        char part[80];
+        std::snprintf(part, sizeof part, " v%d %.1f", v, 1e3 * ms);
         line += part;
+        if (fused) {
+          std::snprintf(part, sizeof part, "+%.1f%s", 1e3 * fused_ms,
+                        pick.stage_x ? " staged" : pick.norm_outside ? " norm first" : "");
+          line += part;
+        }
+        line += " us";
+        ms += fused_ms;
+        if (best_ms == 0.0f || ms < (best.variant == 1 ? 0.97f : 1.0f) * best_ms)
+          best = pick, best_ms = ms;
       }
-      line += " us";
-      ms += fused_ms;
-      if (best_ms == 0.0f || ms < (best.variant == 1 ? 0.97f : 1.0f) * best_ms)
-        best = {v, stage}, best_ms = ms;
+      if (best.variant == 0) best.variant = 1;
+      c = best;
+      line += " -> v" + std::to_string(best.variant) +
+              (best.stage_x ? " staged" : best.norm_outside ? " norm first" : "");
+      tuning_ += (tuning_.empty() ? "" : "\n") + line;
     }
-    line += " -> v" + std::to_string(best.variant) + (best.stage ? " staged" : "");
-    tuning_ += (tuning_.empty() ? "" : "\n") + line;
-    chosen[shape] = best;
-    w.stream_variant = best.variant;
-    w.stream_stage = best.stage;
+    std::copy(std::begin(w.stream), std::end(w.stream), chosen[shape].begin());
   }
   cudaGetLastError();  // a failed timing leaves the default variant, not an error
   if (start) cudaEventDestroy(start);

@@ -16,6 +16,21 @@
 
 namespace pagoda::cuda {
 
+// How the streaming product runs a linear for steps of some token counts (QuantLinears::prepare
+// times the choices): the launch variant (0: int4_stream_variant()), the residual epilogue's
+// input staged per CTA, and the SwiGLU product's norm as an rms_normalize kernel first instead
+// of inside the product (measured: inside wins at 1 token, loses at 8, where each CTA would
+// normalize 8 rows of float residuals).
+struct StreamChoice {
+  int variant = 0;
+  bool stage_x = false;
+  bool norm_outside = false;
+};
+// Steps of 1..2, 3..4 and 5..8 tokens, tuned at 1, 4 and 8 (kStreamBucketTokens).
+constexpr int kStreamBuckets = 3;
+constexpr int kStreamBucketTokens[kStreamBuckets] = {1, 4, 8};
+inline int stream_bucket(int tokens) { return tokens <= 2 ? 0 : tokens <= 4 ? 1 : 2; }
+
 // A linear layer [n, k] made of parts concatenated along n (q, k and v; gate and up).
 struct QuantLinear {
   int n = 0, k = 0;
@@ -25,8 +40,8 @@ struct QuantLinear {
   __nv_bfloat16* x_perm = nullptr;
   bool permuted = false;
   bool frag = false;  // every part is int4 in fragment order (int4_frag_product)
-  int stream_variant = 0;  // its streaming product's launch variant (prepare; 0: the default)
-  bool stream_stage = false;  // its input staged per CTA in the fused layer (prepare)
+  StreamChoice stream[kStreamBuckets];  // per stream_bucket(tokens) (prepare)
+  const StreamChoice& stream_for(int tokens) const { return stream[stream_bucket(tokens)]; }
 };
 
 class QuantLinears {

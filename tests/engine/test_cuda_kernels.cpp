@@ -106,11 +106,11 @@ void test_embedding_rmsnorm() {
   check_rel("add_rmsnorm gathered rows", from_bf16(out2.download()), ref2);
   check_rel("gathered norm leaves residual", residual.download(), ref_res, 1e-6);
 
-  // Fused decode: up to kGemvMaxTokens rows also give their sums of squares and zero the other
+  // Fused decode: up to kFusedMaxTokens rows also give their sums of squares and zero the other
   // norm sites' accumulators.
   {
-    const int few = 3, sites = 5;
-    DeviceBuffer<float> sums(sites * pagoda::cuda::kGemvMaxTokens);
+    const int few = 7, sites = 5;
+    DeviceBuffer<float> sums(sites * pagoda::cuda::kFusedMaxTokens);
     sums.poison();
     pagoda::cuda::embedding(d_ids.ptr, d_table->ptr, residual.ptr, few, hidden, vocab, 0,
                             sums.ptr, sites);
@@ -126,7 +126,7 @@ void test_embedding_rmsnorm() {
     check_rel("embedding sums of squares", first, ref, 1e-5);
     bool zeroed = true;
     for (int s = 1; s < sites; ++s)
-      for (int t = 0; t < few; ++t) zeroed = zeroed && got[s * pagoda::cuda::kGemvMaxTokens + t] == 0.0f;
+      for (int t = 0; t < few; ++t) zeroed = zeroed && got[s * pagoda::cuda::kFusedMaxTokens + t] == 0.0f;
     expect(zeroed, "embedding zeroes the other norm sites' sums");
   }
 }

@@ -149,50 +149,59 @@ void test_fused_epilogues(const pagoda::cuda::QuantLinears& linears,
       const auto xv = random_bf16_values(static_cast<size_t>(m) * k);
       DeviceBuffer<bf16> dx(xv.size());
       dx.upload(to_bf16(xv));
-      // The store epilogue, [m, n] bf16: what the unfused path's next kernel reads.
-      DeviceBuffer<bf16> stored(static_cast<size_t>(m) * n);
-      expect(linears.gemv(lin, dx.ptr, stored.ptr, m, false, nullptr), "store product");
-      CUDA_OK(cudaDeviceSynchronize());
-      const auto st = stored.download();
       pagoda::cuda::GemvParams p;
       p.x = dx.ptr, p.m = m, p.k = k;  // (p.w is lin's key in the backend; unused here)
-      if (residual_ok) {
-        const auto res0 = random_bf16_values(static_cast<size_t>(m) * n, -4.0f, 4.0f);
-        DeviceBuffer<float> res(res0.size()), sumsq(m);
-        res.upload(res0);
-        CUDA_OK(cudaMemset(sumsq.ptr, 0, m * sizeof(float)));
-        p.n = n, p.residual = res.ptr, p.sumsq_out = sumsq.ptr;
-        expect(linears.fused_product(lin, p, nullptr, nullptr), "residual epilogue launched");
+      // Inputs read where used (stage mode 0) and staged per CTA where they fit (mode 2): the
+      // epilogue and the store then run the same arithmetic (mode 1 follows the load-time pick).
+      const int epilogue_mode = pagoda::cuda::int4_stream_stage_mode();
+      for (int mode : {0, 2}) {
+        pagoda::cuda::set_int4_stream_stage_mode(mode);
+        const std::string mtag = tag + (mode ? " staged" : "");
+        // The store epilogue, [m, n] bf16: what the unfused path's next kernel reads.
+        DeviceBuffer<bf16> stored(static_cast<size_t>(m) * n);
+        expect(linears.gemv(lin, dx.ptr, stored.ptr, m, false, nullptr), "store product");
         CUDA_OK(cudaDeviceSynchronize());
-        const auto got = res.download(), ss = sumsq.download();
-        size_t bad = 0;
-        for (int t = 0; t < m; ++t) {
-          double sq = 0;
-          for (int r = 0; r < n; ++r) {
-            const size_t i = static_cast<size_t>(t) * n + r;
-            const float want = res0[i] + __bfloat162float(st[i]);
-            bad += std::memcmp(&want, &got[i], sizeof(float)) != 0;
-            sq += double(want) * want;
+        const auto st = stored.download();
+        if (residual_ok) {
+          const auto res0 = random_bf16_values(static_cast<size_t>(m) * n, -4.0f, 4.0f);
+          DeviceBuffer<float> res(res0.size()), sumsq(m);
+          res.upload(res0);
+          CUDA_OK(cudaMemset(sumsq.ptr, 0, m * sizeof(float)));
+          p.n = n, p.residual = res.ptr, p.sumsq_out = sumsq.ptr;
+          expect(linears.fused_product(lin, p, nullptr, nullptr), "residual epilogue launched");
+          CUDA_OK(cudaDeviceSynchronize());
+          const auto got = res.download(), ss = sumsq.download();
+          size_t bad = 0;
+          for (int t = 0; t < m; ++t) {
+            double sq = 0;
+            for (int r = 0; r < n; ++r) {
+              const size_t i = static_cast<size_t>(t) * n + r;
+              const float want = res0[i] + __bfloat162float(st[i]);
+              bad += std::memcmp(&want, &got[i], sizeof(float)) != 0;
+              sq += double(want) * want;
+            }
+            expect(std::fabs(ss[t] - sq) <= 1e-4 * sq, (name + mtag + ": sum of squares").c_str());
           }
-          expect(std::fabs(ss[t] - sq) <= 1e-4 * sq, (name + tag + ": sum of squares").c_str());
+          if (bad) std::printf("  %s residual%s: %zu of %d values differ\n", name.c_str(), mtag.c_str(), bad, m * n);
+          expect(bad == 0, (name + mtag + ": residual epilogue != store + add").c_str());
+          p.residual = nullptr, p.sumsq_out = nullptr;
         }
-        if (bad) std::printf("  %s residual%s: %zu of %d values differ\n", name.c_str(), tag.c_str(), bad, m * n);
-        expect(bad == 0, (name + tag + ": residual epilogue != store + add").c_str());
-        p.residual = nullptr, p.sumsq_out = nullptr;
+        if (swiglu_ok) {
+          const int half = n / 2;
+          DeviceBuffer<bf16> act(static_cast<size_t>(m) * half), want(static_cast<size_t>(m) * half);
+          act.poison();
+          pagoda::cuda::silu_mul(stored.ptr, want.ptr, m, half, nullptr);
+          p.n = half, p.swiglu = true, p.y = act.ptr;
+          expect(linears.fused_product(lin, p, nullptr, nullptr), "SwiGLU epilogue launched");
+          CUDA_OK(cudaDeviceSynchronize());
+          const size_t bad = bit_mismatches(act.download(), want.download());
+          if (bad) std::printf("  %s SwiGLU%s: %zu of %d values differ\n", name.c_str(), mtag.c_str(), bad, m * half);
+          expect(bad == 0, (name + mtag + ": SwiGLU epilogue != store + silu_mul").c_str());
+          p.swiglu = false;
+        }
       }
-      if (swiglu_ok) {
-        const int half = n / 2;
-        DeviceBuffer<bf16> act(static_cast<size_t>(m) * half), want(static_cast<size_t>(m) * half);
-        act.poison();
-        pagoda::cuda::silu_mul(stored.ptr, want.ptr, m, half, nullptr);
-        p.n = half, p.swiglu = true, p.y = act.ptr;
-        expect(linears.fused_product(lin, p, nullptr, nullptr), "SwiGLU epilogue launched");
-        CUDA_OK(cudaDeviceSynchronize());
-        const size_t bad = bit_mismatches(act.download(), want.download());
-        if (bad) std::printf("  %s SwiGLU%s: %zu of %d values differ\n", name.c_str(), tag.c_str(), bad, m * half);
-        expect(bad == 0, (name + tag + ": SwiGLU epilogue != store + silu_mul").c_str());
-        p.swiglu = false;
-      }
+      pagoda::cuda::set_int4_stream_stage_mode(epilogue_mode);
+      p.swiglu = false, p.y = nullptr;
       {  // the norm prologue: staged in the product (mode 1) and as rms_normalize (mode 0)
         const auto res = random_bf16_values(static_cast<size_t>(m) * k, -3.0f, 3.0f);
         const auto nw = random_bf16_values(k, 0.5f, 1.5f);
@@ -220,7 +229,8 @@ void test_fused_epilogues(const pagoda::cuda::QuantLinears& linears,
           // takes it); outs[0]: rms_normalize, then the product on the same kind of activations
           // (staged copies, stage mode 2, where the norm was inside: the staged kernels subtract
           // the zero after the mma, so only the same kernel gives the same bits).
-          const bool inside = !lin.permuted && pagoda::cuda::int4_stream_stageable(k, m);
+          const bool inside = !lin.permuted && pagoda::cuda::int4_stream_stageable(k, m) &&
+                              !(swiglu && lin.stream_for(m).norm_outside);
           std::vector<bf16> outs[2];
           for (int staged_norm : {0, 1}) {
             pagoda::cuda::set_int4_stream_stage_mode(staged_norm ? 1 : inside ? 2 : 1);
@@ -540,11 +550,11 @@ void check_tuning() {
   keys.push_back(linears.random(config, {18944, 18944}, 3584, 7, nullptr));
   keys.push_back(linears.random(config, {3584}, 18944, 8, nullptr));
   linears.prepare(256);
-  std::printf("  tuned streaming variants (7B shapes, 1 token):\n%s\n", linears.tuning().c_str());
-  for (const bf16* key : keys) {
-    const int v = linears.find(key)->stream_variant;
-    expect(v >= 1 && v <= pagoda::cuda::int4_stream_variants(), "tuned variant out of range");
-  }
+  std::printf("  tuned streaming variants (7B shapes):\n%s\n", linears.tuning().c_str());
+  for (const bf16* key : keys)
+    for (const pagoda::cuda::StreamChoice& c : linears.find(key)->stream)
+      expect(c.variant >= 1 && c.variant <= pagoda::cuda::int4_stream_variants(),
+             "tuned variant out of range");
 }
 
 }  // namespace

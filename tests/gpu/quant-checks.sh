@@ -12,7 +12,8 @@
 # report "skipped").
 # Shorter runs: SKIP_FIXTURES=1 (use the fixtures and goldens in tests/data: test_cuda_e2e then
 # runs its default list, which includes them), BENCH_FORMATS ("awq bf16 fp8 gptq8 gptq4"),
-# SKIP_AB=1 (no A/B of the int4 routes after the benchmarks), SKIP_MEMCHECK=1.
+# SKIP_AB=1 (no A/B of the int4 routes after the benchmarks), SKIP_MEMCHECK=1, BENCH_BATCHES
+# ("1,2,4,8": pagoda-bench's --batches; its default otherwise).
 # NCU_SHAPE="7B gate_up" (a name of test_cuda_quant's timed shapes): Nsight Compute's speed of
 # light, occupancy, scheduler and warp-state sections of every int4 product on that shape at one
 # token (test_cuda_quant with PAGODA_QUANT_PROFILE), as CSV in ncu.csv.
@@ -113,7 +114,7 @@ bench() {  # bench TAG [--quant FORMAT]
   local tag=$1
   shift
   PAGODA_CUDA_INT4_TUNE_LOG=1 run_step 75 "$OUT/bench.log" "pagoda-bench qwen2.5-7b $tag" "$T/pagoda-bench" --model qwen2.5-7b \
-    --offline 0 "$@"
+    --offline 0 ${BENCH_BATCHES:+--batches "$BENCH_BATCHES"} "$@"
 }
 for f in ${BENCH_FORMATS:-awq bf16 fp8 gptq8 gptq4}; do
   if [ "$f" = bf16 ]; then bench bf16; else bench "$f" --quant "$f"; fi

@@ -30,6 +30,15 @@ __device__ __forceinline__ int frag_channel(int lane, int j, int i) {
 // The lane's 16 bytes (its 4 words j) of row block rb and k group kg are uint4 number
 // (rb * kgroups + kg) * 32 + lane of QuantPart::frag.
 
+// The scale group of k group kg is kg >> group_shift(group_size, k) where a group is the whole
+// input (31) or a power of two k groups; -1 otherwise (the product divides: ~20 instructions of a
+// k group's ~150 in q5, docs/cuda-notes.md).
+__device__ __forceinline__ int group_shift(int group_size, int k) {
+  if (group_size >= k) return 31;
+  const int per = group_size / 64;
+  return group_size % 64 == 0 && per > 0 && (per & (per - 1)) == 0 ? __ffs(per) - 1 : -1;
+}
+
 // The bf16x2 of 128 + zero and the float scale of one row and group.
 __device__ __forceinline__ void row_scale(uint32_t scale_zero_bits, uint32_t& zero2,
                                           float& scale) {

@@ -70,14 +70,9 @@ __global__ void __launch_bounds__(WARPS * 32)
   const uint32_t* sz = reinterpret_cast<const uint32_t*>(w.scale_zero);
   const size_t sz_lo = static_cast<size_t>(min(16 * rb + g, w.n - 1)) * w.groups;
   const size_t sz_hi = static_cast<size_t>(min(16 * rb + g + 8, w.n - 1)) * w.groups;
-  // The group of k group kg: 64 kg / group_size, a shift for power-of-two multiples of 64 (an
-  // integer division is ~20 instructions of the ~150 a k group costs, docs/cuda-notes.md q5).
-  const int kg_per_group = w.group_size >= w.k ? 0 : w.group_size / 64;
-  const bool pow2 = kg_per_group > 0 && (kg_per_group & (kg_per_group - 1)) == 0;
-  const int group_shift = pow2 ? __ffs(kg_per_group) - 1 : 0;
-  auto group_of = [&](int kg) {
-    return kg_per_group == 0 ? 0 : pow2 ? kg >> group_shift : kg / kg_per_group;
-  };
+  // The group of k group kg: 64 kg / group_size, a shift where it can be (group_shift).
+  const int shift = group_shift(w.group_size, w.k), kg_per_group = w.group_size / 64;
+  auto group_of = [&](int kg) { return shift >= 0 ? kg >> shift : kg / kg_per_group; };
   float acc[NT][4];
 #pragma unroll
   for (int j = 0; j < NT; ++j) acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.0f;

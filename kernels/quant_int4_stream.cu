@@ -319,7 +319,7 @@ __global__ void __launch_bounds__(WARPS * 32, MIN_CTAS) int4_stream_kernel(Strea
           (static_cast<size_t>(rb) * kgroups + warp) * 32 + lane;
     f_slo = sz + static_cast<size_t>(min(16 * rb + g, n - 1)) * groups;
     f_shi = sz + static_cast<size_t>(min(16 * rb + g + 8, n - 1)) * groups;
-    f_shift = group_size >= p.k ? 31 : __ffs(group_size / 64) - 1;
+    f_shift = group_shift(group_size, p.k);  // (>= 0: int4_stream_takes)
   };
   uint4 ring_w[AHEAD];
   uint32_t ring_lo[AHEAD], ring_hi[AHEAD];

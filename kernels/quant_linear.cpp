@@ -278,26 +278,27 @@ bool QuantLinears::fused_product(const QuantLinear& w, const GemvParams& p, __nv
                   : p.residual ? Int4Epilogue::kResidual
                                : Int4Epilogue::kStore;
   // The norm inside the product (its activations staged per CTA) unless the inputs are permuted
-  // or PAGODA_CUDA_INT4_XS=0; otherwise rms_normalize into normed first.
+  // or PAGODA_CUDA_INT4_XS=0 (norm_in_product); otherwise rms_normalize into normed first.
+  auto normalize_first = [&] {
+    if (!normed) return false;
+    rms_normalize(p.norm_residual, p.norm_sumsq, p.norm_weight, normed, p.m, p.k, p.eps, stream);
+    args.x = normed;
+    args.norm_residual = nullptr, args.norm_sumsq = nullptr, args.norm_weight = nullptr;
+    return true;
+  };
   const bool norm_inside = norm_in_product(w, p);
   if (norm_inside) {
     args.x = nullptr;
     args.norm_residual = p.norm_residual, args.norm_sumsq = p.norm_sumsq;
     args.norm_weight = p.norm_weight, args.eps = p.eps;
-  } else if (p.norm_residual) {
-    if (!normed) return false;
-    rms_normalize(p.norm_residual, p.norm_sumsq, p.norm_weight, normed, p.m, p.k, p.eps, stream);
-    args.x = normed;
+  } else if (p.norm_residual && !normalize_first()) {
+    return false;
   }
   const Int4PartList list = part_list(w);
-  if (norm_inside) {
-    if (int4_stream_product(list, args, num_sms_, stream)) return true;
-    // Refused (the staged input does not fit this GPU's shared memory): normalize first.
-    if (!normed) return false;
-    rms_normalize(p.norm_residual, p.norm_sumsq, p.norm_weight, normed, p.m, p.k, p.eps, stream);
-    args.x = normed;
-    args.norm_residual = nullptr, args.norm_sumsq = nullptr, args.norm_weight = nullptr;
-  }
+  // Refused with the norm inside (the staged input does not fit this GPU's shared memory):
+  // normalize first.
+  if (norm_inside && int4_stream_product(list, args, num_sms_, stream)) return true;
+  if (norm_inside && !normalize_first()) return false;
   if (args.epilogue == Int4Epilogue::kStore)
     return gemv(w, args.x, p.y, p.m, p.out_f32, stream);  // (each part its own permutation)
   if (w.parts[0].perm) {  // the residual epilogue's single part

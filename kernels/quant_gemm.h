@@ -92,7 +92,8 @@ enum class Int4Epilogue {
 };
 // Whether the inputs of m tokens and k channels can be staged in shared memory once per CTA
 // (the norm prologue needs it): their bytes (m rows of k rounded up to 64, and the k groups'
-// sums) at most kInt4StreamStageMaxBytes, which every sm_80+ GPU lets one CTA have.
+// sums) at most kInt4StreamStageMaxBytes, and with the partial sums within what this GPU lets
+// one CTA have (99 KB on sm_86/sm_89).
 constexpr int kInt4StreamStageMaxBytes = 96 * 1024;
 bool int4_stream_stageable(int k, int m);
 struct Int4StreamArgs {

@@ -59,6 +59,7 @@ struct StreamParams {
   int items = 0;  // row blocks over all parts (SwiGLU: of the gate part; a CTA does both)
 };
 
+constexpr int kStreamMaxWarps = 16;  // the most warps a variant has (int4_stream_stageable)
 constexpr size_t partial_bytes(int warps, int pairs) {
   return sizeof(float) * static_cast<size_t>(warps) * pairs * 4 * 32;
 }
@@ -551,7 +552,8 @@ bool int4_stream_setup() {
                                                   (i >= kStagedKernel0 ? kInt4StreamStageMaxBytes : 0)),
                                  g_sm.block_smem);
       cudaFuncAttributes attr{};
-      if (cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes) !=
+      if (kVariants[v].warps > kStreamMaxWarps ||
+          cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes) !=
               cudaSuccess ||
           cudaFuncGetAttributes(&attr, k) != cudaSuccess) {
         cudaGetLastError();  // a variant that does not fit is refused, not an error
@@ -578,7 +580,12 @@ bool int4_stream_takes(const QuantPart& part) {
 }
 
 bool int4_stream_stageable(int k, int m) {
-  return k > 0 && m >= 1 && staged_bytes(k, m) <= static_cast<size_t>(kInt4StreamStageMaxBytes);
+  if (k <= 0 || m < 1) return false;
+  // With the largest variant's partial sums, within what one CTA may opt in to: this GPU's once
+  // set up (227 KB on the H200, 99 KB on an RTX 30xx/40xx), the smallest of sm_80+ before.
+  const size_t block = g_setup_done ? static_cast<size_t>(g_sm.block_smem) : 99 * 1024;
+  const size_t bytes = staged_bytes(k, m);
+  return bytes <= static_cast<size_t>(kInt4StreamStageMaxBytes) && bytes + partial_bytes(kStreamMaxWarps, 2) <= block;
 }
 
 bool int4_stream_rope_fits(const Int4PartList& parts, const RopeStoreParams& r) {

@@ -9,6 +9,8 @@
 // subtraction of 128 + zero), and one mma.sync multiplies 256 weights by up to 8 tokens.
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
+#include <string>
 
 #include "kernels/kernel_common.cuh"
 #include "kernels/mma_primitives.cuh"
@@ -289,8 +291,20 @@ void launch_int4_gemm(const QuantPart& w, const bf16* x, int m, void* y, int ldy
   constexpr int rows = 16 * GemmStage<NT, TS>::kBlocks;
   const int ctas = (w.n + rows - 1) / rows;
   const int kgroups = (w.k + 63) / 64;
-  // Two CTAs per SM: few row blocks (o_proj, down_proj) split the inputs.
-  int splits = accum ? std::clamp((2 * num_sms + ctas - 1) / ctas, 1, std::min(kgroups, 16)) : 1;
+  // Two CTAs per SM: the inputs are split so that the CTAs fill whole waves of them (the fewest
+  // splits that waste at most a tenth of the last wave's slots; a wave and a bit would run at
+  // half speed), each split at least 8 k groups.
+  int splits = 1;
+  if (accum) {
+    const int slots = 2 * num_sms, most = std::clamp(kgroups / 8, 1, 16);
+    double best = 0.0;
+    for (int s = 1; s <= most; ++s) {
+      const int total = ctas * s, waves = (total + slots - 1) / slots;
+      const double used = static_cast<double>(total) / (static_cast<double>(waves) * slots);
+      if (used > best + 1e-9) best = used, splits = s;
+      if (used >= 0.9) break;
+    }
+  }
   const int kg_per_split = (kgroups + splits - 1) / splits;
   splits = (kgroups + kg_per_split - 1) / kg_per_split;
   float* acc = splits > 1 ? accum : nullptr;
@@ -395,8 +409,19 @@ void int4_frag_product(const QuantPart* parts, int count, const bf16* x, void* y
                        bool out_f32, float* accum, int num_sms, cudaStream_t stream,
                        int stream_variant) {
   if (m > kQuantFragGemvRows) {
+    // q6: 128 rows a CTA (a warp a row block and every token tile: the staged activations
+    // serve twice the rows of q3's 64, and a warp runs 32..64 mma between barriers);
+    // PAGODA_CUDA_INT4_GEMM=0: q3's 64 rows (two warps a row block).
+    static const bool wide = [] {
+      const char* v = std::getenv("PAGODA_CUDA_INT4_GEMM");
+      return !(v && std::string(v) == "0");
+    }();
     for (int i = 0; i < count; ++i) {
-      if (m <= 64)
+      if (wide && m <= 64)
+        launch_int4_gemm<8, 1>(parts[i], x, m, y, ldy, out_f32, accum, num_sms, stream);
+      else if (wide)
+        launch_int4_gemm<16, 1>(parts[i], x, m, y, ldy, out_f32, accum, num_sms, stream);
+      else if (m <= 64)
         launch_int4_gemm<4, 2>(parts[i], x, m, y, ldy, out_f32, accum, num_sms, stream);
       else
         launch_int4_gemm<8, 2>(parts[i], x, m, y, ldy, out_f32, accum, num_sms, stream);
@@ -439,7 +464,9 @@ bool int4_frag_setup() {
   // More than the default 48 KB of dynamic shared memory, set before any graph capture.
   const bool stream = int4_stream_setup();
   return allow_gemm_smem<4, 2, false>() && allow_gemm_smem<4, 2, true>() &&
-         allow_gemm_smem<8, 2, false>() && allow_gemm_smem<8, 2, true>() && stream;
+         allow_gemm_smem<8, 2, false>() && allow_gemm_smem<8, 2, true>() &&
+         allow_gemm_smem<8, 1, false>() && allow_gemm_smem<8, 1, true>() &&
+         allow_gemm_smem<16, 1, false>() && allow_gemm_smem<16, 1, true>() && stream;
 }
 
 void int4_frag_dequantize(const QuantPart& w, bf16* out, cudaStream_t stream) {

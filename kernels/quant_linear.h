@@ -108,8 +108,9 @@ class QuantLinears {
   static int gemv_rows();
   static int mma_rows();
   // The same for int4 in fragment order: its product up to frag_rows() tokens (measured on the
-  // H200, docs/cuda-notes.md q3; PAGODA_CUDA_QUANT_FRAG_ROWS overrides), dequantize above.
-  static constexpr int kDefaultFragRows = 32;
+  // H200, docs/cuda-notes.md q3 and q6: the 128-row tiles beat dequantize + cuBLAS at 64 and
+  // 128 tokens; PAGODA_CUDA_QUANT_FRAG_ROWS overrides), dequantize above.
+  static constexpr int kDefaultFragRows = 128;
   static int frag_rows();
   // Whether the backend should take the fused product (gemv) for a step of t tokens.
   static bool fused_route(const QuantLinear& w, int tokens) {

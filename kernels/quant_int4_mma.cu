@@ -408,7 +408,15 @@ void int4_repack_frag(const uint32_t* packed, int n, int k, uint32_t* frag, cuda
 void int4_frag_product(const QuantPart* parts, int count, const bf16* x, void* y, int m, int ldy,
                        bool out_f32, float* accum, int num_sms, cudaStream_t stream,
                        int stream_variant) {
-  if (m > kQuantFragGemvRows) {
+  // PAGODA_CUDA_INT4_TILE_ROWS=N (8..32): the tiles from N + 1 tokens. Measured (q6, call 8):
+  // the tiles lose to the q3 product at 12 and 16 tokens and win at 24 and 32; the default
+  // stays 32 until test_cuda_quant checks the tiles below 33 tokens.
+  static const int tile_after = [] {
+    const char* v = std::getenv("PAGODA_CUDA_INT4_TILE_ROWS");
+    return v && *v ? std::clamp(std::atoi(v), kInt4StreamMaxRows, kQuantFragGemvRows)
+                   : kQuantFragGemvRows;
+  }();
+  if (m > tile_after) {
     // q6: 128 rows a CTA (a warp a row block and every token tile: the staged activations
     // serve twice the rows of q3's 64, and a warp runs 32..64 mma between barriers);
     // PAGODA_CUDA_INT4_GEMM=0: q3's 64 rows (two warps a row block).
@@ -417,7 +425,9 @@ void int4_frag_product(const QuantPart* parts, int count, const bf16* x, void* y
       return !(v && std::string(v) == "0");
     }();
     for (int i = 0; i < count; ++i) {
-      if (wide && m <= 64)
+      if (wide && m <= 32)
+        launch_int4_gemm<4, 1>(parts[i], x, m, y, ldy, out_f32, accum, num_sms, stream);
+      else if (wide && m <= 64)
         launch_int4_gemm<8, 1>(parts[i], x, m, y, ldy, out_f32, accum, num_sms, stream);
       else if (wide)
         launch_int4_gemm<16, 1>(parts[i], x, m, y, ldy, out_f32, accum, num_sms, stream);
@@ -465,6 +475,7 @@ bool int4_frag_setup() {
   const bool stream = int4_stream_setup();
   return allow_gemm_smem<4, 2, false>() && allow_gemm_smem<4, 2, true>() &&
          allow_gemm_smem<8, 2, false>() && allow_gemm_smem<8, 2, true>() &&
+         allow_gemm_smem<4, 1, false>() && allow_gemm_smem<4, 1, true>() &&
          allow_gemm_smem<8, 1, false>() && allow_gemm_smem<8, 1, true>() &&
          allow_gemm_smem<16, 1, false>() && allow_gemm_smem<16, 1, true>() && stream;
 }

@@ -76,6 +76,9 @@ void int4_frag_product(const QuantPart* parts, int count, const __nv_bfloat16* x
                        int ldy, bool out_f32, float* accum, int num_sms, cudaStream_t stream,
                        int stream_variant = 0);
 void int4_frag_dequantize(const QuantPart& w, __nv_bfloat16* out, cudaStream_t stream);
+// The most tokens int4_frag_product takes through the exact one-block-per-CTA product before
+// the tiles: kQuantFragGemvRows, or PAGODA_CUDA_INT4_TILE_ROWS (8..32), read once.
+int int4_tile_after();
 // The streaming product for 1..kInt4StreamMaxRows tokens (quant_int4_stream.cu): warps that keep
 // their next k groups in flight in registers across row blocks (most variants a persistent grid),
 // with the fused decode layer's epilogues. int4_frag_product takes it for m <= kInt4StreamMaxRows

@@ -405,18 +405,23 @@ void int4_repack_frag(const uint32_t* packed, int n, int k, uint32_t* frag, cuda
   repack_kernel<<<grid_for(int4_frag_words(n, k)), 256, 0, stream>>>(packed, n, k, frag);
 }
 
-void int4_frag_product(const QuantPart* parts, int count, const bf16* x, void* y, int m, int ldy,
-                       bool out_f32, float* accum, int num_sms, cudaStream_t stream,
-                       int stream_variant) {
-  // PAGODA_CUDA_INT4_TILE_ROWS=N (8..32): the tiles from N + 1 tokens. Measured (q6, call 8):
-  // the tiles lose to the q3 product at 12 and 16 tokens and win at 24 and 32; the default
-  // stays 32 until test_cuda_quant checks the tiles below 33 tokens.
-  static const int tile_after = [] {
+// PAGODA_CUDA_INT4_TILE_ROWS=N: the tiles from N + 1 tokens. Measured (q6, call 8): the tiles
+// lose to the q3 product at 12 and 16 tokens and win at 24 and 32; the default stays 32 until
+// test_cuda_quant has checked the tiles below 33 tokens on the GPU (quant-checks.sh runs it
+// with the knob at 16).
+int int4_tile_after() {
+  static const int after = [] {
     const char* v = std::getenv("PAGODA_CUDA_INT4_TILE_ROWS");
     return v && *v ? std::clamp(std::atoi(v), kInt4StreamMaxRows, kQuantFragGemvRows)
                    : kQuantFragGemvRows;
   }();
-  if (m > tile_after) {
+  return after;
+}
+
+void int4_frag_product(const QuantPart* parts, int count, const bf16* x, void* y, int m, int ldy,
+                       bool out_f32, float* accum, int num_sms, cudaStream_t stream,
+                       int stream_variant) {
+  if (m > int4_tile_after()) {
     // q6: 128 rows a CTA (a warp a row block and every token tile: the staged activations
     // serve twice the rows of q3's 64, and a warp runs 32..64 mma between barriers);
     // PAGODA_CUDA_INT4_GEMM=0: q3's 64 rows (two warps a row block).

@@ -309,7 +309,7 @@ void test_linear(const std::vector<quant_test::Case>& parts, bool expect_fused) 
 
   const int default_variant = pagoda::cuda::int4_stream_variant();
   const int default_mode = pagoda::cuda::int4_stream_stage_mode();
-  for (int m : {1, 2, 3, 4, 5, 8, 9, 33, 64, 100, 130}) {
+  for (int m : {1, 2, 3, 4, 5, 8, 9, 24, 33, 64, 100, 130}) {
     // int4 fragments at the streaming product's sizes: every launch variant (0: the old
     // product), with the activations read from global memory and (stage mode 2) staged per CTA.
     const bool sweep = lin->frag && m <= pagoda::cuda::kInt4StreamMaxRows;
@@ -340,7 +340,7 @@ void test_linear(const std::vector<quant_test::Case>& parts, bool expect_fused) 
       const bool small = m <= (lin->frag ? pagoda::cuda::kQuantFragMaxRows
                                          : pagoda::cuda::kQuantGemvMaxRows);
       // Above kQuantFragGemvRows the fragment product rounds weights to bf16, as the tiles do.
-      const bool exact = m <= (lin->frag ? pagoda::cuda::kQuantFragGemvRows
+      const bool exact = m <= (lin->frag ? pagoda::cuda::int4_tile_after()
                                          : pagoda::cuda::kQuantGemvMaxRows);
       auto run = [&](void* y, bool f32) {
         return small ? linears.gemv(*lin, dx.ptr, y, m, f32, nullptr)

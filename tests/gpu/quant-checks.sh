@@ -77,6 +77,9 @@ T=$BUILD_DIR/tests
 run_step 90 "$OUT/cuda-quant.log" "test_cuda_quant (kernels vs float64)" "$T/test_cuda_quant"
 # q4: the streaming int4 product's variants (v0 = the one-block-per-CTA product) per shape.
 grep -E "streaming variant|^  best|-> v[0-9]" "$OUT/cuda-quant.log" | tee -a "$SUMMARY"
+# The int4 tiles from 17 tokens (PAGODA_CUDA_INT4_TILE_ROWS=16; the default starts them at 33).
+PAGODA_CUDA_INT4_TILE_ROWS=16 PAGODA_SKIP_TIMING=1 run_step 60 "$OUT/cuda-quant.log" \
+  "test_cuda_quant with the tiles from 17 tokens" "$T/test_cuda_quant"
 run_step 30 "$OUT/cuda-quant.log" "test_quant_weights (loader, CPU)" "$T/test_quant_weights"
 if [ -n "${NCU_SHAPE:-}" ] && command -v ncu >/dev/null; then
   PAGODA_QUANT_PROFILE=$NCU_SHAPE PAGODA_CUDA_INT4_GEMV=1 run_step 150 "$OUT/ncu.csv" \

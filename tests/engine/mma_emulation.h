@@ -27,7 +27,7 @@ struct Index {
   int x = 0, y = 0, z = 0;
 };
 inline thread_local Index thread_index, block_index;
-inline Index grid_dim;
+inline Index grid_dim, block_dim;
 inline unsigned char* smem = nullptr;
 struct Warp {
   std::barrier<> bar{32};
@@ -78,6 +78,7 @@ inline void ldmatrix(uint32_t (&r)[4], uint32_t addr, bool trans) {
 #define threadIdx emu::thread_index
 #define blockIdx emu::block_index
 #define gridDim emu::grid_dim
+#define blockDim emu::block_dim
 
 inline void __syncthreads() {
   emu::block_barrier->arrive_and_wait();

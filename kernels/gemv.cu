@@ -288,11 +288,8 @@ namespace {
 // token a row of the input, every pointer it writes through or reads set, nothing it cannot do.
 bool rope_epilogue_ok(const GemvParams& p) {
   const RopeStoreParams& r = p.rope;
-  if (p.y || p.residual || p.swiglu || p.out_f32) return false;
-  if (r.hd <= 0 || r.hd % 2 != 0 || r.nh <= 0 || r.nkv <= 0) return false;
-  if (static_cast<int64_t>(r.nh + 2 * r.nkv) * r.hd != p.n || r.tokens != p.m) return false;
-  if (r.q_norm || r.k_norm) return false;  // a norm needs the whole head: rope_store()
-  return r.positions && r.slots && r.inv_freq && r.q_out && r.k_cache && r.v_cache;
+  if (p.y || p.residual || p.swiglu || p.out_f32 || !rope_epilogue_params_ok(r)) return false;
+  return static_cast<int64_t>(r.nh + 2 * r.nkv) * r.hd == p.n && r.tokens == p.m;
 }
 
 }  // namespace

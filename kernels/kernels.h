@@ -51,6 +51,13 @@ struct RopeStoreParams {
 };
 // Bias, per-head q/k RMSNorm, rotary embedding (rotate-half pairs), and the K/V cache write.
 void rope_store(const RopeStoreParams& p, cudaStream_t stream);
+// Whether a product's RoPE epilogue can do rope_store's work from p (the products' own shape
+// checks aside): heads of an even size, no q/k norms (a norm needs the whole head), and every
+// pointer it reads or writes set.
+inline bool rope_epilogue_params_ok(const RopeStoreParams& p) {
+  if (p.hd <= 0 || p.hd % 2 != 0 || p.nh <= 0 || p.nkv <= 0 || p.q_norm || p.k_norm) return false;
+  return p.positions && p.slots && p.inv_freq && p.q_out && p.k_cache && p.v_cache;
+}
 
 // Paged attention over the KV cache for a batch of sequence chunks (prefill, chunked prefill
 // with earlier context, and decode alike). The host splits each chunk's queries into tiles.

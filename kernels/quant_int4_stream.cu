@@ -589,12 +589,9 @@ bool int4_stream_stageable(int k, int m) {
 }
 
 bool int4_stream_rope_fits(const Int4PartList& parts, const RopeStoreParams& r) {
-  if (parts.count != 3 || r.hd <= 0 || r.hd % 32 != 0 || r.nh <= 0 || r.nkv <= 0) return false;
-  if (parts.part[0].n != r.nh * r.hd || parts.part[1].n != r.nkv * r.hd ||
-      parts.part[2].n != r.nkv * r.hd)
-    return false;
-  if (r.q_norm || r.k_norm) return false;  // a norm needs the whole head: rope_store()
-  return r.positions && r.slots && r.inv_freq && r.q_out && r.k_cache && r.v_cache;
+  if (parts.count != 3 || !rope_epilogue_params_ok(r) || r.hd % 32 != 0) return false;
+  return parts.part[0].n == r.nh * r.hd && parts.part[1].n == r.nkv * r.hd &&
+         parts.part[2].n == r.nkv * r.hd;
 }
 
 bool int4_stream_product(const Int4PartList& parts, const Int4StreamArgs& a, int num_sms,

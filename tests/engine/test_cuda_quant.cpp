@@ -377,8 +377,12 @@ void test_linear(const std::vector<quant_test::Case>& parts, bool expect_fused) 
 }
 
 // PAGODA_QUANT_PROFILE=NAME (for ncu): only the fragment products of the shapes whose name
-// contains NAME, at 1 token, each called once.
+// contains NAME, at PAGODA_QUANT_PROFILE_M tokens (1 unless set), each called once.
 const char* profile_shape() { return std::getenv("PAGODA_QUANT_PROFILE"); }
+int profile_tokens() {
+  const char* v = std::getenv("PAGODA_QUANT_PROFILE_M");
+  return v && *v ? std::atoi(v) : 1;
+}
 
 // Milliseconds per call of fn on the default stream: 3 warm-up calls, the mean of 50 (one call
 // when profiling).
@@ -473,7 +477,7 @@ void time_frag_shapes() {
     for (int n : sh.rows) bytes += static_cast<double>(config.linear_bytes(n, sh.k));
     const bool swiglu = sh.rows.size() == 2;
     for (int m : {1, 2, 4, 8, 16, 32, 64, 128}) {
-      if (profile_shape() && m > 1) break;
+      if (profile_shape() && m != profile_tokens()) continue;
       const auto x = random_bf16_values(static_cast<size_t>(m) * sh.k);
       std::vector<bf16> xb(x.size());
       for (size_t i = 0; i < x.size(); ++i) xb[i] = __float2bfloat16(x[i]);

@@ -15,8 +15,11 @@
 # SKIP_AB=1 (no A/B of the int4 routes after the benchmarks), SKIP_MEMCHECK=1, BENCH_BATCHES
 # ("1,2,4,8": pagoda-bench's --batches; its default otherwise).
 # NCU_SHAPE="7B gate_up" (a name of test_cuda_quant's timed shapes): Nsight Compute's speed of
-# light, occupancy, scheduler and warp-state sections of every int4 product on that shape at one
-# token (test_cuda_quant with PAGODA_QUANT_PROFILE), as CSV in ncu.csv.
+# light, occupancy, scheduler, warp-state, memory and compute sections of every int4 product on
+# that shape at NCU_M tokens (1 unless set; test_cuda_quant with PAGODA_QUANT_PROFILE), as CSV in
+# ncu.csv.
+# PROFILE_BATCH=N: an eager decode step of AWQ and bf16 at N tokens, timed per kernel kind
+# (PAGODA_CUDA_PROFILE=1), before the A/B section.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 START=$(date +%s)
@@ -82,10 +85,12 @@ PAGODA_CUDA_INT4_TILE_ROWS=16 PAGODA_SKIP_TIMING=1 run_step 60 "$OUT/cuda-quant.
   "test_cuda_quant with the tiles from 17 tokens" "$T/test_cuda_quant"
 run_step 30 "$OUT/cuda-quant.log" "test_quant_weights (loader, CPU)" "$T/test_quant_weights"
 if [ -n "${NCU_SHAPE:-}" ] && command -v ncu >/dev/null; then
-  PAGODA_QUANT_PROFILE=$NCU_SHAPE PAGODA_CUDA_INT4_GEMV=1 run_step 150 "$OUT/ncu.csv" \
-    "ncu on the int4 products of $NCU_SHAPE" ncu --clock-control none -k "regex:int4_(reg|stream|mma)_kernel" \
+  PAGODA_QUANT_PROFILE=$NCU_SHAPE PAGODA_QUANT_PROFILE_M=${NCU_M:-1} PAGODA_CUDA_INT4_GEMV=1 \
+    run_step 150 "$OUT/ncu.csv" "ncu on the int4 products of $NCU_SHAPE at ${NCU_M:-1} tokens" \
+    ncu --clock-control none -k "regex:int4_(reg|stream|mma|gemm|wgmma)_kernel" \
     --section SpeedOfLight --section Occupancy --section LaunchStats --section SchedulerStats \
-    --section WarpStateStats --metrics smsp__inst_executed.sum --csv --page details "$T/test_cuda_quant"
+    --section WarpStateStats --section MemoryWorkloadAnalysis --section ComputeWorkloadAnalysis \
+    --metrics smsp__inst_executed.sum --csv --page details "$T/test_cuda_quant"
 fi
 if [ "${SKIP_MEMCHECK:-0}" = 1 ]; then
   note "memcheck: skipped (SKIP_MEMCHECK=1)"
@@ -124,6 +129,15 @@ for f in ${BENCH_FORMATS:-awq bf16 fp8 gptq8 gptq4}; do
 done
 grep -E "^RESULT|weights|quantized|^int4 streaming|-> v[0-9]" "$OUT/bench.log" | tee -a "$SUMMARY"
 
+if [ -n "${PROFILE_BATCH:-}" ]; then
+  for f in awq bf16; do
+    q=(); [ "$f" = bf16 ] || q=(--quant "$f")
+    PAGODA_CUDA_PROFILE=1 run_step 40 "$OUT/bench.log" "profile $f decode b$PROFILE_BATCH" \
+      "$T/pagoda-bench" --model qwen2.5-7b "${q[@]}" --batches "$PROFILE_BATCH" --offline 0 \
+      --no-prefill --tag "${f}_eager_b$PROFILE_BATCH"
+  done
+  grep "^profile" "$OUT/bench.log" | tee -a "$SUMMARY"
+fi
 if [ "${SKIP_AB:-0}" = 1 ]; then
   note "total $(( $(date +%s) - START )) s"
   rm -rf "$WORK"

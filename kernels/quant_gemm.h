@@ -76,6 +76,17 @@ void int4_frag_product(const QuantPart* parts, int count, const __nv_bfloat16* x
                        int ldy, bool out_f32, float* accum, int num_sms, cudaStream_t stream,
                        int stream_variant = 0);
 void int4_frag_dequantize(const QuantPart& w, __nv_bfloat16* out, cudaStream_t stream);
+// The same product for more than int4_tile_after() tokens on the warpgroup tensor-core
+// instructions (quant_int4_wgmma.cu, sm_90a): all parts in one launch (one k, contiguous columns),
+// 128 rows by 64 or 128 tokens a CTA, the k groups split across CTAs through accum (m times the
+// parts' columns, floats) to fill the SMs. False (nothing launched) where it does not run: not
+// built for sm_90a, a GPU other than compute capability 9.0, PAGODA_CUDA_INT4_WGMMA=0, or parts it
+// does not take; int4_frag_product then takes the mma.sync tiles. int4_wgmma_setup (within
+// int4_frag_setup, before any graph capture) reads the device and sets the kernels' shared memory.
+bool int4_wgmma_setup();
+bool int4_wgmma_ready();
+bool int4_wgmma_product(const QuantPart* parts, int count, const __nv_bfloat16* x, void* y, int m,
+                        int ldy, bool out_f32, float* accum, int num_sms, cudaStream_t stream);
 // The most tokens int4_frag_product takes through the exact one-block-per-CTA product before
 // the tiles: kQuantFragGemvRows, or PAGODA_CUDA_INT4_TILE_ROWS (8..32), read once.
 int int4_tile_after();

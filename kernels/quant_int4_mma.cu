@@ -422,6 +422,7 @@ void int4_frag_product(const QuantPart* parts, int count, const bf16* x, void* y
                        bool out_f32, float* accum, int num_sms, cudaStream_t stream,
                        int stream_variant) {
   if (m > int4_tile_after()) {
+    if (int4_wgmma_product(parts, count, x, y, m, ldy, out_f32, accum, num_sms, stream)) return;
     // q6: 128 rows a CTA (a warp a row block and every token tile: the staged activations
     // serve twice the rows of q3's 64, and a warp runs 32..64 mma between barriers);
     // PAGODA_CUDA_INT4_GEMM=0: q3's 64 rows (two warps a row block).
@@ -475,9 +476,19 @@ void int4_frag_product(const QuantPart* parts, int count, const bf16* x, void* y
   }
 }
 
+#ifndef PAGODA_HAVE_WGMMA
+// Built without sm_90a code (no architecture 90): the mma.sync tiles take every GPU.
+bool int4_wgmma_setup() { return true; }
+bool int4_wgmma_ready() { return false; }
+bool int4_wgmma_product(const QuantPart*, int, const bf16*, void*, int, int, bool, float*, int,
+                        cudaStream_t) {
+  return false;
+}
+#endif
+
 bool int4_frag_setup() {
   // More than the default 48 KB of dynamic shared memory, set before any graph capture.
-  const bool stream = int4_stream_setup();
+  const bool stream = int4_stream_setup() && int4_wgmma_setup();
   return allow_gemm_smem<4, 2, false>() && allow_gemm_smem<4, 2, true>() &&
          allow_gemm_smem<8, 2, false>() && allow_gemm_smem<8, 2, true>() &&
          allow_gemm_smem<4, 1, false>() && allow_gemm_smem<4, 1, true>() &&

@@ -56,7 +56,9 @@ const __nv_bfloat16* QuantLinears::add(QuantLinear linear) {
   }
   if (linear.permuted) max_perm_k_ = std::max(max_perm_k_, linear.k);
   max_elems_ = std::max(max_elems_, static_cast<size_t>(linear.n) * linear.k);
-  for (const QuantPart& p : linear.parts) max_part_rows_ = std::max(max_part_rows_, p.n);
+  // The split products accumulate one part (quant_mma, the mma.sync tiles) or all of a linear's
+  // parts (the wgmma tiles) in accum_.
+  max_linear_rows_ = std::max(max_linear_rows_, linear.n);
   // The first part's packed data is a unique device address: the key.
   const QuantPart& first = linear.parts.front();
   const void* key = first.kind == QuantKind::Fp8 ? static_cast<const void*>(first.fp8)
@@ -332,7 +334,7 @@ void QuantLinears::prepare(int max_tokens) {
   }
   const int rows = std::min(max_tokens, kQuantMmaMaxRows);
   if (linears_.empty() || rows <= 0 || accum_) return;
-  accum_ = static_cast<float*>(alloc(sizeof(float) * rows * static_cast<size_t>(max_part_rows_)));
+  accum_ = static_cast<float*>(alloc(sizeof(float) * rows * static_cast<size_t>(max_linear_rows_)));
   accum_rows_ = rows;
 }
 

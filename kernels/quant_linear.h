@@ -132,8 +132,8 @@ class QuantLinears {
   int max_perm_k_ = 0;
   bool frag_ready_ = false;
   __nv_bfloat16* x_perm_ = nullptr;
-  int max_part_rows_ = 0;
-  float* accum_ = nullptr;  // [accum_rows_, max_part_rows_]
+  int max_linear_rows_ = 0;  // the most output columns of one linear (all its parts)
+  float* accum_ = nullptr;  // [accum_rows_, max_linear_rows_]
   int accum_rows_ = 0;
   int num_sms_ = 1;
   std::string tuning_;

@@ -14,7 +14,9 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <mutex>
+#include <vector>
 
 #ifndef __launch_bounds__
 #define __launch_bounds__(...)
@@ -109,20 +111,36 @@ inline T __ldg(const T* p) {
 inline uint32_t smem_addr(const void* p) {
   return static_cast<uint32_t>(static_cast<const unsigned char*>(p) - emu::smem);
 }
+// cp.async as the hardware may run it at the latest: a thread's copies land only when a
+// cp_async_wait retires their group, so a stage read before its wait reads stale bytes (and the
+// tests' first stages, filled with 0xff, read NaN) instead of passing by luck.
+namespace emu {
+struct PendingCopy {
+  uint32_t dst;
+  const void* src;  // null: zero fill
+  int bytes;
+};
+inline thread_local std::vector<PendingCopy> cp_open;
+inline thread_local std::deque<std::vector<PendingCopy>> cp_groups;
+inline void cp_async(uint32_t dst, const void* src, int bytes, bool valid) {
+  cp_open.push_back({dst, valid ? src : nullptr, bytes});
+}
+inline void cp_land(const std::vector<PendingCopy>& group) {
+  for (const PendingCopy& c : group)
+    if (c.src)
+      std::memcpy(smem + c.dst, c.src, c.bytes);
+    else
+      std::memset(smem + c.dst, 0, c.bytes);
+}
+}  // namespace emu
 inline void cp_async16(uint32_t dst, const void* src, bool valid) {
-  if (valid)
-    std::memcpy(emu::smem + dst, src, 16);
-  else
-    std::memset(emu::smem + dst, 0, 16);
+  emu::cp_async(dst, src, 16, valid);
 }
 inline void cp_async16_l1(uint32_t dst, const void* src, bool valid) {
-  cp_async16(dst, src, valid);
+  emu::cp_async(dst, src, 16, valid);
 }
 inline void cp_async4(uint32_t dst, const void* src, bool valid) {
-  if (valid)
-    std::memcpy(emu::smem + dst, src, 4);
-  else
-    std::memset(emu::smem + dst, 0, 4);
+  emu::cp_async(dst, src, 4, valid);
 }
 inline float atomicAdd(float* p, float v) {
   static std::mutex m;
@@ -131,9 +149,23 @@ inline float atomicAdd(float* p, float v) {
   *p = old + v;
   return old;
 }
-inline void cp_async_commit() {}
+inline float2 atomicAdd(float2* p, float2 v) {
+  const float2 old = *p;
+  atomicAdd(&p->x, v.x);
+  atomicAdd(&p->y, v.y);
+  return old;
+}
+inline void cp_async_commit() {
+  emu::cp_groups.push_back(std::move(emu::cp_open));
+  emu::cp_open.clear();
+}
 template <int N>
-inline void cp_async_wait() {}
+inline void cp_async_wait() {
+  while (emu::cp_groups.size() > static_cast<size_t>(N)) {
+    emu::cp_land(emu::cp_groups.front());
+    emu::cp_groups.pop_front();
+  }
+}
 inline void ldmatrix_x4(uint32_t (&r)[4], uint32_t addr) {
   emu::ldmatrix(r, addr, false);
 }

@@ -9,7 +9,8 @@ endif()
 
 # CPU emulation tests of the int4 kernels (no GPU needed; a few seconds each): a kernel source
 # cut before its host launchers (host_marker), the PTX primitives and kernel_common.cuh swapped
-# for tests/engine/mma_emulation.h and int4_stream_emulation.h, rope.cuh inlined without its
+# for tests/engine/mma_emulation.h and int4_stream_emulation.h (the warpgroup primitives, where
+# included, for wgmma_emulation.h), rope.cuh inlined without its
 # device-only include, the extern shared array smem_name pointed at emu::smem, written as
 # ${name}.cpp for tests/engine/test_${name}.cpp to include; one std::thread per CUDA thread.
 function(pagoda_add_emulated_kernel_test name src host_marker smem_name)
@@ -28,6 +29,8 @@ function(pagoda_add_emulated_kernel_test name src host_marker smem_name)
   string(SUBSTRING "${_k}" 0 ${_host_begin} _k)
   set(_k "${_k}}  // namespace\n}  // namespace pagoda::cuda\n")
   string(REPLACE "${_prims}" "#include \"tests/engine/mma_emulation.h\"" _k "${_k}")
+  string(REPLACE "#include \"kernels/wgmma_primitives.cuh\""
+         "#include \"tests/engine/wgmma_emulation.h\"" _k "${_k}")
   file(READ ${PROJECT_SOURCE_DIR}/kernels/rope.cuh _rope)
   string(REPLACE "#pragma once" "" _rope "${_rope}")
   string(REPLACE "${_common}" "" _rope "${_rope}")
@@ -58,4 +61,8 @@ if(PAGODA_HAVE_CUDA AND TARGET pagoda_cuda)
                                   ${PROJECT_SOURCE_DIR}/kernels/quant_int4_mma.cu
                                   "template <int NT, int TS, bool OutF32>\nbool allow_gemm_smem()"
                                   smem)
+  # The wgmma tile product (kernels/quant_int4_wgmma.cu, 33..128 tokens on sm_90a).
+  pagoda_add_emulated_kernel_test(int4_wgmma_emulated
+                                  ${PROJECT_SOURCE_DIR}/kernels/quant_int4_wgmma.cu
+                                  "// The shapes the host launches" smem)
 endif()

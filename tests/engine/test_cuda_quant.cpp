@@ -377,11 +377,12 @@ void test_linear(const std::vector<quant_test::Case>& parts, bool expect_fused) 
 }
 
 // PAGODA_QUANT_PROFILE=NAME (for ncu): only the fragment products of the shapes whose name
-// contains NAME, at PAGODA_QUANT_PROFILE_M tokens (1 unless set), each called once.
+// contains NAME, at the tokens PAGODA_QUANT_PROFILE_M lists ("64,128"; 1 unless set), each
+// called once, or timed as usual with PAGODA_QUANT_TIMED=1 (sweeps of the tile knobs).
 const char* profile_shape() { return std::getenv("PAGODA_QUANT_PROFILE"); }
-int profile_tokens() {
-  const char* v = std::getenv("PAGODA_QUANT_PROFILE_M");
-  return v && *v ? std::atoi(v) : 1;
+bool profile_tokens(int m) {
+  const std::string list = std::getenv("PAGODA_QUANT_PROFILE_M") ? std::getenv("PAGODA_QUANT_PROFILE_M") : "1";
+  return ("," + list + ",").find("," + std::to_string(m) + ",") != std::string::npos;
 }
 
 // Milliseconds per call of fn on the default stream: 3 warm-up calls, the mean of 50 (one call
@@ -391,7 +392,7 @@ double time_ms(const Fn& fn) {
   cudaEvent_t a, b;
   CUDA_OK(cudaEventCreate(&a));
   CUDA_OK(cudaEventCreate(&b));
-  const bool once = profile_shape() != nullptr;
+  const bool once = profile_shape() != nullptr && !std::getenv("PAGODA_QUANT_TIMED");
   for (int i = 0; i < (once ? 0 : 3); ++i) fn();
   const int reps = once ? 1 : 50;
   CUDA_OK(cudaEventRecord(a));
@@ -477,7 +478,7 @@ void time_frag_shapes() {
     for (int n : sh.rows) bytes += static_cast<double>(config.linear_bytes(n, sh.k));
     const bool swiglu = sh.rows.size() == 2;
     for (int m : {1, 2, 4, 8, 16, 32, 64, 128}) {
-      if (profile_shape() && m != profile_tokens()) continue;
+      if (profile_shape() && !profile_tokens(m)) continue;
       const auto x = random_bf16_values(static_cast<size_t>(m) * sh.k);
       std::vector<bf16> xb(x.size());
       for (size_t i = 0; i < x.size(); ++i) xb[i] = __float2bfloat16(x[i]);
@@ -575,6 +576,9 @@ int main() {
     return 0;
   }
   check_tuning();
+  // Which tiles take more than int4_tile_after() tokens (quant-checks.sh runs both).
+  std::printf("int4 tiles above %d tokens: %s\n", pagoda::cuda::int4_tile_after(),
+              pagoda::cuda::int4_wgmma_ready() ? "wgmma (sm_90a)" : "mma.sync");
   for (int g : {32, 64, 128}) test_linear({{awq(g), 200, 384}}, true);
   test_linear({{awq(128), 8, 128}}, true);
   test_linear({{awq(32), 72, 160}}, true);

@@ -19,7 +19,8 @@
 # that shape at NCU_M tokens (1 unless set; test_cuda_quant with PAGODA_QUANT_PROFILE), as CSV in
 # ncu.csv.
 # PROFILE_BATCH=N: an eager decode step of AWQ and bf16 at N tokens, timed per kernel kind
-# (PAGODA_CUDA_PROFILE=1), before the A/B section.
+# (PAGODA_CUDA_PROFILE=1), before the A/B section. WGMMA_AB="32,64,128": AWQ decode at those
+# batches with the mma.sync tiles in place of the wgmma ones (PAGODA_CUDA_INT4_WGMMA=0).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 START=$(date +%s)
@@ -83,6 +84,13 @@ grep -E "streaming variant|^  best|-> v[0-9]" "$OUT/cuda-quant.log" | tee -a "$S
 # The int4 tiles from 17 tokens (PAGODA_CUDA_INT4_TILE_ROWS=16; the default starts them at 33).
 PAGODA_CUDA_INT4_TILE_ROWS=16 PAGODA_SKIP_TIMING=1 run_step 60 "$OUT/cuda-quant.log" \
   "test_cuda_quant with the tiles from 17 tokens" "$T/test_cuda_quant"
+# The mma.sync tiles where the wgmma ones would run (PAGODA_CUDA_INT4_WGMMA=0).
+PAGODA_CUDA_INT4_WGMMA=0 PAGODA_SKIP_TIMING=1 run_step 60 "$OUT/cuda-quant.log" \
+  "test_cuda_quant with the mma.sync tiles" "$T/test_cuda_quant"
+grep -E "^int4 tiles above" "$OUT/cuda-quant.log" | tee -a "$SUMMARY"
+# sm_90a code in the plugin: the wgmma kernels' SASS (HGMMA) and their registers.
+command -v cuobjdump >/dev/null && [ -f "$BUILD_DIR/lib/libpagoda_cuda.so" ] &&
+  echo "== HGMMA instructions in libpagoda_cuda.so: $(cuobjdump --dump-sass "$BUILD_DIR/lib/libpagoda_cuda.so" 2>/dev/null | grep -c HGMMA)" | tee -a "$SUMMARY"
 run_step 30 "$OUT/cuda-quant.log" "test_quant_weights (loader, CPU)" "$T/test_quant_weights"
 if [ -n "${NCU_SHAPE:-}" ] && command -v ncu >/dev/null; then
   PAGODA_QUANT_PROFILE=$NCU_SHAPE PAGODA_QUANT_PROFILE_M=${NCU_M:-1} PAGODA_CUDA_INT4_GEMV=1 \
@@ -137,6 +145,12 @@ if [ -n "${PROFILE_BATCH:-}" ]; then
       --no-prefill --tag "${f}_eager_b$PROFILE_BATCH"
   done
   grep "^profile" "$OUT/bench.log" | tee -a "$SUMMARY"
+fi
+if [ -n "${WGMMA_AB:-}" ]; then  # WGMMA_AB="32,64,128": the mma.sync tiles at those batches
+  PAGODA_CUDA_INT4_WGMMA=0 run_step 40 "$OUT/bench.log" "awq decode with the mma.sync tiles" \
+    "$T/pagoda-bench" --model qwen2.5-7b --quant awq --batches "$WGMMA_AB" --offline 0 \
+    --no-prefill --tag awq_wgmma0
+  grep "awq_wgmma0" "$OUT/bench.log" | grep decode | tee -a "$SUMMARY"
 fi
 if [ "${SKIP_AB:-0}" = 1 ]; then
   note "total $(( $(date +%s) - START )) s"

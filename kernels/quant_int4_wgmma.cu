@@ -1,0 +1,397 @@
+// The int4 product for 33..kQuantFragMaxRows tokens on Hopper's warpgroup tensor-core
+// instructions (wgmma, sm_90a only: CMake builds this file for that target alone, and
+// int4_wgmma_product declines on any other GPU). Weights in mma fragment order (quant_gemm.h,
+// QuantPart::frag), the same words the decode kernels read.
+//
+// Why: the mma.sync tile kernel (quant_int4_mma.cu, int4_gemm_kernel) reads every activation
+// fragment through registers and ran the 7B gate/up product at 128 tokens at ~180 TFLOP/s with
+// its tensor pipe ~31% busy (docs/cuda-notes.md q7); wgmma reads both operands from shared
+// memory itself. The decoded weights are the B operand (N = weight rows, 128 a CTA) and the
+// activations the A operand (M = 64 tokens a warpgroup), so both tiles keep the natural channel
+// order: a lane of the fragment layout holds 16 consecutive channels of two rows, which it
+// writes as two 16-byte chunks of the swizzled K-major tile.
+//
+// A CTA of WG warpgroups (64 WG tokens) and ROWS weight rows over a range of k groups (64
+// channels): each k group's activations, packed weights and scales go through a kStages-deep
+// cp.async ring; its weights are decoded ((q - zero) * scale, rounded to bf16 as the dequantize
+// route rounds them) into one of three bf16 tiles while the tensor cores multiply the previous
+// one. Threading: one kernel launch per call, on the caller's stream.
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <type_traits>
+
+#include "kernels/kernel_common.cuh"
+#include "kernels/mma_primitives.cuh"
+#include "kernels/quant_gemm.h"
+#include "kernels/quant_int4_frag.cuh"
+#include "kernels/wgmma_primitives.cuh"
+
+namespace pagoda::cuda {
+
+namespace {
+
+using bf16 = __nv_bfloat16;
+
+// Parts of one linear (same k, contiguous output columns) in one launch: CTAs
+// [first_tile[p], first_tile[p + 1]) of the grid's x take part p.
+struct WgmmaParts {
+  QuantPart part[kInt4MaxParts];
+  int first_tile[kInt4MaxParts + 1] = {};
+  int count = 0;
+  int col0 = 0;  // the first part's row0: accum column 0
+};
+
+// A stage of the ring holds KSTEP k groups (one barrier each), a sub-slot per k group.
+template <int ROWS, int WG, int STAGES, int KSTEP>
+struct WgmmaLayout {
+  static constexpr int kThreads = 128 * WG;
+  static constexpr int kBlocks = ROWS / 16;                   // 16-row blocks of the CTA
+  static constexpr int kActBytes = WG * 64 * 128;             // 64 WG tokens x 64 channels
+  static constexpr int kPackBytes = kBlocks * 32 * 16;        // a lane's uint4 per row block
+  static constexpr int kScaleBytes = ROWS * 4;                // scale_zero of each row
+  static constexpr int kSubBytes = (kActBytes + kPackBytes + kScaleBytes + 1023) / 1024 * 1024;
+  static constexpr int kSlotBytes = KSTEP * kSubBytes;
+  static constexpr int kTileBytes = ROWS * 128;               // decoded bf16 weights, one k group
+  static constexpr int kBytes = STAGES * kSlotBytes + 3 * KSTEP * kTileBytes + 1024;  // + align
+  static_assert(ROWS % 64 == 0 && STAGES >= 3, "");
+};
+
+template <int ROWS, int WG, int STAGES, int KSTEP, int CTAS, bool OutF32>
+__global__ void __launch_bounds__(WG * 128, CTAS)
+    int4_wgmma_kernel(WgmmaParts parts, const bf16* __restrict__ x, int m, void* y, int ldy,
+                      float* accum, int ld_accum, int kg_per_split) {
+  using L = WgmmaLayout<ROWS, WG, STAGES, KSTEP>;
+  extern __shared__ __align__(16) unsigned char smem[];
+  int pi = 0;
+  while (pi + 1 < parts.count && static_cast<int>(blockIdx.x) >= parts.first_tile[pi + 1]) ++pi;
+  static_assert(kInt4MaxParts == 3);
+  const QuantPart w = pi == 0 ? parts.part[0] : pi == 1 ? parts.part[1] : parts.part[2];
+  const int tid = threadIdx.x, wg = tid >> 7, wtid = tid & 127, warp = tid >> 5;
+  const int lane = tid & 31, g = lane >> 2, t = lane & 3;
+  const int row_base = (blockIdx.x - parts.first_tile[pi]) * ROWS;
+  const int tok_base = blockIdx.y * 64 * WG;
+  const int kgroups = (w.k + 63) / 64, rbs = (w.n + 15) / 16;
+  const int kg_begin = blockIdx.z * kg_per_split;
+  const int kg_end = min(kgroups, kg_begin + kg_per_split);
+  if (kg_begin >= kg_end) return;
+  const int steps = (kg_end - kg_begin + KSTEP - 1) / KSTEP;
+  // Swizzled tiles need 1024-byte alignment (the swizzle is applied to address bits).
+  const uint32_t raw = smem_addr(smem), base = (raw + 1023u) & ~1023u;
+  unsigned char* const aligned = smem + (base - raw);
+  // Step s: k groups kg_begin + KSTEP s + q, q < KSTEP, each in sub-slot q of slot s % STAGES.
+  auto sub = [&](int s, int q) {
+    return aligned + (s % STAGES) * L::kSlotBytes + q * L::kSubBytes;
+  };
+  unsigned char* const tiles = aligned + STAGES * L::kSlotBytes;
+  const uint32_t* sz = reinterpret_cast<const uint32_t*>(w.scale_zero);
+  const uint4* frag = reinterpret_cast<const uint4*>(w.frag);
+
+  // Step st: each warp copies the 16 token rows that are its part of the wgmma's A (so that its
+  // own wgmma_wait covers every read of them before it refills a slot: another warp's part of a
+  // product may still be running), everyone the packed words and the scales. What does not
+  // depend on the k group is computed once: a lane's chunk is the same in its four rows (4
+  // apart, so two swizzles), and its packed-word and scale rows are fixed.
+  const int tok0 = 16 * (warp & 3) + (lane >> 3), chunk = lane & 7;
+  const int token0 = tok_base + 64 * wg + tok0;
+  const bf16* const x_row = x + static_cast<size_t>(min(token0, m - 1)) * w.k + 8 * chunk;
+  const uint32_t act_off[2] = {wg * 8192 + tok0 * 128 + ((chunk ^ (tok0 & 7)) << 4),
+                               wg * 8192 + tok0 * 128 + ((chunk ^ ((tok0 + 4) & 7)) << 4)};
+  constexpr int kPackPer = (L::kBlocks * 32 + L::kThreads - 1) / L::kThreads;
+  const uint4* pack_src[kPackPer];
+  bool pack_ok[kPackPer];
+#pragma unroll
+  for (int i = 0; i < kPackPer; ++i) {
+    const int c = tid + L::kThreads * i, rb = row_base / 16 + c / 32;
+    pack_ok[i] = c < L::kBlocks * 32 && rb < rbs;
+    pack_src[i] = frag + static_cast<size_t>(pack_ok[i] ? rb : 0) * kgroups * 32 + c % 32;
+  }
+  const int scale_row = row_base + tid;
+  const bool scale_ok = tid < ROWS && scale_row < w.n;
+  const uint32_t* const scale_src = sz + static_cast<size_t>(scale_ok ? scale_row : 0) * w.groups;
+  const int shift = group_shift(w.group_size, w.k);
+  auto load_stage = [&](int st) {
+#pragma unroll
+    for (int q = 0; q < KSTEP; ++q) {
+      const int kg = kg_begin + KSTEP * st + q;
+      if (st >= steps || kg >= kg_end) break;
+      unsigned char* s = sub(st, q);
+      const uint32_t act = smem_addr(s);
+      const bool ch_ok = 64 * kg + 8 * chunk < w.k;
+#pragma unroll
+      for (int u = 0; u < 4; ++u) {
+        const bool valid = ch_ok && token0 + 4 * u < m;
+        cp_async16(act + act_off[u & 1] + 512 * u,
+                   valid ? x_row + static_cast<size_t>(4 * u) * w.k + 64 * kg : x, valid);
+      }
+      unsigned char* pack = s + L::kActBytes;
+#pragma unroll
+      for (int i = 0; i < kPackPer; ++i) {
+        const int c = tid + L::kThreads * i;
+        if (c < L::kBlocks * 32)
+          cp_async16(smem_addr(pack + 16 * c), pack_src[i] + 32 * kg, pack_ok[i]);
+      }
+      unsigned char* scales = pack + L::kPackBytes;
+      const int group = shift >= 0 ? kg >> shift : 64 * kg / w.group_size;
+      for (int r = tid; r < ROWS; r += L::kThreads)  // rows beyond the threads: 256 rows, 1 WG
+        cp_async4(smem_addr(scales + 4 * r),
+                  r == tid ? scale_src + group
+                           : sz + static_cast<size_t>(min(row_base + r, w.n - 1)) * w.groups + group,
+                  r == tid ? scale_ok : row_base + r < w.n);
+    }
+    cp_async_commit();  // an empty group past the end keeps the wait counts uniform
+  };
+  // Decodes k group q of step st into tile `buf`: row 16 rb + g (+ 8) of the K-major swizzled
+  // tile gets the lane's 16 channels 16 t .. 16 t + 15 as chunks 2 t and 2 t + 1.
+  auto decode_one = [&](int st, int q, int buf) {
+    const unsigned char* s = sub(st, q);
+    const uint4* pack = reinterpret_cast<const uint4*>(s + L::kActBytes);
+    const uint32_t* scales = reinterpret_cast<const uint32_t*>(s + L::kActBytes + L::kPackBytes);
+    unsigned char* tile = tiles + (buf * KSTEP + q) * L::kTileBytes;
+#pragma unroll
+    for (int rb = warp; rb < L::kBlocks; rb += 4 * WG) {
+      uint32_t zero_lo, zero_hi;
+      float scale_lo, scale_hi;
+      row_scale(scales[16 * rb + g], zero_lo, scale_lo);
+      row_scale(scales[16 * rb + g + 8], zero_hi, scale_hi);
+      uint32_t a[4][4];
+      decode_group(pack[32 * rb + lane], zero_lo, zero_hi, a);
+      const __nv_bfloat162 sc_lo = __float2bfloat162_rn(scale_lo);
+      const __nv_bfloat162 sc_hi = __float2bfloat162_rn(scale_hi);
+#pragma unroll
+      for (int j = 0; j < 4; ++j)
+#pragma unroll
+        for (int r = 0; r < 4; ++r)
+          a[j][r] = bf16x2_bits(__hmul2(*reinterpret_cast<const __nv_bfloat162*>(&a[j][r]),
+                                        (r & 1) ? sc_hi : sc_lo));
+      // a[j][r]: row g + 8 (r & 1), channels 16 t + 4 j + 2 (r >> 1) + {0, 1}.
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        unsigned char* row = tile + (16 * rb + g + 8 * h) * 128;
+        *reinterpret_cast<uint4*>(row + (((2 * t) ^ g) << 4)) =
+            make_uint4(a[0][h], a[0][h + 2], a[1][h], a[1][h + 2]);
+        *reinterpret_cast<uint4*>(row + (((2 * t + 1) ^ g) << 4)) =
+            make_uint4(a[2][h], a[2][h + 2], a[3][h], a[3][h + 2]);
+      }
+    }
+  };
+
+  auto decode = [&](int st, int buf) {
+#pragma unroll
+    for (int q = 0; q < KSTEP; ++q)
+      if (kg_begin + KSTEP * st + q < kg_end) decode_one(st, q, buf);
+  };
+
+  float d[ROWS / 2];
+#pragma unroll
+  for (int i = 0; i < ROWS / 2; ++i) d[i] = 0.0f;
+#pragma unroll
+  for (int s = 0; s < STAGES - 1; ++s) load_stage(s);
+  cp_async_wait<STAGES - 2>();
+  __syncthreads();  // step 0 is in
+  decode(0, 0);
+  for (int st = 0; st < steps; ++st) {
+    cp_async_wait<STAGES - 3>();  // this thread's copies of step st + 1
+    fence_proxy_async();          // its cp.async and decoded-tile writes, before the wgmmas
+    __syncthreads();  // step st + 1 and tile st % 3 are in; tile (st + 1) % 3 is no longer read
+    wgmma_fence();
+#pragma unroll
+    for (int q = 0; q < KSTEP; ++q) {
+      if (kg_begin + KSTEP * st + q >= kg_end) break;
+      const uint32_t act = smem_addr(sub(st, q)) + wg * 8192;
+      const uint32_t tile = smem_addr(tiles) + ((st % 3) * KSTEP + q) * L::kTileBytes;
+#pragma unroll
+      for (int j = 0; j < 4; ++j)
+        wgmma_m64k16_ss<ROWS>(d, wgmma_desc_sw128(act + 32 * j), wgmma_desc_sw128(tile + 32 * j));
+    }
+    wgmma_commit();
+    wgmma_pin(d);
+    wgmma_wait<1>();  // this warp's part of step st - 1's products is done: its rows are free
+    wgmma_pin(d);
+    load_stage(st + STAGES - 1);
+    if (st + 1 < steps) decode(st + 1, (st + 1) % 3);
+  }
+  wgmma_wait<0>();
+  wgmma_pin(d);
+  cp_async_wait<0>();
+
+  // d[4 i + 2 h + e] = token 16 (warp % 4) + g + 8 h of the warpgroup, row 8 i + 2 t + e.
+  const int col = w.row0 - parts.col0;
+#pragma unroll
+  for (int i = 0; i < ROWS / 8; ++i)
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int token = tok_base + 64 * wg + 16 * (warp & 3) + g + 8 * h;
+      const int row = row_base + 8 * i + 2 * t;
+      if (token >= m || row >= w.n) continue;
+      const float v0 = d[4 * i + 2 * h], v1 = d[4 * i + 2 * h + 1];
+      const bool pair = row + 1 < w.n;
+      if (accum) {
+        // A float2 reduction (sm_90) where the pair is 8-byte aligned: half the L2 atomics.
+        const size_t at = static_cast<size_t>(token) * ld_accum + col + row;
+        if (pair && at % 2 == 0) {
+          atomicAdd(reinterpret_cast<float2*>(accum + at), make_float2(v0, v1));
+        } else {
+          atomicAdd(accum + at, v0);
+          if (pair) atomicAdd(accum + at + 1, v1);
+        }
+      } else {
+        const size_t at = static_cast<size_t>(token) * ldy + w.row0 + row;
+        if constexpr (OutF32) {
+          static_cast<float*>(y)[at] = v0;
+          if (pair) static_cast<float*>(y)[at + 1] = v1;
+        } else {
+          static_cast<bf16*>(y)[at] = __float2bfloat16(v0);
+          if (pair) static_cast<bf16*>(y)[at + 1] = __float2bfloat16(v1);
+        }
+      }
+    }
+}
+
+// The shapes the host launches (kWgmmaShapes), each with one or two warpgroups of 64 tokens.
+
+template <int ROWS, int KSTEP, int kStages, int CTAS, int WG, bool OutF32>
+bool allow_wgmma_smem() {
+  return cudaFuncSetAttribute(int4_wgmma_kernel<ROWS, WG, kStages, KSTEP, CTAS, OutF32>,
+                              cudaFuncAttributeMaxDynamicSharedMemorySize,
+                              WgmmaLayout<ROWS, WG, kStages, KSTEP>::kBytes) == cudaSuccess;
+}
+
+int env_int(const char* name, int fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::atoi(v) : fallback;
+}
+// PAGODA_CUDA_INT4_WGMMA_SHAPE=0..3 (rows a CTA, k groups a barrier, stages, CTAs an SM:
+// kWgmmaShapes; 1 measured fastest, docs/cuda-notes.md q7),
+// _SPLITS=N (the k-group splits, 0: fill the SMs), _FROM=N (the fewest tokens it
+// takes; fewer go to the mma.sync tiles): for sweeps.
+struct WgmmaShape {
+  int rows, kstep, stages, ctas_per_sm;
+};
+constexpr WgmmaShape kWgmmaShapes[] = {{128, 1, 5, 1}, {128, 1, 3, 2}, {256, 1, 4, 1}, {128, 2, 3, 1}};
+int wgmma_shape() {
+  static const int shape = std::clamp(env_int("PAGODA_CUDA_INT4_WGMMA_SHAPE", 1), 0, 3);
+  return shape;
+}
+int wgmma_forced_splits() {
+  static const int splits = std::clamp(env_int("PAGODA_CUDA_INT4_WGMMA_SPLITS", 0), 0, 64);
+  return splits;
+}
+int wgmma_from() {
+  static const int from = env_int("PAGODA_CUDA_INT4_WGMMA_FROM", 65);
+  return from;
+}
+
+template <int ROWS, int KSTEP, int kStages, int CTAS, int WG>
+void launch_wgmma(const WgmmaParts& parts, const bf16* x, int m, void* y, int ldy, bool out_f32,
+                  float* accum, int ld_accum, int num_sms, cudaStream_t stream) {
+  using L = WgmmaLayout<ROWS, WG, kStages, KSTEP>;
+  const int tiles = parts.first_tile[parts.count];
+  const int token_tiles = (m + 64 * WG - 1) / (64 * WG);
+  const int kgroups = (parts.part[0].k + 63) / 64;
+  // The splits of the k groups with the least estimated time: waves of CTAS CTAs an SM times
+  // each CTA's k groups plus kSplitOverheadKg for its pipeline fill and epilogue (a split also
+  // costs the accumulator's zeroing and the finishing pass, which the overhead covers roughly).
+  int splits = 1;
+  if (accum && wgmma_forced_splits() > 0) {
+    splits = std::min(wgmma_forced_splits(), kgroups);
+  } else if (accum) {
+    constexpr int kSplitOverheadKg = 4;
+    const int ctas = tiles * token_tiles, slots = CTAS * num_sms, most = std::clamp(kgroups / 8, 1, 16);
+    long best = -1;
+    for (int s = 1; s <= most; ++s) {
+      const long waves = (static_cast<long>(ctas) * s + slots - 1) / slots;
+      const long cost = waves * ((kgroups + s - 1) / s + kSplitOverheadKg);
+      if (best < 0 || cost < best) best = cost, splits = s;
+    }
+  }
+  const int kg_per_split = (kgroups + splits - 1) / splits;
+  splits = (kgroups + kg_per_split - 1) / kg_per_split;
+  float* acc = splits > 1 ? accum : nullptr;
+  if (acc) cudaMemsetAsync(acc, 0, sizeof(float) * static_cast<size_t>(m) * ld_accum, stream);
+  const dim3 grid(tiles, token_tiles, splits);
+  if (out_f32)
+    int4_wgmma_kernel<ROWS, WG, kStages, KSTEP, CTAS, true><<<grid, L::kThreads, L::kBytes, stream>>>(
+        parts, x, m, y, ldy, acc, ld_accum, kg_per_split);
+  else
+    int4_wgmma_kernel<ROWS, WG, kStages, KSTEP, CTAS, false><<<grid, L::kThreads, L::kBytes, stream>>>(
+        parts, x, m, y, ldy, acc, ld_accum, kg_per_split);
+  if (acc) quant_finish_split(acc, m, ld_accum, y, ldy, parts.col0, out_f32, stream);
+}
+
+template <int ROWS, int KSTEP, int S, int CTAS>
+bool allow_wgmma_shape() {
+  return allow_wgmma_smem<ROWS, KSTEP, S, CTAS, 1, false>() &&
+         allow_wgmma_smem<ROWS, KSTEP, S, CTAS, 1, true>() &&
+         allow_wgmma_smem<ROWS, KSTEP, S, CTAS, 2, false>() &&
+         allow_wgmma_smem<ROWS, KSTEP, S, CTAS, 2, true>();
+}
+
+bool& wgmma_ready_flag() {
+  static bool ready = false;
+  return ready;
+}
+
+}  // namespace
+
+bool int4_wgmma_setup() {
+  // sm_90a code runs on compute capability 9.0 alone.
+  int dev = 0, major = 0, minor = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess ||
+      cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess ||
+      cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) != cudaSuccess)
+    return false;
+  const char* v = std::getenv("PAGODA_CUDA_INT4_WGMMA");
+  const bool wanted = !(v && std::string(v) == "0");
+  wgmma_ready_flag() = wanted && major == 9 && minor == 0 && allow_wgmma_shape<128, 1, 5, 1>() &&
+                       allow_wgmma_shape<128, 1, 3, 2>() && allow_wgmma_shape<256, 1, 4, 1>() &&
+                       allow_wgmma_shape<128, 2, 3, 1>();
+  cudaGetLastError();  // a refused attribute leaves no sticky error behind
+  return true;
+}
+
+bool int4_wgmma_ready() { return wgmma_ready_flag(); }
+
+bool int4_wgmma_product(const QuantPart* parts, int count, const bf16* x, void* y, int m, int ldy,
+                        bool out_f32, float* accum, int num_sms, cudaStream_t stream) {
+  if (!wgmma_ready_flag() || m < std::max(1, wgmma_from()) || m > kQuantFragMaxRows ||
+      count < 1 || count > kInt4MaxParts)
+    return false;
+  const int rows = kWgmmaShapes[wgmma_shape()].rows;
+  WgmmaParts list;
+  list.count = count;
+  list.col0 = parts[0].row0;
+  for (int i = 0; i < count; ++i) {
+    const QuantPart& p = parts[i];
+    // One launch needs one k, the scales per k group, and the parts' columns contiguous (the
+    // split's accumulator spans them).
+    if (!p.frag || p.k != parts[0].k || !int4_frag_supported(p.n, p.k, p.group_size) ||
+        (i > 0 && p.row0 != parts[i - 1].row0 + parts[i - 1].n))
+      return false;
+    list.part[i] = p;
+    list.first_tile[i + 1] = list.first_tile[i] + (p.n + rows - 1) / rows;
+  }
+  const int span = parts[count - 1].row0 + parts[count - 1].n - list.col0;
+  auto launch = [&](auto shape_c) {
+    constexpr WgmmaShape kShape = kWgmmaShapes[decltype(shape_c)::value];
+    constexpr int kRows = kShape.rows, kStep = kShape.kstep, kStages = kShape.stages;
+    constexpr int kCtas = kShape.ctas_per_sm;
+    if (m <= 64)
+      launch_wgmma<kRows, kStep, kStages, kCtas, 1>(list, x, m, y, ldy, out_f32, accum, span,
+                                                    num_sms, stream);
+    else
+      launch_wgmma<kRows, kStep, kStages, kCtas, 2>(list, x, m, y, ldy, out_f32, accum, span,
+                                                    num_sms, stream);
+  };
+  using std::integral_constant;
+  switch (wgmma_shape()) {
+    case 2: launch(integral_constant<int, 2>{}); break;
+    case 3: launch(integral_constant<int, 3>{}); break;
+    case 0: launch(integral_constant<int, 0>{}); break;
+    default: launch(integral_constant<int, 1>{});
+  }
+  return true;
+}
+
+}  // namespace pagoda::cuda

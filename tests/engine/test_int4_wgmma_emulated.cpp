@@ -1,0 +1,124 @@
+// The wgmma int4 tile product's kernel source (kernels/quant_int4_wgmma.cu's int4_wgmma_kernel,
+// 33..128 tokens on sm_90a; copied at configure time without its PTX primitives and host
+// launchers) run on the CPU through mma_emulation.h and wgmma_emulation.h, against float64 on
+// random weights in fragment order: one and two warpgroups, partial token tiles, row tiles and
+// k groups, groups of 64 and 128 channels and one group, three parts in one launch (q, k, v),
+// and K split across CTAs into the float accumulator. The emulation lands cp.async copies only
+// at their wait and checks that no wgmma operand changes before its wait, so the ring's and the
+// decoded tiles' reuse is checked too. The weights are rounded to bf16 as the dequantize route
+// rounds them, hence the tolerance. The descriptor and fragment layouts themselves are checked
+// on the GPU (test_cuda_quant).
+#include <barrier>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "int4_wgmma_emulated.cpp"
+#include "tests/engine/int4_frag_test_util.h"
+
+namespace {
+
+using namespace pagoda::cuda;
+using namespace int4_frag_test;
+
+
+// The kernel over its grid, one CTA at a time, a std::thread per CUDA thread.
+template <int kRows, int KSTEP, int kStages, int WG, bool F32>
+void run(const WgmmaParts& parts, const bf16* x, int m, void* y, int ldy, float* accum,
+         int ld_accum, int kg_per_split, int splits) {
+  using L = WgmmaLayout<kRows, WG, kStages, KSTEP>;
+  std::vector<unsigned char> smem(L::kBytes);
+  emu::smem = smem.data();
+  const int tiles = parts.first_tile[parts.count], token_tiles = (m + 64 * WG - 1) / (64 * WG);
+  emu::grid_dim.x = tiles, emu::grid_dim.y = token_tiles, emu::grid_dim.z = splits;
+  for (int bz = 0; bz < splits; ++bz)
+    for (int by = 0; by < token_tiles; ++by)
+      for (int bx = 0; bx < tiles; ++bx) {
+        std::barrier<> block_barrier(L::kThreads);
+        std::vector<emu::Warp> warps(L::kThreads / 32);
+        emu::block_barrier = &block_barrier;
+        emu::warps = warps.data();
+        std::memset(smem.data(), 0xff, smem.size());  // NaN: a stage read before it landed shows
+        std::vector<std::thread> threads;
+        for (int t = 0; t < L::kThreads; ++t)
+          threads.emplace_back([&, t] {
+            emu::thread_index.x = t;
+            emu::block_index.x = bx, emu::block_index.y = by, emu::block_index.z = bz;
+            int4_wgmma_kernel<kRows, WG, kStages, KSTEP, 1, F32>(parts, x, m, y, ldy, accum, ld_accum,
+                                                       kg_per_split);
+          });
+        for (auto& th : threads) th.join();
+      }
+}
+
+// y = x [parts]^T for m tokens, stored as bf16 (splits == 1) or accumulated in float over splits
+// of the k groups (as launch_wgmma splits few rows).
+template <int kRows, int WG, int KSTEP, int kStages>
+void test_wgmma(const std::vector<const HostPart*>& host, int m, int splits, const char* what) {
+  std::vector<double> xd;
+  const int k = host.front()->k;
+  const auto x = random_x(m, k, xd);
+  WgmmaParts parts;
+  parts.count = static_cast<int>(host.size());
+  int cols = 0;
+  for (int i = 0; i < parts.count; ++i) {
+    parts.part[i] = host[i]->device(cols);
+    parts.first_tile[i + 1] = parts.first_tile[i] + (host[i]->n + kRows - 1) / kRows;
+    cols += host[i]->n;
+  }
+  const int kgroups = (k + 63) / 64, kg_per_split = (kgroups + splits - 1) / splits;
+  splits = (kgroups + kg_per_split - 1) / kg_per_split;
+  std::vector<double> got(static_cast<size_t>(m) * cols);
+  if (splits == 1) {
+    std::vector<bf16> y(got.size(), __float2bfloat16(NAN));
+    run<kRows, KSTEP, kStages, WG, false>(parts, x.data(), m, y.data(), cols, nullptr, cols, kg_per_split, 1);
+    for (size_t i = 0; i < y.size(); ++i) got[i] = __bfloat162float(y[i]);
+  } else {
+    std::vector<float> accum(got.size(), 0.0f);
+    run<kRows, KSTEP, kStages, WG, true>(parts, x.data(), m, nullptr, cols, accum.data(), cols, kg_per_split, splits);
+    for (size_t i = 0; i < accum.size(); ++i) got[i] = accum[i];
+  }
+  check(std::string(what) + " m=" + std::to_string(m) + " " + std::to_string(kRows) + " rows, " +
+            (KSTEP > 1 ? std::to_string(KSTEP) + " k groups a barrier, " : "") +
+            std::to_string(kStages) + " stages, " +
+            std::to_string(WG) +
+            " warpgroup(s)" + (splits > 1 ? ", " + std::to_string(splits) + " splits" : ""),
+        got, reference(host, xd, m), 8e-3);
+}
+
+}  // namespace
+
+int main() {
+  const uint64_t seed = std::random_device{}();
+  std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
+  g_rng.seed(seed);
+  // 200 rows: a partial row block and a partial row tile; 352 channels: a partial last k group.
+  const HostPart g64 = make_part(200, 352, 64), g128 = make_part(136, 512, 128),
+                 one = make_part(72, 320, 1 << 20);
+  const HostPart q = make_part(128, 384, 128), kv = make_part(40, 384, 128);
+  const HostPart big = make_part(300, 256, 128);
+  // The shapes of kWgmmaShapes: 128 rows in 3 stages (the default) and in 5, 256 rows in 4,
+  // two k groups a barrier in 3.
+  test_wgmma<128, 1, 1, 3>({&g64}, 40, 1, "[200x352] g64");      // 33..64 tokens: one warpgroup
+  test_wgmma<128, 2, 1, 3>({&g64}, 100, 1, "[200x352] g64");     // 65..128: two
+  test_wgmma<128, 2, 1, 3>({&g128}, 128, 3, "[136x512] g128");   // K split in three
+  test_wgmma<128, 1, 1, 3>({&one}, 64, 2, "[72x320] one group");
+  test_wgmma<128, 2, 1, 3>({&q, &kv, &kv}, 77, 1, "q, k, v [128+40+40 x 384] g128");  // one launch
+  test_wgmma<128, 2, 1, 3>({&q, &kv, &kv}, 128, 2, "q, k, v [128+40+40 x 384] g128");
+  test_wgmma<128, 2, 1, 5>({&g64}, 100, 1, "[200x352] g64");
+  test_wgmma<128, 2, 1, 5>({&g128}, 128, 3, "[136x512] g128");
+  test_wgmma<256, 2, 1, 4>({&big}, 128, 2, "[300x256] g128");    // 256 rows a CTA
+  test_wgmma<256, 1, 1, 4>({&g64, &g64}, 50, 1, "[200+200 x 352] g64");
+  // Two k groups a barrier: an odd count of k groups, and splits ending mid-step.
+  test_wgmma<128, 2, 2, 3>({&g64}, 100, 1, "[200x352] g64");
+  test_wgmma<128, 2, 2, 3>({&g128}, 128, 3, "[136x512] g128");
+  test_wgmma<128, 1, 2, 3>({&q, &kv, &kv}, 60, 2, "q, k, v [128+40+40 x 384] g128");
+  if (g_failures) {
+    std::printf("%d check(s) FAILED (seed %llu)\n", g_failures, static_cast<unsigned long long>(seed));
+    return 1;
+  }
+  std::printf("all emulated wgmma tile-product checks passed\n");
+  return 0;
+}

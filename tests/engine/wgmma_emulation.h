@@ -1,0 +1,97 @@
+#pragma once
+// CPU emulation of kernels/wgmma_primitives.cuh (include after mma_emulation.h, whose threads,
+// shared memory and deferred cp.async it uses): wgmma.mma_async with both operands read from
+// shared memory through the descriptors, in the PTX ISA's layouts (K-major tiles with the
+// 128-byte swizzle; the m64nNk16 accumulator fragment). Stricter than the hardware needs to be:
+// a thread's products are computed when issued and again when wgmma_wait retires their group,
+// and only added to the accumulators then; shared memory written in between (a tile refilled
+// while its product may still be reading it) aborts the test, and accumulators read before the
+// wait hold their old values. Each thread computes only its own accumulator elements, and a
+// thread's retirement covers only its warp: another warp's part of the same product (its A rows,
+// and all of B) may still be read until that warp waits, as on the hardware, where each warp's
+// quarter runs on its own sub-partition's tensor core.
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <vector>
+
+namespace emu {
+struct WgmmaOp {
+  float* d;
+  int n;
+  uint64_t desc_a, desc_b;
+  std::vector<float> product;
+};
+inline thread_local std::vector<WgmmaOp> wgmma_open;
+inline thread_local std::deque<std::vector<WgmmaOp>> wgmma_groups;
+
+// Element (r, k), k < 16, of a K-major tile with the 128-byte swizzle whose slice starts at the
+// descriptor's address.
+inline float wgmma_operand(uint64_t desc, int r, int k) {
+  if ((desc >> 62) != 1) {
+    std::fprintf(stderr, "wgmma emulation: only the 128-byte swizzle is emulated\n");
+    std::abort();
+  }
+  const uint32_t start = static_cast<uint32_t>(desc & 0x3FFF) << 4;
+  const uint32_t stride = static_cast<uint32_t>((desc >> 32) & 0x3FFF) << 4;
+  const uint32_t logical = start + (r / 8) * stride + (r % 8) * 128 + 2 * k;
+  const uint32_t physical = logical ^ (((logical >> 7) & 7) << 4);
+  return bf16_bits_to_float(smem_bf16(physical));
+}
+
+// This thread's elements of the 64 x n product: d[4 i + 2 h + e] = row 16 w + g + 8 h, column
+// 8 i + 2 t + e, for warp w of the warpgroup and lane 4 g + t.
+inline std::vector<float> wgmma_product(const WgmmaOp& op) {
+  const int w = (thread_index.x % 128) / 32, l = lane(), g = l / 4, t = l % 4;
+  std::vector<float> out(op.n / 2);
+  for (int i = 0; i < op.n / 8; ++i)
+    for (int h = 0; h < 2; ++h)
+      for (int e = 0; e < 2; ++e) {
+        const int row = 16 * w + g + 8 * h, col = 8 * i + 2 * t + e;
+        float s = 0.0f;
+        for (int k = 0; k < 16; ++k)
+          s += wgmma_operand(op.desc_a, row, k) * wgmma_operand(op.desc_b, col, k);
+        out[4 * i + 2 * h + e] = s;
+      }
+  return out;
+}
+}  // namespace emu
+
+inline uint64_t wgmma_desc_sw128(uint32_t start) {
+  return static_cast<uint64_t>((start & 0x3FFFF) >> 4) | (uint64_t{1} << 16) |
+         (uint64_t{1024 >> 4} << 32) | (uint64_t{1} << 62);
+}
+inline void fence_proxy_async() {}
+inline void wgmma_fence() {}
+inline void wgmma_commit() {
+  emu::wgmma_groups.push_back(std::move(emu::wgmma_open));
+  emu::wgmma_open.clear();
+}
+// .sync.aligned: the lanes of a warp leave the wait together (each thread retires its own
+// elements; a warp's lanes may not run ahead of one another's retirement).
+template <int N>
+inline void wgmma_wait() {
+  emu::warp().bar.arrive_and_wait();
+  while (emu::wgmma_groups.size() > static_cast<size_t>(N)) {
+    for (emu::WgmmaOp& op : emu::wgmma_groups.front()) {
+      if (emu::wgmma_product(op) != op.product) {
+        std::fprintf(stderr,
+                     "wgmma emulation: an operand in shared memory changed between the wgmma "
+                     "and the wait that retires it (thread %d, block %d)\n",
+                     emu::thread_index.x, emu::block_index.x);
+        std::abort();
+      }
+      for (int i = 0; i < op.n / 2; ++i) op.d[i] += op.product[i];
+    }
+    emu::wgmma_groups.pop_front();
+  }
+  emu::warp().bar.arrive_and_wait();
+}
+template <int R>
+inline void wgmma_pin(float (&)[R]) {}
+template <int N>
+inline void wgmma_m64k16_ss(float (&d)[N / 2], uint64_t desc_a, uint64_t desc_b) {
+  emu::WgmmaOp op{d, N, desc_a, desc_b, {}};
+  op.product = emu::wgmma_product(op);
+  emu::wgmma_open.push_back(std::move(op));
+}

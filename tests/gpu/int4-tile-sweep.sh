@@ -2,9 +2,10 @@
 # The int4 tile products' shapes on the GPU machine, after tests/gpu/quant-checks.sh built
 # build-quant in the same call: test_cuda_quant's checks with each wgmma shape
 # (PAGODA_CUDA_INT4_WGMMA_SHAPE, kernels/quant_int4_wgmma.cu), the 7B products timed at
-# SWEEP_M tokens ("64,128") for each shape, with the k groups unsplit and with the mma.sync tiles,
+# SWEEP_M tokens ("64,128") for each shape, with forced k-group splits and with the mma.sync tiles,
 # and pagoda-bench AWQ decode at SWEEP_BATCHES ("64,128") for each shape. Summary to
-# $OUT/sweep.log, details to $OUT/sweep-detail.log.
+# $OUT/sweep.log, details to $OUT/sweep-detail.log. SWEEP_SHAPES ("0 1 2 3"), SWEEP_SPLITS ("1": the
+# forced splits of the k groups timed with the default shape).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 source tests/gpu/unpack-deps.sh
@@ -24,7 +25,9 @@ time_shapes() {  # time_shapes TAG ENV...
     "$T/test_cuda_quant" 2>&1 | grep "frag 7B" | tee -a "$LOG"
 }
 for shape in ${SWEEP_SHAPES:-0 1 2 3}; do time_shapes "shape $shape" PAGODA_CUDA_INT4_WGMMA_SHAPE=$shape; done
-time_shapes "shape 0, k groups unsplit" PAGODA_CUDA_INT4_WGMMA_SPLITS=1
+for splits in ${SWEEP_SPLITS:-1}; do
+  time_shapes "default shape, k groups in $splits" PAGODA_CUDA_INT4_WGMMA_SPLITS=$splits
+done
 time_shapes "mma.sync tiles" PAGODA_CUDA_INT4_WGMMA=0
 for shape in ${SWEEP_SHAPES:-0 1 2 3}; do
   PAGODA_CUDA_INT4_WGMMA_SHAPE=$shape timeout 60 "$T/pagoda-bench" --model qwen2.5-7b --quant awq \

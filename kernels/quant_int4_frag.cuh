@@ -1,8 +1,8 @@
 #pragma once
 // The int4 mma fragment layout (quant_gemm.h, QuantPart::frag) as device helpers shared by its
-// kernels: quant_int4_mma.cu (repacking, the 5..128-token products, dequantization) and
-// quant_int4_stream.cu (the 1..4-token streaming product). Internal linkage: every .cu compiles
-// its own inline copy.
+// kernels: quant_int4_mma.cu (repacking, the 9..128-token products, dequantization),
+// quant_int4_wgmma.cu (the 65..128-token tiles on sm_90a) and quant_int4_stream.cu (the
+// 1..8-token streaming product). Internal linkage: every .cu compiles its own inline copy.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -73,6 +73,26 @@ __device__ __forceinline__ void decode_group(const uint4& words, uint32_t zero_l
       a[j][r] = bf16x2_bits(__hsub2(*reinterpret_cast<const __nv_bfloat162*>(&v),
                                     *reinterpret_cast<const __nv_bfloat162*>(&z)));
     }
+}
+
+// The fragments as bf16 weights, (q - zero) * scale rounded to bf16 (the dequantize route's
+// precision), from the scale_zero words of rows g and g + 8: the tile products, whose tensor
+// cores accumulate across k groups of different scales.
+__device__ __forceinline__ void decode_group_scaled(const uint4& words, uint32_t scale_zero_lo,
+                                                    uint32_t scale_zero_hi, uint32_t (&a)[4][4]) {
+  uint32_t zero_lo, zero_hi;
+  float scale_lo, scale_hi;
+  row_scale(scale_zero_lo, zero_lo, scale_lo);
+  row_scale(scale_zero_hi, zero_hi, scale_hi);
+  decode_group(words, zero_lo, zero_hi, a);
+  const __nv_bfloat162 sc_lo = __float2bfloat162_rn(scale_lo);
+  const __nv_bfloat162 sc_hi = __float2bfloat162_rn(scale_hi);
+#pragma unroll
+  for (int j = 0; j < 4; ++j)
+#pragma unroll
+    for (int r = 0; r < 4; ++r)
+      a[j][r] = bf16x2_bits(__hmul2(*reinterpret_cast<const __nv_bfloat162*>(&a[j][r]),
+                                    (r & 1) ? sc_hi : sc_lo));
 }
 
 // The same fragments without the zero: 128 + q (exact), for products that subtract

@@ -234,19 +234,9 @@ __global__ void __launch_bounds__(kGemmWarps * 32, 2)
     __syncthreads();  // stage kg is in; every warp is done with the one refilled next
     load_stage(kg + kStages - 1);
     const Stage& st = stages[kg % kStages];
-    uint32_t zero_lo, zero_hi;
-    float scale_lo, scale_hi;
-    row_scale(st.scale_zero[16 * local_rb + g], zero_lo, scale_lo);
-    row_scale(st.scale_zero[16 * local_rb + g + 8], zero_hi, scale_hi);
     uint32_t a[4][4];
-    decode_group(st.w[local_rb][lane], zero_lo, zero_hi, a);
-    const __nv_bfloat162 sc_lo = __float2bfloat162_rn(scale_lo), sc_hi = __float2bfloat162_rn(scale_hi);
-#pragma unroll
-    for (int j = 0; j < 4; ++j)
-#pragma unroll
-      for (int r = 0; r < 4; ++r)
-        a[j][r] = bf16x2_bits(__hmul2(*reinterpret_cast<const __nv_bfloat162*>(&a[j][r]),
-                                      (r & 1) ? sc_hi : sc_lo));
+    decode_group_scaled(st.w[local_rb][lane], st.scale_zero[16 * local_rb + g],
+                        st.scale_zero[16 * local_rb + g + 8], a);
 #pragma unroll
     for (int nt = 0; nt < NT; ++nt) {
       const bf16* xr = st.x[8 * (tile0 + nt) + g] + 16 * t;

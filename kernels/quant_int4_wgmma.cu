@@ -151,20 +151,8 @@ __global__ void __launch_bounds__(WG * 128, CTAS)
     unsigned char* tile = tiles + (buf * KSTEP + q) * L::kTileBytes;
 #pragma unroll
     for (int rb = warp; rb < L::kBlocks; rb += 4 * WG) {
-      uint32_t zero_lo, zero_hi;
-      float scale_lo, scale_hi;
-      row_scale(scales[16 * rb + g], zero_lo, scale_lo);
-      row_scale(scales[16 * rb + g + 8], zero_hi, scale_hi);
       uint32_t a[4][4];
-      decode_group(pack[32 * rb + lane], zero_lo, zero_hi, a);
-      const __nv_bfloat162 sc_lo = __float2bfloat162_rn(scale_lo);
-      const __nv_bfloat162 sc_hi = __float2bfloat162_rn(scale_hi);
-#pragma unroll
-      for (int j = 0; j < 4; ++j)
-#pragma unroll
-        for (int r = 0; r < 4; ++r)
-          a[j][r] = bf16x2_bits(__hmul2(*reinterpret_cast<const __nv_bfloat162*>(&a[j][r]),
-                                        (r & 1) ? sc_hi : sc_lo));
+      decode_group_scaled(pack[32 * rb + lane], scales[16 * rb + g], scales[16 * rb + g + 8], a);
       // a[j][r]: row g + 8 (r & 1), channels 16 t + 4 j + 2 (r >> 1) + {0, 1}.
 #pragma unroll
       for (int h = 0; h < 2; ++h) {

@@ -1,7 +1,8 @@
 #pragma once
 // The PTX primitives of the warpgroup tensor-core kernels (sm_90a: quant_int4_wgmma.cu): shared
 // memory matrix descriptors, wgmma.mma_async with both operands in shared memory, its fences and
-// group waits, and the proxy fence between ordinary shared stores and the tensor cores' reads.
+// group waits, the proxy fence between ordinary shared stores and the tensor cores' reads,
+// mbarriers and named barriers.
 // tests/engine/quant.cmake swaps this include for a CPU emulation (tests/engine/wgmma_emulation.h)
 // that reads the operands at issue and again at the wait (a write in between is reported), so
 // these keep the emulation's names and signatures. Every wgmma call is collective over the
@@ -48,6 +49,28 @@ template <int R>
 __device__ __forceinline__ void wgmma_pin(float (&d)[R]) {
 #pragma unroll
   for (int i = 0; i < R; ++i) asm volatile("" : "+f"(d[i])::"memory");
+}
+
+// mbarriers in shared memory (8 bytes, 8-byte aligned): init by one thread before a barrier
+// that publishes it; a phase completes when `count` threads have arrived (release), and a wait
+// for parity P returns once the phase of that parity has completed (acquire).
+__device__ __forceinline__ void mbarrier_init(uint32_t bar, int count) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(count) : "memory");
+}
+__device__ __forceinline__ void mbarrier_arrive(uint32_t bar) {
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(bar) : "memory");
+}
+__device__ __forceinline__ void mbarrier_wait_parity(uint32_t bar, int parity) {
+  asm volatile(
+      "{\n.reg .pred done;\nwait_%=:\n"
+      "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
+      "@!done bra wait_%=;\n}\n" ::"r"(bar),
+      "r"(parity)
+      : "memory");
+}
+// A barrier among `threads` threads (whole warps) under id 1..15 (0 is __syncthreads).
+__device__ __forceinline__ void named_barrier_sync(int id, int threads) {
+  asm volatile("bar.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
 }
 
 // d (64 x N, f32) += a (64 x 16, bf16, K-major) * b (16 x N, bf16, K-major: N rows of k), both

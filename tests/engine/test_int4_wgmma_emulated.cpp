@@ -7,12 +7,14 @@
 // at their wait and checks that no wgmma operand changes before its wait, so the ring's and the
 // decoded tiles' reuse is checked too. The weights are rounded to bf16 as the dequantize route
 // rounds them, hence the tolerance. The descriptor and fragment layouts themselves are checked
-// on the GPU (test_cuda_quant).
+// on the GPU (test_cuda_quant). The split-roles kernel (int4_wgmma_specialized_kernel) the same
+// way, its mbarrier hand-offs included.
 #include <barrier>
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "int4_wgmma_emulated.cpp"
@@ -53,8 +55,39 @@ void run(const WgmmaParts& parts, const bf16* x, int m, void* y, int ldy, float*
       }
 }
 
+// The split-roles kernel the same way (384 threads: one copying and decoding warpgroup, two
+// multiplying).
+template <int kStages, bool F32>
+void run_specialized(const WgmmaParts& parts, const bf16* x, int m, void* y, int ldy,
+                     float* accum, int ld_accum, int kg_per_split, int splits) {
+  using L = WgmmaSpecializedLayout<kStages>;
+  std::vector<unsigned char> smem(L::kBytes);
+  emu::smem = smem.data();
+  const int tiles = parts.first_tile[parts.count], token_tiles = (m + 127) / 128;
+  emu::grid_dim.x = tiles, emu::grid_dim.y = token_tiles, emu::grid_dim.z = splits;
+  for (int bz = 0; bz < splits; ++bz)
+    for (int by = 0; by < token_tiles; ++by)
+      for (int bx = 0; bx < tiles; ++bx) {
+        std::barrier<> block_barrier(L::kThreads);
+        std::vector<emu::Warp> warps(L::kThreads / 32);
+        emu::block_barrier = &block_barrier;
+        emu::warps = warps.data();
+        std::memset(smem.data(), 0xff, smem.size());
+        std::vector<std::thread> threads;
+        for (int t = 0; t < L::kThreads; ++t)
+          threads.emplace_back([&, t] {
+            emu::thread_index.x = t;
+            emu::block_index.x = bx, emu::block_index.y = by, emu::block_index.z = bz;
+            int4_wgmma_specialized_kernel<kStages, F32>(parts, x, m, y, ldy, accum, ld_accum,
+                                                        kg_per_split);
+          });
+        for (auto& th : threads) th.join();
+      }
+}
+
 // y = x [parts]^T for m tokens, stored as bf16 (splits == 1) or accumulated in float over splits
 // of the k groups (as launch_wgmma splits few rows).
+// kRows 0: the split-roles kernel (kStages deep).
 template <int kRows, int WG, int KSTEP, int kStages>
 void test_wgmma(const std::vector<const HostPart*>& host, int m, int splits, const char* what) {
   std::vector<double> xd;
@@ -65,26 +98,35 @@ void test_wgmma(const std::vector<const HostPart*>& host, int m, int splits, con
   int cols = 0;
   for (int i = 0; i < parts.count; ++i) {
     parts.part[i] = host[i]->device(cols);
-    parts.first_tile[i + 1] = parts.first_tile[i] + (host[i]->n + kRows - 1) / kRows;
+    constexpr int kTileRows = kRows ? kRows : 128;
+    parts.first_tile[i + 1] = parts.first_tile[i] + (host[i]->n + kTileRows - 1) / kTileRows;
     cols += host[i]->n;
   }
   const int kgroups = (k + 63) / 64, kg_per_split = (kgroups + splits - 1) / splits;
   splits = (kgroups + kg_per_split - 1) / kg_per_split;
   std::vector<double> got(static_cast<size_t>(m) * cols);
+  auto launch = [&](auto f32, void* y, float* accum) {
+    constexpr bool kF32 = decltype(f32)::value;
+    if constexpr (kRows == 0)
+      run_specialized<kStages, kF32>(parts, x.data(), m, y, cols, accum, cols, kg_per_split,
+                                     splits);
+    else
+      run<kRows, KSTEP, kStages, WG, kF32>(parts, x.data(), m, y, cols, accum, cols,
+                                           kg_per_split, splits);
+  };
   if (splits == 1) {
     std::vector<bf16> y(got.size(), __float2bfloat16(NAN));
-    run<kRows, KSTEP, kStages, WG, false>(parts, x.data(), m, y.data(), cols, nullptr, cols, kg_per_split, 1);
+    launch(std::false_type{}, y.data(), nullptr);
     for (size_t i = 0; i < y.size(); ++i) got[i] = __bfloat162float(y[i]);
   } else {
     std::vector<float> accum(got.size(), 0.0f);
-    run<kRows, KSTEP, kStages, WG, true>(parts, x.data(), m, nullptr, cols, accum.data(), cols, kg_per_split, splits);
+    launch(std::true_type{}, nullptr, accum.data());
     for (size_t i = 0; i < accum.size(); ++i) got[i] = accum[i];
   }
-  check(std::string(what) + " m=" + std::to_string(m) + " " + std::to_string(kRows) + " rows, " +
+  check(std::string(what) + " m=" + std::to_string(m) + " " +
+            (kRows ? std::to_string(kRows) + " rows, " : std::string("split roles, ")) +
             (KSTEP > 1 ? std::to_string(KSTEP) + " k groups a barrier, " : "") +
-            std::to_string(kStages) + " stages, " +
-            std::to_string(WG) +
-            " warpgroup(s)" + (splits > 1 ? ", " + std::to_string(splits) + " splits" : ""),
+            std::to_string(kStages) + " stages, " + std::to_string(WG) + " warpgroup(s)" + (splits > 1 ? ", " + std::to_string(splits) + " splits" : ""),
         got, reference(host, xd, m), 8e-3);
 }
 
@@ -115,6 +157,12 @@ int main() {
   test_wgmma<128, 2, 2, 3>({&g64}, 100, 1, "[200x352] g64");
   test_wgmma<128, 2, 2, 3>({&g128}, 128, 3, "[136x512] g128");
   test_wgmma<128, 1, 2, 3>({&q, &kv, &kv}, 60, 2, "q, k, v [128+40+40 x 384] g128");
+  // The split-roles kernel: more k groups than stages (its ring wraps), partial tiles, splits.
+  const HostPart deep = make_part(200, 1024, 128);
+  test_wgmma<0, 2, 1, 5>({&deep}, 100, 1, "[200x1024] g128");
+  test_wgmma<0, 2, 1, 5>({&g64}, 128, 2, "[200x352] g64");
+  test_wgmma<0, 2, 1, 5>({&q, &kv, &kv}, 77, 1, "q, k, v [128+40+40 x 384] g128");
+  test_wgmma<0, 2, 1, 5>({&one}, 40, 1, "[72x320] one group");
   if (g_failures) {
     std::printf("%d check(s) FAILED (seed %llu)\n", g_failures, static_cast<unsigned long long>(seed));
     return 1;

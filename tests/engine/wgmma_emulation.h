@@ -9,10 +9,18 @@
 // wait hold their old values. Each thread computes only its own accumulator elements, and a
 // thread's retirement covers only its warp: another warp's part of the same product (its A rows,
 // and all of B) may still be read until that warp waits, as on the hardware, where each warp's
-// quarter runs on its own sub-partition's tensor core.
+// quarter runs on its own sub-partition's tensor core. Warps sometimes sleep before retiring
+// (a late product), and mbarriers and named barriers are emulated too.
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <thread>
 #include <vector>
 
 namespace emu {
@@ -57,6 +65,47 @@ inline std::vector<float> wgmma_product(const WgmmaOp& op) {
 }
 }  // namespace emu
 
+// mbarriers keyed by their shared-memory offset (reset by init, which each CTA runs first).
+namespace emu {
+struct MBarrier {
+  int count = 0, pending = 0, phase = 0;
+};
+inline std::mutex mbarrier_mutex;
+inline std::condition_variable mbarrier_cv;
+inline std::map<uint32_t, MBarrier> mbarriers;
+// Named barriers 1..15 among a subset of a block's threads.
+inline std::map<int, std::unique_ptr<std::barrier<>>> named_barriers;
+inline std::mutex named_mutex;
+}  // namespace emu
+inline void mbarrier_init(uint32_t bar, int count) {
+  std::lock_guard<std::mutex> lock(emu::mbarrier_mutex);
+  emu::mbarriers[bar] = emu::MBarrier{count, count, 0};
+}
+inline void mbarrier_arrive(uint32_t bar) {
+  std::lock_guard<std::mutex> lock(emu::mbarrier_mutex);
+  emu::MBarrier& b = emu::mbarriers.at(bar);
+  if (--b.pending == 0) {
+    b.phase ^= 1;
+    b.pending = b.count;
+    emu::mbarrier_cv.notify_all();
+  }
+}
+inline void mbarrier_wait_parity(uint32_t bar, int parity) {
+  std::unique_lock<std::mutex> lock(emu::mbarrier_mutex);
+  // The phase of parity `parity` has completed once the current phase's parity differs.
+  emu::mbarrier_cv.wait(lock, [&] { return emu::mbarriers.at(bar).phase != (parity & 1); });
+}
+inline void named_barrier_sync(int id, int threads) {
+  std::barrier<>* b;
+  {
+    std::lock_guard<std::mutex> lock(emu::named_mutex);
+    auto& slot = emu::named_barriers[id];
+    if (!slot) slot = std::make_unique<std::barrier<>>(threads);
+    b = slot.get();
+  }
+  b->arrive_and_wait();
+}
+
 inline uint64_t wgmma_desc_sw128(uint32_t start) {
   return static_cast<uint64_t>((start & 0x3FFFF) >> 4) | (uint64_t{1} << 16) |
          (uint64_t{1024 >> 4} << 32) | (uint64_t{1} << 62);
@@ -69,8 +118,14 @@ inline void wgmma_commit() {
 }
 // .sync.aligned: the lanes of a warp leave the wait together (each thread retires its own
 // elements; a warp's lanes may not run ahead of one another's retirement).
+// A product may finish late: now and then a warp sleeps before retiring, so that a write the
+// kernel makes too early (a slot handed back before its products were retired) lands while the
+// product is still pending, where the check sees it.
 template <int N>
 inline void wgmma_wait() {
+  thread_local std::minstd_rand delays(static_cast<unsigned>(emu::thread_index.x) * 7919u + 1u);
+  if (emu::lane() == 0 && delays() % 8 == 0)
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
   emu::warp().bar.arrive_and_wait();
   while (emu::wgmma_groups.size() > static_cast<size_t>(N)) {
     for (emu::WgmmaOp& op : emu::wgmma_groups.front()) {

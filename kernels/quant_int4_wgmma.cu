@@ -96,6 +96,25 @@ __device__ __forceinline__ void store_pair(float v0, float v1, bool pair, int to
   }
 }
 
+// A warp's accumulators of a 64 x ROWS product: d[4 i + 2 h + e] = token first_token + g + 8 h,
+// row row_base + 8 i + 2 t + e (col: the part's first column in the split's accumulator).
+template <int ROWS, bool OutF32>
+__device__ __forceinline__ void store_products(const float (&d)[ROWS / 2], int first_token,
+                                               int lane, int row_base, int m, const QuantPart& w,
+                                               int col, void* y, int ldy, float* accum,
+                                               int ld_accum) {
+  const int g = lane >> 2, t = lane & 3;
+#pragma unroll
+  for (int i = 0; i < ROWS / 8; ++i)
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int token = first_token + g + 8 * h, row = row_base + 8 * i + 2 * t;
+      if (token >= m || row >= w.n) continue;
+      store_pair<OutF32>(d[4 * i + 2 * h], d[4 * i + 2 * h + 1], row + 1 < w.n, token, row, col,
+                         w.row0, y, ldy, accum, ld_accum);
+    }
+}
+
 // A stage of the ring holds KSTEP k groups (one barrier each), a sub-slot per k group.
 template <int ROWS, int WG, int STAGES, int KSTEP>
 struct WgmmaLayout {
@@ -122,7 +141,7 @@ __global__ void __launch_bounds__(WG * 128, CTAS)
   static_assert(kInt4MaxParts == 3);
   const QuantPart w = pi == 0 ? parts.part[0] : pi == 1 ? parts.part[1] : parts.part[2];
   const int tid = threadIdx.x, wg = tid >> 7, warp = tid >> 5;
-  const int lane = tid & 31, g = lane >> 2, t = lane & 3;
+  const int lane = tid & 31;
   const int row_base = (blockIdx.x - parts.first_tile[pi]) * ROWS;
   const int tok_base = blockIdx.y * 64 * WG;
   const int kgroups = (w.k + 63) / 64, rbs = (w.n + 15) / 16;
@@ -241,18 +260,8 @@ __global__ void __launch_bounds__(WG * 128, CTAS)
   wgmma_pin(d);
   cp_async_wait<0>();
 
-  // d[4 i + 2 h + e] = token 16 (warp % 4) + g + 8 h of the warpgroup, row 8 i + 2 t + e.
-  const int col = w.row0 - parts.col0;
-#pragma unroll
-  for (int i = 0; i < ROWS / 8; ++i)
-#pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      const int token = tok_base + 64 * wg + 16 * (warp & 3) + g + 8 * h;
-      const int row = row_base + 8 * i + 2 * t;
-      if (token >= m || row >= w.n) continue;
-      store_pair<OutF32>(d[4 * i + 2 * h], d[4 * i + 2 * h + 1], row + 1 < w.n, token, row, col,
-                         w.row0, y, ldy, accum, ld_accum);
-    }
+  store_products<ROWS, OutF32>(d, tok_base + 64 * wg + 16 * (warp & 3), lane, row_base, m, w,
+                               w.row0 - parts.col0, y, ldy, accum, ld_accum);
 }
 
 // The same product with the roles split (warp specialization): warpgroup 0 only copies and
@@ -360,7 +369,7 @@ __global__ void __launch_bounds__(384, 1)
   }
 
   // The multiplying warpgroups: c = wg - 1 takes tokens 64 c .. 64 c + 63 of the CTA.
-  const int c = wg - 1, g = lane >> 2, t = lane & 3;
+  const int c = wg - 1;
   float d[kRows / 2];
 #pragma unroll
   for (int i = 0; i < kRows / 2; ++i) d[i] = 0.0f;
@@ -380,17 +389,8 @@ __global__ void __launch_bounds__(384, 1)
   wgmma_wait<0>();
   wgmma_pin(d);
 
-  const int col = w.row0 - parts.col0;
-#pragma unroll
-  for (int i = 0; i < kRows / 8; ++i)
-#pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      const int token = tok_base + 64 * c + 16 * (warp & 3) + g + 8 * h;
-      const int row = row_base + 8 * i + 2 * t;
-      if (token >= m || row >= w.n) continue;
-      store_pair<OutF32>(d[4 * i + 2 * h], d[4 * i + 2 * h + 1], row + 1 < w.n, token, row, col,
-                         w.row0, y, ldy, accum, ld_accum);
-    }
+  store_products<kRows, OutF32>(d, tok_base + 64 * c + 16 * (warp & 3), lane, row_base, m, w,
+                                w.row0 - parts.col0, y, ldy, accum, ld_accum);
 }
 
 // The shapes the host launches (kWgmmaShapes), each with one or two warpgroups of 64 tokens.

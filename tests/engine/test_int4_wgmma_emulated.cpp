@@ -26,63 +26,53 @@ using namespace pagoda::cuda;
 using namespace int4_frag_test;
 
 
-// The kernel over its grid, one CTA at a time, a std::thread per CUDA thread.
+// kernel() over a tiles x token_tiles x splits grid, one CTA at a time, a std::thread per CUDA
+// thread, with `bytes` of shared memory.
+template <typename Kernel>
+void run_grid(int tiles, int token_tiles, int splits, int threads, size_t bytes,
+              const Kernel& kernel) {
+  std::vector<unsigned char> smem(bytes);
+  emu::smem = smem.data();
+  emu::grid_dim.x = tiles, emu::grid_dim.y = token_tiles, emu::grid_dim.z = splits;
+  for (int bz = 0; bz < splits; ++bz)
+    for (int by = 0; by < token_tiles; ++by)
+      for (int bx = 0; bx < tiles; ++bx) {
+        std::barrier<> block_barrier(threads);
+        std::vector<emu::Warp> warps(threads / 32);
+        emu::block_barrier = &block_barrier;
+        emu::warps = warps.data();
+        std::memset(smem.data(), 0xff, smem.size());  // NaN: a stage read before it landed shows
+        std::vector<std::thread> pool;
+        for (int t = 0; t < threads; ++t)
+          pool.emplace_back([&, t] {
+            emu::thread_index.x = t;
+            emu::block_index.x = bx, emu::block_index.y = by, emu::block_index.z = bz;
+            kernel();
+          });
+        for (auto& th : pool) th.join();
+      }
+}
+
 template <int kRows, int KSTEP, int kStages, int WG, bool F32>
 void run(const WgmmaParts& parts, const bf16* x, int m, void* y, int ldy, float* accum,
          int ld_accum, int kg_per_split, int splits) {
   using L = WgmmaLayout<kRows, WG, kStages, KSTEP>;
-  std::vector<unsigned char> smem(L::kBytes);
-  emu::smem = smem.data();
-  const int tiles = parts.first_tile[parts.count], token_tiles = (m + 64 * WG - 1) / (64 * WG);
-  emu::grid_dim.x = tiles, emu::grid_dim.y = token_tiles, emu::grid_dim.z = splits;
-  for (int bz = 0; bz < splits; ++bz)
-    for (int by = 0; by < token_tiles; ++by)
-      for (int bx = 0; bx < tiles; ++bx) {
-        std::barrier<> block_barrier(L::kThreads);
-        std::vector<emu::Warp> warps(L::kThreads / 32);
-        emu::block_barrier = &block_barrier;
-        emu::warps = warps.data();
-        std::memset(smem.data(), 0xff, smem.size());  // NaN: a stage read before it landed shows
-        std::vector<std::thread> threads;
-        for (int t = 0; t < L::kThreads; ++t)
-          threads.emplace_back([&, t] {
-            emu::thread_index.x = t;
-            emu::block_index.x = bx, emu::block_index.y = by, emu::block_index.z = bz;
-            int4_wgmma_kernel<kRows, WG, kStages, KSTEP, 1, F32>(parts, x, m, y, ldy, accum, ld_accum,
-                                                       kg_per_split);
-          });
-        for (auto& th : threads) th.join();
-      }
+  run_grid(parts.first_tile[parts.count], (m + 64 * WG - 1) / (64 * WG), splits, L::kThreads,
+           L::kBytes, [&] {
+             int4_wgmma_kernel<kRows, WG, kStages, KSTEP, 1, F32>(parts, x, m, y, ldy, accum,
+                                                                  ld_accum, kg_per_split);
+           });
 }
 
-// The split-roles kernel the same way (384 threads: one copying and decoding warpgroup, two
-// multiplying).
+// The split-roles kernel (384 threads: one copying and decoding warpgroup, two multiplying).
 template <int kStages, bool F32>
 void run_specialized(const WgmmaParts& parts, const bf16* x, int m, void* y, int ldy,
                      float* accum, int ld_accum, int kg_per_split, int splits) {
   using L = WgmmaSpecializedLayout<kStages>;
-  std::vector<unsigned char> smem(L::kBytes);
-  emu::smem = smem.data();
-  const int tiles = parts.first_tile[parts.count], token_tiles = (m + 127) / 128;
-  emu::grid_dim.x = tiles, emu::grid_dim.y = token_tiles, emu::grid_dim.z = splits;
-  for (int bz = 0; bz < splits; ++bz)
-    for (int by = 0; by < token_tiles; ++by)
-      for (int bx = 0; bx < tiles; ++bx) {
-        std::barrier<> block_barrier(L::kThreads);
-        std::vector<emu::Warp> warps(L::kThreads / 32);
-        emu::block_barrier = &block_barrier;
-        emu::warps = warps.data();
-        std::memset(smem.data(), 0xff, smem.size());
-        std::vector<std::thread> threads;
-        for (int t = 0; t < L::kThreads; ++t)
-          threads.emplace_back([&, t] {
-            emu::thread_index.x = t;
-            emu::block_index.x = bx, emu::block_index.y = by, emu::block_index.z = bz;
-            int4_wgmma_specialized_kernel<kStages, F32>(parts, x, m, y, ldy, accum, ld_accum,
-                                                        kg_per_split);
-          });
-        for (auto& th : threads) th.join();
-      }
+  run_grid(parts.first_tile[parts.count], (m + 127) / 128, splits, L::kThreads, L::kBytes, [&] {
+    int4_wgmma_specialized_kernel<kStages, F32>(parts, x, m, y, ldy, accum, ld_accum,
+                                                kg_per_split);
+  });
 }
 
 // y = x [parts]^T for m tokens, stored as bf16 (splits == 1) or accumulated in float over splits

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #ifndef __launch_bounds__
@@ -74,6 +75,27 @@ inline void ldmatrix(uint32_t (&r)[4], uint32_t addr, bool trans) {
     r[i] = uint32_t(lo) | (uint32_t(hi) << 16);
   }
   w.bar.arrive_and_wait();
+}
+// Runs block (bx, by, bz) of a kernel as `threads` std::threads over shared memory poisoned
+// with 0xff (NaN: a stage read before it was filled or landed shows); body() is the kernel
+// call. Blocks run one at a time.
+template <typename Body>
+void run_block(int threads, std::vector<unsigned char>& shared, int bx, int by, int bz,
+               const Body& body) {
+  std::barrier<> block(threads);
+  std::vector<Warp> block_warps(threads / 32);
+  block_barrier = &block;
+  warps = block_warps.data();
+  smem = shared.data();
+  std::memset(shared.data(), 0xff, shared.size());
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      thread_index.x = t;
+      block_index.x = bx, block_index.y = by, block_index.z = bz;
+      body();
+    });
+  for (auto& th : pool) th.join();
 }
 }  // namespace emu
 

@@ -35,27 +35,6 @@ std::vector<bf16> to_bf16(const std::vector<float>& v) {
 
 using SeqSpec = SeqShape;
 
-// Runs block (bx, by, bz) of a kernel as kThreads emulated threads over fresh shared memory
-// (poisoned: NaN shows stale or unloaded staging).
-template <typename Body>
-void run_block(std::vector<unsigned char>& smem, int bx, int by, int bz, Body&& body) {
-  std::barrier<> block_barrier(kThreads);
-  std::vector<emu::Warp> warps(kWarps);
-  emu::block_barrier = &block_barrier;
-  emu::warps = warps.data();
-  std::memset(smem.data(), 0xff, smem.size());
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t)
-    threads.emplace_back([&, t] {
-      emu::thread_index.x = t;
-      emu::block_index.x = bx;
-      emu::block_index.y = by;
-      emu::block_index.z = bz;
-      body();
-    });
-  for (auto& th : threads) th.join();
-}
-
 // ||out - ref|| / ||ref||, infinite when an element was never written (NaN).
 double rel_error(const std::vector<bf16>& out, const std::vector<double>& ref) {
   double num = 0, den = 0;
@@ -89,10 +68,10 @@ void test_case(int nh, int nkv, int block_size, const std::vector<SeqSpec>& seqs
   const int group = nh / nkv, hpc = std::min(group, kRows);
   const int tiles_per_block = kRows / (qpt * hpc), chunks = (group + hpc - 1) / hpc;
   std::vector<unsigned char> smem(smem_bytes<HD>());
-  emu::smem = smem.data();
   for (int bx = 0; bx < p.num_tiles; ++bx)
     for (int by = 0; by < nkv * chunks; ++by)
-      run_block(smem, bx, by, 0, [&] { attention_mma_kernel<HD>(p, qpt, hpc, tiles_per_block); });
+      emu::run_block(kThreads, smem, bx, by, 0,
+                     [&] { attention_mma_kernel<HD>(p, qpt, hpc, tiles_per_block); });
   const auto ref = pagoda::testing::reference_attention(
       seqs, q_start, tables, stride, {nh, nkv, HD, block_size}, q, kc, vc);
   const double err = rel_error(out, ref);
@@ -134,11 +113,10 @@ void decode_case(int nh, int nkv, int block_size, const std::vector<int>& contex
   const int group = nh / nkv, hpc = std::min(group, kDecodeRows);
   const int chunks = (group + hpc - 1) / hpc;
   std::vector<unsigned char> smem(decode_smem_bytes<HD>());
-  emu::smem = smem.data();
   for (int bx = 0; bx < p.num_tiles; ++bx)
     for (int by = 0; by < nkv * chunks; ++by)
       for (int bz = 0; bz < max_splits; ++bz)
-        run_block(smem, bx, by, bz, [&] {
+        emu::run_block(kThreads, smem, bx, by, bz, [&] {
           attention_decode_mma_kernel<HD>(p, hpc, split_keys, (bx + bz) % 2 == 0);
         });
   // The merge has no barriers: its threads run one after another.

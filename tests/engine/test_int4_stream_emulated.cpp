@@ -25,23 +25,9 @@ using namespace int4_frag_test;
 template <int W, int A, int PARTS, int EPI, bool XS = false>
 void run(const StreamParams& p, int grid) {
   std::vector<unsigned char> smem(partial_bytes(W, 2) + (XS ? staged_bytes(p.k, p.a.m) : 0));
-  emu::smem = smem.data();
   emu::grid_dim.x = grid;
-  for (int bx = 0; bx < grid; ++bx) {
-    std::barrier<> block_barrier(W * 32);
-    std::vector<emu::Warp> warps(W);
-    emu::block_barrier = &block_barrier;
-    emu::warps = warps.data();
-    std::memset(smem.data(), 0xff, smem.size());  // NaN: an entry read before it was filled shows
-    std::vector<std::thread> threads;
-    for (int t = 0; t < W * 32; ++t)
-      threads.emplace_back([&, t] {
-        emu::thread_index.x = t;
-        emu::block_index.x = bx;
-        int4_stream_kernel<W, A, PARTS, EPI, XS, 1>(p);
-      });
-    for (auto& th : threads) th.join();
-  }
+  for (int bx = 0; bx < grid; ++bx)
+    emu::run_block(W * 32, smem, bx, 0, 0, [&] { int4_stream_kernel<W, A, PARTS, EPI, XS, 1>(p); });
 }
 
 StreamParams params(const std::vector<const HostPart*>& parts, bool swiglu) {

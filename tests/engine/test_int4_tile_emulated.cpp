@@ -26,24 +26,12 @@ template <int NT, int TS, bool F32>
 void run(const QuantPart& w, const bf16* x, int m, void* y, float* accum, int kg_per_split,
          int ctas, int splits) {
   std::vector<unsigned char> smem(sizeof(GemmStage<NT, TS>) * kStages);
-  emu::smem = smem.data();
   emu::grid_dim.x = ctas, emu::grid_dim.y = splits;
   for (int by = 0; by < splits; ++by)
-    for (int bx = 0; bx < ctas; ++bx) {
-      std::barrier<> block_barrier(kGemmWarps * 32);
-      std::vector<emu::Warp> warps(kGemmWarps);
-      emu::block_barrier = &block_barrier;
-      emu::warps = warps.data();
-      std::memset(smem.data(), 0xff, smem.size());  // NaN: a stage read before it landed shows
-      std::vector<std::thread> threads;
-      for (int t = 0; t < kGemmWarps * 32; ++t)
-        threads.emplace_back([&, t] {
-          emu::thread_index.x = t;
-          emu::block_index.x = bx, emu::block_index.y = by;
-          int4_gemm_kernel<NT, TS, F32>(w, x, m, y, w.n, accum, kg_per_split);
-        });
-      for (auto& th : threads) th.join();
-    }
+    for (int bx = 0; bx < ctas; ++bx)
+      emu::run_block(kGemmWarps * 32, smem, bx, by, 0, [&] {
+        int4_gemm_kernel<NT, TS, F32>(w, x, m, y, w.n, accum, kg_per_split);
+      });
 }
 
 // y = x w^T for m tokens through tile shape <NT, TS>, stored as bf16 (splits == 1) or

@@ -32,25 +32,10 @@ template <typename Kernel>
 void run_grid(int tiles, int token_tiles, int splits, int threads, size_t bytes,
               const Kernel& kernel) {
   std::vector<unsigned char> smem(bytes);
-  emu::smem = smem.data();
   emu::grid_dim.x = tiles, emu::grid_dim.y = token_tiles, emu::grid_dim.z = splits;
   for (int bz = 0; bz < splits; ++bz)
     for (int by = 0; by < token_tiles; ++by)
-      for (int bx = 0; bx < tiles; ++bx) {
-        std::barrier<> block_barrier(threads);
-        std::vector<emu::Warp> warps(threads / 32);
-        emu::block_barrier = &block_barrier;
-        emu::warps = warps.data();
-        std::memset(smem.data(), 0xff, smem.size());  // NaN: a stage read before it landed shows
-        std::vector<std::thread> pool;
-        for (int t = 0; t < threads; ++t)
-          pool.emplace_back([&, t] {
-            emu::thread_index.x = t;
-            emu::block_index.x = bx, emu::block_index.y = by, emu::block_index.z = bz;
-            kernel();
-          });
-        for (auto& th : pool) th.join();
-      }
+      for (int bx = 0; bx < tiles; ++bx) emu::run_block(threads, smem, bx, by, bz, kernel);
 }
 
 template <int kRows, int KSTEP, int kStages, int WG, bool F32>
@@ -116,7 +101,8 @@ void test_wgmma(const std::vector<const HostPart*>& host, int m, int splits, con
   check(std::string(what) + " m=" + std::to_string(m) + " " +
             (kRows ? std::to_string(kRows) + " rows, " : std::string("split roles, ")) +
             (KSTEP > 1 ? std::to_string(KSTEP) + " k groups a barrier, " : "") +
-            std::to_string(kStages) + " stages, " + std::to_string(WG) + " warpgroup(s)" + (splits > 1 ? ", " + std::to_string(splits) + " splits" : ""),
+            std::to_string(kStages) + " stages, " + std::to_string(WG) + " warpgroup(s)" +
+            (splits > 1 ? ", " + std::to_string(splits) + " splits" : ""),
         got, reference(host, xd, m), 8e-3);
 }
 
@@ -154,7 +140,8 @@ int main() {
   test_wgmma<0, 2, 1, 5>({&q, &kv, &kv}, 77, 1, "q, k, v [128+40+40 x 384] g128");
   test_wgmma<0, 2, 1, 5>({&one}, 40, 1, "[72x320] one group");
   if (g_failures) {
-    std::printf("%d check(s) FAILED (seed %llu)\n", g_failures, static_cast<unsigned long long>(seed));
+    std::printf("%d check(s) FAILED (seed %llu)\n", g_failures,
+                static_cast<unsigned long long>(seed));
     return 1;
   }
   std::printf("all emulated wgmma tile-product checks passed\n");

@@ -82,8 +82,9 @@ void int4_frag_dequantize(const QuantPart& w, __nv_bfloat16* out, cudaStream_t s
 // parts' columns, floats) to fill the SMs. False (nothing launched) where it does not run: not
 // built for sm_90a, a GPU other than compute capability 9.0, PAGODA_CUDA_INT4_WGMMA=0, or parts it
 // does not take; int4_frag_product then takes the mma.sync tiles. int4_wgmma_setup (within
-// int4_frag_setup, before any graph capture) reads the device and sets the kernels' shared memory.
-bool int4_wgmma_setup();
+// int4_frag_setup, before any graph capture) reads the device and sets the kernels' shared
+// memory; where either fails, int4_wgmma_ready() is false and nothing else is affected.
+void int4_wgmma_setup();
 bool int4_wgmma_ready();
 bool int4_wgmma_product(const QuantPart* parts, int count, const __nv_bfloat16* x, void* y, int m,
                         int ldy, bool out_f32, float* accum, int num_sms, cudaStream_t stream);

@@ -468,7 +468,7 @@ void int4_frag_product(const QuantPart* parts, int count, const bf16* x, void* y
 
 #ifndef PAGODA_HAVE_WGMMA
 // Built without sm_90a code (no architecture 90): the mma.sync tiles take every GPU.
-bool int4_wgmma_setup() { return true; }
+void int4_wgmma_setup() {}
 bool int4_wgmma_ready() { return false; }
 bool int4_wgmma_product(const QuantPart*, int, const bf16*, void*, int, int, bool, float*, int,
                         cudaStream_t) {
@@ -478,7 +478,9 @@ bool int4_wgmma_product(const QuantPart*, int, const bf16*, void*, int, int, boo
 
 bool int4_frag_setup() {
   // More than the default 48 KB of dynamic shared memory, set before any graph capture.
-  const bool stream = int4_stream_setup() && int4_wgmma_setup();
+  // The wgmma tiles are optional: where they cannot run, the mma.sync tiles take their steps.
+  int4_wgmma_setup();
+  const bool stream = int4_stream_setup();
   return allow_gemm_smem<4, 2, false>() && allow_gemm_smem<4, 2, true>() &&
          allow_gemm_smem<8, 2, false>() && allow_gemm_smem<8, 2, true>() &&
          allow_gemm_smem<4, 1, false>() && allow_gemm_smem<4, 1, true>() &&

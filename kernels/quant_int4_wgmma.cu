@@ -168,8 +168,9 @@ __global__ void __launch_bounds__(WG * 128, CTAS)
   const int tok0 = 16 * (warp & 3) + (lane >> 3), chunk = lane & 7;
   const int token0 = tok_base + 64 * wg + tok0;
   const bf16* const x_row = x + static_cast<size_t>(min(token0, m - 1)) * w.k + 8 * chunk;
-  const uint32_t act_off[2] = {wg * 8192 + tok0 * 128 + ((chunk ^ (tok0 & 7)) << 4),
-                               wg * 8192 + tok0 * 128 + ((chunk ^ ((tok0 + 4) & 7)) << 4)};
+  const uint32_t act_row = static_cast<uint32_t>(wg * 8192 + tok0 * 128);
+  const uint32_t act_off[2] = {act_row + ((chunk ^ (tok0 & 7)) << 4),
+                               act_row + ((chunk ^ ((tok0 + 4) & 7)) << 4)};
   constexpr int kPackPer = (L::kBlocks * 32 + L::kThreads - 1) / L::kThreads;
   const uint4* pack_src[kPackPer];
   bool pack_ok[kPackPer];
@@ -525,20 +526,22 @@ bool& wgmma_ready_flag() {
 
 }  // namespace
 
-bool int4_wgmma_setup() {
+void int4_wgmma_setup() {
   // sm_90a code runs on compute capability 9.0 alone.
+  wgmma_ready_flag() = false;
   int dev = 0, major = 0, minor = 0;
   if (cudaGetDevice(&dev) != cudaSuccess ||
       cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess ||
-      cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) != cudaSuccess)
-    return false;
+      cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) != cudaSuccess) {
+    cudaGetLastError();
+    return;
+  }
   const char* v = std::getenv("PAGODA_CUDA_INT4_WGMMA");
   const bool wanted = !(v && std::string(v) == "0");
   wgmma_ready_flag() = wanted && major == 9 && minor == 0 && allow_wgmma_shape<128, 1, 5, 1>() &&
                        allow_wgmma_shape<128, 1, 3, 2>() && allow_wgmma_shape<256, 1, 4, 1>() &&
                        allow_wgmma_shape<128, 2, 3, 1>() && allow_wgmma_specialized<5>();
   cudaGetLastError();  // a refused attribute leaves no sticky error behind
-  return true;
 }
 
 bool int4_wgmma_ready() { return wgmma_ready_flag(); }

@@ -334,7 +334,8 @@ void QuantLinears::prepare(int max_tokens) {
   }
   const int rows = std::min(max_tokens, kQuantMmaMaxRows);
   if (linears_.empty() || rows <= 0 || accum_) return;
-  accum_ = static_cast<float*>(alloc(sizeof(float) * rows * static_cast<size_t>(max_linear_rows_)));
+  accum_ = static_cast<float*>(
+      alloc(sizeof(float) * rows * static_cast<size_t>(max_linear_rows_)));
   accum_rows_ = rows;
 }
 

@@ -381,7 +381,8 @@ void test_linear(const std::vector<quant_test::Case>& parts, bool expect_fused) 
 // called once, or timed as usual with PAGODA_QUANT_TIMED=1 (sweeps of the tile knobs).
 const char* profile_shape() { return std::getenv("PAGODA_QUANT_PROFILE"); }
 bool profile_tokens(int m) {
-  const std::string list = std::getenv("PAGODA_QUANT_PROFILE_M") ? std::getenv("PAGODA_QUANT_PROFILE_M") : "1";
+  const char* v = std::getenv("PAGODA_QUANT_PROFILE_M");
+  const std::string list = v ? v : "1";
   return ("," + list + ",").find("," + std::to_string(m) + ",") != std::string::npos;
 }
 

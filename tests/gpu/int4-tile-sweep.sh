@@ -2,10 +2,10 @@
 # The int4 tile products' shapes on the GPU machine, after tests/gpu/quant-checks.sh built
 # build-quant in the same call: test_cuda_quant's checks with each wgmma shape
 # (PAGODA_CUDA_INT4_WGMMA_SHAPE, kernels/quant_int4_wgmma.cu), the 7B products timed at
-# SWEEP_M tokens ("64,128") for each shape, with forced k-group splits and with the mma.sync tiles,
-# and pagoda-bench AWQ decode at SWEEP_BATCHES ("64,128") for each shape. Summary to
-# $OUT/sweep.log, details to $OUT/sweep-detail.log. SWEEP_SHAPES ("0 1 2 3 4"), SWEEP_SPLITS ("1": the
-# forced splits of the k groups timed with the default shape).
+# SWEEP_M tokens ("64,128") for each shape, with forced k-group splits and with the mma.sync
+# tiles, and pagoda-bench AWQ decode at SWEEP_BATCHES ("64,128") for each shape. Summary to
+# $OUT/sweep.log, details to $OUT/sweep-detail.log. SWEEP_SHAPES ("0 1 2 3 4"), SWEEP_SPLITS
+# ("1": the forced splits of the k groups timed with the default shape).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 source tests/gpu/unpack-deps.sh

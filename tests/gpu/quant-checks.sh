@@ -88,9 +88,11 @@ PAGODA_CUDA_INT4_TILE_ROWS=16 PAGODA_SKIP_TIMING=1 run_step 60 "$OUT/cuda-quant.
 PAGODA_CUDA_INT4_WGMMA=0 PAGODA_SKIP_TIMING=1 run_step 60 "$OUT/cuda-quant.log" \
   "test_cuda_quant with the mma.sync tiles" "$T/test_cuda_quant"
 grep -E "^int4 tiles above" "$OUT/cuda-quant.log" | tee -a "$SUMMARY"
-# sm_90a code in the plugin: the wgmma kernels' SASS (HGMMA) and their registers.
-command -v cuobjdump >/dev/null && [ -f "$BUILD_DIR/lib/libpagoda_cuda.so" ] &&
-  echo "== HGMMA instructions in libpagoda_cuda.so: $(cuobjdump --dump-sass "$BUILD_DIR/lib/libpagoda_cuda.so" 2>/dev/null | grep -c HGMMA)" | tee -a "$SUMMARY"
+# sm_90a code in the plugin: the count of the wgmma kernels' HGMMA instructions in its SASS.
+LIB=$BUILD_DIR/lib/libpagoda_cuda.so
+command -v cuobjdump >/dev/null && [ -f "$LIB" ] &&
+  echo "== HGMMA instructions in libpagoda_cuda.so: $(cuobjdump --dump-sass "$LIB" 2>/dev/null |
+    grep -c HGMMA)" | tee -a "$SUMMARY"
 run_step 30 "$OUT/cuda-quant.log" "test_quant_weights (loader, CPU)" "$T/test_quant_weights"
 if [ -n "${NCU_SHAPE:-}" ] && command -v ncu >/dev/null; then
   PAGODA_QUANT_PROFILE=$NCU_SHAPE PAGODA_QUANT_PROFILE_M=${NCU_M:-1} PAGODA_CUDA_INT4_GEMV=1 \

@@ -70,11 +70,13 @@ struct Int4PartList {
 // bf16-rounded weights (as the dequantize route), the inputs split across CTAs through accum
 // (m * n floats; null: no split) when the rows alone give num_sms SMs too little work.
 constexpr int kQuantFragGemvRows = 32;
+// x_frag: scratch for the activations in the weights' fragment channel order, m x (k rounded up
+// to 64) (the register-A wgmma tiles' operand; null: those tiles are not taken).
 // stream_variant: the streaming product's variant for m <= kInt4StreamMaxRows (0: the process-wide
 // int4_stream_variant()).
 void int4_frag_product(const QuantPart* parts, int count, const __nv_bfloat16* x, void* y, int m,
-                       int ldy, bool out_f32, float* accum, int num_sms, cudaStream_t stream,
-                       int stream_variant = 0);
+                       int ldy, bool out_f32, float* accum, __nv_bfloat16* x_frag, int num_sms,
+                       cudaStream_t stream, int stream_variant = 0);
 void int4_frag_dequantize(const QuantPart& w, __nv_bfloat16* out, cudaStream_t stream);
 // The same product for more than int4_tile_after() tokens on the warpgroup tensor-core
 // instructions (quant_int4_wgmma.cu, sm_90a): all parts in one launch (one k, contiguous columns),
@@ -87,9 +89,12 @@ void int4_frag_dequantize(const QuantPart& w, __nv_bfloat16* out, cudaStream_t s
 void int4_wgmma_setup();
 bool int4_wgmma_ready();
 bool int4_wgmma_product(const QuantPart* parts, int count, const __nv_bfloat16* x, void* y, int m,
-                        int ldy, bool out_f32, float* accum, int num_sms, cudaStream_t stream);
+                        int ldy, bool out_f32, float* accum, __nv_bfloat16* x_frag, int num_sms,
+                        cudaStream_t stream);
 // The most tokens int4_frag_product takes through the exact one-block-per-CTA product before
-// the tiles: kQuantFragGemvRows, or PAGODA_CUDA_INT4_TILE_ROWS (8..32), read once.
+// the tiles: kInt4TileAfterDefault, or PAGODA_CUDA_INT4_TILE_ROWS (8..kQuantFragGemvRows), read
+// once.
+constexpr int kInt4TileAfterDefault = 16;
 int int4_tile_after();
 // The streaming product for 1..kInt4StreamMaxRows tokens (quant_int4_stream.cu): warps that keep
 // their next k groups in flight in registers across row blocks (most variants a persistent grid),

@@ -395,24 +395,24 @@ void int4_repack_frag(const uint32_t* packed, int n, int k, uint32_t* frag, cuda
   repack_kernel<<<grid_for(int4_frag_words(n, k)), 256, 0, stream>>>(packed, n, k, frag);
 }
 
-// PAGODA_CUDA_INT4_TILE_ROWS=N: the tiles from N + 1 tokens. Measured (q6, call 8): the tiles
-// lose to the q3 product at 12 and 16 tokens and win at 24 and 32; the default stays 32 until
-// test_cuda_quant has checked the tiles below 33 tokens on the GPU (quant-checks.sh runs it
-// with the knob at 16).
+// PAGODA_CUDA_INT4_TILE_ROWS=N: the tiles from N + 1 tokens. Measured in one binary (q8, call 1;
+// after q6's call 8 had found the same): the tiles from 17 tokens against from 33 give AWQ 7B
+// b16 4,466 / 4,494 (the same route: noise), b24 4,638 / 4,477, b32 5,936 / 5,166 tok/s.
 int int4_tile_after() {
   static const int after = [] {
     const char* v = std::getenv("PAGODA_CUDA_INT4_TILE_ROWS");
     return v && *v ? std::clamp(std::atoi(v), kInt4StreamMaxRows, kQuantFragGemvRows)
-                   : kQuantFragGemvRows;
+                   : kInt4TileAfterDefault;
   }();
   return after;
 }
 
 void int4_frag_product(const QuantPart* parts, int count, const bf16* x, void* y, int m, int ldy,
-                       bool out_f32, float* accum, int num_sms, cudaStream_t stream,
+                       bool out_f32, float* accum, bf16* x_frag, int num_sms, cudaStream_t stream,
                        int stream_variant) {
   if (m > int4_tile_after()) {
-    if (int4_wgmma_product(parts, count, x, y, m, ldy, out_f32, accum, num_sms, stream)) return;
+    if (int4_wgmma_product(parts, count, x, y, m, ldy, out_f32, accum, x_frag, num_sms, stream))
+      return;
     // q6: 128 rows a CTA (a warp a row block and every token tile: the staged activations
     // serve twice the rows of q3's 64, and a warp runs 32..64 mma between barriers);
     // PAGODA_CUDA_INT4_GEMM=0: q3's 64 rows (two warps a row block).
@@ -470,8 +470,8 @@ void int4_frag_product(const QuantPart* parts, int count, const bf16* x, void* y
 // Built without sm_90a code (no architecture 90): the mma.sync tiles take every GPU.
 void int4_wgmma_setup() {}
 bool int4_wgmma_ready() { return false; }
-bool int4_wgmma_product(const QuantPart*, int, const bf16*, void*, int, int, bool, float*, int,
-                        cudaStream_t) {
+bool int4_wgmma_product(const QuantPart*, int, const bf16*, void*, int, int, bool, float*, bf16*,
+                        int, cudaStream_t) {
   return false;
 }
 #endif

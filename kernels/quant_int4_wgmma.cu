@@ -1,4 +1,4 @@
-// The int4 product for 33..kQuantFragMaxRows tokens on Hopper's warpgroup tensor-core
+// The int4 product for 17..kQuantFragMaxRows tokens on Hopper's warpgroup tensor-core
 // instructions (wgmma, sm_90a only: CMake builds this file for that target alone, and
 // int4_wgmma_product declines on any other GPU). Weights in mma fragment order (quant_gemm.h,
 // QuantPart::frag), the same words the decode kernels read.
@@ -16,8 +16,10 @@
 // cp.async ring; its weights are decoded ((q - zero) * scale, rounded to bf16 as the dequantize
 // route rounds them) into one of three bf16 tiles while the tensor cores multiply the previous
 // one. int4_wgmma_specialized_kernel splits the roles instead (a warpgroup that copies and
-// decodes, two that multiply, handing slots over through mbarriers; not yet measured on a GPU,
-// PAGODA_CUDA_INT4_WGMMA_SHAPE=4). Threading: one kernel launch per call, on the caller's
+// decodes, two that multiply, handing slots over through mbarriers; measured slower,
+// PAGODA_CUDA_INT4_WGMMA_SHAPE=4). int4_wgmma_rs_kernel, the default (q8), keeps the decoded
+// weights in registers as wgmma's A operand, with the activations first put in the fragment
+// channel order (int4_frag_order_kernel) as its B. Threading: kernel launches on the caller's
 // stream.
 #include <algorithm>
 #include <cstdint>
@@ -394,6 +396,206 @@ __global__ void __launch_bounds__(384, 1)
                                 w.row0 - parts.col0, y, ldy, accum, ld_accum);
 }
 
+// The activations in the weights' fragment channel order, for the register-A kernel below, whose
+// B operand they are: within each k group of 64 channels, element 16 j + kk of k slice j holds
+// the channel that the weights' fragment register for mma k index kk stands for (quant_int4_frag
+// .cuh: kk = 2 t + 8 h + e is channel 16 t + 4 j + 2 h + e). In channel pairs: output pair
+// 4 q + u (16-byte chunk q) is input pair 8 u + q. xf is [m, 64 * k groups], zero past k; one
+// thread per 16-byte output chunk.
+__global__ void int4_frag_order_kernel(const bf16* __restrict__ x, int m, int k, bf16* xf) {
+  const int chunks = (k + 63) / 64 * 8;
+  const int idx = blockIdx.x * blockDim.x + threadIdx.x;
+  if (idx >= m * chunks) return;
+  const int token = idx / chunks, c = idx % chunks, kg = c / 8, q = c % 8;
+  const bf16* row = x + static_cast<size_t>(token) * k;
+  uint32_t v[4];
+#pragma unroll
+  for (int u = 0; u < 4; ++u) {
+    const int ch = 64 * kg + 2 * (8 * u + q);
+    const uint16_t lo = ch < k ? __bfloat16_as_ushort(row[ch]) : 0;
+    const uint16_t hi = ch + 1 < k ? __bfloat16_as_ushort(row[ch + 1]) : 0;
+    v[u] = lo | (static_cast<uint32_t>(hi) << 16);
+  }
+  *reinterpret_cast<uint4*>(xf + static_cast<size_t>(token) * chunks * 8 + 8 * c) =
+      make_uint4(v[0], v[1], v[2], v[3]);
+}
+
+// The product with the decoded weights as wgmma's A operand in registers (warp w of a warpgroup
+// the 16 rows of its row block: each lane decodes its own 16 bytes of the fragment layout
+// straight into the A fragments, nothing decoded goes through shared memory or a barrier) and
+// the activations (int4_frag_order_kernel's) as B, N tokens from shared memory. A CTA has WG
+// warpgroups (64 WG weight rows) and a STAGES-deep cp.async ring of the k groups' activations and
+// of each thread's own packed words and scales; one barrier a k group (a slot is refilled two k
+// groups after its products were issued, when every warp's wait has retired them). A lane
+// decodes k group i + 1 while the tensor cores run k group i (two sets of A fragments).
+template <int N, int WG, int STAGES>
+struct WgmmaRsLayout {
+  static constexpr int kThreads = 128 * WG, kRows = 64 * WG;
+  static constexpr int kActBytes = N * 128;         // N tokens x 64 channels, K-major, swizzled
+  static constexpr int kPackBytes = kThreads * 16;  // each thread's uint4 of its row block
+  static constexpr int kScaleBytes = kThreads * 8;  // each thread's scale_zero of rows g, g + 8
+  static constexpr int kStageBytes = (kActBytes + kPackBytes + kScaleBytes + 1023) / 1024 * 1024;
+  static constexpr int kOutStride = kRows + 4;      // floats a token in the epilogue's transpose
+  static constexpr int kRingBytes = STAGES * kStageBytes, kOutBytes = N * kOutStride * 4;
+  static constexpr int kBytes = (kRingBytes > kOutBytes ? kRingBytes : kOutBytes) + 1024;
+  static constexpr int kActPer = N * 8 / kThreads;  // 16-byte activation copies a thread a stage
+  static_assert(STAGES >= 3 && N * 8 % kThreads == 0 && kThreads / 8 % 8 == 0, "");
+};
+
+// Up to four consecutive rows row.. of one token (count of them in range), from the epilogue's
+// transpose: added to the split's accumulator (one float4 reduction where aligned) or stored.
+template <bool OutF32>
+__device__ __forceinline__ void store_quad(float4 v, int count, int token, int row, int col,
+                                           int row0, void* y, int ldy, float* accum,
+                                           int ld_accum) {
+  const float e[4] = {v.x, v.y, v.z, v.w};
+  if (accum) {
+    float* at = accum + static_cast<size_t>(token) * ld_accum + col + row;
+    if (count == 4 && reinterpret_cast<uintptr_t>(at) % 16 == 0) {
+      atomicAdd(reinterpret_cast<float4*>(at), v);
+    } else {
+      for (int i = 0; i < count; ++i) atomicAdd(at + i, e[i]);
+    }
+    return;
+  }
+  const size_t at = static_cast<size_t>(token) * ldy + row0 + row;
+  if constexpr (OutF32) {
+    float* out = static_cast<float*>(y) + at;
+    if (count == 4 && reinterpret_cast<uintptr_t>(out) % 16 == 0)
+      *reinterpret_cast<float4*>(out) = v;
+    else
+      for (int i = 0; i < count; ++i) out[i] = e[i];
+  } else {
+    bf16* out = static_cast<bf16*>(y) + at;
+    if (count == 4 && reinterpret_cast<uintptr_t>(out) % 8 == 0) {
+      *reinterpret_cast<uint2*>(out) = make_uint2(bf16x2_bits(__floats2bfloat162_rn(v.x, v.y)),
+                                                  bf16x2_bits(__floats2bfloat162_rn(v.z, v.w)));
+    } else {
+      for (int i = 0; i < count; ++i) out[i] = __float2bfloat16(e[i]);
+    }
+  }
+}
+
+template <int N, int WG, int STAGES, int CTAS, bool OutF32>
+__global__ void __launch_bounds__(WG * 128, CTAS)
+    int4_wgmma_rs_kernel(WgmmaParts parts, const bf16* __restrict__ xf, int m, void* y, int ldy,
+                         float* accum, int ld_accum, int kg_per_split) {
+  using L = WgmmaRsLayout<N, WG, STAGES>;
+  extern __shared__ __align__(16) unsigned char smem[];
+  int pi = 0;
+  while (pi + 1 < parts.count && static_cast<int>(blockIdx.x) >= parts.first_tile[pi + 1]) ++pi;
+  static_assert(kInt4MaxParts == 3);
+  const QuantPart w = pi == 0 ? parts.part[0] : pi == 1 ? parts.part[1] : parts.part[2];
+  const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+  const int row_base = (blockIdx.x - parts.first_tile[pi]) * L::kRows;
+  const int tok_base = blockIdx.y * N;
+  const int kgroups = (w.k + 63) / 64, rbs = (w.n + 15) / 16;
+  const int kg_begin = blockIdx.z * kg_per_split;
+  const int kg_end = min(kgroups, kg_begin + kg_per_split);
+  if (kg_begin >= kg_end) return;
+  const int n = kg_end - kg_begin;
+  const uint32_t raw = smem_addr(smem), base = (raw + 1023u) & ~1023u;
+  unsigned char* const aligned = smem + (base - raw);
+  auto stage = [&](int i) { return aligned + (i % STAGES) * L::kStageBytes; };
+
+  // What does not depend on the k group, once: a thread's activation chunk and rows (kThreads / 8
+  // apart, a multiple of 8: one swizzle), its row block's packed words and its rows' scales.
+  constexpr int kRowStep = L::kThreads / 8;
+  const int chunk = tid & 7, tok0 = tid >> 3;
+  const int xf_ld = 64 * kgroups;
+  const bf16* const x_src = xf + static_cast<size_t>(min(tok_base + tok0, m - 1)) * xf_ld + 8 * chunk;
+  const uint32_t act_off = tok0 * 128 + ((chunk ^ (tok0 & 7)) << 4);
+  const int rb = row_base / 16 + warp;
+  const bool pack_ok = rb < rbs;
+  const uint4* const pack_src =
+      reinterpret_cast<const uint4*>(w.frag) + static_cast<size_t>(pack_ok ? rb : 0) * kgroups * 32 + lane;
+  const int row_lo = 16 * rb + (lane >> 2);
+  const bool lo_ok = row_lo < w.n, hi_ok = row_lo + 8 < w.n;
+  const uint32_t* const sz = reinterpret_cast<const uint32_t*>(w.scale_zero);
+  const uint32_t* const lo_src = sz + static_cast<size_t>(lo_ok ? row_lo : 0) * w.groups;
+  const uint32_t* const hi_src = sz + static_cast<size_t>(hi_ok ? row_lo + 8 : 0) * w.groups;
+  const int shift = group_shift(w.group_size, w.k);
+  auto load = [&](int i) {
+    if (i < n) {
+      const int kg = kg_begin + i;
+      const uint32_t s = smem_addr(stage(i));
+#pragma unroll
+      for (int u = 0; u < L::kActPer; ++u) {
+        const bool valid = tok_base + tok0 + kRowStep * u < m;
+        cp_async16(s + act_off + kRowStep * 128 * u,
+                   valid ? x_src + static_cast<size_t>(kRowStep * u) * xf_ld + 64 * kg : xf, valid);
+      }
+      cp_async16(s + L::kActBytes + 16 * tid, pack_src + 32 * kg, pack_ok);
+      const int group = shift >= 0 ? kg >> shift : 64 * kg / w.group_size;
+      const uint32_t sc = s + L::kActBytes + L::kPackBytes + 8 * tid;
+      cp_async4(sc, lo_src + group, lo_ok);
+      cp_async4(sc + 4, hi_src + group, hi_ok);
+    }
+    cp_async_commit();  // empty groups past the end keep the wait count uniform
+  };
+
+  float d[N / 2];
+#pragma unroll
+  for (int i = 0; i < N / 2; ++i) d[i] = 0.0f;
+  uint32_t a0[4][4], a1[4][4];
+#pragma unroll
+  for (int s = 0; s < STAGES - 2; ++s) load(s);
+  // K group i: its activations and this thread's words are in once every thread has waited for
+  // its copies of stage i and passed the barrier; that barrier also means every warp has retired
+  // the products of k group i - 2 (its wait after issuing i - 1), whose slot is refilled.
+  auto step = [&](int i, uint32_t(&a)[4][4], uint32_t(&a_prev)[4][4]) {
+    cp_async_wait<STAGES - 3>();
+    fence_proxy_async();
+    __syncthreads();
+    load(i + STAGES - 2);
+    const unsigned char* s = stage(i);
+    const uint4 words = *reinterpret_cast<const uint4*>(s + L::kActBytes + 16 * tid);
+    const uint2 sc = *reinterpret_cast<const uint2*>(s + L::kActBytes + L::kPackBytes + 8 * tid);
+    decode_group_scaled(words, sc.x, sc.y, a);
+    wgmma_fence(a);
+    const uint32_t act = smem_addr(s);
+#pragma unroll
+    for (int j = 0; j < 4; ++j) wgmma_m64k16_rs<N>(d, a[j], wgmma_desc_sw128(act + 32 * j));
+    wgmma_commit();
+    wgmma_pin(d);
+    wgmma_wait<1>();  // k group i - 1's products are done: a_prev may be rewritten
+    wgmma_pin(d);
+    wgmma_keep(a_prev, m, base);
+  };
+  for (int i = 0; i < n; i += 2) {
+    step(i, a0, a1);
+    if (i + 1 < n) step(i + 1, a1, a0);
+  }
+  wgmma_wait<0>();
+  wgmma_pin(d);
+  wgmma_keep(a0, m, base);
+  wgmma_keep(a1, m, base);
+  cp_async_wait<0>();
+  __syncthreads();  // every warp's products are done: the ring becomes the transpose
+
+  // d[4 i + 2 h + e]: row 16 warp + g + 8 h, token 8 i + 2 t + e; through shared memory so that
+  // a thread stores four consecutive rows of one token.
+  float* const out = reinterpret_cast<float*>(aligned);
+  const int g = lane >> 2, t = lane & 3;
+#pragma unroll
+  for (int i = 0; i < N / 8; ++i)
+#pragma unroll
+    for (int h = 0; h < 2; ++h)
+#pragma unroll
+      for (int e = 0; e < 2; ++e)
+        out[(8 * i + 2 * t + e) * L::kOutStride + 16 * warp + g + 8 * h] = d[4 * i + 2 * h + e];
+  __syncthreads();
+  constexpr int kQuads = L::kRows / 4;
+  const int col = w.row0 - parts.col0;
+  for (int idx = tid; idx < N * kQuads; idx += L::kThreads) {
+    const int tok = idx / kQuads, row = row_base + 4 * (idx % kQuads);
+    if (tok_base + tok >= m || row >= w.n) continue;
+    store_quad<OutF32>(*reinterpret_cast<const float4*>(out + tok * L::kOutStride + row - row_base),
+                       min(4, w.n - row), tok_base + tok, row, col, w.row0, y, ldy, accum,
+                       ld_accum);
+  }
+}
+
 // The shapes the host launches (kWgmmaShapes), each with one or two warpgroups of 64 tokens.
 
 template <int ROWS, int KSTEP, int kStages, int CTAS, int WG, bool OutF32>
@@ -407,20 +609,27 @@ int env_int(const char* name, int fallback) {
   const char* v = std::getenv(name);
   return v && *v ? std::atoi(v) : fallback;
 }
-// PAGODA_CUDA_INT4_WGMMA_SHAPE=0..4 (rows a CTA, k groups a barrier, stages, CTAs an SM, the
-// split roles: kWgmmaShapes; 1 measured fastest of 0..3, docs/cuda-notes.md q7; 4 not yet
-// measured on a GPU),
-// _SPLITS=N (the k-group splits, 0: fill the SMs), _FROM=N (the fewest tokens it
-// takes; fewer go to the mma.sync tiles): for sweeps.
+// PAGODA_CUDA_INT4_WGMMA_SHAPE=0..8 (rows a CTA, k groups a barrier, stages, CTAs an SM, the
+// kernel: kWgmmaShapes). Measured (docs/cuda-notes.md q8): 5, the register-A kernel with 128 rows
+// in 4 stages and two CTAs an SM, is the fastest (AWQ 7B b128 16,675 tok/s against 14,387 for
+// 1, the best shared-memory shape; the split roles, 4, 13,186). _SPLITS=N (the k-group splits,
+// 0: the cost model), _FROM=N (the fewest tokens it takes, default 17: with shape 5 it beats the
+// mma.sync tiles from 24 tokens, b48 9,291 against 6,800): for sweeps.
+enum class WgmmaKind { kShared, kSpecialized, kRegisterA };
 struct WgmmaShape {
   int rows, kstep, stages, ctas_per_sm;
-  bool specialized;  // int4_wgmma_specialized_kernel (128 rows, 3 warpgroups)
+  WgmmaKind kind;  // int4_wgmma_kernel, _specialized_kernel (128 rows, 3 warpgroups), _rs_kernel
 };
-constexpr WgmmaShape kWgmmaShapes[] = {{128, 1, 5, 1, false}, {128, 1, 3, 2, false},
-                                       {256, 1, 4, 1, false}, {128, 2, 3, 1, false},
-                                       {128, 1, 5, 1, true}};
+constexpr WgmmaShape kWgmmaShapes[] = {
+    {128, 1, 5, 1, WgmmaKind::kShared},      {128, 1, 3, 2, WgmmaKind::kShared},
+    {256, 1, 4, 1, WgmmaKind::kShared},      {128, 2, 3, 1, WgmmaKind::kShared},
+    {128, 1, 5, 1, WgmmaKind::kSpecialized}, {128, 1, 4, 2, WgmmaKind::kRegisterA},
+    {128, 1, 6, 1, WgmmaKind::kRegisterA},   {64, 1, 3, 3, WgmmaKind::kRegisterA},
+    {256, 1, 4, 1, WgmmaKind::kRegisterA}};
+constexpr int kWgmmaShapeCount = sizeof(kWgmmaShapes) / sizeof(kWgmmaShapes[0]);
 int wgmma_shape() {
-  static const int shape = std::clamp(env_int("PAGODA_CUDA_INT4_WGMMA_SHAPE", 1), 0, 4);
+  static const int shape =
+      std::clamp(env_int("PAGODA_CUDA_INT4_WGMMA_SHAPE", 5), 0, kWgmmaShapeCount - 1);
   return shape;
 }
 int wgmma_forced_splits() {
@@ -428,7 +637,7 @@ int wgmma_forced_splits() {
   return splits;
 }
 int wgmma_from() {
-  static const int from = env_int("PAGODA_CUDA_INT4_WGMMA_FROM", 65);
+  static const int from = env_int("PAGODA_CUDA_INT4_WGMMA_FROM", 17);
   return from;
 }
 
@@ -501,6 +710,38 @@ void launch_wgmma_specialized(const WgmmaParts& parts, const bf16* x, int m, voi
                });
 }
 
+template <int N, int WG, int kStages, int CTAS>
+void launch_wgmma_rs(const WgmmaParts& parts, const bf16* x, bf16* x_frag, int m, void* y,
+                     int ldy, bool out_f32, float* accum, int ld_accum, int num_sms,
+                     cudaStream_t stream) {
+  using L = WgmmaRsLayout<N, WG, kStages>;
+  const int chunks = m * ((parts.part[0].k + 63) / 64) * 8;
+  int4_frag_order_kernel<<<(chunks + 255) / 256, 256, 0, stream>>>(x, m, parts.part[0].k, x_frag);
+  launch_split(parts, m, (m + N - 1) / N, CTAS * num_sms, y, ldy, out_f32, accum, ld_accum,
+               stream, [&](dim3 grid, float* acc, int kg_per_split) {
+                 if (out_f32)
+                   int4_wgmma_rs_kernel<N, WG, kStages, CTAS, true>
+                       <<<grid, L::kThreads, L::kBytes, stream>>>(parts, x_frag, m, y, ldy, acc,
+                                                                   ld_accum, kg_per_split);
+                 else
+                   int4_wgmma_rs_kernel<N, WG, kStages, CTAS, false>
+                       <<<grid, L::kThreads, L::kBytes, stream>>>(parts, x_frag, m, y, ldy, acc,
+                                                                   ld_accum, kg_per_split);
+               });
+}
+
+template <int WG, int S, int CTAS>
+bool allow_wgmma_rs() {
+  auto allow = [](auto kernel, int bytes) {
+    return cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes) ==
+           cudaSuccess;
+  };
+  return allow(int4_wgmma_rs_kernel<64, WG, S, CTAS, false>, WgmmaRsLayout<64, WG, S>::kBytes) &&
+         allow(int4_wgmma_rs_kernel<64, WG, S, CTAS, true>, WgmmaRsLayout<64, WG, S>::kBytes) &&
+         allow(int4_wgmma_rs_kernel<128, WG, S, CTAS, false>, WgmmaRsLayout<128, WG, S>::kBytes) &&
+         allow(int4_wgmma_rs_kernel<128, WG, S, CTAS, true>, WgmmaRsLayout<128, WG, S>::kBytes);
+}
+
 template <int S>
 bool allow_wgmma_specialized() {
   auto allow = [](auto kernel) {
@@ -540,18 +781,23 @@ void int4_wgmma_setup() {
   const bool wanted = !(v && std::string(v) == "0");
   wgmma_ready_flag() = wanted && major == 9 && minor == 0 && allow_wgmma_shape<128, 1, 5, 1>() &&
                        allow_wgmma_shape<128, 1, 3, 2>() && allow_wgmma_shape<256, 1, 4, 1>() &&
-                       allow_wgmma_shape<128, 2, 3, 1>() && allow_wgmma_specialized<5>();
+                       allow_wgmma_shape<128, 2, 3, 1>() && allow_wgmma_specialized<5>() &&
+                       allow_wgmma_rs<2, 4, 2>() && allow_wgmma_rs<2, 6, 1>() &&
+                       allow_wgmma_rs<1, 3, 3>() && allow_wgmma_rs<4, 4, 1>();
   cudaGetLastError();  // a refused attribute leaves no sticky error behind
 }
 
 bool int4_wgmma_ready() { return wgmma_ready_flag(); }
 
 bool int4_wgmma_product(const QuantPart* parts, int count, const bf16* x, void* y, int m, int ldy,
-                        bool out_f32, float* accum, int num_sms, cudaStream_t stream) {
+                        bool out_f32, float* accum, bf16* x_frag, int num_sms,
+                        cudaStream_t stream) {
   if (!wgmma_ready_flag() || m < std::max(1, wgmma_from()) || m > kQuantFragMaxRows ||
       count < 1 || count > kInt4MaxParts)
     return false;
-  const int rows = kWgmmaShapes[wgmma_shape()].rows;
+  const WgmmaShape& shape = kWgmmaShapes[wgmma_shape()];
+  if (shape.kind == WgmmaKind::kRegisterA && !x_frag) return false;
+  const int rows = shape.rows;
   WgmmaParts list;
   list.count = count;
   list.col0 = parts[0].row0;
@@ -570,23 +816,34 @@ bool int4_wgmma_product(const QuantPart* parts, int count, const bf16* x, void* 
     constexpr WgmmaShape kShape = kWgmmaShapes[decltype(shape_c)::value];
     constexpr int kRows = kShape.rows, kStep = kShape.kstep, kStages = kShape.stages;
     constexpr int kCtas = kShape.ctas_per_sm;
-    if constexpr (kShape.specialized) {
+    if constexpr (kShape.kind == WgmmaKind::kSpecialized) {
       launch_wgmma_specialized<kStages>(list, x, m, y, ldy, out_f32, accum, span, num_sms,
                                         stream);
-      return;
-    }
-    if (m <= 64)
+    } else if constexpr (kShape.kind == WgmmaKind::kRegisterA) {
+      constexpr int kWg = kRows / 64;
+      if (m <= 64)
+        launch_wgmma_rs<64, kWg, kStages, kCtas>(list, x, x_frag, m, y, ldy, out_f32, accum,
+                                                 span, num_sms, stream);
+      else
+        launch_wgmma_rs<128, kWg, kStages, kCtas>(list, x, x_frag, m, y, ldy, out_f32, accum,
+                                                  span, num_sms, stream);
+    } else if (m <= 64) {
       launch_wgmma<kRows, kStep, kStages, kCtas, 1>(list, x, m, y, ldy, out_f32, accum, span,
                                                     num_sms, stream);
-    else
+    } else {
       launch_wgmma<kRows, kStep, kStages, kCtas, 2>(list, x, m, y, ldy, out_f32, accum, span,
                                                     num_sms, stream);
+    }
   };
   using std::integral_constant;
   switch (wgmma_shape()) {
     case 2: launch(integral_constant<int, 2>{}); break;
     case 3: launch(integral_constant<int, 3>{}); break;
     case 4: launch(integral_constant<int, 4>{}); break;
+    case 5: launch(integral_constant<int, 5>{}); break;
+    case 6: launch(integral_constant<int, 6>{}); break;
+    case 7: launch(integral_constant<int, 7>{}); break;
+    case 8: launch(integral_constant<int, 8>{}); break;
     case 0: launch(integral_constant<int, 0>{}); break;
     default: launch(integral_constant<int, 1>{});
   }

@@ -55,6 +55,7 @@ const __nv_bfloat16* QuantLinears::add(QuantLinear linear) {
     linear.frag = linear.frag && p.frag;
   }
   if (linear.permuted) max_perm_k_ = std::max(max_perm_k_, linear.k);
+  if (linear.frag) max_frag_k_ = std::max(max_frag_k_, (linear.k + 63) / 64 * 64);
   max_elems_ = std::max(max_elems_, static_cast<size_t>(linear.n) * linear.k);
   // The split products accumulate one part (quant_mma, the mma.sync tiles) or all of a linear's
   // parts (the wgmma tiles) in accum_.
@@ -183,11 +184,13 @@ bool QuantLinears::gemv(const QuantLinear& w, const __nv_bfloat16* x, void* y, i
                         bool out_f32, cudaStream_t stream) const {
   if (w.frag) {
     if (tokens < 1 || tokens > kQuantFragMaxRows || (w.permuted && !w.x_perm)) return false;
-    // The split product needs the accumulator prepare() sized (accum_rows_ tokens).
+    // The split product needs the accumulator prepare() sized (accum_rows_ tokens), the
+    // register-A tiles the activations' scratch sized with it.
     float* accum = tokens <= accum_rows_ ? accum_ : nullptr;
+    __nv_bfloat16* x_frag = tokens <= accum_rows_ ? x_frag_ : nullptr;
     if (!w.permuted) {
       int4_frag_product(w.parts.data(), static_cast<int>(w.parts.size()), x, y, tokens, w.n,
-                        out_f32, accum, num_sms_, stream, w.stream_for(tokens).variant);
+                        out_f32, accum, x_frag, num_sms_, stream, w.stream_for(tokens).variant);
       return true;
     }
     for (const QuantPart& p : w.parts) {  // each part its own permutation of the activations
@@ -196,7 +199,7 @@ bool QuantLinears::gemv(const QuantLinear& w, const __nv_bfloat16* x, void* y, i
         quant_permute_x(p.perm, x, w.x_perm, tokens, w.k, stream);
         xp = w.x_perm;
       }
-      int4_frag_product(&p, 1, xp, y, tokens, w.n, out_f32, accum, num_sms_, stream,
+      int4_frag_product(&p, 1, xp, y, tokens, w.n, out_f32, accum, x_frag, num_sms_, stream,
                         w.stream_for(tokens).variant);
     }
     return true;
@@ -337,6 +340,9 @@ void QuantLinears::prepare(int max_tokens) {
   accum_ = static_cast<float*>(
       alloc(sizeof(float) * rows * static_cast<size_t>(max_linear_rows_)));
   accum_rows_ = rows;
+  if (max_frag_k_ > 0)
+    x_frag_ = static_cast<__nv_bfloat16*>(
+        alloc(sizeof(__nv_bfloat16) * rows * static_cast<size_t>(max_frag_k_)));
 }
 
 // The streaming product's launch variants timed on each distinct int4 linear shape at 1, 4 and
@@ -429,7 +435,7 @@ void QuantLinears::tune_stream_variants() {
         c = StreamChoice{v, false, false};
         float ms = time_ms([&] {
           int4_frag_product(w.parts.data(), static_cast<int>(w.parts.size()), x, y, m, w.n, false,
-                            nullptr, num_sms_, nullptr, v);
+                            nullptr, nullptr, num_sms_, nullptr, v);
         });
         auto role_ms = [&] { return time_ms([&] { fused_product(w, role, normed, nullptr); }); };
         float fused_ms = fused ? role_ms() : 0.0f;

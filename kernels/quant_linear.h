@@ -59,7 +59,7 @@ class QuantLinears {
                               uint64_t seed, cudaStream_t stream);
 
   // Allocates the split-K accumulator of the tensor-core tiles for steps of up to max_tokens
-  // and the permuted-activation buffer, and times the streaming product's variants on each
+  // and the permuted-activation buffers, and times the streaming product's variants on each
   // int4 linear's shape (int4_stream_autotune(); a few ms a shape) (after every upload, before
   // graph capture).
   void prepare(int max_tokens);
@@ -135,6 +135,8 @@ class QuantLinears {
   int max_linear_rows_ = 0;  // the most output columns of one linear (all its parts)
   float* accum_ = nullptr;  // [accum_rows_, max_linear_rows_]
   int accum_rows_ = 0;
+  int max_frag_k_ = 0;  // the most input channels of an int4 linear in fragment order, 64-aligned
+  __nv_bfloat16* x_frag_ = nullptr;  // [accum_rows_, max_frag_k_]: the register-A tiles' input
   int num_sms_ = 1;
   std::string tuning_;
 

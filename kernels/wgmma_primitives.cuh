@@ -1,8 +1,8 @@
 #pragma once
 // The PTX primitives of the warpgroup tensor-core kernels (sm_90a: quant_int4_wgmma.cu): shared
-// memory matrix descriptors, wgmma.mma_async with both operands in shared memory, its fences and
-// group waits, the proxy fence between ordinary shared stores and the tensor cores' reads,
-// mbarriers and named barriers.
+// memory matrix descriptors, wgmma.mma_async with both operands in shared memory or A in
+// registers, its fences and group waits, the proxy fence between ordinary shared stores and the
+// tensor cores' reads, mbarriers and named barriers.
 // tests/engine/quant.cmake swaps this include for a CPU emulation (tests/engine/wgmma_emulation.h)
 // that reads the operands at issue and again at the wait (a write in between is reported), so
 // these keep the emulation's names and signatures. Every wgmma call is collective over the
@@ -32,6 +32,16 @@ __device__ __forceinline__ void fence_proxy_async() {
 }
 // Before the first wgmma that reads registers (accumulators) written by other instructions.
 __device__ __forceinline__ void wgmma_fence() {
+  asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+}
+// The same fence, after which the A fragments in registers are what the following wgmmas read:
+// their definitions (the decode) cannot be moved past it, which would make ptxas serialize the
+// wgmmas (C7513: "non wgmma instructions defining input registers" inside the stage).
+template <int J>
+__device__ __forceinline__ void wgmma_fence(uint32_t (&a)[J][4]) {
+#pragma unroll
+  for (int j = 0; j < J; ++j)
+    asm volatile("" : "+r"(a[j][0]), "+r"(a[j][1]), "+r"(a[j][2]), "+r"(a[j][3])::"memory");
   asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
 }
 __device__ __forceinline__ void wgmma_commit() {
@@ -134,6 +144,71 @@ __device__ __forceinline__ void wgmma_m64k16_ss<256>(float (&d)[128], uint64_t d
         "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]), "+f"(d[116]), "+f"(d[117]), "+f"(d[118]), "+f"(d[119]),
         "+f"(d[120]), "+f"(d[121]), "+f"(d[122]), "+f"(d[123]), "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
       : "l"(desc_a), "l"(desc_b), "r"(1));
+}
+
+// d (64 x N, f32) += a (64 x 16, bf16, from registers) * b (16 x N, bf16, K-major in shared
+// memory through a wgmma_desc_sw128 descriptor). Thread (warp w of the warpgroup, lane g * 4 + t)
+// holds a[0] = A[16 w + g][2 t, 2 t + 1], a[1] = A[16 w + g + 8][2 t, ..], a[2] = A[16 w + g][2 t
+// + 8, ..], a[3] = A[16 w + g + 8][2 t + 8, ..] (the m16n8k16 A fragment of its warp's 16 rows),
+// and d as wgmma_m64k16_ss does. The registers of a are read while the product runs: they must
+// keep their values until the wgmma_wait that retires it (wgmma_keep).
+template <int N>
+__device__ __forceinline__ void wgmma_m64k16_rs(float (&d)[N / 2], const uint32_t (&a)[4],
+                                                uint64_t desc_b);
+
+template <>
+__device__ __forceinline__ void wgmma_m64k16_rs<64>(float (&d)[32], const uint32_t (&a)[4],
+                                                   uint64_t desc_b) {
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {"
+      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+      "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31"
+      "}, {%32, %33, %34, %35}, %36, p, 1, 1, 0;\n}\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+        "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+        "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+        "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "r"(1));
+}
+
+template <>
+__device__ __forceinline__ void wgmma_m64k16_rs<128>(float (&d)[64], const uint32_t (&a)[4],
+                                                   uint64_t desc_b) {
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {"
+      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+      "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "
+      "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "
+      "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63"
+      "}, {%64, %65, %66, %67}, %68, p, 1, 1, 0;\n}\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+        "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+        "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+        "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
+        "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
+        "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
+        "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
+        "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "r"(1));
+}
+
+// Keeps A fragments live up to this point (after the wait that retires the products reading
+// them) for ptxas too, so that it does not give their registers to the next fragments while
+// those products run (which it would then serialize: C7513). An empty asm is invisible to
+// ptxas, so this is a store predicated on never_negative < 0: never taken, but ptxas cannot
+// know. smem: any shared address.
+template <int J>
+__device__ __forceinline__ void wgmma_keep(const uint32_t (&a)[J][4], int never_negative,
+                                           uint32_t smem) {
+#pragma unroll
+  for (int j = 0; j < J; ++j)
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.lt.s32 p, %4, 0;\n@p st.shared.v4.b32 [%5], {%0, %1, %2, %3};\n}\n" ::"r"(
+            a[j][0]),
+        "r"(a[j][1]), "r"(a[j][2]), "r"(a[j][3]), "r"(never_negative), "r"(smem)
+        : "memory");
 }
 
 }  // namespace

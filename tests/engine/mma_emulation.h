@@ -177,6 +177,14 @@ inline float2 atomicAdd(float2* p, float2 v) {
   atomicAdd(&p->y, v.y);
   return old;
 }
+inline float4 atomicAdd(float4* p, float4 v) {
+  const float4 old = *p;
+  atomicAdd(&p->x, v.x);
+  atomicAdd(&p->y, v.y);
+  atomicAdd(&p->z, v.z);
+  atomicAdd(&p->w, v.w);
+  return old;
+}
 inline void cp_async_commit() {
   emu::cp_groups.push_back(std::move(emu::cp_open));
   emu::cp_open.clear();

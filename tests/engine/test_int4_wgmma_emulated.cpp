@@ -60,10 +60,29 @@ void run_specialized(const WgmmaParts& parts, const bf16* x, int m, void* y, int
   });
 }
 
+// The register-A kernel (N tokens a CTA, WG warpgroups of 64 weight rows) after the kernel that
+// puts the activations in the fragment channel order, as launch_wgmma_rs runs them.
+template <int N, int WG, int kStages, bool F32>
+void run_rs(const WgmmaParts& parts, const bf16* x, int m, void* y, int ldy, float* accum,
+            int ld_accum, int kg_per_split, int splits) {
+  const int k = parts.part[0].k, chunks = m * ((k + 63) / 64) * 8;
+  std::vector<bf16> xf(static_cast<size_t>(chunks) * 8, __float2bfloat16(NAN));
+  emu::block_dim.x = 256;
+  run_grid((chunks + 255) / 256, 1, 1, 256, 16,
+           [&] { int4_frag_order_kernel(x, m, k, xf.data()); });
+  using L = WgmmaRsLayout<N, WG, kStages>;
+  emu::block_dim.x = L::kThreads;
+  run_grid(parts.first_tile[parts.count], (m + N - 1) / N, splits, L::kThreads, L::kBytes, [&] {
+    int4_wgmma_rs_kernel<N, WG, kStages, 1, F32>(parts, xf.data(), m, y, ldy, accum, ld_accum,
+                                                 kg_per_split);
+  });
+}
+
 // y = x [parts]^T for m tokens, stored as bf16 (splits == 1) or accumulated in float over splits
 // of the k groups (as launch_wgmma splits few rows).
-// kRows 0: the split-roles kernel (kStages deep).
-template <int kRows, int WG, int KSTEP, int kStages>
+// kRows 0: the split-roles kernel (kStages deep). RS_N > 0: the register-A kernel with RS_N
+// tokens a CTA (kRows = 64 WG).
+template <int kRows, int WG, int KSTEP, int kStages, int RS_N = 0>
 void test_wgmma(const std::vector<const HostPart*>& host, int m, int splits, const char* what) {
   std::vector<double> xd;
   const int k = host.front()->k;
@@ -73,7 +92,7 @@ void test_wgmma(const std::vector<const HostPart*>& host, int m, int splits, con
   int cols = 0;
   for (int i = 0; i < parts.count; ++i) {
     parts.part[i] = host[i]->device(cols);
-    constexpr int kTileRows = kRows ? kRows : 128;
+    constexpr int kTileRows = RS_N ? 64 * WG : kRows ? kRows : 128;
     parts.first_tile[i + 1] = parts.first_tile[i] + (host[i]->n + kTileRows - 1) / kTileRows;
     cols += host[i]->n;
   }
@@ -82,7 +101,10 @@ void test_wgmma(const std::vector<const HostPart*>& host, int m, int splits, con
   std::vector<double> got(static_cast<size_t>(m) * cols);
   auto launch = [&](auto f32, void* y, float* accum) {
     constexpr bool kF32 = decltype(f32)::value;
-    if constexpr (kRows == 0)
+    if constexpr (RS_N > 0)
+      run_rs<RS_N, WG, kStages, kF32>(parts, x.data(), m, y, cols, accum, cols, kg_per_split,
+                                      splits);
+    else if constexpr (kRows == 0)
       run_specialized<kStages, kF32>(parts, x.data(), m, y, cols, accum, cols, kg_per_split,
                                      splits);
     else
@@ -99,7 +121,10 @@ void test_wgmma(const std::vector<const HostPart*>& host, int m, int splits, con
     for (size_t i = 0; i < accum.size(); ++i) got[i] = accum[i];
   }
   check(std::string(what) + " m=" + std::to_string(m) + " " +
-            (kRows ? std::to_string(kRows) + " rows, " : std::string("split roles, ")) +
+            (RS_N ? "register A, " + std::to_string(RS_N) + " tokens, " + std::to_string(64 * WG) +
+                        " rows, "
+             : kRows ? std::to_string(kRows) + " rows, "
+                     : std::string("split roles, ")) +
             (KSTEP > 1 ? std::to_string(KSTEP) + " k groups a barrier, " : "") +
             std::to_string(kStages) + " stages, " + std::to_string(WG) + " warpgroup(s)" +
             (splits > 1 ? ", " + std::to_string(splits) + " splits" : ""),
@@ -139,6 +164,17 @@ int main() {
   test_wgmma<0, 2, 1, 5>({&g64}, 128, 2, "[200x352] g64");
   test_wgmma<0, 2, 1, 5>({&q, &kv, &kv}, 77, 1, "q, k, v [128+40+40 x 384] g128");
   test_wgmma<0, 2, 1, 5>({&one}, 40, 1, "[72x320] one group");
+  // The register-A kernel: 64 and 128 tokens a CTA, one, two and four warpgroups, partial
+  // row blocks and k groups, the ring wrapping, three parts in one launch, splits.
+  test_wgmma<0, 2, 1, 4, 128>({&deep}, 100, 1, "[200x1024] g128");
+  test_wgmma<0, 2, 1, 4, 128>({&g64}, 128, 2, "[200x352] g64");
+  test_wgmma<0, 2, 1, 4, 64>({&g64}, 40, 1, "[200x352] g64");
+  test_wgmma<0, 2, 1, 4, 128>({&q, &kv, &kv}, 77, 1, "q, k, v [128+40+40 x 384] g128");
+  test_wgmma<0, 2, 1, 4, 128>({&q, &kv, &kv}, 128, 2, "q, k, v [128+40+40 x 384] g128");
+  test_wgmma<0, 1, 1, 3, 128>({&g128}, 128, 3, "[136x512] g128");
+  test_wgmma<0, 1, 1, 3, 64>({&one}, 64, 2, "[72x320] one group");
+  test_wgmma<0, 2, 1, 6, 128>({&deep}, 128, 1, "[200x1024] g128");
+  test_wgmma<0, 4, 1, 4, 128>({&big}, 100, 2, "[300x256] g128");
   if (g_failures) {
     std::printf("%d check(s) FAILED (seed %llu)\n", g_failures,
                 static_cast<unsigned long long>(seed));

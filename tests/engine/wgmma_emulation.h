@@ -11,10 +11,12 @@
 // and all of B) may still be read until that warp waits, as on the hardware, where each warp's
 // quarter runs on its own sub-partition's tensor core. Warps sometimes sleep before retiring
 // (a late product), and mbarriers and named barriers are emulated too.
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <memory>
@@ -29,6 +31,12 @@ struct WgmmaOp {
   int n;
   uint64_t desc_a, desc_b;
   std::vector<float> product;
+  // A from registers (wgmma_m64k16_rs): the warp's fragments when issued, and this thread's
+  // registers, which must still hold them when the wait retires the product.
+  bool a_in_registers = false;
+  uint32_t warp_a[32][4] = {};
+  const uint32_t* own_a = nullptr;
+  uint32_t own_a_issued[4] = {};
 };
 inline thread_local std::vector<WgmmaOp> wgmma_open;
 inline thread_local std::deque<std::vector<WgmmaOp>> wgmma_groups;
@@ -47,6 +55,13 @@ inline float wgmma_operand(uint64_t desc, int r, int k) {
   return bf16_bits_to_float(smem_bf16(physical));
 }
 
+// Element (r, k) of the warp's 16 x 16 slice of A from its lanes' registers: lane 4 g + t holds
+// a[0] = (g, 2 t..), a[1] = (g + 8, 2 t..), a[2] = (g, 2 t + 8..), a[3] = (g + 8, 2 t + 8..).
+inline float register_operand(const WgmmaOp& op, int r, int k) {
+  const int g = r % 8, t = (k % 8) / 2, reg = (r / 8) + 2 * (k / 8);
+  return bf16_bits_to_float(op.warp_a[4 * g + t][reg] >> (16 * (k % 2)));
+}
+
 // This thread's elements of the 64 x n product: d[4 i + 2 h + e] = row 16 w + g + 8 h, column
 // 8 i + 2 t + e, for warp w of the warpgroup and lane 4 g + t.
 inline std::vector<float> wgmma_product(const WgmmaOp& op) {
@@ -58,7 +73,9 @@ inline std::vector<float> wgmma_product(const WgmmaOp& op) {
         const int row = 16 * w + g + 8 * h, col = 8 * i + 2 * t + e;
         float s = 0.0f;
         for (int k = 0; k < 16; ++k)
-          s += wgmma_operand(op.desc_a, row, k) * wgmma_operand(op.desc_b, col, k);
+          s += (op.a_in_registers ? register_operand(op, row % 16, k)
+                                  : wgmma_operand(op.desc_a, row, k)) *
+               wgmma_operand(op.desc_b, col, k);
         out[4 * i + 2 * h + e] = s;
       }
   return out;
@@ -112,6 +129,10 @@ inline uint64_t wgmma_desc_sw128(uint32_t start) {
 }
 inline void fence_proxy_async() {}
 inline void wgmma_fence() {}
+template <int J>
+inline void wgmma_fence(uint32_t (&)[J][4]) {}
+template <int J>
+inline void wgmma_keep(const uint32_t (&)[J][4], int, uint32_t) {}
 inline void wgmma_commit() {
   emu::wgmma_groups.push_back(std::move(emu::wgmma_open));
   emu::wgmma_open.clear();
@@ -129,6 +150,13 @@ inline void wgmma_wait() {
   emu::warp().bar.arrive_and_wait();
   while (emu::wgmma_groups.size() > static_cast<size_t>(N)) {
     for (emu::WgmmaOp& op : emu::wgmma_groups.front()) {
+      if (op.a_in_registers && !std::equal(op.own_a_issued, op.own_a_issued + 4, op.own_a)) {
+        std::fprintf(stderr,
+                     "wgmma emulation: an A register changed between the wgmma and the wait that "
+                     "retires it (thread %d, block %d)\n",
+                     emu::thread_index.x, emu::block_index.x);
+        std::abort();
+      }
       if (emu::wgmma_product(op) != op.product) {
         std::fprintf(stderr,
                      "wgmma emulation: an operand in shared memory changed between the wgmma "
@@ -147,6 +175,22 @@ inline void wgmma_pin(float (&)[R]) {}
 template <int N>
 inline void wgmma_m64k16_ss(float (&d)[N / 2], uint64_t desc_a, uint64_t desc_b) {
   emu::WgmmaOp op{d, N, desc_a, desc_b, {}};
+  op.product = emu::wgmma_product(op);
+  emu::wgmma_open.push_back(std::move(op));
+}
+// A from this thread's registers (the warp's lanes exchange theirs, as the hardware reads them).
+template <int N>
+inline void wgmma_m64k16_rs(float (&d)[N / 2], const uint32_t (&a)[4], uint64_t desc_b) {
+  emu::WgmmaOp op{d, N, 0, desc_b, {}};
+  op.a_in_registers = true;
+  emu::Warp& w = emu::warp();
+  const int l = emu::lane();
+  for (int i = 0; i < 4; ++i) w.a[l][i] = a[i];
+  w.bar.arrive_and_wait();
+  std::memcpy(op.warp_a, w.a, sizeof(op.warp_a));
+  w.bar.arrive_and_wait();
+  op.own_a = a;
+  std::copy(a, a + 4, op.own_a_issued);
   op.product = emu::wgmma_product(op);
   emu::wgmma_open.push_back(std::move(op));
 }

@@ -81,9 +81,9 @@ T=$BUILD_DIR/tests
 run_step 90 "$OUT/cuda-quant.log" "test_cuda_quant (kernels vs float64)" "$T/test_cuda_quant"
 # q4: the streaming int4 product's variants (v0 = the one-block-per-CTA product) per shape.
 grep -E "streaming variant|^  best|-> v[0-9]" "$OUT/cuda-quant.log" | tee -a "$SUMMARY"
-# The int4 tiles from 17 tokens (PAGODA_CUDA_INT4_TILE_ROWS=16; the default starts them at 33).
-PAGODA_CUDA_INT4_TILE_ROWS=16 PAGODA_SKIP_TIMING=1 run_step 60 "$OUT/cuda-quant.log" \
-  "test_cuda_quant with the tiles from 17 tokens" "$T/test_cuda_quant"
+# The int4 tiles from 33 tokens (PAGODA_CUDA_INT4_TILE_ROWS=32; the default starts them at 17).
+PAGODA_CUDA_INT4_TILE_ROWS=32 PAGODA_SKIP_TIMING=1 run_step 60 "$OUT/cuda-quant.log" \
+  "test_cuda_quant with the tiles from 33 tokens" "$T/test_cuda_quant"
 # The mma.sync tiles where the wgmma ones would run (PAGODA_CUDA_INT4_WGMMA=0).
 PAGODA_CUDA_INT4_WGMMA=0 PAGODA_SKIP_TIMING=1 run_step 60 "$OUT/cuda-quant.log" \
   "test_cuda_quant with the mma.sync tiles" "$T/test_cuda_quant"
@@ -97,7 +97,7 @@ run_step 30 "$OUT/cuda-quant.log" "test_quant_weights (loader, CPU)" "$T/test_qu
 if [ -n "${NCU_SHAPE:-}" ] && command -v ncu >/dev/null; then
   PAGODA_QUANT_PROFILE=$NCU_SHAPE PAGODA_QUANT_PROFILE_M=${NCU_M:-1} PAGODA_CUDA_INT4_GEMV=1 \
     run_step 150 "$OUT/ncu.csv" "ncu on the int4 products of $NCU_SHAPE at ${NCU_M:-1} tokens" \
-    ncu --clock-control none -k "regex:int4_(reg|stream|mma|gemm|wgmma)_kernel" \
+    ncu --clock-control none -k "regex:int4_(reg|stream|mma|gemm|wgmma|wgmma_rs|frag_order)_kernel" \
     --section SpeedOfLight --section Occupancy --section LaunchStats --section SchedulerStats \
     --section WarpStateStats --section MemoryWorkloadAnalysis --section ComputeWorkloadAnalysis \
     --metrics smsp__inst_executed.sum --csv --page details "$T/test_cuda_quant"

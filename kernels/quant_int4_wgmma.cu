@@ -503,12 +503,13 @@ __global__ void __launch_bounds__(WG * 128, CTAS)
   constexpr int kRowStep = L::kThreads / 8;
   const int chunk = tid & 7, tok0 = tid >> 3;
   const int xf_ld = 64 * kgroups;
-  const bf16* const x_src = xf + static_cast<size_t>(min(tok_base + tok0, m - 1)) * xf_ld + 8 * chunk;
+  const bf16* const x_src =
+      xf + static_cast<size_t>(min(tok_base + tok0, m - 1)) * xf_ld + 8 * chunk;
   const uint32_t act_off = tok0 * 128 + ((chunk ^ (tok0 & 7)) << 4);
   const int rb = row_base / 16 + warp;
   const bool pack_ok = rb < rbs;
-  const uint4* const pack_src =
-      reinterpret_cast<const uint4*>(w.frag) + static_cast<size_t>(pack_ok ? rb : 0) * kgroups * 32 + lane;
+  const uint4* const pack_src = reinterpret_cast<const uint4*>(w.frag) +
+                                static_cast<size_t>(pack_ok ? rb : 0) * kgroups * 32 + lane;
   const int row_lo = 16 * rb + (lane >> 2);
   const bool lo_ok = row_lo < w.n, hi_ok = row_lo + 8 < w.n;
   const uint32_t* const sz = reinterpret_cast<const uint32_t*>(w.scale_zero);

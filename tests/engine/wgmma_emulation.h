@@ -1,8 +1,9 @@
 #pragma once
 // CPU emulation of kernels/wgmma_primitives.cuh (include after mma_emulation.h, whose threads,
 // shared memory and deferred cp.async it uses): wgmma.mma_async with both operands read from
-// shared memory through the descriptors, in the PTX ISA's layouts (K-major tiles with the
-// 128-byte swizzle; the m64nNk16 accumulator fragment). Stricter than the hardware needs to be:
+// shared memory through the descriptors, or A from registers (the warp's lanes exchange their
+// fragments at issue; a register changed before the wait that retires the product aborts), in
+// the PTX ISA's layouts (K-major tiles with the 128-byte swizzle; the m64nNk16 fragments). Stricter than the hardware needs to be:
 // a thread's products are computed when issued and again when wgmma_wait retires their group,
 // and only added to the accumulators then; shared memory written in between (a tile refilled
 // while its product may still be reading it) aborts the test, and accumulators read before the

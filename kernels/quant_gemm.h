@@ -70,8 +70,9 @@ struct Int4PartList {
 // bf16-rounded weights (as the dequantize route), the inputs split across CTAs through accum
 // (m * n floats; null: no split) when the rows alone give num_sms SMs too little work.
 constexpr int kQuantFragGemvRows = 32;
-// x_frag: scratch for the activations in the weights' fragment channel order, m x (k rounded up
-// to 64) (the register-A wgmma tiles' operand; null: those tiles are not taken).
+// x_frag: scratch for the activations in the weights' fragment channel order and the tiles'
+// swizzle, kQuantFragMaxRows x (k rounded up to 64) (the register-A wgmma tiles' operand, padded
+// to whole tiles of 64 or 128 tokens; null: those tiles are not taken).
 // stream_variant: the streaming product's variant for m <= kInt4StreamMaxRows (0: the process-wide
 // int4_stream_variant()).
 void int4_frag_product(const QuantPart* parts, int count, const __nv_bfloat16* x, void* y, int m,

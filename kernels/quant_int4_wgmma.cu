@@ -400,24 +400,35 @@ __global__ void __launch_bounds__(384, 1)
 // B operand they are: within each k group of 64 channels, element 16 j + kk of k slice j holds
 // the channel that the weights' fragment register for mma k index kk stands for (quant_int4_frag
 // .cuh: kk = 2 t + 8 h + e is channel 16 t + 4 j + 2 h + e). In channel pairs: output pair
-// 4 q + u (16-byte chunk q) is input pair 8 u + q. xf is [m, 64 * k groups], zero past k; one
-// thread per 16-byte output chunk.
-__global__ void int4_frag_order_kernel(const bf16* __restrict__ x, int m, int k, bf16* xf) {
-  const int chunks = (k + 63) / 64 * 8;
+// 4 q + u (16-byte chunk q) is input pair 8 u + q. xf holds them as the kernel's shared tiles:
+// tile (token tile tt of n_tile tokens, k group kg) at element (tt * k groups + kg) * n_tile * 64,
+// token r's chunk q at chunk q ^ (r & 7) (the 128-byte swizzle), channels past k and tokens past
+// m zero; so a CTA copies a k group's activations as one contiguous block, no predicates, no
+// address arithmetic per copy. One thread per 16-byte output chunk.
+__global__ void int4_frag_order_kernel(const bf16* __restrict__ x, int m, int k, int n_tile,
+                                       bf16* xf) {
+  const int kgroups = (k + 63) / 64, tile_chunks = n_tile * 8;
+  const int total = (m + n_tile - 1) / n_tile * kgroups * tile_chunks;
   const int idx = blockIdx.x * blockDim.x + threadIdx.x;
-  if (idx >= m * chunks) return;
-  const int token = idx / chunks, c = idx % chunks, kg = c / 8, q = c % 8;
-  const bf16* row = x + static_cast<size_t>(token) * k;
-  uint32_t v[4];
+  if (idx >= total) return;
+  const int tile = idx / tile_chunks, tt = tile / kgroups, kg = tile % kgroups;
+  const int r = idx % tile_chunks / 8, q = (idx % 8) ^ (r & 7), token = tt * n_tile + r;
+  uint32_t v[4] = {0, 0, 0, 0};
+  if (token < m) {
+    const bf16* row = x + static_cast<size_t>(token) * k;
 #pragma unroll
-  for (int u = 0; u < 4; ++u) {
-    const int ch = 64 * kg + 2 * (8 * u + q);
-    const uint16_t lo = ch < k ? __bfloat16_as_ushort(row[ch]) : 0;
-    const uint16_t hi = ch + 1 < k ? __bfloat16_as_ushort(row[ch + 1]) : 0;
-    v[u] = lo | (static_cast<uint32_t>(hi) << 16);
+    for (int u = 0; u < 4; ++u) {
+      const int ch = 64 * kg + 2 * (8 * u + q);
+      const uint16_t lo = ch < k ? __bfloat16_as_ushort(row[ch]) : 0;
+      const uint16_t hi = ch + 1 < k ? __bfloat16_as_ushort(row[ch + 1]) : 0;
+      v[u] = lo | (static_cast<uint32_t>(hi) << 16);
+    }
   }
-  *reinterpret_cast<uint4*>(xf + static_cast<size_t>(token) * chunks * 8 + 8 * c) =
-      make_uint4(v[0], v[1], v[2], v[3]);
+  *reinterpret_cast<uint4*>(xf + static_cast<size_t>(idx) * 8) = make_uint4(v[0], v[1], v[2], v[3]);
+}
+// Elements of int4_frag_order_kernel's output for m tokens of k channels in tiles of n_tile.
+inline size_t int4_frag_order_elems(int m, int k, int n_tile) {
+  return static_cast<size_t>((m + n_tile - 1) / n_tile) * n_tile * ((k + 63) / 64) * 64;
 }
 
 // The product with the decoded weights as wgmma's A operand in registers (warp w of a warpgroup
@@ -439,7 +450,7 @@ struct WgmmaRsLayout {
   static constexpr int kRingBytes = STAGES * kStageBytes, kOutBytes = N * kOutStride * 4;
   static constexpr int kBytes = (kRingBytes > kOutBytes ? kRingBytes : kOutBytes) + 1024;
   static constexpr int kActPer = N * 8 / kThreads;  // 16-byte activation copies a thread a stage
-  static_assert(STAGES >= 3 && N * 8 % kThreads == 0 && kThreads / 8 % 8 == 0, "");
+  static_assert(STAGES >= 3 && N * 8 % kThreads == 0, "");
 };
 
 // Up to four consecutive rows row.. of one token (count of them in range), from the epilogue's
@@ -496,41 +507,45 @@ __global__ void __launch_bounds__(WG * 128, CTAS)
   const int n = kg_end - kg_begin;
   const uint32_t raw = smem_addr(smem), base = (raw + 1023u) & ~1023u;
   unsigned char* const aligned = smem + (base - raw);
-  auto stage = [&](int i) { return aligned + (i % STAGES) * L::kStageBytes; };
 
-  // What does not depend on the k group, once: a thread's activation chunk and rows (kThreads / 8
-  // apart, a multiple of 8: one swizzle), its row block's packed words and its rows' scales.
-  constexpr int kRowStep = L::kThreads / 8;
-  const int chunk = tid & 7, tok0 = tid >> 3;
-  const int xf_ld = 64 * kgroups;
-  const bf16* const x_src =
-      xf + static_cast<size_t>(min(tok_base + tok0, m - 1)) * xf_ld + 8 * chunk;
-  const uint32_t act_off = tok0 * 128 + ((chunk ^ (tok0 & 7)) << 4);
+  // What does not depend on the k group, once (q8's loop spent about half its ~276 instructions
+  // a warp on per-copy addresses and predicates): the thread's pointers into this CTA's
+  // activation tiles (int4_frag_order_kernel's, contiguous: 16 bytes a thread a copy, no
+  // predicate), to its row block's packed words and its rows' scales, each advanced by one k
+  // group a load; the ring's slots as offsets that step the same way.
+  const bf16* act_src =
+      xf + (static_cast<size_t>(blockIdx.y) * kgroups + kg_begin) * (N * 64) + 8 * tid;
   const int rb = row_base / 16 + warp;
   const bool pack_ok = rb < rbs;
-  const uint4* const pack_src = reinterpret_cast<const uint4*>(w.frag) +
-                                static_cast<size_t>(pack_ok ? rb : 0) * kgroups * 32 + lane;
+  const uint4* pack_src =
+      reinterpret_cast<const uint4*>(w.frag) +
+      (static_cast<size_t>(pack_ok ? rb : 0) * kgroups + kg_begin) * 32 + lane;
   const int row_lo = 16 * rb + (lane >> 2);
   const bool lo_ok = row_lo < w.n, hi_ok = row_lo + 8 < w.n;
   const uint32_t* const sz = reinterpret_cast<const uint32_t*>(w.scale_zero);
   const uint32_t* const lo_src = sz + static_cast<size_t>(lo_ok ? row_lo : 0) * w.groups;
   const uint32_t* const hi_src = sz + static_cast<size_t>(hi_ok ? row_lo + 8 : 0) * w.groups;
   const int shift = group_shift(w.group_size, w.k);
-  auto load = [&](int i) {
-    if (i < n) {
-      const int kg = kg_begin + i;
-      const uint32_t s = smem_addr(stage(i));
+  auto next_slot = [](uint32_t slot) {
+    return slot + L::kStageBytes == STAGES * L::kStageBytes ? 0u : slot + L::kStageBytes;
+  };
+  uint32_t load_slot = 0, read_slot = 0;  // from base: the slots load() and step() use next
+  int load_kg = kg_begin;
+  auto load = [&](bool live) {
+    if (live) {
+      const uint32_t s = base + load_slot;
 #pragma unroll
-      for (int u = 0; u < L::kActPer; ++u) {
-        const bool valid = tok_base + tok0 + kRowStep * u < m;
-        cp_async16(s + act_off + kRowStep * 128 * u,
-                   valid ? x_src + static_cast<size_t>(kRowStep * u) * xf_ld + 64 * kg : xf, valid);
-      }
-      cp_async16(s + L::kActBytes + 16 * tid, pack_src + 32 * kg, pack_ok);
-      const int group = shift >= 0 ? kg >> shift : 64 * kg / w.group_size;
+      for (int u = 0; u < L::kActPer; ++u)
+        cp_async16(s + 16 * (tid + L::kThreads * u), act_src + 8 * L::kThreads * u, true);
+      cp_async16(s + L::kActBytes + 16 * tid, pack_src, pack_ok);
+      const int group = shift >= 0 ? load_kg >> shift : 64 * load_kg / w.group_size;
       const uint32_t sc = s + L::kActBytes + L::kPackBytes + 8 * tid;
       cp_async4(sc, lo_src + group, lo_ok);
       cp_async4(sc + 4, hi_src + group, hi_ok);
+      act_src += N * 64;
+      pack_src += 32;
+      ++load_kg;
+      load_slot = next_slot(load_slot);
     }
     cp_async_commit();  // empty groups past the end keep the wait count uniform
   };
@@ -540,7 +555,7 @@ __global__ void __launch_bounds__(WG * 128, CTAS)
   for (int i = 0; i < N / 2; ++i) d[i] = 0.0f;
   uint32_t a0[4][4], a1[4][4];
 #pragma unroll
-  for (int s = 0; s < STAGES - 2; ++s) load(s);
+  for (int s = 0; s < STAGES - 2; ++s) load(s < n);
   // K group i: its activations and this thread's words are in once every thread has waited for
   // its copies of stage i and passed the barrier; that barrier also means every warp has retired
   // the products of k group i - 2 (its wait after issuing i - 1), whose slot is refilled.
@@ -548,13 +563,13 @@ __global__ void __launch_bounds__(WG * 128, CTAS)
     cp_async_wait<STAGES - 3>();
     fence_proxy_async();
     __syncthreads();
-    load(i + STAGES - 2);
-    const unsigned char* s = stage(i);
+    load(i + STAGES - 2 < n);
+    const unsigned char* s = aligned + read_slot;
     const uint4 words = *reinterpret_cast<const uint4*>(s + L::kActBytes + 16 * tid);
     const uint2 sc = *reinterpret_cast<const uint2*>(s + L::kActBytes + L::kPackBytes + 8 * tid);
     decode_group_scaled(words, sc.x, sc.y, a);
     wgmma_fence(a);
-    const uint32_t act = smem_addr(s);
+    const uint32_t act = base + read_slot;
 #pragma unroll
     for (int j = 0; j < 4; ++j) wgmma_m64k16_rs<N>(d, a[j], wgmma_desc_sw128(act + 32 * j));
     wgmma_commit();
@@ -562,6 +577,7 @@ __global__ void __launch_bounds__(WG * 128, CTAS)
     wgmma_wait<1>();  // k group i - 1's products are done: a_prev may be rewritten
     wgmma_pin(d);
     wgmma_keep(a_prev, m, base);
+    read_slot = next_slot(read_slot);
   };
   for (int i = 0; i < n; i += 2) {
     step(i, a0, a1);
@@ -643,20 +659,24 @@ int wgmma_from() {
 }
 
 // The splits of the k groups with the least estimated time: waves of `slots` CTAs at once times
-// each CTA's k groups plus kSplitOverheadKg for its pipeline fill and epilogue (a split also
-// costs the accumulator's zeroing and the finishing pass, which the overhead covers roughly).
+// each CTA's k groups plus kSplitOverheadKg for its pipeline fill and epilogue. Splitting at all
+// also costs the accumulator's zeroing, its float reductions and the finishing pass, and a last
+// partial wave runs faster than a full one; neither is in the estimate, so a split must beat one
+// pass by a third (measured, cuda-notes q9: 7B gate_up at 128 tokens, 296 CTAs on 264 slots,
+// took 101 us in the four splits the estimate preferred by 25%, 92 us in one).
 int choose_splits(int ctas, int slots, int kgroups) {
   if (wgmma_forced_splits() > 0) return std::min(wgmma_forced_splits(), kgroups);
   constexpr int kSplitOverheadKg = 4;
   const int most = std::clamp(kgroups / 8, 1, 16);
-  int splits = 1;
-  long best = -1;
-  for (int s = 1; s <= most; ++s) {
+  auto cost = [&](int s) {
     const long waves = (static_cast<long>(ctas) * s + slots - 1) / slots;
-    const long cost = waves * ((kgroups + s - 1) / s + kSplitOverheadKg);
-    if (best < 0 || cost < best) best = cost, splits = s;
-  }
-  return splits;
+    return waves * ((kgroups + s - 1) / s + kSplitOverheadKg);
+  };
+  int splits = 1;
+  long best = cost(1);
+  for (int s = 2; s <= most; ++s)
+    if (cost(s) < best) best = cost(s), splits = s;
+  return splits > 1 && 3 * best > 2 * cost(1) ? 1 : splits;
 }
 
 // Launches kernel(grid, threads, bytes) over tiles x token_tiles CTAs, the k groups split
@@ -716,8 +736,9 @@ void launch_wgmma_rs(const WgmmaParts& parts, const bf16* x, bf16* x_frag, int m
                      int ldy, bool out_f32, float* accum, int ld_accum, int num_sms,
                      cudaStream_t stream) {
   using L = WgmmaRsLayout<N, WG, kStages>;
-  const int chunks = m * ((parts.part[0].k + 63) / 64) * 8;
-  int4_frag_order_kernel<<<(chunks + 255) / 256, 256, 0, stream>>>(x, m, parts.part[0].k, x_frag);
+  const int chunks = static_cast<int>(int4_frag_order_elems(m, parts.part[0].k, N) / 8);
+  int4_frag_order_kernel<<<(chunks + 255) / 256, 256, 0, stream>>>(x, m, parts.part[0].k, N,
+                                                                    x_frag);
   launch_split(parts, m, (m + N - 1) / N, CTAS * num_sms, y, ldy, out_f32, accum, ld_accum,
                stream, [&](dim3 grid, float* acc, int kg_per_split) {
                  if (out_f32)

@@ -340,9 +340,12 @@ void QuantLinears::prepare(int max_tokens) {
   accum_ = static_cast<float*>(
       alloc(sizeof(float) * rows * static_cast<size_t>(max_linear_rows_)));
   accum_rows_ = rows;
+  // The register-A tiles' activations come padded to whole token tiles (up to
+  // kQuantFragMaxRows tokens), however few tokens a step has.
   if (max_frag_k_ > 0)
-    x_frag_ = static_cast<__nv_bfloat16*>(
-        alloc(sizeof(__nv_bfloat16) * rows * static_cast<size_t>(max_frag_k_)));
+    x_frag_ = static_cast<__nv_bfloat16*>(alloc(sizeof(__nv_bfloat16) *
+                                                std::max(rows, kQuantFragMaxRows) *
+                                                static_cast<size_t>(max_frag_k_)));
 }
 
 // The streaming product's launch variants timed on each distinct int4 linear shape at 1, 4 and

@@ -171,17 +171,19 @@ __device__ __forceinline__ void wgmma_m64k16_rs<128>(float (&d)[64], const uint3
 // them) for ptxas too, so that it does not give their registers to the next fragments while
 // those products run (which it would then serialize: C7513). An empty asm is invisible to
 // ptxas, so this is a store predicated on never_negative < 0: never taken, but ptxas cannot
-// know. smem: any shared address.
-template <int J>
-__device__ __forceinline__ void wgmma_keep(const uint32_t (&a)[J][4], int never_negative,
+// know. smem: any shared address. One predicate for the four k slices (one asm).
+__device__ __forceinline__ void wgmma_keep(const uint32_t (&a)[4][4], int never_negative,
                                            uint32_t smem) {
-#pragma unroll
-  for (int j = 0; j < J; ++j)
-    asm volatile(
-        "{\n.reg .pred p;\nsetp.lt.s32 p, %4, 0;\n"
-        "@p st.shared.v4.b32 [%5], {%0, %1, %2, %3};\n}\n" ::"r"(a[j][0]),
-        "r"(a[j][1]), "r"(a[j][2]), "r"(a[j][3]), "r"(never_negative), "r"(smem)
-        : "memory");
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.lt.s32 p, %16, 0;\n"
+      "@p st.shared.v4.b32 [%17], {%0, %1, %2, %3};\n"
+      "@p st.shared.v4.b32 [%17], {%4, %5, %6, %7};\n"
+      "@p st.shared.v4.b32 [%17], {%8, %9, %10, %11};\n"
+      "@p st.shared.v4.b32 [%17], {%12, %13, %14, %15};\n}\n" ::"r"(a[0][0]),
+      "r"(a[0][1]), "r"(a[0][2]), "r"(a[0][3]), "r"(a[1][0]), "r"(a[1][1]), "r"(a[1][2]),
+      "r"(a[1][3]), "r"(a[2][0]), "r"(a[2][1]), "r"(a[2][2]), "r"(a[2][3]), "r"(a[3][0]),
+      "r"(a[3][1]), "r"(a[3][2]), "r"(a[3][3]), "r"(never_negative), "r"(smem)
+      : "memory");
 }
 
 }  // namespace

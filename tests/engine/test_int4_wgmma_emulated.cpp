@@ -65,11 +65,12 @@ void run_specialized(const WgmmaParts& parts, const bf16* x, int m, void* y, int
 template <int N, int WG, int kStages, bool F32>
 void run_rs(const WgmmaParts& parts, const bf16* x, int m, void* y, int ldy, float* accum,
             int ld_accum, int kg_per_split, int splits) {
-  const int k = parts.part[0].k, chunks = m * ((k + 63) / 64) * 8;
+  const int k = parts.part[0].k;
+  const int chunks = static_cast<int>(int4_frag_order_elems(m, k, N) / 8);
   std::vector<bf16> xf(static_cast<size_t>(chunks) * 8, __float2bfloat16(NAN));
   emu::block_dim.x = 256;
   run_grid((chunks + 255) / 256, 1, 1, 256, 16,
-           [&] { int4_frag_order_kernel(x, m, k, xf.data()); });
+           [&] { int4_frag_order_kernel(x, m, k, N, xf.data()); });
   using L = WgmmaRsLayout<N, WG, kStages>;
   emu::block_dim.x = L::kThreads;
   run_grid(parts.first_tile[parts.count], (m + N - 1) / N, splits, L::kThreads, L::kBytes, [&] {

@@ -136,7 +136,8 @@ class QuantLinears {
   float* accum_ = nullptr;  // [accum_rows_, max_linear_rows_]
   int accum_rows_ = 0;
   int max_frag_k_ = 0;  // the most input channels of an int4 linear in fragment order, 64-aligned
-  __nv_bfloat16* x_frag_ = nullptr;  // [max(accum_rows_, 128), max_frag_k_]: register-A tiles' input
+  // [max(accum_rows_, kQuantFragMaxRows), max_frag_k_]: the register-A tiles' input
+  __nv_bfloat16* x_frag_ = nullptr;
   int num_sms_ = 1;
   std::string tuning_;
 

@@ -1,8 +1,8 @@
 #pragma once
-// The PTX primitives of the warpgroup tensor-core kernels (sm_90a: quant_int4_wgmma.cu): shared
-// memory matrix descriptors, wgmma.mma_async with both operands in shared memory or A in
-// registers, its fences and group waits, the proxy fence between ordinary shared stores and the
-// tensor cores' reads, mbarriers and named barriers.
+// The PTX primitives of the warpgroup tensor-core kernel (sm_90a: quant_int4_wgmma.cu): shared
+// memory matrix descriptors, wgmma.mma_async with A in registers and B in shared memory, its
+// fences and group waits, and the proxy fence between ordinary shared stores and the tensor
+// cores' reads.
 // tests/engine/quant.cmake swaps this include for a CPU emulation (tests/engine/wgmma_emulation.h)
 // that reads the operands at issue and again at the wait (a write in between is reported), so
 // these keep the emulation's names and signatures. Every wgmma call is collective over the
@@ -61,28 +61,6 @@ __device__ __forceinline__ void wgmma_pin(float (&d)[R]) {
   for (int i = 0; i < R; ++i) asm volatile("" : "+f"(d[i])::"memory");
 }
 
-// mbarriers in shared memory (8 bytes, 8-byte aligned): init by one thread before a barrier
-// that publishes it; a phase completes when `count` threads have arrived (release), and a wait
-// for parity P returns once the phase of that parity has completed (acquire).
-__device__ __forceinline__ void mbarrier_init(uint32_t bar, int count) {
-  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(count) : "memory");
-}
-__device__ __forceinline__ void mbarrier_arrive(uint32_t bar) {
-  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(bar) : "memory");
-}
-__device__ __forceinline__ void mbarrier_wait_parity(uint32_t bar, int parity) {
-  asm volatile(
-      "{\n.reg .pred done;\nwait_%=:\n"
-      "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
-      "@!done bra wait_%=;\n}\n" ::"r"(bar),
-      "r"(parity)
-      : "memory");
-}
-// A barrier among `threads` threads (whole warps) under id 1..15 (0 is __syncthreads).
-__device__ __forceinline__ void named_barrier_sync(int id, int threads) {
-  asm volatile("bar.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
-}
-
 // The accumulator operands of the wgmma asm below, written out once: inline asm takes no loops.
 // PAGODA_WGMMA_D32(d, i) is "+f"(d[i]) .. "+f"(d[i + 31]); the _OPS strings the matching
 // placeholders of the instruction's template.
@@ -98,49 +76,13 @@ __device__ __forceinline__ void named_barrier_sync(int id, int threads) {
 #define PAGODA_WGMMA_OPS_32_63 \
   "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, " \
   "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63"
-#define PAGODA_WGMMA_OPS_64_95 \
-  "%64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79, " \
-  "%80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95"
-#define PAGODA_WGMMA_OPS_96_127 \
-  "%96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, %111, " \
-  "%112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, %126, %127"
-
-// d (64 x N, f32) += a (64 x 16, bf16, K-major) * b (16 x N, bf16, K-major: N rows of k), both
-// from shared memory through wgmma_desc_sw128 descriptors. Thread (warp w of the warpgroup, lane
-// g * 4 + t) holds d[4 i + 2 h + e] = D[16 w + g + 8 h][8 i + 2 t + e].
-template <int N>
-__device__ __forceinline__ void wgmma_m64k16_ss(float (&d)[N / 2], uint64_t desc_a, uint64_t desc_b);
-
-template <>
-__device__ __forceinline__ void wgmma_m64k16_ss<128>(float (&d)[64], uint64_t desc_a,
-                                                    uint64_t desc_b) {
-  asm volatile(
-      "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {" PAGODA_WGMMA_OPS_0_31
-      ", " PAGODA_WGMMA_OPS_32_63 "}, %64, %65, p, 1, 1, 0, 0;\n}\n"
-      : PAGODA_WGMMA_D32(d, 0), PAGODA_WGMMA_D32(d, 32)
-      : "l"(desc_a), "l"(desc_b), "r"(1));
-}
-
-template <>
-__device__ __forceinline__ void wgmma_m64k16_ss<256>(float (&d)[128], uint64_t desc_a,
-                                                    uint64_t desc_b) {
-  asm volatile(
-      "{\n.reg .pred p;\nsetp.ne.b32 p, %130, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 {" PAGODA_WGMMA_OPS_0_31
-      ", " PAGODA_WGMMA_OPS_32_63 ", " PAGODA_WGMMA_OPS_64_95 ", " PAGODA_WGMMA_OPS_96_127
-      "}, %128, %129, p, 1, 1, 0, 0;\n}\n"
-      : PAGODA_WGMMA_D32(d, 0), PAGODA_WGMMA_D32(d, 32), PAGODA_WGMMA_D32(d, 64),
-        PAGODA_WGMMA_D32(d, 96)
-      : "l"(desc_a), "l"(desc_b), "r"(1));
-}
 
 // d (64 x N, f32) += a (64 x 16, bf16, from registers) * b (16 x N, bf16, K-major in shared
 // memory through a wgmma_desc_sw128 descriptor). Thread (warp w of the warpgroup, lane g * 4 + t)
 // holds a[0] = A[16 w + g][2 t, 2 t + 1], a[1] = A[16 w + g + 8][2 t, ..], a[2] = A[16 w + g][2 t
 // + 8, ..], a[3] = A[16 w + g + 8][2 t + 8, ..] (the m16n8k16 A fragment of its warp's 16 rows),
-// and d as wgmma_m64k16_ss does. The registers of a are read while the product runs: they must
-// keep their values until the wgmma_wait that retires it (wgmma_keep).
+// and d[4 i + 2 h + e] = D[16 w + g + 8 h][8 i + 2 t + e]. The registers of a are read while the
+// product runs: they must keep their values until the wgmma_wait that retires it (wgmma_keep).
 template <int N>
 __device__ __forceinline__ void wgmma_m64k16_rs(float (&d)[N / 2], const uint32_t (&a)[4],
                                                 uint64_t desc_b);

@@ -17,8 +17,8 @@ if(PAGODA_HAVE_CUDA AND TARGET pagoda_cuda)
                                   ${PROJECT_SOURCE_DIR}/kernels/quant_int4_mma.cu
                                   "template <int NT, int TS, bool OutF32>\nbool allow_gemm_smem()"
                                   smem)
-  # The wgmma tile product (kernels/quant_int4_wgmma.cu, 33..128 tokens on sm_90a).
+  # The wgmma tile product (kernels/quant_int4_wgmma.cu, 17..128 tokens on sm_90a).
   pagoda_add_emulated_kernel_test(int4_wgmma_emulated
                                   ${PROJECT_SOURCE_DIR}/kernels/quant_int4_wgmma.cu
-                                  "// The shapes the host launches" smem)
+                                  "// The reorder and the product for N-token tiles" smem)
 endif()

@@ -1,26 +1,23 @@
 #pragma once
 // CPU emulation of kernels/wgmma_primitives.cuh (include after mma_emulation.h, whose threads,
-// shared memory and deferred cp.async it uses): wgmma.mma_async with both operands read from
-// shared memory through the descriptors, or A from registers (the warp's lanes exchange their
-// fragments at issue; a register changed before the wait that retires the product aborts), in
-// the PTX ISA's layouts (K-major tiles with the 128-byte swizzle; the m64nNk16 fragments). Stricter than the hardware needs to be:
-// a thread's products are computed when issued and again when wgmma_wait retires their group,
-// and only added to the accumulators then; shared memory written in between (a tile refilled
-// while its product may still be reading it) aborts the test, and accumulators read before the
-// wait hold their old values. Each thread computes only its own accumulator elements, and a
-// thread's retirement covers only its warp: another warp's part of the same product (its A rows,
-// and all of B) may still be read until that warp waits, as on the hardware, where each warp's
-// quarter runs on its own sub-partition's tensor core. Warps sometimes sleep before retiring
-// (a late product), and mbarriers and named barriers are emulated too.
+// shared memory and deferred cp.async it uses): wgmma.mma_async with A from registers (the warp's
+// lanes exchange their fragments at issue; a register changed before the wait that retires the
+// product aborts) and B read from shared memory through its descriptor, in the PTX ISA's layouts
+// (K-major tiles with the 128-byte swizzle; the m64nNk16 fragments). Stricter than the hardware
+// needs to be: a thread's products are computed when issued and again when wgmma_wait retires
+// their group, and only added to the accumulators then; shared memory written in between (a tile
+// refilled while its product may still be reading it) aborts the test, and accumulators read
+// before the wait hold their old values. Each thread computes only its own accumulator elements,
+// and a thread's retirement covers only its warp: another warp's part of the same product (its A
+// rows, and all of B) may still be read until that warp waits, as on the hardware, where each
+// warp's quarter runs on its own sub-partition's tensor core. Warps sometimes sleep before
+// retiring (a late product).
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
-#include <map>
-#include <memory>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -30,11 +27,10 @@ namespace emu {
 struct WgmmaOp {
   float* d;
   int n;
-  uint64_t desc_a, desc_b;
+  uint64_t desc_b;
   std::vector<float> product;
-  // A from registers (wgmma_m64k16_rs): the warp's fragments when issued, and this thread's
-  // registers, which must still hold them when the wait retires the product.
-  bool a_in_registers = false;
+  // A: the warp's fragments when issued, and this thread's registers, which must still hold
+  // them when the wait retires the product.
   uint32_t warp_a[32][4] = {};
   const uint32_t* own_a = nullptr;
   uint32_t own_a_issued[4] = {};
@@ -74,55 +70,12 @@ inline std::vector<float> wgmma_product(const WgmmaOp& op) {
         const int row = 16 * w + g + 8 * h, col = 8 * i + 2 * t + e;
         float s = 0.0f;
         for (int k = 0; k < 16; ++k)
-          s += (op.a_in_registers ? register_operand(op, row % 16, k)
-                                  : wgmma_operand(op.desc_a, row, k)) *
-               wgmma_operand(op.desc_b, col, k);
+          s += register_operand(op, row % 16, k) * wgmma_operand(op.desc_b, col, k);
         out[4 * i + 2 * h + e] = s;
       }
   return out;
 }
 }  // namespace emu
-
-// mbarriers keyed by their shared-memory offset (reset by init, which each CTA runs first).
-namespace emu {
-struct MBarrier {
-  int count = 0, pending = 0, phase = 0;
-};
-inline std::mutex mbarrier_mutex;
-inline std::condition_variable mbarrier_cv;
-inline std::map<uint32_t, MBarrier> mbarriers;
-// Named barriers 1..15 among a subset of a block's threads.
-inline std::map<int, std::unique_ptr<std::barrier<>>> named_barriers;
-inline std::mutex named_mutex;
-}  // namespace emu
-inline void mbarrier_init(uint32_t bar, int count) {
-  std::lock_guard<std::mutex> lock(emu::mbarrier_mutex);
-  emu::mbarriers[bar] = emu::MBarrier{count, count, 0};
-}
-inline void mbarrier_arrive(uint32_t bar) {
-  std::lock_guard<std::mutex> lock(emu::mbarrier_mutex);
-  emu::MBarrier& b = emu::mbarriers.at(bar);
-  if (--b.pending == 0) {
-    b.phase ^= 1;
-    b.pending = b.count;
-    emu::mbarrier_cv.notify_all();
-  }
-}
-inline void mbarrier_wait_parity(uint32_t bar, int parity) {
-  std::unique_lock<std::mutex> lock(emu::mbarrier_mutex);
-  // The phase of parity `parity` has completed once the current phase's parity differs.
-  emu::mbarrier_cv.wait(lock, [&] { return emu::mbarriers.at(bar).phase != (parity & 1); });
-}
-inline void named_barrier_sync(int id, int threads) {
-  std::barrier<>* b;
-  {
-    std::lock_guard<std::mutex> lock(emu::named_mutex);
-    auto& slot = emu::named_barriers[id];
-    if (!slot) slot = std::make_unique<std::barrier<>>(threads);
-    b = slot.get();
-  }
-  b->arrive_and_wait();
-}
 
 inline uint64_t wgmma_desc_sw128(uint32_t start) {
   return static_cast<uint64_t>((start & 0x3FFFF) >> 4) | (uint64_t{1} << 16) |
@@ -151,7 +104,7 @@ inline void wgmma_wait() {
   emu::warp().bar.arrive_and_wait();
   while (emu::wgmma_groups.size() > static_cast<size_t>(N)) {
     for (emu::WgmmaOp& op : emu::wgmma_groups.front()) {
-      if (op.a_in_registers && !std::equal(op.own_a_issued, op.own_a_issued + 4, op.own_a)) {
+      if (!std::equal(op.own_a_issued, op.own_a_issued + 4, op.own_a)) {
         std::fprintf(stderr,
                      "wgmma emulation: an A register changed between the wgmma and the wait that "
                      "retires it (thread %d, block %d)\n",
@@ -173,17 +126,10 @@ inline void wgmma_wait() {
 }
 template <int R>
 inline void wgmma_pin(float (&)[R]) {}
-template <int N>
-inline void wgmma_m64k16_ss(float (&d)[N / 2], uint64_t desc_a, uint64_t desc_b) {
-  emu::WgmmaOp op{d, N, desc_a, desc_b, {}};
-  op.product = emu::wgmma_product(op);
-  emu::wgmma_open.push_back(std::move(op));
-}
 // A from this thread's registers (the warp's lanes exchange theirs, as the hardware reads them).
 template <int N>
 inline void wgmma_m64k16_rs(float (&d)[N / 2], const uint32_t (&a)[4], uint64_t desc_b) {
-  emu::WgmmaOp op{d, N, 0, desc_b, {}};
-  op.a_in_registers = true;
+  emu::WgmmaOp op{d, N, desc_b, {}};
   emu::Warp& w = emu::warp();
   const int l = emu::lane();
   for (int i = 0; i < 4; ++i) w.a[l][i] = a[i];

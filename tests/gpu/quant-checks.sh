@@ -97,7 +97,7 @@ run_step 30 "$OUT/cuda-quant.log" "test_quant_weights (loader, CPU)" "$T/test_qu
 if [ -n "${NCU_SHAPE:-}" ] && command -v ncu >/dev/null; then
   PAGODA_QUANT_PROFILE=$NCU_SHAPE PAGODA_QUANT_PROFILE_M=${NCU_M:-1} PAGODA_CUDA_INT4_GEMV=1 \
     run_step 150 "$OUT/ncu.csv" "ncu on the int4 products of $NCU_SHAPE at ${NCU_M:-1} tokens" \
-    ncu --clock-control none -k "regex:int4_(reg|stream|mma|gemm|wgmma|wgmma_rs|frag_order)_kernel" \
+    ncu --clock-control none -k "regex:int4_(reg|stream|mma|gemm|wgmma|wgmma_rs|frag_order)_kernel|finish_split" \
     --section SpeedOfLight --section Occupancy --section LaunchStats --section SchedulerStats \
     --section WarpStateStats --section MemoryWorkloadAnalysis --section ComputeWorkloadAnalysis \
     --metrics smsp__inst_executed.sum --csv --page details "$T/test_cuda_quant"

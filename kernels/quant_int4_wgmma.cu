@@ -18,9 +18,14 @@
 // tiles fit in less than one wave), the later tiles' k groups are split across CTAs that add into
 // the float accumulator (zeroed first), which one finishing pass turns into the output (q10: the
 // last-arriving CTA of each tile doing that instead, from the others' sums, measured slower).
+// PAGODA_CUDA_INT4_WGMMA_CLUSTER=1 (not measured faster yet, q10): a split tile's CTAs are one
+// thread-block cluster instead (up to kMaxClusterSplits), which add up their sums through each
+// other's shared memory, each CTA a share of the tile, and store the output: no float atomics,
+// memset or finishing pass.
 // Threading: kernel launches on the caller's stream.
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <type_traits>
@@ -47,15 +52,19 @@ struct WgmmaParts {
 };
 
 // Which k groups each CTA multiplies (plan_work). Output tile t is row tile t % row_tiles of
-// token tile t / row_tiles. CTA b < whole_tiles: tile b, every k group, stored directly; CTA
-// whole_tiles + splits u + s: tile whole_tiles + u, k groups [s, s + 1) * kg_per_split, added
-// into accum: output column c (from the first part's row0) at accum[token * ld_accum + c -
-// accum_col0], accum_col0 the first split tile's column (the split tiles are the last columns).
+// token tile t / row_tiles. Item b < whole_tiles: tile b, every k group, stored directly; item
+// whole_tiles + splits u + s: tile whole_tiles + u, k groups [s, s + 1) * kg_per_split. CTA
+// blockIdx.x is item first_item + blockIdx.x. A split adds into accum when there is one (output
+// column c, from the first part's row0, at accum[token * ld_accum + c - accum_col0]: the split
+// tiles are the last columns), else it is rank s of a cluster of `splits` CTAs.
 struct WgmmaWork {
-  int row_tiles = 1, whole_tiles = 0, splits = 1, kg_per_split = 1;
+  int row_tiles = 1, whole_tiles = 0, splits = 1, kg_per_split = 1, first_item = 0;
   float* accum = nullptr;
   int ld_accum = 0, accum_col0 = 0;
 };
+// The most splits of a tile's k groups; clusters of up to 8 CTAs are portable (larger ones need
+// an opt-in and may not be scheduled).
+constexpr int kMaxSplits = 16, kMaxClusterSplits = 8;
 
 // The activations in the weights' fragment channel order, for the register-A kernel below, whose
 // B operand they are: within each k group of 64 channels, element 16 j + kk of k slice j holds
@@ -120,7 +129,7 @@ struct WgmmaRsLayout {
 // stored as part row0's output (one 16- or 8-byte store where aligned).
 template <bool OutF32>
 __device__ __forceinline__ void store_quad(float4 v, int count, int token, int row, int row0,
-                                           void* y, int ldy, float* sum) {
+                                           void* y, int ldy, float* sum = nullptr) {
   const float e[4] = {v.x, v.y, v.z, v.w};
   if (sum) {
     if (count == 4 && reinterpret_cast<uintptr_t>(sum) % 16 == 0) {
@@ -157,7 +166,7 @@ struct RsTile {
 __device__ __forceinline__ RsTile rs_tile(const WgmmaParts& parts, const WgmmaWork& work,
                                           int rows) {
   RsTile t;
-  const int item = blockIdx.x;
+  const int item = work.first_item + static_cast<int>(blockIdx.x);
   t.split = item >= work.whole_tiles;
   const int index = t.split ? work.whole_tiles + (item - work.whole_tiles) / work.splits : item;
   t.split_index = t.split ? (item - work.whole_tiles) % work.splits : 0;
@@ -292,16 +301,41 @@ __global__ void __launch_bounds__(WG * 128, CTAS)
   const RsTile tile = rs_tile(parts, work, L::kRows);
   const QuantPart& wt = part_of(parts, tile.part);
   const int tok_base = tile.token_tile * N;
-  float* const accum = tile.split ? work.accum + (wt.row0 - parts.col0 - work.accum_col0) : nullptr;
   constexpr int kQuads = L::kRows / 4;
-  for (int idx = tid; idx < N * kQuads; idx += L::kThreads) {
+  if (!tile.split || work.accum) {
+    float* const accum =
+        tile.split ? work.accum + (wt.row0 - parts.col0 - work.accum_col0) : nullptr;
+    for (int idx = tid; idx < N * kQuads; idx += L::kThreads) {
+      const int tok = idx / kQuads, row = tile.row_base + 4 * (idx % kQuads);
+      if (tok_base + tok >= m || row >= wt.n) continue;
+      store_quad<OutF32>(
+          *reinterpret_cast<const float4*>(out + tok * L::kOutStride + row - tile.row_base),
+          min(4, wt.n - row), tok_base + tok, row, wt.row0, y, ldy,
+          accum ? accum + static_cast<size_t>(tok_base + tok) * work.ld_accum + row : nullptr);
+    }
+    return;
+  }
+  // A split in a cluster: once every CTA of it has its sums in its transpose, rank r adds up quads
+  // [r, r + 1) * share of the tile from all of them (its own included) and stores them; the
+  // second barrier keeps every CTA's shared memory until the others have read it.
+  cluster_sync();
+  const int share = (N * kQuads + work.splits - 1) / work.splits;
+  const int end = min(N * kQuads, (tile.split_index + 1) * share);
+  const uint32_t out_addr = smem_addr(out);
+  for (int idx = tile.split_index * share + tid; idx < end; idx += L::kThreads) {
     const int tok = idx / kQuads, row = tile.row_base + 4 * (idx % kQuads);
     if (tok_base + tok >= m || row >= wt.n) continue;
-    store_quad<OutF32>(
-        *reinterpret_cast<const float4*>(out + tok * L::kOutStride + row - tile.row_base),
-        min(4, wt.n - row), tok_base + tok, row, wt.row0, y, ldy,
-        accum ? accum + static_cast<size_t>(tok_base + tok) * work.ld_accum + row : nullptr);
+    const uint32_t at = out_addr + 4 * (tok * L::kOutStride + row - tile.row_base);
+    float4 sum = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+#pragma unroll
+    for (int r = 0; r < kMaxClusterSplits; ++r)  // unrolled: the loads issue together
+      if (r < work.splits) {
+        const float4 v = ld_shared_cluster_f4(at, r);
+        sum.x += v.x, sum.y += v.y, sum.z += v.z, sum.w += v.w;
+      }
+    store_quad<OutF32>(sum, min(4, wt.n - row), tok_base + tok, row, wt.row0, y, ldy);
   }
+  cluster_sync();
 }
 
 int env_int(const char* name, int fallback) {
@@ -338,23 +372,31 @@ int wgmma_from() {
   return from;
 }
 
-// Which CTA multiplies which k groups of which tile (WgmmaWork, without the accumulator), for
-// tiles = row_tiles x token_tiles output tiles of kgroups k groups on `slots` CTAs at once: the
-// whole waves of tiles one CTA each, the tiles left over (all of them when they are fewer than
-// the slots, or when there are several token tiles) in the number of k-group splits with the
-// least estimated time. The estimate: waves of `slots` CTAs times each CTA's k groups plus
+// How many groups of s split CTAs the GPU runs at once (ClusterCapacity::of[s], 0: no splits in
+// s): slots / s for CTAs that add into the accumulator; for clusters, whose CTAs share one GPC,
+// fewer where a GPC's slots are not a multiple of s (H200, q10: 32 clusters of 7 CTAs at two
+// CTAs an SM, not 37).
+struct ClusterCapacity {
+  int of[kMaxSplits + 1] = {};
+};
+
+// Which CTA multiplies which k groups of which tile (WgmmaWork), for tiles = row_tiles x
+// token_tiles output tiles of kgroups k groups on `slots` CTAs at once: the whole waves of tiles
+// one CTA each, the tiles left over (all of them when they are fewer than the slots) in the
+// number of k-group splits with the least estimated time. The estimate: waves of CTAs (of groups
+// of a split tile's CTAs, ClusterCapacity, for the split tiles) times each CTA's k groups plus
 // kSplitOverheadKg for its pipeline fill and epilogue. A last partial wave runs faster than a
-// full one, which the estimate leaves out, as it leaves out the float reductions and the
-// finishing pass, so splitting must beat one pass by a third (cuda-notes q9: 7B gate_up at 128
-// tokens in four uniform splits took 101 us against 92 in one pass, when the estimate preferred
-// the splits by 25%). Without an accumulator (can_split false), one pass.
-WgmmaWork plan_work(int row_tiles, int token_tiles, int slots, int kgroups, bool can_split) {
+// full one, which the estimate leaves out, as it leaves out the sums' exchange, so splitting
+// must beat one pass by a third (cuda-notes q9: 7B gate_up at 128 tokens in four uniform splits
+// took 101 us against 92 in one pass, when the estimate preferred the splits by 25%).
+WgmmaWork plan_work(int row_tiles, int token_tiles, int slots, int kgroups,
+                    const ClusterCapacity& clusters) {
   WgmmaWork work;
   work.row_tiles = row_tiles;
   const int tiles = row_tiles * token_tiles;
   work.whole_tiles = tiles;
   work.kg_per_split = kgroups;
-  if (!can_split || kgroups < 2) return work;
+  if (kgroups < 2) return work;
   auto split_into = [&](int whole, int splits) {
     work.whole_tiles = whole;
     work.kg_per_split = (kgroups + splits - 1) / splits;
@@ -362,31 +404,49 @@ WgmmaWork plan_work(int row_tiles, int token_tiles, int slots, int kgroups, bool
     if (work.splits == 1) work.whole_tiles = tiles;
   };
   if (wgmma_forced_splits() > 0) {
-    split_into(0, std::min(wgmma_forced_splits(), kgroups));
+    int s = std::min({wgmma_forced_splits(), kgroups, kMaxSplits});
+    while (s > 1 && clusters.of[s] == 0) --s;
+    split_into(0, s);
     return work;
   }
   constexpr int kSplitOverheadKg = 4;
-  auto waves = [&](long ctas) { return (ctas + slots - 1) / slots; };
-  const long one_pass = waves(tiles) * (kgroups + kSplitOverheadKg);
+  auto waves = [](long items, long at_once) { return (items + at_once - 1) / at_once; };
+  const long one_pass = waves(tiles, slots) * (kgroups + kSplitOverheadKg);
   // The split tiles must be the last columns of every token (accum_col0): one token tile.
   const int whole = token_tiles == 1 ? tiles / slots * slots : 0, rest = tiles - whole;
   if (rest == 0) return work;
-  const int most = std::clamp(kgroups / 8, 1, 16);
+  const int most = std::clamp(kgroups / 8, 1, kMaxSplits);
   long best = one_pass;
   int best_splits = 1;
   for (int s = 2; s <= most; ++s) {
+    if (clusters.of[s] == 0) continue;
+    // A split may not end up empty: s splits of ceil(kgroups / s) k groups.
     const int per = (kgroups + s - 1) / s;
+    if ((kgroups + per - 1) / per != s) continue;
     const long cost = whole / slots * static_cast<long>(kgroups + kSplitOverheadKg) +
-                      waves(static_cast<long>(rest) * s) * (per + kSplitOverheadKg);
+                      waves(rest, clusters.of[s]) * (per + kSplitOverheadKg);
     if (cost < best) best = cost, best_splits = s;
   }
   if (best_splits > 1 && 3 * best <= 2 * one_pass) split_into(whole, best_splits);
   return work;
 }
 
-// The reorder and the product for N-token tiles on plan_work's CTAs, then the finishing pass of
-// the split tiles' columns (the launchers from here on; the emulation test,
-// tests/engine/quant.cmake, takes the file up to this line).
+// The clusters of register-A CTAs of the shape in use (int4_wgmma_setup).
+ClusterCapacity& cluster_capacity() {
+  static ClusterCapacity capacity;
+  return capacity;
+}
+
+bool wgmma_cluster_reduce() {
+  static const bool on = env_int("PAGODA_CUDA_INT4_WGMMA_CLUSTER", 0) == 1;
+  return on;
+}
+
+// The reorder and the product for N-token tiles on plan_work's CTAs: with the accumulator, one
+// launch, its memset before and the finishing pass of the split tiles' columns after; with
+// clusters, the whole tiles in one launch and the split ones in another as clusters of their
+// splits (the launchers from here on; the emulation test, tests/engine/quant.cmake, takes the
+// file up to this line).
 template <int N, int WG, int kStages, int CTAS>
 void launch_wgmma_rs(const WgmmaParts& parts, const bf16* x, bf16* x_frag, int m, void* y,
                      int ldy, bool out_f32, float* accum, int span, int num_sms,
@@ -396,32 +456,56 @@ void launch_wgmma_rs(const WgmmaParts& parts, const bf16* x, bf16* x_frag, int m
   const int chunks = static_cast<int>(int4_frag_order_elems(m, k, N) / 8);
   int4_frag_order_kernel<<<(chunks + 255) / 256, 256, 0, stream>>>(x, m, k, N, x_frag);
   const int row_tiles = parts.first_tile[parts.count], token_tiles = (m + N - 1) / N;
-  WgmmaWork work = plan_work(row_tiles, token_tiles, CTAS * num_sms, (k + 63) / 64, accum);
-  const int tiles = row_tiles * token_tiles;
-  if (work.whole_tiles < tiles) {
-    // The first split tile's column: its part's columns before it, and its rows in the part.
-    const int first = work.whole_tiles % row_tiles;
-    int p = 0;
-    while (p + 1 < parts.count && first >= parts.first_tile[p + 1]) ++p;
-    work.accum = accum;
-    work.accum_col0 = std::min(span, parts.part[p].row0 - parts.col0 +
-                                         (first - parts.first_tile[p]) * L::kRows);
-    work.ld_accum = span - work.accum_col0;
+  const int slots = CTAS * num_sms;
+  const bool clustered = wgmma_cluster_reduce();
+  ClusterCapacity groups;
+  if (clustered) {
+    groups = cluster_capacity();
+  } else if (accum) {
+    for (int s = 2; s <= kMaxSplits; ++s) groups.of[s] = slots / s;
   }
-  const int ctas = work.whole_tiles + (tiles - work.whole_tiles) * work.splits;
-  // Zeroed just before: the split CTAs' float reductions then meet lines already in L2 (zeroing
-  // them in the finishing pass instead, long before the next product, measured slower: q10).
-  if (work.accum)
-    cudaMemsetAsync(accum, 0, sizeof(float) * static_cast<size_t>(m) * work.ld_accum, stream);
-  if (out_f32)
-    int4_wgmma_rs_kernel<N, WG, kStages, CTAS, true>
-        <<<ctas, L::kThreads, L::kBytes, stream>>>(parts, x_frag, m, y, ldy, work);
-  else
-    int4_wgmma_rs_kernel<N, WG, kStages, CTAS, false>
-        <<<ctas, L::kThreads, L::kBytes, stream>>>(parts, x_frag, m, y, ldy, work);
-  if (work.accum)
-    quant_finish_split(accum, m, work.ld_accum, y, ldy, parts.col0 + work.accum_col0, out_f32,
-                       stream);
+  WgmmaWork work = plan_work(row_tiles, token_tiles, slots, (k + 63) / 64, groups);
+  auto kernel = out_f32 ? int4_wgmma_rs_kernel<N, WG, kStages, CTAS, true>
+                        : int4_wgmma_rs_kernel<N, WG, kStages, CTAS, false>;
+  const int tiles = row_tiles * token_tiles, split_tiles = tiles - work.whole_tiles;
+  if (!clustered) {
+    if (split_tiles > 0) {
+      // The first split tile's column: its part's columns before it, and its rows in the part.
+      const int first = work.whole_tiles % row_tiles;
+      int p = 0;
+      while (p + 1 < parts.count && first >= parts.first_tile[p + 1]) ++p;
+      work.accum = accum;
+      work.accum_col0 = std::min(span, parts.part[p].row0 - parts.col0 +
+                                           (first - parts.first_tile[p]) * L::kRows);
+      work.ld_accum = span - work.accum_col0;
+      // Zeroed just before: the split CTAs' float reductions then meet lines already in L2
+      // (zeroing them in the finishing pass instead, long before the next product, measured
+      // slower: q10).
+      cudaMemsetAsync(accum, 0, sizeof(float) * static_cast<size_t>(m) * work.ld_accum, stream);
+    }
+    kernel<<<work.whole_tiles + split_tiles * work.splits, L::kThreads, L::kBytes, stream>>>(
+        parts, x_frag, m, y, ldy, work);
+    if (work.accum)
+      quant_finish_split(accum, m, work.ld_accum, y, ldy, parts.col0 + work.accum_col0, out_f32,
+                         stream);
+    return;
+  }
+  if (work.whole_tiles > 0)
+    kernel<<<work.whole_tiles, L::kThreads, L::kBytes, stream>>>(parts, x_frag, m, y, ldy, work);
+  if (split_tiles == 0) return;
+  work.first_item = work.whole_tiles;
+  cudaLaunchConfig_t config = {};
+  config.gridDim = dim3(split_tiles * work.splits);
+  config.blockDim = dim3(L::kThreads);
+  config.dynamicSmemBytes = L::kBytes;
+  config.stream = stream;
+  cudaLaunchAttribute cluster;
+  cluster.id = cudaLaunchAttributeClusterDimension;
+  cluster.val.clusterDim.x = work.splits, cluster.val.clusterDim.y = 1;
+  cluster.val.clusterDim.z = 1;
+  config.attrs = &cluster;
+  config.numAttrs = 1;
+  cudaLaunchKernelEx(&config, kernel, parts, static_cast<const bf16*>(x_frag), m, y, ldy, work);
 }
 
 template <int WG, int S, int CTAS>
@@ -434,6 +518,30 @@ bool allow_wgmma_rs() {
          allow(int4_wgmma_rs_kernel<64, WG, S, CTAS, true>, WgmmaRsLayout<64, WG, S>::kBytes) &&
          allow(int4_wgmma_rs_kernel<128, WG, S, CTAS, false>, WgmmaRsLayout<128, WG, S>::kBytes) &&
          allow(int4_wgmma_rs_kernel<128, WG, S, CTAS, true>, WgmmaRsLayout<128, WG, S>::kBytes);
+}
+
+// How many clusters of 2..kMaxClusterSplits of the 128-token kernel of WG warpgroups, S stages
+// and CTAS an SM this GPU runs at once, asked of the occupancy calculator (0 where it refuses).
+template <int WG, int S, int CTAS>
+ClusterCapacity cluster_capacity_of() {
+  using L = WgmmaRsLayout<128, WG, S>;
+  ClusterCapacity capacity;
+  for (int splits = 2; splits <= kMaxClusterSplits; ++splits) {
+    cudaLaunchConfig_t config = {};
+    config.gridDim = dim3(splits);
+    config.blockDim = dim3(L::kThreads);
+    config.dynamicSmemBytes = L::kBytes;
+    cudaLaunchAttribute cluster;
+    cluster.id = cudaLaunchAttributeClusterDimension;
+    cluster.val.clusterDim.x = splits, cluster.val.clusterDim.y = 1, cluster.val.clusterDim.z = 1;
+    config.attrs = &cluster;
+    config.numAttrs = 1;
+    int clusters = 0;
+    if (cudaOccupancyMaxActiveClusters(&clusters, int4_wgmma_rs_kernel<128, WG, S, CTAS, false>,
+                                       &config) == cudaSuccess)
+      capacity.of[splits] = std::max(clusters, 0);
+  }
+  return capacity;
 }
 
 bool& wgmma_ready_flag() {
@@ -458,7 +566,22 @@ void int4_wgmma_setup() {
   wgmma_ready_flag() = wanted && major == 9 && minor == 0 && allow_wgmma_rs<2, 4, 2>() &&
                        allow_wgmma_rs<2, 6, 1>() && allow_wgmma_rs<1, 3, 3>() &&
                        allow_wgmma_rs<4, 4, 1>();
-  cudaGetLastError();  // a refused attribute leaves no sticky error behind
+  cluster_capacity() = ClusterCapacity{};
+  if (wgmma_ready_flag() && wgmma_cluster_reduce()) {
+    switch (wgmma_shape()) {
+      case 1: cluster_capacity() = cluster_capacity_of<2, 6, 1>(); break;
+      case 2: cluster_capacity() = cluster_capacity_of<1, 3, 3>(); break;
+      case 3: cluster_capacity() = cluster_capacity_of<4, 4, 1>(); break;
+      default: cluster_capacity() = cluster_capacity_of<2, 4, 2>();
+    }
+    if (std::getenv("PAGODA_CUDA_INT4_TUNE_LOG")) {
+      std::fprintf(stderr, "int4 wgmma clusters at once by size:");
+      for (int s = 2; s <= kMaxClusterSplits; ++s)
+        std::fprintf(stderr, " %d:%d", s, cluster_capacity().of[s]);
+      std::fprintf(stderr, "\n");
+    }
+  }
+  cudaGetLastError();  // a refused attribute or query leaves no sticky error behind
 }
 
 bool int4_wgmma_ready() { return wgmma_ready_flag(); }

@@ -1,8 +1,8 @@
 #pragma once
 // The PTX primitives of the warpgroup tensor-core kernel (sm_90a: quant_int4_wgmma.cu): shared
 // memory matrix descriptors, wgmma.mma_async with A in registers and B in shared memory, its
-// fences and group waits, and the proxy fence between ordinary shared stores and the tensor
-// cores' reads.
+// fences and group waits, the proxy fence between ordinary shared stores and the tensor cores'
+// reads, and a thread-block cluster's barrier and loads from another CTA's shared memory.
 // tests/engine/quant.cmake swaps this include for a CPU emulation (tests/engine/wgmma_emulation.h)
 // that reads the operands at issue and again at the wait (a write in between is reported), so
 // these keep the emulation's names and signatures. Every wgmma call is collective over the
@@ -59,6 +59,25 @@ template <int R>
 __device__ __forceinline__ void wgmma_pin(float (&d)[R]) {
 #pragma unroll
   for (int i = 0; i < R; ++i) asm volatile("" : "+f"(d[i])::"memory");
+}
+
+// Every thread of every CTA of the cluster: this thread's earlier shared-memory writes are
+// visible to the cluster's threads after it (release / acquire).
+__device__ __forceinline__ void cluster_sync() {
+  asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;\n" ::
+                   : "memory");
+}
+// The 16 bytes at shared address `addr` of the cluster's CTA `rank` (the same offset as in this
+// CTA's shared memory).
+__device__ __forceinline__ float4 ld_shared_cluster_f4(uint32_t addr, uint32_t rank) {
+  uint32_t remote;
+  asm volatile("mapa.shared::cluster.u32 %0, %1, %2;\n" : "=r"(remote) : "r"(addr), "r"(rank));
+  float4 v;
+  asm volatile("ld.shared::cluster.v4.f32 {%0, %1, %2, %3}, [%4];\n"
+               : "=f"(v.x), "=f"(v.y), "=f"(v.z), "=f"(v.w)
+               : "r"(remote)
+               : "memory");
+  return v;
 }
 
 // The accumulator operands of the wgmma asm below, written out once: inline asm takes no loops.

@@ -31,15 +31,21 @@ struct Index {
 };
 inline thread_local Index thread_index, block_index;
 inline Index grid_dim, block_dim;
-inline unsigned char* smem = nullptr;
+// The running block's shared memory, warps and barrier (each thread its own block's: the CTAs
+// of a cluster run at once, run_cluster).
+inline thread_local unsigned char* smem = nullptr;
 struct Warp {
   std::barrier<> bar{32};
   uint32_t addr[32];
   uint32_t a[32][4], b[32][2];
   float f[32];
 };
-inline Warp* warps = nullptr;
-inline std::barrier<>* block_barrier = nullptr;
+inline thread_local Warp* warps = nullptr;
+inline thread_local std::barrier<>* block_barrier = nullptr;
+// A thread-block cluster's barrier over all of its threads, and its CTAs' shared memories by
+// rank (run_cluster).
+inline thread_local std::barrier<>* cluster_barrier = nullptr;
+inline thread_local unsigned char* const* cluster_smem = nullptr;
 inline Warp& warp() {
   return warps[thread_index.x >> 5];
 }
@@ -84,17 +90,40 @@ void run_block(int threads, std::vector<unsigned char>& shared, int bx, int by, 
                const Body& body) {
   std::barrier<> block(threads);
   std::vector<Warp> block_warps(threads / 32);
-  block_barrier = &block;
-  warps = block_warps.data();
-  smem = shared.data();
   std::memset(shared.data(), 0xff, shared.size());
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t)
     pool.emplace_back([&, t] {
+      smem = shared.data(), warps = block_warps.data(), block_barrier = &block;
       thread_index.x = t;
       block_index.x = bx, block_index.y = by, block_index.z = bz;
       body();
     });
+  for (auto& th : pool) th.join();
+}
+// Runs the `size` CTAs of a one-dimensional cluster, blocks first_block .. + size (x), at once:
+// each its own shared memory (`bytes`, poisoned as above), warps and barrier, one barrier over
+// all of them (cluster_sync) and each other's shared memory by rank.
+template <typename Body>
+void run_cluster(int threads, size_t bytes, int first_block, int size, const Body& body) {
+  std::vector<std::vector<unsigned char>> shared(size, std::vector<unsigned char>(bytes, 0xff));
+  std::vector<unsigned char*> by_rank(size);
+  for (int r = 0; r < size; ++r) by_rank[r] = shared[r].data();
+  std::deque<std::barrier<>> blocks;  // not movable: a deque constructs them in place
+  for (int r = 0; r < size; ++r) blocks.emplace_back(threads);
+  std::vector<std::vector<Warp>> block_warps(size);
+  for (auto& w : block_warps) w = std::vector<Warp>(threads / 32);
+  std::barrier<> cluster(static_cast<std::ptrdiff_t>(threads) * size);
+  std::vector<std::thread> pool;
+  for (int r = 0; r < size; ++r)
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back([&, r, t] {
+        smem = by_rank[r], warps = block_warps[r].data(), block_barrier = &blocks[r];
+        cluster_barrier = &cluster, cluster_smem = by_rank.data();
+        thread_index.x = t;
+        block_index.x = first_block + r, block_index.y = 0, block_index.z = 0;
+        body();
+      });
   for (auto& th : pool) th.join();
 }
 }  // namespace emu

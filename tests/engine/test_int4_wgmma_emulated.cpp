@@ -5,13 +5,15 @@
 // warpgroups, partial row blocks, token tiles and k groups, groups of 64 and 128 channels and one
 // group, three parts in one launch (q, k, v). Each case runs with every tile in one CTA, with
 // every tile's k groups split, and with whole tiles first and split ones after (plan_work's
-// shapes), the CTAs in a shuffled order: whole tiles must store exactly their own columns and
-// split ones add exactly theirs into the accumulator (laid out from the first split tile's
-// column, as launch_wgmma_rs lays it out). The emulation lands cp.async copies only at their wait and checks that no
-// wgmma operand changes before its wait, so the ring's reuse is checked too. The weights are
-// rounded to bf16 as the dequantize route rounds them, hence the tolerance. The descriptor and
-// fragment layouts themselves are checked on the GPU (test_cuda_quant). plan_work's CTAs must
-// cover each tile's k groups once, on the 7B shapes and on random ones.
+// shapes); the splits add into the float accumulator (laid out from the first split tile's
+// column, as launch_wgmma_rs lays it out, and finished here as quant_finish_split would), or,
+// as clusters (PAGODA_CUDA_INT4_WGMMA_CLUSTER=1), add up their sums through each other's shared
+// memory, the whole tiles and the clusters in a shuffled order; the output is poisoned with NaN
+// first. The emulation lands cp.async copies only at their wait and checks that no wgmma operand
+// changes before its wait, so the ring's reuse is checked too. The weights are rounded to bf16 as
+// the dequantize route rounds them, hence the tolerance. The descriptor and fragment layouts
+// themselves are checked on the GPU (test_cuda_quant). plan_work's CTAs must cover each tile's k
+// groups once, on the 7B shapes and on random ones.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -45,11 +47,13 @@ std::vector<int> in_order(int n) {
 }
 
 // How the test spreads a launch's tiles over CTAs (WgmmaWork): every tile whole, every tile in
-// `splits`, or the first half of the tiles whole and the rest in `splits`.
-enum class Plan { kWhole, kSplit, kHalfSplit };
+// `splits`, or the first half of the tiles whole and the rest in `splits`; the splits through
+// the float accumulator (kSplit*) or as clusters (kCluster*).
+enum class Plan { kWhole, kSplit, kHalfSplit, kCluster, kHalfCluster };
 
 // The register-A kernel (N tokens a CTA, WG warpgroups of 64 weight rows) after the kernel that
-// puts the activations in the fragment channel order, as launch_wgmma_rs runs them.
+// puts the activations in the fragment channel order, as launch_wgmma_rs runs them: the CTAs one
+// at a time (clusters: each split tile's CTAs at once), in a shuffled order.
 template <int N, int WG, int kStages, bool F32>
 void run_rs(const WgmmaParts& parts, const bf16* x, int m, void* y, int ldy, WgmmaWork work) {
   const int k = parts.part[0].k;
@@ -58,12 +62,32 @@ void run_rs(const WgmmaParts& parts, const bf16* x, int m, void* y, int ldy, Wgm
   run_ctas(in_order((chunks + 255) / 256), 256, 16,
            [&] { int4_frag_order_kernel(x, m, k, N, xf.data()); });
   using L = WgmmaRsLayout<N, WG, kStages>;
-  const int tiles = work.row_tiles * ((m + N - 1) / N);
-  std::vector<int> order = in_order(work.whole_tiles + (tiles - work.whole_tiles) * work.splits);
-  std::shuffle(order.begin(), order.end(), g_rng);
-  run_ctas(order, L::kThreads, L::kBytes, [&] {
+  auto kernel = [&] {
     int4_wgmma_rs_kernel<N, WG, kStages, 1, F32>(parts, xf.data(), m, y, ldy, work);
-  });
+  };
+  const int tiles = work.row_tiles * ((m + N - 1) / N), split_tiles = tiles - work.whole_tiles;
+  std::vector<unsigned char> smem(L::kBytes);
+  emu::block_dim.x = L::kThreads, emu::grid_dim.y = 1, emu::grid_dim.z = 1;
+  if (work.accum || split_tiles == 0) {  // one launch of every item
+    run_ctas(in_order(work.whole_tiles + split_tiles * work.splits), L::kThreads, L::kBytes,
+             kernel);
+    return;
+  }
+  // The whole tiles' launch and the clusters', their CTAs and clusters in one shuffled order.
+  std::vector<int> order = in_order(work.whole_tiles + split_tiles);
+  std::shuffle(order.begin(), order.end(), g_rng);
+  for (int i : order) {
+    if (i < work.whole_tiles) {
+      work.first_item = 0;
+      emu::grid_dim.x = work.whole_tiles;
+      emu::run_block(L::kThreads, smem, i, 0, 0, kernel);
+    } else {
+      work.first_item = work.whole_tiles;
+      emu::grid_dim.x = split_tiles * work.splits;
+      emu::run_cluster(L::kThreads, L::kBytes, (i - work.whole_tiles) * work.splits, work.splits,
+                       kernel);
+    }
+  }
 }
 
 // y = x [parts]^T for m tokens (bf16, or float32 with F32), the tiles spread over CTAs by plan.
@@ -87,12 +111,14 @@ void test_rs(const std::vector<const HostPart*>& host, int m, Plan plan, int spl
   work.row_tiles = row_tiles;
   work.whole_tiles = tiles;
   work.kg_per_split = kgroups;
-  // The split tiles' sums, as launch_wgmma_rs lays them out: columns from the first split tile's.
   std::vector<float> accum;
   if (plan != Plan::kWhole) {
     work.kg_per_split = (kgroups + splits - 1) / splits;
     work.splits = (kgroups + work.kg_per_split - 1) / work.kg_per_split;
-    work.whole_tiles = plan == Plan::kSplit ? 0 : tiles / 2;
+    work.whole_tiles = plan == Plan::kSplit || plan == Plan::kCluster ? 0 : tiles / 2;
+  }
+  if (plan == Plan::kSplit || plan == Plan::kHalfSplit) {
+    // The split tiles' sums, as launch_wgmma_rs lays them out: from the first split tile's column.
     const int first = work.whole_tiles % row_tiles;
     int p = 0;
     while (p + 1 < parts.count && first >= parts.first_tile[p + 1]) ++p;
@@ -102,15 +128,6 @@ void test_rs(const std::vector<const HostPart*>& host, int m, Plan plan, int spl
     work.accum = accum.data();
   }
   std::vector<double> got(static_cast<size_t>(m) * cols);
-  // y where the whole tiles store (NaN elsewhere: a split tile must not store), then the split
-  // tiles' sums from the accumulator, as quant_finish_split takes them.
-  auto finish = [&] {
-    for (int t = 0; t < m; ++t)
-      for (int c = 0; c < work.ld_accum; ++c) {
-        double& g = got[static_cast<size_t>(t) * cols + work.accum_col0 + c];
-        g = std::isnan(g) ? accum[static_cast<size_t>(t) * work.ld_accum + c] : NAN;
-      }
-  };
   if constexpr (F32) {
     std::vector<float> y(got.size(), NAN);
     run_rs<N, WG, kStages, true>(parts, x.data(), m, y.data(), cols, work);
@@ -120,12 +137,21 @@ void test_rs(const std::vector<const HostPart*>& host, int m, Plan plan, int spl
     run_rs<N, WG, kStages, false>(parts, x.data(), m, y.data(), cols, work);
     for (size_t i = 0; i < y.size(); ++i) got[i] = __bfloat162float(y[i]);
   }
-  finish();
-  const std::string plan_name = plan == Plan::kWhole    ? "whole tiles"
-                                : plan == Plan::kSplit  ? std::to_string(work.splits) + " splits"
-                                                        : "half whole, half in " +
-                                                              std::to_string(work.splits) +
-                                                              " splits";
+  // The split tiles' columns from the accumulator, as quant_finish_split takes them (NaN where
+  // a split tile stored into y itself).
+  for (int t = 0; t < m && work.accum; ++t)
+    for (int c = 0; c < work.ld_accum; ++c) {
+      double& g = got[static_cast<size_t>(t) * cols + work.accum_col0 + c];
+      g = std::isnan(g) ? accum[static_cast<size_t>(t) * work.ld_accum + c] : NAN;
+    }
+  const std::string how = plan == Plan::kCluster || plan == Plan::kHalfCluster
+                              ? " splits in clusters"
+                              : " splits into the accumulator";
+  const std::string plan_name =
+      plan == Plan::kWhole ? "whole tiles"
+      : plan == Plan::kSplit || plan == Plan::kCluster
+          ? std::to_string(work.splits) + how
+          : "half whole, half in " + std::to_string(work.splits) + how;
   const std::string name = std::string(what) + " m=" + std::to_string(m) + " " +
                            std::to_string(N) + " tokens, " + std::to_string(64 * WG) + " rows, " +
                            std::to_string(kStages) + " stages, " + plan_name +
@@ -133,27 +159,36 @@ void test_rs(const std::vector<const HostPart*>& host, int m, Plan plan, int spl
   check(name, got, reference(host, xd, m), 8e-3);
 }
 
-// plan_work's CTAs for row_tiles x token_tiles tiles of kgroups k groups on `slots`: each tile's
-// k groups exactly once (split s of a tile takes [s, s + 1) * kg_per_split, the last one cut at
-// kgroups), no split without k groups, whole tiles before split ones only with one token tile
-// (the split tiles' columns are then the last ones), splits only with an accumulator. Printed
-// when `show` or wrong.
+// plan_work's CTAs for row_tiles x token_tiles tiles of kgroups k groups on `slots`, for the
+// accumulator and for clusters: each tile's k groups exactly once (split s of a tile takes
+// [s, s + 1) * kg_per_split, the last one cut at kgroups), no split without k groups, no more
+// splits than allowed, whole tiles before split ones only with one token tile, none without
+// capacity. Printed when `show` or wrong.
 void check_plan(int row_tiles, int token_tiles, int slots, int kgroups, bool show) {
-  const WgmmaWork w = plan_work(row_tiles, token_tiles, slots, kgroups, true);
-  const WgmmaWork none = plan_work(row_tiles, token_tiles, slots, kgroups, false);
+  // Clusters as the H200's GPCs of 16-18 SMs give them (a GPC a cluster), or the accumulator's
+  // groups of CTAs anywhere.
+  ClusterCapacity clusters, anywhere;
+  for (int s = 2; s <= kMaxClusterSplits; ++s) clusters.of[s] = 8 * (slots / 8 / s);
+  for (int s = 2; s <= kMaxSplits; ++s) anywhere.of[s] = slots / s;
+  const WgmmaWork w = plan_work(row_tiles, token_tiles, slots, kgroups, clusters);
+  const WgmmaWork a = plan_work(row_tiles, token_tiles, slots, kgroups, anywhere);
+  const WgmmaWork none = plan_work(row_tiles, token_tiles, slots, kgroups, ClusterCapacity{});
   const int tiles = row_tiles * token_tiles;
-  const bool ok = w.row_tiles == row_tiles && w.whole_tiles >= 0 && w.whole_tiles <= tiles &&
-                  w.splits >= 1 && (w.splits == 1) == (w.whole_tiles == tiles) &&
-                  (w.splits == 1 || ((w.splits - 1) * w.kg_per_split < kgroups &&
-                                     w.splits * w.kg_per_split >= kgroups &&
-                                     (token_tiles == 1 || w.whole_tiles == 0))) &&
+  auto valid = [&](const WgmmaWork& v, int most) {
+    return v.row_tiles == row_tiles && v.whole_tiles >= 0 && v.whole_tiles <= tiles &&
+           v.splits >= 1 && v.splits <= most && (v.splits == 1) == (v.whole_tiles == tiles) &&
+           (v.splits == 1 || ((v.splits - 1) * v.kg_per_split < kgroups &&
+                              v.splits * v.kg_per_split >= kgroups &&
+                              (token_tiles == 1 || v.whole_tiles == 0)));
+  };
+  const bool ok = valid(w, kMaxClusterSplits) && valid(a, kMaxSplits) &&
                   none.whole_tiles == tiles && none.splits == 1;
   if (!ok) ++g_failures;
   if (show || !ok)
-    std::printf("%s %d tiles of %d k groups on %d slots: %d whole, the rest in %d splits of %d, "
-                "%d CTAs\n",
-                ok ? "ok  " : "FAIL", tiles, kgroups, slots, w.whole_tiles, w.splits,
-                w.kg_per_split, w.whole_tiles + (tiles - w.whole_tiles) * w.splits);
+    std::printf("%s %d tiles of %d k groups on %d slots: %d whole, the rest in %d splits "
+                "(clusters: %d whole, the rest in %d)\n",
+                ok ? "ok  " : "FAIL", tiles, kgroups, slots, a.whole_tiles, a.splits,
+                w.whole_tiles, w.splits);
 }
 
 }  // namespace
@@ -171,17 +206,24 @@ int main() {
   // ring wrapping (deep), three parts in one launch, 64- and 128-token tiles, partial ones.
   test_rs<128, 2, 4>({&deep}, 100, Plan::kWhole, 1, "[200x1024] g128");
   test_rs<128, 2, 4>({&deep}, 100, Plan::kHalfSplit, 3, "[200x1024] g128");
+  test_rs<128, 2, 4>({&deep}, 100, Plan::kHalfCluster, 3, "[200x1024] g128");
   test_rs<128, 2, 4>({&g64}, 128, Plan::kSplit, 2, "[200x352] g64");
+  test_rs<128, 2, 4>({&g64}, 128, Plan::kCluster, 2, "[200x352] g64");
   test_rs<64, 2, 4>({&g64}, 40, Plan::kWhole, 1, "[200x352] g64");
   test_rs<64, 2, 4, true>({&g64}, 40, Plan::kSplit, 3, "[200x352] g64");
+  test_rs<64, 2, 4, true>({&g64}, 40, Plan::kCluster, 3, "[200x352] g64");
   test_rs<128, 2, 4>({&q, &kv, &kv}, 77, Plan::kWhole, 1, "q, k, v [128+40+40 x 384] g128");
   test_rs<128, 2, 4>({&q, &kv, &kv}, 128, Plan::kSplit, 2, "q, k, v [128+40+40 x 384] g128");
   test_rs<128, 2, 4, true>({&q, &kv, &kv}, 128, Plan::kHalfSplit, 3,
                            "q, k, v [128+40+40 x 384] g128");
+  test_rs<128, 2, 4>({&q, &kv, &kv}, 128, Plan::kHalfCluster, 3,
+                     "q, k, v [128+40+40 x 384] g128");
   test_rs<128, 1, 3>({&g128}, 128, Plan::kSplit, 3, "[136x512] g128");
   test_rs<64, 1, 3>({&one}, 64, Plan::kHalfSplit, 2, "[72x320] one group");
+  test_rs<64, 1, 3>({&one}, 64, Plan::kCluster, 2, "[72x320] one group");
   test_rs<128, 2, 6>({&deep}, 128, Plan::kWhole, 1, "[200x1024] g128");
   test_rs<128, 4, 4>({&big}, 100, Plan::kSplit, 2, "[300x256] g128");
+  test_rs<128, 4, 4>({&big}, 100, Plan::kCluster, 2, "[300x256] g128");
   // plan_work on the 7B products at 128 tokens (row tiles of 128 on 2 x 132 slots: q/k/v, o,
   // gate/up, down), the 0.5B ones, and random shapes.
   check_plan(36, 1, 264, 56, true);

@@ -11,7 +11,8 @@
 // and a thread's retirement covers only its warp: another warp's part of the same product (its A
 // rows, and all of B) may still be read until that warp waits, as on the hardware, where each
 // warp's quarter runs on its own sub-partition's tensor core. Warps sometimes sleep before
-// retiring (a late product).
+// retiring (a late product). A cluster's barrier and its CTAs' shared memory by rank come from
+// mma_emulation.h's run_cluster.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -76,6 +77,17 @@ inline std::vector<float> wgmma_product(const WgmmaOp& op) {
   return out;
 }
 }  // namespace emu
+
+// The cluster primitives (run_cluster's CTAs): the barrier over all of the cluster's threads,
+// and another CTA's shared memory at the same offset.
+inline void cluster_sync() {
+  emu::cluster_barrier->arrive_and_wait();
+}
+inline float4 ld_shared_cluster_f4(uint32_t addr, uint32_t rank) {
+  float4 v;
+  std::memcpy(&v, emu::cluster_smem[rank] + addr, sizeof(v));
+  return v;
+}
 
 inline uint64_t wgmma_desc_sw128(uint32_t start) {
   return static_cast<uint64_t>((start & 0x3FFFF) >> 4) | (uint64_t{1} << 16) |

@@ -505,7 +505,17 @@ void launch_wgmma_rs(const WgmmaParts& parts, const bf16* x, bf16* x_frag, int m
   cluster.val.clusterDim.z = 1;
   config.attrs = &cluster;
   config.numAttrs = 1;
-  cudaLaunchKernelEx(&config, kernel, parts, static_cast<const bf16*>(x_frag), m, y, ldy, work);
+  if (cudaLaunchKernelEx(&config, kernel, parts, static_cast<const bf16*>(x_frag), m, y, ldy,
+                         work) == cudaSuccess)
+    return;
+  // A cluster the GPU would not launch after all: those tiles whole, one CTA each, and no
+  // clusters from here on.
+  cudaGetLastError();
+  cluster_capacity() = ClusterCapacity{};
+  const int first_split = work.whole_tiles;
+  work.whole_tiles = row_tiles * token_tiles;
+  work.first_item = first_split;
+  kernel<<<split_tiles, L::kThreads, L::kBytes, stream>>>(parts, x_frag, m, y, ldy, work);
 }
 
 template <int WG, int S, int CTAS>

@@ -83,9 +83,9 @@ void int4_frag_dequantize(const QuantPart& w, __nv_bfloat16* out, cudaStream_t s
 // instructions (quant_int4_wgmma.cu, sm_90a): all parts in one launch (one k, contiguous columns),
 // 128 rows by 64 or 128 tokens a CTA; the tiles left over after the whole waves of tiles have
 // their k groups split across CTAs through accum (m times those tiles' columns, floats), to fill
-// the SMs. False (nothing launched) where it does not run: not
-// built for sm_90a, a GPU other than compute capability 9.0, PAGODA_CUDA_INT4_WGMMA=0, parts it
-// does not take, or no x_frag for the register-A shape; int4_frag_product then takes the mma.sync tiles. int4_wgmma_setup (within
+// the SMs. False (nothing launched) where it does not run: not built for sm_90a, a GPU other
+// than compute capability 9.0, PAGODA_CUDA_INT4_WGMMA=0, parts it does not take, or no x_frag;
+// int4_frag_product then takes the mma.sync tiles. int4_wgmma_setup (within
 // int4_frag_setup, before any graph capture) reads the device and sets the kernels' shared
 // memory; where either fails, int4_wgmma_ready() is false and nothing else is affected.
 void int4_wgmma_setup();

@@ -29,6 +29,7 @@
 #include <cstdlib>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include "kernels/kernel_common.cuh"
 #include "kernels/mma_primitives.cuh"
@@ -195,7 +196,7 @@ __global__ void __launch_bounds__(WG * 128, CTAS)
   const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
   const int row_base = at.row_base;
   const int kgroups = (w.k + 63) / 64, rbs = (w.n + 15) / 16;
-  // plan_work gives every split at least one k group; an empty range would still arrive.
+  // plan_work gives every split at least one k group (an empty range would store zeros).
   const int kg_begin = at.split ? at.split_index * work.kg_per_split : 0;
   const int kg_end = at.split ? min(kgroups, kg_begin + work.kg_per_split) : kgroups;
   const int n = max(0, kg_end - kg_begin);
@@ -296,8 +297,8 @@ __global__ void __launch_bounds__(WG * 128, CTAS)
       for (int e = 0; e < 2; ++e)
         out[(8 * i + 2 * t + e) * L::kOutStride + 16 * warp + g + 8 * h] = d[4 * i + 2 * h + e];
   __syncthreads();
-  // The tile again (from the block index and the parameters, not kept live through the loop:
-  // two more registers there spilled).
+  // The tile again (from the block index and the parameters, not kept live through the loop: in
+  // q10's first epilogues that spilled two registers).
   const RsTile tile = rs_tile(parts, work, L::kRows);
   const QuantPart& wt = part_of(parts, tile.part);
   const int tok_base = tile.token_tile * N;
@@ -342,8 +343,9 @@ int env_int(const char* name, int fallback) {
   const char* v = std::getenv(name);
   return v && *v ? std::atoi(v) : fallback;
 }
-// PAGODA_CUDA_INT4_WGMMA_SHAPE=5..8 (kWgmmaShapes; 0..4 were the removed shared-memory kernels,
-// now the default): the CTA's weight rows, its cp.async stages and CTAs an SM. Measured
+// PAGODA_CUDA_INT4_WGMMA_SHAPE=5..8 (kWgmmaShapes; 0..4 were the shared-memory kernels removed
+// in q10, and any number not listed takes the default): the CTA's weight rows, its cp.async
+// stages and CTAs an SM. Measured
 // (docs/cuda-notes.md q8): 5, 128 rows in 4 stages and two CTAs an SM, is the fastest.
 // _SPLITS=N (every tile's k groups in N splits; 0: plan_work), _FROM=N (the fewest tokens it
 // takes, default 17: it beats the mma.sync tiles from 24 tokens, b48 9,291 against 6,800): for
@@ -363,19 +365,27 @@ int wgmma_shape() {
   }();
   return shape;
 }
+// f(std::integral_constant<int, wgmma_shape()>{}): the shape in use as a compile-time index.
+template <typename F>
+void with_wgmma_shape(const F& f) {
+  static_assert(kWgmmaShapeCount == 4);
+  using std::integral_constant;
+  switch (wgmma_shape()) {
+    case 1: f(integral_constant<int, 1>{}); break;
+    case 2: f(integral_constant<int, 2>{}); break;
+    case 3: f(integral_constant<int, 3>{}); break;
+    default: f(integral_constant<int, 0>{});
+  }
+}
 int wgmma_forced_splits() {
   static const int splits = std::clamp(env_int("PAGODA_CUDA_INT4_WGMMA_SPLITS", 0), 0, 64);
   return splits;
 }
-int wgmma_from() {
-  static const int from = env_int("PAGODA_CUDA_INT4_WGMMA_FROM", 17);
-  return from;
-}
 
 // How many groups of s split CTAs the GPU runs at once (ClusterCapacity::of[s], 0: no splits in
 // s): slots / s for CTAs that add into the accumulator; for clusters, whose CTAs share one GPC,
-// fewer where a GPC's slots are not a multiple of s (H200, q10: 32 clusters of 7 CTAs at two
-// CTAs an SM, not 37).
+// fewer where a GPC's slots are not a multiple of s (H200, q10: qkv's 36 clusters of 7 ran as
+// if in two waves, as ~33 slots a GPC would hold four clusters of 7, 32 in all).
 struct ClusterCapacity {
   int of[kMaxSplits + 1] = {};
 };
@@ -431,6 +441,14 @@ WgmmaWork plan_work(int row_tiles, int token_tiles, int slots, int kgroups,
   return work;
 }
 
+// The host side from here on (the emulation test, tests/engine/quant.cmake, takes the file up to
+// this line).
+
+int wgmma_from() {
+  static const int from = env_int("PAGODA_CUDA_INT4_WGMMA_FROM", 17);
+  return from;
+}
+
 // The clusters of register-A CTAs of the shape in use (int4_wgmma_setup).
 ClusterCapacity& cluster_capacity() {
   static ClusterCapacity capacity;
@@ -442,11 +460,27 @@ bool wgmma_cluster_reduce() {
   return on;
 }
 
+// A launch of ctas CTAs (threads, bytes of shared memory each) as clusters of `size` along x.
+struct ClusterLaunch {
+  cudaLaunchConfig_t config = {};
+  cudaLaunchAttribute cluster = {};
+  ClusterLaunch(int ctas, int size, int threads, int bytes, cudaStream_t stream) {
+    config.gridDim = dim3(ctas);
+    config.blockDim = dim3(threads);
+    config.dynamicSmemBytes = bytes;
+    config.stream = stream;
+    cluster.id = cudaLaunchAttributeClusterDimension;
+    cluster.val.clusterDim.x = size, cluster.val.clusterDim.y = 1, cluster.val.clusterDim.z = 1;
+    config.attrs = &cluster;
+    config.numAttrs = 1;
+  }
+  ClusterLaunch(const ClusterLaunch&) = delete;  // config points at cluster
+};
+
 // The reorder and the product for N-token tiles on plan_work's CTAs: with the accumulator, one
 // launch, its memset before and the finishing pass of the split tiles' columns after; with
 // clusters, the whole tiles in one launch and the split ones in another as clusters of their
-// splits (the launchers from here on; the emulation test, tests/engine/quant.cmake, takes the
-// file up to this line).
+// splits.
 template <int N, int WG, int kStages, int CTAS>
 void launch_wgmma_rs(const WgmmaParts& parts, const bf16* x, bf16* x_frag, int m, void* y,
                      int ldy, bool out_f32, float* accum, int span, int num_sms,
@@ -494,19 +528,10 @@ void launch_wgmma_rs(const WgmmaParts& parts, const bf16* x, bf16* x_frag, int m
     kernel<<<work.whole_tiles, L::kThreads, L::kBytes, stream>>>(parts, x_frag, m, y, ldy, work);
   if (split_tiles == 0) return;
   work.first_item = work.whole_tiles;
-  cudaLaunchConfig_t config = {};
-  config.gridDim = dim3(split_tiles * work.splits);
-  config.blockDim = dim3(L::kThreads);
-  config.dynamicSmemBytes = L::kBytes;
-  config.stream = stream;
-  cudaLaunchAttribute cluster;
-  cluster.id = cudaLaunchAttributeClusterDimension;
-  cluster.val.clusterDim.x = work.splits, cluster.val.clusterDim.y = 1;
-  cluster.val.clusterDim.z = 1;
-  config.attrs = &cluster;
-  config.numAttrs = 1;
-  if (cudaLaunchKernelEx(&config, kernel, parts, static_cast<const bf16*>(x_frag), m, y, ldy,
-                         work) == cudaSuccess)
+  const ClusterLaunch launch(split_tiles * work.splits, work.splits, L::kThreads, L::kBytes,
+                             stream);
+  if (cudaLaunchKernelEx(&launch.config, kernel, parts, static_cast<const bf16*>(x_frag), m, y,
+                         ldy, work) == cudaSuccess)
     return;
   // A cluster the GPU would not launch after all: those tiles whole, one CTA each, and no
   // clusters from here on.
@@ -537,21 +562,21 @@ ClusterCapacity cluster_capacity_of() {
   using L = WgmmaRsLayout<128, WG, S>;
   ClusterCapacity capacity;
   for (int splits = 2; splits <= kMaxClusterSplits; ++splits) {
-    cudaLaunchConfig_t config = {};
-    config.gridDim = dim3(splits);
-    config.blockDim = dim3(L::kThreads);
-    config.dynamicSmemBytes = L::kBytes;
-    cudaLaunchAttribute cluster;
-    cluster.id = cudaLaunchAttributeClusterDimension;
-    cluster.val.clusterDim.x = splits, cluster.val.clusterDim.y = 1, cluster.val.clusterDim.z = 1;
-    config.attrs = &cluster;
-    config.numAttrs = 1;
+    const ClusterLaunch launch(splits, splits, L::kThreads, L::kBytes, nullptr);
     int clusters = 0;
     if (cudaOccupancyMaxActiveClusters(&clusters, int4_wgmma_rs_kernel<128, WG, S, CTAS, false>,
-                                       &config) == cudaSuccess)
+                                       &launch.config) == cudaSuccess)
       capacity.of[splits] = std::max(clusters, 0);
   }
   return capacity;
+}
+
+// The shared memory of every shape of kWgmmaShapes (any of them may be asked for).
+template <size_t... I>
+bool allow_every_shape(std::index_sequence<I...>) {
+  return (allow_wgmma_rs<kWgmmaShapes[I].rows / 64, kWgmmaShapes[I].stages,
+                         kWgmmaShapes[I].ctas_per_sm>() &&
+          ...);
 }
 
 bool& wgmma_ready_flag() {
@@ -573,17 +598,15 @@ void int4_wgmma_setup() {
   }
   const char* v = std::getenv("PAGODA_CUDA_INT4_WGMMA");
   const bool wanted = !(v && std::string(v) == "0");
-  wgmma_ready_flag() = wanted && major == 9 && minor == 0 && allow_wgmma_rs<2, 4, 2>() &&
-                       allow_wgmma_rs<2, 6, 1>() && allow_wgmma_rs<1, 3, 3>() &&
-                       allow_wgmma_rs<4, 4, 1>();
+  wgmma_ready_flag() = wanted && major == 9 && minor == 0 &&
+                       allow_every_shape(std::make_index_sequence<kWgmmaShapeCount>{});
   cluster_capacity() = ClusterCapacity{};
   if (wgmma_ready_flag() && wgmma_cluster_reduce()) {
-    switch (wgmma_shape()) {
-      case 1: cluster_capacity() = cluster_capacity_of<2, 6, 1>(); break;
-      case 2: cluster_capacity() = cluster_capacity_of<1, 3, 3>(); break;
-      case 3: cluster_capacity() = cluster_capacity_of<4, 4, 1>(); break;
-      default: cluster_capacity() = cluster_capacity_of<2, 4, 2>();
-    }
+    with_wgmma_shape([](auto shape_c) {
+      constexpr WgmmaShape kShape = kWgmmaShapes[decltype(shape_c)::value];
+      cluster_capacity() =
+          cluster_capacity_of<kShape.rows / 64, kShape.stages, kShape.ctas_per_sm>();
+    });
     if (std::getenv("PAGODA_CUDA_INT4_TUNE_LOG")) {
       std::fprintf(stderr, "int4 wgmma clusters at once by size:");
       for (int s = 2; s <= kMaxClusterSplits; ++s)
@@ -627,13 +650,7 @@ bool int4_wgmma_product(const QuantPart* parts, int count, const bf16* x, void* 
       launch_wgmma_rs<128, kWg, kStages, kCtas>(list, x, x_frag, m, y, ldy, out_f32, accum, span,
                                                 num_sms, stream);
   };
-  using std::integral_constant;
-  switch (wgmma_shape()) {
-    case 1: launch(integral_constant<int, 1>{}); break;
-    case 2: launch(integral_constant<int, 2>{}); break;
-    case 3: launch(integral_constant<int, 3>{}); break;
-    default: launch(integral_constant<int, 0>{});
-  }
+  with_wgmma_shape(launch);
   return true;
 }
 

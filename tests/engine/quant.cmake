@@ -20,5 +20,5 @@ if(PAGODA_HAVE_CUDA AND TARGET pagoda_cuda)
   # The wgmma tile product (kernels/quant_int4_wgmma.cu, 17..128 tokens on sm_90a).
   pagoda_add_emulated_kernel_test(int4_wgmma_emulated
                                   ${PROJECT_SOURCE_DIR}/kernels/quant_int4_wgmma.cu
-                                  "// The reorder and the product for N-token tiles" smem)
+                                  "// The host side from here on" smem)
 endif()

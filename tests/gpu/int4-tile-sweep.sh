@@ -6,8 +6,9 @@
 # tiles, and pagoda-bench AWQ decode at SWEEP_BATCHES ("64,128") for each shape. Summary to
 # $OUT/sweep.log, details to $OUT/sweep-detail.log. SWEEP_SHAPES ("5 6 7 8"),
 # SWEEP_SPLITS ("1": the forced splits of the k groups timed with the default shape).
-# SWEEP_CLUSTER (1): test_cuda_quant, the products and AWQ decode at SWEEP_BATCHES with the split
-# tiles reduced in clusters (PAGODA_CUDA_INT4_WGMMA_CLUSTER=1).
+# SWEEP_VARIANTS ("clusters:PAGODA_CUDA_INT4_WGMMA_CLUSTER=1 reordered:PAGODA_CUDA_INT4_WGMMA_GATHER=0"):
+# for each TAG:VAR=VALUE[,VAR=VALUE...], test_cuda_quant, the products and AWQ decode at
+# SWEEP_BATCHES with those variables set.
 # SWEEP_FROM="65 17": test_cuda_quant and AWQ decode at SWEEP_FROM_BATCHES ("24,32,48,64") with
 # the wgmma tiles from each of those token counts (PAGODA_CUDA_INT4_WGMMA_FROM).
 # SWEEP_SASS="regex": the SASS of the plugin's kernels whose mangled name matches, to
@@ -35,14 +36,16 @@ for splits in ${SWEEP_SPLITS:-1}; do
   time_shapes "default shape, k groups in $splits" PAGODA_CUDA_INT4_WGMMA_SPLITS=$splits
 done
 time_shapes "mma.sync tiles" PAGODA_CUDA_INT4_WGMMA=0
-if [ "${SWEEP_CLUSTER:-1}" = 1 ]; then  # the split tiles reduced in clusters (q10), checked and timed
-  PAGODA_CUDA_INT4_WGMMA_CLUSTER=1 PAGODA_SKIP_TIMING=1 timeout 60 "$T/test_cuda_quant" >>"$DETAIL" 2>&1
-  echo "== clusters: test_cuda_quant rc $?" | tee -a "$LOG"
-  time_shapes "clusters" PAGODA_CUDA_INT4_WGMMA_CLUSTER=1
-  PAGODA_CUDA_INT4_WGMMA_CLUSTER=1 PAGODA_CUDA_INT4_TUNE_LOG=1 timeout 60 "$T/pagoda-bench" \
-    --model qwen2.5-7b --quant awq --batches "$B" --offline 0 --no-prefill --tag "awq_clusters" \
+for variant in ${SWEEP_VARIANTS-clusters:PAGODA_CUDA_INT4_WGMMA_CLUSTER=1 reordered:PAGODA_CUDA_INT4_WGMMA_GATHER=0}; do
+  tag=${variant%%:*}
+  IFS=, read -ra vars <<<"${variant#*:}"
+  env "${vars[@]}" PAGODA_SKIP_TIMING=1 timeout 60 "$T/test_cuda_quant" >>"$DETAIL" 2>&1
+  echo "== $tag: test_cuda_quant rc $?" | tee -a "$LOG"
+  time_shapes "$tag" "${vars[@]}"
+  env "${vars[@]}" PAGODA_CUDA_INT4_TUNE_LOG=1 timeout 60 "$T/pagoda-bench" \
+    --model qwen2.5-7b --quant awq --batches "$B" --offline 0 --no-prefill --tag "awq_$tag" \
     2>&1 | grep -E "decode_b|clusters at once" | tee -a "$LOG"
-fi
+done
 for shape in ${SWEEP_SHAPES:-5 6 7 8}; do
   PAGODA_CUDA_INT4_WGMMA_SHAPE=$shape timeout 60 "$T/pagoda-bench" --model qwen2.5-7b --quant awq \
     --batches "$B" --offline 0 --no-prefill --tag "awq_shape$shape" 2>&1 | grep -E "decode_b" | tee -a "$LOG"

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 
+#include "kernels/pdl.cuh"
 #include "kernels/quant_gemm.h"
 
 namespace pagoda::cuda {
@@ -174,6 +175,8 @@ __global__ void __launch_bounds__(kThreads)
 
 template <bool OutF32>
 __global__ void finish_split_kernel(const float* accum, int m, int n, void* y, int ldy, int row0) {
+  pdl_wait();  // launch_kernel: the product's last CTAs may still be adding into accum
+  pdl_trigger();
   const int total = m * n;
   for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
     const int t = i / n, r = i - t * n;
@@ -200,10 +203,8 @@ void launch(const QuantPart& p, const bf16* x, int m, void* y, int ldy, bool out
 void quant_finish_split(const float* accum, int m, int n, void* y, int ldy, int row0,
                         bool out_f32, cudaStream_t stream) {
   const int total = m * n, blocks = std::min((total + 255) / 256, 4096);
-  if (out_f32)
-    finish_split_kernel<true><<<blocks, 256, 0, stream>>>(accum, m, n, y, ldy, row0);
-  else
-    finish_split_kernel<false><<<blocks, 256, 0, stream>>>(accum, m, n, y, ldy, row0);
+  launch_kernel(out_f32 ? finish_split_kernel<true> : finish_split_kernel<false>, dim3(blocks),
+                dim3(256), 0, stream, static_cast<const float*>(accum), m, n, y, ldy, row0);
 }
 
 bool quant_mma_supported(const QuantPart& p) {

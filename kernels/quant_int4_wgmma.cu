@@ -16,7 +16,8 @@
 // Work: the output tiles (64 WG weight rows by N tokens) come first one CTA each over all k
 // groups, stored directly; when the tiles would leave the last wave of CTAs mostly idle (or all
 // tiles fit in less than one wave), the later tiles' k groups are split across CTAs that add into
-// the float accumulator (zeroed first), which one finishing pass turns into the output (q10: the
+// the float accumulator (zeroed by the reorder kernel), which one finishing pass turns into the
+// output (q10: the
 // last-arriving CTA of each tile doing that instead, from the others' sums, measured slower).
 // PAGODA_CUDA_INT4_WGMMA_CLUSTER=1 (not measured faster yet, q10): a split tile's CTAs are one
 // thread-block cluster instead (up to kMaxClusterSplits), which add up their sums through each
@@ -75,12 +76,24 @@ constexpr int kMaxSplits = 16, kMaxClusterSplits = 8;
 // tile (token tile tt of n_tile tokens, k group kg) at element (tt * k groups + kg) * n_tile * 64,
 // token r's chunk q at chunk q ^ (r & 7) (the 128-byte swizzle), channels past k and tokens past
 // m zero; so a CTA copies a k group's activations as one contiguous block, no predicates, no
-// address arithmetic per copy. One thread per 16-byte output chunk.
+// address arithmetic per copy. One thread per 16-byte output chunk; and, first, the split tiles'
+// float accumulator zeroed (`zero` floats at accum, none when null), four floats a thread: one
+// kernel before the product, not a memset node as well (q11). Launched programmatically
+// (launch_kernel): it waits for the kernels before it, then lets the product's CTAs start
+// theirs, which load their first weights while this one runs.
 __global__ void int4_frag_order_kernel(const bf16* __restrict__ x, int m, int k, int n_tile,
-                                       bf16* xf) {
+                                       bf16* xf, float* accum, int zero) {
+  pdl_wait();
+  pdl_trigger();
   const int kgroups = (k + 63) / 64, tile_chunks = n_tile * 8;
   const int total = (m + n_tile - 1) / n_tile * kgroups * tile_chunks;
   const int idx = blockIdx.x * blockDim.x + threadIdx.x;
+  if (4 * idx < zero) {
+    if (4 * idx + 4 <= zero)
+      *reinterpret_cast<float4*>(accum + 4 * idx) = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+    else
+      for (int i = 4 * idx; i < zero; ++i) accum[i] = 0.0f;
+  }
   if (idx >= total) return;
   const int tile = idx / tile_chunks, tt = tile / kgroups, kg = tile % kgroups;
   const int r = idx % tile_chunks / 8, q = (idx % 8) ^ (r & 7), token = tt * n_tile + r;
@@ -101,6 +114,10 @@ __global__ void int4_frag_order_kernel(const bf16* __restrict__ x, int m, int k,
 // Elements of int4_frag_order_kernel's output for m tokens of k channels in tiles of n_tile.
 inline size_t int4_frag_order_elems(int m, int k, int n_tile) {
   return static_cast<size_t>((m + n_tile - 1) / n_tile) * n_tile * ((k + 63) / 64) * 64;
+}
+// Its threads: one a 16-byte output chunk, or a float4 of the accumulator to zero where more.
+inline int int4_frag_order_threads(int m, int k, int n_tile, int zero) {
+  return std::max(static_cast<int>(int4_frag_order_elems(m, k, n_tile) / 8), (zero + 3) / 4);
 }
 
 // The product with the decoded weights as wgmma's A operand in registers (warp w of a warpgroup
@@ -225,32 +242,46 @@ __global__ void __launch_bounds__(WG * 128, CTAS)
     return slot + L::kStageBytes == STAGES * L::kStageBytes ? 0u : slot + L::kStageBytes;
   };
   uint32_t load_slot = 0, read_slot = 0;  // from base: the slots load() and step() use next
-  int load_kg = kg_begin;
-  auto load = [&](bool live) {
+  // A stage's copies: the thread's packed words and scales (load_weights), then the activations
+  // and the commit (load_acts; empty groups past the end keep the wait count uniform).
+  uint32_t weights_slot = 0;
+  int weights_kg = kg_begin;
+  auto load_weights = [&](bool live) {
+    if (!live) return;
+    const uint32_t s = base + weights_slot;
+    cp_async16(s + L::kActBytes + 16 * tid, pack_src, pack_ok);
+    const int group = shift >= 0 ? weights_kg >> shift : 64 * weights_kg / w.group_size;
+    const uint32_t sc = s + L::kActBytes + L::kPackBytes + 8 * tid;
+    cp_async4(sc, lo_src + group, lo_ok);
+    cp_async4(sc + 4, hi_src + group, hi_ok);
+    pack_src += 32;
+    ++weights_kg;
+    weights_slot = next_slot(weights_slot);
+  };
+  auto load_acts = [&](bool live) {
     if (live) {
       const uint32_t s = base + load_slot;
 #pragma unroll
       for (int u = 0; u < L::kActPer; ++u)
         cp_async16(s + 16 * (tid + L::kThreads * u), act_src + 8 * L::kThreads * u, true);
-      cp_async16(s + L::kActBytes + 16 * tid, pack_src, pack_ok);
-      const int group = shift >= 0 ? load_kg >> shift : 64 * load_kg / w.group_size;
-      const uint32_t sc = s + L::kActBytes + L::kPackBytes + 8 * tid;
-      cp_async4(sc, lo_src + group, lo_ok);
-      cp_async4(sc + 4, hi_src + group, hi_ok);
       act_src += N * 64;
-      pack_src += 32;
-      ++load_kg;
       load_slot = next_slot(load_slot);
     }
-    cp_async_commit();  // empty groups past the end keep the wait count uniform
+    cp_async_commit();
   };
 
   float d[N / 2];
 #pragma unroll
   for (int i = 0; i < N / 2; ++i) d[i] = 0.0f;
   uint32_t a0[4][4], a1[4][4];
+  // The first stages' weights (no kernel writes them) before waiting for the kernels before this
+  // one (launch_kernel: the activations' reorder), then their activations: each stage's copies
+  // are in its commit group or an earlier one.
 #pragma unroll
-  for (int s = 0; s < STAGES - 2; ++s) load(s < n);
+  for (int s = 0; s < STAGES - 2; ++s) load_weights(s < n);
+  pdl_wait();
+#pragma unroll
+  for (int s = 0; s < STAGES - 2; ++s) load_acts(s < n);
   // K group i: its activations and this thread's words are in once every thread has waited for
   // its copies of stage i and passed the barrier; that barrier also means every warp has retired
   // the products of k group i - 2 (its wait after issuing i - 1), whose slot is refilled.
@@ -258,7 +289,8 @@ __global__ void __launch_bounds__(WG * 128, CTAS)
     cp_async_wait<STAGES - 3>();
     fence_proxy_async();
     __syncthreads();
-    load(i + STAGES - 2 < n);
+    load_weights(i + STAGES - 2 < n);
+    load_acts(i + STAGES - 2 < n);
     const unsigned char* s = aligned + read_slot;
     const uint4 words = *reinterpret_cast<const uint4*>(s + L::kActBytes + 16 * tid);
     const uint2 sc = *reinterpret_cast<const uint2*>(s + L::kActBytes + L::kPackBytes + 8 * tid);
@@ -283,6 +315,9 @@ __global__ void __launch_bounds__(WG * 128, CTAS)
   wgmma_keep(a0, m, base);
   wgmma_keep(a1, m, base);
   cp_async_wait<0>();
+  // The next kernel's CTAs may start once every CTA of this one is here: a trigger at the start
+  // would let them take the SMs this launch's later CTAs need.
+  pdl_trigger();
   __syncthreads();  // every warp's products are done: the ring becomes the transpose
 
   // d[4 i + 2 h + e]: row 16 warp + g + 8 h, token 8 i + 2 t + e; through shared memory so that
@@ -478,7 +513,8 @@ struct ClusterLaunch {
 };
 
 // The reorder and the product for N-token tiles on plan_work's CTAs: with the accumulator, one
-// launch, its memset before and the finishing pass of the split tiles' columns after; with
+// launch, the accumulator zeroed by the reorder and the finishing pass of the split tiles'
+// columns after; with
 // clusters, the whole tiles in one launch and the split ones in another as clusters of their
 // splits.
 template <int N, int WG, int kStages, int CTAS>
@@ -487,8 +523,6 @@ void launch_wgmma_rs(const WgmmaParts& parts, const bf16* x, bf16* x_frag, int m
                      cudaStream_t stream) {
   using L = WgmmaRsLayout<N, WG, kStages>;
   const int k = parts.part[0].k;
-  const int chunks = static_cast<int>(int4_frag_order_elems(m, k, N) / 8);
-  int4_frag_order_kernel<<<(chunks + 255) / 256, 256, 0, stream>>>(x, m, k, N, x_frag);
   const int row_tiles = parts.first_tile[parts.count], token_tiles = (m + N - 1) / N;
   const int slots = CTAS * num_sms;
   const bool clustered = wgmma_cluster_reduce();
@@ -502,6 +536,13 @@ void launch_wgmma_rs(const WgmmaParts& parts, const bf16* x, bf16* x_frag, int m
   auto kernel = out_f32 ? int4_wgmma_rs_kernel<N, WG, kStages, CTAS, true>
                         : int4_wgmma_rs_kernel<N, WG, kStages, CTAS, false>;
   const int tiles = row_tiles * token_tiles, split_tiles = tiles - work.whole_tiles;
+  // The reorder (zeroing the split tiles' accumulator first) and the product, each launched
+  // programmatically: the product's CTAs load their first weights while the reorder runs.
+  auto reorder = [&](float* zero_at, int zero) {
+    const int threads = int4_frag_order_threads(m, k, N, zero);
+    launch_kernel(int4_frag_order_kernel, dim3((threads + 255) / 256), dim3(256), 0, stream, x, m,
+                  k, N, x_frag, zero_at, zero);
+  };
   if (!clustered) {
     if (split_tiles > 0) {
       // The first split tile's column: its part's columns before it, and its rows in the part.
@@ -512,18 +553,16 @@ void launch_wgmma_rs(const WgmmaParts& parts, const bf16* x, bf16* x_frag, int m
       work.accum_col0 = std::min(span, parts.part[p].row0 - parts.col0 +
                                            (first - parts.first_tile[p]) * L::kRows);
       work.ld_accum = span - work.accum_col0;
-      // Zeroed just before: the split CTAs' float reductions then meet lines already in L2
-      // (zeroing them in the finishing pass instead, long before the next product, measured
-      // slower: q10).
-      cudaMemsetAsync(accum, 0, sizeof(float) * static_cast<size_t>(m) * work.ld_accum, stream);
     }
-    kernel<<<work.whole_tiles + split_tiles * work.splits, L::kThreads, L::kBytes, stream>>>(
-        parts, x_frag, m, y, ldy, work);
+    reorder(work.accum, m * work.ld_accum);
+    launch_kernel(kernel, dim3(work.whole_tiles + split_tiles * work.splits), dim3(L::kThreads),
+                  L::kBytes, stream, parts, static_cast<const bf16*>(x_frag), m, y, ldy, work);
     if (work.accum)
       quant_finish_split(accum, m, work.ld_accum, y, ldy, parts.col0 + work.accum_col0, out_f32,
                          stream);
     return;
   }
+  reorder(nullptr, 0);
   if (work.whole_tiles > 0)
     kernel<<<work.whole_tiles, L::kThreads, L::kBytes, stream>>>(parts, x_frag, m, y, ldy, work);
   if (split_tiles == 0) return;

@@ -6,7 +6,8 @@
 // group, three parts in one launch (q, k, v). Each case runs with every tile in one CTA, with
 // every tile's k groups split, and with whole tiles first and split ones after (plan_work's
 // shapes); the splits add into the float accumulator (laid out from the first split tile's
-// column, as launch_wgmma_rs lays it out, and finished here as quant_finish_split would), or,
+// column, as launch_wgmma_rs lays it out, zeroed by the reorder kernel, and finished here as
+// quant_finish_split would), or,
 // as clusters (PAGODA_CUDA_INT4_WGMMA_CLUSTER=1), add up their sums through each other's shared
 // memory, the whole tiles and the clusters in a shuffled order; the output is poisoned with NaN
 // first. The emulation lands cp.async copies only at their wait and checks that no wgmma operand
@@ -59,8 +60,10 @@ void run_rs(const WgmmaParts& parts, const bf16* x, int m, void* y, int ldy, Wgm
   const int k = parts.part[0].k;
   const int chunks = static_cast<int>(int4_frag_order_elems(m, k, N) / 8);
   std::vector<bf16> xf(static_cast<size_t>(chunks) * 8, __float2bfloat16(NAN));
-  run_ctas(in_order((chunks + 255) / 256), 256, 16,
-           [&] { int4_frag_order_kernel(x, m, k, N, xf.data()); });
+  // The reorder also zeroes the accumulator (poisoned with NaN by the caller).
+  const int zero = work.accum ? m * work.ld_accum : 0;
+  run_ctas(in_order((int4_frag_order_threads(m, k, N, zero) + 255) / 256), 256, 16,
+           [&] { int4_frag_order_kernel(x, m, k, N, xf.data(), work.accum, zero); });
   using L = WgmmaRsLayout<N, WG, kStages>;
   auto kernel = [&] {
     int4_wgmma_rs_kernel<N, WG, kStages, 1, F32>(parts, xf.data(), m, y, ldy, work);
@@ -124,7 +127,7 @@ void test_rs(const std::vector<const HostPart*>& host, int m, Plan plan, int spl
     while (p + 1 < parts.count && first >= parts.first_tile[p + 1]) ++p;
     work.accum_col0 = std::min(cols, parts.part[p].row0 + (first - parts.first_tile[p]) * 64 * WG);
     work.ld_accum = cols - work.accum_col0;
-    accum.assign(static_cast<size_t>(m) * work.ld_accum, 0.0f);
+    accum.assign(static_cast<size_t>(m) * work.ld_accum, NAN);  // the reorder zeroes it
     work.accum = accum.data();
   }
   std::vector<double> got(static_cast<size_t>(m) * cols);

@@ -6,7 +6,7 @@
 # tiles, and pagoda-bench AWQ decode at SWEEP_BATCHES ("64,128") for each shape. Summary to
 # $OUT/sweep.log, details to $OUT/sweep-detail.log. SWEEP_SHAPES ("5 6 7 8"),
 # SWEEP_SPLITS ("1": the forced splits of the k groups timed with the default shape).
-# SWEEP_VARIANTS ("clusters:PAGODA_CUDA_INT4_WGMMA_CLUSTER=1 reordered:PAGODA_CUDA_INT4_WGMMA_GATHER=0"):
+# SWEEP_VARIANTS ("clusters:PAGODA_CUDA_INT4_WGMMA_CLUSTER=1"):
 # for each TAG:VAR=VALUE[,VAR=VALUE...], test_cuda_quant, the products and AWQ decode at
 # SWEEP_BATCHES with those variables set.
 # SWEEP_FROM="65 17": test_cuda_quant and AWQ decode at SWEEP_FROM_BATCHES ("24,32,48,64") with
@@ -36,7 +36,7 @@ for splits in ${SWEEP_SPLITS:-1}; do
   time_shapes "default shape, k groups in $splits" PAGODA_CUDA_INT4_WGMMA_SPLITS=$splits
 done
 time_shapes "mma.sync tiles" PAGODA_CUDA_INT4_WGMMA=0
-for variant in ${SWEEP_VARIANTS-clusters:PAGODA_CUDA_INT4_WGMMA_CLUSTER=1 reordered:PAGODA_CUDA_INT4_WGMMA_GATHER=0}; do
+for variant in ${SWEEP_VARIANTS-clusters:PAGODA_CUDA_INT4_WGMMA_CLUSTER=1}; do
   tag=${variant%%:*}
   IFS=, read -ra vars <<<"${variant#*:}"
   env "${vars[@]}" PAGODA_SKIP_TIMING=1 timeout 60 "$T/test_cuda_quant" >>"$DETAIL" 2>&1

@@ -52,6 +52,8 @@ void quant_permute_x(const int32_t* perm, const __nv_bfloat16* x, __nv_bfloat16*
 // int4 in mma fragment order (quant_int4_mma.cu): one layout for every batch size. The product
 // takes up to kQuantFragMaxRows tokens; larger steps dequantize it for cuBLAS.
 constexpr int kQuantFragMaxRows = 128;
+// The most tokens QuantLinears::gemv takes through the wgmma tiles, kQuantFragMaxRows at a time.
+constexpr int kQuantFragChunkedMaxRows = 1024;
 bool int4_frag_supported(int n, int k, int group_size);
 size_t int4_frag_words(int n, int k);
 // frag (int4_frag_words(n, k) words) from canonical packed [n, k / 8] words.

@@ -183,7 +183,19 @@ const QuantLinear* QuantLinears::find(const void* key) const {
 bool QuantLinears::gemv(const QuantLinear& w, const __nv_bfloat16* x, void* y, int tokens,
                         bool out_f32, cudaStream_t stream) const {
   if (w.frag) {
-    if (tokens < 1 || tokens > kQuantFragMaxRows || (w.permuted && !w.x_perm)) return false;
+    if (tokens > kQuantFragMaxRows) {
+      // The wgmma tiles kQuantFragMaxRows tokens at a time (q11: b256 faster than dequantizing
+      // for cuBLAS); without them, dequantize.
+      if (!int4_wgmma_ready() || tokens > kQuantFragChunkedMaxRows) return false;
+      const size_t out_bytes = out_f32 ? sizeof(float) : sizeof(__nv_bfloat16);
+      for (int t0 = 0; t0 < tokens; t0 += kQuantFragMaxRows)
+        if (!gemv(w, x + static_cast<size_t>(t0) * w.k,
+                  static_cast<char*>(y) + static_cast<size_t>(t0) * w.n * out_bytes,
+                  std::min(kQuantFragMaxRows, tokens - t0), out_f32, stream))
+          return false;  // only the first chunk can refuse (the others are no larger)
+      return true;
+    }
+    if (tokens < 1 || (w.permuted && !w.x_perm)) return false;
     // The split product needs the accumulator prepare() sized (accum_rows_ tokens), the
     // register-A tiles the activations' scratch sized with it.
     float* accum = tokens <= accum_rows_ ? accum_ : nullptr;
@@ -493,11 +505,14 @@ int QuantLinears::mma_rows() {
 }
 
 int QuantLinears::frag_rows() {
-  static const int rows = [] {
+  static const int asked = [] {
     const char* v = std::getenv("PAGODA_CUDA_QUANT_FRAG_ROWS");
-    return v && *v ? std::clamp(std::atoi(v), 0, kQuantFragMaxRows) : kDefaultFragRows;
+    return v && *v ? std::max(std::atoi(v), 0) : -1;
   }();
-  return rows;
+  // Not cached: int4_wgmma_ready() is known once the backend has set the kernels up.
+  const bool chunks = int4_wgmma_ready();
+  const int most = chunks ? kQuantFragChunkedMaxRows : kQuantFragMaxRows;
+  return std::min(asked >= 0 ? asked : chunks ? kDefaultFragChunkedRows : kDefaultFragRows, most);
 }
 
 bool QuantLinears::use_frag() {

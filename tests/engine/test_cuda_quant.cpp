@@ -27,6 +27,12 @@ using bf16 = __nv_bfloat16;
 
 namespace {
 
+// The most tokens QuantLinears::gemv takes for int4 in fragment order on this GPU.
+int frag_most() {
+  return pagoda::cuda::int4_wgmma_ready() ? pagoda::cuda::kQuantFragChunkedMaxRows
+                                          : pagoda::cuda::kQuantFragMaxRows;
+}
+
 // PAGODA_QUANT_SWEEP=0 (the memcheck run): the streaming product's default variant only.
 bool full_sweep() {
   const char* v = std::getenv("PAGODA_QUANT_SWEEP");
@@ -309,7 +315,7 @@ void test_linear(const std::vector<quant_test::Case>& parts, bool expect_fused) 
 
   const int default_variant = pagoda::cuda::int4_stream_variant();
   const int default_mode = pagoda::cuda::int4_stream_stage_mode();
-  for (int m : {1, 2, 3, 4, 5, 8, 9, 24, 33, 64, 100, 130}) {
+  for (int m : {1, 2, 3, 4, 5, 8, 9, 24, 33, 64, 100, 130, 300}) {
     // int4 fragments at the streaming product's sizes: every launch variant (0: the old
     // product), with the activations read from global memory and (stage mode 2) staged per CTA.
     const bool sweep = lin->frag && m <= pagoda::cuda::kInt4StreamMaxRows;
@@ -334,11 +340,11 @@ void test_linear(const std::vector<quant_test::Case>& parts, bool expect_fused) 
           ref[i * n_total + r] = s;
         }
       // The fused product: int4 in fragment order up to kQuantFragMaxRows (tensor cores; up to
-      // kQuantFragGemvRows on q - zero, exact in bf16, scaled in float), the
-      // GEMV of the other layouts up to 8; above: tensor-core tiles of bf16-rounded weights
+      // kQuantFragGemvRows on q - zero, exact in bf16, scaled in float), with the wgmma tiles
+      // up to kQuantFragChunkedMaxRows in products of kQuantFragMaxRows tokens (m = 130, 300),
+      // the GEMV of the other layouts up to 8; above: tensor-core tiles of bf16-rounded weights
       // and activations, float32 accumulation (int4 in fragment order: dequantize + cuBLAS).
-      const bool small = m <= (lin->frag ? pagoda::cuda::kQuantFragMaxRows
-                                         : pagoda::cuda::kQuantGemvMaxRows);
+      const bool small = m <= (lin->frag ? frag_most() : pagoda::cuda::kQuantGemvMaxRows);
       // Above kQuantFragGemvRows the fragment product rounds weights to bf16, as the tiles do.
       const bool exact = m <= (lin->frag ? pagoda::cuda::int4_tile_after()
                                          : pagoda::cuda::kQuantGemvMaxRows);
@@ -422,8 +428,7 @@ void time_product(const pagoda::QuantConfig& config, const char* what, int m,
   DeviceBuffer<bf16> dx(x.size()), y(static_cast<size_t>(m) * n);
   // The fused product where it takes m (whatever the backend's route), else the tiles; with
   // dequantize, the dequantization alone (what the cuBLAS route adds to a bf16 product).
-  const bool fused = m <= (lin.frag ? pagoda::cuda::kQuantFragMaxRows
-                                    : pagoda::cuda::kQuantGemvMaxRows);
+  const bool fused = m <= (lin.frag ? frag_most() : pagoda::cuda::kQuantGemvMaxRows);
   DeviceBuffer<bf16> scratch(dequantize ? linears.max_dequant_elems() : 1);
   auto run = [&] {
     if (dequantize)

@@ -19,7 +19,9 @@
 // the float accumulator (zeroed by the reorder kernel), which one finishing pass turns into the
 // output (q10: the
 // last-arriving CTA of each tile doing that instead, from the others' sums, measured slower).
-// PAGODA_CUDA_INT4_WGMMA_CLUSTER=1 (not measured faster yet, q10): a split tile's CTAs are one
+// PAGODA_CUDA_INT4_WGMMA_CLUSTER=1 (measured slower, q11: b128 19.56K against 19.96K with the
+// programmatic launches, 18.98K against 18.97K without; products at 128 tokens isolated gain
+// 1.5-2.4 us on qkv and o_proj without them): a split tile's CTAs are one
 // thread-block cluster instead (up to kMaxClusterSplits), which add up their sums through each
 // other's shared memory, each CTA a share of the tile, and store the output: no float atomics,
 // memset or finishing pass.

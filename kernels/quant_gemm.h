@@ -50,7 +50,9 @@ void quant_permute_x(const int32_t* perm, const __nv_bfloat16* x, __nv_bfloat16*
                      int k, cudaStream_t stream);
 
 // int4 in mma fragment order (quant_int4_mma.cu): one layout for every batch size. The product
-// takes up to kQuantFragMaxRows tokens; larger steps dequantize it for cuBLAS.
+// takes up to kQuantFragMaxRows tokens; larger steps run it kQuantFragMaxRows tokens at a time
+// where the wgmma tiles run (QuantLinears::gemv, up to kQuantFragChunkedMaxRows), else dequantize
+// it for cuBLAS.
 constexpr int kQuantFragMaxRows = 128;
 // The most tokens QuantLinears::gemv takes through the wgmma tiles, kQuantFragMaxRows at a time.
 constexpr int kQuantFragChunkedMaxRows = 1024;

@@ -293,6 +293,10 @@ int main(int argc, char** argv) {
     }
     return engine_offline(model, config, engine_tokenizer, offline, max_tokens, max_seqs);
   }
+  // Room for the largest decode batch at once: with fewer sequences a batch would run in waves,
+  // and the figure (b tokens a step over the last wave's span) would overstate it (q11: "b384"
+  // and "b512" at 256 sequences). The offline workload's 256 requests run the same either way.
+  for (int b : batches) max_seqs = std::max(max_seqs, b);
   pagoda::BackendOptions opts;
   opts.max_num_batched_tokens = max_tokens;
   opts.max_num_seqs = max_seqs;

@@ -111,9 +111,9 @@ class QuantLinears {
   // The same for int4 in fragment order: its product up to frag_rows() tokens (measured on the
   // H200, docs/cuda-notes.md q3 and q6: the 128-row tiles beat dequantize + cuBLAS at 64 and
   // 128 tokens; PAGODA_CUDA_QUANT_FRAG_ROWS overrides), dequantize above. With the wgmma tiles
-  // (int4_wgmma_ready) up to kDefaultFragChunkedRows, kQuantFragMaxRows tokens a product (q11:
-  // 7B AWQ b256 22.1K and b512 44.2K tok/s against 16.6K and 33.3K dequantizing).
-  static constexpr int kDefaultFragRows = 128, kDefaultFragChunkedRows = 512;
+  // (int4_wgmma_ready) up to kDefaultFragChunkedRows, kQuantFragMaxRows tokens a product (q11,
+  // 7B AWQ: b256 22.05K tok/s against 16.57K dequantizing; b512 22.06K against 22.45K).
+  static constexpr int kDefaultFragRows = 128, kDefaultFragChunkedRows = 256;
   static int frag_rows();
   // Whether the backend should take the fused product (gemv) for a step of t tokens.
   static bool fused_route(const QuantLinear& w, int tokens) {

@@ -243,7 +243,7 @@ __global__ void __launch_bounds__(WG * 128, CTAS)
   auto next_slot = [](uint32_t slot) {
     return slot + L::kStageBytes == STAGES * L::kStageBytes ? 0u : slot + L::kStageBytes;
   };
-  uint32_t load_slot = 0, read_slot = 0;  // from base: the slots load() and step() use next
+  uint32_t load_slot = 0, read_slot = 0;  // from base: the slots load_acts() and step() use next
   // A stage's copies: the thread's packed words and scales (load_weights), then the activations
   // and the commit (load_acts; empty groups past the end keep the wait count uniform).
   uint32_t weights_slot = 0;
@@ -478,6 +478,19 @@ WgmmaWork plan_work(int row_tiles, int token_tiles, int slots, int kgroups,
   return work;
 }
 
+// Where the split tiles' sums go (WgmmaWork::accum_col0, ld_accum): from the first split tile's
+// column (its part's columns before it, and its rows in the part, `rows` a tile) to the end of
+// the launch's `span` columns. Before the host side: the emulation test lays out its
+// accumulator with it too.
+void place_split_accum(const WgmmaParts& parts, int span, int rows, WgmmaWork& work) {
+  const int first = work.whole_tiles % work.row_tiles;
+  int p = 0;
+  while (p + 1 < parts.count && first >= parts.first_tile[p + 1]) ++p;
+  work.accum_col0 =
+      std::min(span, parts.part[p].row0 - parts.col0 + (first - parts.first_tile[p]) * rows);
+  work.ld_accum = span - work.accum_col0;
+}
+
 // The host side from here on (the emulation test, tests/engine/quant.cmake, takes the file up to
 // this line).
 
@@ -547,14 +560,8 @@ void launch_wgmma_rs(const WgmmaParts& parts, const bf16* x, bf16* x_frag, int m
   };
   if (!clustered) {
     if (split_tiles > 0) {
-      // The first split tile's column: its part's columns before it, and its rows in the part.
-      const int first = work.whole_tiles % row_tiles;
-      int p = 0;
-      while (p + 1 < parts.count && first >= parts.first_tile[p + 1]) ++p;
       work.accum = accum;
-      work.accum_col0 = std::min(span, parts.part[p].row0 - parts.col0 +
-                                           (first - parts.first_tile[p]) * L::kRows);
-      work.ld_accum = span - work.accum_col0;
+      place_split_accum(parts, span, L::kRows, work);
     }
     reorder(work.accum, m * work.ld_accum);
     launch_kernel(kernel, dim3(work.whole_tiles + split_tiles * work.splits), dim3(L::kThreads),

@@ -73,8 +73,8 @@ class QuantLinears {
 
   // y[t, :] = x[t, :] w^T through the fused product that reads each packed weight once:
   // int4 in fragment order for tokens <= kQuantFragMaxRows (with the wgmma tiles up to
-  // kQuantFragChunkedMaxRows, kQuantFragMaxRows tokens a product), the other layouts' GEMV for tokens
-  // <= kQuantGemvMaxRows (false: not launched, the layout is not one it takes).
+  // kQuantFragChunkedMaxRows, kQuantFragMaxRows tokens a product), the other layouts' GEMV for
+  // tokens <= kQuantGemvMaxRows (false: not launched, the layout is not one it takes).
   bool gemv(const QuantLinear& w, const __nv_bfloat16* x, void* y, int tokens, bool out_f32,
             cudaStream_t stream) const;
   // The same through tensor-core tiles for tokens <= kQuantMmaMaxRows (and the steps prepare()

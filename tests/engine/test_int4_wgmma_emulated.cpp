@@ -121,12 +121,8 @@ void test_rs(const std::vector<const HostPart*>& host, int m, Plan plan, int spl
     work.whole_tiles = plan == Plan::kSplit || plan == Plan::kCluster ? 0 : tiles / 2;
   }
   if (plan == Plan::kSplit || plan == Plan::kHalfSplit) {
-    // The split tiles' sums, as launch_wgmma_rs lays them out: from the first split tile's column.
-    const int first = work.whole_tiles % row_tiles;
-    int p = 0;
-    while (p + 1 < parts.count && first >= parts.first_tile[p + 1]) ++p;
-    work.accum_col0 = std::min(cols, parts.part[p].row0 + (first - parts.first_tile[p]) * 64 * WG);
-    work.ld_accum = cols - work.accum_col0;
+    // The split tiles' sums, as launch_wgmma_rs lays them out.
+    place_split_accum(parts, cols, 64 * WG, work);
     accum.assign(static_cast<size_t>(m) * work.ld_accum, NAN);  // the reorder zeroes it
     work.accum = accum.data();
   }

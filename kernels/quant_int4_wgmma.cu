@@ -21,7 +21,7 @@
 // last-arriving CTA of each tile doing that instead, from the others' sums, measured slower).
 // PAGODA_CUDA_INT4_WGMMA_CLUSTER=1 (measured slower, q11: b128 19.56K against 19.96K with the
 // programmatic launches, 18.98K against 18.97K without; products at 128 tokens isolated gain
-// 1.5-2.4 us on qkv and o_proj without them): a split tile's CTAs are one
+// 2.1-2.4 us on qkv and o_proj without them): a split tile's CTAs are one
 // thread-block cluster instead (up to kMaxClusterSplits), which add up their sums through each
 // other's shared memory, each CTA a share of the tile, and store the output: no float atomics,
 // memset or finishing pass.

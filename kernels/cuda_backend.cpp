@@ -150,8 +150,19 @@ void CudaBackend::allocate_workspace() {
   workspace_bytes_ = before_free - after_free;
 }
 
+FragActOut CudaBackend::quant_input(const bf16* w, int tokens) const {
+  const QuantLinear* q = quant_.find(w);
+  return q ? quant_.frag_input(*q, tokens) : FragActOut{};
+}
+
 void CudaBackend::gemm(const bf16* x, const bf16* w, void* y, int tokens, int n, int k,
-                       bool out_f32) {
+                       bool out_f32, const FragActOut& pre) {
+  if (pre.x) {  // only the wgmma tiles read that layout
+    const QuantLinear* q = quant_.find(w);
+    if (!q || !quant_.gemv(*q, x, y, tokens, out_f32, stream_, &pre))
+      throw Error("CUDA backend: the quantized product refused its input's tile layout");
+    return;
+  }
   if (const QuantLinear* q = quant_.find(w)) {
     // small_gemm_ switches the bf16-era GEMVs; int4 in fragment order has no other product.
     if ((small_gemm_ || q->frag) && QuantLinears::fused_route(*q, tokens) &&

@@ -249,7 +249,13 @@ class CudaBackend final : public Backend {
     allocations_.push_back(p);
     return static_cast<T*>(p);
   }
-  void gemm(const bf16* x, const bf16* w, void* y, int tokens, int n, int k, bool out_f32);
+  // y = x w^T; with pre.x (quant_input's answer for w), x is already in the wgmma tiles'
+  // layout there.
+  void gemm(const bf16* x, const bf16* w, void* y, int tokens, int n, int k, bool out_f32,
+            const FragActOut& pre = {});
+  // Where the kernel producing w's input should write it for a step of `tokens` tokens
+  // (QuantLinears::frag_input; {} for bf16 weights: row-major).
+  FragActOut quant_input(const bf16* w, int tokens) const;
   int splits_for(int tiles, int max_kv) const;
   void forward(const StepShape& s);
   // Decode-sized steps: six kernels a layer (kernels.h's GemvParams fusions; int4 linears'

@@ -84,22 +84,30 @@ void CudaBackend::forward(const StepShape& s) {
   });
   for (int l = 0; l < cfg_.num_layers; ++l) {
     const LayerWeights& w = layers_[l];
+    // Int4 products on the wgmma tiles take their input in those tiles' layout from the norm and
+    // SiLU kernels (quant_input; q12), which saves their reorder kernel.
+    const FragActOut qkv_in = quant_input(w.qkv, s.tokens);
     timed(kNorm, [&] {
       add_rmsnorm(l == 0 ? nullptr : delta_, residual_, w.input_norm, normed_, nullptr, s.tokens, H,
-                  eps, stream_);
+                  eps, stream_, qkv_in);
     });
-    timed(kGemm, [&] { gemm(normed_, w.qkv, qkv_, s.tokens, qkv_dim_, H, false); });
+    timed(kGemm, [&] { gemm(normed_, w.qkv, qkv_, s.tokens, qkv_dim_, H, false, qkv_in); });
     const RopeStoreParams rp = layer_rope(s, l);
     timed(kRope, [&] { rope_store(rp, stream_); });
     const AttentionParams ap = layer_attention(s, rp);
     timed(kAttention, [&] { run_attention(s, ap); });
     timed(kGemm, [&] { gemm(attn_, w.o, delta_, s.tokens, H, nh * hd, false); });
+    const FragActOut gate_up_in = quant_input(w.gate_up, s.tokens);
     timed(kNorm, [&] {
-      add_rmsnorm(delta_, residual_, w.post_norm, normed_, nullptr, s.tokens, H, eps, stream_);
+      add_rmsnorm(delta_, residual_, w.post_norm, normed_, nullptr, s.tokens, H, eps, stream_,
+                  gate_up_in);
     });
-    timed(kGemm, [&] { gemm(normed_, w.gate_up, gate_up_, s.tokens, 2 * I, H, false); });
-    timed(kMlpAct, [&] { silu_mul(gate_up_, act_, s.tokens, I, stream_); });
-    timed(kGemm, [&] { gemm(act_, w.down, delta_, s.tokens, H, I, false); });
+    timed(kGemm, [&] {
+      gemm(normed_, w.gate_up, gate_up_, s.tokens, 2 * I, H, false, gate_up_in);
+    });
+    const FragActOut down_in = quant_input(w.down, s.tokens);
+    timed(kMlpAct, [&] { silu_mul(gate_up_, act_, s.tokens, I, stream_, down_in); });
+    timed(kGemm, [&] { gemm(act_, w.down, delta_, s.tokens, H, I, false, down_in); });
   }
   add_rmsnorm(delta_, residual_, final_norm_, final_hidden_, meta + meta_.sample_rows, s.samples, H,
               eps, stream_);

@@ -28,11 +28,26 @@ constexpr int kFusedMaxTokens = 8;
 void embedding(const int32_t* ids, const bf16* table, float* residual, int tokens, int hidden,
                int vocab, cudaStream_t stream, float* sumsq = nullptr, int sumsq_sites = 0);
 
-// With rows == nullptr: residual[r] += delta[r] (delta may be null), out[r] = rmsnorm(residual[r]).
-// With rows: out[i] = rmsnorm(residual[rows[i]] + delta[rows[i]]), residual untouched (the final
-// norm, for sampled rows only).
+// A quantized product's input written by the kernel that produces it straight into the
+// register-A wgmma tiles' layout (kernels/int4_act_layout.cuh) instead of row-major, so the
+// product runs without its reorder kernel (q12). QuantLinears::frag_input says whether and where
+// for a step; x null: row-major as usual. Channels must be a multiple of 64 (no padding). The
+// producer also zeroes the product's split-tile accumulator (what its reorder kernel would have
+// zeroed): zero_floats floats at zero (16-byte aligned), none when 0.
+struct FragActOut {
+  bf16* x = nullptr;
+  int n_tile = 0;  // tokens a tile: 64 or 128
+  float* zero = nullptr;
+  int zero_floats = 0;
+};
+
+// With rows == nullptr: residual[r] += delta[r] (delta may be null), out[r] = rmsnorm(residual[r])
+// (with frag.x, into frag.x in that layout instead; out unused). With rows: out[i] =
+// rmsnorm(residual[rows[i]] + delta[rows[i]]), residual untouched (the final norm, for sampled
+// rows only; no frag).
 void add_rmsnorm(const bf16* delta, float* residual, const bf16* weight, bf16* out,
-                 const int32_t* rows, int num_rows, int hidden, float eps, cudaStream_t stream);
+                 const int32_t* rows, int num_rows, int hidden, float eps, cudaStream_t stream,
+                 FragActOut frag = {});
 
 struct RopeStoreParams {
   const bf16* qkv = nullptr;     // [tokens, (nh + 2 nkv) * hd], q then k then v
@@ -88,8 +103,10 @@ int attention_queries_per_tile(int nh, int nkv);
 void attention_init();
 void attention(const AttentionParams& p, cudaStream_t stream);
 
-// out[t, i] = silu(gate_up[t, i]) * gate_up[t, I + i].
-void silu_mul(const bf16* gate_up, bf16* out, int tokens, int inter, cudaStream_t stream);
+// out[t, i] = silu(gate_up[t, i]) * gate_up[t, I + i] (with frag.x, into frag.x in the wgmma
+// tiles' layout instead, out unused).
+void silu_mul(const bf16* gate_up, bf16* out, int tokens, int inter, cudaStream_t stream,
+              FragActOut frag = {});
 
 // Greedy rows: ids[r] = argmax(logits[r] with banned ids at -inf) (lowest id on ties), and
 // logprobs[r] = raw logit - logsumexp(raw logits). banned ids of row r are

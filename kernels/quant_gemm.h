@@ -94,9 +94,23 @@ void int4_frag_dequantize(const QuantPart& w, __nv_bfloat16* out, cudaStream_t s
 // memory; where either fails, int4_wgmma_ready() is false and nothing else is affected.
 void int4_wgmma_setup();
 bool int4_wgmma_ready();
+// x_frag_tile > 0: x_frag already holds the activations in the tiles' layout (int4_act_layout
+// .cuh) in tiles of x_frag_tile (64 or kQuantFragMaxRows, >= m) tokens, written by the kernel
+// that produced them (FragActOut), which also zeroed the int4_wgmma_accum_floats(...) floats of
+// accum the product adds into: no reorder kernel, x unused, and any m >= 1.
 bool int4_wgmma_product(const QuantPart* parts, int count, const __nv_bfloat16* x, void* y, int m,
                         int ldy, bool out_f32, float* accum, __nv_bfloat16* x_frag, int num_sms,
-                        cudaStream_t stream);
+                        cudaStream_t stream, int x_frag_tile = 0);
+// How many floats of accum (from its start) int4_wgmma_product of m tokens in tiles of n_tile
+// adds into when given an accumulator (0: its plan splits no tile), so that the kernel producing
+// its input in the tiles' layout can zero them (FragActOut): the plan the launch makes.
+int int4_wgmma_accum_floats(const QuantPart* parts, int count, int m, int n_tile, int num_sms);
+// Whether int4_wgmma_product takes these parts in one launch (int4_wgmma_ready, every part int4
+// in fragment order of one k, contiguous columns).
+bool int4_wgmma_takes(const QuantPart* parts, int count);
+// The fewest tokens int4_wgmma_product takes from row-major x (PAGODA_CUDA_INT4_WGMMA_FROM,
+// default 17: it beats the mma.sync tiles from 24 tokens, q8).
+int int4_wgmma_from();
 // The most tokens int4_frag_product takes through the exact one-block-per-CTA product before
 // the tiles: kInt4TileAfterDefault, or PAGODA_CUDA_INT4_TILE_ROWS (8..kQuantFragGemvRows), read
 // once.
@@ -179,6 +193,9 @@ bool int4_stream_ready(int v);
 // Raises the product's shared-memory limit (once, before graph capture); false on failure.
 bool int4_frag_setup();
 // y[t, row0 + r] = accum[t * n + r] for t < m (the end of a product split across blocks).
+// The accumulator is zeroed before each product by the kernel that runs right before it (a
+// memset, the wgmma tiles' reorder kernel, or the producer of their input: FragActOut), not
+// here: clearing what this pass had just read made it 5x slower (q12).
 void quant_finish_split(const float* accum, int m, int n, void* y, int ldy, int row0,
                         bool out_f32, cudaStream_t stream);
 

@@ -16,8 +16,8 @@
 // Work: the output tiles (64 WG weight rows by N tokens) come first one CTA each over all k
 // groups, stored directly; when the tiles would leave the last wave of CTAs mostly idle (or all
 // tiles fit in less than one wave), the later tiles' k groups are split across CTAs that add into
-// the float accumulator (zeroed by the reorder kernel), which one finishing pass turns into the
-// output (q10: the
+// the float accumulator (zeroed by the reorder kernel, or by the kernel that wrote the input in
+// the tiles' layout: q12), which one finishing pass turns into the output (q10: the
 // last-arriving CTA of each tile doing that instead, from the others' sums, measured slower).
 // PAGODA_CUDA_INT4_WGMMA_CLUSTER=1 (measured slower, q11: b128 19.56K against 19.96K with the
 // programmatic launches, 18.98K against 18.97K without; products at 128 tokens isolated gain
@@ -34,6 +34,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "kernels/int4_act_layout.cuh"
 #include "kernels/kernel_common.cuh"
 #include "kernels/mma_primitives.cuh"
 #include "kernels/quant_gemm.h"
@@ -70,19 +71,15 @@ struct WgmmaWork {
 // an opt-in and may not be scheduled).
 constexpr int kMaxSplits = 16, kMaxClusterSplits = 8;
 
-// The activations in the weights' fragment channel order, for the register-A kernel below, whose
-// B operand they are: within each k group of 64 channels, element 16 j + kk of k slice j holds
-// the channel that the weights' fragment register for mma k index kk stands for (quant_int4_frag
-// .cuh: kk = 2 t + 8 h + e is channel 16 t + 4 j + 2 h + e). In channel pairs: output pair
-// 4 q + u (16-byte chunk q) is input pair 8 u + q. xf holds them as the kernel's shared tiles:
-// tile (token tile tt of n_tile tokens, k group kg) at element (tt * k groups + kg) * n_tile * 64,
-// token r's chunk q at chunk q ^ (r & 7) (the 128-byte swizzle), channels past k and tokens past
-// m zero; so a CTA copies a k group's activations as one contiguous block, no predicates, no
-// address arithmetic per copy. One thread per 16-byte output chunk; and, first, the split tiles'
-// float accumulator zeroed (`zero` floats at accum, none when null), four floats a thread: one
-// kernel before the product, not a memset node as well (q11). Launched programmatically
-// (launch_kernel): it waits for the kernels before it, then lets the product's CTAs start
-// theirs, which load their first weights while this one runs.
+// The activations in the tiles' layout (int4_act_layout.cuh), for the register-A kernel below,
+// whose B operand they are, channels past k and tokens past m zero (a k group's activations of a
+// CTA are one contiguous block: no predicates, no address arithmetic per copy). One thread per
+// 16-byte output chunk. Where the kernel that produces the activations writes them in this
+// layout itself (FragActOut, q12), this kernel does not run. And first, the split tiles' float
+// accumulator zeroed (`zero` floats at accum, none when null): one kernel before the product,
+// not a memset node as well (q11). Launched programmatically (launch_kernel): it waits for the
+// kernels before it, then lets the product's CTAs start theirs, which load their first weights
+// while this one runs.
 __global__ void int4_frag_order_kernel(const bf16* __restrict__ x, int m, int k, int n_tile,
                                        bf16* xf, float* accum, int zero) {
   pdl_wait();
@@ -90,15 +87,11 @@ __global__ void int4_frag_order_kernel(const bf16* __restrict__ x, int m, int k,
   const int kgroups = (k + 63) / 64, tile_chunks = n_tile * 8;
   const int total = (m + n_tile - 1) / n_tile * kgroups * tile_chunks;
   const int idx = blockIdx.x * blockDim.x + threadIdx.x;
-  if (4 * idx < zero) {
-    if (4 * idx + 4 <= zero)
-      *reinterpret_cast<float4*>(accum + 4 * idx) = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-    else
-      for (int i = 4 * idx; i < zero; ++i) accum[i] = 0.0f;
-  }
+  if (zero > 0)
+    clear_split_accum(accum, zero, idx, static_cast<long>(gridDim.x) * blockDim.x);
   if (idx >= total) return;
   const int tile = idx / tile_chunks, tt = tile / kgroups, kg = tile % kgroups;
-  const int r = idx % tile_chunks / 8, q = (idx % 8) ^ (r & 7), token = tt * n_tile + r;
+  const int r = idx % tile_chunks / 8, q = frag_act_chunk_at(idx % 8, r), token = tt * n_tile + r;
   uint32_t v[4] = {0, 0, 0, 0};
   if (token < m) {
     // Channel pairs as 4-byte loads (k % 16 == 0, int4_frag_supported: a pair is in or past k
@@ -111,7 +104,8 @@ __global__ void int4_frag_order_kernel(const bf16* __restrict__ x, int m, int k,
       if (2 * pair < k) v[u] = pairs[pair];
     }
   }
-  *reinterpret_cast<uint4*>(xf + static_cast<size_t>(idx) * 8) = make_uint4(v[0], v[1], v[2], v[3]);
+  *reinterpret_cast<uint4*>(xf + frag_act_row(token, kg, kgroups, n_tile) + 8 * (idx % 8)) =
+      make_uint4(v[0], v[1], v[2], v[3]);
 }
 // Elements of int4_frag_order_kernel's output for m tokens of k channels in tiles of n_tile.
 inline size_t int4_frag_order_elems(int m, int k, int n_tile) {
@@ -494,11 +488,6 @@ void place_split_accum(const WgmmaParts& parts, int span, int rows, WgmmaWork& w
 // The host side from here on (the emulation test, tests/engine/quant.cmake, takes the file up to
 // this line).
 
-int wgmma_from() {
-  static const int from = env_int("PAGODA_CUDA_INT4_WGMMA_FROM", 17);
-  return from;
-}
-
 // The clusters of register-A CTAs of the shape in use (int4_wgmma_setup).
 ClusterCapacity& cluster_capacity() {
   static ClusterCapacity capacity;
@@ -527,19 +516,14 @@ struct ClusterLaunch {
   ClusterLaunch(const ClusterLaunch&) = delete;  // config points at cluster
 };
 
-// The reorder and the product for N-token tiles on plan_work's CTAs: with the accumulator, one
-// launch, the accumulator zeroed by the reorder and the finishing pass of the split tiles'
-// columns after; with
-// clusters, the whole tiles in one launch and the split ones in another as clusters of their
-// splits.
-template <int N, int WG, int kStages, int CTAS>
-void launch_wgmma_rs(const WgmmaParts& parts, const bf16* x, bf16* x_frag, int m, void* y,
-                     int ldy, bool out_f32, float* accum, int span, int num_sms,
-                     cudaStream_t stream) {
-  using L = WgmmaRsLayout<N, WG, kStages>;
-  const int k = parts.part[0].k;
-  const int row_tiles = parts.first_tile[parts.count], token_tiles = (m + N - 1) / N;
-  const int slots = CTAS * num_sms;
+// The CTAs' work of the register-A product of m tokens in tiles of n_tile (row tiles of `rows`
+// weight rows, `slots` CTAs at once), and where its split tiles add: into accum (null: no
+// split) or, PAGODA_CUDA_INT4_WGMMA_CLUSTER=1, through clusters (work.accum null). One plan for
+// the launch and for int4_wgmma_accum_floats, so the producer zeroing a pre-ordered input's
+// accumulator zeroes what the launch will add into.
+WgmmaWork plan_product(const WgmmaParts& parts, int span, int m, int n_tile, int rows, int slots,
+                       float* accum) {
+  const int row_tiles = parts.first_tile[parts.count], token_tiles = (m + n_tile - 1) / n_tile;
   const bool clustered = wgmma_cluster_reduce();
   ClusterCapacity groups;
   if (clustered) {
@@ -547,23 +531,42 @@ void launch_wgmma_rs(const WgmmaParts& parts, const bf16* x, bf16* x_frag, int m
   } else if (accum) {
     for (int s = 2; s <= kMaxSplits; ++s) groups.of[s] = slots / s;
   }
-  WgmmaWork work = plan_work(row_tiles, token_tiles, slots, (k + 63) / 64, groups);
+  WgmmaWork work =
+      plan_work(row_tiles, token_tiles, slots, (parts.part[0].k + 63) / 64, groups);
+  if (!clustered && work.whole_tiles < row_tiles * token_tiles) {
+    work.accum = accum;
+    place_split_accum(parts, span, rows, work);
+  }
+  return work;
+}
+
+// The reorder (unless x_frag already holds the activations: pre_ordered, whose producer also
+// zeroed the accumulator) and the product for N-token tiles on plan_product's CTAs: with the
+// accumulator, one launch, the accumulator zeroed by the reorder and the finishing pass of the
+// split tiles' columns after; with clusters, the whole tiles in one launch and the split ones in
+// another as clusters of their splits.
+template <int N, int WG, int kStages, int CTAS>
+void launch_wgmma_rs(const WgmmaParts& parts, const bf16* x, bf16* x_frag, bool pre_ordered,
+                     int m, void* y, int ldy, bool out_f32, float* accum, int span, int num_sms,
+                     cudaStream_t stream) {
+  using L = WgmmaRsLayout<N, WG, kStages>;
+  const int k = parts.part[0].k;
+  const int row_tiles = parts.first_tile[parts.count], token_tiles = (m + N - 1) / N;
+  const bool clustered = wgmma_cluster_reduce();
+  WgmmaWork work = plan_product(parts, span, m, N, L::kRows, CTAS * num_sms, accum);
   auto kernel = out_f32 ? int4_wgmma_rs_kernel<N, WG, kStages, CTAS, true>
                         : int4_wgmma_rs_kernel<N, WG, kStages, CTAS, false>;
   const int tiles = row_tiles * token_tiles, split_tiles = tiles - work.whole_tiles;
   // The reorder (zeroing the split tiles' accumulator first) and the product, each launched
-  // programmatically: the product's CTAs load their first weights while the reorder runs.
-  auto reorder = [&](float* zero_at, int zero) {
+  // programmatically: the product's CTAs load their first weights while the reorder runs (or the
+  // kernel before it, pre_ordered).
+  if (!pre_ordered) {
+    const int zero = work.accum ? m * work.ld_accum : 0;
     const int threads = int4_frag_order_threads(m, k, N, zero);
     launch_kernel(int4_frag_order_kernel, dim3((threads + 255) / 256), dim3(256), 0, stream, x, m,
-                  k, N, x_frag, zero_at, zero);
-  };
+                  k, N, x_frag, work.accum, zero);
+  }
   if (!clustered) {
-    if (split_tiles > 0) {
-      work.accum = accum;
-      place_split_accum(parts, span, L::kRows, work);
-    }
-    reorder(work.accum, m * work.ld_accum);
     launch_kernel(kernel, dim3(work.whole_tiles + split_tiles * work.splits), dim3(L::kThreads),
                   L::kBytes, stream, parts, static_cast<const bf16*>(x_frag), m, y, ldy, work);
     if (work.accum)
@@ -571,7 +574,6 @@ void launch_wgmma_rs(const WgmmaParts& parts, const bf16* x, bf16* x_frag, int m
                          stream);
     return;
   }
-  reorder(nullptr, 0);
   if (work.whole_tiles > 0)
     kernel<<<work.whole_tiles, L::kThreads, L::kBytes, stream>>>(parts, x_frag, m, y, ldy, work);
   if (split_tiles == 0) return;
@@ -667,16 +669,13 @@ void int4_wgmma_setup() {
 
 bool int4_wgmma_ready() { return wgmma_ready_flag(); }
 
-bool int4_wgmma_product(const QuantPart* parts, int count, const bf16* x, void* y, int m, int ldy,
-                        bool out_f32, float* accum, bf16* x_frag, int num_sms,
-                        cudaStream_t stream) {
-  if (!wgmma_ready_flag() || !x_frag || m < std::max(1, wgmma_from()) || m > kQuantFragMaxRows ||
-      count < 1 || count > kInt4MaxParts)
-    return false;
-  const int rows = kWgmmaShapes[wgmma_shape()].rows;
-  WgmmaParts list;
-  list.count = count;
-  list.col0 = parts[0].row0;
+int int4_wgmma_from() {
+  static const int from = env_int("PAGODA_CUDA_INT4_WGMMA_FROM", 17);
+  return from;
+}
+
+bool int4_wgmma_takes(const QuantPart* parts, int count) {
+  if (!wgmma_ready_flag() || count < 1 || count > kInt4MaxParts) return false;
   for (int i = 0; i < count; ++i) {
     const QuantPart& p = parts[i];
     // One launch needs one k, the scales per k group, and the parts' columns contiguous (the
@@ -684,19 +683,59 @@ bool int4_wgmma_product(const QuantPart* parts, int count, const bf16* x, void* 
     if (!p.frag || p.k != parts[0].k || !int4_frag_supported(p.n, p.k, p.group_size) ||
         (i > 0 && p.row0 != parts[i - 1].row0 + parts[i - 1].n))
       return false;
-    list.part[i] = p;
-    list.first_tile[i + 1] = list.first_tile[i] + (p.n + rows - 1) / rows;
   }
-  const int span = parts[count - 1].row0 + parts[count - 1].n - list.col0;
+  return true;
+}
+
+namespace {
+// The parts (int4_wgmma_takes) as one launch's list in the shape in use's row tiles, and the
+// columns they span.
+WgmmaParts wgmma_parts(const QuantPart* parts, int count, int& span) {
+  const int rows = kWgmmaShapes[wgmma_shape()].rows;
+  WgmmaParts list;
+  list.count = count;
+  list.col0 = parts[0].row0;
+  for (int i = 0; i < count; ++i) {
+    list.part[i] = parts[i];
+    list.first_tile[i + 1] = list.first_tile[i] + (parts[i].n + rows - 1) / rows;
+  }
+  span = parts[count - 1].row0 + parts[count - 1].n - list.col0;
+  return list;
+}
+}  // namespace
+
+int int4_wgmma_accum_floats(const QuantPart* parts, int count, int m, int n_tile, int num_sms) {
+  if (m < 1 || !int4_wgmma_takes(parts, count)) return 0;
+  int span = 0;
+  const WgmmaParts list = wgmma_parts(parts, count, span);
+  const WgmmaShape& shape = kWgmmaShapes[wgmma_shape()];
+  // Any non-null accumulator: only whether and where the plan splits matters here.
+  float placeholder = 0.0f;
+  const WgmmaWork work =
+      plan_product(list, span, m, n_tile, shape.rows, shape.ctas_per_sm * num_sms, &placeholder);
+  return work.accum ? m * work.ld_accum : 0;
+}
+
+bool int4_wgmma_product(const QuantPart* parts, int count, const bf16* x, void* y, int m, int ldy,
+                        bool out_f32, float* accum, bf16* x_frag, int num_sms,
+                        cudaStream_t stream, int x_frag_tile) {
+  const bool pre_ordered = x_frag_tile > 0;
+  if (!x_frag || m < (pre_ordered ? 1 : std::max(1, int4_wgmma_from())) || m > kQuantFragMaxRows ||
+      (pre_ordered && x_frag_tile != 64 && x_frag_tile != kQuantFragMaxRows) ||
+      (pre_ordered && m > x_frag_tile) || !int4_wgmma_takes(parts, count))
+    return false;
+  int span = 0;
+  const WgmmaParts list = wgmma_parts(parts, count, span);
+  const int n_tile = pre_ordered ? x_frag_tile : m <= 64 ? 64 : kQuantFragMaxRows;
   auto launch = [&](auto shape_c) {
     constexpr WgmmaShape kShape = kWgmmaShapes[decltype(shape_c)::value];
     constexpr int kWg = kShape.rows / 64, kStages = kShape.stages, kCtas = kShape.ctas_per_sm;
-    if (m <= 64)
-      launch_wgmma_rs<64, kWg, kStages, kCtas>(list, x, x_frag, m, y, ldy, out_f32, accum, span,
-                                               num_sms, stream);
+    if (n_tile == 64)
+      launch_wgmma_rs<64, kWg, kStages, kCtas>(list, x, x_frag, pre_ordered, m, y, ldy, out_f32,
+                                               accum, span, num_sms, stream);
     else
-      launch_wgmma_rs<128, kWg, kStages, kCtas>(list, x, x_frag, m, y, ldy, out_f32, accum, span,
-                                                num_sms, stream);
+      launch_wgmma_rs<128, kWg, kStages, kCtas>(list, x, x_frag, pre_ordered, m, y, ldy, out_f32,
+                                                accum, span, num_sms, stream);
   };
   with_wgmma_shape(launch);
   return true;

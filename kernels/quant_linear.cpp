@@ -180,8 +180,57 @@ const QuantLinear* QuantLinears::find(const void* key) const {
   return it == linears_.end() ? nullptr : &it->second;
 }
 
+FragActOut QuantLinears::frag_input(const QuantLinear& w, int tokens) const {
+  static const bool on = [] {
+    const char* v = std::getenv("PAGODA_CUDA_INT4_FRAG_INPUT");
+    return !(v && std::string(v) == "0");
+  }();
+  if (!on || !w.frag || w.permuted || !x_frag_ || w.k % 64 != 0 || w.k > max_frag_k_ ||
+      tokens <= int4_tile_after() || tokens < int4_wgmma_from() || !fused_route(w, tokens) ||
+      tokens > kQuantFragChunkedMaxRows ||
+      !int4_wgmma_takes(w.parts.data(), static_cast<int>(w.parts.size())))
+    return {};
+  // The tile size the product would take for its own reorder: 64 tokens where they fit in one.
+  const int n_tile = tokens <= 64 ? 64 : kQuantFragMaxRows;
+  if ((tokens + n_tile - 1) / n_tile * n_tile > x_frag_rows_) return {};
+  // The split tiles' accumulators of the kQuantFragMaxRows-token products one after another
+  // (gemv's chunks), for the producer to zero before the first.
+  size_t floats = 0;
+  for (int t0 = 0; t0 < tokens; t0 += kQuantFragMaxRows)
+    floats += frag_chunk_accum(w, std::min(kQuantFragMaxRows, tokens - t0), n_tile);
+  if (floats > static_cast<size_t>(accum_rows_) * max_linear_rows_) return {};
+  return {x_frag_, n_tile, floats ? accum_ : nullptr, static_cast<int>(floats)};
+}
+
+int QuantLinears::frag_chunk_accum(const QuantLinear& w, int m, int n_tile) const {
+  if (m > accum_rows_) return 0;  // gemv passes no accumulator: no splits
+  const int floats = int4_wgmma_accum_floats(w.parts.data(), static_cast<int>(w.parts.size()), m,
+                                             n_tile, num_sms_);
+  return (floats + 3) / 4 * 4;  // the next chunk's 16-byte aligned
+}
+
 bool QuantLinears::gemv(const QuantLinear& w, const __nv_bfloat16* x, void* y, int tokens,
-                        bool out_f32, cudaStream_t stream) const {
+                        bool out_f32, cudaStream_t stream, const FragActOut* pre) const {
+  if (pre && pre->x) {
+    // The producer's tiles, kQuantFragMaxRows tokens a product: chunk t0's tiles start at
+    // element t0 * k (k % 64 == 0, frag_input).
+    if (!w.frag || tokens < 1 || tokens > kQuantFragChunkedMaxRows) return false;
+    // Each chunk adds into its own part of the accumulator, which the producer zeroed
+    // (frag_input).
+    const size_t out_bytes = out_f32 ? sizeof(float) : sizeof(__nv_bfloat16);
+    size_t accum_at = 0;
+    for (int t0 = 0; t0 < tokens; t0 += kQuantFragMaxRows) {
+      const int m = std::min(kQuantFragMaxRows, tokens - t0);
+      if (!int4_wgmma_product(w.parts.data(), static_cast<int>(w.parts.size()), nullptr,
+                              static_cast<char*>(y) + static_cast<size_t>(t0) * w.n * out_bytes,
+                              m, w.n, out_f32, m <= accum_rows_ ? accum_ + accum_at : nullptr,
+                              pre->x + static_cast<size_t>(t0) * w.k, num_sms_, stream,
+                              pre->n_tile))
+        return false;  // only the first chunk can refuse (the others are no larger)
+      accum_at += frag_chunk_accum(w, m, pre->n_tile);
+    }
+    return true;
+  }
   if (w.frag) {
     if (tokens > kQuantFragMaxRows) {
       // The wgmma tiles kQuantFragMaxRows tokens at a time (q11: b256 faster than dequantizing
@@ -354,10 +403,12 @@ void QuantLinears::prepare(int max_tokens) {
   accum_rows_ = rows;
   // The register-A tiles' activations come padded to whole token tiles (up to
   // kQuantFragMaxRows tokens), however few tokens a step has.
-  if (max_frag_k_ > 0)
-    x_frag_ = static_cast<__nv_bfloat16*>(alloc(sizeof(__nv_bfloat16) *
-                                                std::max(rows, kQuantFragMaxRows) *
-                                                static_cast<size_t>(max_frag_k_)));
+  if (max_frag_k_ > 0) {
+    x_frag_rows_ = (std::max(rows, kQuantFragMaxRows) + kQuantFragMaxRows - 1) /
+                   kQuantFragMaxRows * kQuantFragMaxRows;
+    x_frag_ = static_cast<__nv_bfloat16*>(
+        alloc(sizeof(__nv_bfloat16) * x_frag_rows_ * static_cast<size_t>(max_frag_k_)));
+  }
 }
 
 // The streaming product's launch variants timed on each distinct int4 linear shape at 1, 4 and

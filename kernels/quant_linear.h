@@ -75,8 +75,18 @@ class QuantLinears {
   // int4 in fragment order for tokens <= kQuantFragMaxRows (with the wgmma tiles up to
   // kQuantFragChunkedMaxRows, kQuantFragMaxRows tokens a product), the other layouts' GEMV for
   // tokens <= kQuantGemvMaxRows (false: not launched, the layout is not one it takes).
+  // With pre (frag_input(w, tokens), its buffer written by the input's producer): the input is
+  // already in the wgmma tiles' layout, x is unused, and only those tiles run.
   bool gemv(const QuantLinear& w, const __nv_bfloat16* x, void* y, int tokens, bool out_f32,
-            cudaStream_t stream) const;
+            cudaStream_t stream, const FragActOut* pre = nullptr) const;
+  // Where the kernel that produces w's input for a step of `tokens` tokens should write it so
+  // that gemv runs the wgmma tiles without their reorder kernel (q12): the tiles' activation
+  // buffer and tile size when this step's product is those tiles (fused_route, more than
+  // int4_tile_after() and at least int4_wgmma_from() tokens) on unpermuted int4 with k % 64 == 0
+  // and the buffer holds the step, with the split tiles' accumulator the products will add into
+  // (for the producer to zero); else {} (row-major, the product reorders).
+  // PAGODA_CUDA_INT4_FRAG_INPUT=0: always {}.
+  FragActOut frag_input(const QuantLinear& w, int tokens) const;
   // The same through tensor-core tiles for tokens <= kQuantMmaMaxRows (and the steps prepare()
   // sized for) (false: not launched).
   bool mma(const QuantLinear& w, const __nv_bfloat16* x, void* y, int tokens, bool out_f32,
@@ -139,12 +149,17 @@ class QuantLinears {
   float* accum_ = nullptr;  // [accum_rows_, max_linear_rows_]
   int accum_rows_ = 0;
   int max_frag_k_ = 0;  // the most input channels of an int4 linear in fragment order, 64-aligned
-  // [max(accum_rows_, kQuantFragMaxRows), max_frag_k_]: the register-A tiles' input
+  // [x_frag_rows_, max_frag_k_]: the register-A tiles' input, x_frag_rows_ = accum_rows_ or
+  // kQuantFragMaxRows, whichever is more, rounded up to a whole tile
   __nv_bfloat16* x_frag_ = nullptr;
+  int x_frag_rows_ = 0;
   int num_sms_ = 1;
   std::string tuning_;
 
   void tune_stream_variants();
+  // The floats of the accumulator one wgmma product of m tokens (tiles of n_tile) adds into,
+  // rounded up to 16 bytes: the products of a step's chunks take consecutive ones.
+  int frag_chunk_accum(const QuantLinear& w, int m, int n_tile) const;
 };
 
 }  // namespace pagoda::cuda

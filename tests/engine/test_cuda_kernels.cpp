@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/backend/sampler.h"
+#include "kernels/int4_act_layout.cuh"
 #include "kernels/kernels.h"
 #include "kernels/kernel_args.h"
 #include "tests/engine/paged_tables.h"
@@ -395,6 +396,78 @@ void test_silu_mul() {
   check_rel("silu_mul", from_bf16(out.download()), ref);
 }
 
+// add_rmsnorm and silu_mul writing into the wgmma tiles' layout (FragActOut) write, at
+// frag_act_offset, bit for bit what they write row-major, and nothing else of the tiles'
+// buffer (the tokens past the step in the last tile stay as they were).
+// zero_floats: the product's split-tile accumulator the producer clears as well (FragActOut):
+// NaN before, zeros after, and the float past it untouched.
+void test_frag_outputs(int tokens, int hidden, int n_tile, int zero_floats) {
+  const int kgroups = hidden / 64;
+  const size_t elems = static_cast<size_t>((tokens + n_tile - 1) / n_tile) * n_tile * hidden;
+  const auto res0 = random_bf16_values(static_cast<size_t>(tokens) * hidden);
+  const auto delta = random_bf16_values(static_cast<size_t>(tokens) * hidden);
+  const auto weight = random_bf16_values(hidden, 0.5f, 1.5f);
+  std::unique_ptr<DeviceBuffer<bf16>> d_delta(to_device_bf16(delta)), d_w(to_device_bf16(weight));
+  DeviceBuffer<float> res_row(res0.size()), res_frag(res0.size());
+  res_row.upload(res0);
+  res_frag.upload(res0);
+  DeviceBuffer<bf16> row(res0.size()), frag(elems);
+  DeviceBuffer<float> accum(zero_floats + 1);
+  const pagoda::cuda::FragActOut out{frag.ptr, n_tile, accum.ptr, zero_floats};
+  auto check_cleared = [&](const char* what) {
+    const auto a = accum.download();
+    int bad = 0;
+    for (int i = 0; i < zero_floats; ++i) bad += a[i] != 0.0f;
+    char msg[160];
+    std::snprintf(msg, sizeof msg, "%s: %d of the %d accumulator floats not cleared%s", what, bad,
+                  zero_floats, std::isnan(a[zero_floats]) ? "" : ", and the one after written");
+    expect(bad == 0 && std::isnan(a[zero_floats]), msg);
+  };
+  row.poison();
+  frag.poison();
+  accum.poison();
+  pagoda::cuda::add_rmsnorm(d_delta->ptr, res_row.ptr, d_w->ptr, row.ptr, nullptr, tokens, hidden,
+                            1e-6f, 0);
+  pagoda::cuda::add_rmsnorm(d_delta->ptr, res_frag.ptr, d_w->ptr, nullptr, nullptr, tokens,
+                            hidden, 1e-6f, 0, out);
+  CUDA_OK(cudaGetLastError());
+  check_cleared("add_rmsnorm");
+  auto compare = [&](const char* what, const std::vector<bf16>& want,
+                     const std::vector<bf16>& got) {
+    std::vector<char> hit(elems, 0);
+    int bad = 0;
+    for (int t = 0; t < tokens; ++t)
+      for (int c = 0; c < hidden; ++c) {
+        const size_t at = pagoda::cuda::frag_act_offset(t, c, kgroups, n_tile);
+        hit[at] = 1;
+        if (std::memcmp(&got[at], &want[static_cast<size_t>(t) * hidden + c], sizeof(bf16)))
+          ++bad;
+      }
+    const uint16_t poison = 0xFFFF;
+    for (size_t i = 0; i < elems; ++i)
+      if (!hit[i] && std::memcmp(&got[i], &poison, sizeof(bf16))) ++bad;
+    char msg[160];
+    std::snprintf(msg, sizeof msg, "%s into the tiles' layout: %d tokens x %d in tiles of %d: %d wrong",
+                  what, tokens, hidden, n_tile, bad);
+    std::printf("  %s\n", msg);
+    expect(bad == 0, msg);
+  };
+  compare("add_rmsnorm", row.download(), frag.download());
+  expect(res_frag.download() == res_row.download(),
+         "add_rmsnorm into the tiles' layout: the residual differs from the row-major run's");
+  // silu_mul of [tokens, 2 hidden] into hidden channels.
+  const auto gu = random_bf16_values(static_cast<size_t>(tokens) * 2 * hidden, -4, 4);
+  std::unique_ptr<DeviceBuffer<bf16>> d_gu(to_device_bf16(gu));
+  row.poison();
+  frag.poison();
+  accum.poison();
+  pagoda::cuda::silu_mul(d_gu->ptr, row.ptr, tokens, hidden, 0);
+  pagoda::cuda::silu_mul(d_gu->ptr, nullptr, tokens, hidden, 0, out);
+  CUDA_OK(cudaGetLastError());
+  compare("silu_mul", row.download(), frag.download());
+  check_cleared("silu_mul");
+}
+
 void test_gemm_small_m() {
   for (int m = 1; m <= 4; ++m) {
     for (bool f32 : {false, true}) {
@@ -476,6 +549,12 @@ int main() {
   for (int hd : {8, 16, 64, 80, 96, 128}) test_rope_store(hd, 4, 2, true, hd == 16 || hd == 128);
   test_rope_store(128, 28, 4, true, false);
   test_silu_mul();
+  // Accumulators from none to more floats than the kernels have threads (float4 steps and a
+  // tail of 1-3).
+  test_frag_outputs(100, 384, 128, 0);
+  test_frag_outputs(40, 1024, 64, 7);
+  test_frag_outputs(200, 256, 128, 200 * 256 * 3 + 2);
+  test_frag_outputs(128, 3584, 128, 128 * 4608);
   test_greedy_sample();
   test_gemm_small_m();
   test_gemv_fused();

@@ -19,6 +19,7 @@
 
 #include "tests/engine/cuda_test_util.h"
 #include "engine/model/quant_weights.h"
+#include "kernels/int4_act_layout.cuh"
 #include "kernels/quant_linear.h"
 #include "tests/engine/quant_test_pack.h"
 
@@ -380,6 +381,58 @@ void test_linear(const std::vector<quant_test::Case>& parts, bool expect_fused) 
                 (out_f32 ? " f32" : " bf16") +
                 (sweep ? " v" + std::to_string(variant) + (cfg > variants ? " staged" : "") : ""),
             out, ref, out_f32 ? (exact ? 2e-5 : 6e-3) : 8e-3);
+      // The same product with its input written in the wgmma tiles' layout by its producer
+      // (FragActOut: here from the host at frag_act_offset), the rest of the buffer NaN: offered
+      // exactly where the wgmma tiles run on unpermuted weights with k % 64 == 0; within one
+      // product (m <= kQuantFragMaxRows) bit for bit the row-major run's output.
+      if (!small || !lin->frag || sweep) continue;
+      const pagoda::cuda::FragActOut pre = linears.frag_input(*lin, m);
+      const char* frag_input_env = std::getenv("PAGODA_CUDA_INT4_FRAG_INPUT");
+      const bool offered = !(frag_input_env && std::string(frag_input_env) == "0") &&
+                           pagoda::cuda::int4_wgmma_ready() && !lin->permuted && k % 64 == 0 &&
+                           m > pagoda::cuda::int4_tile_after() &&
+                           m >= pagoda::cuda::int4_wgmma_from() &&
+                           m <= 256;  // the steps prepare() sized the tiles' buffer for
+      expect((pre.x != nullptr) == offered,
+             (name + ": frag_input offered/declined unexpectedly at m=" + std::to_string(m)).c_str());
+      if (!pre.x) continue;
+      const int kg = static_cast<int>(k / 64);
+      const size_t elems = static_cast<size_t>((m + pre.n_tile - 1) / pre.n_tile) * pre.n_tile * k;
+      std::vector<bf16> xf(elems);
+      std::memset(static_cast<void*>(xf.data()), 0xFF, elems * sizeof(bf16));
+      for (int i = 0; i < m; ++i)
+        for (int64_t c = 0; c < k; ++c)
+          xf[pagoda::cuda::frag_act_offset(i, static_cast<int>(c), kg, pre.n_tile)] =
+              xb[i * k + c];
+      CUDA_OK(cudaMemcpy(pre.x, xf.data(), elems * sizeof(bf16), cudaMemcpyHostToDevice));
+      // The producer's other duty: the accumulator the products add into zeroed (the row-major
+      // run left its sums there, so a region short of what they use gives wrong sums).
+      if (pre.zero_floats > 0)
+        CUDA_OK(cudaMemset(pre.zero, 0, sizeof(float) * static_cast<size_t>(pre.zero_floats)));
+      std::vector<float> pre_out(ref.size());
+      bool ran = false;
+      if (out_f32) {
+        DeviceBuffer<float> y(ref.size());
+        y.poison();
+        ran = linears.gemv(*lin, nullptr, y.ptr, m, true, nullptr, &pre);
+        CUDA_OK(cudaDeviceSynchronize());
+        pre_out = y.download();
+      } else {
+        DeviceBuffer<bf16> y(ref.size());
+        y.poison();
+        ran = linears.gemv(*lin, nullptr, y.ptr, m, false, nullptr, &pre);
+        CUDA_OK(cudaDeviceSynchronize());
+        const auto yb = y.download();
+        for (size_t i = 0; i < pre_out.size(); ++i) pre_out[i] = __bfloat162float(yb[i]);
+      }
+      expect(ran, (name + ": the product refused frag_input's layout").c_str());
+      if (!ran) continue;
+      const std::string pre_name = name + " frag m=" + std::to_string(m) +
+                                   (out_f32 ? " f32" : " bf16") + " input in the tiles' layout";
+      check(pre_name, pre_out, ref, out_f32 ? 6e-3 : 8e-3);
+      if (m <= pagoda::cuda::kQuantFragMaxRows)
+        expect(std::memcmp(pre_out.data(), out.data(), out.size() * sizeof(float)) == 0,
+               (pre_name + ": differs from the row-major input's output").c_str());
     }
   }
   pagoda::cuda::set_int4_stream_variant(default_variant);
@@ -521,6 +574,11 @@ void time_frag_shapes() {
         const double ms = time_ms([&] { linears.gemv(lin, dx.ptr, y.ptr, m, false, nullptr); });
         report(tag, ms);
         if (ms < best_ms) best_ms = ms, best_what = tag;
+        // The wgmma tiles with their input already in their layout (FragActOut: no reorder
+        // kernel; the buffer's and the unzeroed accumulator's contents do not change the time).
+        if (const pagoda::cuda::FragActOut pre = linears.frag_input(lin, m); pre.x && cfg == 0)
+          report(" input in the tiles' layout",
+                 time_ms([&] { linears.gemv(lin, nullptr, y.ptr, m, false, nullptr, &pre); }));
         if (!stream || v == 0 || staged) continue;
         pagoda::cuda::GemvParams p;
         p.x = dx.ptr, p.m = m, p.k = sh.k;

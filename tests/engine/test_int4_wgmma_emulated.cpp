@@ -6,7 +6,8 @@
 // group, three parts in one launch (q, k, v). Each case runs with every tile in one CTA, with
 // every tile's k groups split, and with whole tiles first and split ones after (plan_work's
 // shapes); the splits add into the float accumulator (laid out from the first split tile's
-// column, as launch_wgmma_rs lays it out, zeroed by the reorder kernel, and finished here as
+// column, as launch_wgmma_rs lays it out, zeroed by the reorder kernel or, with the input written
+// in the tiles' layout, by its producer's clear_split_accum, and finished here as
 // quant_finish_split would), or,
 // as clusters (PAGODA_CUDA_INT4_WGMMA_CLUSTER=1), add up their sums through each other's shared
 // memory, the whole tiles and the clusters in a shuffled order; the output is poisoned with NaN
@@ -55,15 +56,33 @@ enum class Plan { kWhole, kSplit, kHalfSplit, kCluster, kHalfCluster };
 // The register-A kernel (N tokens a CTA, WG warpgroups of 64 weight rows) after the kernel that
 // puts the activations in the fragment channel order, as launch_wgmma_rs runs them: the CTAs one
 // at a time (clusters: each split tile's CTAs at once), in a shuffled order.
+// With pre_ordered, the activations are written straight into the tiles' layout at
+// frag_act_offset, as add_rmsnorm and silu_mul write them (FragActOut), for tokens below m only:
+// the rest of the last token tile stays NaN, which must not reach any stored output, and the
+// accumulator cleared as the producer clears it (clear_split_accum over a grid of 3 x 64 threads,
+// so each thread takes several float4s).
 template <int N, int WG, int kStages, bool F32>
-void run_rs(const WgmmaParts& parts, const bf16* x, int m, void* y, int ldy, WgmmaWork work) {
+void run_rs(const WgmmaParts& parts, const bf16* x, int m, void* y, int ldy, WgmmaWork work,
+            bool pre_ordered) {
   const int k = parts.part[0].k;
   const int chunks = static_cast<int>(int4_frag_order_elems(m, k, N) / 8);
   std::vector<bf16> xf(static_cast<size_t>(chunks) * 8, __float2bfloat16(NAN));
-  // The reorder also zeroes the accumulator (poisoned with NaN by the caller).
+  // The accumulator arrives poisoned with NaN (the caller).
   const int zero = work.accum ? m * work.ld_accum : 0;
-  run_ctas(in_order((int4_frag_order_threads(m, k, N, zero) + 255) / 256), 256, 16,
-           [&] { int4_frag_order_kernel(x, m, k, N, xf.data(), work.accum, zero); });
+  if (pre_ordered) {
+    for (int t = 0; t < m; ++t)
+      for (int c = 0; c < k; ++c)
+        xf[frag_act_offset(t, c, k / 64, N)] = x[static_cast<size_t>(t) * k + c];
+    if (zero > 0) {
+      run_ctas(in_order(3), 64, 16, [&] {
+        clear_split_accum(work.accum, zero, blockIdx.x * blockDim.x + threadIdx.x,
+                          gridDim.x * blockDim.x);
+      });
+    }
+  } else {
+    run_ctas(in_order((int4_frag_order_threads(m, k, N, zero) + 255) / 256), 256, 16,
+             [&] { int4_frag_order_kernel(x, m, k, N, xf.data(), work.accum, zero); });
+  }
   using L = WgmmaRsLayout<N, WG, kStages>;
   auto kernel = [&] {
     int4_wgmma_rs_kernel<N, WG, kStages, 1, F32>(parts, xf.data(), m, y, ldy, work);
@@ -96,7 +115,7 @@ void run_rs(const WgmmaParts& parts, const bf16* x, int m, void* y, int ldy, Wgm
 // y = x [parts]^T for m tokens (bf16, or float32 with F32), the tiles spread over CTAs by plan.
 template <int N, int WG, int kStages, bool F32 = false>
 void test_rs(const std::vector<const HostPart*>& host, int m, Plan plan, int splits,
-             const char* what) {
+             const char* what, bool pre_ordered = false) {
   std::vector<double> xd;
   const int k = host.front()->k;
   const auto x = random_x(m, k, xd);
@@ -123,17 +142,17 @@ void test_rs(const std::vector<const HostPart*>& host, int m, Plan plan, int spl
   if (plan == Plan::kSplit || plan == Plan::kHalfSplit) {
     // The split tiles' sums, as launch_wgmma_rs lays them out.
     place_split_accum(parts, cols, 64 * WG, work);
-    accum.assign(static_cast<size_t>(m) * work.ld_accum, NAN);  // the reorder zeroes it
+    accum.assign(static_cast<size_t>(m) * work.ld_accum, NAN);  // zeroed before the product
     work.accum = accum.data();
   }
   std::vector<double> got(static_cast<size_t>(m) * cols);
   if constexpr (F32) {
     std::vector<float> y(got.size(), NAN);
-    run_rs<N, WG, kStages, true>(parts, x.data(), m, y.data(), cols, work);
+    run_rs<N, WG, kStages, true>(parts, x.data(), m, y.data(), cols, work, pre_ordered);
     std::copy(y.begin(), y.end(), got.begin());
   } else {
     std::vector<bf16> y(got.size(), __float2bfloat16(NAN));
-    run_rs<N, WG, kStages, false>(parts, x.data(), m, y.data(), cols, work);
+    run_rs<N, WG, kStages, false>(parts, x.data(), m, y.data(), cols, work, pre_ordered);
     for (size_t i = 0; i < y.size(); ++i) got[i] = __bfloat162float(y[i]);
   }
   // The split tiles' columns from the accumulator, as quant_finish_split takes them (NaN where
@@ -154,8 +173,35 @@ void test_rs(const std::vector<const HostPart*>& host, int m, Plan plan, int spl
   const std::string name = std::string(what) + " m=" + std::to_string(m) + " " +
                            std::to_string(N) + " tokens, " + std::to_string(64 * WG) + " rows, " +
                            std::to_string(kStages) + " stages, " + plan_name +
-                           (F32 ? ", float out" : "");
+                           (F32 ? ", float out" : "") +
+                           (pre_ordered ? ", input written in the tiles' layout" : "");
   check(name, got, reference(host, xd, m), 8e-3);
+}
+
+// The reorder kernel and frag_act_offset (the producers' writes, FragActOut) put channel c of
+// token t at the same element, every one at its own, and the reorder zeroes every other element
+// (channels past k, tokens past m): m tokens of k channels in tiles of n_tile.
+void test_layout(int m, int k, int n_tile) {
+  std::vector<double> xd;
+  const auto x = random_x(m, k, xd);
+  const size_t elems = int4_frag_order_elems(m, k, n_tile);
+  std::vector<bf16> xf(elems, __float2bfloat16(NAN));
+  run_ctas(in_order((static_cast<int>(elems / 8) + 255) / 256), 256, 16,
+           [&] { int4_frag_order_kernel(x.data(), m, k, n_tile, xf.data(), nullptr, 0); });
+  std::vector<char> hit(elems, 0);
+  int bad = 0;
+  for (int t = 0; t < m; ++t)
+    for (int c = 0; c < k; ++c) {
+      const size_t at = frag_act_offset(t, c, (k + 63) / 64, n_tile);
+      if (at >= elems || hit[at]++ ||
+          __bfloat162float(xf[at]) != __bfloat162float(x[static_cast<size_t>(t) * k + c]))
+        ++bad;
+    }
+  for (size_t i = 0; i < elems; ++i)
+    if (!hit[i] && __bfloat162float(xf[i]) != 0.0f) ++bad;
+  if (bad) ++g_failures;
+  std::printf("%s layout: %d tokens x %d channels in tiles of %d (%d wrong)\n",
+              bad ? "FAIL" : "ok  ", m, k, n_tile, bad);
 }
 
 // plan_work's CTAs for row_tiles x token_tiles tiles of kgroups k groups on `slots`, for the
@@ -223,6 +269,15 @@ int main() {
   test_rs<128, 2, 6>({&deep}, 128, Plan::kWhole, 1, "[200x1024] g128");
   test_rs<128, 4, 4>({&big}, 100, Plan::kSplit, 2, "[300x256] g128");
   test_rs<128, 4, 4>({&big}, 100, Plan::kCluster, 2, "[300x256] g128");
+  // The input written in the tiles' layout by its producer (k % 64 == 0), the rest of the last
+  // token tile NaN: partial token tiles, splits, clusters, three parts.
+  test_rs<128, 2, 4>({&deep}, 100, Plan::kHalfSplit, 3, "[200x1024] g128", true);
+  test_rs<128, 2, 4>({&deep}, 77, Plan::kHalfCluster, 3, "[200x1024] g128", true);
+  test_rs<64, 2, 4, true>({&big}, 40, Plan::kSplit, 2, "[300x256] g128", true);
+  test_rs<128, 2, 4>({&q, &kv, &kv}, 5, Plan::kSplit, 2, "q, k, v [128+40+40 x 384] g128", true);
+  test_layout(100, 352, 128);
+  test_layout(40, 1024, 64);
+  test_layout(128, 384, 128);
   // plan_work on the 7B products at 128 tokens (row tiles of 128 on 2 x 132 slots: q/k/v, o,
   // gate/up, down), the 0.5B ones, and random shapes.
   check_plan(36, 1, 264, 56, true);

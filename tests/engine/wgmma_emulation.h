@@ -123,7 +123,10 @@ inline void wgmma_wait() {
                      emu::thread_index.x, emu::block_index.x);
         std::abort();
       }
-      if (emu::wgmma_product(op) != op.product) {
+      // Bitwise: a token column past m may hold NaN activations (FragActOut), NaN != NaN.
+      const auto now = emu::wgmma_product(op);
+      if (now.size() != op.product.size() ||
+          std::memcmp(now.data(), op.product.data(), now.size() * sizeof(now[0])) != 0) {
         std::fprintf(stderr,
                      "wgmma emulation: an operand in shared memory changed between the wgmma "
                      "and the wait that retires it (thread %d, block %d)\n",

@@ -73,7 +73,7 @@ elif ! cmake -S . -B "$BUILD_DIR" -G Ninja -DPAGODA_GUI=OFF -DPAGODA_CUDA=ON \
   note "configure: FAILED"; tail -30 "$OUT/build.log"
 else
   run_step 330 "$OUT/build.log" "build" cmake --build "$BUILD_DIR" -j"$(nproc)" --target \
-    pagoda_cuda test_cuda_quant test_cuda_e2e test_quant_weights pagoda-bench
+    pagoda_cuda test_cuda_quant test_cuda_kernels test_cuda_e2e test_quant_weights pagoda-bench
   grep -E "error|FAILED" "$OUT/build.log" | head -20 | tee -a "$SUMMARY"
 fi
 T=$BUILD_DIR/tests
@@ -94,6 +94,8 @@ command -v cuobjdump >/dev/null && [ -f "$LIB" ] &&
   echo "== HGMMA instructions in libpagoda_cuda.so: $(cuobjdump --dump-sass "$LIB" 2>/dev/null |
     grep -c HGMMA)" | tee -a "$SUMMARY"
 run_step 30 "$OUT/cuda-quant.log" "test_quant_weights (loader, CPU)" "$T/test_quant_weights"
+run_step 60 "$OUT/cuda-kernels.log" "test_cuda_kernels (norms, SiLU, RoPE, attention vs float64)" \
+  "$T/test_cuda_kernels"
 if [ -n "${NCU_SHAPE:-}" ] && command -v ncu >/dev/null; then
   PAGODA_QUANT_PROFILE=$NCU_SHAPE PAGODA_QUANT_PROFILE_M=${NCU_M:-1} PAGODA_CUDA_INT4_GEMV=1 \
     run_step 150 "$OUT/ncu.csv" "ncu on the int4 products of $NCU_SHAPE at ${NCU_M:-1} tokens" \
